@@ -1,0 +1,145 @@
+// Package cli implements the debuginfo command line: one file per command,
+// each registering itself, all sharing this dispatcher and its exit codes.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
+)
+
+// Exit codes shared by every command.
+const (
+	ExitOK     = 0 // everything asked for was done
+	ExitFailed = 1 // at least one file (or check) failed
+	ExitUsage  = 2 // the command line itself is wrong
+)
+
+// Env is what a command may touch of the outside world; tests build their own.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Getenv reads the environment (os.Getenv in production).
+	Getenv func(string) string
+	// Terminal is true when Stderr is a terminal (progress bars are drawn only then).
+	Terminal bool
+}
+
+// OSEnv is the process's real environment.
+func OSEnv() *Env {
+	return &Env{
+		Stdin:    os.Stdin,
+		Stdout:   os.Stdout,
+		Stderr:   os.Stderr,
+		Getenv:   os.Getenv,
+		Terminal: term.IsTerminal(int(os.Stderr.Fd())),
+	}
+}
+
+type command struct {
+	name    string
+	aliases []string
+	summary string
+	run     func(env *Env, args []string) int
+}
+
+var commands = map[string]*command{}
+
+// register is called from each command file's init.
+func register(c *command) {
+	for _, n := range append([]string{c.name}, c.aliases...) {
+		if _, dup := commands[n]; dup {
+			panic("cli: command registered twice: " + n)
+		}
+		commands[n] = c
+	}
+}
+
+// Main runs the command named by args[0] and returns the process exit code.
+func Main(env *Env, args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(env.Stdout)
+		if len(args) == 0 {
+			return ExitUsage
+		}
+		return ExitOK
+	}
+	if args[0] == "--version" || args[0] == "version" {
+		fmt.Fprintln(env.Stdout, "debuginfo", Version)
+		return ExitOK
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(env.Stderr, "debuginfo: unknown command %q (run 'debuginfo --help' for the list)\n", args[0])
+		return ExitUsage
+	}
+	return c.run(env, args[1:])
+}
+
+// Version is set at link time for releases.
+var Version = "dev"
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "debuginfo uploads debuginfo and sources to a Parca-compatible store.")
+	fmt.Fprintln(w, "\nUsage: debuginfo COMMAND [flags] [args]\n\nCommands:")
+	seen := map[*command]bool{}
+	var names []string
+	for _, c := range commands {
+		if !seen[c] {
+			seen[c] = true
+			names = append(names, c.name)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		c := commands[n]
+		name := c.name
+		if len(c.aliases) > 0 {
+			name += " (" + strings.Join(c.aliases, ", ") + ")"
+		}
+		fmt.Fprintf(w, "  %-22s %s\n", name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'debuginfo COMMAND --help' for a command's flags.")
+}
+
+// flags makes a command's flag set. synopsis is the usage line after
+// "debuginfo"; about is a paragraph shown by --help.
+func flags(env *Env, synopsis, about string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(strings.Fields(synopsis)[0], pflag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.SortFlags = false
+	fs.Usage = func() {
+		fmt.Fprintf(env.Stdout, "Usage: debuginfo %s\n\n%s\n\nFlags:\n", synopsis, about)
+		fs.SetOutput(env.Stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(env.Stderr)
+	}
+	return fs
+}
+
+// parse parses args; done is true when the command must return code at once
+// (after --help, or on a usage error, which it has already reported).
+func parse(env *Env, fs *pflag.FlagSet, args []string) (code int, done bool) {
+	err := fs.Parse(args)
+	if errors.Is(err, pflag.ErrHelp) {
+		return ExitOK, true
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "debuginfo %s: %v (see --help)\n", fs.Name(), err)
+		return ExitUsage, true
+	}
+	return ExitOK, false
+}
+
+// usageError reports a command-line mistake and returns ExitUsage.
+func usageError(env *Env, cmd, format string, a ...any) int {
+	fmt.Fprintf(env.Stderr, "debuginfo %s: %s (see --help)\n", cmd, fmt.Sprintf(format, a...))
+	return ExitUsage
+}
