@@ -1,0 +1,96 @@
+// Package buildidtest builds real binaries for tests (gcc, go build) so the
+// ELF code is tested on what toolchains really emit.
+package buildidtest
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// HelloC is a small C program with a few functions worth symbolizing.
+const HelloC = `#include <stdio.h>
+#include <stdlib.h>
+
+__attribute__((noinline)) int square(int x) {
+	return x * x;
+}
+
+__attribute__((noinline)) int sum_squares(int n) {
+	int s = 0;
+	for (int i = 0; i < n; i++)
+		s += square(i);
+	return s;
+}
+
+int main(int argc, char **argv) {
+	int n = argc > 1 ? atoi(argv[1]) : 10;
+	printf("sum=%d\n", sum_squares(n));
+	return 0;
+}
+`
+
+// HelloGo prints msg; two different msgs make two different programs.
+func HelloGo(msg string) string {
+	return "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(" + `"` + msg + `"` + ") }\n"
+}
+
+// Need skips the test when a tool is missing.
+func Need(t testing.TB, tools ...string) {
+	t.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed", tool)
+		}
+	}
+}
+
+// Run runs a command and fails the test with its output on error.
+func Run(t testing.TB, dir, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+	}
+	return string(out)
+}
+
+// GCC compiles src with gcc and extra flags into dir/name and returns its path.
+func GCC(t testing.TB, dir, name, src string, flags ...string) string {
+	t.Helper()
+	Need(t, "gcc")
+	c := filepath.Join(dir, name+".c")
+	if err := os.WriteFile(c, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, name)
+	Run(t, dir, "gcc", append(append([]string{}, flags...), "-o", out, c)...)
+	return out
+}
+
+// GoBuild builds the Go program src into dir/name with the given -ldflags.
+func GoBuild(t testing.TB, dir, name, src, ldflags string) string {
+	t.Helper()
+	Need(t, "go")
+	pkg := filepath.Join(dir, name+"_src")
+	if err := os.MkdirAll(pkg, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(pkg, "main.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(pkg, "go.mod"), []byte("module "+name+"\n\ngo 1.24\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, name)
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags="+ldflags, "-o", out, ".")
+	cmd.Dir = pkg
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
+	return out
+}
