@@ -1,0 +1,182 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
+)
+
+// File is the embedded store behind --store-address=file:///DIR: it writes
+// Parca's bucket layout (debuginfo/<build_id>/<type> with protojson metadata
+// beside it), so a directory filled here can seed a Parca filesystem bucket.
+type File struct {
+	Dir string
+	now func() time.Time
+}
+
+// NewFile opens (and creates) a file store rooted at dir.
+func NewFile(dir string) (*File, error) {
+	if !filepath.IsAbs(dir) {
+		return nil, fmt.Errorf("file store path %q must be absolute (file:///abs/dir)", dir)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "debuginfo"), 0o755); err != nil {
+		return nil, fmt.Errorf("file store: %w", err)
+	}
+	return &File{Dir: dir, now: time.Now}, nil
+}
+
+func (f *File) Close() error { return nil }
+
+func (f *File) objectDir(key Key) (string, error) {
+	// A build ID becomes a directory name: refuse anything that could escape.
+	if len(key.BuildID) <= 2 || filepath.Base(key.BuildID) != key.BuildID || key.BuildID == ".." {
+		return "", fmt.Errorf("invalid build ID %q", key.BuildID)
+	}
+	return filepath.Join(f.Dir, "debuginfo", key.BuildID), nil
+}
+
+func (f *File) readMeta(dir string, t pb.DebuginfoType) (*pb.Debuginfo, error) {
+	b, err := os.ReadFile(filepath.Join(dir, metadataName(t)))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	m := &pb.Debuginfo{}
+	if err := protojson.Unmarshal(b, m); err != nil {
+		return nil, fmt.Errorf("corrupt metadata in %s: %w", dir, err)
+	}
+	return m, nil
+}
+
+func (f *File) ShouldUpload(ctx context.Context, key Key, force bool) (bool, string, error) {
+	dir, err := f.objectDir(key)
+	if err != nil {
+		return false, "", err
+	}
+	m, err := f.readMeta(dir, key.Type)
+	if err != nil {
+		return false, "", err
+	}
+	switch {
+	case m == nil || m.Upload == nil:
+		return true, "first time this build ID is seen", nil
+	case m.Upload.State != pb.DebuginfoUpload_STATE_UPLOADED:
+		// A process that died mid-write never renamed its data into place.
+		return true, "a previous upload did not finish", nil
+	case force:
+		return true, "already uploaded, replacing it (forced)", nil
+	}
+	return false, "already uploaded", nil
+}
+
+// Upload copies the file under a temporary name, renames it into place and
+// only then writes metadata that says "uploaded": a crash leaves no
+// half-written object marked finished.
+func (f *File) Upload(ctx context.Context, key Key, obj Object, force bool, progress Progress) error {
+	dir, err := f.objectDir(key)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	id := randomID()
+	started := timestamppb.New(f.now())
+	meta := &pb.Debuginfo{
+		BuildId: key.BuildID,
+		Source:  pb.Debuginfo_SOURCE_UPLOAD,
+		Type:    key.Type,
+		Upload:  &pb.DebuginfoUpload{Id: id, Hash: obj.Hash, State: pb.DebuginfoUpload_STATE_UPLOADING, StartedAt: started},
+	}
+	if err := writeMeta(dir, key.Type, meta); err != nil {
+		return err
+	}
+	src, err := os.Open(obj.Path)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	tmp, err := os.CreateTemp(dir, "."+objectName(key.Type)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	n, err := io.Copy(tmp, &countingReader{r: readerCtx{ctx, src}, progress: progress})
+	if err == nil && n != obj.Size {
+		err = fmt.Errorf("%s changed while uploading (%d bytes read, %d expected)", obj.Path, n, obj.Size)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), filepath.Join(dir, objectName(key.Type)))
+	}
+	if err != nil {
+		return err
+	}
+	meta.Upload.State = pb.DebuginfoUpload_STATE_UPLOADED
+	meta.Upload.FinishedAt = timestamppb.New(f.now())
+	return writeMeta(dir, key.Type, meta)
+}
+
+func writeMeta(dir string, t pb.DebuginfoType, m *pb.Debuginfo) error {
+	b, err := protojson.MarshalOptions{Multiline: true}.Marshal(m)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".metadata.tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), filepath.Join(dir, metadataName(t)))
+}
+
+func randomID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// readerCtx stops a copy when ctx ends (per-file --timeout).
+type readerCtx struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (r readerCtx) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.r.Read(p)
+}

@@ -1,0 +1,91 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Retry bounds the attempts made for transient failures.
+type Retry struct {
+	Attempts int           // total tries, at least 1
+	Base     time.Duration // first backoff
+	Max      time.Duration // backoff ceiling
+}
+
+// DefaultRetry rides out a store that is down for several seconds
+// (about 15 s of backoff in all) without hammering it.
+var DefaultRetry = Retry{Attempts: 6, Base: 500 * time.Millisecond, Max: 8 * time.Second}
+
+// transient is an error worth another try.
+type transient struct{ err error }
+
+func (t *transient) Error() string { return t.err.Error() }
+func (t *transient) Unwrap() error { return t.err }
+
+// Transient marks err as retryable.
+func Transient(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &transient{err}
+}
+
+// final marks an error as already retried by an inner loop.
+type final struct{ err error }
+
+func (f *final) Error() string { return f.err.Error() }
+func (f *final) Unwrap() error { return f.err }
+
+// retryable says whether a call may succeed if repeated: transient gRPC
+// codes and errors marked Transient. Permanent answers (bad argument, no
+// permission, unknown token, size limit) are never retried.
+func retryable(err error) bool {
+	var f *final
+	if errors.As(err, &f) {
+		return false
+	}
+	var t *transient
+	if errors.As(err, &t) {
+		return true
+	}
+	switch status.Code(err) {
+	case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted, codes.Aborted, codes.Internal:
+		return true
+	}
+	return false
+}
+
+// do runs f until it succeeds, fails permanently, runs out of attempts or
+// ctx ends. f learns which attempt it is (0-based).
+func (r Retry) do(ctx context.Context, f func(attempt int) error) error {
+	var err error
+	for attempt := 0; ; attempt++ {
+		err = f(attempt)
+		if err == nil || !retryable(err) || attempt+1 >= max(r.Attempts, 1) || ctx.Err() != nil {
+			return err
+		}
+		t := time.NewTimer(r.backoff(attempt))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
+}
+
+// backoff doubles from Base up to Max with "equal jitter": half fixed, half
+// random, so retrying clients spread out but never retry immediately.
+func (r Retry) backoff(attempt int) time.Duration {
+	d := r.Base << min(attempt, 20)
+	if d > r.Max || d <= 0 {
+		d = r.Max
+	}
+	half := d / 2
+	return half + rand.N(half+1)
+}

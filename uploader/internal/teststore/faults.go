@@ -1,0 +1,92 @@
+package teststore
+
+import (
+	"context"
+	"sync"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// faults holds the failures a test has asked for; each is used up once.
+type faults struct {
+	mu       sync.Mutex
+	fail     map[string][]codes.Code // method -> codes to return, in order
+	cutAfter []int64                 // cut the next streams after this many bytes
+	put      []int                   // HTTP status codes for the next PUTs
+	hang     map[string]int          // method -> calls to hang until the client gives up
+}
+
+// FailNext makes the next len(codes) calls of method fail with those codes.
+func (s *Server) FailNext(method string, cs ...codes.Code) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	if s.faults.fail == nil {
+		s.faults.fail = map[string][]codes.Code{}
+	}
+	s.faults.fail[method] = append(s.faults.fail[method], cs...)
+}
+
+// CutStreamAfter aborts the next upload stream once it has received n bytes.
+func (s *Server) CutStreamAfter(n int64) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.cutAfter = append(s.faults.cutAfter, n)
+}
+
+// FailPUT answers the next signed-URL PUTs with these HTTP status codes.
+func (s *Server) FailPUT(codes ...int) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.put = append(s.faults.put, codes...)
+}
+
+// HangNext makes the next n calls of method block until the client cancels.
+func (s *Server) HangNext(method string, n int) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	if s.faults.hang == nil {
+		s.faults.hang = map[string]int{}
+	}
+	s.faults.hang[method] += n
+}
+
+func (f *faults) take(ctx context.Context, method string) error {
+	f.mu.Lock()
+	if f.hang[method] > 0 {
+		f.hang[method]--
+		f.mu.Unlock()
+		<-ctx.Done()
+		return status.Error(codes.DeadlineExceeded, "hung")
+	}
+	cs := f.fail[method]
+	if len(cs) == 0 {
+		f.mu.Unlock()
+		return nil
+	}
+	c := cs[0]
+	f.fail[method] = cs[1:]
+	f.mu.Unlock()
+	return status.Errorf(c, "injected %s failure", c)
+}
+
+func (f *faults) afterBytes(n int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.cutAfter) > 0 && n >= f.cutAfter[0] {
+		f.cutAfter = f.cutAfter[1:]
+		return status.Error(codes.Unavailable, "injected stream cut")
+	}
+	return nil
+}
+
+func (f *faults) takePUT() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.put) == 0 {
+		return 0
+	}
+	c := f.put[0]
+	f.put = f.put[1:]
+	return c
+}

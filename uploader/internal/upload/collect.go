@@ -1,0 +1,95 @@
+package upload
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// PathError is a path that cannot be uploaded, and why.
+type PathError struct {
+	Path string
+	Err  error
+}
+
+// Collect expands paths: a file stands for itself (it must be ELF unless
+// anyFile), a directory for every ELF file below it. Directories are walked
+// without following symlinked directories, so link loops cannot trap the
+// walk, and only one file is open at a time.
+func Collect(paths []string, anyFile bool) (files []string, errs []PathError) {
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			errs = append(errs, PathError{p, explainPath(err)})
+			continue
+		}
+		if !fi.IsDir() {
+			if !fi.Mode().IsRegular() {
+				errs = append(errs, PathError{p, fmt.Errorf("not a regular file")})
+				continue
+			}
+			if !anyFile {
+				if ok, err := isELF(p); err != nil {
+					errs = append(errs, PathError{p, explainPath(err)})
+					continue
+				} else if !ok {
+					errs = append(errs, PathError{p, fmt.Errorf("not an ELF file (use --no-extract --build-id=ID to upload other files)")})
+					continue
+				}
+			}
+			files = append(files, p)
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				errs = append(errs, PathError{path, explainPath(err)})
+				return nil
+			}
+			if d.IsDir() || d.Type()&fs.ModeSymlink != 0 && !isRegular(path) {
+				return nil
+			}
+			if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
+				return nil
+			}
+			// Inside a directory, non-ELF files are expected and passed over.
+			if ok, _ := isELF(path); ok {
+				files = append(files, path)
+			}
+			return nil
+		})
+		if err != nil {
+			errs = append(errs, PathError{p, err})
+		}
+	}
+	return files, errs
+}
+
+func isRegular(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+func isELF(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	var magic [4]byte
+	if _, err := io.ReadFull(f, magic[:]); err != nil {
+		return false, nil
+	}
+	return string(magic[:]) == "\x7fELF", nil
+}
+
+func explainPath(err error) error {
+	switch {
+	case os.IsNotExist(err):
+		return fmt.Errorf("no such file or directory")
+	case os.IsPermission(err):
+		return fmt.Errorf("permission denied")
+	}
+	return err
+}

@@ -1,0 +1,393 @@
+// Package upload is the pipeline behind `debuginfo upload`: it finds ELF
+// files, reads their build IDs, refuses colliding IDs, extracts debug-only
+// copies and hands them to a store, several files at a time.
+package upload
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
+	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfdebug"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
+)
+
+// Options shape one run.
+type Options struct {
+	Concurrency int
+	Force       bool
+	NoExtract   bool // send files as they are
+	NoInitiate  bool // only ask the store, send nothing
+	DryRun      bool // no store at all: identify and extract only
+	Type        pb.DebuginfoType
+	BuildID     string        // use this build ID instead of reading one (one file only)
+	Timeout     time.Duration // per file, retries included; 0 = none
+	TempDir     string
+	// AllowSharedBuildID uploads files whose build ID is known to collide.
+	AllowSharedBuildID bool
+	// Sources, when set, writes the source archive of a binary; each
+	// uploaded debuginfo then gets a SOURCES object under the same build ID.
+	Sources func(ctx context.Context, binary string, w io.Writer) error
+	// Progress is told about bytes sent (for a progress bar); may be nil.
+	Progress store.Progress
+	// Starting is told before a file of size bytes is sent; may be nil.
+	Starting func(path string, size int64)
+}
+
+// Actions a Report can carry.
+const (
+	Uploaded = "uploaded"
+	Skipped  = "skipped"
+	DryRun   = "dry-run"
+	Checked  = "checked" // --no-initiate: the store was asked, nothing sent
+	Failed   = "failed"
+)
+
+// Report is the outcome for one object: a line of human output or one
+// --json object.
+type Report struct {
+	Path        string `json:"path"`
+	BuildID     string `json:"build_id,omitempty"`
+	BuildIDType string `json:"build_id_type,omitempty"`
+	Type        string `json:"type"`
+	Action      string `json:"action"`
+	Bytes       int64  `json:"bytes"`
+	Reason      string `json:"reason,omitempty"`
+	DurationMS  int64  `json:"duration_ms"`
+}
+
+// Prepared is an object whose build ID is already known (from a record
+// written by `debuginfo extract --record`): it is sent as it is.
+type Prepared struct {
+	Label       string // what reports call it (the record's binary)
+	BuildID     string
+	BuildIDType buildid.Type
+	Files       []PreparedFile
+}
+
+// PreparedFile is one file of a Prepared object.
+type PreparedFile struct {
+	Path string
+	Type pb.DebuginfoType
+}
+
+// job is one binary (or prepared object) on its way through the pipeline.
+type job struct {
+	path     string
+	id       buildid.ID
+	prepared *Prepared
+	dupOf    string // same content as this earlier path: skip
+	err      error  // failed before reaching the store
+}
+
+// Run uploads paths (files or directories) and prepared objects to st
+// (nil with DryRun) and calls report once per object, from one goroutine
+// at a time. It returns the number of failures.
+func Run(ctx context.Context, st store.Store, paths []string, prepared []Prepared, opts Options, report func(Report)) int {
+	var mu sync.Mutex
+	failed := 0
+	emit := func(r Report) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Action == Failed {
+			failed++
+		}
+		report(r)
+	}
+	files, errs := Collect(paths, opts.NoExtract || opts.Type != pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED)
+	for _, e := range errs {
+		emit(Report{Path: e.Path, Type: store.TypeName(opts.Type), Action: Failed, Reason: e.Err.Error()})
+	}
+	jobs := identify(files, opts)
+	for i := range prepared {
+		jobs = append(jobs, &job{path: prepared[i].Label, prepared: &prepared[i]})
+	}
+	parallel(opts.Concurrency, len(jobs), func(i int) {
+		process(ctx, st, jobs[i], opts, emit)
+	})
+	return failed
+}
+
+// identify reads build IDs in parallel, then settles duplicates and
+// collisions, which need every ID of the run.
+func identify(files []string, opts Options) []*job {
+	jobs := make([]*job, len(files))
+	parallel(opts.Concurrency, len(files), func(i int) {
+		j := &job{path: files[i]}
+		jobs[i] = j
+		if opts.BuildID != "" {
+			j.id = buildid.ID{Value: opts.BuildID, Type: buildid.GNU, Source: "--build-id"}
+			return
+		}
+		j.id, j.err = buildid.Read(files[i])
+	})
+	if !opts.AllowSharedBuildID {
+		for _, j := range jobs {
+			if j.err == nil && j.id.Redacted {
+				j.err = fmt.Errorf("build ID %s is the one every binary linked with -buildid=redacted shares: %s (override: --allow-shared-build-id)", j.id.Value, buildid.RedactedAdvice)
+			}
+		}
+	}
+	markCollisions(jobs, opts.AllowSharedBuildID)
+	return jobs
+}
+
+// markCollisions skips the second copy of a file seen twice in one run and
+// refuses different files that claim the same build ID: uploading either
+// would make the profiler symbolize the other with the wrong file.
+func markCollisions(jobs []*job, allow bool) {
+	byID := map[string][]*job{}
+	var order []string
+	for _, j := range jobs {
+		if j.err != nil {
+			continue
+		}
+		if _, ok := byID[j.id.Value]; !ok {
+			order = append(order, j.id.Value)
+		}
+		byID[j.id.Value] = append(byID[j.id.Value], j)
+	}
+	for _, id := range order {
+		group := byID[id]
+		if len(group) < 2 {
+			continue
+		}
+		first := group[0]
+		var differ []string
+		for _, j := range group[1:] {
+			same, err := sameContent(first.path, j.path)
+			switch {
+			case err != nil:
+				j.err = err
+			case same:
+				j.dupOf = first.path
+			default:
+				differ = append(differ, j.path)
+			}
+		}
+		if len(differ) == 0 || allow {
+			for _, j := range group[1:] {
+				if j.err == nil && j.dupOf == "" {
+					j.dupOf = first.path // allowed: the first one wins
+				}
+			}
+			continue
+		}
+		msg := fmt.Errorf("build ID %s is shared by different files (%s and %s): the store would mix them up; give each binary a unique build ID (debuginfo stamp) or pass --allow-shared-build-id", id, first.path, differ[0])
+		for _, j := range group {
+			if j.err == nil && j.dupOf == "" {
+				j.err = msg
+			}
+		}
+	}
+}
+
+// sameContent compares two files cheaply first (same inode, size) and by
+// hash only when it must.
+func sameContent(a, b string) (bool, error) {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false, err
+	}
+	sb, err := os.Stat(b)
+	if err != nil {
+		return false, err
+	}
+	if os.SameFile(sa, sb) {
+		return true, nil
+	}
+	if sa.Size() != sb.Size() {
+		return false, nil
+	}
+	ha, _, err := hashFile(a)
+	if err != nil {
+		return false, err
+	}
+	hb, _, err := hashFile(b)
+	return ha == hb, err
+}
+
+func hashFile(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	return hex.EncodeToString(h.Sum(nil)), n, err
+}
+
+// parallel runs f(0..n-1) on at most c goroutines.
+func parallel(c, n int, f func(i int)) {
+	if c < 1 {
+		c = 1
+	}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < min(c, n); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f(i)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+// process sends one job's objects and reports each.
+func process(ctx context.Context, st store.Store, j *job, opts Options, emit func(Report)) {
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
+	}
+	if j.prepared != nil {
+		for _, f := range j.prepared.Files {
+			key := store.Key{BuildID: j.prepared.BuildID, BuildIDType: j.prepared.BuildIDType.Proto(), Type: f.Type}
+			base := Report{Path: j.path, BuildID: key.BuildID, BuildIDType: j.prepared.BuildIDType.String(), Type: store.TypeName(f.Type)}
+			send(ctx, st, key, base, opts, func(w io.Writer) error { return copyFile(w, f.Path) }, emit)
+		}
+		return
+	}
+	base := Report{Path: j.path, Type: store.TypeName(opts.Type)}
+	if j.err == nil {
+		base.BuildID, base.BuildIDType = j.id.Value, j.id.Type.String()
+	}
+	switch {
+	case j.err != nil:
+		base.Action, base.Reason = Failed, j.err.Error()
+		emit(base)
+		return
+	case j.dupOf != "":
+		base.Action, base.Reason = Skipped, "same build ID as "+j.dupOf+" in this run"
+		emit(base)
+		return
+	}
+	key := store.Key{BuildID: j.id.Value, BuildIDType: j.id.Type.Proto(), Type: opts.Type}
+	write := func(w io.Writer) error { return extract(w, j.path) }
+	if opts.NoExtract || opts.Type != pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED {
+		write = func(w io.Writer) error { return copyFile(w, j.path) }
+	}
+	sent := send(ctx, st, key, base, opts, write, emit)
+	if opts.Sources != nil && key.Type == pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED && sent {
+		skey := key
+		skey.Type = pb.DebuginfoType_DEBUGINFO_TYPE_SOURCES
+		sbase := base
+		sbase.Type = store.TypeName(skey.Type)
+		send(ctx, st, skey, sbase, opts, func(w io.Writer) error { return opts.Sources(ctx, j.path, w) }, emit)
+	}
+}
+
+// send asks the store, writes the object to a temp file (hashing it on the
+// way) and uploads it. It reports once and returns false only on failure.
+func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Options, write func(io.Writer) error, emit func(Report)) bool {
+	start := time.Now()
+	done := func(action, reason string) bool {
+		r.Action, r.Reason = action, reason
+		r.DurationMS = time.Since(start).Milliseconds()
+		emit(r)
+		return action != Failed
+	}
+	if !opts.DryRun {
+		should, reason, err := st.ShouldUpload(ctx, key, opts.Force)
+		if err != nil {
+			return done(Failed, err.Error())
+		}
+		if !should {
+			return done(Skipped, reason)
+		}
+		if opts.NoInitiate {
+			return done(Checked, "store would accept it: "+reason)
+		}
+	}
+	obj, cleanup, err := stage(opts.TempDir, write)
+	if err != nil {
+		return done(Failed, err.Error())
+	}
+	defer cleanup()
+	r.Bytes = obj.Size
+	if obj.Size == 0 {
+		return done(Failed, "nothing to upload: the file is empty")
+	}
+	if opts.DryRun {
+		return done(DryRun, "would upload "+store.TypeName(key.Type)+" sha256:"+obj.Hash)
+	}
+	if opts.Starting != nil {
+		opts.Starting(r.Path, obj.Size)
+	}
+	err = st.Upload(ctx, key, obj, opts.Force, opts.Progress)
+	var sk *store.Skipped
+	switch {
+	case errors.As(err, &sk):
+		return done(Skipped, sk.Reason)
+	case err != nil:
+		if ctx.Err() == context.DeadlineExceeded {
+			return done(Failed, fmt.Sprintf("timed out after %s (--timeout): %v", opts.Timeout, err))
+		}
+		return done(Failed, err.Error())
+	}
+	return done(Uploaded, "")
+}
+
+// stage writes an object to a temp file, returning its size and hash.
+func stage(dir string, write func(io.Writer) error) (store.Object, func(), error) {
+	f, err := os.CreateTemp(dir, "debuginfo-upload-*")
+	if err != nil {
+		return store.Object{}, nil, err
+	}
+	cleanup := func() { os.Remove(f.Name()) }
+	h := sha256.New()
+	cw := &countWriter{}
+	err = write(io.MultiWriter(f, h, cw))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		cleanup()
+		return store.Object{}, nil, err
+	}
+	return store.Object{Path: f.Name(), Size: cw.n, Hash: hex.EncodeToString(h.Sum(nil))}, cleanup, nil
+}
+
+type countWriter struct{ n int64 }
+
+func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+func extract(w io.Writer, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	_, err = elfdebug.Extract(f, fi.Size(), w)
+	return err
+}
+
+func copyFile(w io.Writer, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(w, f)
+	return err
+}
