@@ -1,0 +1,284 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/teststore"
+)
+
+var fastRetry = store.Retry{Attempts: 4, Base: time.Millisecond, Max: 5 * time.Millisecond}
+
+func object(t *testing.T, size int) (store.Object, []byte) {
+	t.Helper()
+	data := make([]byte, size)
+	for i := range data {
+		data[i] = byte(i*7 + i>>11)
+	}
+	p := filepath.Join(t.TempDir(), "obj")
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	return store.Object{Path: p, Size: int64(size), Hash: hex.EncodeToString(sum[:])}, data
+}
+
+func client(t *testing.T, srv *teststore.Server) *store.GRPC {
+	t.Helper()
+	conn, err := store.Dial(context.Background(), srv.Addr(), store.DialConfig{Insecure: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := store.NewGRPC(conn)
+	g.Retry = fastRetry
+	t.Cleanup(func() { g.Close() })
+	return g
+}
+
+var key = store.Key{BuildID: "0123456789abcdef", BuildIDType: pb.BuildIDType_BUILD_ID_TYPE_GNU}
+
+func TestUploadBothStrategies(t *testing.T) {
+	for _, signed := range []bool{false, true} {
+		t.Run(map[bool]string{false: "grpc", true: "signed-url"}[signed], func(t *testing.T) {
+			srv := teststore.Start(t, teststore.Options{SignedURL: signed})
+			g := client(t, srv)
+			obj, data := object(t, 3*store.ChunkSize+123)
+			ctx := context.Background()
+			should, reason, err := g.ShouldUpload(ctx, key, false)
+			if err != nil || !should {
+				t.Fatalf("ShouldUpload = %v %q %v", should, reason, err)
+			}
+			var sent int64
+			if err := g.Upload(ctx, key, obj, false, func(n int64) { sent += n }); err != nil {
+				t.Fatal(err)
+			}
+			got, ok := srv.Uploaded(key.BuildID, key.Type)
+			if !ok || !bytes.Equal(got, data) {
+				t.Fatalf("stored %d bytes (ok=%v), want %d identical", len(got), ok, len(data))
+			}
+			if sent != obj.Size {
+				t.Errorf("progress saw %d bytes, want %d", sent, obj.Size)
+			}
+			if _, st := srv.State(key.BuildID, key.Type); st != pb.BuildIDType_BUILD_ID_TYPE_GNU {
+				t.Errorf("build_id_type stored as %v", st)
+			}
+			if should, _, _ := g.ShouldUpload(ctx, key, false); should {
+				t.Error("store still wants the build ID after upload")
+			}
+			if should, _, _ := g.ShouldUpload(ctx, key, true); !should {
+				t.Error("force did not make the store want it again")
+			}
+		})
+	}
+}
+
+func TestCutStreamIsRetriedWithForce(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{})
+	g := client(t, srv)
+	obj, data := object(t, 4*store.ChunkSize)
+	srv.CutStreamAfter(2 * store.ChunkSize)
+	if err := g.Upload(context.Background(), key, obj, false, nil); err != nil {
+		t.Fatalf("upload after a cut stream: %v", err)
+	}
+	got, ok := srv.Uploaded(key.BuildID, key.Type)
+	if !ok || !bytes.Equal(got, data) {
+		t.Fatal("stored bytes differ after retry")
+	}
+	if n := srv.Calls("InitiateUpload"); n != 2 {
+		t.Errorf("InitiateUpload called %d times, want 2 (the retry re-initiates with force)", n)
+	}
+}
+
+func TestTransientFailuresAreRetried(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{})
+	g := client(t, srv)
+	obj, _ := object(t, 1000)
+	srv.FailNext("ShouldInitiateUpload", codes.Unavailable, codes.ResourceExhausted)
+	srv.FailNext("MarkUploadFinished", codes.Unavailable)
+	ctx := context.Background()
+	if should, _, err := g.ShouldUpload(ctx, key, false); err != nil || !should {
+		t.Fatalf("ShouldUpload = %v, %v", should, err)
+	}
+	if err := g.Upload(ctx, key, obj, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := srv.Uploaded(key.BuildID, key.Type); !ok {
+		t.Fatal("not uploaded")
+	}
+}
+
+func TestPermanentFailuresAreNotRetried(t *testing.T) {
+	for _, c := range []struct {
+		code codes.Code
+		want string
+	}{
+		{codes.Unauthenticated, "token unknown"},
+		{codes.PermissionDenied, "Debug Info Writer"},
+		{codes.InvalidArgument, "refused"},
+	} {
+		srv := teststore.Start(t, teststore.Options{})
+		g := client(t, srv)
+		srv.FailNext("ShouldInitiateUpload", c.code)
+		_, _, err := g.ShouldUpload(context.Background(), key, false)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: err = %v, want it to mention %q", c.code, err, c.want)
+		}
+		if n := srv.Calls("ShouldInitiateUpload"); n != 1 {
+			t.Errorf("%v: %d calls, want 1 (no retry)", c.code, n)
+		}
+	}
+}
+
+func TestSizeLimitFailsClearlyAndMarksNothing(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{MaxUploadSize: 1000})
+	g := client(t, srv)
+	obj, _ := object(t, 2000)
+	err := g.Upload(context.Background(), key, obj, false, nil)
+	if err == nil || !strings.Contains(err.Error(), "too large") {
+		t.Fatalf("err = %v, want a size-limit message", err)
+	}
+	if n := srv.Calls("InitiateUpload"); n != 1 {
+		t.Errorf("InitiateUpload called %d times, want 1", n)
+	}
+	if _, ok := srv.Uploaded(key.BuildID, key.Type); ok {
+		t.Error("object marked uploaded")
+	}
+}
+
+func TestSignedURLServerErrorsAreRetried(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{SignedURL: true})
+	g := client(t, srv)
+	obj, data := object(t, 5000)
+	srv.FailPUT(500, 503)
+	if err := g.Upload(context.Background(), key, obj, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := srv.Uploaded(key.BuildID, key.Type); !ok || !bytes.Equal(got, data) {
+		t.Fatal("not stored intact")
+	}
+}
+
+func TestSignedURLClientErrorIsPermanent(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{SignedURL: true})
+	g := client(t, srv)
+	obj, _ := object(t, 5000)
+	srv.FailPUT(403)
+	err := g.Upload(context.Background(), key, obj, false, nil)
+	if err == nil || !strings.Contains(err.Error(), "403") {
+		t.Fatalf("err = %v", err)
+	}
+	if strings.Contains(err.Error(), "signature=") {
+		t.Errorf("error leaks the signed URL: %v", err)
+	}
+	if _, ok := srv.Uploaded(key.BuildID, key.Type); ok {
+		t.Error("marked uploaded")
+	}
+}
+
+func TestHungStoreTimesOut(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{})
+	g := client(t, srv)
+	g.CallTimeout = 50 * time.Millisecond
+	g.Retry.Attempts = 2
+	srv.HangNext("ShouldInitiateUpload", 5)
+	start := time.Now()
+	_, _, err := g.ShouldUpload(context.Background(), key, false)
+	if err == nil {
+		t.Fatal("no error from a hung store")
+	}
+	if time.Since(start) > 20*time.Second {
+		t.Errorf("took %v", time.Since(start))
+	}
+}
+
+func TestConcurrentUploadersOfOneBuildID(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{})
+	obj, data := object(t, 8*store.ChunkSize)
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range errs {
+		g := client(t, srv)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = g.Upload(context.Background(), key, obj, false, nil)
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		var sk *store.Skipped
+		switch {
+		case err == nil:
+			ok++
+		case errors.As(err, &sk):
+		default:
+			t.Errorf("uploader failed: %v", err)
+		}
+	}
+	if ok < 1 {
+		t.Fatal("neither uploader succeeded")
+	}
+	if got, stored := srv.Uploaded(key.BuildID, key.Type); !stored || !bytes.Equal(got, data) {
+		t.Fatal("stored file not intact")
+	}
+}
+
+func TestFileStoreLayoutAndSkip(t *testing.T) {
+	dir := t.TempDir()
+	fs, err := store.NewFile(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, data := object(t, 10000)
+	ctx := context.Background()
+	if should, _, _ := fs.ShouldUpload(ctx, key, false); !should {
+		t.Fatal("empty store does not want the object")
+	}
+	if err := fs.Upload(ctx, key, obj, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "debuginfo", key.BuildID, "debuginfo"))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("stored object: %v", err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "debuginfo", key.BuildID, "metadata"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m pb.Debuginfo
+	if err := protojson.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Upload.State != pb.DebuginfoUpload_STATE_UPLOADED || m.Upload.Hash != obj.Hash || m.BuildId != key.BuildID {
+		t.Errorf("metadata = %v", &m)
+	}
+	if should, _, _ := fs.ShouldUpload(ctx, key, false); should {
+		t.Error("file store wants an uploaded object again")
+	}
+	if should, _, _ := fs.ShouldUpload(ctx, key, true); !should {
+		t.Error("force ignored")
+	}
+	if _, err := store.NewFile("relative/dir"); err == nil {
+		t.Error("relative file store path accepted")
+	}
+	bad := key
+	bad.BuildID = "../../etc"
+	if _, _, err := fs.ShouldUpload(ctx, bad, false); err == nil {
+		t.Error("build ID with path separators accepted")
+	}
+}
