@@ -1,0 +1,43 @@
+"""`debuginfo_binary`: a copy of a binary with a unique, content-derived GNU build ID."""
+
+load(":toolchain.bzl", "TOOLCHAIN_TYPE")
+
+def _debuginfo_binary_impl(ctx):
+    tool = ctx.toolchains[TOOLCHAIN_TYPE].debuginfo
+    src = ctx.attr.binary[DefaultInfo].files_to_run.executable
+    if src == None:
+        fail("%s is not executable" % ctx.attr.binary.label)
+    out = ctx.actions.declare_file(ctx.label.name)
+    args = ctx.actions.args()
+    args.add("stamp")
+    args.add(src)
+    args.add("-o", out)
+    ctx.actions.run(
+        mnemonic = "DebuginfoStamp",
+        progress_message = "Stamping a unique build ID into %s" % ctx.label,
+        executable = tool.files_to_run,
+        arguments = [args],
+        inputs = [src],
+        outputs = [out],
+    )
+    runfiles = ctx.runfiles(files = [out]).merge(ctx.attr.binary[DefaultInfo].default_runfiles)
+    return [DefaultInfo(executable = out, files = depset([out]), runfiles = runfiles)]
+
+debuginfo_binary = rule(
+    implementation = _debuginfo_binary_impl,
+    executable = True,
+    doc = """The executable of `binary` with its GNU build-ID note rewritten from its content
+(`debuginfo stamp`), so that binaries whose build IDs collide (every rules_go binary
+links with `-buildid=redacted`) get distinct IDs. Needs a GNU build-ID note to rewrite:
+for rules_go with Go < 1.24 link externally with `--build-id`. `debuginfo_aspect` visits
+it (kind `debuginfo_binary`) and collects sources through `binary`.""",
+    attrs = {
+        "binary": attr.label(
+            doc = "The binary target to stamp.",
+            mandatory = True,
+            executable = True,
+            cfg = "target",
+        ),
+    },
+    toolchains = [TOOLCHAIN_TYPE],
+)

@@ -1,0 +1,55 @@
+"""Providers of rules_debuginfo."""
+
+DebuginfoInfo = provider(
+    doc = """What `debuginfo_aspect` produced for one binary target.
+
+Returned by the aspect on every target it visits (binaries of the kinds it is
+configured for, without the `no-debuginfo-upload` tag). All files live in one
+directory, `<package>/_debuginfo/<target name>/`, because the record names its
+siblings relative to its own directory.""",
+    fields = {
+        "binary": "File: the linked executable the aspect read (the target's executable).",
+        "record": "File: the JSON record written by `debuginfo extract` " +
+                  "(`{version, binary, build_id, build_id_type, debuginfo, sources}`). " +
+                  "`debuginfo upload --record` uploads from it without reading the binary again.",
+        "debuginfo": "File: the debug-only ELF file extracted from `binary`.",
+        "sources": "File or None: the source archive (tar + zstd) built from `sources_manifest`; " +
+                   "None when sources are turned off (`--@rules_debuginfo//rules:sources=false`).",
+        "sources_manifest": "File or None: the manifest (`archive-name<TAB>path` lines) of every " +
+                            "source and header Bazel knows for the binary, transitively.",
+        "receipt": "File: the JSON result lines of the upload action (only built with the " +
+                   "`debuginfo_upload` output group).",
+        "files": "depset of File: `record`, `debuginfo` and `sources`: what an upload needs.",
+    },
+)
+
+DebuginfoSourcesInfo = provider(
+    doc = """Internal: the source files collected so far by `debuginfo_aspect`.""",
+    fields = {
+        "srcs": "depset of File: sources and headers of this target and its dependencies.",
+    },
+)
+
+DebuginfoOptionsInfo = provider(
+    doc = """The values of rules_debuginfo's build settings, gathered by `debuginfo_options`.""",
+    fields = {
+        "store_address": "string: `host:port` of the store, or `file:///abs/dir`; empty for the tool's default.",
+        "project_id": "string: Polar Signals project ID (sent as the `projectID` header); may be empty.",
+        "credential_helper": "string: path of a Bazel-protocol credential helper the tool runs; may be empty.",
+        "bearer_token_file": "string: path of a file holding the bearer token; may be empty.",
+        "insecure": "bool: plaintext gRPC (no TLS), for a local Parca server.",
+        "sources": "bool: build and upload source archives.",
+        "dry_run": "bool: the upload action reports what it would upload and uploads nothing.",
+        "remote_upload": "bool: let the upload action run on a remote executor (it is local otherwise).",
+        "kinds": "list of string: rule kinds the aspect visits.",
+        "upload_args": "list of string: extra arguments for `debuginfo upload` (never secrets).",
+    },
+)
+
+DebuginfoToolchainInfo = provider(
+    doc = """What the `@rules_debuginfo//rules:toolchain_type` toolchain carries.""",
+    fields = {
+        "tool": "File: the `debuginfo` executable.",
+        "files_to_run": "FilesToRunProvider: the same, with its runfiles, for `ctx.actions.run`.",
+    },
+)
