@@ -1,0 +1,310 @@
+package upload_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
+	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfdebug"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/teststore"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/upload"
+)
+
+func grpcStore(t *testing.T, srv *teststore.Server) *store.GRPC {
+	t.Helper()
+	conn, err := store.Dial(context.Background(), srv.Addr(), store.DialConfig{Insecure: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := store.NewGRPC(conn)
+	g.Retry = store.Retry{Attempts: 3, Base: time.Millisecond, Max: 5 * time.Millisecond}
+	t.Cleanup(func() { g.Close() })
+	return g
+}
+
+// run uploads and returns the reports keyed by path+type.
+func run(t *testing.T, st store.Store, paths []string, opts upload.Options) (map[string]upload.Report, int) {
+	t.Helper()
+	var mu sync.Mutex
+	got := map[string]upload.Report{}
+	failed := upload.Run(context.Background(), st, paths, nil, opts, func(r upload.Report) {
+		mu.Lock()
+		defer mu.Unlock()
+		k := r.Path + "#" + r.Type
+		if _, dup := got[k]; dup {
+			t.Errorf("two reports for %s", k)
+		}
+		got[k] = r
+	})
+	return got, failed
+}
+
+func extracted(t *testing.T, path string) []byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, _ := f.Stat()
+	var buf bytes.Buffer
+	if _, err := elfdebug.Extract(f, fi.Size(), &buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestDirectoryUploadAndRerunSkips(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{})
+	st := grpcStore(t, srv)
+	dir := t.TempDir()
+	var bins []string
+	for _, n := range []string{"alpha", "beta", "gamma"} {
+		b := testbin.C(t, n, "hello "+n, "-g")
+		dst := filepath.Join(dir, "sub", n)
+		os.MkdirAll(filepath.Dir(dst), 0o755)
+		data, _ := os.ReadFile(b)
+		os.WriteFile(dst, data, 0o755)
+		bins = append(bins, dst)
+	}
+	os.WriteFile(filepath.Join(dir, "README.txt"), []byte("not an ELF file"), 0o644)
+	os.Symlink(dir, filepath.Join(dir, "sub", "loop")) // a directory link loop must not trap the walk
+
+	got, failed := run(t, st, []string{dir}, upload.Options{Concurrency: 2})
+	if failed != 0 || len(got) != 3 {
+		t.Fatalf("failed=%d reports=%v", failed, got)
+	}
+	for _, b := range bins {
+		r := got[b+"#debuginfo"]
+		if r.Action != upload.Uploaded {
+			t.Fatalf("%s: %+v", b, r)
+		}
+		id, _ := buildid.Read(b)
+		if r.BuildID != id.Value || r.BuildIDType != "gnu" {
+			t.Errorf("%s: report %+v, build ID %v", b, r, id)
+		}
+		data, ok := srv.Uploaded(id.Value, pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED)
+		if !ok || !bytes.Equal(data, extracted(t, b)) {
+			t.Errorf("%s: stored bytes differ from extract's output", b)
+		}
+		if int64(len(data)) != r.Bytes {
+			t.Errorf("%s: reported %d bytes, stored %d", b, r.Bytes, len(data))
+		}
+	}
+	got, failed = run(t, st, []string{dir}, upload.Options{Concurrency: 2})
+	for _, r := range got {
+		if r.Action != upload.Skipped || failed != 0 {
+			t.Errorf("re-run: %+v", r)
+		}
+	}
+	got, _ = run(t, st, []string{bins[0]}, upload.Options{Force: true})
+	if r := got[bins[0]+"#debuginfo"]; r.Action != upload.Uploaded {
+		t.Errorf("--force: %+v", r)
+	}
+}
+
+func TestBadInputs(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{})
+	st := grpcStore(t, srv)
+	good := testbin.C(t, "good", "ok", "-g")
+	text := testbin.File(t, "notes.txt", []byte("hello"))
+	empty := testbin.File(t, "empty", nil)
+	elf, _ := os.ReadFile(good)
+	truncated := testbin.File(t, "truncated", elf[:100])
+	missing := filepath.Join(t.TempDir(), "missing")
+	got, failed := run(t, st, []string{good, text, empty, truncated, missing}, upload.Options{Concurrency: 3})
+	if failed != 4 {
+		t.Errorf("failed = %d, want 4", failed)
+	}
+	want := map[string]string{text: "not an ELF", empty: "not an ELF", missing: "no such file", truncated: ""}
+	for p, msg := range want {
+		r := got[p+"#debuginfo"]
+		if r.Action != upload.Failed || !strings.Contains(r.Reason, msg) {
+			t.Errorf("%s: %+v, want failure mentioning %q", filepath.Base(p), r, msg)
+		}
+	}
+	if r := got[good+"#debuginfo"]; r.Action != upload.Uploaded {
+		t.Errorf("good file alongside bad ones: %+v", r)
+	}
+	if n := srv.Calls("MarkUploadFinished"); n != 1 {
+		t.Errorf("MarkUploadFinished called %d times, want 1", n)
+	}
+}
+
+func TestNoBuildIDUsesFileHash(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{})
+	bin := testbin.C(t, "noid", "x", "-g", "-Wl,--build-id=none")
+	got, failed := run(t, grpcStore(t, srv), []string{bin}, upload.Options{})
+	r := got[bin+"#debuginfo"]
+	if failed != 0 || r.BuildIDType != "hash" || len(r.BuildID) != 32 {
+		t.Fatalf("%+v", r)
+	}
+	if state, typ := srv.State(r.BuildID, 0); state != pb.DebuginfoUpload_STATE_UPLOADED || typ != pb.BuildIDType_BUILD_ID_TYPE_HASH {
+		t.Errorf("store has state %v type %v", state, typ)
+	}
+}
+
+func TestDuplicatesAndCollisions(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{})
+	st := grpcStore(t, srv)
+	a := testbin.C(t, "a", "one", "-g", "-Wl,--build-id=0x1122334455667788")
+	b := testbin.C(t, "b", "two", "-g", "-Wl,--build-id=0x1122334455667788")
+	aCopy := testbin.Copy(t, a, "a-copy")
+
+	got, failed := run(t, st, []string{a, aCopy}, upload.Options{})
+	if failed != 0 || got[a+"#debuginfo"].Action != upload.Uploaded || got[aCopy+"#debuginfo"].Action != upload.Skipped {
+		t.Fatalf("same file twice: %v", got)
+	}
+
+	got, failed = run(t, st, []string{a, b}, upload.Options{Force: true})
+	if failed != 2 {
+		t.Fatalf("collision: failed=%d %v", failed, got)
+	}
+	if r := got[b+"#debuginfo"]; !strings.Contains(r.Reason, "shared by different files") {
+		t.Errorf("collision reason: %q", r.Reason)
+	}
+	got, failed = run(t, st, []string{a, b}, upload.Options{Force: true, AllowSharedBuildID: true})
+	if failed != 0 || got[a+"#debuginfo"].Action != upload.Uploaded {
+		t.Errorf("--allow-shared-build-id: %v", got)
+	}
+}
+
+func TestRedactedGoBuildIDRefused(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{})
+	bin := testbin.Go(t, "svc", "hi", "-ldflags=-buildid=redacted")
+	got, failed := run(t, grpcStore(t, srv), []string{bin}, upload.Options{})
+	r := got[bin+"#debuginfo"]
+	if failed != 1 || !strings.Contains(r.Reason, "redacted") || !strings.Contains(r.Reason, "--allow-shared-build-id") {
+		t.Fatalf("%+v", r)
+	}
+	if srv.Calls("ShouldInitiateUpload") != 0 {
+		t.Error("store contacted for a refused file")
+	}
+	got, failed = run(t, grpcStore(t, srv), []string{bin}, upload.Options{AllowSharedBuildID: true})
+	if failed != 0 || got[bin+"#debuginfo"].Action != upload.Uploaded {
+		t.Errorf("override: %+v", got)
+	}
+}
+
+func TestModes(t *testing.T) {
+	bin := testbin.C(t, "modes", "m", "-g")
+	raw, _ := os.ReadFile(bin)
+	id, _ := buildid.Read(bin)
+
+	t.Run("dry-run needs no store", func(t *testing.T) {
+		got, failed := run(t, nil, []string{bin}, upload.Options{DryRun: true})
+		r := got[bin+"#debuginfo"]
+		if failed != 0 || r.Action != upload.DryRun || r.Bytes != int64(len(extracted(t, bin))) {
+			t.Fatalf("%+v", r)
+		}
+	})
+	t.Run("no-initiate sends nothing", func(t *testing.T) {
+		srv := teststore.Start(t, teststore.Options{})
+		got, _ := run(t, grpcStore(t, srv), []string{bin}, upload.Options{NoInitiate: true})
+		if r := got[bin+"#debuginfo"]; r.Action != upload.Checked {
+			t.Fatalf("%+v", r)
+		}
+		if srv.Calls("InitiateUpload") != 0 {
+			t.Error("InitiateUpload called")
+		}
+	})
+	for _, c := range []struct {
+		name string
+		opts upload.Options
+	}{
+		{"executable", upload.Options{Type: pb.DebuginfoType_DEBUGINFO_TYPE_EXECUTABLE}},
+		{"no-extract", upload.Options{NoExtract: true}},
+	} {
+		t.Run(c.name+" stores the file as given", func(t *testing.T) {
+			srv := teststore.Start(t, teststore.Options{})
+			if _, failed := run(t, grpcStore(t, srv), []string{bin}, c.opts); failed != 0 {
+				t.Fatal("failed")
+			}
+			data, ok := srv.Uploaded(id.Value, c.opts.Type)
+			if !ok || !bytes.Equal(data, raw) {
+				t.Error("stored bytes are not the file")
+			}
+		})
+	}
+	t.Run("build-id override", func(t *testing.T) {
+		srv := teststore.Start(t, teststore.Options{})
+		archive := testbin.File(t, "src.tar.zst", []byte("not really an archive"))
+		got, failed := run(t, grpcStore(t, srv), []string{archive}, upload.Options{Type: pb.DebuginfoType_DEBUGINFO_TYPE_SOURCES, BuildID: id.Value})
+		if failed != 0 {
+			t.Fatal(got)
+		}
+		if _, ok := srv.Uploaded(id.Value, pb.DebuginfoType_DEBUGINFO_TYPE_SOURCES); !ok {
+			t.Error("sources not stored under the given build ID")
+		}
+	})
+	t.Run("sources ride along", func(t *testing.T) {
+		srv := teststore.Start(t, teststore.Options{})
+		opts := upload.Options{Sources: func(ctx context.Context, binary string, w io.Writer) error {
+			_, err := io.WriteString(w, "archive of "+filepath.Base(binary))
+			return err
+		}}
+		got, failed := run(t, grpcStore(t, srv), []string{bin}, opts)
+		if failed != 0 || got[bin+"#sources"].Action != upload.Uploaded {
+			t.Fatal(got)
+		}
+		if data, _ := srv.Uploaded(id.Value, pb.DebuginfoType_DEBUGINFO_TYPE_SOURCES); string(data) != "archive of modes" {
+			t.Errorf("sources = %q", data)
+		}
+		got, _ = run(t, grpcStore(t, srv), []string{bin}, opts)
+		if got[bin+"#sources"].Action != upload.Skipped || got[bin+"#debuginfo"].Action != upload.Skipped {
+			t.Errorf("re-run: %v", got)
+		}
+	})
+}
+
+func TestHungStoreFailsOneFileAndGoesOn(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{})
+	st := grpcStore(t, srv)
+	st.Retry.Attempts = 1
+	a := testbin.C(t, "first", "1", "-g")
+	b := testbin.C(t, "second", "2", "-g")
+	srv.HangNext("ShouldInitiateUpload", 1)
+	got, failed := run(t, st, []string{a, b}, upload.Options{Concurrency: 1, Timeout: 300 * time.Millisecond})
+	if failed != 1 {
+		t.Fatalf("failed = %d: %v", failed, got)
+	}
+	if r := got[a+"#debuginfo"]; !strings.Contains(r.Reason, "timed out") && !strings.Contains(r.Reason, "--timeout") {
+		t.Errorf("hung file: %+v", r)
+	}
+	if got[b+"#debuginfo"].Action != upload.Uploaded {
+		t.Errorf("next file: %+v", got[b+"#debuginfo"])
+	}
+}
+
+func TestPrepared(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{})
+	dbg := testbin.File(t, "x.debuginfo", []byte("debug bytes"))
+	src := testbin.File(t, "x.tar.zst", []byte("source bytes"))
+	p := upload.Prepared{Label: "x", BuildID: "abcdef012345", BuildIDType: buildid.GNU, Files: []upload.PreparedFile{
+		{Path: dbg, Type: pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED},
+		{Path: src, Type: pb.DebuginfoType_DEBUGINFO_TYPE_SOURCES},
+	}}
+	n := 0
+	failed := upload.Run(context.Background(), grpcStore(t, srv), nil, []upload.Prepared{p}, upload.Options{}, func(r upload.Report) {
+		n++
+		if r.Action != upload.Uploaded {
+			t.Errorf("%+v", r)
+		}
+	})
+	if failed != 0 || n != 2 {
+		t.Fatalf("failed=%d reports=%d", failed, n)
+	}
+	if d, _ := srv.Uploaded("abcdef012345", pb.DebuginfoType_DEBUGINFO_TYPE_SOURCES); string(d) != "source bytes" {
+		t.Errorf("sources = %q", d)
+	}
+}
