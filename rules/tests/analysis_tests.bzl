@@ -1,0 +1,219 @@
+"""Starlark unit and analysis tests of rules_debuginfo (bazel_skylib unittest/analysistest)."""
+
+load("@bazel_skylib//lib:unittest.bzl", "analysistest", "asserts", "unittest")
+load("//rules:defs.bzl", "DebuginfoInfo", "debuginfo_aspect")
+load("//rules/private:aspect.bzl", "add_upload_flags", "upload_execution_requirements")
+load("//rules/private:providers.bzl", "DebuginfoOptionsInfo")
+
+# --- unit tests of the pure helpers -------------------------------------------------
+
+def _exec_reqs_test_impl(ctx):
+    env = unittest.begin(ctx)
+    local = upload_execution_requirements(False)
+    asserts.equals(env, "1", local.get("requires-network"))
+    asserts.equals(env, "1", local.get("no-remote-cache"))
+    asserts.equals(env, "1", local.get("no-remote-exec"))
+    asserts.equals(env, "1", local.get("no-sandbox"))
+    remote = upload_execution_requirements(True)
+    asserts.equals(env, "1", remote.get("requires-network"))
+    asserts.equals(env, "1", remote.get("no-remote-cache"))
+    asserts.false(env, "no-remote-exec" in remote, "remote uploads may run remotely")
+    asserts.false(env, "no-sandbox" in remote)
+    return unittest.end(env)
+
+exec_reqs_test = unittest.make(_exec_reqs_test_impl)
+
+def _options(**kwargs):
+    values = dict(
+        store_address = "",
+        project_id = "",
+        credential_helper = "",
+        bearer_token_file = "",
+        insecure = False,
+        sources = True,
+        dry_run = False,
+        remote_upload = False,
+        kinds = [],
+        upload_args = [],
+    )
+    values.update(kwargs)
+    return DebuginfoOptionsInfo(**values)
+
+def _upload_flags_test_impl(ctx):
+    env = unittest.begin(ctx)
+    flags = []
+    add_upload_flags(flags, _options())
+    asserts.equals(env, ["--include-sources"], flags)
+
+    flags = []
+    add_upload_flags(flags, _options(
+        store_address = "localhost:7070",
+        insecure = True,
+        project_id = "p1",
+        credential_helper = "/opt/helper",
+        bearer_token_file = "/run/secrets/token",
+        sources = False,
+        dry_run = True,
+        upload_args = ["--timeout=1m"],
+    ))
+    asserts.equals(env, [
+        "--store-address=localhost:7070",
+        "--insecure",
+        "--project-id=p1",
+        "--credential-helper=/opt/helper",
+        "--bearer-token-file=/run/secrets/token",
+        "--dry-run",
+        "--timeout=1m",
+    ], flags)
+
+    flags = []
+    add_upload_flags(flags, _options(store_address = "a:1", project_id = "p"), "b:2", "q")
+    asserts.equals(env, ["--store-address=b:2", "--project-id=q", "--include-sources"], flags)
+    return unittest.end(env)
+
+upload_flags_test = unittest.make(_upload_flags_test_impl)
+
+# --- analysis tests -----------------------------------------------------------------
+
+_ProbeInfo = provider(
+    doc = "What the probe saw of its dependency.",
+    fields = {"info": "DebuginfoInfo or None", "groups": "list of output group names"},
+)
+
+def _probe_impl(ctx):
+    dep = ctx.attr.dep
+    info = dep[DebuginfoInfo] if DebuginfoInfo in dep else None
+    groups = [g for g in ["debuginfo", "debuginfo_upload"] if OutputGroupInfo in dep and hasattr(dep[OutputGroupInfo], g)]
+    return [_ProbeInfo(info = info, groups = groups)]
+
+debuginfo_probe = rule(
+    implementation = _probe_impl,
+    doc = "Applies debuginfo_aspect to `dep` and exposes what it returned.",
+    attrs = {"dep": attr.label(aspects = [debuginfo_aspect])},
+)
+
+def _basenames(files):
+    return sorted([f.basename for f in files])
+
+def _aspect_outputs_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    probe = analysistest.target_under_test(env)[_ProbeInfo]
+    info = probe.info
+    asserts.true(env, info != None, "the aspect visited the cc_binary")
+    asserts.equals(env, ["debuginfo", "debuginfo_upload"], probe.groups)
+    asserts.equals(env, "fixture", info.binary.basename)
+    asserts.equals(env, "record.json", info.record.basename)
+    asserts.equals(env, "fixture.debuginfo", info.debuginfo.basename)
+    asserts.equals(env, "fixture.sources.tar.zst", info.sources.basename)
+    asserts.equals(env, "upload.receipt.json", info.receipt.basename)
+
+    # One directory: the record names its siblings relative to itself.
+    for f in [info.debuginfo, info.sources, info.sources_manifest, info.receipt]:
+        asserts.equals(env, info.record.dirname, f.dirname)
+    asserts.equals(env, ["fixture.debuginfo", "fixture.sources.tar.zst", "record.json"], _basenames(info.files.to_list()))
+    return analysistest.end(env)
+
+aspect_outputs_test = analysistest.make(_aspect_outputs_test_impl)
+
+def _no_sources_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    info = analysistest.target_under_test(env)[_ProbeInfo].info
+    asserts.equals(env, None, info.sources)
+    asserts.equals(env, None, info.sources_manifest)
+    asserts.equals(env, ["fixture.debuginfo", "record.json"], _basenames(info.files.to_list()))
+    return analysistest.end(env)
+
+no_sources_test = analysistest.make(
+    _no_sources_test_impl,
+    config_settings = {"@rules_debuginfo//rules:sources": False},
+)
+
+def _not_visited_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    probe = analysistest.target_under_test(env)[_ProbeInfo]
+    asserts.equals(env, None, probe.info)
+    asserts.equals(env, [], probe.groups)
+    return analysistest.end(env)
+
+# Used for the opt-out tag and for a kind that is not in --kinds.
+not_visited_test = analysistest.make(_not_visited_test_impl)
+
+not_visited_kind_test = analysistest.make(
+    _not_visited_test_impl,
+    config_settings = {"@rules_debuginfo//rules:kinds": ["go_binary"]},
+)
+
+def _opt_out_upload_fails_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    asserts.expect_failure(env, "debuginfo_aspect did not visit it")
+    return analysistest.end(env)
+
+opt_out_upload_fails_test = analysistest.make(_opt_out_upload_fails_test_impl, expect_failure = True)
+
+def _upload_launcher_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    target = analysistest.target_under_test(env)
+    actions = [a for a in analysistest.target_actions(env) if a.mnemonic == "TemplateExpand"]
+    asserts.equals(env, 1, len(actions))
+    subs = actions[0].substitutions
+    asserts.true(env, "rules/tests/_debuginfo/fixture/record.json" in subs["%RECORDS%"], subs["%RECORDS%"])
+    flags = subs["%FLAGS%"]
+    for want in ["'--store-address=localhost:7070'", "'--insecure'", "'--project-id=p1'", "'--dry-run'", "'--include-sources'", "'--verbose'"]:
+        asserts.true(env, want in flags, "%s not in %s" % (want, flags))
+    runfiles = [f.basename for f in target[DefaultInfo].default_runfiles.files.to_list()]
+    for want in ["record.json", "fixture.debuginfo", "fixture.sources.tar.zst"]:
+        asserts.true(env, want in runfiles, "%s not in runfiles %s" % (want, runfiles))
+    return analysistest.end(env)
+
+upload_launcher_test = analysistest.make(
+    _upload_launcher_test_impl,
+    config_settings = {
+        "@rules_debuginfo//rules:dry_run": True,
+        "@rules_debuginfo//rules:insecure": True,
+        "@rules_debuginfo//rules:project_id": "p1",
+    },
+)
+
+def _stamp_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    actions = [a for a in analysistest.target_actions(env) if a.mnemonic == "DebuginfoStamp"]
+    asserts.equals(env, 1, len(actions))
+    argv = actions[0].argv
+    asserts.true(env, "stamp" in argv, str(argv))
+    asserts.equals(env, "-o", argv[-2])
+    asserts.equals(env, "fixture_stamped", argv[-1].split("/")[-1])
+    return analysistest.end(env)
+
+stamp_test = analysistest.make(_stamp_test_impl)
+
+def analysis_test_suite(name):
+    """Declares every test of this file, and a test_suite `name` of them.
+
+    Args:
+      name: name of the test_suite.
+    """
+    unittest.suite(
+        name + "_unit",
+        exec_reqs_test,
+        upload_flags_test,
+    )
+    aspect_outputs_test(name = "aspect_outputs_test", target_under_test = ":probe_fixture")
+    no_sources_test(name = "no_sources_test", target_under_test = ":probe_fixture")
+    not_visited_test(name = "opt_out_tag_test", target_under_test = ":probe_opted_out")
+    not_visited_kind_test(name = "kinds_flag_test", target_under_test = ":probe_fixture")
+    opt_out_upload_fails_test(name = "opt_out_upload_fails_test", target_under_test = ":upload_opted_out")
+    upload_launcher_test(name = "upload_launcher_test", target_under_test = ":upload_fixture")
+    stamp_test(name = "stamp_test", target_under_test = ":fixture_stamped")
+    native.test_suite(
+        name = name,
+        tests = [
+            name + "_unit",
+            ":aspect_outputs_test",
+            ":no_sources_test",
+            ":opt_out_tag_test",
+            ":kinds_flag_test",
+            ":opt_out_upload_fails_test",
+            ":upload_launcher_test",
+            ":stamp_test",
+        ],
+    )

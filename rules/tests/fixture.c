@@ -1,0 +1,3 @@
+#include "rules/tests/fixture.h"
+
+int main(void) { return fixture_value() - 42; }
