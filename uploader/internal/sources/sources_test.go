@@ -588,12 +588,10 @@ func FuzzParseManifestLine(f *testing.F) {
 		if name == "" || disk == "" || strings.ContainsRune(disk, '\t') {
 			t.Fatalf("bad parse %q -> %q, %q", line, name, disk)
 		}
-		if Normalize(name) != name && !strings.HasPrefix(name, "/") && !strings.HasPrefix(name, "./") {
-			t.Fatalf("name %q not normalized", name)
-		}
-		// Accepted lines round-trip.
-		n2, d2, ok2, err2 := ParseManifestLine(name + "\t" + disk)
-		if !ok2 || err2 != nil || d2 != disk || n2 != Normalize(name) {
+		// Accepted lines round-trip; "./" keeps a name starting with "#"
+		// from reading as a comment.
+		n2, d2, ok2, err2 := ParseManifestLine("./" + name + "\t" + disk)
+		if !ok2 || err2 != nil || d2 != disk || n2 != name {
 			t.Fatalf("round trip of %q: %q %q %v %v", line, n2, d2, ok2, err2)
 		}
 	})
