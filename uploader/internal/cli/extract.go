@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/pflag"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfdebug"
+)
+
+func init() {
+	register(&command{name: "extract", summary: "write the debug-only part of an ELF file (like objcopy --only-keep-debug)", run: runExtract})
+}
+
+const extractAbout = `Writes OUT, a copy of the ELF file PATH that keeps only what symbolization needs
+(DWARF, symbol tables, notes, Go's pclntab and build info); all other sections keep
+their headers but lose their bytes, as with objcopy --only-keep-debug. The input is
+streamed, so memory use does not grow with its size. OUT appears complete or not at all.
+With --record FILE, also writes the JSON record that 'debuginfo upload --record' reads;
+FILE must be in the same directory as OUT.`
+
+func runExtract(env *Env, args []string) int {
+	fs := flags(env, "extract PATH -o OUT [--record FILE]", extractAbout)
+	out := fs.StringP("output", "o", "", "the debug-only file to write (required)")
+	record := fs.String("record", "", "also write this JSON record of binary, build ID and outputs")
+	extras := addExtractExtras(fs)
+	if code, done := parse(env, fs, args); done {
+		return code
+	}
+	switch {
+	case fs.NArg() != 1:
+		return usageError(env, "extract", "want exactly one PATH, got %d", fs.NArg())
+	case *out == "":
+		return usageError(env, "extract", "-o OUT is required")
+	case samePath(fs.Arg(0), *out):
+		return usageError(env, "extract", "OUT must not be the input file")
+	}
+	if *record != "" {
+		od, err1 := filepath.Abs(filepath.Dir(*out))
+		rd, err2 := filepath.Abs(filepath.Dir(*record))
+		if err1 != nil || err2 != nil || od != rd {
+			return usageError(env, "extract", "--record FILE must be in the same directory as OUT (the record names OUT relative to itself)")
+		}
+	}
+	if err := extract(env, fs.Arg(0), *out, *record, extras); err != nil {
+		fmt.Fprintf(env.Stderr, "debuginfo extract: %v\n", err)
+		return ExitFailed
+	}
+	return ExitOK
+}
+
+func extract(env *Env, path, out, record string, extras *extractExtras) error {
+	in, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	fi, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file", path)
+	}
+	id, err := buildid.FromReaderAt(in, fi.Size())
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if id.Redacted {
+		fmt.Fprintf(env.Stderr, "debuginfo extract: warning: %s: %s\n", path, buildid.RedactedAdvice)
+	}
+	var st elfdebug.Stats
+	err = replaceFile(out, 0o644, func(w io.Writer) error {
+		var err error
+		st, err = elfdebug.Extract(in, fi.Size(), w)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	fmt.Fprintf(env.Stdout, "%s -> %s  %d bytes  %s %s  dwarf=%v symtab=%v dynsym=%v gopclntab=%v\n",
+		path, out, st.Bytes, id.Type, id.Value, st.HasDWARF, st.HasSymtab, st.HasDynsym, st.HasGoPclntab)
+	if !st.HasDWARF && !st.HasSymtab && !st.HasGoPclntab {
+		fmt.Fprintf(env.Stderr, "debuginfo extract: warning: %s has no DWARF, .symtab or .gopclntab; profiles will show addresses only\n", path)
+	}
+	if record == "" {
+		return nil
+	}
+	rec := Record{
+		Version:     RecordVersion,
+		Binary:      filepath.Base(path),
+		BuildID:     id.Value,
+		BuildIDType: id.Type.String(),
+		Debuginfo:   filepath.Base(out),
+	}
+	if err := extras.complete(env, path, filepath.Dir(out), &rec); err != nil {
+		return err
+	}
+	return WriteRecord(record, rec)
+}
+
+// extractExtras is THE SPOT for more outputs beside the debuginfo file
+// (--sources-manifest / --sources-out go here): addExtractExtras registers
+// their flags; complete runs after OUT is written and before the record
+// is, writes its files into dir and names them in rec (rec.Sources, a
+// plain name relative to dir).
+type extractExtras struct{}
+
+func addExtractExtras(fs *pflag.FlagSet) *extractExtras { return &extractExtras{} }
+
+func (x *extractExtras) complete(env *Env, binary, dir string, rec *Record) error { return nil }

@@ -1,0 +1,100 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid/buildidtest"
+)
+
+func TestExtractCommand(t *testing.T) {
+	dir := t.TempDir()
+	bin := buildidtest.GCC(t, dir, "hello", buildidtest.HelloC, "-g")
+	outDir := filepath.Join(dir, "out")
+	os.Mkdir(outDir, 0o755)
+	out := filepath.Join(outDir, "hello.debuginfo")
+	rec := filepath.Join(outDir, "hello.json")
+
+	code, stdout, stderr := runMain(t, "extract", bin, "-o", out, "--record", rec)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "dwarf=true") {
+		t.Errorf("stdout: %s", stdout)
+	}
+	id, _ := buildid.Read(bin)
+	outID, err := buildid.Read(out)
+	if err != nil || outID.Value != id.Value {
+		t.Fatalf("output build ID %+v %v", outID, err)
+	}
+	r, rdir, err := ReadRecord(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Record{Version: 1, Binary: "hello", BuildID: id.Value, BuildIDType: "gnu", Debuginfo: "hello.debuginfo"}
+	if r != want || rdir != outDir {
+		t.Fatalf("record %+v in %s, want %+v", r, rdir, want)
+	}
+	raw, _ := os.ReadFile(rec)
+	if strings.Contains(string(raw), "sources") || !strings.Contains(string(raw), `"build_id_type":"gnu"`) {
+		t.Errorf("record JSON: %s", raw)
+	}
+	entries, _ := os.ReadDir(outDir)
+	if len(entries) != 2 {
+		t.Errorf("temp files left behind: %v", entries)
+	}
+
+	// Usage errors.
+	for _, args := range [][]string{
+		{"extract", bin},
+		{"extract", "-o", out},
+		{"extract", bin, bin, "-o", out},
+		{"extract", bin, "-o", out, "--record", filepath.Join(dir, "elsewhere.json")},
+		{"extract", bin, "-o", bin},
+	} {
+		if code, _, _ := runMain(t, args...); code != ExitUsage {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+	if code, stdout, _ := runMain(t, "extract", "--help"); code != ExitOK || !strings.Contains(stdout, "--record") {
+		t.Errorf("--help: %d %s", code, stdout)
+	}
+
+	// A failed extraction leaves no OUT behind.
+	txt := filepath.Join(dir, "x.txt")
+	os.WriteFile(txt, []byte("plain text"), 0o644)
+	bad := filepath.Join(outDir, "bad.debuginfo")
+	if code, _, stderr := runMain(t, "extract", txt, "-o", bad); code != ExitFailed || !strings.Contains(stderr, "not an ELF") {
+		t.Errorf("non-ELF: exit %d %s", code, stderr)
+	}
+	if entries, _ := os.ReadDir(outDir); len(entries) != 2 {
+		t.Errorf("failed extract left files: %v", entries)
+	}
+}
+
+func TestRecordChecks(t *testing.T) {
+	dir := t.TempDir()
+	good := Record{Version: 1, Binary: "b", BuildID: "abcdef", BuildIDType: "go", Debuginfo: "b.debuginfo", Sources: "b.tar.zst"}
+	p := filepath.Join(dir, "r.json")
+	if err := WriteRecord(p, good); err != nil {
+		t.Fatal(err)
+	}
+	if r, _, err := ReadRecord(p); err != nil || r != good {
+		t.Fatalf("%+v %v", r, err)
+	}
+	for _, bad := range []string{
+		`{"version":2,"binary":"b","build_id":"abcd","build_id_type":"gnu","debuginfo":"d"}`,
+		`{"version":1,"binary":"b","build_id":"abcd","build_id_type":"sha","debuginfo":"d"}`,
+		`{"version":1,"binary":"b","build_id":"abcd","build_id_type":"gnu","debuginfo":"../d"}`,
+		`{"version":1,"binary":"b","build_id":"","build_id_type":"gnu","debuginfo":"d"}`,
+		`not json`,
+	} {
+		os.WriteFile(p, []byte(bad), 0o644)
+		if _, _, err := ReadRecord(p); err == nil {
+			t.Errorf("accepted %s", bad)
+		}
+	}
+}

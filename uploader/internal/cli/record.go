@@ -1,0 +1,108 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// RecordVersion is the record format written by extract.
+const RecordVersion = 1
+
+// Record is the JSON file `debuginfo extract --record` writes beside its
+// outputs and `debuginfo upload --record` reads (docs/architecture.md).
+// Debuginfo and Sources are names relative to the record's own directory,
+// so a record keeps working after Bazel moves the three files together.
+type Record struct {
+	Version     int    `json:"version"`
+	Binary      string `json:"binary"`
+	BuildID     string `json:"build_id"`
+	BuildIDType string `json:"build_id_type"` // gnu, go or hash
+	Debuginfo   string `json:"debuginfo"`
+	Sources     string `json:"sources,omitempty"`
+}
+
+// ReadRecord reads and checks a record; dir is the directory its file
+// names are relative to.
+func ReadRecord(path string) (rec Record, dir string, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Record{}, "", err
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	if err := dec.Decode(&rec); err != nil {
+		return Record{}, "", fmt.Errorf("%s: bad record: %w", path, err)
+	}
+	if err := rec.check(); err != nil {
+		return Record{}, "", fmt.Errorf("%s: %w", path, err)
+	}
+	return rec, filepath.Dir(path), nil
+}
+
+func (r Record) check() error {
+	if r.Version != RecordVersion {
+		return fmt.Errorf("record version %d, want %d (written by a different debuginfo?)", r.Version, RecordVersion)
+	}
+	if len(r.BuildID) <= 2 {
+		return fmt.Errorf("record has no usable build_id %q", r.BuildID)
+	}
+	switch r.BuildIDType {
+	case "gnu", "go", "hash":
+	default:
+		return fmt.Errorf("record has unknown build_id_type %q", r.BuildIDType)
+	}
+	if r.Debuginfo == "" {
+		return errors.New("record names no debuginfo file")
+	}
+	for _, name := range []string{r.Debuginfo, r.Sources} {
+		// Plain names only: a record must not point outside its directory.
+		if name != "" && (name != filepath.Base(name) || name == "." || name == "..") {
+			return fmt.Errorf("record file name %q is not a plain name in the record's directory", name)
+		}
+	}
+	return nil
+}
+
+// WriteRecord writes rec to path atomically.
+func WriteRecord(path string, rec Record) error {
+	if err := rec.check(); err != nil {
+		return err
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	return replaceFile(path, 0o644, func(w io.Writer) error {
+		_, err := w.Write(append(b, '\n'))
+		return err
+	})
+}
+
+// replaceFile writes path through a temporary file in the same directory
+// and a rename, so readers (and Bazel) never see a half-written file.
+func replaceFile(path string, perm os.FileMode, write func(io.Writer) error) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err = write(tmp); err != nil {
+		return err
+	}
+	if err = tmp.Chmod(perm); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
