@@ -51,6 +51,10 @@ const (
 	Failed   = "failed"
 )
 
+// ErrNothingToSend (wrapped) from a write function turns the object into a
+// skip: e.g. no source file of a binary exists on this machine.
+var ErrNothingToSend = errors.New("nothing to send")
+
 // Report is the outcome for one object: a line of human output or one
 // --json object.
 type Report struct {
@@ -316,6 +320,9 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 		}
 	}
 	obj, cleanup, err := stage(opts.TempDir, write)
+	if errors.Is(err, ErrNothingToSend) {
+		return done(Skipped, err.Error())
+	}
 	if err != nil {
 		return done(Failed, err.Error())
 	}

@@ -1,0 +1,318 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/creds"
+	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/upload"
+)
+
+func init() {
+	register(&command{name: "upload", summary: "upload debuginfo (and sources) of ELF files to a store", run: runUpload})
+}
+
+// DefaultStoreAddress is parca-debuginfo's default: Polar Signals Cloud.
+const DefaultStoreAddress = "grpc.polarsignals.com:443"
+
+// connFlags are the flags every command that talks to a store shares.
+type connFlags struct {
+	address            string
+	insecure           bool
+	insecureSkipVerify bool
+	caFile             string
+	creds              *creds.Options
+}
+
+func addConnFlags(fs *pflag.FlagSet) *connFlags {
+	c := &connFlags{}
+	fs.StringVar(&c.address, "store-address", DefaultStoreAddress, "gRPC address of the debuginfo store (host:port), or file:///abs/dir for the embedded local store")
+	fs.BoolVar(&c.insecure, "insecure", false, "use plaintext gRPC (no TLS)")
+	fs.BoolVar(&c.insecureSkipVerify, "insecure-skip-verify", false, "use TLS but do not verify the store's certificate")
+	fs.StringVar(&c.caFile, "ca-file", "", "PEM file of CA certificates to trust instead of the system roots")
+	c.creds = creds.AddFlags(fs)
+	return c
+}
+
+// open connects to the store; the Provider (nil for file://) redacts errors.
+func (c *connFlags) open(ctx context.Context, env *Env) (store.Store, *creds.Provider, error) {
+	if strings.HasPrefix(c.address, "file://") {
+		u, err := url.Parse(c.address)
+		if err != nil || u.Host != "" {
+			return nil, nil, fmt.Errorf("--store-address %q: want file:///absolute/dir", c.address)
+		}
+		s, err := store.NewFile(u.Path)
+		return s, nil, err
+	}
+	host := c.address
+	if h, _, ok := strings.Cut(strings.TrimPrefix(c.address, "dns:///"), ":"); ok {
+		host = h
+	}
+	p, err := creds.Resolve(c.creds, host, !c.insecure, env.Getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	conn, err := store.Dial(ctx, c.address, store.DialConfig{
+		Insecure: c.insecure, InsecureSkipVerify: c.insecureSkipVerify, CAFile: c.caFile, PerRPC: p,
+	})
+	if err != nil {
+		return nil, p, err
+	}
+	return store.NewGRPC(conn), p, nil
+}
+
+func runUpload(env *Env, args []string) int {
+	fs := flags(env, "upload [flags] PATH...",
+		"Uploads the debuginfo of each ELF file (a debug-only copy, extracted on the fly) to a Parca-compatible\n"+
+			"store under its build ID, skipping what the store already has. Directories are searched recursively;\n"+
+			"non-ELF files inside them are passed over. Accepts parca-debuginfo's upload flags.")
+	conn := addConnFlags(fs)
+	var (
+		noExtract   = fs.Bool("no-extract", false, "upload files as they are instead of a debug-only copy")
+		noInitiate  = fs.Bool("no-initiate", false, "only ask the store whether it wants each file; send nothing")
+		force       = fs.Bool("force", false, "upload even if the store already has the build ID")
+		typ         = fs.String("type", "debuginfo", "what the files are: debuginfo, executable or sources")
+		buildID     = fs.String("build-id", "", "use this build ID instead of reading it from the file (one PATH only)")
+		concurrency = fs.IntP("concurrency", "j", max(4, runtime.NumCPU()), "files processed at once")
+		timeout     = fs.Duration("timeout", 15*time.Minute, "give up on one file after this long, retries included (0: never)")
+		retries     = fs.Int("retries", store.DefaultRetry.Attempts-1, "retries of a transient failure (store unavailable, stream cut, 5xx)")
+		dryRun      = fs.Bool("dry-run", false, "identify and extract only; no network, no credentials")
+		asJSON      = fs.Bool("json", false, "print one JSON object per file")
+		receipt     = fs.String("receipt", "", "also write the JSON results to this file")
+		records     = fs.StringArray("record", nil, "upload the files named by a record from 'debuginfo extract --record' (repeatable)")
+		allowShared = fs.Bool("allow-shared-build-id", false, "upload files even when their build ID is shared (rules_go's -buildid=redacted, or two different files)")
+		tempDir     = fs.String("temp-dir", "", "directory for extracted copies (default: the system's)")
+	)
+	srcFlags := addSourcesUploadFlags(fs)
+	if code, done := parse(env, fs, args); done {
+		return code
+	}
+	paths := fs.Args()
+	if len(paths) == 0 && len(*records) == 0 {
+		return usageError(env, "upload", "no PATH given")
+	}
+	t, err := store.ParseType(*typ)
+	if err != nil {
+		return usageError(env, "upload", "--type: %v", err)
+	}
+	if *buildID != "" && len(paths) != 1 {
+		return usageError(env, "upload", "--build-id needs exactly one PATH")
+	}
+	if t == pb.DebuginfoType_DEBUGINFO_TYPE_SOURCES && *buildID == "" {
+		return usageError(env, "upload", "--type=sources needs --build-id (the build ID of the binary the sources belong to)")
+	}
+	if *concurrency < 1 {
+		return usageError(env, "upload", "--concurrency must be at least 1")
+	}
+	if *retries < 0 {
+		return usageError(env, "upload", "--retries must not be negative")
+	}
+	opts := upload.Options{
+		Concurrency: *concurrency, Force: *force, NoExtract: *noExtract, NoInitiate: *noInitiate,
+		DryRun: *dryRun, Type: t, BuildID: *buildID, Timeout: *timeout, TempDir: *tempDir,
+		AllowSharedBuildID: *allowShared,
+	}
+	if opts.Sources, err = srcFlags.archiver(env); err != nil {
+		return usageError(env, "upload", "%v", err)
+	}
+	var prepared []upload.Prepared
+	for _, r := range *records {
+		p, err := readPrepared(r)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "debuginfo upload: %v\n", err)
+			return ExitFailed
+		}
+		prepared = append(prepared, p)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var st store.Store
+	redact := func(s string) string { return s }
+	if !*dryRun {
+		var p *creds.Provider
+		st, p, err = conn.open(ctx, env)
+		if p != nil {
+			redact = p.Redact
+		}
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "debuginfo upload: %s\n", redact(err.Error()))
+			return ExitFailed
+		}
+		defer st.Close()
+		if g, ok := st.(*store.GRPC); ok {
+			g.Retry.Attempts = *retries + 1
+		}
+		if p != nil && !*asJSON && p.Summary() != "" {
+			fmt.Fprintf(env.Stderr, "debuginfo: %s\n", p.Summary())
+		}
+	}
+
+	out := newReporter(env, *asJSON, redact)
+	if env.Terminal && !*asJSON {
+		opts.Starting, opts.Progress = out.bar.starting, out.bar.add
+	}
+	start := time.Now()
+	failed := upload.Run(ctx, st, paths, prepared, opts, out.report)
+	out.finish(time.Since(start))
+	if *receipt != "" {
+		if err := out.writeReceipt(*receipt); err != nil {
+			fmt.Fprintf(env.Stderr, "debuginfo upload: --receipt: %v\n", err)
+			return ExitFailed
+		}
+	}
+	if failed > 0 {
+		return ExitFailed
+	}
+	return ExitOK
+}
+
+// readPrepared turns an extract record into an upload of its files.
+func readPrepared(path string) (upload.Prepared, error) {
+	rec, dir, err := ReadRecord(path)
+	if err != nil {
+		return upload.Prepared{}, fmt.Errorf("--record %s: %w", path, err)
+	}
+	t, err := parseBuildIDType(rec.BuildIDType)
+	if err != nil {
+		return upload.Prepared{}, fmt.Errorf("--record %s: %w", path, err)
+	}
+	p := upload.Prepared{Label: rec.Binary, BuildID: rec.BuildID, BuildIDType: t}
+	if rec.Debuginfo != "" {
+		p.Files = append(p.Files, upload.PreparedFile{Path: filepath.Join(dir, rec.Debuginfo), Type: pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED})
+	}
+	if rec.Sources != "" {
+		p.Files = append(p.Files, upload.PreparedFile{Path: filepath.Join(dir, rec.Sources), Type: pb.DebuginfoType_DEBUGINFO_TYPE_SOURCES})
+	}
+	if len(p.Files) == 0 {
+		return p, fmt.Errorf("--record %s names no files", path)
+	}
+	return p, nil
+}
+
+func parseBuildIDType(s string) (buildid.Type, error) {
+	for _, t := range []buildid.Type{buildid.GNU, buildid.Go, buildid.Hash} {
+		if t.String() == s {
+			return t, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown build_id_type %q (want gnu, go or hash)", s)
+}
+
+// reporter prints results as they come and a summary at the end.
+type reporter struct {
+	env     *Env
+	json    bool
+	redact  func(string) string
+	mu      sync.Mutex
+	all     []upload.Report
+	counts  map[string]int
+	bytes   int64
+	bar     *progress
+	encoder *json.Encoder
+}
+
+func newReporter(env *Env, asJSON bool, redact func(string) string) *reporter {
+	r := &reporter{env: env, json: asJSON, redact: redact, counts: map[string]int{}, encoder: json.NewEncoder(env.Stdout)}
+	r.bar = &progress{w: env.Stderr}
+	return r
+}
+
+func (r *reporter) report(rep upload.Report) {
+	rep.Reason = r.redact(rep.Reason)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.all = append(r.all, rep)
+	r.counts[rep.Action]++
+	if rep.Action == upload.Uploaded {
+		r.bytes += rep.Bytes
+	}
+	if r.json {
+		r.encoder.Encode(rep)
+		return
+	}
+	r.bar.clear()
+	line := fmt.Sprintf("%-9s %-10s %s  %s", rep.Action, rep.Type, orDash(rep.BuildID), rep.Path)
+	switch {
+	case rep.Action == upload.Uploaded || rep.Action == upload.DryRun:
+		line += fmt.Sprintf("  (%s, %d ms)", humanBytes(rep.Bytes), rep.DurationMS)
+	}
+	if rep.Reason != "" && rep.Action != upload.Uploaded {
+		line += ": " + rep.Reason
+	}
+	w := r.env.Stdout
+	if rep.Action == upload.Failed {
+		w = r.env.Stderr
+	}
+	fmt.Fprintln(w, line)
+}
+
+func (r *reporter) finish(elapsed time.Duration) {
+	r.bar.done()
+	if r.json {
+		return
+	}
+	var parts []string
+	for _, a := range []string{upload.Uploaded, upload.Skipped, upload.Checked, upload.DryRun, upload.Failed} {
+		if n := r.counts[a]; n > 0 || a == upload.Failed || a == upload.Uploaded {
+			parts = append(parts, fmt.Sprintf("%d %s", n, a))
+		}
+	}
+	fmt.Fprintf(r.env.Stderr, "debuginfo: %s; %s sent in %.1fs\n", strings.Join(parts, ", "), humanBytes(r.bytes), elapsed.Seconds())
+}
+
+func (r *reporter) writeReceipt(path string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".receipt-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	enc := json.NewEncoder(tmp)
+	for _, rep := range r.all {
+		if err := enc.Encode(rep); err != nil {
+			tmp.Close()
+			return err
+		}
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+var _ io.Writer = (*os.File)(nil)
