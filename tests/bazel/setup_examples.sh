@@ -23,12 +23,18 @@ done
 
 tool="${DEBUGINFO_TOOL:-}"
 if [[ -z "${tool}" ]]; then
-  tool="${CACHE}/bin/debuginfo"
-  (cd "${ROOT}" && go build -o "${tool}.tmp" ./uploader/cmd/debuginfo && mv -f "${tool}.tmp" "${tool}")
+  (cd "${ROOT}" && go build -o "${CACHE}/bin/debuginfo.tmp" ./uploader/cmd/debuginfo)
+  # A content-addressed name: a new binary is a new path, so Bazel re-creates the
+  # toolchain repository instead of keeping the old binary.
+  sum="$(sha256sum "${CACHE}/bin/debuginfo.tmp" | cut -c1-16)"
+  tool="${CACHE}/bin/debuginfo-${sum}"
+  mv -f "${CACHE}/bin/debuginfo.tmp" "${tool}"
+  # Keep the five newest.
+  ls -t "${CACHE}"/bin/debuginfo-* 2>/dev/null | tail -n +6 | xargs -r rm -f
 fi
 
 # rules_go as a Go module: the module cache directory is a complete repository.
-rules_go="$(cd "${CACHE}" && GOFLAGS=-mod=mod go mod download -json "github.com/bazelbuild/rules_go@${RULES_GO_VERSION}" |
+rules_go="$(cd "${CACHE}" && go mod download -json "github.com/bazelbuild/rules_go@${RULES_GO_VERSION}" |
   sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
 [[ -f "${rules_go}/go/def.bzl" ]] || { echo "setup_examples: rules_go not found" >&2; exit 1; }
 
