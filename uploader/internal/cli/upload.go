@@ -158,6 +158,7 @@ func runUpload(env *Env, args []string) int {
 		defer st.Close()
 		if g, ok := st.(*store.GRPC); ok {
 			g.Retry.Attempts = *retries + 1
+			opts.Journal = &upload.Journal{Dir: upload.DefaultJournalDir(), Store: conn.address}
 		}
 		if p != nil && !*asJSON && p.Summary() != "" {
 			fmt.Fprintf(env.Stderr, "debuginfo: %s\n", p.Summary())

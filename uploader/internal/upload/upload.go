@@ -40,6 +40,9 @@ type Options struct {
 	Progress store.Progress
 	// Starting is told before a file of size bytes is sent; may be nil.
 	Starting func(path string, size int64)
+	// Journal records in-flight uploads so a rerun can take over one that a
+	// killed process left "in progress" on the store; nil disables it.
+	Journal *Journal
 }
 
 // Actions a Report can carry.
@@ -307,10 +310,15 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 		emit(r)
 		return action != Failed
 	}
+	force := opts.Force
 	if !opts.DryRun {
-		should, reason, err := st.ShouldUpload(ctx, key, opts.Force)
+		should, reason, err := st.ShouldUpload(ctx, key, force)
 		if err != nil {
 			return done(Failed, err.Error())
+		}
+		if !should && inProgress(reason) && opts.Journal.orphaned(key) {
+			// Our own earlier attempt died mid-upload: restart it.
+			should, force = true, true
 		}
 		if !should {
 			return done(Skipped, reason)
@@ -337,7 +345,13 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 	if opts.Starting != nil {
 		opts.Starting(r.Path, obj.Size)
 	}
-	err = st.Upload(ctx, key, obj, opts.Force, opts.Progress)
+	opts.Journal.begin(key)
+	err = st.Upload(ctx, key, obj, force, opts.Progress)
+	if err == nil {
+		// On failure the marker stays: once this process has exited, a
+		// rerun may take over the upload the store still thinks is running.
+		opts.Journal.end(key)
+	}
 	var sk *store.Skipped
 	switch {
 	case errors.As(err, &sk):

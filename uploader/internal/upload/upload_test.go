@@ -3,8 +3,10 @@ package upload_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -306,5 +308,62 @@ func TestPrepared(t *testing.T) {
 	}
 	if d, _ := srv.Uploaded("abcdef012345", pb.DebuginfoType_DEBUGINFO_TYPE_SOURCES); string(d) != "source bytes" {
 		t.Errorf("sources = %q", d)
+	}
+}
+
+func TestRerunTakesOverUploadOfDeadProcess(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{})
+	st := grpcStore(t, srv)
+	bin := testbin.C(t, "orphan", "o", "-g")
+	id, _ := buildid.Read(bin)
+	key := store.Key{BuildID: id.Value, BuildIDType: pb.BuildIDType_BUILD_ID_TYPE_GNU}
+	journal := &upload.Journal{Dir: t.TempDir(), Store: srv.Addr()}
+
+	// A first attempt is initiated and its stream cut, with no retries:
+	// the store is left thinking an upload is in progress.
+	st.Retry.Attempts = 1
+	srv.CutStreamAfter(1)
+	got, failed := run(t, st, []string{bin}, upload.Options{Journal: journal})
+	if failed != 1 {
+		t.Fatalf("first attempt: %v", got)
+	}
+	if state, _ := srv.State(id.Value, 0); state != pb.DebuginfoUpload_STATE_UPLOADING {
+		t.Fatalf("store state %v, want UPLOADING", state)
+	}
+
+	// Another live uploader's work is respected: without our marker, skip.
+	got, _ = run(t, st, []string{bin}, upload.Options{Journal: &upload.Journal{Dir: t.TempDir(), Store: srv.Addr()}})
+	if r := got[bin+"#debuginfo"]; r.Action != upload.Skipped {
+		t.Fatalf("foreign in-progress upload: %+v", r)
+	}
+
+	// Our marker names a process that no longer exists: take over.
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	rewriteMarkerPID(t, journal.Dir, dead.Process.Pid)
+	got, failed = run(t, st, []string{bin}, upload.Options{Journal: journal})
+	if r := got[bin+"#debuginfo"]; failed != 0 || r.Action != upload.Uploaded {
+		t.Fatalf("rerun after a dead attempt: %+v", r)
+	}
+	if _, ok := srv.Uploaded(key.BuildID, key.Type); !ok {
+		t.Fatal("not stored")
+	}
+	if entries, _ := os.ReadDir(journal.Dir); len(entries) != 0 {
+		t.Errorf("journal keeps %d markers after success", len(entries))
+	}
+}
+
+func rewriteMarkerPID(t *testing.T, dir string, pid int) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("journal has %d markers (%v), want 1", len(entries), err)
+	}
+	p := filepath.Join(dir, entries[0].Name())
+	data := fmt.Sprintf(`{"pid": %d, "started": "2026-01-01T00:00:00Z"}`, pid)
+	if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
