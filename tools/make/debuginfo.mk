@@ -1,0 +1,189 @@
+# debuginfo.mk: upload the debuginfo (and sources) of the binaries a Makefile links
+# to a Parca-compatible store (Parca, Polar Signals Cloud) with rules_debuginfo's
+# `debuginfo` CLI. GNU Make 3.82 or newer. Usage (docs/make.md has the details):
+#
+#   DEBUGINFO_BINARIES = bin/hello bin/server      # optional: for `debuginfo-upload`
+#   include path/to/rules_debuginfo/tools/make/debuginfo.mk
+#
+#   bin/hello: main.o util.o
+#   	$(CC) -o $@ $^
+#   	$(call debuginfo_upload,$@)                # upload right after linking, or:
+#
+#   all: bin/hello bin/server debuginfo-upload     # one batched upload at the end
+#
+# Credentials come from the environment (POLARSIGNALS_TOKEN or
+# PARCA_DEBUGINFO_BEARER_TOKEN, DEBUGINFO_TOKEN_FILE, DEBUGINFO_CREDENTIAL_HELPER),
+# never from the make command line. Without them a build still succeeds and says
+# once per binary that nothing was uploaded, unless DEBUGINFO_REQUIRED=1 (the
+# default when CI=true).
+#
+# A stamp file per binary and store (under DEBUGINFO_STAMP_DIR) records the build
+# ID that was uploaded, so an up-to-date binary is never sent, nor the store even
+# contacted, again. Paths may contain spaces (write them as `a\ b` in
+# DEBUGINFO_BINARIES and in targets), not single quotes.
+
+# This file's directory, before any other include changes MAKEFILE_LIST.
+_debuginfo_mk_dir := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
+# The includer's default goal stays its own (restored at the end).
+_debuginfo_saved_goal := $(.DEFAULT_GOAL)
+
+# ---------------------------------------------------------------- settings
+
+# Where to upload: host:port (TLS), or file:///abs/dir for the embedded local store.
+DEBUGINFO_STORE_ADDRESS ?= grpc.polarsignals.com:443
+# Polar Signals project ID (sent as the projectID header). Empty: the CLI reads
+# env POLARSIGNALS_PROJECT_ID.
+DEBUGINFO_PROJECT_ID ?=
+# Extra flags for `debuginfo upload` (e.g. --insecure, -j 8, --prefix-map=OLD=NEW,
+# --credential-helper=PATH, --bearer-token-file=PATH). Never --bearer-token.
+DEBUGINFO_FLAGS ?=
+# Upload source archives too: on or off.
+DEBUGINFO_SOURCES ?= on
+# 1: a binary that cannot be uploaded (no credentials, store down, ...) fails the build.
+DEBUGINFO_REQUIRED ?= $(if $(filter true 1 yes,$(CI)),1,0)
+# auto: upload only when credentials are configured (or the store is file://).
+# none: the store needs no credentials (a self-hosted Parca without auth).
+DEBUGINFO_AUTH ?= auto
+# The binaries the `debuginfo-upload` target uploads in one batched, parallel run.
+DEBUGINFO_BINARIES ?=
+# Stamp files (one per binary and store) and upload receipts.
+DEBUGINFO_STAMP_DIR ?= .debuginfo
+# Where the default uploader is built (once per version of its sources).
+DEBUGINFO_CACHE_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/rules_debuginfo/make
+DEBUGINFO_GO ?= go
+
+# The uploader. Default: built from the repository this file lives in (into
+# DEBUGINFO_CACHE_DIR, rebuilt only when its sources change); without that
+# repository or without Go, `debuginfo` on PATH.
+_debuginfo_repo := $(_debuginfo_mk_dir)/../..
+_debuginfo_have_repo := $(and $(wildcard $(_debuginfo_repo)/uploader/cmd/debuginfo/main.go),$(wildcard $(_debuginfo_repo)/go.mod))
+# Evaluated at most once, and only when DEBUGINFO is needed.
+_debuginfo_key = $(eval _debuginfo_key := $(shell cd '$(_debuginfo_repo)' && \
+  { find uploader -name '*.go' ! -name '*_test.go' | LC_ALL=C sort | xargs cat; cat go.mod go.sum; } 2>/dev/null | \
+  cksum | tr ' ' '-'))$(_debuginfo_key)
+_debuginfo_built = $(DEBUGINFO_CACHE_DIR)/debuginfo-$(_debuginfo_key)
+_debuginfo_default = $(eval _debuginfo_default := $(if $(and $(_debuginfo_have_repo),$(shell command -v $(DEBUGINFO_GO))),\
+  $(_debuginfo_built),$(shell command -v debuginfo)))$(_debuginfo_default)
+DEBUGINFO ?= $(_debuginfo_default)
+
+# ---------------------------------------------------------------- checks
+
+# A token on the make command line (or in a Makefile) shows in ps, in shell
+# history and in CI logs: refuse it, without ever printing its value.
+_debuginfo_token_vars := POLARSIGNALS_TOKEN PARCA_DEBUGINFO_BEARER_TOKEN
+$(foreach v,$(_debuginfo_token_vars),$(if $(filter command%line override file,$(origin $v)),\
+  $(error debuginfo: $v was given as a make variable ($(origin $v)); it would show in ps and in logs. \
+Export it in the environment instead (export $v=...; in CI: a secret), or use DEBUGINFO_TOKEN_FILE or a credential helper)))
+$(if $(filter --bearer-token --bearer-token=%,$(DEBUGINFO_FLAGS)),\
+  $(error debuginfo: --bearer-token in DEBUGINFO_FLAGS would show in ps and in logs; \
+export POLARSIGNALS_TOKEN instead, or use --bearer-token-file / --credential-helper))
+$(if $(filter-out on off,$(DEBUGINFO_SOURCES)),$(error debuginfo: DEBUGINFO_SOURCES must be on or off, not "$(DEBUGINFO_SOURCES)"))
+$(if $(filter-out auto none,$(DEBUGINFO_AUTH)),$(error debuginfo: DEBUGINFO_AUTH must be auto or none, not "$(DEBUGINFO_AUTH)"))
+
+# Non-empty when an upload can authenticate (values are only tested, never printed).
+_debuginfo_dry_run = $(filter --dry-run --dry-run=true,$(DEBUGINFO_FLAGS))
+_debuginfo_have_creds = $(strip \
+  $(filter file://%,$(DEBUGINFO_STORE_ADDRESS))$(filter none,$(DEBUGINFO_AUTH))$(_debuginfo_dry_run) \
+  $(if $(value POLARSIGNALS_TOKEN),token)$(if $(value PARCA_DEBUGINFO_BEARER_TOKEN),token) \
+  $(if $(DEBUGINFO_TOKEN_FILE),file)$(if $(DEBUGINFO_CREDENTIAL_HELPER),helper) \
+  $(filter --bearer-token-file% --credential-helper%,$(DEBUGINFO_FLAGS)))
+_debuginfo_required = $(filter 1 true yes on,$(DEBUGINFO_REQUIRED))
+_debuginfo_no_creds_why = no credentials (export POLARSIGNALS_TOKEN, or set DEBUGINFO_TOKEN_FILE or DEBUGINFO_CREDENTIAL_HELPER; DEBUGINFO_AUTH=none for a store without auth)
+
+# ---------------------------------------------------------------- helpers
+
+_debuginfo_empty :=
+_debuginfo_sp := $(_debuginfo_empty) $(_debuginfo_empty)
+# `a\ b` in a list -> one word `a^b`; and back.
+_debuginfo_words = $(subst \$(_debuginfo_sp),^,$(strip $1))
+_debuginfo_unword = $(subst ^,$(_debuginfo_sp),$1)
+# 'path' for the shell.
+_debuginfo_q = '$(call _debuginfo_unword,$1)'
+# One stamp directory per store and project: a new store gets everything again.
+_debuginfo_store_key = $(subst $(_debuginfo_sp),_,$(subst /,_,$(subst :,_,$(DEBUGINFO_STORE_ADDRESS)$(if $(DEBUGINFO_PROJECT_ID),@$(DEBUGINFO_PROJECT_ID)))))
+_debuginfo_stamps = $(DEBUGINFO_STAMP_DIR)/$(_debuginfo_store_key)
+# stamp file of binary $1 (a word): the path with / and space spelled out.
+_debuginfo_stamp = $(_debuginfo_stamps)/$(subst ^,%20,$(subst /,%2F,$1)).stamp
+
+_debuginfo_upload_cmd = $(call _debuginfo_q,$(DEBUGINFO)) upload --store-address='$(DEBUGINFO_STORE_ADDRESS)' \
+  $(if $(DEBUGINFO_PROJECT_ID),--project-id='$(DEBUGINFO_PROJECT_ID)') \
+  $(if $(filter on,$(DEBUGINFO_SOURCES)),--include-sources) $(DEBUGINFO_FLAGS)
+
+# Shell: make sure the uploader exists (builds the default one on first use).
+_debuginfo_ensure = $(if $(DEBUGINFO),$(if $(and $(_debuginfo_have_repo),$(filter $(_debuginfo_built),$(DEBUGINFO))),\
+  test -x '$(DEBUGINFO)' || { echo "debuginfo: building the uploader into $(DEBUGINFO_CACHE_DIR)" && \
+  mkdir -p '$(DEBUGINFO_CACHE_DIR)' && (cd '$(_debuginfo_repo)' && \
+  $(DEBUGINFO_GO) build -o '$(DEBUGINFO).tmp.'$$$$ ./uploader/cmd/debuginfo) && \
+  mv -f '$(DEBUGINFO).tmp.'$$$$ '$(DEBUGINFO)'; },:),\
+  { echo "debuginfo: no uploader found: set DEBUGINFO=/path/to/debuginfo (or put it on PATH)" >&2; exit 1; })
+
+# Shell: what to do when there are no credentials.
+_debuginfo_no_creds = $(if $(_debuginfo_required),\
+  echo "debuginfo: error: cannot upload $1: $(_debuginfo_no_creds_why); DEBUGINFO_REQUIRED=1" >&2; exit 1,\
+  echo "debuginfo: not uploading $1: $(_debuginfo_no_creds_why)")
+
+_debuginfo_id_sed = sed -n 's/.*"build_id":"\([^"]*\)".*/\1/p'
+
+# ---------------------------------------------------------------- per link
+
+# $(call debuginfo_upload,BINARY): put after the link command of BINARY's recipe.
+# Skips a binary whose build ID was already uploaded to this store. When the
+# upload fails and DEBUGINFO_REQUIRED=1, removes BINARY (like .DELETE_ON_ERROR)
+# so that the next make links and uploads it again.
+debuginfo_upload = $(call _debuginfo_upload_one,$(subst $(_debuginfo_sp),^,$(call _debuginfo_words,$1)))
+_debuginfo_upload_one = $(if $(_debuginfo_have_creds),@$(call _debuginfo_upload_sh,$1,$(call _debuginfo_q,$1),'$(call _debuginfo_stamp,$1)'),\
+  @$(call _debuginfo_no_creds,$(call _debuginfo_unword,$1)))
+# $1 word, $2 quoted binary, $3 quoted stamp.
+_debuginfo_upload_sh = { $(_debuginfo_ensure); } || exit 1; \
+  id=$$($(call _debuginfo_q,$(DEBUGINFO)) buildid --json $2 2>/dev/null | $(_debuginfo_id_sed)) || id=; \
+  if [ -n "$$id" ] && [ -f $3 ] && [ "$$(cat $3)" = "$$id" ]; then \
+    touch $3; echo "debuginfo: $(call _debuginfo_unword,$1) is unchanged (build ID $$id was uploaded)"; \
+  elif mkdir -p '$(_debuginfo_stamps)' && echo "debuginfo: uploading $(call _debuginfo_unword,$1) to $(DEBUGINFO_STORE_ADDRESS)" && \
+    $(_debuginfo_upload_cmd) --receipt=$3.receipt $2; then \
+    $(if $(_debuginfo_dry_run),:,echo "$$id" > $3); \
+  else $(if $(_debuginfo_required),\
+    echo "debuginfo: error: upload of $(call _debuginfo_unword,$1) failed; removing it so that the next make retries (DEBUGINFO_REQUIRED=1)" >&2; \
+    rm -f $2; exit 1;,\
+    echo "debuginfo: warning: upload of $(call _debuginfo_unword,$1) failed; the build goes on (DEBUGINFO_REQUIRED=0)" >&2;) \
+  fi
+
+# ---------------------------------------------------------------- batched
+
+_debuginfo_bin_words = $(call _debuginfo_words,$(DEBUGINFO_BINARIES))
+# The binaries newer than their stamps (decided when the recipe runs, after the
+# binaries are built; reads file times only).
+_debuginfo_stale = $(strip $(foreach b,$(_debuginfo_bin_words),\
+  $(if $(shell [ -f '$(call _debuginfo_stamp,$b)' ] && ! [ $(call _debuginfo_q,$b) -nt '$(call _debuginfo_stamp,$b)' ] || echo stale),$b)))
+
+# One upload of every out-of-date binary in DEBUGINFO_BINARIES, in parallel.
+.PHONY: debuginfo-upload
+debuginfo-upload: $(DEBUGINFO_BINARIES)
+	$(eval _debuginfo_todo := $(_debuginfo_stale))$(_debuginfo_batch_recipe)
+
+_debuginfo_batch_recipe = $(if $(_debuginfo_todo),$(if $(_debuginfo_have_creds),\
+  @$(call _debuginfo_batch_sh,$(_debuginfo_todo)),\
+  @$(call _debuginfo_no_creds,$(foreach b,$(_debuginfo_todo),$(call _debuginfo_unword,$b)))),\
+  @echo "debuginfo: nothing to upload ($(words $(_debuginfo_bin_words)) of DEBUGINFO_BINARIES up to date)")
+
+# $1: the words to upload. Stamps every binary the receipt does not report failed.
+_debuginfo_batch_receipt = '$(_debuginfo_stamps)/batch.receipt'
+_debuginfo_batch_sh = { $(_debuginfo_ensure); } || exit 1; mkdir -p '$(_debuginfo_stamps)' && \
+  rm -f $(_debuginfo_batch_receipt) && rc=0 && \
+  echo "debuginfo: uploading $(words $1) of $(words $(_debuginfo_bin_words)) DEBUGINFO_BINARIES to $(DEBUGINFO_STORE_ADDRESS)" && \
+  $(_debuginfo_upload_cmd) --receipt=$(_debuginfo_batch_receipt) $(foreach b,$1,$(call _debuginfo_q,$b)) || rc=$$?; \
+  $(if $(_debuginfo_dry_run),,$(foreach b,$1,$(call _debuginfo_stamp_from_receipt,$b))) \
+  if [ $$rc != 0 ]; then $(if $(_debuginfo_required),\
+    echo "debuginfo: error: some uploads failed (DEBUGINFO_REQUIRED=1)" >&2; exit 1;,\
+    echo "debuginfo: warning: some uploads failed; the build goes on (DEBUGINFO_REQUIRED=0)" >&2;) fi
+# Shell: writes $1's stamp (its build ID) unless the receipt has no line for it or
+# reports a failure.
+_debuginfo_stamp_from_receipt = l=$$(grep -F '"path":"$(call _debuginfo_unword,$1)",' $(_debuginfo_batch_receipt) 2>/dev/null) || l=; \
+  case "$$l" in ''|*'"action":"failed"'*) ;; *) printf '%s\n' "$$l" | \
+  sed -n '1s/.*"build_id":"\([^"]*\)".*/\1/p' > '$(call _debuginfo_stamp,$1)';; esac;
+
+# Forget what was uploaded (the store still has it; the next upload asks it again).
+.PHONY: debuginfo-clean
+debuginfo-clean:
+	rm -rf '$(DEBUGINFO_STAMP_DIR)'
+
+.DEFAULT_GOAL := $(_debuginfo_saved_goal)
