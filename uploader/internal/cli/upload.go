@@ -97,7 +97,6 @@ func runUpload(env *Env, args []string) int {
 		receipt     = fs.String("receipt", "", "also write the JSON results to this file")
 		records     = fs.StringArray("record", nil, "upload the files named by a record from 'debuginfo extract --record' (repeatable)")
 		allowShared = fs.Bool("allow-shared-build-id", false, "upload files even when their build ID is shared (rules_go's -buildid=redacted, or two different files)")
-		tempDir     = fs.String("temp-dir", "", "directory for extracted copies (default: the system's)")
 	)
 	srcFlags := addSourcesUploadFlags(fs)
 	if code, done := parse(env, fs, args); done {
@@ -125,8 +124,7 @@ func runUpload(env *Env, args []string) int {
 	}
 	opts := upload.Options{
 		Concurrency: *concurrency, Force: *force, NoExtract: *noExtract, NoInitiate: *noInitiate,
-		DryRun: *dryRun, Type: t, BuildID: *buildID, Timeout: *timeout, TempDir: *tempDir,
-		AllowSharedBuildID: *allowShared,
+		DryRun: *dryRun, Type: t, BuildID: *buildID, Timeout: *timeout, AllowSharedBuildID: *allowShared,
 	}
 	if opts.Sources, err = srcFlags.archiver(env); err != nil {
 		return usageError(env, "upload", "%v", err)

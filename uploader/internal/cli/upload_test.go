@@ -142,7 +142,7 @@ func TestUploadFlagsAgainstStore(t *testing.T) {
 	if data, _ := srv.Uploaded(id.Value, pb.DebuginfoType_DEBUGINFO_TYPE_EXECUTABLE); !bytes.Equal(data, raw) {
 		t.Error("executable not stored as given")
 	}
-	if r := up("--force", "--no-extract", "-j", "3", "--timeout=1m", "--retries=2", "--temp-dir="+t.TempDir()); r[0].Action != upload.Uploaded {
+	if r := up("--force", "--no-extract", "-j", "3", "--timeout=1m", "--retries=2"); r[0].Action != upload.Uploaded {
 		t.Errorf("--no-extract: %+v", r)
 	}
 	if data, _ := srv.Uploaded(id.Value, 0); !bytes.Equal(data, raw) {

@@ -105,7 +105,7 @@ func (f *File) Upload(ctx context.Context, key Key, obj Object, force bool, prog
 	if err := writeMeta(dir, key.Type, meta); err != nil {
 		return err
 	}
-	src, err := os.Open(obj.Path)
+	src, err := obj.Open()
 	if err != nil {
 		return err
 	}
@@ -117,7 +117,7 @@ func (f *File) Upload(ctx context.Context, key Key, obj Object, force bool, prog
 	defer os.Remove(tmp.Name())
 	n, err := io.Copy(tmp, &countingReader{r: readerCtx{ctx, src}, progress: progress})
 	if err == nil && n != obj.Size {
-		err = fmt.Errorf("%s changed while uploading (%d bytes read, %d expected)", obj.Path, n, obj.Size)
+		err = fmt.Errorf("%s changed while uploading (%d bytes read, %d expected)", obj.Name, n, obj.Size)
 	}
 	if err == nil {
 		err = tmp.Sync()

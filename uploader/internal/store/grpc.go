@@ -179,7 +179,7 @@ func initiateError(err error, attempt int) error {
 }
 
 func (g *GRPC) stream(ctx context.Context, key Key, uploadID string, obj Object, progress Progress) error {
-	f, err := os.Open(obj.Path)
+	f, err := obj.Open()
 	if err != nil {
 		return err
 	}
@@ -216,7 +216,7 @@ func (g *GRPC) stream(ctx context.Context, key Key, uploadID string, obj Object,
 		}
 	}
 	if sent != obj.Size {
-		return fmt.Errorf("%s changed while uploading (%d bytes read, %d expected)", obj.Path, sent, obj.Size)
+		return fmt.Errorf("%s changed while uploading (%d bytes read, %d expected)", obj.Name, sent, obj.Size)
 	}
 	resp, err := st.CloseAndRecv()
 	if err != nil {
@@ -239,7 +239,7 @@ func streamError(st pb.DebuginfoService_UploadClient, err error) error {
 }
 
 func (g *GRPC) put(ctx context.Context, url string, obj Object, progress Progress) error {
-	f, err := os.Open(obj.Path)
+	f, err := obj.Open()
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
@@ -20,11 +21,20 @@ type Key struct {
 	Type        pb.DebuginfoType
 }
 
-// Object is a file on disk to send, with its size and hex SHA-256.
+// Object is something to send: its size, hex SHA-256, and a way to read it.
 type Object struct {
-	Path string
+	Name string // for messages
 	Size int64
 	Hash string
+	// Open returns a fresh reader of the bytes, once per attempt. A reader
+	// whose bytes turn out not to match Size and Hash must fail its last
+	// Read, so a changed input is never marked finished.
+	Open func() (io.ReadCloser, error)
+}
+
+// FileObject is an Object read from a file on disk.
+func FileObject(path string, size int64, hash string) Object {
+	return Object{Name: path, Size: size, Hash: hash, Open: func() (io.ReadCloser, error) { return os.Open(path) }}
 }
 
 // Progress is told how many more bytes were sent.

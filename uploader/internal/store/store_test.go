@@ -34,7 +34,7 @@ func object(t *testing.T, size int) (store.Object, []byte) {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(data)
-	return store.Object{Path: p, Size: int64(size), Hash: hex.EncodeToString(sum[:])}, data
+	return store.FileObject(p, int64(size), hex.EncodeToString(sum[:])), data
 }
 
 func client(t *testing.T, srv *teststore.Server) *store.GRPC {

@@ -30,7 +30,6 @@ type Options struct {
 	Type        pb.DebuginfoType
 	BuildID     string        // use this build ID instead of reading one (one file only)
 	Timeout     time.Duration // per file, retries included; 0 = none
-	TempDir     string
 	// AllowSharedBuildID uploads files whose build ID is known to collide.
 	AllowSharedBuildID bool
 	// Sources, when set, writes the source archive of a binary; each
@@ -327,14 +326,13 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 			return done(Checked, "store would accept it: "+reason)
 		}
 	}
-	obj, cleanup, err := stage(opts.TempDir, write)
+	obj, err := measure(r.Path, write)
 	if errors.Is(err, ErrNothingToSend) {
 		return done(Skipped, err.Error())
 	}
 	if err != nil {
 		return done(Failed, err.Error())
 	}
-	defer cleanup()
 	r.Bytes = obj.Size
 	if obj.Size == 0 {
 		return done(Failed, "nothing to upload: the file is empty")
@@ -365,24 +363,30 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 	return done(Uploaded, "")
 }
 
-// stage writes an object to a temp file, returning its size and hash.
-func stage(dir string, write func(io.Writer) error) (store.Object, func(), error) {
-	f, err := os.CreateTemp(dir, "debuginfo-upload-*")
-	if err != nil {
-		return store.Object{}, nil, err
-	}
-	cleanup := func() { os.Remove(f.Name()) }
+// measure streams the object once to learn its size and hash (the store
+// wants both before the first byte), and returns an Object that streams it
+// again for each attempt. Nothing is staged on disk: extraction is cheap to
+// repeat, and memory stays flat whatever the file's size.
+func measure(name string, write func(io.Writer) error) (store.Object, error) {
 	h := sha256.New()
 	cw := &countWriter{}
-	err = write(io.MultiWriter(f, h, cw))
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if err := write(io.MultiWriter(h, cw)); err != nil {
+		return store.Object{}, err
 	}
-	if err != nil {
-		cleanup()
-		return store.Object{}, nil, err
+	obj := store.Object{Name: name, Size: cw.n, Hash: hex.EncodeToString(h.Sum(nil))}
+	obj.Open = func() (io.ReadCloser, error) {
+		pr, pw := io.Pipe()
+		go func() {
+			h := sha256.New()
+			err := write(io.MultiWriter(pw, h))
+			if err == nil && hex.EncodeToString(h.Sum(nil)) != obj.Hash {
+				err = fmt.Errorf("%s changed while uploading; run again", name)
+			}
+			pw.CloseWithError(err)
+		}()
+		return pr, nil
 	}
-	return store.Object{Path: f.Name(), Size: cw.n, Hash: hex.EncodeToString(h.Sum(nil))}, cleanup, nil
+	return obj, nil
 }
 
 type countWriter struct{ n int64 }

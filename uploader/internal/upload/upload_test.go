@@ -367,3 +367,31 @@ func rewriteMarkerPID(t *testing.T, dir string, pid int) {
 		t.Fatal(err)
 	}
 }
+
+func TestChangedBytesAreNeverMarkedFinished(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{})
+	st := grpcStore(t, srv)
+	st.Retry.Attempts = 1
+	bin := testbin.C(t, "changing", "c", "-g")
+	var mu sync.Mutex
+	calls := 0
+	opts := upload.Options{Sources: func(ctx context.Context, binary string, w io.Writer) error {
+		mu.Lock()
+		calls++
+		n := calls
+		mu.Unlock()
+		// Same size, different content on every pass: an input edited
+		// between hashing and sending.
+		_, err := fmt.Fprintf(w, "version %d of the archive", n%10)
+		return err
+	}}
+	got, failed := run(t, st, []string{bin}, opts)
+	r := got[bin+"#sources"]
+	if failed != 1 || r.Action != upload.Failed || !strings.Contains(r.Reason, "changed while uploading") {
+		t.Fatalf("%+v", r)
+	}
+	id, _ := buildid.Read(bin)
+	if _, ok := srv.Uploaded(id.Value, pb.DebuginfoType_DEBUGINFO_TYPE_SOURCES); ok {
+		t.Error("changed object marked uploaded")
+	}
+}
