@@ -8,7 +8,7 @@ CACHE := $(CURDIR)/.cache
 DEBUGINFO := $(BIN)/debuginfo
 DEMO := $(CACHE)/demo
 
-.PHONY: all build demo test test-unit test-e2e test-bazel test-fuzz lint bench clean
+.PHONY: all build deps demo test test-unit test-bazel test-make test-fuzz lint bench clean
 
 all: build
 
@@ -28,9 +28,19 @@ demo: build
 	@echo "--- a second run skips what the store already has:"
 	cd examples/demo && $(DEBUGINFO) upload --store-address=file://$(DEMO)/store --include-sources $(DEMO)/hello
 
-# The whole suite (what CI runs): static checks, unit and integration tests,
-# the real-Parca end-to-end tests, bounded fuzzing, and the Bazel e2e.
-test: lint test-unit test-fuzz test-bazel
+# Installs Debian packages, Go modules and the pinned Parca server (idempotent).
+deps:
+	tools/deps.sh
+
+# The whole suite (what CI runs): static checks, unit and integration tests
+# (including the real-Parca end-to-end tests), bounded fuzzing, and the Make
+# and Bazel end-to-end scripts.
+test: deps
+	$(MAKE) lint
+	$(MAKE) test-unit
+	$(MAKE) test-fuzz
+	$(MAKE) test-make
+	$(MAKE) test-bazel
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
@@ -45,6 +55,9 @@ test-fuzz:
 
 test-bazel: build
 	tests/bazel/e2e.sh
+
+test-make: build
+	tests/make/e2e.sh
 
 bench: build
 	bench/run.sh
