@@ -90,7 +90,9 @@ func startCLI(t testing.TB, env []string, args ...string) *proc {
 	t.Helper()
 	p := &proc{args: args, done: make(chan struct{})}
 	p.cmd = exec.Command(debuginfoBin, args...)
-	p.cmd.Env = append(os.Environ(), env...)
+	// The uploader's in-flight journal goes to the user cache dir: keep it
+	// in the test's shared dir.
+	p.cmd.Env = append(append(os.Environ(), "XDG_CACHE_HOME="+filepath.Join(sharedDir, "cache")), env...)
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
