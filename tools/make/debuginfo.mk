@@ -71,7 +71,7 @@ DEBUGINFO ?= $(_debuginfo_default)
 # A token on the make command line (or in a Makefile) shows in ps, in shell
 # history and in CI logs: refuse it, without ever printing its value.
 _debuginfo_token_vars := POLARSIGNALS_TOKEN PARCA_DEBUGINFO_BEARER_TOKEN
-$(foreach v,$(_debuginfo_token_vars),$(if $(filter command%line override file,$(origin $v)),\
+$(foreach v,$(_debuginfo_token_vars),$(if $(filter command override file,$(firstword $(origin $v))),\
   $(error debuginfo: $v was given as a make variable ($(origin $v)); it would show in ps and in logs. \
 Export it in the environment instead (export $v=...; in CI: a secret), or use DEBUGINFO_TOKEN_FILE or a credential helper)))
 $(if $(filter --bearer-token --bearer-token=%,$(DEBUGINFO_FLAGS)),\

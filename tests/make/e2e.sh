@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# End-to-end test of the Make include (tools/make/debuginfo.mk): builds examples/make
+# in a temporary copy whose path holds a space, against the embedded file:// store
+# (and the real Parca server when PARCA_ADDR=host:port is set: plaintext, --insecure,
+# no auth), and checks what docs/make.md promises.
+# Prints "N passed, N failed" last; exits non-zero on any failure.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/debuginfo-make-e2e.XXXXXX")"
+trap '[[ -n "${KEEP_TMP:-}" ]] || rm -rf "${TMP}"' EXIT
+
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok - $*"; }
+not_ok() { failed=$((failed + 1)); echo "FAIL - $*"; }
+# check NAME COMMAND...: runs COMMAND, counts it.
+check() {
+  local name="$1"
+  shift
+  if "$@"; then ok "${name}"; else not_ok "${name}"; return 1; fi
+}
+finish() {
+  echo "${passed} passed, ${failed} failed"
+  [[ "${failed}" == 0 ]]
+  exit $?
+}
+# shows a log when a check fails
+show() { sed 's/^/    | /' "$1"; }
+
+# The credentials a developer might have set must not leak into the tests.
+unset POLARSIGNALS_TOKEN PARCA_DEBUGINFO_BEARER_TOKEN DEBUGINFO_TOKEN_FILE \
+  DEBUGINFO_CREDENTIAL_HELPER POLARSIGNALS_PROJECT_ID CI DEBUGINFO_REQUIRED \
+  DEBUGINFO_STORE_ADDRESS DEBUGINFO_FLAGS DEBUGINFO_SOURCES DEBUGINFO_AUTH DEBUGINFO_BINARIES \
+  DEBUGINFO_STAMP_DIR MAKEFLAGS MAKELEVEL
+export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
+
+DEBUGINFO="${TMP}/bin/debuginfo"
+if ! (cd "${ROOT}" && go build -o "${DEBUGINFO}" ./uploader/cmd/debuginfo) >"${TMP}/build.log" 2>&1; then
+  show "${TMP}/build.log"
+  not_ok "go build ./uploader/cmd/debuginfo"
+  finish
+fi
+export DEBUGINFO
+
+# A fresh copy of the include and the example under a path with a space:
+# "$1/rules_debuginfo/{tools/make/debuginfo.mk,examples/make}". Prints the example dir.
+fresh() {
+  local top="$1"
+  rm -rf "${top}"
+  mkdir -p "${top}/rules_debuginfo/tools/make" "${top}/rules_debuginfo/examples"
+  cp "${ROOT}/tools/make/debuginfo.mk" "${top}/rules_debuginfo/tools/make/"
+  cp -r "${ROOT}/examples/make" "${top}/rules_debuginfo/examples/"
+  rm -rf "${top}/rules_debuginfo/examples/make/build" "${top}/rules_debuginfo/examples/make/.debuginfo"
+  echo "${top}/rules_debuginfo/examples/make"
+}
+
+# buildid FILE: its build ID.
+buildid() { "${DEBUGINFO}" buildid --json "$1" | sed -n 's/.*"build_id":"\([^"]*\)".*/\1/p'; }
+# in_store STORE BINARY [sources]: the file store holds the binary's debuginfo (and sources).
+in_store() {
+  local id
+  id="$(buildid "$2")" && [[ -n "${id}" ]] || return 1
+  [[ -s "$1/debuginfo/${id}/debuginfo" && -s "$1/debuginfo/${id}/metadata" ]] || return 1
+  if [[ "${3:-}" == sources ]]; then [[ -s "$1/debuginfo/${id}/sources" ]] || return 1; fi
+  return 0
+}
+not_in_store_sources() {
+  local id
+  id="$(buildid "$2")" && [[ -n "${id}" && ! -e "$1/debuginfo/${id}/sources" ]]
+}
+# contains LOG PATTERN / lacks LOG PATTERN (fixed strings)
+contains() { grep -qF -- "$2" "$1"; }
+lacks() { ! grep -qF -- "$2" "$1"; }
+count_is() { [[ "$(grep -cF -- "$2" "$1")" == "$3" ]]; }
+
+BINS=(build/hello-c build/hello-go)
+
+# ---------------------------------------------------------------- file:// store
+EX="$(fresh "${TMP}/with space")"
+STORE="${TMP}/store"
+FILE_STORE="DEBUGINFO_STORE_ADDRESS=file://${STORE}"
+log="${TMP}/first.log"
+if (cd "${EX}" && make "${FILE_STORE}") >"${log}" 2>&1; then ok "make (file:// store, path with a space)"; else
+  show "${log}"; not_ok "make (file:// store, path with a space)"; fi
+for b in "${BINS[@]}"; do
+  check "store holds debuginfo and sources of ${b}" in_store "${STORE}" "${EX}/${b}" sources
+done
+check "first make uploaded both binaries" count_is "${log}" "debuginfo: uploading" 2
+
+log="${TMP}/second.log"
+receipts_before="$(cd "${EX}" && ls -l --time-style=full-iso .debuginfo/*/ 2>&1)"
+(cd "${EX}" && make "${FILE_STORE}") >"${log}" 2>&1
+check "second make succeeds" test $? = 0
+check "second make uploads nothing (no upload run)" lacks "${log}" "debuginfo: uploading"
+check "second make says nothing to upload" contains "${log}" "debuginfo: nothing to upload"
+check "second make leaves stamps and receipts alone" \
+  test "${receipts_before}" = "$(cd "${EX}" && ls -l --time-style=full-iso .debuginfo/*/ 2>&1)"
+
+# Relinking the same program gives the same build ID: no store contact.
+log="${TMP}/relink.log"
+touch "${EX}/c/greet.c"
+(cd "${EX}" && make "${FILE_STORE}") >"${log}" 2>&1
+check "relink of an unchanged program: relinked" contains "${log}" "-o build/hello-c"
+check "relink of an unchanged program: not uploaded again" contains "${log}" "build/hello-c is unchanged"
+check "relink of an unchanged program: no upload run" lacks "${log}" "debuginfo: uploading"
+
+# A real change: uploaded again, only that binary.
+log="${TMP}/change.log"
+sed -i 's/from Go/from Go, changed/' "${EX}/go/greeting.go"
+(cd "${EX}" && make "${FILE_STORE}") >"${log}" 2>&1
+check "changed Go program: make succeeds" test $? = 0
+check "changed Go program: uploaded" contains "${log}" "debuginfo: uploading 1 of 1"
+check "changed Go program: store holds the new build ID" in_store "${STORE}" "${EX}/build/hello-go" sources
+
+# ---------------------------------------------------------------- sources off
+EX="$(fresh "${TMP}/nosrc")"
+STORE2="${TMP}/store2"
+(cd "${EX}" && make "DEBUGINFO_STORE_ADDRESS=file://${STORE2}" DEBUGINFO_SOURCES=off) >"${TMP}/nosrc.log" 2>&1
+check "DEBUGINFO_SOURCES=off: make succeeds" test $? = 0
+for b in "${BINS[@]}"; do
+  check "DEBUGINFO_SOURCES=off: debuginfo of ${b}" in_store "${STORE2}" "${EX}/${b}"
+  check "DEBUGINFO_SOURCES=off: no sources of ${b}" not_in_store_sources "${STORE2}" "${EX}/${b}"
+done
+
+# ---------------------------------------------------------------- make -n
+EX="$(fresh "${TMP}/dry")"
+log="${TMP}/dry.log"
+(cd "${EX}" && make -n "DEBUGINFO_STORE_ADDRESS=file://${TMP}/store-n") >"${log}" 2>&1
+check "make -n succeeds" test $? = 0
+check "make -n prints the upload commands" count_is "${log}" "upload --store-address=" 2
+check "make -n builds nothing" test ! -e "${EX}/build"
+check "make -n uploads nothing" test ! -e "${TMP}/store-n"
+check "make -n writes no stamps" test ! -e "${EX}/.debuginfo"
+
+# ---------------------------------------------------------------- make -j4
+EX="$(fresh "${TMP}/par")"
+STORE3="${TMP}/store3"
+(cd "${EX}" && make -j4 "DEBUGINFO_STORE_ADDRESS=file://${STORE3}") >"${TMP}/j4.log" 2>&1
+check "make -j4 succeeds" test $? = 0 || show "${TMP}/j4.log"
+for b in "${BINS[@]}"; do
+  check "make -j4: store holds ${b}" in_store "${STORE3}" "${EX}/${b}" sources
+done
+(cd "${EX}" && make -j4 "DEBUGINFO_STORE_ADDRESS=file://${STORE3}") >"${TMP}/j4b.log" 2>&1
+check "make -j4 again uploads nothing" lacks "${TMP}/j4b.log" "debuginfo: uploading"
+
+# ---------------------------------------------------------------- binaries in a directory with a space
+EX="$(fresh "${TMP}/sp")"
+STORE4="${TMP}/store4"
+cat >"${EX}/Spaces.mk" <<'EOF'
+CC ?= cc
+DEBUGINFO_BINARIES = out\ dir/batched
+include ../../tools/make/debuginfo.mk
+all: out\ dir/linked out\ dir/batched debuginfo-upload
+out\ dir/linked: c/main.c c/greet.c c/greet.h
+	mkdir -p "out dir"
+	$(CC) -g -Ic -o "$@" c/main.c c/greet.c
+	$(call debuginfo_upload,$@)
+out\ dir/batched: c/main.c c/greet.c c/greet.h
+	mkdir -p "out dir"
+	$(CC) -g -O2 -Ic -o "$@" c/main.c c/greet.c
+EOF
+log="${TMP}/space.log"
+(cd "${EX}" && make -f Spaces.mk "DEBUGINFO_STORE_ADDRESS=file://${STORE4}") >"${log}" 2>&1
+check "binaries in 'out dir': make succeeds" test $? = 0 || show "${log}"
+check "binaries in 'out dir': per-link upload" in_store "${STORE4}" "${EX}/out dir/linked" sources
+check "binaries in 'out dir': batched upload" in_store "${STORE4}" "${EX}/out dir/batched" sources
+(cd "${EX}" && make -f Spaces.mk "DEBUGINFO_STORE_ADDRESS=file://${STORE4}") >"${TMP}/space2.log" 2>&1
+check "binaries in 'out dir': second make uploads nothing" lacks "${TMP}/space2.log" "debuginfo: uploading"
+
+# ---------------------------------------------------------------- credentials
+EX="$(fresh "${TMP}/creds")"
+NOSTORE="DEBUGINFO_STORE_ADDRESS=127.0.0.1:9"   # nothing listens; never contacted without credentials
+log="${TMP}/nocreds.log"
+(cd "${EX}" && make "${NOSTORE}") >"${log}" 2>&1
+check "no credentials: local build succeeds" test $? = 0 || show "${log}"
+check "no credentials: one clear line per binary" count_is "${log}" "debuginfo: not uploading" 2
+check "no credentials: the line says why" contains "${log}" "no credentials (export POLARSIGNALS_TOKEN"
+check "no credentials: no upload run" lacks "${log}" "debuginfo: uploading"
+check "no credentials: no stamp written" test -z "$(ls -A "${EX}/.debuginfo" 2>/dev/null)"
+
+(cd "${EX}" && make clean >/dev/null && make "${NOSTORE}" DEBUGINFO_REQUIRED=1) >"${TMP}/req.log" 2>&1
+check "no credentials, DEBUGINFO_REQUIRED=1: build fails" test $? != 0
+check "no credentials, DEBUGINFO_REQUIRED=1: says why" contains "${TMP}/req.log" "debuginfo: error: cannot upload"
+(cd "${EX}" && make clean >/dev/null && CI=true make "${NOSTORE}") >"${TMP}/ci.log" 2>&1
+check "no credentials, CI=true: build fails" test $? != 0
+
+SECRET="psc_v1_$(printf '5ec7e7%.0s' {1..10})abcd"
+for var in POLARSIGNALS_TOKEN PARCA_DEBUGINFO_BEARER_TOKEN; do
+  log="${TMP}/cmdline-${var}.log"
+  (cd "${EX}" && make "${NOSTORE}" "${var}=${SECRET}") >"${log}" 2>&1
+  check "${var} on the make command line: refused" test $? != 0
+  check "${var} on the make command line: says to export it" contains "${log}" "Export it in the environment"
+  check "${var} on the make command line: never echoed" lacks "${log}" "${SECRET}"
+done
+log="${TMP}/flags-token.log"
+(cd "${EX}" && make "${NOSTORE}" "DEBUGINFO_FLAGS=--bearer-token=${SECRET}") >"${log}" 2>&1
+check "--bearer-token in DEBUGINFO_FLAGS: refused, never echoed" \
+  eval "! (cd '${EX}' && make -n '${NOSTORE}' 'DEBUGINFO_FLAGS=--bearer-token=${SECRET}') >/dev/null 2>&1 && ! grep -qF '${SECRET}' '${log}'"
+
+# A token in the environment but the store is down: a warning, unless required.
+log="${TMP}/down.log"
+(cd "${EX}" && make clean >/dev/null &&
+  POLARSIGNALS_TOKEN="${SECRET}" make "${NOSTORE}" DEBUGINFO_FLAGS="--insecure --retries=0 --timeout=10s") >"${log}" 2>&1
+check "token from the environment, store down: local build succeeds with a warning" \
+  eval "[[ $? == 0 ]] && grep -qF 'debuginfo: warning: upload' '${log}'"
+check "token from the environment: never echoed" lacks "${log}" "${SECRET}"
+log="${TMP}/down-req.log"
+(cd "${EX}" && make clean >/dev/null &&
+  POLARSIGNALS_TOKEN="${SECRET}" make "${NOSTORE}" DEBUGINFO_REQUIRED=1 DEBUGINFO_FLAGS="--insecure --retries=0 --timeout=10s") >"${log}" 2>&1
+check "store down, DEBUGINFO_REQUIRED=1: build fails" test $? != 0
+check "store down, DEBUGINFO_REQUIRED=1: the binary is removed so the next make retries" test ! -e "${EX}/build/hello-c"
+
+# ---------------------------------------------------------------- the default uploader
+# No DEBUGINFO: the include builds one from its repository into the cache, once.
+EX="$(fresh "${TMP}/default tool")"
+cp -r "${ROOT}/uploader" "${ROOT}/go.mod" "${ROOT}/go.sum" "${TMP}/default tool/rules_debuginfo/"
+log="${TMP}/default.log"
+(cd "${EX}" && env -u DEBUGINFO XDG_CACHE_HOME="${TMP}/cache dir" make "DEBUGINFO_STORE_ADDRESS=file://${TMP}/store5") >"${log}" 2>&1
+check "default uploader: built from the repository, build succeeds" \
+  eval "[[ $? == 0 ]] && grep -qF 'building the uploader' '${log}'" || show "${log}"
+check "default uploader: store holds hello-c" in_store "${TMP}/store5" "${EX}/build/hello-c" sources
+touch "${EX}/c/main.c" "${EX}/go/main.go"
+(cd "${EX}" && env -u DEBUGINFO XDG_CACHE_HOME="${TMP}/cache dir" make "DEBUGINFO_STORE_ADDRESS=file://${TMP}/store5") >"${log}" 2>&1
+check "default uploader: built only once" eval "[[ $? == 0 ]] && ! grep -qF 'building the uploader' '${log}'"
+
+# ---------------------------------------------------------------- real Parca
+if [[ -n "${PARCA_ADDR:-}" ]]; then
+  EX="$(fresh "${TMP}/parca")"
+  PARCA="DEBUGINFO_STORE_ADDRESS=${PARCA_ADDR}"
+  log="${TMP}/parca.log"
+  (cd "${EX}" && make "${PARCA}" DEBUGINFO_AUTH=none DEBUGINFO_FLAGS=--insecure DEBUGINFO_REQUIRED=1) >"${log}" 2>&1
+  check "Parca ${PARCA_ADDR}: make succeeds" test $? = 0 || show "${log}"
+  # The store has it when it no longer wants it (ShouldInitiateUpload only).
+  has() {
+    "${DEBUGINFO}" upload --store-address="${PARCA_ADDR}" --insecure --no-initiate --json "$@" 2>/dev/null |
+      grep -q '"action":"skipped"'
+  }
+  for b in "${BINS[@]}"; do
+    check "Parca holds debuginfo of ${b}" has "${EX}/${b}"
+    check "Parca holds sources of ${b}" has --type=sources --build-id="$(buildid "${EX}/${b}")" "${EX}/${b}"
+  done
+  (cd "${EX}" && make "${PARCA}" DEBUGINFO_AUTH=none DEBUGINFO_FLAGS=--insecure) >"${TMP}/parca2.log" 2>&1
+  check "Parca: second make uploads nothing" lacks "${TMP}/parca2.log" "debuginfo: uploading"
+else
+  echo "# PARCA_ADDR not set: skipping the real Parca server"
+fi
+
+finish
