@@ -10,6 +10,7 @@ import (
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfdebug"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/sources"
 )
 
 func init() {
@@ -24,7 +25,7 @@ With --record FILE, also writes the JSON record that 'debuginfo upload --record'
 FILE must be in the same directory as OUT.`
 
 func runExtract(env *Env, args []string) int {
-	fs := flags(env, "extract PATH -o OUT [--record FILE]", extractAbout)
+	fs := flags(env, "extract PATH -o OUT [--record FILE] [--sources-out S.tar.zst [--sources-manifest M]]", extractAbout)
 	out := fs.StringP("output", "o", "", "the debug-only file to write (required)")
 	record := fs.String("record", "", "also write this JSON record of binary, build ID and outputs")
 	extras := addExtractExtras(fs)
@@ -87,9 +88,6 @@ func extract(env *Env, path, out, record string, extras *extractExtras) error {
 	if !st.HasDWARF && !st.HasSymtab && !st.HasGoPclntab {
 		fmt.Fprintf(env.Stderr, "debuginfo extract: warning: %s has no DWARF, .symtab or .gopclntab; profiles will show addresses only\n", path)
 	}
-	if record == "" {
-		return nil
-	}
 	rec := Record{
 		Version:     RecordVersion,
 		Binary:      filepath.Base(path),
@@ -100,16 +98,72 @@ func extract(env *Env, path, out, record string, extras *extractExtras) error {
 	if err := extras.complete(env, path, filepath.Dir(out), &rec); err != nil {
 		return err
 	}
+	if record == "" {
+		return nil
+	}
 	return WriteRecord(record, rec)
 }
 
-// extractExtras is THE SPOT for more outputs beside the debuginfo file
-// (--sources-manifest / --sources-out go here): addExtractExtras registers
-// their flags; complete runs after OUT is written and before the record
-// is, writes its files into dir and names them in rec (rec.Sources, a
-// plain name relative to dir).
-type extractExtras struct{}
+// extractExtras are the outputs written beside the debuginfo file: the
+// source archive, so one hermetic action (the Bazel aspect's) produces all
+// that an upload needs.
+type extractExtras struct {
+	out        string
+	manifest   string
+	prefixMaps []string
+}
 
-func addExtractExtras(fs *pflag.FlagSet) *extractExtras { return &extractExtras{} }
+func addExtractExtras(fs *pflag.FlagSet) *extractExtras {
+	x := &extractExtras{}
+	fs.StringVar(&x.out, "sources-out", "", "also write the source archive (tar.zst) here, beside OUT")
+	fs.StringVar(&x.manifest, "sources-manifest", "", "with --sources-out: archive the files this manifest lists (archive-name<TAB>path) instead of reading DWARF")
+	fs.StringArrayVar(&x.prefixMaps, "prefix-map", nil, "with --sources-out and no manifest: OLD=NEW, look for sources recorded under OLD at NEW (repeatable)")
+	return x
+}
 
-func (x *extractExtras) complete(env *Env, binary, dir string, rec *Record) error { return nil }
+// complete writes the source archive into dir and names it in rec.
+func (x *extractExtras) complete(env *Env, binary, dir string, rec *Record) error {
+	if x.out == "" {
+		if x.manifest != "" || len(x.prefixMaps) > 0 {
+			return fmt.Errorf("--sources-manifest and --prefix-map need --sources-out")
+		}
+		return nil
+	}
+	if od, err := filepath.Abs(filepath.Dir(x.out)); err != nil || od != mustAbs(dir) {
+		return fmt.Errorf("--sources-out must be in the same directory as OUT (the record names it relative to itself)")
+	}
+	var opts sources.Options
+	for _, m := range x.prefixMaps {
+		pm, err := sources.ParsePrefixMap(m)
+		if err != nil {
+			return fmt.Errorf("--prefix-map: %w", err)
+		}
+		opts.PrefixMaps = append(opts.PrefixMaps, pm)
+	}
+	var res sources.Result
+	err := replaceFile(x.out, 0o644, func(w io.Writer) error {
+		var err error
+		if x.manifest != "" {
+			res, err = sources.FromManifest(x.manifest, opts, w)
+		} else {
+			res, err = sources.FromBinary(binary, opts, w)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sources: %w", err)
+	}
+	fmt.Fprintf(env.Stdout, "%s -> %s  %d source files, %d missing\n", binary, x.out, res.Files, len(res.Missing))
+	if res.Files > 0 {
+		rec.Sources = filepath.Base(x.out)
+	}
+	return nil
+}
+
+func mustAbs(p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	return a
+}

@@ -249,3 +249,33 @@ func mustID(t *testing.T, path string) string {
 	}
 	return id.Value
 }
+
+func TestExtractSourcesIntoRecordThenUpload(t *testing.T) {
+	bin := testbin.C(t, "withsrc", "w", "-g")
+	out := t.TempDir()
+	src := testbin.File(t, "main.c", []byte("int main(void) { return 0; }\n"))
+	manifest := testbin.File(t, "srcs.tsv", []byte("pkg/main.c\t"+src+"\n"))
+	rec := filepath.Join(out, "withsrc.json")
+	code, _, stderr := cliRun(t, nil, "extract", bin, "-o", filepath.Join(out, "withsrc.debuginfo"), "--record", rec,
+		"--sources-out", filepath.Join(out, "withsrc.sources.tar.zst"), "--sources-manifest", manifest)
+	if code != 0 {
+		t.Fatalf("extract: %s", stderr)
+	}
+	r, _, err := ReadRecord(rec)
+	if err != nil || r.Sources != "withsrc.sources.tar.zst" {
+		t.Fatalf("record %+v, %v", r, err)
+	}
+	storeDir := t.TempDir()
+	if code, _, stderr := cliRun(t, nil, "upload", "--store-address=file://"+storeDir, "--record", rec); code != 0 {
+		t.Fatalf("upload: %s", stderr)
+	}
+	for _, name := range []string{"debuginfo", "sources", "metadata", "sources.metadata"} {
+		if _, err := os.Stat(filepath.Join(storeDir, "debuginfo", r.BuildID, name)); err != nil {
+			t.Errorf("store lacks %s: %v", name, err)
+		}
+	}
+	code, _, stderr = cliRun(t, nil, "extract", bin, "-o", filepath.Join(out, "x.debuginfo"), "--sources-out", filepath.Join(t.TempDir(), "elsewhere.tar.zst"))
+	if code != ExitFailed || !strings.Contains(stderr, "same directory") {
+		t.Errorf("--sources-out elsewhere: exit %d: %s", code, stderr)
+	}
+}
