@@ -115,7 +115,11 @@ func Read(path string) (ID, error) {
 	if !st.Mode().IsRegular() {
 		return ID{}, fmt.Errorf("%s: not a regular file", path)
 	}
-	id, err := FromReaderAt(f, st.Size())
+	w, err := newWindowed(f, st.Size())
+	if err != nil {
+		return ID{}, fmt.Errorf("%s: %w", path, err)
+	}
+	id, err := FromReaderAt(w, st.Size())
 	if err != nil {
 		return ID{}, fmt.Errorf("%s: %w", path, err)
 	}

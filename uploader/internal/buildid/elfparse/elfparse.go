@@ -195,7 +195,7 @@ func (f *File) readTable(r io.ReaderAt, off, n uint64, entsz int, what string, f
 		return fmt.Errorf("%s at %#x (%d bytes) extend past end of file (%d bytes)", what, off, total, f.Size)
 	}
 	per := max(1, (64<<10)/entsz)
-	buf := make([]byte, per*entsz)
+	buf := make([]byte, min(uint64(per), n)*uint64(entsz)) // small tables, small buffers
 	for done := uint64(0); done < n; {
 		k := min(uint64(per), n-done)
 		chunk := buf[:k*uint64(entsz)]

@@ -1,0 +1,35 @@
+package buildid
+
+import (
+	"bytes"
+	"io"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestWindowedReadsLikeTheFile checks every served range against the bytes.
+func TestWindowedReadsLikeTheFile(t *testing.T) {
+	for _, size := range []int{0, 100, 2 * windowSize, 2*windowSize + 1, 5 * windowSize} {
+		data := make([]byte, size)
+		for i := range data {
+			data[i] = byte(i * 31)
+		}
+		w, err := newWindowed(bytes.NewReader(data), int64(size))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(1, uint64(size)))
+		for range 2000 {
+			off := rng.IntN(size + 10)
+			n := rng.IntN(3 * windowSize / 2)
+			got := make([]byte, n)
+			gn, gerr := w.ReadAt(got, int64(off))
+			want := make([]byte, n)
+			wn, werr := bytes.NewReader(data).ReadAt(want, int64(off))
+			if gn != wn || !bytes.Equal(got[:gn], want[:wn]) || (gerr == nil) != (werr == nil) {
+				t.Fatalf("size %d: ReadAt(%d, %d) = %d, %v; want %d, %v", size, n, off, gn, gerr, wn, werr)
+			}
+		}
+	}
+	var _ io.ReaderAt = (*windowed)(nil)
+}
