@@ -88,6 +88,9 @@ func NewGRPC(conn *grpc.ClientConn) *GRPC {
 
 func (g *GRPC) Close() error { return g.conn.Close() }
 
+// Raw is the generated client, for callers that need a single plain RPC.
+func (g *GRPC) Raw() pb.DebuginfoServiceClient { return g.client }
+
 func (g *GRPC) unary(ctx context.Context, f func(ctx context.Context) error) error {
 	return g.Retry.do(ctx, func(int) error {
 		cctx, cancel := context.WithTimeout(ctx, g.CallTimeout)
@@ -141,7 +144,7 @@ func (g *GRPC) Upload(ctx context.Context, key Key, obj Object, force bool, prog
 			return fmt.Errorf("store offered no upload strategy (%v)", ins.GetUploadStrategy())
 		}
 		if err != nil {
-			return err
+			return supersededOr(err)
 		}
 		// Only now, with every byte stored, is the upload marked finished.
 		err = g.unary(ctx, func(ctx context.Context) error {
@@ -151,7 +154,7 @@ func (g *GRPC) Upload(ctx context.Context, key Key, obj Object, force bool, prog
 			return err
 		})
 		if err != nil {
-			return &final{err}
+			return &final{supersededOr(err)}
 		}
 		return nil
 	})
@@ -173,6 +176,22 @@ func initiateError(err error, attempt int) error {
 			// Another uploader holds the build ID, or it was uploaded since
 			// we asked: either way this process has nothing left to do.
 			return &Skipped{Reason: "another upload of this build ID is in progress or finished meanwhile"}
+		}
+	}
+	return err
+}
+
+// supersededOr recognises the store's answer when another uploader
+// re-initiated the same build ID after us (Parca does not lock between its
+// check and its mark, so two can start at once): that process now owns the
+// object and finishes it, so ours is a skip, not a failure, and must not be
+// forced back (that would make the other one fail).
+func supersededOr(err error) error {
+	st, ok := status.FromError(err)
+	if ok && st.Code() == codes.InvalidArgument {
+		m := strings.ToLower(st.Message())
+		if strings.Contains(m, "upload id does not match") || strings.Contains(m, "upload id mismatch") {
+			return &final{&Skipped{Reason: "another uploader took this build ID over (the store replaced our upload ID); it finishes the upload"}}
 		}
 	}
 	return err

@@ -282,3 +282,27 @@ func TestFileStoreLayoutAndSkip(t *testing.T) {
 		t.Error("build ID with path separators accepted")
 	}
 }
+
+func TestSupersededUploadIsASkip(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{})
+	g := client(t, srv)
+	rival := client(t, srv)
+	obj, _ := object(t, 4*store.ChunkSize)
+	// The rival re-initiates with force while our stream is in flight; the
+	// store then answers our stream with "upload ID does not match".
+	srv.OnBytes(store.ChunkSize, func() {
+		if _, err := rival.Raw().InitiateUpload(context.Background(), &pb.InitiateUploadRequest{
+			BuildId: key.BuildID, Size: obj.Size, Hash: obj.Hash, Force: true,
+		}); err != nil {
+			t.Errorf("rival initiate: %v", err)
+		}
+	})
+	err := g.Upload(context.Background(), key, obj, false, nil)
+	var sk *store.Skipped
+	if !errors.As(err, &sk) || !strings.Contains(sk.Reason, "took this build ID over") {
+		t.Fatalf("err = %v, want a skip", err)
+	}
+	if n := srv.Calls("InitiateUpload"); n != 2 {
+		t.Errorf("InitiateUpload calls = %d, want 2 (ours, the rival's; no forced retry)", n)
+	}
+}

@@ -15,6 +15,20 @@ type faults struct {
 	cutAfter []int64                 // cut the next streams after this many bytes
 	put      []int                   // HTTP status codes for the next PUTs
 	hang     map[string]int          // method -> calls to hang until the client gives up
+	onBytes  []bytesHook
+}
+
+type bytesHook struct {
+	n  int64
+	fn func()
+}
+
+// OnBytes runs fn once, inside the next upload stream that reaches n bytes
+// (to stage races: another client acting mid-upload).
+func (s *Server) OnBytes(n int64, fn func()) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.onBytes = append(s.faults.onBytes, bytesHook{n, fn})
 }
 
 // FailNext makes the next len(codes) calls of method fail with those codes.
@@ -72,6 +86,13 @@ func (f *faults) take(ctx context.Context, method string) error {
 
 func (f *faults) afterBytes(n int64) error {
 	f.mu.Lock()
+	if len(f.onBytes) > 0 && n >= f.onBytes[0].n {
+		h := f.onBytes[0]
+		f.onBytes = f.onBytes[1:]
+		f.mu.Unlock()
+		h.fn()
+		f.mu.Lock()
+	}
 	defer f.mu.Unlock()
 	if len(f.cutAfter) > 0 && n >= f.cutAfter[0] {
 		f.cutAfter = f.cutAfter[1:]

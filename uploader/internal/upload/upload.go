@@ -266,7 +266,7 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 		for _, f := range j.prepared.Files {
 			key := store.Key{BuildID: j.prepared.BuildID, BuildIDType: j.prepared.BuildIDType.Proto(), Type: f.Type}
 			base := Report{Path: j.path, BuildID: key.BuildID, BuildIDType: j.prepared.BuildIDType.String(), Type: store.TypeName(f.Type)}
-			send(ctx, st, key, base, opts, func(w io.Writer) error { return copyFile(w, f.Path) }, emit)
+			send(ctx, st, key, base, opts, fileSource(f.Path), emit)
 		}
 		return
 	}
@@ -285,23 +285,23 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 		return
 	}
 	key := store.Key{BuildID: j.id.Value, BuildIDType: j.id.Type.Proto(), Type: opts.Type}
-	write := func(w io.Writer) error { return extract(w, j.path) }
+	src := source{write: func(w io.Writer) error { return extract(w, j.path) }}
 	if opts.NoExtract || opts.Type != pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED {
-		write = func(w io.Writer) error { return copyFile(w, j.path) }
+		src = fileSource(j.path)
 	}
-	sent := send(ctx, st, key, base, opts, write, emit)
+	sent := send(ctx, st, key, base, opts, src, emit)
 	if opts.Sources != nil && key.Type == pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED && sent {
 		skey := key
 		skey.Type = pb.DebuginfoType_DEBUGINFO_TYPE_SOURCES
 		sbase := base
 		sbase.Type = store.TypeName(skey.Type)
-		send(ctx, st, skey, sbase, opts, func(w io.Writer) error { return opts.Sources(ctx, j.path, w) }, emit)
+		send(ctx, st, skey, sbase, opts, source{write: func(w io.Writer) error { return opts.Sources(ctx, j.path, w) }}, emit)
 	}
 }
 
 // send asks the store, writes the object to a temp file (hashing it on the
 // way) and uploads it. It reports once and returns false only on failure.
-func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Options, write func(io.Writer) error, emit func(Report)) bool {
+func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Options, src source, emit func(Report)) bool {
 	start := time.Now()
 	done := func(action, reason string) bool {
 		r.Action, r.Reason = action, reason
@@ -319,6 +319,11 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 			// Our own earlier attempt died mid-upload: restart it.
 			should, force = true, true
 		}
+		if !should && inProgress(reason) {
+			// Either another uploader is busy with it, or a run on another
+			// machine died mid-upload: only the user can tell which.
+			return done(Skipped, reason+" If no other uploader is running (an interrupted run on another machine), rerun with --force.")
+		}
 		if !should {
 			return done(Skipped, reason)
 		}
@@ -326,7 +331,7 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 			return done(Checked, "store would accept it: "+reason)
 		}
 	}
-	obj, err := measure(r.Path, write)
+	obj, err := src.measure(r.Path)
 	if errors.Is(err, ErrNothingToSend) {
 		return done(Skipped, err.Error())
 	}
@@ -363,30 +368,79 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 	return done(Uploaded, "")
 }
 
+// source produces an object's bytes: a file sent as it is, or a function
+// that writes them (extraction, a source archive).
+type source struct {
+	file  string
+	write func(io.Writer) error
+}
+
+func fileSource(path string) source {
+	return source{file: path, write: func(w io.Writer) error { return copyFile(w, path) }}
+}
+
 // measure streams the object once to learn its size and hash (the store
 // wants both before the first byte), and returns an Object that streams it
 // again for each attempt. Nothing is staged on disk: extraction is cheap to
-// repeat, and memory stays flat whatever the file's size.
-func measure(name string, write func(io.Writer) error) (store.Object, error) {
+// repeat, and memory stays flat whatever the file's size. A changed input
+// fails its last Read, so it is never marked finished.
+func (s source) measure(name string) (store.Object, error) {
 	h := sha256.New()
 	cw := &countWriter{}
-	if err := write(io.MultiWriter(h, cw)); err != nil {
+	var before os.FileInfo
+	if s.file != "" {
+		var err error
+		if before, err = os.Stat(s.file); err != nil {
+			return store.Object{}, err
+		}
+	}
+	if err := s.write(io.MultiWriter(h, cw)); err != nil {
 		return store.Object{}, err
 	}
 	obj := store.Object{Name: name, Size: cw.n, Hash: hex.EncodeToString(h.Sum(nil))}
+	changed := fmt.Errorf("%s changed while uploading; run again", name)
+	if s.file != "" {
+		// A plain file is sent straight from disk; unchanged size and mtime
+		// at the end vouch for the hash taken before.
+		obj.Open = func() (io.ReadCloser, error) {
+			f, err := os.Open(s.file)
+			if err != nil {
+				return nil, err
+			}
+			return &statChecked{File: f, before: before, changed: changed}, nil
+		}
+		return obj, nil
+	}
 	obj.Open = func() (io.ReadCloser, error) {
 		pr, pw := io.Pipe()
 		go func() {
 			h := sha256.New()
-			err := write(io.MultiWriter(pw, h))
+			err := s.write(io.MultiWriter(pw, h))
 			if err == nil && hex.EncodeToString(h.Sum(nil)) != obj.Hash {
-				err = fmt.Errorf("%s changed while uploading; run again", name)
+				err = changed
 			}
 			pw.CloseWithError(err)
 		}()
 		return pr, nil
 	}
 	return obj, nil
+}
+
+// statChecked turns EOF into an error when the file changed since it was hashed.
+type statChecked struct {
+	*os.File
+	before  os.FileInfo
+	changed error
+}
+
+func (c *statChecked) Read(p []byte) (int, error) {
+	n, err := c.File.Read(p)
+	if err == io.EOF {
+		if now, serr := c.File.Stat(); serr != nil || now.Size() != c.before.Size() || !now.ModTime().Equal(c.before.ModTime()) {
+			return n, c.changed
+		}
+	}
+	return n, err
 }
 
 type countWriter struct{ n int64 }
