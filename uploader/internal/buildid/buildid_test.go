@@ -12,14 +12,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid/buildidtest"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 )
 
 // readelfNotes returns the hex GNU build ID and Go build ID readelf sees.
 func readelfNotes(t *testing.T, path string) (gnu, gobid string) {
 	t.Helper()
-	out := buildidtest.Run(t, "", "readelf", "-n", path)
+	out := testbin.Run(t, "", "readelf", "-n", path)
 	if m := regexp.MustCompile(`Build ID: ([0-9a-f]+)`).FindStringSubmatch(out); m != nil {
 		gnu = m[1]
 	}
@@ -27,9 +27,9 @@ func readelfNotes(t *testing.T, path string) (gnu, gobid string) {
 }
 
 func TestGNU(t *testing.T) {
-	buildidtest.Need(t, "gcc", "readelf")
+	testbin.Need(t, "gcc", "readelf")
 	dir := t.TempDir()
-	bin := buildidtest.GCC(t, dir, "hello", buildidtest.HelloC, "-g", "-Wl,--build-id=sha1")
+	bin := testbin.GCC(t, dir, "hello", testbin.HelloC, "-g", "-Wl,--build-id=sha1")
 	id, err := Read(bin)
 	if err != nil {
 		t.Fatal(err)
@@ -63,9 +63,9 @@ func TestGNU(t *testing.T) {
 }
 
 func TestGoAndHash(t *testing.T) {
-	buildidtest.Need(t, "gcc")
+	testbin.Need(t, "gcc")
 	dir := t.TempDir()
-	gobin := buildidtest.GoBuild(t, dir, "gonognu", buildidtest.HelloGo("hi"), "-B=none -buildid=abc/def")
+	gobin := testbin.GoBuild(t, dir, "gonognu", testbin.HelloGo("hi"), "-B=none -buildid=abc/def")
 	id, err := Read(gobin)
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +74,7 @@ func TestGoAndHash(t *testing.T) {
 		t.Fatalf("go: %+v", id)
 	}
 
-	cbin := buildidtest.GCC(t, dir, "nobuildid", buildidtest.HelloC, "-Wl,--build-id=none")
+	cbin := testbin.GCC(t, dir, "nobuildid", testbin.HelloC, "-Wl,--build-id=none")
 	id, err = Read(cbin)
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +101,7 @@ func TestRedacted(t *testing.T) {
 	dir := t.TempDir()
 	var ids []ID
 	for i, msg := range []string{"one", "two"} {
-		bin := buildidtest.GoBuild(t, dir, "p"+string(rune('a'+i)), buildidtest.HelloGo(msg), "-buildid=redacted")
+		bin := testbin.GoBuild(t, dir, "p"+string(rune('a'+i)), testbin.HelloGo(msg), "-buildid=redacted")
 		id, err := Read(bin)
 		if err != nil {
 			t.Fatal(err)
@@ -139,8 +139,8 @@ func TestErrors(t *testing.T) {
 	if _, err := FromReaderAt(bytes.NewReader(nil), 0); !errors.Is(err, ErrNotELF) {
 		t.Fatalf("empty: %v", err)
 	}
-	buildidtest.Need(t, "gcc")
-	b, _ := os.ReadFile(buildidtest.GCC(t, dir, "hello", buildidtest.HelloC))
+	testbin.Need(t, "gcc")
+	b, _ := os.ReadFile(testbin.GCC(t, dir, "hello", testbin.HelloC))
 	for _, n := range []int{4, 20, 63, 64, 500, len(b) / 2, len(b) - 1} {
 		// Truncated files must not panic; losing the section headers is an error.
 		_, err := FromReaderAt(bytes.NewReader(b[:n]), int64(n))

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -9,29 +8,19 @@ import (
 	"testing"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
-	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid/buildidtest"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 )
-
-// runMain runs the CLI with a test Env.
-func runMain(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	env := &Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
-		Getenv: func(k string) string { return map[string]string{}[k] }}
-	code = Main(env, args)
-	return code, out.String(), errb.String()
-}
 
 func TestBuildIDCommand(t *testing.T) {
 	dir := t.TempDir()
-	c := buildidtest.GCC(t, dir, "hello", buildidtest.HelloC, "-Wl,--build-id=sha1")
-	r1 := buildidtest.GoBuild(t, dir, "r1", buildidtest.HelloGo("one"), "-buildid=redacted")
-	r2 := buildidtest.GoBuild(t, dir, "r2", buildidtest.HelloGo("two"), "-buildid=redacted")
+	c := testbin.GCC(t, dir, "hello", testbin.HelloC, "-Wl,--build-id=sha1")
+	r1 := testbin.GoBuild(t, dir, "r1", testbin.HelloGo("one"), "-buildid=redacted")
+	r2 := testbin.GoBuild(t, dir, "r2", testbin.HelloGo("two"), "-buildid=redacted")
 	txt := filepath.Join(dir, "notes.txt")
 	os.WriteFile(txt, []byte("not an ELF file\n"), 0o644)
 	cid, _ := buildid.Read(c)
 
-	code, out, errs := runMain(t, "buildid", c, txt, r1, r2, c, filepath.Join(dir, "missing"))
+	code, out, errs := runCLI(t, "buildid", c, txt, r1, r2, c, filepath.Join(dir, "missing"))
 	if code != ExitFailed {
 		t.Fatalf("exit %d, want 1\n%s%s", code, out, errs)
 	}
@@ -48,7 +37,7 @@ func TestBuildIDCommand(t *testing.T) {
 		t.Errorf("the same path given twice reported as a collision:\n%s", errs)
 	}
 
-	code, out, _ = runMain(t, "buildid", "--json", c, r1)
+	code, out, _ = runCLI(t, "buildid", "--json", c, r1)
 	if code != ExitOK {
 		t.Fatalf("exit %d", code)
 	}
@@ -66,13 +55,13 @@ func TestBuildIDCommand(t *testing.T) {
 		t.Fatalf("json: %v", got)
 	}
 
-	if code, _, _ := runMain(t, "buildid"); code != ExitUsage {
+	if code, _, _ := runCLI(t, "buildid"); code != ExitUsage {
 		t.Errorf("no args: exit %d", code)
 	}
-	if code, out, _ := runMain(t, "buildid", "--help"); code != ExitOK || !strings.Contains(out, "--json") {
+	if code, out, _ := runCLI(t, "buildid", "--help"); code != ExitOK || !strings.Contains(out, "--json") {
 		t.Errorf("--help: exit %d\n%s", code, out)
 	}
-	if code, _, _ := runMain(t, "buildid", "--bogus", c); code != ExitUsage {
+	if code, _, _ := runCLI(t, "buildid", "--bogus", c); code != ExitUsage {
 		t.Errorf("bad flag: exit %d", code)
 	}
 }

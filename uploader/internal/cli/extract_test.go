@@ -7,18 +7,18 @@ import (
 	"testing"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
-	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid/buildidtest"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 )
 
 func TestExtractCommand(t *testing.T) {
 	dir := t.TempDir()
-	bin := buildidtest.GCC(t, dir, "hello", buildidtest.HelloC, "-g")
+	bin := testbin.GCC(t, dir, "hello", testbin.HelloC, "-g")
 	outDir := filepath.Join(dir, "out")
 	os.Mkdir(outDir, 0o755)
 	out := filepath.Join(outDir, "hello.debuginfo")
 	rec := filepath.Join(outDir, "hello.json")
 
-	code, stdout, stderr := runMain(t, "extract", bin, "-o", out, "--record", rec)
+	code, stdout, stderr := runCLI(t, "extract", bin, "-o", out, "--record", rec)
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -55,11 +55,11 @@ func TestExtractCommand(t *testing.T) {
 		{"extract", bin, "-o", out, "--record", filepath.Join(dir, "elsewhere.json")},
 		{"extract", bin, "-o", bin},
 	} {
-		if code, _, _ := runMain(t, args...); code != ExitUsage {
+		if code, _, _ := runCLI(t, args...); code != ExitUsage {
 			t.Errorf("%v: exit %d, want 2", args, code)
 		}
 	}
-	if code, stdout, _ := runMain(t, "extract", "--help"); code != ExitOK || !strings.Contains(stdout, "--record") {
+	if code, stdout, _ := runCLI(t, "extract", "--help"); code != ExitOK || !strings.Contains(stdout, "--record") {
 		t.Errorf("--help: %d %s", code, stdout)
 	}
 
@@ -67,7 +67,7 @@ func TestExtractCommand(t *testing.T) {
 	txt := filepath.Join(dir, "x.txt")
 	os.WriteFile(txt, []byte("plain text"), 0o644)
 	bad := filepath.Join(outDir, "bad.debuginfo")
-	if code, _, stderr := runMain(t, "extract", txt, "-o", bad); code != ExitFailed || !strings.Contains(stderr, "not an ELF") {
+	if code, _, stderr := runCLI(t, "extract", txt, "-o", bad); code != ExitFailed || !strings.Contains(stderr, "not an ELF") {
 		t.Errorf("non-ELF: exit %d %s", code, stderr)
 	}
 	if entries, _ := os.ReadDir(outDir); len(entries) != 2 {

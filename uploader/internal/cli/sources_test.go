@@ -2,7 +2,6 @@ package cli
 
 import (
 	"archive/tar"
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -16,14 +15,6 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 )
-
-func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var o, e bytes.Buffer
-	env := &Env{Stdin: strings.NewReader(""), Stdout: &o, Stderr: &e, Getenv: func(string) string { return "" }}
-	code = Main(env, args)
-	return code, o.String(), e.String()
-}
 
 // buildC compiles a small C program with relative paths, its directories
 // renamed to /build/ci in DWARF when remap is set.

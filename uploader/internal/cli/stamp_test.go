@@ -8,15 +8,15 @@ import (
 	"testing"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
-	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid/buildidtest"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 )
 
 func TestStampCommand(t *testing.T) {
 	dir := t.TempDir()
-	in := buildidtest.GoBuild(t, dir, "prog", buildidtest.HelloGo("stamped hello"), "-buildid=redacted")
+	in := testbin.GoBuild(t, dir, "prog", testbin.HelloGo("stamped hello"), "-buildid=redacted")
 	os.Chmod(in, 0o750)
 	out := filepath.Join(dir, "prog.stamped")
-	code, stdout, stderr := runMain(t, "stamp", in, "-o", out)
+	code, stdout, stderr := runCLI(t, "stamp", in, "-o", out)
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -32,7 +32,7 @@ func TestStampCommand(t *testing.T) {
 	}
 	// In place, twice: the second run changes nothing.
 	for i := 0; i < 2; i++ {
-		if code, _, stderr := runMain(t, "stamp", in, "-o", in); code != ExitOK {
+		if code, _, stderr := runCLI(t, "stamp", in, "-o", in); code != ExitOK {
 			t.Fatalf("in place: %d %s", code, stderr)
 		}
 	}
@@ -42,17 +42,17 @@ func TestStampCommand(t *testing.T) {
 		t.Error("stamping in place twice differs from stamping once")
 	}
 
-	c := buildidtest.GCC(t, dir, "nobid", buildidtest.HelloC, "-Wl,--build-id=none")
-	if code, _, stderr := runMain(t, "stamp", c, "-o", c+".out"); code != ExitFailed || !strings.Contains(stderr, "no NT_GNU_BUILD_ID") {
+	c := testbin.GCC(t, dir, "nobid", testbin.HelloC, "-Wl,--build-id=none")
+	if code, _, stderr := runCLI(t, "stamp", c, "-o", c+".out"); code != ExitFailed || !strings.Contains(stderr, "no NT_GNU_BUILD_ID") {
 		t.Errorf("no build ID: %d %s", code, stderr)
 	}
 	if _, err := os.Stat(c + ".out"); err == nil {
 		t.Error("failed stamp left OUT")
 	}
-	if code, _, _ := runMain(t, "stamp", in); code != ExitUsage {
+	if code, _, _ := runCLI(t, "stamp", in); code != ExitUsage {
 		t.Errorf("no -o: %d", code)
 	}
-	if code, stdout, _ := runMain(t, "stamp", "--help"); code != ExitOK || !strings.Contains(stdout, "deterministic") {
+	if code, stdout, _ := runCLI(t, "stamp", "--help"); code != ExitOK || !strings.Contains(stdout, "deterministic") {
 		t.Errorf("--help: %d", code)
 	}
 }

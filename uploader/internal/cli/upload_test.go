@@ -19,14 +19,6 @@ import (
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/upload"
 )
 
-// cliRun runs the CLI with the given environment variables.
-func cliRun(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var o, e bytes.Buffer
-	code = Main(&Env{Stdin: strings.NewReader(""), Stdout: &o, Stderr: &e, Getenv: func(k string) string { return env[k] }}, args)
-	return code, o.String(), e.String()
-}
-
 // headerStore records the metadata of every RPC it serves.
 func headerStore(t *testing.T, opts teststore.Options) (*teststore.Server, func() []metadata.MD) {
 	var mu sync.Mutex

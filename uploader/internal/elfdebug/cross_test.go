@@ -9,18 +9,18 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid/buildidtest"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 )
 
 // TestExtractCrossArch covers ELF32 and big-endian files with Go's cross
 // compiler: the line table must map main.main's address to the same
 // file:line in the extracted copy.
 func TestExtractCrossArch(t *testing.T) {
-	buildidtest.Need(t, "go", "readelf")
+	testbin.Need(t, "go", "readelf")
 	for _, arch := range []string{"386", "mips", "s390x"} {
 		t.Run(arch, func(t *testing.T) {
 			dir := t.TempDir()
-			os.WriteFile(filepath.Join(dir, "main.go"), []byte(buildidtest.HelloGo(arch)), 0o644)
+			os.WriteFile(filepath.Join(dir, "main.go"), []byte(testbin.HelloGo(arch)), 0o644)
 			os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module x\n\ngo 1.24\n"), 0o644)
 			bin := filepath.Join(dir, "hello")
 			cmd := exec.Command("go", "build", "-ldflags=-compressdwarf=false", "-o", bin, ".")
@@ -33,7 +33,7 @@ func TestExtractCrossArch(t *testing.T) {
 			if !st.HasDWARF || !st.HasSymtab || !st.HasGoPclntab {
 				t.Errorf("stats: %+v", st)
 			}
-			buildidtest.Run(t, "", "readelf", "-S", "-l", "-n", out)
+			testbin.Run(t, "", "readelf", "-S", "-l", "-n", out)
 			if want, got := lineOf(t, bin), lineOf(t, out); want != got {
 				t.Errorf("main.main: %s -> %s", want, got)
 			}

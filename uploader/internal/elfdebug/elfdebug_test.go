@@ -15,7 +15,7 @@ import (
 	"testing"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
-	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid/buildidtest"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 )
 
 func extractFile(t *testing.T, in string) (string, Stats) {
@@ -44,7 +44,7 @@ func extractFile(t *testing.T, in string) (string, Stats) {
 // funcAddrs returns the addresses nm gives for the named functions.
 func funcAddrs(t *testing.T, bin string, names ...string) []uint64 {
 	t.Helper()
-	out := buildidtest.Run(t, "", "nm", bin)
+	out := testbin.Run(t, "", "nm", bin)
 	var addrs []uint64
 	for _, name := range names {
 		m := regexp.MustCompile(`(?m)^([0-9a-f]+) [Tt] ` + regexp.QuoteMeta(name) + `$`).FindStringSubmatch(out)
@@ -63,7 +63,7 @@ func addr2line(t *testing.T, bin string, addrs []uint64) string {
 	for _, a := range addrs {
 		args = append(args, "0x"+strconv.FormatUint(a, 16))
 	}
-	return buildidtest.Run(t, "", "addr2line", args...)
+	return testbin.Run(t, "", "addr2line", args...)
 }
 
 // checkDebugFile checks that out symbolizes like in and opens cleanly.
@@ -82,7 +82,7 @@ func checkDebugFile(t *testing.T, in, out string, funcs ...string) {
 			t.Errorf("addr2line on extracted file lacks %s:\n%s", fn, got)
 		}
 	}
-	buildidtest.Run(t, "", "readelf", "-S", "-l", "-n", "-W", out)
+	testbin.Run(t, "", "readelf", "-S", "-l", "-n", "-W", out)
 	ef, err := elf.Open(out)
 	if err != nil {
 		t.Fatalf("debug/elf: %v", err)
@@ -115,7 +115,7 @@ func checkDebugFile(t *testing.T, in, out string, funcs ...string) {
 }
 
 func TestExtractC(t *testing.T) {
-	buildidtest.Need(t, "gcc", "nm", "addr2line", "readelf")
+	testbin.Need(t, "gcc", "nm", "addr2line", "readelf")
 	for _, tc := range []struct {
 		name  string
 		flags []string
@@ -135,7 +135,7 @@ func TestExtractC(t *testing.T) {
 					t.Skip("gcc -m32 not available")
 				}
 			}
-			bin := buildidtest.GCC(t, dir, "hello", buildidtest.HelloC, tc.flags...)
+			bin := testbin.GCC(t, dir, "hello", testbin.HelloC, tc.flags...)
 			out, st := extractFile(t, bin)
 			if !st.HasDWARF || !st.HasSymtab || !st.HasDynsym || st.Kept == 0 || st.Dropped == 0 {
 				t.Errorf("stats: %+v", st)
@@ -153,9 +153,9 @@ func TestExtractC(t *testing.T) {
 }
 
 func TestExtractGo(t *testing.T) {
-	buildidtest.Need(t, "nm", "addr2line", "readelf")
+	testbin.Need(t, "nm", "addr2line", "readelf")
 	dir := t.TempDir()
-	bin := buildidtest.GoBuild(t, dir, "hello", buildidtest.HelloGo("hi"), "")
+	bin := testbin.GoBuild(t, dir, "hello", testbin.HelloGo("hi"), "")
 	out, st := extractFile(t, bin)
 	if !st.HasDWARF || !st.HasSymtab || !st.HasGoPclntab {
 		t.Errorf("stats: %+v", st)
@@ -178,15 +178,15 @@ func TestExtractGo(t *testing.T) {
 }
 
 func TestExtractStripped(t *testing.T) {
-	buildidtest.Need(t, "gcc", "strip", "readelf")
+	testbin.Need(t, "gcc", "strip", "readelf")
 	dir := t.TempDir()
-	bin := buildidtest.GCC(t, dir, "hello", buildidtest.HelloC, "-g")
-	buildidtest.Run(t, dir, "strip", bin)
+	bin := testbin.GCC(t, dir, "hello", testbin.HelloC, "-g")
+	testbin.Run(t, dir, "strip", bin)
 	out, st := extractFile(t, bin)
 	if st.HasDWARF || st.HasSymtab || !st.HasDynsym {
 		t.Errorf("stats: %+v", st)
 	}
-	buildidtest.Run(t, "", "readelf", "-S", "-n", out)
+	testbin.Run(t, "", "readelf", "-S", "-n", out)
 	a, _ := buildid.Read(bin)
 	b, _ := buildid.Read(out)
 	if a != b || a.Type != buildid.GNU {
@@ -199,9 +199,9 @@ func TestExtractErrors(t *testing.T) {
 	if _, err := Extract(bytes.NewReader([]byte("hello world, not ELF")), 20, &w); !errors.Is(err, ErrNotELF) || !errors.Is(err, buildid.ErrNotELF) {
 		t.Fatalf("non-ELF: %v", err)
 	}
-	buildidtest.Need(t, "gcc")
+	testbin.Need(t, "gcc")
 	dir := t.TempDir()
-	b, _ := os.ReadFile(buildidtest.GCC(t, dir, "hello", buildidtest.HelloC, "-g"))
+	b, _ := os.ReadFile(testbin.GCC(t, dir, "hello", testbin.HelloC, "-g"))
 	for _, n := range []int{0, 10, 64, 100, 1000, len(b) / 2, len(b) - 100, len(b) - 1} {
 		if _, err := Extract(bytes.NewReader(b[:n]), int64(n), &w); err == nil {
 			t.Errorf("truncated to %d of %d bytes: no error", n, len(b))
@@ -254,7 +254,7 @@ func TestExtractLargeMemory(t *testing.T) {
 		t.Skip("large input")
 	}
 	dir := t.TempDir()
-	big := MakeLarge(t, buildidtest.GCC(t, dir, "hello", buildidtest.HelloC, "-g"), 300<<20)
+	big := MakeLarge(t, testbin.GCC(t, dir, "hello", testbin.HelloC, "-g"), 300<<20)
 	f, err := os.Open(big)
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
-	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid/buildidtest"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 )
 
 func stampBytes(t *testing.T, b []byte) ([]byte, string) {
@@ -27,11 +27,11 @@ func stampBytes(t *testing.T, b []byte) ([]byte, string) {
 }
 
 func TestStampRedactedGo(t *testing.T) {
-	buildidtest.Need(t, "readelf")
+	testbin.Need(t, "readelf")
 	dir := t.TempDir()
 	var ids []string
 	for i, msg := range []string{"hello one", "hello two"} {
-		bin := buildidtest.GoBuild(t, dir, "p"+string(rune('a'+i)), buildidtest.HelloGo(msg), "-buildid=redacted")
+		bin := testbin.GoBuild(t, dir, "p"+string(rune('a'+i)), testbin.HelloGo(msg), "-buildid=redacted")
 		before, err := buildid.Read(bin)
 		if err != nil || !before.Redacted {
 			t.Fatalf("precondition: %+v %v", before, err)
@@ -64,7 +64,7 @@ func TestStampRedactedGo(t *testing.T) {
 		if err != nil || after.Value != id || after.Redacted || after.Type != buildid.GNU {
 			t.Fatalf("after: %+v %v", after, err)
 		}
-		if n := buildidtest.Run(t, "", "readelf", "-n", out); !strings.Contains(n, "Build ID: "+id) {
+		if n := testbin.Run(t, "", "readelf", "-n", out); !strings.Contains(n, "Build ID: "+id) {
 			t.Fatalf("readelf -n:\n%s", n)
 		}
 		got, err := exec.Command(out).Output()
@@ -84,12 +84,12 @@ func TestStampErrors(t *testing.T) {
 		t.Fatalf("non-ELF: %v", err)
 	}
 	dir := t.TempDir()
-	b, _ := os.ReadFile(buildidtest.GCC(t, dir, "nobid", buildidtest.HelloC, "-Wl,--build-id=none"))
+	b, _ := os.ReadFile(testbin.GCC(t, dir, "nobid", testbin.HelloC, "-Wl,--build-id=none"))
 	if _, err := Stamp(bytes.NewReader(b), int64(len(b)), &w); !errors.Is(err, ErrNoGNUBuildID) {
 		t.Fatalf("no build ID: %v", err)
 	}
 	// A C binary works too, and truncation is an error.
-	c, _ := os.ReadFile(buildidtest.GCC(t, dir, "bid", buildidtest.HelloC, "-Wl,--build-id=sha1"))
+	c, _ := os.ReadFile(testbin.GCC(t, dir, "bid", testbin.HelloC, "-Wl,--build-id=sha1"))
 	stampBytes(t, c)
 	if _, err := Stamp(bytes.NewReader(c[:len(c)/2]), int64(len(c)/2), &w); err == nil {
 		t.Fatal("truncated: no error")

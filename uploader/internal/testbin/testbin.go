@@ -5,7 +5,6 @@ package testbin
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -14,37 +13,18 @@ import (
 // (e.g. "-g", "-Wl,--build-id=none"), and returns the binary's path.
 func C(t testing.TB, name, msg string, flags ...string) string {
 	t.Helper()
-	dir := t.TempDir()
-	src := filepath.Join(dir, name+".c")
 	code := fmt.Sprintf(`#include <stdio.h>
 static int work_%[1]s(int n) { int s = 0; for (int i = 0; i < n; i++) s += i * i; return s; }
 int main(void) { printf("%[2]s %%d\n", work_%[1]s(10)); return 0; }
 `, sanitize(name), msg)
-	if err := os.WriteFile(src, []byte(code), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, name)
-	args := append([]string{"-o", out, src}, flags...)
-	run(t, dir, nil, "gcc", args...)
-	return out
+	return GCC(t, t.TempDir(), name, code, flags...)
 }
 
 // Go builds a stdlib-only Go program whose main prints msg, with extra
 // go build flags (e.g. "-ldflags=-buildid=redacted").
 func Go(t testing.TB, name, msg string, flags ...string) string {
 	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/"+sanitize(name)+"\n\ngo 1.22\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	code := fmt.Sprintf("package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(%q) }\n", msg)
-	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(code), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, name)
-	args := append([]string{"build", "-o", out}, flags...)
-	run(t, dir, []string{"GOWORK=off", "GOFLAGS=-mod=mod", "CGO_ENABLED=0"}, "go", args...)
-	return out
+	return goBuild(t, t.TempDir(), sanitize(name), HelloGo(msg), flags...)
 }
 
 // File writes data to a new file in a temp dir.
@@ -69,19 +49,6 @@ func Copy(t testing.TB, src, name string) string {
 		t.Fatal(err)
 	}
 	return p
-}
-
-func run(t testing.TB, dir string, env []string, name string, args ...string) {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		t.Skipf("%s not installed", name)
-	}
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
-	}
 }
 
 func sanitize(s string) string {

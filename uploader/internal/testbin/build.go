@@ -1,6 +1,4 @@
-// Package buildidtest builds real binaries for tests (gcc, go build) so the
-// ELF code is tested on what toolchains really emit.
-package buildidtest
+package testbin
 
 import (
 	"os"
@@ -71,8 +69,14 @@ func GCC(t testing.TB, dir, name, src string, flags ...string) string {
 	return out
 }
 
-// GoBuild builds the Go program src into dir/name with the given -ldflags.
+// GoBuild builds the Go program src into dir/name with -trimpath and the given -ldflags.
 func GoBuild(t testing.TB, dir, name, src, ldflags string) string {
+	t.Helper()
+	return goBuild(t, dir, name, src, "-trimpath", "-ldflags="+ldflags)
+}
+
+// goBuild builds src as module name with the given go build flags.
+func goBuild(t testing.TB, dir, name, src string, flags ...string) string {
 	t.Helper()
 	Need(t, "go")
 	pkg := filepath.Join(dir, name+"_src")
@@ -86,7 +90,7 @@ func GoBuild(t testing.TB, dir, name, src, ldflags string) string {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, name)
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags="+ldflags, "-o", out, ".")
+	cmd := exec.Command("go", append(append([]string{"build"}, flags...), "-o", out, ".")...)
 	cmd.Dir = pkg
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
