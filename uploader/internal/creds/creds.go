@@ -1,15 +1,44 @@
 // Package creds finds the bearer token and gRPC headers an upload sends,
 // from flags, files, the environment or a Bazel-style credential helper,
 // and never lets the secret reach logs or errors.
+//
+// Token precedence (first found wins): --bearer-token, --bearer-token-file,
+// env PARCA_DEBUGINFO_BEARER_TOKEN, env POLARSIGNALS_TOKEN, env
+// DEBUGINFO_TOKEN_FILE, then a credential helper (--credential-helper, else
+// env DEBUGINFO_CREDENTIAL_HELPER). Project: --project-id or
+// --grpc-headers=projectID=..., env POLARSIGNALS_PROJECT_ID, then a projectID
+// header returned by the helper.
 package creds
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
+	"os"
+	"regexp"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/spf13/pflag"
 )
+
+// Environment variables read by Resolve.
+const (
+	EnvBearerToken      = "PARCA_DEBUGINFO_BEARER_TOKEN"
+	EnvPolarSignalsTok  = "POLARSIGNALS_TOKEN"
+	EnvTokenFile        = "DEBUGINFO_TOKEN_FILE"
+	EnvProjectID        = "POLARSIGNALS_PROJECT_ID"
+	EnvCredentialHelper = "DEBUGINFO_CREDENTIAL_HELPER"
+)
+
+// ProjectHeader is the metadata key Polar Signals reads the project from
+// (gRPC metadata keys are lower case on the wire).
+const ProjectHeader = "projectid"
+
+// MigrationDoc is where warnings about legacy tokens point.
+const MigrationDoc = "https://github.com/rules-debuginfo/rules_debuginfo#migrating-to-service-accounts"
 
 // Options are the credential flags shared by every command that talks to a store.
 type Options struct {
@@ -17,65 +46,440 @@ type Options struct {
 	BearerTokenFile string
 	GRPCHeaders     []string
 	ProjectID       string
+	// CredentialHelpers are --credential-helper values: PATH or HOST_PATTERN=PATH.
+	CredentialHelpers []string
+	// CredentialHelperTimeout bounds one helper run (DefaultHelperTimeout if 0).
+	CredentialHelperTimeout time.Duration
+	// NoHelpers ignores credential helpers entirely (a helper must not call itself).
+	NoHelpers bool
 }
 
 // AddFlags registers the credential flags (parca-debuginfo's names) on fs.
 func AddFlags(fs *pflag.FlagSet) *Options {
 	o := &Options{}
 	fs.StringVar(&o.BearerToken, "bearer-token", "", "bearer token for the store (prefer --bearer-token-file or the environment: flags show in ps)")
-	fs.StringVar(&o.BearerTokenFile, "bearer-token-file", "", "file holding the bearer token")
+	fs.StringVar(&o.BearerTokenFile, "bearer-token-file", "", "file holding the bearer token (surrounding whitespace is trimmed)")
 	fs.StringArrayVar(&o.GRPCHeaders, "grpc-headers", nil, "extra gRPC metadata, k=v;k2=v2 (repeatable)")
-	fs.StringVar(&o.ProjectID, "project-id", "", "Polar Signals project ID (sent as the projectID header)")
+	fs.StringVar(&o.ProjectID, "project-id", "", "Polar Signals project ID (sent as the projectID header; env "+EnvProjectID+")")
+	fs.StringArrayVar(&o.CredentialHelpers, "credential-helper", nil, "Bazel-style credential helper, PATH or HOST_PATTERN=PATH (repeatable; env "+EnvCredentialHelper+")")
+	fs.DurationVar(&o.CredentialHelperTimeout, "credential-helper-timeout", DefaultHelperTimeout, "how long one credential helper run may take")
 	return o
 }
 
-// Provider supplies per-RPC metadata; it implements grpc's credentials.PerRPCCredentials.
-type Provider struct {
-	md      map[string]string
-	secure  bool
-	summary string
+// Info describes the credentials without revealing them.
+type Info struct {
+	Kind          Kind   `json:"kind"`
+	Source        string `json:"source,omitempty"`
+	Last4         string `json:"last4,omitempty"`
+	ProjectID     string `json:"project_id,omitempty"`
+	ProjectSource string `json:"project_source,omitempty"`
+	// Headers names the other metadata keys sent (values may be secret).
+	Headers []string `json:"headers,omitempty"`
 }
 
-// Resolve validates the options and builds a Provider for the store at host.
-// getenv reads the environment. secure says whether the connection uses TLS.
+// Provider supplies per-RPC metadata; it implements grpc's
+// credentials.PerRPCCredentials and is safe for concurrent use.
+type Provider struct {
+	secure   bool
+	static   map[string]string // from flags and environment; wins over the helper
+	helper   *helper           // nil unless the token comes from a helper
+	warnings []string
+
+	now func() time.Time
+
+	mu      sync.Mutex
+	fetched map[string]string // last helper answer
+	refresh time.Time         // zero: never
+	expires time.Time
+	info    Info
+
+	smu     sync.Mutex // separate from mu: fetchLocked adds secrets under mu
+	secrets []string
+}
+
+// Resolve validates the options and builds a Provider for the store at host
+// ("host" or "host:port"); getenv reads the environment; secure says whether
+// the connection uses TLS. Nothing here touches the network, but a credential
+// helper is run once so that its mistakes surface before any upload starts.
 func Resolve(o *Options, host string, secure bool, getenv func(string) string) (*Provider, error) {
-	md := map[string]string{}
-	for _, h := range o.GRPCHeaders {
-		for _, kv := range strings.Split(h, ";") {
-			if kv == "" {
-				continue
-			}
-			k, v, ok := strings.Cut(kv, "=")
-			if !ok {
-				return nil, fmt.Errorf("--grpc-headers: %q is not key=value", kv)
-			}
-			md[strings.ToLower(k)] = v
+	return ResolveContext(context.Background(), o, host, secure, getenv)
+}
+
+// ResolveContext is Resolve with a context for the first credential-helper run.
+func ResolveContext(ctx context.Context, o *Options, host string, secure bool, getenv func(string) string) (*Provider, error) {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	p := &Provider{secure: secure, static: map[string]string{}, now: time.Now}
+	hostname := host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		hostname = h
+	}
+
+	hdrs, err := parseGRPCHeaders(o.GRPCHeaders)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range hdrs {
+		p.static[k] = v
+		if isSecretKey(k) {
+			p.addSecret(v)
 		}
 	}
-	if o.ProjectID != "" {
-		md["projectid"] = o.ProjectID
+
+	// Project.
+	switch gh := hdrs[ProjectHeader]; {
+	case o.ProjectID != "" && gh != "" && gh != o.ProjectID:
+		return nil, fmt.Errorf("--project-id %q and --grpc-headers projectID=%q disagree: give one", o.ProjectID, gh)
+	case o.ProjectID != "":
+		p.info.ProjectID, p.info.ProjectSource = o.ProjectID, "--project-id"
+	case gh != "":
+		p.info.ProjectID, p.info.ProjectSource = gh, "--grpc-headers"
+	case getenv(EnvProjectID) != "":
+		p.info.ProjectID, p.info.ProjectSource = strings.TrimSpace(getenv(EnvProjectID)), "env "+EnvProjectID
 	}
-	tok := o.BearerToken
-	if tok == "" {
-		tok = getenv("PARCA_DEBUGINFO_BEARER_TOKEN")
+	if p.info.ProjectID != "" {
+		p.static[ProjectHeader] = p.info.ProjectID
+	}
+
+	// Token.
+	tok, src, err := p.findToken(o, getenv)
+	if err != nil {
+		return nil, err
+	}
+	if auth, ok := hdrs["authorization"]; ok {
+		if tok != "" {
+			return nil, fmt.Errorf("both %s and --grpc-headers authorization=... give a token: keep one", src)
+		}
+		tok, src = strings.TrimSpace(auth), "--grpc-headers authorization"
+		if len(tok) > 7 && strings.EqualFold(tok[:7], "bearer ") {
+			tok = strings.TrimSpace(tok[7:])
+		} else {
+			// Some other scheme (Basic, ...): pass it untouched, keep it secret.
+			p.info.Kind, p.info.Source = KindOpaque, src
+			tok = ""
+		}
 	}
 	if tok != "" {
-		md["authorization"] = "Bearer " + tok
+		if err := p.setToken(tok, src); err != nil {
+			return nil, err
+		}
+		p.static["authorization"] = "Bearer " + tok
+	} else if p.info.Kind == "" && !o.NoHelpers {
+		values := o.CredentialHelpers
+		if len(values) == 0 && getenv(EnvCredentialHelper) != "" {
+			values = []string{getenv(EnvCredentialHelper)}
+		}
+		spec, ok, err := selectHelper(values, hostname)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			timeout := o.CredentialHelperTimeout
+			if timeout <= 0 {
+				timeout = DefaultHelperTimeout
+			}
+			p.helper = &helper{spec: spec, uri: helperURI(host), timeout: timeout}
+			p.info.Source = "credential helper " + spec.path
+			p.mu.Lock()
+			_, err := p.fetchLocked(ctx)
+			p.mu.Unlock()
+			if err != nil {
+				return nil, err
+			}
+		}
 	}
-	return &Provider{md: md, secure: secure}, nil
+	if p.info.Kind == "" {
+		p.info.Kind = KindNone
+	}
+	if p.info.Kind == KindServiceAccount && p.info.ProjectID == "" {
+		return nil, errNoProject(p.info.Source)
+	}
+	if p.info.Kind == KindLegacyJWT {
+		p.warnings = append(p.warnings, fmt.Sprintf("the token from %s is a legacy project token (JWT); Polar Signals now issues service-account tokens (psc_v1_...) sent with a projectID header: see %s", p.info.Source, MigrationDoc))
+	}
+	if p.info.Kind != KindNone && !secure && !isLoopback(hostname) {
+		p.warnings = append(p.warnings, fmt.Sprintf("sending credentials to %s without TLS (--insecure): anyone on the path can read them", hostname))
+	}
+	for k := range p.static {
+		if k != ProjectHeader && k != "authorization" {
+			p.info.Headers = append(p.info.Headers, k)
+		}
+	}
+	return p, nil
 }
 
-// GetRequestMetadata implements credentials.PerRPCCredentials.
+func errNoProject(src string) error {
+	return fmt.Errorf("the token from %s is a service-account token (psc_v1_...), which needs the project to upload to: add --project-id=ID, --grpc-headers=projectID=ID or env %s (find the ID in the project settings)", src, EnvProjectID)
+}
+
+// findToken applies the precedence for a token given directly.
+func (p *Provider) findToken(o *Options, getenv func(string) string) (tok, src string, err error) {
+	if o.BearerToken != "" {
+		return o.BearerToken, "--bearer-token", nil
+	}
+	if o.BearerTokenFile != "" {
+		tok, err := p.readTokenFile(o.BearerTokenFile)
+		return tok, "--bearer-token-file " + o.BearerTokenFile, err
+	}
+	for _, e := range []string{EnvBearerToken, EnvPolarSignalsTok} {
+		if v := getenv(e); v != "" {
+			return v, "env " + e, nil
+		}
+	}
+	if f := getenv(EnvTokenFile); f != "" {
+		tok, err := p.readTokenFile(f)
+		return tok, "env " + EnvTokenFile + " " + f, err
+	}
+	return "", "", nil
+}
+
+func (p *Provider) readTokenFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("reading the bearer token file: %v", err)
+	}
+	p.addSecret(string(b)) // the untrimmed form too, should anything echo it
+	tok := strings.TrimSpace(string(b))
+	if tok == "" {
+		return "", fmt.Errorf("bearer token file %s is empty", path)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o044 != 0 {
+		p.warnings = append(p.warnings, fmt.Sprintf("bearer token file %s is readable by group or others (mode %04o): chmod 600 %s", path, fi.Mode().Perm(), path))
+	}
+	return tok, nil
+}
+
+// setToken validates tok and records what Summary may say about it.
+func (p *Provider) setToken(tok, src string) error {
+	p.addSecret(tok)
+	kind, err := Classify(tok)
+	if err != nil {
+		return fmt.Errorf("the token from %s: %w", src, err)
+	}
+	p.info.Kind, p.info.Source, p.info.Last4 = kind, src, last4(tok)
+	return nil
+}
+
+// fetchLocked runs the helper and installs its answer; p.mu is held.
+func (p *Provider) fetchLocked(ctx context.Context) (map[string]string, error) {
+	md, exp, err := p.helper.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range md {
+		if isSecretKey(k) {
+			p.addSecret(v)
+		}
+	}
+	if auth, ok := md["authorization"]; ok && len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
+		src := p.info.Source
+		if err := p.setToken(strings.TrimSpace(auth[7:]), src); err != nil {
+			return nil, err
+		}
+	} else if p.info.Kind == "" {
+		p.info.Kind = KindOpaque
+	}
+	if p.info.ProjectSource == "" || p.info.ProjectSource == p.info.Source {
+		if proj := md[ProjectHeader]; proj != "" {
+			p.info.ProjectID, p.info.ProjectSource = proj, p.info.Source
+		}
+	}
+	if p.info.Kind == KindServiceAccount && p.info.ProjectID == "" {
+		return nil, errNoProject(p.info.Source)
+	}
+	now := p.now()
+	p.fetched, p.expires, p.refresh = md, exp, refreshAt(now, exp)
+	return md, nil
+}
+
+// GetRequestMetadata implements credentials.PerRPCCredentials. With a
+// credential helper it re-runs the helper once its answer nears expiry;
+// concurrent callers wait for one run rather than each starting their own.
 func (p *Provider) GetRequestMetadata(ctx context.Context, uri ...string) (map[string]string, error) {
-	return p.md, nil
+	out := make(map[string]string, len(p.static)+4)
+	if p.helper != nil {
+		p.mu.Lock()
+		md := p.fetched
+		if md == nil || !p.refresh.IsZero() && !p.now().Before(p.refresh) {
+			fresh, err := p.fetchLocked(ctx)
+			switch {
+			case err == nil:
+				md = fresh
+			case md != nil && p.now().Before(p.expires):
+				// Keep using the old answer while it is still valid.
+			default:
+				p.mu.Unlock()
+				return nil, errors.New(p.Redact(err.Error()))
+			}
+		}
+		p.mu.Unlock()
+		for k, v := range md {
+			out[k] = v
+		}
+	}
+	for k, v := range p.static {
+		out[k] = v
+	}
+	return out, nil
 }
 
 // RequireTransportSecurity implements credentials.PerRPCCredentials; plaintext
 // is the user's explicit choice (--insecure), so it is allowed.
 func (p *Provider) RequireTransportSecurity() bool { return false }
 
-// Summary describes the credentials for humans without revealing them.
-func (p *Provider) Summary() string { return p.summary }
+// Warnings are the things worth telling the user once (legacy token, token
+// file readable by others, credentials over plaintext).
+func (p *Provider) Warnings() []string { return append([]string(nil), p.warnings...) }
 
-// Redact removes every secret the provider knows from s.
-func (p *Provider) Redact(s string) string { return s }
+// Info describes the credentials without revealing them.
+func (p *Provider) Info() Info {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i := p.info
+	i.Headers = append([]string(nil), p.info.Headers...)
+	return i
+}
+
+// Secure reports whether the provider was resolved for a TLS connection.
+func (p *Provider) Secure() bool { return p.secure }
+
+// Summary describes the credentials for humans without revealing them, e.g.
+// "service-account token ...1a2b from env POLARSIGNALS_TOKEN; project 42 from --project-id".
+func (p *Provider) Summary() string {
+	i := p.Info()
+	var b strings.Builder
+	if i.Kind == KindNone {
+		b.WriteString("no token")
+	} else {
+		b.WriteString(string(i.Kind))
+		if i.Last4 != "" {
+			b.WriteString(" ..." + i.Last4)
+		}
+		b.WriteString(" from " + i.Source)
+	}
+	if i.ProjectID != "" {
+		fmt.Fprintf(&b, "; project %s from %s", i.ProjectID, i.ProjectSource)
+	} else {
+		b.WriteString("; no project")
+	}
+	return b.String()
+}
+
+// Redact replaces every secret the provider knows, and anything shaped like
+// a bearer token, in s with "[REDACTED]".
+func (p *Provider) Redact(s string) string {
+	if p != nil {
+		p.smu.Lock()
+		secrets := p.secrets
+		p.smu.Unlock()
+		for _, sec := range secrets {
+			s = strings.ReplaceAll(s, sec, Redacted)
+		}
+	}
+	return RedactPatterns(s)
+}
+
+// Redacted replaces secrets in text.
+const Redacted = "[REDACTED]"
+
+var secretPatterns = []*regexp.Regexp{
+	// At least 8 token characters, so that prose like "bearer token file" survives.
+	regexp.MustCompile(`(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}`),
+	regexp.MustCompile(`psc_v1_[0-9A-Za-z]+`),
+	regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`),
+}
+
+// RedactPatterns hides anything shaped like a credential: the word after
+// "Bearer", service-account tokens and JWTs. It is the fallback for text
+// (a helper's stderr, a server's message) that may hold secrets we never saw.
+func RedactPatterns(s string) string {
+	s = secretPatterns[0].ReplaceAllString(s, "${1}"+Redacted)
+	for _, re := range secretPatterns[1:] {
+		s = re.ReplaceAllString(s, Redacted)
+	}
+	return s
+}
+
+// addSecret remembers v for Redact, longest first so that a secret holding
+// another is replaced whole. Very short values are skipped: replacing them
+// would shred ordinary text and they hide nothing.
+func (p *Provider) addSecret(v string) {
+	p.smu.Lock()
+	defer p.smu.Unlock()
+	for _, cand := range []string{v, strings.TrimSpace(v)} {
+		if len(cand) < 4 {
+			continue
+		}
+		dup := false
+		for _, s := range p.secrets {
+			dup = dup || s == cand
+		}
+		if !dup {
+			p.secrets = append(p.secrets, cand)
+		}
+	}
+	for i := 1; i < len(p.secrets); i++ {
+		for j := i; j > 0 && len(p.secrets[j]) > len(p.secrets[j-1]); j-- {
+			p.secrets[j], p.secrets[j-1] = p.secrets[j-1], p.secrets[j]
+		}
+	}
+}
+
+func isSecretKey(k string) bool {
+	k = strings.ToLower(k)
+	if k == ProjectHeader {
+		return false
+	}
+	for _, w := range []string{"auth", "token", "secret", "key", "password", "cookie", "credential", "signature"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseGRPCHeaders reads --grpc-headers values: k=v;k2=v2, repeatable.
+func parseGRPCHeaders(values []string) (map[string]string, error) {
+	md := map[string]string{}
+	n := 0
+	for _, h := range values {
+		for _, kv := range strings.Split(h, ";") {
+			n++
+			if strings.TrimSpace(kv) == "" {
+				continue
+			}
+			k, v, ok := strings.Cut(kv, "=")
+			k = strings.ToLower(strings.TrimSpace(k))
+			if !ok {
+				// The entry itself may be a secret: point at it, don't print it.
+				return nil, fmt.Errorf("--grpc-headers: entry %d is not key=value", n)
+			}
+			if err := checkMetadataKey(k); err != nil {
+				return nil, fmt.Errorf("--grpc-headers: %q: %v", k, err)
+			}
+			md[k] = v
+		}
+	}
+	return md, nil
+}
+
+// helperURI is what a credential helper is asked about. Bazel's protocol is
+// URI based; the port is kept unless it is the HTTPS default.
+func helperURI(host string) string {
+	if h, port, err := net.SplitHostPort(host); err == nil && port == "443" {
+		host = h
+		if strings.Contains(h, ":") {
+			host = "[" + h + "]"
+		}
+	}
+	return "https://" + host + ServicePath
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

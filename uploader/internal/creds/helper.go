@@ -1,0 +1,215 @@
+package creds
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os/exec"
+	"sort"
+	"strings"
+	"time"
+)
+
+// DefaultHelperTimeout bounds one run of a credential helper.
+const DefaultHelperTimeout = 10 * time.Second
+
+// ServicePath is the path part of the URI a credential helper is asked about.
+const ServicePath = "/parca.debuginfo.v1alpha1.DebuginfoService"
+
+// helperSpec is one --credential-helper value: [PATTERN=]PATH.
+type helperSpec struct {
+	pattern string // "" (any host), "host" or "*.domain"
+	path    string
+}
+
+func parseHelperSpec(s string) (helperSpec, error) {
+	s = strings.TrimSpace(s)
+	// A pattern never holds a path separator, so "a/b=c" is a path.
+	if i := strings.IndexByte(s, '='); i >= 0 && !strings.ContainsAny(s[:i], `/\`) {
+		pat, path := strings.ToLower(s[:i]), s[i+1:]
+		if path == "" {
+			return helperSpec{}, fmt.Errorf("--credential-helper %q: no helper path after %q", s, pat+"=")
+		}
+		if pat == "" || strings.Contains(strings.TrimPrefix(pat, "*."), "*") || strings.ContainsAny(pat, ":") {
+			return helperSpec{}, fmt.Errorf("--credential-helper %q: the pattern must be a host name or *.domain (no port)", s)
+		}
+		return helperSpec{pattern: pat, path: path}, nil
+	}
+	if s == "" {
+		return helperSpec{}, errors.New("--credential-helper: empty value")
+	}
+	return helperSpec{path: s}, nil
+}
+
+// selectHelper picks the helper for host the way Bazel's --credential_helper
+// does: an exact host beats a wildcard, a longer wildcard beats a shorter
+// one, and both beat a bare path; among equals the last one given wins.
+// *.example.com matches example.com itself and every subdomain.
+func selectHelper(values []string, host string) (helperSpec, bool, error) {
+	host = strings.ToLower(host)
+	var best helperSpec
+	bestScore := -1
+	for _, v := range values {
+		h, err := parseHelperSpec(v)
+		if err != nil {
+			return helperSpec{}, false, err
+		}
+		score := -1
+		switch {
+		case h.pattern == "":
+			score = 0
+		case strings.HasPrefix(h.pattern, "*."):
+			d := h.pattern[2:]
+			if host == d || strings.HasSuffix(host, "."+d) {
+				score = 1 + len(d)
+			}
+		case h.pattern == host:
+			score = 1 << 20
+		}
+		if score >= 0 && score >= bestScore {
+			best, bestScore = h, score
+		}
+	}
+	return best, bestScore >= 0, nil
+}
+
+// helper runs one credential helper for one URI.
+type helper struct {
+	spec    helperSpec
+	uri     string
+	timeout time.Duration
+}
+
+type helperResponse struct {
+	Headers map[string][]string `json:"headers"`
+	Expires string              `json:"expires"`
+}
+
+// maxHelperOutput caps what is kept of a helper's stdout and stderr.
+const maxHelperOutput = 1 << 20
+
+type cappedBuffer struct {
+	bytes.Buffer
+}
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	if room := maxHelperOutput - b.Len(); room > 0 {
+		if len(p) > room {
+			b.Buffer.Write(p[:room])
+		} else {
+			b.Buffer.Write(p)
+		}
+	}
+	return len(p), nil
+}
+
+// get runs `PATH get` and returns its headers (lower-case keys, several
+// values joined with ", " as HTTP does) and their expiry (zero if none).
+// Errors are redacted by pattern: the helper may print secrets we do not know.
+func (h *helper) get(ctx context.Context) (map[string]string, time.Time, error) {
+	ctx, cancel := context.WithTimeout(ctx, h.timeout)
+	defer cancel()
+	req, _ := json.Marshal(map[string]string{"uri": h.uri})
+	cmd := exec.CommandContext(ctx, h.spec.path, "get")
+	cmd.Stdin = bytes.NewReader(req)
+	var stdout, stderr cappedBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// A helper script's children may hold the pipes open after it is killed.
+	cmd.WaitDelay = time.Second
+	name := "credential helper " + h.spec.path
+	err := cmd.Run()
+	if ctx.Err() == context.DeadlineExceeded {
+		return nil, time.Time{}, fmt.Errorf("%s timed out after %s (raise it with --credential-helper-timeout)", name, h.timeout)
+	}
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			msg := strings.TrimSpace(stderr.String())
+			if len(msg) > 2000 {
+				msg = msg[:2000] + "..."
+			}
+			if msg == "" {
+				msg = "(no stderr)"
+			}
+			return nil, time.Time{}, fmt.Errorf("%s failed (%s): %s", name, ee.ProcessState, RedactPatterns(msg))
+		}
+		return nil, time.Time{}, fmt.Errorf("%s could not run: %v", name, err)
+	}
+	var resp helperResponse
+	dec := json.NewDecoder(bytes.NewReader(stdout.Bytes()))
+	if err := dec.Decode(&resp); err != nil {
+		// json errors name offsets and types, never the text itself.
+		return nil, time.Time{}, fmt.Errorf("%s printed invalid JSON (want {\"headers\": {\"Name\": [\"value\"]}}): %v", name, err)
+	}
+	md := map[string]string{}
+	for k, vs := range resp.Headers {
+		key := strings.ToLower(strings.TrimSpace(k))
+		if err := checkMetadataKey(key); err != nil {
+			return nil, time.Time{}, fmt.Errorf("%s returned header %q: %v", name, k, err)
+		}
+		var keep []string
+		for _, v := range vs {
+			if v != "" {
+				keep = append(keep, v)
+			}
+		}
+		if len(keep) > 0 {
+			md[key] = strings.Join(keep, ", ")
+		}
+	}
+	if len(md) == 0 {
+		return nil, time.Time{}, fmt.Errorf("%s returned no headers for %s (is it configured for this host?)", name, h.uri)
+	}
+	var exp time.Time
+	if resp.Expires != "" {
+		exp, err = time.Parse(time.RFC3339, resp.Expires)
+		if err != nil {
+			return nil, time.Time{}, fmt.Errorf("%s returned an \"expires\" that is not RFC 3339: %v", name, err)
+		}
+	}
+	return md, exp, nil
+}
+
+// checkMetadataKey enforces gRPC's rules for metadata keys.
+func checkMetadataKey(k string) error {
+	if k == "" {
+		return errors.New("empty header name")
+	}
+	if strings.HasPrefix(k, "grpc-") || k == "content-type" || k == "te" || k == "user-agent" || strings.HasPrefix(k, ":") {
+		return errors.New("reserved header name")
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return fmt.Errorf("character %q is not allowed in a gRPC metadata key", c)
+		}
+	}
+	return nil
+}
+
+// refreshAt is when headers fetched at fetched and expiring at exp should be
+// fetched again: a minute early, or halfway for short-lived credentials.
+func refreshAt(fetched, exp time.Time) time.Time {
+	if exp.IsZero() {
+		return time.Time{}
+	}
+	margin := exp.Sub(fetched) / 2
+	if margin > time.Minute {
+		margin = time.Minute
+	}
+	if margin < 0 {
+		margin = 0
+	}
+	return exp.Add(-margin)
+}
+
+func sortedKeys(m map[string]string) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}

@@ -1,0 +1,112 @@
+package creds
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode"
+)
+
+// Kind is what a bearer token looks like; it decides what else the store needs.
+type Kind string
+
+// Token kinds, as shown to users.
+const (
+	KindNone           Kind = "none"
+	KindServiceAccount Kind = "service-account token"
+	KindLegacyJWT      Kind = "legacy project token (JWT)"
+	KindOpaque         Kind = "opaque bearer token"
+)
+
+// ServiceAccountPrefix starts every Polar Signals service-account token.
+const ServiceAccountPrefix = "psc_v1_"
+
+const serviceAccountHexLen = 64
+
+// Classify tells the kind of tok and reports a token that cannot work as
+// given. Errors describe the problem by position and never include the token.
+func Classify(tok string) (Kind, error) {
+	if tok == "" {
+		return KindNone, nil
+	}
+	if len(tok) > 7 && strings.EqualFold(tok[:7], "bearer ") {
+		return "", fmt.Errorf("the token starts with %q: give only the token, the \"Bearer \" prefix is added for you", tok[:7])
+	}
+	// Line breaks and other control characters cannot travel in a header
+	// value; catching them here beats an obscure transport error later.
+	for i, r := range tok {
+		switch {
+		case r == '\n' || r == '\r':
+			where := fmt.Sprintf("at character %d", i+1)
+			if i == len(strings.TrimRight(tok, "\r\n")) {
+				where = "at its end"
+			}
+			return "", fmt.Errorf("the token contains a line break %s (copied with a newline? a file given with --bearer-token-file is trimmed for you)", where)
+		case unicode.IsControl(r):
+			return "", fmt.Errorf("the token contains a control character at character %d", i+1)
+		}
+	}
+	if strings.HasPrefix(tok, ServiceAccountPrefix) {
+		return KindServiceAccount, checkServiceAccount(tok[len(ServiceAccountPrefix):])
+	}
+	if isJWT(tok) {
+		return KindLegacyJWT, nil
+	}
+	return KindOpaque, nil
+}
+
+func checkServiceAccount(rest string) error {
+	for i, r := range rest {
+		if unicode.IsSpace(r) {
+			return fmt.Errorf("malformed service-account token: whitespace at character %d after %s (a copy-paste error?)", i+1, ServiceAccountPrefix)
+		}
+	}
+	if len(rest) != serviceAccountHexLen {
+		return fmt.Errorf("malformed service-account token: %s must be followed by %d hex characters, this one has %d", ServiceAccountPrefix, serviceAccountHexLen, len(rest))
+	}
+	for i := 0; i < len(rest); i++ {
+		if !isHex(rest[i]) {
+			return fmt.Errorf("malformed service-account token: character %d after %s is not a hex digit (0-9, a-f)", i+1, ServiceAccountPrefix)
+		}
+	}
+	return nil
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// isJWT reports whether tok is a compact JWS: three base64url parts whose
+// first decodes to a JSON header naming an algorithm.
+func isJWT(tok string) bool {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" {
+		return false
+	}
+	for _, p := range parts {
+		for i := 0; i < len(p); i++ {
+			c := p[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil {
+		return false
+	}
+	var hdr struct {
+		Alg string `json:"alg"`
+	}
+	return json.Unmarshal(raw, &hdr) == nil && hdr.Alg != ""
+}
+
+// last4 returns the token's last four characters, or nothing when the token
+// is too short for that to leave it secret.
+func last4(tok string) string {
+	if len(tok) < 16 {
+		return ""
+	}
+	return tok[len(tok)-4:]
+}
