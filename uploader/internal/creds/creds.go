@@ -52,12 +52,42 @@ type Options struct {
 	CredentialHelperTimeout time.Duration
 	// NoHelpers ignores credential helpers entirely (a helper must not call itself).
 	NoHelpers bool
+
+	// bearerTokenSet: --bearer-token was given, perhaps empty (an unset
+	// $VARIABLE in CI), which must fail rather than fall through to the next source.
+	bearerTokenSet bool
 }
+
+// UsageError marks a mistake on the command line itself (exit code 2).
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// IsUsage reports whether err is a command-line mistake.
+func IsUsage(err error) bool {
+	var u *UsageError
+	return errors.As(err, &u)
+}
+
+func usagef(format string, a ...any) error { return &UsageError{fmt.Errorf(format, a...)} }
+
+// tokenFlag records that --bearer-token was given even when empty.
+type tokenFlag struct{ o *Options }
+
+func (f tokenFlag) String() string {
+	if f.o == nil || f.o.BearerToken == "" {
+		return ""
+	}
+	return Redacted
+}
+func (f tokenFlag) Set(v string) error { f.o.BearerToken, f.o.bearerTokenSet = v, true; return nil }
+func (f tokenFlag) Type() string       { return "string" }
 
 // AddFlags registers the credential flags (parca-debuginfo's names) on fs.
 func AddFlags(fs *pflag.FlagSet) *Options {
 	o := &Options{}
-	fs.StringVar(&o.BearerToken, "bearer-token", "", "bearer token for the store (prefer --bearer-token-file or the environment: flags show in ps)")
+	fs.Var(tokenFlag{o}, "bearer-token", "bearer token for the store (prefer --bearer-token-file or the environment: flags show in ps)")
 	fs.StringVar(&o.BearerTokenFile, "bearer-token-file", "", "file holding the bearer token (surrounding whitespace is trimmed)")
 	fs.StringArrayVar(&o.GRPCHeaders, "grpc-headers", nil, "extra gRPC metadata, k=v;k2=v2 (repeatable)")
 	fs.StringVar(&o.ProjectID, "project-id", "", "Polar Signals project ID (sent as the projectID header; env "+EnvProjectID+")")
@@ -116,6 +146,12 @@ func ResolveContext(ctx context.Context, o *Options, host string, secure bool, g
 		hostname = h
 	}
 
+	// Helper specs are checked even when a direct token makes them moot.
+	for _, v := range o.CredentialHelpers {
+		if _, err := parseHelperSpec(v); err != nil {
+			return nil, err
+		}
+	}
 	hdrs, err := parseGRPCHeaders(o.GRPCHeaders)
 	if err != nil {
 		return nil, err
@@ -130,7 +166,7 @@ func ResolveContext(ctx context.Context, o *Options, host string, secure bool, g
 	// Project.
 	switch gh := hdrs[ProjectHeader]; {
 	case o.ProjectID != "" && gh != "" && gh != o.ProjectID:
-		return nil, fmt.Errorf("--project-id %q and --grpc-headers projectID=%q disagree: give one", o.ProjectID, gh)
+		return nil, usagef("--project-id %q and --grpc-headers projectID=%q disagree: give one", o.ProjectID, gh)
 	case o.ProjectID != "":
 		p.info.ProjectID, p.info.ProjectSource = o.ProjectID, "--project-id"
 	case gh != "":
@@ -149,7 +185,7 @@ func ResolveContext(ctx context.Context, o *Options, host string, secure bool, g
 	}
 	if auth, ok := hdrs["authorization"]; ok {
 		if tok != "" {
-			return nil, fmt.Errorf("both %s and --grpc-headers authorization=... give a token: keep one", src)
+			return nil, usagef("both %s and --grpc-headers authorization=... give a token: keep one", src)
 		}
 		tok, src = strings.TrimSpace(auth), "--grpc-headers authorization"
 		if len(tok) > 7 && strings.EqualFold(tok[:7], "bearer ") {
@@ -217,6 +253,9 @@ func errNoProject(src string) error {
 func (p *Provider) findToken(o *Options, getenv func(string) string) (tok, src string, err error) {
 	if o.BearerToken != "" {
 		return o.BearerToken, "--bearer-token", nil
+	}
+	if o.bearerTokenSet {
+		return "", "", usagef("--bearer-token is empty (an unset variable in --bearer-token=$VAR?): give a token or drop the flag")
 	}
 	if o.BearerTokenFile != "" {
 		tok, err := p.readTokenFile(o.BearerTokenFile)
@@ -453,10 +492,10 @@ func parseGRPCHeaders(values []string) (map[string]string, error) {
 			k = strings.ToLower(strings.TrimSpace(k))
 			if !ok {
 				// The entry itself may be a secret: point at it, don't print it.
-				return nil, fmt.Errorf("--grpc-headers: entry %d is not key=value", n)
+				return nil, usagef("--grpc-headers: entry %d is not key=value", n)
 			}
 			if err := checkMetadataKey(k); err != nil {
-				return nil, fmt.Errorf("--grpc-headers: %q: %v", k, err)
+				return nil, usagef("--grpc-headers: %q: %v", k, err)
 			}
 			md[k] = v
 		}

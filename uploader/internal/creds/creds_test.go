@@ -214,3 +214,28 @@ func TestAddFlags(t *testing.T) {
 		t.Errorf("options = %+v", o)
 	}
 }
+
+func TestUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args  []string
+		usage bool
+		want  string
+	}{
+		{[]string{"--bearer-token="}, true, "--bearer-token is empty"},
+		{[]string{"--grpc-headers=novalue"}, true, "entry 1 is not key=value"},
+		{[]string{"--grpc-headers==x"}, true, "empty header name"},
+		{[]string{"--project-id=a", "--grpc-headers=projectID=b"}, true, "disagree"},
+		{[]string{"--credential-helper=h="}, true, "no helper path"},
+		{[]string{"--bearer-token=" + saToken}, false, "needs the project"},
+	} {
+		fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
+		o := AddFlags(fs)
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Resolve(o, "h", true, env(EnvPolarSignalsTok, "would-be-used"))
+		if err == nil || !strings.Contains(err.Error(), tc.want) || IsUsage(err) != tc.usage {
+			t.Errorf("%q: err = %v (usage %v), want %q (usage %v)", tc.args, err, IsUsage(err), tc.want, tc.usage)
+		}
+	}
+}

@@ -30,15 +30,15 @@ func parseHelperSpec(s string) (helperSpec, error) {
 	if i := strings.IndexByte(s, '='); i >= 0 && !strings.ContainsAny(s[:i], `/\`) {
 		pat, path := strings.ToLower(s[:i]), s[i+1:]
 		if path == "" {
-			return helperSpec{}, fmt.Errorf("--credential-helper %q: no helper path after %q", s, pat+"=")
+			return helperSpec{}, usagef("--credential-helper %q: no helper path after %q", s, pat+"=")
 		}
 		if pat == "" || strings.Contains(strings.TrimPrefix(pat, "*."), "*") || strings.ContainsAny(pat, ":") {
-			return helperSpec{}, fmt.Errorf("--credential-helper %q: the pattern must be a host name or *.domain (no port)", s)
+			return helperSpec{}, usagef("--credential-helper %q: the pattern must be a host name or *.domain (no port)", s)
 		}
 		return helperSpec{pattern: pat, path: path}, nil
 	}
 	if s == "" {
-		return helperSpec{}, errors.New("--credential-helper: empty value")
+		return helperSpec{}, usagef("--credential-helper: empty value")
 	}
 	return helperSpec{path: s}, nil
 }
