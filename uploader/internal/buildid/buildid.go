@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid/elfparse"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
@@ -103,18 +102,11 @@ var redactedIDs = func() map[string]bool {
 
 // Read returns the build ID of the ELF file at path.
 func Read(path string) (ID, error) {
-	f, err := os.Open(path)
+	f, st, err := elfparse.OpenRegular(path)
 	if err != nil {
 		return ID{}, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return ID{}, err
-	}
-	if !st.Mode().IsRegular() {
-		return ID{}, fmt.Errorf("%s: not a regular file", path)
-	}
 	w, err := newWindowed(f, st.Size())
 	if err != nil {
 		return ID{}, fmt.Errorf("%s: %w", path, err)

@@ -3,12 +3,12 @@ package cli
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/pflag"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid/elfparse"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfdebug"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/sources"
 )
@@ -55,18 +55,11 @@ func runExtract(env *Env, args []string) int {
 }
 
 func extract(env *Env, path, out, record string, extras *extractExtras) error {
-	in, err := os.Open(path)
+	in, fi, err := elfparse.OpenRegular(path)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	fi, err := in.Stat()
-	if err != nil {
-		return err
-	}
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s: not a regular file", path)
-	}
 	id, err := buildid.FromReaderAt(in, fi.Size())
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid/elfparse"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/stamp"
 )
 
@@ -33,28 +34,21 @@ func runStamp(env *Env, args []string) int {
 		return usageError(env, "stamp", "-o OUT is required")
 	}
 	if err := stampFile(env, fs.Arg(0), *out); err != nil {
-		fmt.Fprintf(env.Stderr, "debuginfo stamp: %s: %v\n", fs.Arg(0), err)
+		fmt.Fprintf(env.Stderr, "debuginfo stamp: %v\n", err)
 		return ExitFailed
 	}
 	return ExitOK
 }
 
 func stampFile(env *Env, path, out string) error {
-	in, err := os.Open(path)
+	in, fi, err := elfparse.OpenRegular(path)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	fi, err := in.Stat()
-	if err != nil {
-		return err
-	}
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("not a regular file")
-	}
 	old, err := buildid.FromReaderAt(in, fi.Size())
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	var newID string
 	mode := fi.Mode() & (os.ModePerm | os.ModeSetuid | os.ModeSetgid | os.ModeSticky)
@@ -64,7 +58,7 @@ func stampFile(env *Env, path, out string) error {
 		return err
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	note := ""
 	if old.Redacted {

@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid/elfparse"
 )
 
 // DefaultMaxFileSize is the server's per-file cap (100 MB); larger files
@@ -182,11 +183,16 @@ func FromBinary(path string, opts Options, w io.Writer) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	f, err := os.Open(path)
+	f, fi, err := elfparse.OpenRegular(path)
 	if err != nil {
 		return Result{}, err
 	}
 	defer f.Close()
+	// Check the ELF structure first: debug/elf's own errors on bad input
+	// ("EOF", "invalid shstrndx") do not say what is wrong.
+	if _, err := elfparse.Parse(f, fi.Size()); err != nil {
+		return Result{}, fmt.Errorf("%s: %w", path, err)
+	}
 	files, err := lineTableFiles(f)
 	if err != nil {
 		return Result{}, fmt.Errorf("%s: %w", path, err)
@@ -393,7 +399,7 @@ func write(w io.Writer, entries []entry, res *Result) error {
 }
 
 func addFile(tw *tar.Writer, e entry) error {
-	f, err := os.Open(e.disk)
+	f, _, err := elfparse.OpenRegular(e.disk)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -54,10 +55,29 @@ func retryable(err error) bool {
 		return true
 	}
 	switch status.Code(err) {
-	case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted, codes.Aborted, codes.Internal:
+	case codes.Unavailable:
+		return tlsHint(err) == "" // a TLS mismatch does not heal by waiting
+	case codes.DeadlineExceeded, codes.ResourceExhausted, codes.Aborted, codes.Internal:
 		return true
 	}
 	return false
+}
+
+// tlsHint says what to change when err is a TLS set-up mismatch rather
+// than a store that is down ("" otherwise).
+func tlsHint(err error) string {
+	m := err.Error()
+	switch {
+	case strings.Contains(m, "first record does not look like a TLS handshake"):
+		return "the store speaks plaintext, not TLS: add --insecure (only on a trusted network)"
+	case strings.Contains(m, "x509:") || strings.Contains(m, "certificate"):
+		return "the store's TLS certificate is not trusted: pass --ca-file=CA.pem for a private CA (or, for tests only, --insecure-skip-verify)"
+	case strings.Contains(m, "server preface") || strings.Contains(m, "server handshake"):
+		return "the store closed the connection before speaking gRPC: if it expects TLS, drop --insecure"
+	case strings.Contains(m, "tls:"):
+		return "the TLS handshake failed: check --insecure, --ca-file and the store address"
+	}
+	return ""
 }
 
 // do runs f until it succeeds, fails permanently, runs out of attempts or

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -276,7 +277,8 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 	}
 	switch {
 	case j.err != nil:
-		base.Action, base.Reason = Failed, j.err.Error()
+		// The report already names the path; the error need not again.
+		base.Action, base.Reason = Failed, strings.TrimPrefix(j.err.Error(), j.path+": ")
 		emit(base)
 		return
 	case j.dupOf != "":

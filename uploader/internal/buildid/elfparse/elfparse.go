@@ -147,6 +147,9 @@ func Parse(r io.ReaderAt, size int64) (*File, error) {
 				shnum = first.Size
 			}
 			if f.Shstrndx == uint32(elf.SHN_XINDEX) {
+				if first.Link == 0 {
+					return nil, fmt.Errorf("corrupt ELF: section name table index escapes to section 0, which names none")
+				}
 				f.Shstrndx = first.Link
 			}
 			if phnum == 0xffff {
@@ -211,8 +214,13 @@ func (f *File) readTable(r io.ReaderAt, off, n uint64, entsz int, what string, f
 }
 
 func (f *File) readNames(r io.ReaderAt) error {
-	if int(f.Shstrndx) >= len(f.Sections) || f.Shstrndx == 0 {
+	if f.Shstrndx == 0 || len(f.Sections) == 0 {
 		return nil // no names: sections stay anonymous
+	}
+	if int(f.Shstrndx) >= len(f.Sections) {
+		// Without names no debug section can be recognised: refusing beats
+		// silently writing a debuginfo file without its DWARF.
+		return fmt.Errorf("corrupt ELF: section name table index %d, but only %d sections", f.Shstrndx, len(f.Sections))
 	}
 	st := f.Sections[f.Shstrndx]
 	if !st.HasData {
