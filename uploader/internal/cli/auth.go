@@ -1,0 +1,205 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/creds"
+	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
+)
+
+func init() {
+	register(&command{name: "auth", summary: "auth check: verify credentials against a store before relying on them", run: runAuth})
+}
+
+// AuthCheckBuildID is what `auth check` asks the store about: obviously fake,
+// and ShouldInitiateUpload only answers a question, it initiates nothing.
+const AuthCheckBuildID = "debuginfo-auth-check-0000"
+
+// authReport is the result of `auth check`, also its --json form.
+type authReport struct {
+	Store       string     `json:"store"`
+	TLS         string     `json:"tls"`
+	Credentials creds.Info `json:"credentials"`
+	OK          bool       `json:"ok"`
+	Code        string     `json:"code,omitempty"` // gRPC status code of the store's answer
+	Verdict     string     `json:"verdict"`
+	Warnings    []string   `json:"warnings,omitempty"`
+}
+
+func runAuth(env *Env, args []string) int {
+	fs := flags(env, "auth check [flags]",
+		"Shows which credentials an upload would use (kind, source, at most the last 4 characters; never\n"+
+			"the token), the projectID header and TLS, then asks the store a harmless question\n"+
+			"(ShouldInitiateUpload for the fake build ID "+AuthCheckBuildID+"; nothing is initiated)\n"+
+			"and explains its verdict. Exit 0 only when uploads would work, 1 otherwise, 2 on usage errors.\n"+
+			"Run it after switching to a service-account token, before revoking the old one.")
+	conn := addConnFlags(fs)
+	asJSON := fs.Bool("json", false, "print the result as one JSON object")
+	timeout := fs.Duration("timeout", 20*time.Second, "how long to wait for the store's answer")
+	if code, done := parse(env, fs, args); done {
+		return code
+	}
+	if fs.NArg() != 1 || fs.Arg(0) != "check" {
+		return usageError(env, "auth", "want 'debuginfo auth check [flags]'")
+	}
+	switch {
+	case strings.HasPrefix(conn.address, "file://"):
+		return usageError(env, "auth check", "--store-address: a file:// store has no credentials to check")
+	case conn.insecure && (conn.caFile != "" || conn.insecureSkipVerify):
+		return usageError(env, "auth check", "--insecure (plaintext) cannot be combined with --ca-file or --insecure-skip-verify (TLS)")
+	case *timeout <= 0:
+		return usageError(env, "auth check", "--timeout must be positive")
+	}
+
+	rep := &authReport{Store: conn.address, TLS: tlsMode(conn)}
+	host := conn.address
+	if h, _, ok := strings.Cut(strings.TrimPrefix(conn.address, "dns:///"), ":"); ok {
+		host = h
+	}
+	p, err := creds.Resolve(conn.creds, host, !conn.insecure, env.Getenv)
+	if err != nil {
+		if creds.IsUsage(err) {
+			return usageError(env, "auth check", "%s", creds.RedactPatterns(err.Error()))
+		}
+		rep.Credentials.Kind = "invalid"
+		rep.Verdict = "credentials rejected before contacting the store: " + err.Error()
+		return printAuth(env, nil, rep, *asJSON)
+	}
+	rep.Credentials = p.Info()
+	rep.Warnings = p.Warnings()
+
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	cc, err := store.Dial(ctx, conn.address, store.DialConfig{
+		Insecure: conn.insecure, InsecureSkipVerify: conn.insecureSkipVerify, CAFile: conn.caFile, PerRPC: p,
+	})
+	if err != nil {
+		rep.Verdict = err.Error()
+		return printAuth(env, p, rep, *asJSON)
+	}
+	defer cc.Close()
+	_, err = pb.NewDebuginfoServiceClient(cc).ShouldInitiateUpload(ctx, &pb.ShouldInitiateUploadRequest{
+		BuildId: AuthCheckBuildID, Type: pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED,
+	})
+	rep.Code = status.Code(err).String()
+	if err == nil {
+		rep.OK = true
+		rep.Verdict = "the store accepts these credentials: uploads would work"
+	} else {
+		rep.Verdict = authVerdict(err, conn, rep.Credentials)
+	}
+	return printAuth(env, p, rep, *asJSON)
+}
+
+func tlsMode(c *connFlags) string {
+	switch {
+	case c.insecure:
+		return "off (plaintext, --insecure)"
+	case c.insecureSkipVerify:
+		return "on, certificate NOT verified (--insecure-skip-verify)"
+	case c.caFile != "":
+		return "on, verified against --ca-file " + c.caFile
+	}
+	return "on, verified against the system roots"
+}
+
+// authVerdict turns the store's error into a sentence that says what to fix.
+func authVerdict(err error, c *connFlags, info creds.Info) string {
+	st, _ := status.FromError(err)
+	msg := st.Message()
+	said := fmt.Sprintf(" (store said: %s)", msg)
+	project := info.ProjectID
+	switch st.Code() {
+	case codes.Unauthenticated:
+		if info.Kind == creds.KindNone {
+			return "the store wants a token and none was given: use --bearer-token-file, env " + creds.EnvPolarSignalsTok + " or a credential helper" + said
+		}
+		return "token unknown or revoked" + said
+	case codes.PermissionDenied:
+		switch {
+		case info.Kind == creds.KindLegacyJWT && project != "":
+			return fmt.Sprintf("this legacy project token is not valid for project %s (it works only for its own project; drop the projectID header or use a service-account token)", project) + said
+		case project != "":
+			return fmt.Sprintf("no Debug Info Writer role on project %s: bind the role to the service account (unscoped, or scoped to this project)", project) + said
+		}
+		return "permission denied: the token lacks the Debug Info Writer role" + said
+	case codes.InvalidArgument:
+		if info.Kind == creds.KindServiceAccount {
+			return "the store needs a projectID header: add --project-id=ID, --grpc-headers=projectID=ID or env " + creds.EnvProjectID + said
+		}
+		return "the store refused the request" + said
+	case codes.Unavailable:
+		return "store unreachable at " + c.address + ": " + tlsHint(msg, c)
+	case codes.DeadlineExceeded:
+		return "no answer from " + c.address + " within --timeout" + said
+	case codes.Unimplemented:
+		return c.address + " does not serve the Parca debuginfo API" + said
+	}
+	return fmt.Sprintf("store error (%s)%s", st.Code(), said)
+}
+
+// tlsHint explains the transport errors TLS mistakes cause.
+func tlsHint(msg string, c *connFlags) string {
+	switch {
+	case strings.Contains(msg, "x509:") || strings.Contains(msg, "certificate"):
+		return "the store's TLS certificate is not trusted (" + msg + "); for a private CA pass --ca-file=CA.pem (--insecure-skip-verify only to test)"
+	case strings.Contains(msg, "first record does not look like a TLS handshake") || strings.Contains(msg, "tls: "):
+		return "TLS handshake failed (" + msg + "); if the store serves plaintext gRPC, add --insecure"
+	case c.insecure && (strings.Contains(msg, "server preface") || strings.Contains(msg, "EOF") || strings.Contains(msg, "connection reset")):
+		return "the connection was cut before gRPC started (" + msg + "); the store probably requires TLS: drop --insecure"
+	}
+	return msg + " (check --store-address; TLS stores need no flag, plaintext ones --insecure)"
+}
+
+func printAuth(env *Env, p *creds.Provider, rep *authReport, asJSON bool) int {
+	redact := creds.RedactPatterns
+	if p != nil {
+		redact = p.Redact
+	}
+	rep.Verdict = redact(rep.Verdict)
+	for i := range rep.Warnings {
+		rep.Warnings[i] = redact(rep.Warnings[i])
+	}
+	code := ExitFailed
+	if rep.OK {
+		code = ExitOK
+	}
+	if asJSON {
+		b, _ := json.Marshal(rep)
+		fmt.Fprintln(env.Stdout, redact(string(b)))
+		return code
+	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintln(env.Stderr, "debuginfo auth check: warning:", w)
+	}
+	i := rep.Credentials
+	cred := "none"
+	if i.Kind != creds.KindNone && i.Source != "" {
+		cred = string(i.Kind)
+		if i.Last4 != "" {
+			cred += " ..." + i.Last4
+		}
+		cred += " from " + i.Source
+	} else if i.Kind != creds.KindNone && i.Kind != "" {
+		cred = string(i.Kind)
+	}
+	proj := "none"
+	if i.ProjectID != "" {
+		proj = fmt.Sprintf("%s from %s (sent as the projectID header)", i.ProjectID, i.ProjectSource)
+	}
+	verdict := "OK: " + rep.Verdict
+	if !rep.OK {
+		verdict = "FAILED: " + rep.Verdict
+	}
+	out := fmt.Sprintf("store:       %s\ntls:         %s\ncredentials: %s\nproject:     %s\nverdict:     %s\n", rep.Store, rep.TLS, cred, proj, verdict)
+	fmt.Fprint(env.Stdout, redact(out))
+	return code
+}
