@@ -128,7 +128,7 @@ func authVerdict(err error, c *connFlags, info creds.Info) string {
 		case info.Kind == creds.KindLegacyJWT && project != "":
 			return fmt.Sprintf("this legacy project token is not valid for project %s (it works only for its own project; drop the projectID header or use a service-account token)", project) + said
 		case project != "":
-			return fmt.Sprintf("no Debug Info Writer role on project %s: bind the role to the service account (unscoped, or scoped to this project)", project) + said
+			return fmt.Sprintf("no Debug Info Writer role on project %s: bind the role to the service account (unscoped, or scoped to this project), and check the project ID in the project settings", project) + said
 		}
 		return "permission denied: the token lacks the Debug Info Writer role" + said
 	case codes.InvalidArgument:
