@@ -33,6 +33,8 @@ check() {
   if "$@"; then ok "${name}"; else not_ok "${name}"; fi
 }
 finish() {
+  # In CI, free the Bazel server's memory (about 400 MB) for the tests that follow.
+  if [[ "${CI:-}" == true ]]; then (cd "${WS}" && bazel shutdown >/dev/null 2>&1); fi
   echo "${passed} passed, ${failed} failed"
   [[ "${failed}" == 0 ]]
   exit $?
