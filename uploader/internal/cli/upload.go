@@ -64,7 +64,7 @@ func (c *connFlags) open(ctx context.Context, env *Env) (store.Store, *creds.Pro
 	if h, _, ok := strings.Cut(strings.TrimPrefix(c.address, "dns:///"), ":"); ok {
 		host = h
 	}
-	p, err := creds.Resolve(c.creds, host, !c.insecure, env.Getenv)
+	p, err := creds.ResolveContext(ctx, c.creds, host, !c.insecure, env.Getenv)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -150,10 +150,18 @@ func runUpload(env *Env, args []string) int {
 			redact = p.Redact
 		}
 		if err != nil {
+			if creds.IsUsage(err) {
+				return usageError(env, "upload", "%s", redact(err.Error()))
+			}
 			fmt.Fprintf(env.Stderr, "debuginfo upload: %s\n", redact(err.Error()))
 			return ExitFailed
 		}
 		defer st.Close()
+		if p != nil {
+			for _, w := range p.Warnings() {
+				fmt.Fprintf(env.Stderr, "debuginfo: warning: %s\n", w)
+			}
+		}
 		if g, ok := st.(*store.GRPC); ok {
 			g.Retry.Attempts = *retries + 1
 			opts.Journal = &upload.Journal{Dir: upload.DefaultJournalDir(), Store: conn.address}
