@@ -2,7 +2,7 @@
 # End-to-end test of the Make include (tools/make/debuginfo.mk): builds examples/make
 # in a temporary copy whose path holds a space, against the embedded file:// store
 # (and the real Parca server when PARCA_ADDR=host:port is set: plaintext, --insecure,
-# no auth), and checks what docs/make.md promises.
+# no auth), and checks what the README's Make section promises.
 # Prints "N passed, N failed" last; exits non-zero on any failure.
 set -uo pipefail
 
