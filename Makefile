@@ -53,11 +53,12 @@ test-unit:
 test-fuzz:
 	tools/fuzz.sh 10s
 
+# Both scripts check the embedded store and a real Parca server.
 test-bazel: build
-	tests/bazel/e2e.sh
+	tests/with-parca.sh tests/bazel/e2e.sh
 
 test-make: build
-	tests/make/e2e.sh
+	tests/with-parca.sh tests/make/e2e.sh
 
 bench: build
 	bench/run.sh

@@ -15,24 +15,7 @@ build_tools() {
     go build -o "$work/mkbins" ./uploader/internal/benchtools/mkbins)
 }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-# start_parca NAME: a Parca server with its own bucket; sets PARCA_ADDR.
-start_parca() {
-  local dir=$work/parca-$1 port bin
-  bin=$("$root/tests/parca/build.sh")
-  port=$(free_port)
-  mkdir -p "$dir/bucket"
-  printf 'object_storage:\n  bucket:\n    type: FILESYSTEM\n    config:\n      directory: %s\n' "$dir/bucket" >"$dir/parca.yaml"
-  (cd "$dir" && exec "$bin" --config-path="$dir/parca.yaml" --http-address="127.0.0.1:$port" \
-    --debuginfod-upstream-servers= --http-read-timeout=10m --http-write-timeout=10m >"$dir/log" 2>&1) &
-  pids+=($!)
-  for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && { PARCA_ADDR=127.0.0.1:$port; PARCA_BUCKET=$dir/bucket; return; }
-    sleep 0.1
-  done
-  echo "Parca did not start; log:" >&2; cat "$dir/log" >&2; return 1
-}
+source "$root/tests/parca/lib.sh"
 
 # timed OUTVAR CMD...: runs CMD, sets OUTVAR to "seconds peak_rss_kb".
 timed() {

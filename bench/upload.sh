@@ -5,7 +5,8 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 build_tools
-start_parca big
+start_parca big "$work"
+pids+=("$PARCA_PID")
 
 # A gcc binary with 256 MB of incompressible DWARF-like payload.
 printf 'int main(void){return 0;}\n' >"$work/big.c"

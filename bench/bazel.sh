@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Bazel benchmark: a generated workspace of 100 cc_binary targets, built
+# plainly and with debuginfo_aspect (uploading to the embedded file store),
+# each from a clean output tree with no disk cache; then a no-op rebuild
+# with the aspect, whose DebuginfoExtract/DebuginfoUpload spawns are counted
+# from Bazel's execution log. Prints a markdown table.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+command -v bazel >/dev/null || { echo "bazel not installed (tools/deps.sh)" >&2; exit 1; }
+"$root/tests/bazel/setup_examples.sh" >/dev/null
+
+ws=$work/ws
+n=${BENCH_BAZEL_TARGETS:-100}
+mkdir -p "$ws"
+cp "$root/examples/bazel/local_paths.bzl" "$ws/"
+cp -r "$root/examples/bazel/third_party" "$ws/"
+cp "$root/examples/bazel/.bazelrc" "$ws/"
+sed -e "s|path = \"../..\"|path = \"$root\"|" -e '/io_bazel_rules_go/,$d' "$root/examples/bazel/WORKSPACE" >"$ws/WORKSPACE"
+: >"$ws/BUILD.bazel"
+for i in $(seq -w 1 "$n"); do
+  mkdir -p "$ws/p$i"
+  cat >"$ws/p$i/main.c" <<C
+#include <stdio.h>
+#include "lib.h"
+int main(void) { printf("p$i %d\n", work_$i(1000)); return 0; }
+C
+  cat >"$ws/p$i/lib.h" <<C
+int work_$i(int n);
+C
+  cat >"$ws/p$i/lib.c" <<C
+#include "lib.h"
+int work_$i(int n) { int s = 0; for (int i = 0; i < n; i++) s += i % 7; return s; }
+C
+  printf 'cc_binary(\n    name = "bin",\n    srcs = ["main.c", "lib.c", "lib.h"],\n)\n' >"$ws/p$i/BUILD.bazel"
+done
+
+bz() { (cd "$ws" && bazel "$@"); }
+secs() { local t0; t0=$(date +%s%N); "$@" >"$work/bz.log" 2>&1 || { tail -20 "$work/bz.log" >&2; return 1; }; awk -v d="$(($(date +%s%N) - t0))" 'BEGIN { printf "%.1f", d / 1e9 }'; }
+common=(-c dbg "--repository_cache=${XDG_CACHE_HOME:-$HOME/.cache}/rules_debuginfo/repository_cache")
+upload=(--config=debuginfo "--@rules_debuginfo//rules:store_address=file://$work/store")
+
+bz info >/dev/null 2>&1 # start the server and fetch repositories outside the timings
+bz build "${common[@]}" --nobuild //... >/dev/null 2>&1
+bz clean >/dev/null 2>&1
+plain=$(secs bz build "${common[@]}" //...)
+bz clean >/dev/null 2>&1
+with=$(secs bz build "${common[@]}" "${upload[@]}" //...)
+stored=$(find "$work/store/debuginfo" -name debuginfo | wc -l)
+noop=$(secs bz build "${common[@]}" "${upload[@]}" --execution_log_json_file="$work/exec.json" //...)
+spawns=$(grep -c -E '"mnemonic": "Debuginfo(Extract|Upload)"' "$work/exec.json" || true)
+bz shutdown >/dev/null 2>&1 || true
+
+echo "### Bazel: $n cc_binary targets, clean builds, no disk cache (Bazel 4.2.3)"
+echo
+echo "| build | wall time (s) | note |"
+echo "|---|---:|---|"
+echo "| plain \`bazel build //...\` | $plain | |"
+echo "| with the aspect, uploading to the file store | $with | +$(awk -v a="$with" -v b="$plain" 'BEGIN{printf "%.1f s (%.0f%%)", a-b, 100*(a-b)/b}') over plain; $stored binaries stored |"
+echo "| no-op rebuild with the aspect | $noop | $spawns DebuginfoExtract/DebuginfoUpload spawns executed |"
