@@ -46,6 +46,7 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	$(GO) vet ./...
 	tools/buildifier.sh --mode=check --lint=warn
+	tools/gazelle.sh -mode=diff
 
 test-unit:
 	$(GO) test -count=1 ./...

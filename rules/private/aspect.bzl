@@ -8,6 +8,9 @@ OPT_OUT_TAG = "no-debuginfo-upload"
 # Attributes the aspect follows to collect sources transitively.
 PROPAGATE_ATTRS = ["deps", "embed", "binary"]
 
+# Kinds whose binaries `stamp_go` stamps.
+_GO_KINDS = ["go_binary", "go_test"]
+
 # Attributes whose files are sources or headers that a compiler may have read.
 _SOURCE_ATTRS = ["srcs", "hdrs", "textual_hdrs", "embedsrcs"]
 
@@ -113,6 +116,24 @@ def _debuginfo_aspect_impl(target, ctx):
     tool = ctx.toolchains[TOOLCHAIN_TYPE].debuginfo
     binary = target[DefaultInfo].files_to_run.executable
     prefix = "_debuginfo/%s/" % target.label.name
+    stamped = None
+    if options.stamp_go and ctx.rule.kind in _GO_KINDS:
+        # Every rules_go binary carries the same -buildid=redacted GNU build ID:
+        # give this one its own before anything is keyed by it.
+        stamped = ctx.actions.declare_file(prefix + binary.basename)
+        stamp = ctx.actions.args()
+        stamp.add("stamp")
+        stamp.add(binary)
+        stamp.add("-o", stamped)
+        ctx.actions.run(
+            mnemonic = "DebuginfoStamp",
+            progress_message = "Stamping a unique build ID into %s" % target.label,
+            executable = tool.files_to_run,
+            arguments = [stamp],
+            inputs = [binary],
+            outputs = [stamped],
+        )
+        binary = stamped
     record = ctx.actions.declare_file(prefix + "record.json")
     debuginfo = ctx.actions.declare_file(prefix + binary.basename + ".debuginfo")
 
@@ -149,6 +170,7 @@ def _debuginfo_aspect_impl(target, ctx):
     )
 
     files = depset([f for f in [record, debuginfo, sources] if f])
+    group = depset([stamped], transitive = [files]) if stamped else files
     receipt = ctx.actions.declare_file(prefix + "upload.receipt.json")
     upload = ctx.actions.args()
     upload.add("upload")
@@ -176,9 +198,10 @@ def _debuginfo_aspect_impl(target, ctx):
         sources_manifest = manifest,
         receipt = receipt,
         files = files,
+        stamped = stamped,
     ))
     providers.append(OutputGroupInfo(
-        debuginfo = files,
+        debuginfo = group,
         debuginfo_upload = depset([receipt]),
     ))
     return providers

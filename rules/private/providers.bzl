@@ -8,7 +8,10 @@ configured for, without the `no-debuginfo-upload` tag). All files live in one
 directory, `<package>/_debuginfo/<target name>/`, because the record names its
 siblings relative to its own directory.""",
     fields = {
-        "binary": "File: the linked executable the aspect read (the target's executable).",
+        "binary": "File: the executable the aspect read: the target's executable, or `stamped`.",
+        "stamped": "File or None: with `--@rules_debuginfo//rules:stamp_go`, the Go executable with a " +
+                   "content-derived GNU build ID (`debuginfo stamp`). The store holds its debuginfo " +
+                   "under that ID, so this is the file to deploy.",
         "record": "File: the JSON record written by `debuginfo extract` " +
                   "(`{version, binary, build_id, build_id_type, debuginfo, sources}`). " +
                   "`debuginfo upload --record` uploads from it without reading the binary again.",
@@ -41,6 +44,7 @@ DebuginfoOptionsInfo = provider(
         "sources": "bool: build and upload source archives.",
         "dry_run": "bool: the upload action reports what it would upload and uploads nothing.",
         "remote_upload": "bool: let the upload action run on a remote executor (it is local otherwise).",
+        "stamp_go": "bool: stamp go_binary/go_test outputs with a content-derived GNU build ID before extraction.",
         "kinds": "list of string: rule kinds the aspect visits.",
         "upload_args": "list of string: extra arguments for `debuginfo upload` (never secrets).",
     },

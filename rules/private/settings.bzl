@@ -46,6 +46,7 @@ def _options_impl(ctx):
         sources = _v(ctx.attr.sources),
         dry_run = _v(ctx.attr.dry_run),
         remote_upload = _v(ctx.attr.remote_upload),
+        stamp_go = _v(ctx.attr.stamp_go),
         kinds = _v(ctx.attr.kinds),
         upload_args = _v(ctx.attr.upload_args),
     )]
@@ -59,6 +60,7 @@ _SETTING_NAMES = [
     "sources",
     "dry_run",
     "remote_upload",
+    "stamp_go",
     "kinds",
     "upload_args",
 ]

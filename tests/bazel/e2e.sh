@@ -215,6 +215,17 @@ leaks="$(grep -rlF "${TOKEN}" "${TMP}"/exec*.json "${TMP}"/aquery*.txt "${CACHE}
 check "the token appears in no execution log, aquery output, disk cache or output tree${leaks:+ (found in ${leaks})}" \
   test -z "${leaks}"
 
+# 5b. stamp_go: the aspect stamps go/hello itself; its record names the stamped file's ID.
+if bz build "${BAZEL_COMMON[@]}" "${UPLOAD_FLAGS[@]}" --@rules_debuginfo//rules:stamp_go //go:hello >"${TMP}/stamp.log" 2>&1; then
+  sid="$(record_field "${BIN}/go/_debuginfo/hello/record.json" build_id)"
+  fid="$("${TOOL}" buildid --json "${BIN}/go/_debuginfo/hello/hello" | sed -n 's/.*"build_id": *"\([^"]*\)".*/\1/p')"
+  check "stamp_go: go/hello is uploaded under its stamped ID (${sid:-none}), not the shared one" \
+    test -n "${sid}" -a "${sid}" == "${fid}" -a "${sid}" != "${BUILD_IDS[go/hello]}" -a -s "${STORE}/debuginfo/${sid}/debuginfo"
+else
+  tail -20 "${TMP}/stamp.log"
+  not_ok "stamp_go: bazel build //go:hello"
+fi
+
 # 6. Starlark analysis tests.
 if bz test "${BAZEL_COMMON[@]}" @rules_debuginfo//rules/tests >"${TMP}/test.log" 2>&1; then
   ok "bazel test @rules_debuginfo//rules/tests ($(grep -c PASSED "${TMP}/test.log") tests)"
