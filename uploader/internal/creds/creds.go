@@ -497,6 +497,9 @@ func parseGRPCHeaders(values []string) (map[string]string, error) {
 			if err := checkMetadataKey(k); err != nil {
 				return nil, usagef("--grpc-headers: %q: %v", k, err)
 			}
+			if !printableASCII(v) {
+				return nil, usagef("--grpc-headers: the value of %q has characters gRPC cannot send (control or non-ASCII)", k)
+			}
 			md[k] = v
 		}
 	}

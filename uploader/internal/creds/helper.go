@@ -137,8 +137,15 @@ func (h *helper) get(ctx context.Context) (map[string]string, time.Time, error) 
 		}
 		return nil, time.Time{}, fmt.Errorf("%s could not run: %v", name, err)
 	}
+	return parseHelperResponse(name, h.uri, stdout.Bytes())
+}
+
+// parseHelperResponse reads a helper's answer: headers as lower-case gRPC
+// metadata (several values joined) and the optional expiry. Errors never
+// quote a value: a header value is a secret.
+func parseHelperResponse(name, uri string, out []byte) (map[string]string, time.Time, error) {
 	var resp helperResponse
-	dec := json.NewDecoder(bytes.NewReader(stdout.Bytes()))
+	dec := json.NewDecoder(bytes.NewReader(out))
 	if err := dec.Decode(&resp); err != nil {
 		// json errors name offsets and types, never the text itself.
 		return nil, time.Time{}, fmt.Errorf("%s printed invalid JSON (want {\"headers\": {\"Name\": [\"value\"]}}): %v", name, err)
@@ -151,6 +158,9 @@ func (h *helper) get(ctx context.Context) (map[string]string, time.Time, error) 
 		}
 		var keep []string
 		for _, v := range vs {
+			if !printableASCII(v) {
+				return nil, time.Time{}, fmt.Errorf("%s returned a value for header %q with characters gRPC cannot send (control or non-ASCII)", name, k)
+			}
 			if v != "" {
 				keep = append(keep, v)
 			}
@@ -160,16 +170,27 @@ func (h *helper) get(ctx context.Context) (map[string]string, time.Time, error) 
 		}
 	}
 	if len(md) == 0 {
-		return nil, time.Time{}, fmt.Errorf("%s returned no headers for %s (is it configured for this host?)", name, h.uri)
+		return nil, time.Time{}, fmt.Errorf("%s returned no headers for %s (is it configured for this host?)", name, uri)
 	}
 	var exp time.Time
 	if resp.Expires != "" {
+		var err error
 		exp, err = time.Parse(time.RFC3339, resp.Expires)
 		if err != nil {
 			return nil, time.Time{}, fmt.Errorf("%s returned an \"expires\" that is not RFC 3339: %v", name, err)
 		}
 	}
 	return md, exp, nil
+}
+
+// printableASCII is gRPC's rule for the values of non-binary metadata.
+func printableASCII(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x20 || v[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // checkMetadataKey enforces gRPC's rules for metadata keys.
