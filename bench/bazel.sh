@@ -15,7 +15,7 @@ mkdir -p "$ws"
 cp "$root/examples/bazel/local_paths.bzl" "$ws/"
 cp -r "$root/examples/bazel/third_party" "$ws/"
 cp "$root/examples/bazel/.bazelrc" "$ws/"
-sed -e "s|path = \"../..\"|path = \"$root\"|" -e '/io_bazel_rules_go/,$d' "$root/examples/bazel/WORKSPACE" >"$ws/WORKSPACE"
+sed -e "s|path = \"../..\"|path = \"$root\"|" -e '/^# rules_go/,$d' "$root/examples/bazel/WORKSPACE" >"$ws/WORKSPACE"
 : >"$ws/BUILD.bazel"
 for i in $(seq -w 1 "$n"); do
   mkdir -p "$ws/p$i"
@@ -45,7 +45,7 @@ bz clean >/dev/null 2>&1
 plain=$(secs bz build "${common[@]}" //...)
 bz clean >/dev/null 2>&1
 with=$(secs bz build "${common[@]}" "${upload[@]}" //...)
-stored=$(find "$work/store/debuginfo" -name debuginfo | wc -l)
+stored=$(find "$work/store/debuginfo" -type f -name debuginfo | wc -l)
 noop=$(secs bz build "${common[@]}" "${upload[@]}" --execution_log_json_file="$work/exec.json" //...)
 spawns=$(grep -c -E '"mnemonic": "Debuginfo(Extract|Upload)"' "$work/exec.json" || true)
 bz shutdown >/dev/null 2>&1 || true
