@@ -64,6 +64,8 @@ read -r ex_small_ms ex_small_rss < <(run_rss "$work/debuginfo" extract "$work/sm
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 cat <<MD
+### Build IDs and extraction: 1 MB vs 1 GB input
+
 | measurement | 1 MB input ($small_bytes B) | 1 GB input ($big_bytes B) | ratio |
 |---|---|---|---|
 | \`debuginfo buildid\` wall time (mean of 20) | ${bid_small} ms | ${bid_big} ms | $(ratio "$bid_big" "$bid_small")x |
@@ -89,6 +91,8 @@ t0=$(now)
 many_ms=$((($(now) - t0) / 1000000))
 distinct=$(awk '{print $3}' "$work/many.out" | sort -u | wc -l)
 cat <<MD
+
+### Build IDs of many small files
 
 | measurement | files | distinct IDs | wall time | files/s |
 |---|---:|---:|---:|---:|

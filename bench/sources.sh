@@ -56,6 +56,8 @@ raw=$(sed -n 's/^  "bytes": \([0-9]*\),$/\1/p' "$work/summary.json")
 size=$(stat -c %s "$work/prog.sources.tar.zst")
 ms=$(((end - start) / 1000000))
 
+echo "### Source archive of a generated C program"
+echo
 echo "| source files in DWARF | files archived | raw size | archive size | time |"
 echo "|---:|---:|---:|---:|---:|"
 printf '| %d | %d | %d bytes | %d bytes | %d ms |\n' $((2 * n + 2)) "$files" "$raw" "$size" "$ms"
