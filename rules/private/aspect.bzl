@@ -1,5 +1,6 @@
 """`debuginfo_aspect`: extract and upload the debuginfo of every binary of a build."""
 
+load(":binary.bzl", "stamp_action")
 load(":providers.bzl", "DebuginfoInfo", "DebuginfoOptionsInfo", "DebuginfoSourcesInfo")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE")
 
@@ -121,18 +122,7 @@ def _debuginfo_aspect_impl(target, ctx):
         # Every rules_go binary carries the same -buildid=redacted GNU build ID:
         # give this one its own before anything is keyed by it.
         stamped = ctx.actions.declare_file(prefix + binary.basename)
-        stamp = ctx.actions.args()
-        stamp.add("stamp")
-        stamp.add(binary)
-        stamp.add("-o", stamped)
-        ctx.actions.run(
-            mnemonic = "DebuginfoStamp",
-            progress_message = "Stamping a unique build ID into %s" % target.label,
-            executable = tool.files_to_run,
-            arguments = [stamp],
-            inputs = [binary],
-            outputs = [stamped],
-        )
+        stamp_action(ctx.actions, tool, binary, stamped, target.label)
         binary = stamped
     record = ctx.actions.declare_file(prefix + "record.json")
     debuginfo = ctx.actions.declare_file(prefix + binary.basename + ".debuginfo")

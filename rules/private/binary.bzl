@@ -2,24 +2,36 @@
 
 load(":toolchain.bzl", "TOOLCHAIN_TYPE")
 
+def stamp_action(actions, tool, src, out, owner):
+    """Registers `debuginfo stamp src -o out` (mnemonic `DebuginfoStamp`, hermetic).
+
+    Args:
+      actions: `ctx.actions`.
+      tool: the toolchain's `DebuginfoToolchainInfo`.
+      src: File, the executable to stamp.
+      out: File, the stamped copy to write.
+      owner: Label, for the progress message.
+    """
+    args = actions.args()
+    args.add("stamp")
+    args.add(src)
+    args.add("-o", out)
+    actions.run(
+        mnemonic = "DebuginfoStamp",
+        progress_message = "Stamping a unique build ID into %s" % owner,
+        executable = tool.files_to_run,
+        arguments = [args],
+        inputs = [src],
+        outputs = [out],
+    )
+
 def _debuginfo_binary_impl(ctx):
     tool = ctx.toolchains[TOOLCHAIN_TYPE].debuginfo
     src = ctx.attr.binary[DefaultInfo].files_to_run.executable
     if src == None:
         fail("%s is not executable" % ctx.attr.binary.label)
     out = ctx.actions.declare_file(ctx.label.name)
-    args = ctx.actions.args()
-    args.add("stamp")
-    args.add(src)
-    args.add("-o", out)
-    ctx.actions.run(
-        mnemonic = "DebuginfoStamp",
-        progress_message = "Stamping a unique build ID into %s" % ctx.label,
-        executable = tool.files_to_run,
-        arguments = [args],
-        inputs = [src],
-        outputs = [out],
-    )
+    stamp_action(ctx.actions, tool, src, out, ctx.label)
     runfiles = ctx.runfiles(files = [out]).merge(ctx.attr.binary[DefaultInfo].default_runfiles)
     return [DefaultInfo(executable = out, files = depset([out]), runfiles = runfiles)]
 

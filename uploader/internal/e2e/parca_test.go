@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"archive/tar"
-	"debug/dwarf"
 	"debug/elf"
 	"errors"
 	"fmt"
@@ -387,48 +386,16 @@ func TestIncludeSources(t *testing.T) {
 // matches them (leading "/" or "./" stripped), to their paths on disk.
 func dwarfFiles(t testing.TB, bin string) map[string]string {
 	t.Helper()
-	f, err := elf.Open(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	d, err := f.DWARF()
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]string{}
-	r := d.Reader()
-	for {
-		e, err := r.Next()
-		if err != nil {
-			t.Fatal(err)
+	for _, lf := range testbin.LineTableFiles(t, bin) {
+		disk := lf.Name
+		if !filepath.IsAbs(disk) {
+			// DWARF 5 names can stay relative to the compilation directory.
+			disk = filepath.Join(lf.CompDir, disk)
 		}
-		if e == nil {
-			break
+		if st, err := os.Stat(disk); err == nil && st.Mode().IsRegular() {
+			out[strings.TrimPrefix(strings.TrimPrefix(lf.Name, "./"), "/")] = disk
 		}
-		if e.Tag != dwarf.TagCompileUnit {
-			r.SkipChildren()
-			continue
-		}
-		lr, err := d.LineReader(e)
-		if err != nil || lr == nil {
-			continue
-		}
-		compDir, _ := e.Val(dwarf.AttrCompDir).(string)
-		for _, lf := range lr.Files() {
-			if lf == nil {
-				continue
-			}
-			disk := lf.Name
-			if !filepath.IsAbs(disk) {
-				// DWARF 5 names can stay relative to the compilation directory.
-				disk = filepath.Join(compDir, disk)
-			}
-			if st, err := os.Stat(disk); err == nil && st.Mode().IsRegular() {
-				out[strings.TrimPrefix(strings.TrimPrefix(lf.Name, "./"), "/")] = disk
-			}
-		}
-		r.SkipChildren()
 	}
 	return out
 }

@@ -4,8 +4,6 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
-	"debug/dwarf"
-	"debug/elf"
 	"fmt"
 	"io"
 	"maps"
@@ -19,6 +17,7 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 )
 
 // run runs a command in dir and fails the test on error.
@@ -66,46 +65,18 @@ int main(void) { printf("%d\n", a(b(util(3)))); return 0; }
 // mapped to the file on disk found by locate ("" = not on disk).
 func expected(t *testing.T, bin string, locate func(name, compDir string) string) map[string]string {
 	t.Helper()
-	f, err := elf.Open(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	d, err := f.DWARF()
-	if err != nil {
-		t.Fatal(err)
-	}
 	want := map[string]string{}
-	r := d.Reader()
-	for {
-		e, err := r.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e == nil {
-			break
-		}
-		r.SkipChildren()
-		if e.Tag != dwarf.TagCompileUnit {
+	for _, lf := range testbin.LineTableFiles(t, bin) {
+		if strings.HasPrefix(lf.Name, "<") || lf.Name == "?" {
 			continue
 		}
-		lr, err := d.LineReader(e)
-		if err != nil || lr == nil {
+		name := strings.TrimPrefix(strings.TrimPrefix(lf.Name, "./"), "/")
+		if _, dup := want[name]; dup {
 			continue
 		}
-		compDir, _ := e.Val(dwarf.AttrCompDir).(string)
-		for _, lf := range lr.Files() {
-			if lf == nil || strings.HasPrefix(lf.Name, "<") || lf.Name == "?" {
-				continue
-			}
-			name := strings.TrimPrefix(strings.TrimPrefix(lf.Name, "./"), "/")
-			if _, dup := want[name]; dup {
-				continue
-			}
-			disk := locate(lf.Name, compDir)
-			if fi, err := os.Stat(disk); disk != "" && err == nil && fi.Mode().IsRegular() {
-				want[name] = disk
-			}
+		disk := locate(lf.Name, lf.CompDir)
+		if fi, err := os.Stat(disk); disk != "" && err == nil && fi.Mode().IsRegular() {
+			want[name] = disk
 		}
 	}
 	if len(want) == 0 {
