@@ -137,9 +137,16 @@ func lineTableFiles(r io.ReaderAt) (files []dwarfFile, err error) {
 	if err != nil {
 		return nil, err
 	}
+	var lineSec []byte
+	if s := f.Section(".debug_line"); s != nil {
+		if lineSec, err = s.Data(); err != nil {
+			return nil, err
+		}
+	}
 	seen := map[dwarfFile]bool{}
 	rd := d.Reader()
-	for {
+	last := dwarf.Offset(0)
+	for first := true; ; first = false {
 		e, err := rd.Next()
 		if err != nil {
 			return nil, err
@@ -147,11 +154,23 @@ func lineTableFiles(r io.ReaderAt) (files []dwarfFile, err error) {
 		if e == nil {
 			break
 		}
+		// A sibling attribute pointing backwards makes debug/dwarf revisit
+		// the same entries forever; sane DWARF only moves forward.
+		if !first && e.Offset <= last {
+			return nil, fmt.Errorf("malformed DWARF: entry at %#x follows %#x (a sibling link points backwards)", e.Offset, last)
+		}
+		last = e.Offset
 		if e.Tag != dwarf.TagCompileUnit && e.Tag != dwarf.TagPartialUnit {
 			rd.SkipChildren()
 			continue
 		}
 		compDir, _ := e.Val(dwarf.AttrCompDir).(string)
+		// (Legacy .zdebug_line binaries have no .debug_line to check.)
+		if off, ok := e.Val(dwarf.AttrStmtList).(int64); ok && lineSec != nil {
+			if err := checkLineHeader(lineSec, off, f.ByteOrder); err != nil {
+				return nil, fmt.Errorf("malformed DWARF: %w", err)
+			}
+		}
 		lr, err := d.LineReader(e)
 		if err != nil {
 			return nil, err
