@@ -34,13 +34,12 @@ func authRun(t *testing.T, env map[string]string, stdin string, args ...string) 
 // iamWorld is a store guarded by the IAM double, set up as the migration
 // guide's starting point: one legacy project token, one new service account.
 type iamWorld struct {
-	iam                 *teststore.IAM
-	srv                 *teststore.Server
-	legacy              string // JWT for proj-a
-	writer              string // Debug Info Writer on every project
-	scoped              string // Debug Info Writer on proj-a only
-	viewer              string // a role without debuginfo.write
-	legacyB, scopedProj string
+	iam    *teststore.IAM
+	srv    *teststore.Server
+	legacy string // JWT for proj-a
+	writer string // Debug Info Writer on every project
+	scoped string // Debug Info Writer on proj-a only
+	viewer string // a role without debuginfo.write
 }
 
 func newIAMWorld(t *testing.T, tlsCfg *tls.Config) *iamWorld {

@@ -92,8 +92,8 @@ echo '{"headers": {"Authorization": ["Bearer %s"], "projectID": ["proj-h"], "X-E
 	if md, _ := p.GetRequestMetadata(context.Background()); md["projectid"] != "flag-proj" {
 		t.Errorf("projectid = %q, want the flag's", md["projectid"])
 	}
-	p, err = Resolve(&Options{CredentialHelpers: []string{"/nonexistent/helper"}, BearerToken: "direct-token-123"}, "h:1", true, env())
-	if err != nil {
+	// A direct token wins: the (missing) helper is never run.
+	if _, err := Resolve(&Options{CredentialHelpers: []string{"/nonexistent/helper"}, BearerToken: "direct-token-123"}, "h:1", true, env()); err != nil {
 		t.Fatal(err)
 	}
 	// The environment names a helper when no flag does.

@@ -175,11 +175,6 @@ func sha256File(t testing.TB, path string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func sha256Hex(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
-
 // checkStored asserts that object kind of id holds the bytes of want
 // (compared by SHA-256) and that its metadata says uploaded with that hash.
 func checkStored(t testing.TB, p *Parca, id, kind, want string) *pb.Debuginfo {
