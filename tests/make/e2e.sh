@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end test of the Make include (tools/make/debuginfo.mk): builds examples/make
-# in a temporary copy whose path holds a space, against the embedded file:// store
-# (and the real Parca server when PARCA_ADDR=host:port is set: plaintext, --insecure,
-# no auth), and checks what the README's Make section promises.
+# in a temporary copy whose path holds a space, against the embedded file:// store,
+# the IAM test store (teststored: Polar Signals' service-account rules) and the real
+# Parca server when PARCA_ADDR=host:port is set (plaintext, --insecure, no auth), and
+# checks what the README's Make section promises.
 # Prints "N passed, N failed" last; exits non-zero on any failure.
 set -uo pipefail
 
@@ -225,6 +226,38 @@ touch "${EX}/c/main.c" "${EX}/go/main.go"
 check "default uploader: built only once" eval "[[ $? == 0 ]] && ! grep -qF 'building the uploader' '${log}'"
 
 # ---------------------------------------------------------------- real Parca
+# ---------------------------------------------------------------- IAM test store
+# The in-process test store with Polar Signals' IAM rules, served by
+# teststored: a service-account token bound to proj-a, read from the
+# environment as the migration guide has CI do.
+if (cd "${ROOT}" && go build -o "${TMP}/bin/teststored" ./uploader/internal/teststore/teststored) >"${TMP}/ts-build.log" 2>&1; then
+  "${TMP}/bin/teststored" -token-file "${TMP}/ts.token" >"${TMP}/ts.addr" 2>"${TMP}/ts.log" &
+  ts_pid=$!
+  for _ in $(seq 50); do [[ -s "${TMP}/ts.addr" ]] && break; sleep 0.1; done
+  TS="DEBUGINFO_STORE_ADDRESS=$(cat "${TMP}/ts.addr")"
+  TOKEN="$(cat "${TMP}/ts.token")"
+  EX="$(fresh "${TMP}/iam")"
+  log="${TMP}/iam.log"
+  (cd "${EX}" && POLARSIGNALS_TOKEN="${TOKEN}" POLARSIGNALS_PROJECT_ID=proj-a \
+    make "${TS}" DEBUGINFO_FLAGS=--insecure DEBUGINFO_REQUIRED=1) >"${log}" 2>&1
+  check "IAM test store: service-account token + projectID from the environment: make succeeds" test $? = 0 || show "${log}"
+  for b in "${BINS[@]}"; do
+    check "IAM test store holds debuginfo of ${b}" bash -c "POLARSIGNALS_TOKEN='${TOKEN}' POLARSIGNALS_PROJECT_ID=proj-a \
+      '${DEBUGINFO}' upload --store-address='${TS#*=}' --insecure --no-initiate --json '${EX}/${b}' 2>/dev/null | grep -q '\"action\":\"skipped\"'"
+  done
+  EX="$(fresh "${TMP}/iam-b")"
+  (cd "${EX}" && POLARSIGNALS_TOKEN="${TOKEN}" POLARSIGNALS_PROJECT_ID=proj-b \
+    make "${TS}" DEBUGINFO_FLAGS=--insecure DEBUGINFO_REQUIRED=1) >"${TMP}/iam-b.log" 2>&1
+  check "IAM test store: a project outside the token's binding fails the build" test $? != 0
+  check "IAM test store: ... and says why" contains "${TMP}/iam-b.log" 'no access to project "proj-b"'
+  check "IAM test store: the token is never echoed" bash -c "! grep -qF -- '${TOKEN}' '${log}' '${TMP}/iam-b.log'"
+  kill "${ts_pid}" 2>/dev/null
+  wait "${ts_pid}" 2>/dev/null
+else
+  show "${TMP}/ts-build.log"
+  not_ok "go build ./uploader/internal/teststore/teststored"
+fi
+
 if [[ -n "${PARCA_ADDR:-}" ]]; then
   EX="$(fresh "${TMP}/parca")"
   PARCA="DEBUGINFO_STORE_ADDRESS=${PARCA_ADDR}"

@@ -75,13 +75,24 @@ type object struct {
 // Start runs a store on 127.0.0.1 until the test ends.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
+	s, err := Listen("127.0.0.1:0", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// Listen runs a store on addr (a loopback address; port 0 picks one) until
+// Stop. The signed-URL endpoint gets a port of its own on the same host.
+func Listen(addr string, opts Options) (*Server, error) {
 	if opts.MaxUploadSize == 0 {
 		opts.MaxUploadSize = 1e9
 	}
 	s := &Server{opts: opts, objects: map[key]*object{}, calls: map[string]int{}}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	lis, err := net.Listen("tcp", addr)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	s.lis = lis
 	sopts := []grpc.ServerOption{
@@ -106,15 +117,16 @@ func Start(t testing.TB, opts Options) *Server {
 	pb.RegisterDebuginfoServiceServer(s.grpc, s)
 	go s.grpc.Serve(lis)
 
-	hlis, err := net.Listen("tcp", "127.0.0.1:0")
+	host, _, _ := net.SplitHostPort(lis.Addr().String())
+	hlis, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
-		t.Fatal(err)
+		s.grpc.Stop()
+		return nil, err
 	}
 	s.hlis = hlis
 	s.http = &http.Server{Handler: http.HandlerFunc(s.servePUT)}
 	go s.http.Serve(hlis)
-	t.Cleanup(s.Stop)
-	return s
+	return s, nil
 }
 
 // Addr is the gRPC address, host:port.
