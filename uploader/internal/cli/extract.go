@@ -125,16 +125,12 @@ func (x *extractExtras) complete(env *Env, binary, dir string, rec *Record) erro
 	if od, err := filepath.Abs(filepath.Dir(x.out)); err != nil || od != mustAbs(dir) {
 		return fmt.Errorf("--sources-out must be in the same directory as OUT (the record names it relative to itself)")
 	}
-	var opts sources.Options
-	for _, m := range x.prefixMaps {
-		pm, err := sources.ParsePrefixMap(m)
-		if err != nil {
-			return fmt.Errorf("--prefix-map: %w", err)
-		}
-		opts.PrefixMaps = append(opts.PrefixMaps, pm)
+	opts, err := sourceOptions(x.prefixMaps, nil, nil, 0)
+	if err != nil {
+		return err
 	}
 	var res sources.Result
-	err := replaceFile(x.out, 0o644, func(w io.Writer) error {
+	err = replaceFile(x.out, 0o644, func(w io.Writer) error {
 		var err error
 		if x.manifest != "" {
 			res, err = sources.FromManifest(x.manifest, opts, w)

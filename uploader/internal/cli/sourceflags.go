@@ -32,24 +32,35 @@ func addSourcesUploadFlags(fs *pflag.FlagSet) *sourcesUploadFlags {
 	return s
 }
 
+// sourceOptions turns the source-archive flag values shared by `sources`,
+// `extract --sources-out` and `upload --include-sources` into Options,
+// checking every prefix map and glob up front.
+func sourceOptions(prefixMaps, include, exclude []string, maxSize int64) (sources.Options, error) {
+	opts := sources.Options{Include: include, Exclude: exclude, MaxFileSize: maxSize}
+	for _, m := range prefixMaps {
+		pm, err := sources.ParsePrefixMap(m)
+		if err != nil {
+			return opts, fmt.Errorf("--prefix-map: %w", err)
+		}
+		opts.PrefixMaps = append(opts.PrefixMaps, pm)
+	}
+	for _, g := range append(append([]string(nil), include...), exclude...) {
+		if _, err := sources.Match(g, ""); err != nil {
+			return opts, fmt.Errorf("bad glob %q: %w", g, err)
+		}
+	}
+	return opts, nil
+}
+
 // archiver returns the function that writes a binary's source archive, or
 // nil when sources are not wanted.
 func (s *sourcesUploadFlags) archiver(env *Env) (func(ctx context.Context, binary string, w io.Writer) error, error) {
 	if !s.include {
 		return nil, nil
 	}
-	opts := sources.Options{Include: s.globsIn, Exclude: s.globsOut, MaxFileSize: s.maxSize}
-	for _, m := range s.prefixMaps {
-		pm, err := sources.ParsePrefixMap(m)
-		if err != nil {
-			return nil, fmt.Errorf("--prefix-map: %w", err)
-		}
-		opts.PrefixMaps = append(opts.PrefixMaps, pm)
-	}
-	for _, g := range append(append([]string{}, s.globsIn...), s.globsOut...) {
-		if _, err := sources.Match(g, ""); err != nil {
-			return nil, fmt.Errorf("bad glob %q: %w", g, err)
-		}
+	opts, err := sourceOptions(s.prefixMaps, s.globsIn, s.globsOut, s.maxSize)
+	if err != nil {
+		return nil, err
 	}
 	return func(ctx context.Context, binary string, w io.Writer) error {
 		res, err := sources.FromBinary(binary, opts, w)

@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path"
-	"path/filepath"
 	"strings"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/sources"
@@ -83,18 +81,9 @@ func runSources(env *Env, args []string) int {
 	if *maxSize <= 0 {
 		return usageError(env, cmd, "--max-file-size must be positive")
 	}
-	opts := sources.Options{Include: *include, Exclude: *exclude, MaxFileSize: *maxSize}
-	for _, s := range *prefixMaps {
-		pm, err := sources.ParsePrefixMap(s)
-		if err != nil {
-			return usageError(env, cmd, "--prefix-map: %v", err)
-		}
-		opts.PrefixMaps = append(opts.PrefixMaps, pm)
-	}
-	for _, g := range append(append([]string(nil), *include...), *exclude...) {
-		if _, err := sources.Match(g, ""); err != nil {
-			return usageError(env, cmd, "bad glob %q: %v", g, err)
-		}
+	opts, err := sourceOptions(*prefixMaps, *include, *exclude, *maxSize)
+	if err != nil {
+		return usageError(env, cmd, "%v", err)
 	}
 	if *verbose {
 		opts.Warn = env.Stderr
@@ -151,28 +140,15 @@ func runSources(env *Env, args []string) int {
 // writeAtomically runs build into a temp file beside out and renames it
 // into place, so a failed run never leaves a half archive under out's name.
 func writeAtomically(out string, build func(io.Writer) (sources.Result, error)) (res sources.Result, n int64, sum string, err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp*")
-	if err != nil {
-		return res, 0, "", err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
 	h := sha256.New()
-	cw := &countWriter{w: io.MultiWriter(tmp, h)}
-	if res, err = build(cw); err != nil {
-		return res, 0, "", err
-	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return res, 0, "", err
-	}
-	if err = tmp.Close(); err != nil {
-		return res, 0, "", err
-	}
-	if err = os.Rename(tmp.Name(), out); err != nil {
+	cw := &countWriter{}
+	err = replaceFile(out, 0o644, func(w io.Writer) error {
+		cw.w = io.MultiWriter(w, h)
+		var err error
+		res, err = build(cw)
+		return err
+	})
+	if err != nil {
 		return res, 0, "", err
 	}
 	return res, cw.n, hex.EncodeToString(h.Sum(nil)), nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"os/signal"
@@ -284,22 +285,15 @@ func (r *reporter) finish(elapsed time.Duration) {
 }
 
 func (r *reporter) writeReceipt(path string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".receipt-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	enc := json.NewEncoder(tmp)
-	for _, rep := range r.all {
-		if err := enc.Encode(rep); err != nil {
-			tmp.Close()
-			return err
+	return replaceFile(path, 0o644, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		for _, rep := range r.all {
+			if err := enc.Encode(rep); err != nil {
+				return err
+			}
 		}
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+		return nil
+	})
 }
 
 func orDash(s string) string {
