@@ -110,27 +110,16 @@ func (f *File) Upload(ctx context.Context, key Key, obj Object, force bool, prog
 		return err
 	}
 	defer src.Close()
-	tmp, err := os.CreateTemp(dir, "."+objectName(key.Type)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	n, err := io.Copy(tmp, &countingReader{r: readerCtx{ctx, src}, progress: progress})
-	if err == nil && n != obj.Size {
-		err = fmt.Errorf("%s changed while uploading (%d bytes read, %d expected)", obj.Name, n, obj.Size)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), filepath.Join(dir, objectName(key.Type)))
-	}
+	err = renameInto(filepath.Join(dir, objectName(key.Type)), func(tmp *os.File) error {
+		n, err := io.Copy(tmp, &countingReader{r: readerCtx{ctx, src}, progress: progress})
+		if err == nil && n != obj.Size {
+			return fmt.Errorf("%s changed while uploading (%d bytes read, %d expected)", obj.Name, n, obj.Size)
+		}
+		if err != nil {
+			return err
+		}
+		return tmp.Sync() // the bytes are on disk before metadata says "uploaded"
+	})
 	if err != nil {
 		return err
 	}
@@ -144,22 +133,31 @@ func writeMeta(dir string, t pb.DebuginfoType, m *pb.Debuginfo) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, ".metadata.tmp-*")
+	return renameInto(filepath.Join(dir, metadataName(t)), func(tmp *os.File) error {
+		_, err := tmp.Write(b)
+		return err
+	})
+}
+
+// renameInto writes path through a temporary file beside it and a rename,
+// so a reader (or a crash) never sees a half-written object.
+func renameInto(path string, write func(tmp *os.File) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	err = write(tmp)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
 	}
-	if err := tmp.Close(); err != nil {
-		return err
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
 	}
-	return os.Rename(tmp.Name(), filepath.Join(dir, metadataName(t)))
+	return err
 }
 
 func randomID() string {
