@@ -36,6 +36,16 @@ func (t Type) String() string {
 	return fmt.Sprintf("Type(%d)", int(t))
 }
 
+// ParseType is the inverse of String, for records and flags.
+func ParseType(s string) (Type, error) {
+	for _, t := range []Type{GNU, Go, Hash} {
+		if t.String() == s {
+			return t, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown build ID type %q (want gnu, go or hash)", s)
+}
+
 // Proto is the store protocol's name for t.
 func (t Type) Proto() debuginfopb.BuildIDType {
 	switch t {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
 )
 
 // RecordVersion is the record format written by extract.
@@ -50,9 +52,7 @@ func (r Record) check() error {
 	if len(r.BuildID) <= 2 {
 		return fmt.Errorf("record has no usable build_id %q", r.BuildID)
 	}
-	switch r.BuildIDType {
-	case "gnu", "go", "hash":
-	default:
+	if _, err := buildid.ParseType(r.BuildIDType); err != nil {
 		return fmt.Errorf("record has unknown build_id_type %q", r.BuildIDType)
 	}
 	if r.Debuginfo == "" {

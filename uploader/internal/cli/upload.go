@@ -196,30 +196,15 @@ func readPrepared(path string) (upload.Prepared, error) {
 	if err != nil {
 		return upload.Prepared{}, fmt.Errorf("--record %s: %w", path, err)
 	}
-	t, err := parseBuildIDType(rec.BuildIDType)
-	if err != nil {
-		return upload.Prepared{}, fmt.Errorf("--record %s: %w", path, err)
-	}
-	p := upload.Prepared{Label: rec.Binary, BuildID: rec.BuildID, BuildIDType: t}
-	if rec.Debuginfo != "" {
-		p.Files = append(p.Files, upload.PreparedFile{Path: filepath.Join(dir, rec.Debuginfo), Type: pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED})
-	}
+	t, _ := buildid.ParseType(rec.BuildIDType) // ReadRecord checked it
+	// ReadRecord also checked that a debuginfo file is named.
+	p := upload.Prepared{Label: rec.Binary, BuildID: rec.BuildID, BuildIDType: t, Files: []upload.PreparedFile{
+		{Path: filepath.Join(dir, rec.Debuginfo), Type: pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED},
+	}}
 	if rec.Sources != "" {
 		p.Files = append(p.Files, upload.PreparedFile{Path: filepath.Join(dir, rec.Sources), Type: pb.DebuginfoType_DEBUGINFO_TYPE_SOURCES})
 	}
-	if len(p.Files) == 0 {
-		return p, fmt.Errorf("--record %s names no files", path)
-	}
 	return p, nil
-}
-
-func parseBuildIDType(s string) (buildid.Type, error) {
-	for _, t := range []buildid.Type{buildid.GNU, buildid.Go, buildid.Hash} {
-		if t.String() == s {
-			return t, nil
-		}
-	}
-	return 0, fmt.Errorf("unknown build_id_type %q (want gnu, go or hash)", s)
 }
 
 // reporter prints results as they come and a summary at the end.
