@@ -47,11 +47,13 @@ func Collect(paths []string, anyFile bool) (files []string, errs []PathError) {
 				errs = append(errs, PathError{path, explainPath(err)})
 				return nil
 			}
-			if d.IsDir() || d.Type()&fs.ModeSymlink != 0 && !isRegular(path) {
-				return nil
-			}
-			if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
-				return nil
+			switch {
+			case d.Type().IsRegular():
+			case d.Type()&fs.ModeSymlink != 0 && isRegular(path):
+				// A link to a file counts; links to directories are not
+				// followed, so a link loop cannot trap the walk.
+			default:
+				return nil // directories (WalkDir enters them), devices, FIFOs
 			}
 			// Inside a directory, non-ELF files are expected and passed over.
 			if ok, _ := isELF(path); ok {

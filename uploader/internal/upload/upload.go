@@ -45,6 +45,12 @@ type Options struct {
 	Journal *Journal
 }
 
+// asGiven says whether files are sent as they are rather than extracted:
+// --no-extract, or a type other than debuginfo.
+func (o Options) asGiven() bool {
+	return o.NoExtract || o.Type != pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED
+}
+
 // Actions a Report can carry.
 const (
 	Uploaded = "uploaded"
@@ -109,7 +115,7 @@ func Run(ctx context.Context, st store.Store, paths []string, prepared []Prepare
 		}
 		report(r)
 	}
-	files, errs := Collect(paths, opts.NoExtract || opts.Type != pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED)
+	files, errs := Collect(paths, opts.asGiven())
 	for _, e := range errs {
 		emit(Report{Path: e.Path, Type: store.TypeName(opts.Type), Action: Failed, Reason: e.Err.Error()})
 	}
@@ -288,7 +294,7 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 	}
 	key := store.Key{BuildID: j.id.Value, BuildIDType: j.id.Type.Proto(), Type: opts.Type}
 	src := source{write: func(w io.Writer) error { return extract(w, j.path) }}
-	if opts.NoExtract || opts.Type != pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED {
+	if opts.asGiven() {
 		src = fileSource(j.path)
 	}
 	sent := send(ctx, st, key, base, opts, src, emit)
