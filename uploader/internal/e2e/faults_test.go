@@ -13,6 +13,7 @@ import (
 	"time"
 
 	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/upload"
 )
 
@@ -189,7 +190,7 @@ func TestConcurrentUploadersSameBuildID(t *testing.T) {
 	pa := StartParca(t, ParcaOptions{})
 	dir := t.TempDir()
 	large := junkBinary(t, dir, "shared", 24<<20)
-	small := gcc(t, dir, filepath.Join(dir, "small"), "int main(void) { return 3; }\n", "-g")
+	small := testbin.GCC(t, dir, "small", "int main(void) { return 3; }\n", "-g")
 	for round := range 23 {
 		src := large
 		if round >= 3 {
@@ -290,7 +291,7 @@ func TestLoad5000Files(t *testing.T) {
 	const n = 5000
 	pa := StartParca(t, ParcaOptions{})
 	dir := t.TempDir()
-	src := gcc(t, dir, filepath.Join(dir, "seed"), "int main(void) { return 0; }\n")
+	src := testbin.GCC(t, dir, "seed", "int main(void) { return 0; }\n")
 	data, err := os.ReadFile(src)
 	if err != nil {
 		t.Fatal(err)

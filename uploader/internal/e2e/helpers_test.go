@@ -21,6 +21,7 @@ import (
 	"testing"
 
 	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/upload"
 )
 
@@ -266,24 +267,6 @@ func withBuildID(t testing.TB, src []byte, descOff int64, seed string, out strin
 	return hex.EncodeToString(id[:])
 }
 
-// gcc compiles C code in dir into out.
-func gcc(t testing.TB, dir, out, code string, flags ...string) string {
-	t.Helper()
-	if _, err := exec.LookPath("gcc"); err != nil {
-		skipOrFail(t, "gcc not installed")
-	}
-	src := out + ".c"
-	if err := os.WriteFile(src, []byte(code), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("gcc", append([]string{"-o", out, src}, flags...)...)
-	cmd.Dir = dir
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("gcc: %v\n%s", err, b)
-	}
-	return out
-}
-
 func skipOrFail(t testing.TB, msg string) {
 	t.Helper()
 	if os.Getenv("CI") != "" {
@@ -299,7 +282,7 @@ func junkBinary(t testing.TB, dir, name string, size int64) string {
 	if _, err := exec.LookPath("objcopy"); err != nil {
 		skipOrFail(t, "objcopy not installed")
 	}
-	base := gcc(t, dir, filepath.Join(dir, name+".base"), fmt.Sprintf("#include <stdio.h>\nint main(void) { puts(%q); return 0; }\n", name), "-g")
+	base := testbin.GCC(t, dir, name+".base", fmt.Sprintf("#include <stdio.h>\nint main(void) { puts(%q); return 0; }\n", name), "-g")
 	junk := filepath.Join(dir, name+".junk")
 	f, err := os.Create(junk)
 	if err != nil {

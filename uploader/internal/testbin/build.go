@@ -34,11 +34,15 @@ func HelloGo(msg string) string {
 	return "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(" + `"` + msg + `"` + ") }\n"
 }
 
-// Need skips the test when a tool is missing.
+// Need skips the test when a tool is missing, and fails it in CI (env CI
+// set), where tools/deps.sh must have installed every tool.
 func Need(t testing.TB, tools ...string) {
 	t.Helper()
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s not installed (tools/deps.sh installs it)", tool)
+			}
 			t.Skipf("%s not installed", tool)
 		}
 	}
