@@ -5,12 +5,13 @@ package main
 
 import (
 	"crypto/sha256"
-	"debug/elf"
 	"flag"
 	"fmt"
 	"log"
 	"os"
 	"path/filepath"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid/elfparse"
 )
 
 func main() {
@@ -41,34 +42,29 @@ func main() {
 	}
 }
 
-// gnuNote finds the file offset and length of the GNU build-ID descriptor.
+// gnuNote finds the file offset and length of the GNU build-ID descriptor
+// (at most 32 bytes are rewritten: a SHA-256's worth).
 func gnuNote(path string) (off, size int, err error) {
-	f, err := elf.Open(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer f.Close()
-	for _, s := range f.Sections {
-		if s.Type != elf.SHT_NOTE {
-			continue
-		}
-		b, err := s.Data()
-		if err != nil {
-			return 0, 0, err
-		}
-		for p := 0; p+12 <= len(b); {
-			namesz := int(f.ByteOrder.Uint32(b[p:]))
-			descsz := int(f.ByteOrder.Uint32(b[p+4:]))
-			typ := f.ByteOrder.Uint32(b[p+8:])
-			name := p + 12
-			desc := name + (namesz+3)&^3
-			if desc+descsz > len(b) {
-				break
-			}
-			if typ == 3 && string(b[name:name+namesz]) == "GNU\x00" {
-				return int(s.Offset) + desc, min(descsz, sha256.Size), nil
-			}
-			p = desc + (descsz+3)&^3
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, 0, err
+	}
+	ef, err := elfparse.Parse(f, fi.Size())
+	if err != nil {
+		return 0, 0, err
+	}
+	notes, err := ef.Notes(f)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, n := range notes {
+		if n.Type == 3 && n.Name == "GNU" && len(n.Desc) > 0 {
+			return int(n.DescOff), min(len(n.Desc), sha256.Size), nil
 		}
 	}
 	return 0, 0, fmt.Errorf("%s has no GNU build-ID note", path)
