@@ -60,11 +60,7 @@ func runAuth(env *Env, args []string) int {
 	}
 
 	rep := &authReport{Store: conn.address, TLS: tlsMode(conn)}
-	host := conn.address
-	if h, _, ok := strings.Cut(strings.TrimPrefix(conn.address, "dns:///"), ":"); ok {
-		host = h
-	}
-	p, err := creds.Resolve(conn.creds, host, !conn.insecure, env.Getenv)
+	p, err := creds.Resolve(conn.creds, conn.host(), !conn.insecure, env.Getenv)
 	if err != nil {
 		if creds.IsUsage(err) {
 			return usageError(env, "auth check", "%s", creds.RedactPatterns(err.Error()))

@@ -50,6 +50,12 @@ func addConnFlags(fs *pflag.FlagSet) *connFlags {
 	return c
 }
 
+// host is the store's host[:port] for credential lookups: the address
+// without a gRPC resolver scheme (creds splits off the port itself).
+func (c *connFlags) host() string {
+	return strings.TrimPrefix(c.address, "dns:///")
+}
+
 // open connects to the store; the Provider (nil for file://) redacts errors.
 func (c *connFlags) open(ctx context.Context, env *Env) (store.Store, *creds.Provider, error) {
 	if strings.HasPrefix(c.address, "file://") {
@@ -60,11 +66,7 @@ func (c *connFlags) open(ctx context.Context, env *Env) (store.Store, *creds.Pro
 		s, err := store.NewFile(u.Path)
 		return s, nil, err
 	}
-	host := c.address
-	if h, _, ok := strings.Cut(strings.TrimPrefix(c.address, "dns:///"), ":"); ok {
-		host = h
-	}
-	p, err := creds.ResolveContext(ctx, c.creds, host, !c.insecure, env.Getenv)
+	p, err := creds.ResolveContext(ctx, c.creds, c.host(), !c.insecure, env.Getenv)
 	if err != nil {
 		return nil, nil, err
 	}
