@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid/elfparse"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
 )
 

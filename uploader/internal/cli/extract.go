@@ -7,9 +7,11 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/atomicfile"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
-	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid/elfparse"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfdebug"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/record"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/sources"
 )
 
@@ -27,7 +29,7 @@ FILE must be in the same directory as OUT.`
 func runExtract(env *Env, args []string) int {
 	fs := flags(env, "extract PATH -o OUT [--record FILE] [--sources-out S.tar.zst [--sources-manifest M]]", extractAbout)
 	out := fs.StringP("output", "o", "", "the debug-only file to write (required)")
-	record := fs.String("record", "", "also write this JSON record of binary, build ID and outputs")
+	recordPath := fs.String("record", "", "also write this JSON record of binary, build ID and outputs")
 	extras := addExtractExtras(fs)
 	if code, done := parse(env, fs, args); done {
 		return code
@@ -40,21 +42,21 @@ func runExtract(env *Env, args []string) int {
 	case samePath(fs.Arg(0), *out):
 		return usageError(env, "extract", "OUT must not be the input file")
 	}
-	if *record != "" {
+	if *recordPath != "" {
 		od, err1 := filepath.Abs(filepath.Dir(*out))
-		rd, err2 := filepath.Abs(filepath.Dir(*record))
+		rd, err2 := filepath.Abs(filepath.Dir(*recordPath))
 		if err1 != nil || err2 != nil || od != rd {
 			return usageError(env, "extract", "--record FILE must be in the same directory as OUT (the record names OUT relative to itself)")
 		}
 	}
-	if err := extract(env, fs.Arg(0), *out, *record, extras); err != nil {
+	if err := extract(env, fs.Arg(0), *out, *recordPath, extras); err != nil {
 		fmt.Fprintf(env.Stderr, "debuginfo extract: %v\n", err)
 		return ExitFailed
 	}
 	return ExitOK
 }
 
-func extract(env *Env, path, out, record string, extras *extractExtras) error {
+func extract(env *Env, path, out, recordPath string, extras *extractExtras) error {
 	in, fi, err := elfparse.OpenRegular(path)
 	if err != nil {
 		return err
@@ -68,7 +70,7 @@ func extract(env *Env, path, out, record string, extras *extractExtras) error {
 		fmt.Fprintf(env.Stderr, "debuginfo extract: warning: %s: %s\n", path, buildid.RedactedAdvice)
 	}
 	var st elfdebug.Stats
-	err = replaceFile(out, 0o644, func(w io.Writer) error {
+	err = atomicfile.Write(out, 0o644, func(w io.Writer) error {
 		var err error
 		st, err = elfdebug.Extract(in, fi.Size(), w)
 		return err
@@ -81,8 +83,8 @@ func extract(env *Env, path, out, record string, extras *extractExtras) error {
 	if !st.HasDWARF && !st.HasSymtab && !st.HasGoPclntab {
 		fmt.Fprintf(env.Stderr, "debuginfo extract: warning: %s has no DWARF, .symtab or .gopclntab; profiles will show addresses only\n", path)
 	}
-	rec := Record{
-		Version:     RecordVersion,
+	rec := record.Record{
+		Version:     record.Version,
 		Binary:      filepath.Base(path),
 		BuildID:     id.Value,
 		BuildIDType: id.Type.String(),
@@ -91,10 +93,10 @@ func extract(env *Env, path, out, record string, extras *extractExtras) error {
 	if err := extras.complete(env, path, filepath.Dir(out), &rec); err != nil {
 		return err
 	}
-	if record == "" {
+	if recordPath == "" {
 		return nil
 	}
-	return WriteRecord(record, rec)
+	return record.Write(recordPath, rec)
 }
 
 // extractExtras are the outputs written beside the debuginfo file: the
@@ -115,7 +117,7 @@ func addExtractExtras(fs *pflag.FlagSet) *extractExtras {
 }
 
 // complete writes the source archive into dir and names it in rec.
-func (x *extractExtras) complete(env *Env, binary, dir string, rec *Record) error {
+func (x *extractExtras) complete(env *Env, binary, dir string, rec *record.Record) error {
 	if x.out == "" {
 		if x.manifest != "" || len(x.prefixMaps) > 0 {
 			return fmt.Errorf("--sources-manifest and --prefix-map need --sources-out")
@@ -130,7 +132,7 @@ func (x *extractExtras) complete(env *Env, binary, dir string, rec *Record) erro
 		return err
 	}
 	var res sources.Result
-	err = replaceFile(x.out, 0o644, func(w io.Writer) error {
+	err = atomicfile.Write(x.out, 0o644, func(w io.Writer) error {
 		var err error
 		if x.manifest != "" {
 			res, err = sources.FromManifest(x.manifest, opts, w)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/record"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 )
 
@@ -30,11 +31,11 @@ func TestExtractCommand(t *testing.T) {
 	if err != nil || outID.Value != id.Value {
 		t.Fatalf("output build ID %+v %v", outID, err)
 	}
-	r, rdir, err := ReadRecord(rec)
+	r, rdir, err := record.Read(rec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Record{Version: 1, Binary: "hello", BuildID: id.Value, BuildIDType: "gnu", Debuginfo: "hello.debuginfo"}
+	want := record.Record{Version: 1, Binary: "hello", BuildID: id.Value, BuildIDType: "gnu", Debuginfo: "hello.debuginfo"}
 	if r != want || rdir != outDir {
 		t.Fatalf("record %+v in %s, want %+v", r, rdir, want)
 	}
@@ -72,29 +73,5 @@ func TestExtractCommand(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(outDir); len(entries) != 2 {
 		t.Errorf("failed extract left files: %v", entries)
-	}
-}
-
-func TestRecordChecks(t *testing.T) {
-	dir := t.TempDir()
-	good := Record{Version: 1, Binary: "b", BuildID: "abcdef", BuildIDType: "go", Debuginfo: "b.debuginfo", Sources: "b.tar.zst"}
-	p := filepath.Join(dir, "r.json")
-	if err := WriteRecord(p, good); err != nil {
-		t.Fatal(err)
-	}
-	if r, _, err := ReadRecord(p); err != nil || r != good {
-		t.Fatalf("%+v %v", r, err)
-	}
-	for _, bad := range []string{
-		`{"version":2,"binary":"b","build_id":"abcd","build_id_type":"gnu","debuginfo":"d"}`,
-		`{"version":1,"binary":"b","build_id":"abcd","build_id_type":"sha","debuginfo":"d"}`,
-		`{"version":1,"binary":"b","build_id":"abcd","build_id_type":"gnu","debuginfo":"../d"}`,
-		`{"version":1,"binary":"b","build_id":"","build_id_type":"gnu","debuginfo":"d"}`,
-		`not json`,
-	} {
-		os.WriteFile(p, []byte(bad), 0o644)
-		if _, _, err := ReadRecord(p); err == nil {
-			t.Errorf("accepted %s", bad)
-		}
 	}
 }

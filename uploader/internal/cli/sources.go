@@ -9,6 +9,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/atomicfile"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/sources"
 )
 
@@ -142,7 +143,7 @@ func runSources(env *Env, args []string) int {
 func writeAtomically(out string, build func(io.Writer) (sources.Result, error)) (res sources.Result, n int64, sum string, err error) {
 	h := sha256.New()
 	cw := &countWriter{}
-	err = replaceFile(out, 0o644, func(w io.Writer) error {
+	err = atomicfile.Write(out, 0o644, func(w io.Writer) error {
 		cw.w = io.MultiWriter(w, h)
 		var err error
 		res, err = build(cw)

@@ -5,8 +5,9 @@ import (
 	"io"
 	"os"
 
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/atomicfile"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
-	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid/elfparse"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/stamp"
 )
 
@@ -52,7 +53,7 @@ func stampFile(env *Env, path, out string) error {
 	}
 	var newID string
 	mode := fi.Mode() & (os.ModePerm | os.ModeSetuid | os.ModeSetgid | os.ModeSticky)
-	err = replaceFile(out, mode, func(w io.Writer) error {
+	err = atomicfile.Write(out, mode, func(w io.Writer) error {
 		var err error
 		newID, err = stamp.Stamp(in, fi.Size(), w)
 		return err

@@ -17,9 +17,11 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/atomicfile"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/creds"
 	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/record"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/upload"
 )
@@ -194,7 +196,7 @@ func runUpload(env *Env, args []string) int {
 
 // readPrepared turns an extract record into an upload of its files.
 func readPrepared(path string) (upload.Prepared, error) {
-	rec, dir, err := ReadRecord(path)
+	rec, dir, err := record.Read(path)
 	if err != nil {
 		return upload.Prepared{}, fmt.Errorf("--record %s: %w", path, err)
 	}
@@ -272,7 +274,7 @@ func (r *reporter) finish(elapsed time.Duration) {
 }
 
 func (r *reporter) writeReceipt(path string) error {
-	return replaceFile(path, 0o644, func(w io.Writer) error {
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		for _, rep := range r.all {
 			if err := enc.Encode(rep); err != nil {

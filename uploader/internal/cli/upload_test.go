@@ -14,6 +14,7 @@ import (
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
 	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/record"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/teststore"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/upload"
@@ -253,7 +254,7 @@ func TestExtractSourcesIntoRecordThenUpload(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("extract: %s", stderr)
 	}
-	r, _, err := ReadRecord(rec)
+	r, _, err := record.Read(rec)
 	if err != nil || r.Sources != "withsrc.sources.tar.zst" {
 		t.Fatalf("record %+v, %v", r, err)
 	}

@@ -11,7 +11,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid/elfparse"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
 )
 
 // ErrNotELF is the same error buildid.ErrNotELF is, so either works with errors.Is.

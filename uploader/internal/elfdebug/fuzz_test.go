@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid/elfparse"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
 )
 
 // FuzzExtract feeds arbitrary bytes (seeded from testdata/fuzz); Extract

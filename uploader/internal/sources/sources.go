@@ -37,7 +37,7 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zstd"
-	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid/elfparse"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
 )
 
 // DefaultMaxFileSize is the server's per-file cap (100 MB); larger files

@@ -11,7 +11,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid/elfparse"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
 )
 
 // ErrNoGNUBuildID is returned for files without a GNU build-ID note to rewrite.

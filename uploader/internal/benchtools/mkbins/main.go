@@ -11,7 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid/elfparse"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
 )
 
 func main() {

@@ -1,4 +1,7 @@
-package cli
+// Package record holds the JSON record that `debuginfo extract --record`
+// writes and `debuginfo upload --record` reads: the contract between the
+// Bazel rules (and the Make include) and the CLI.
+package record
 
 import (
 	"encoding/json"
@@ -9,11 +12,12 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/atomicfile"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
 )
 
-// RecordVersion is the record format written by extract.
-const RecordVersion = 1
+// Version is the record format written by extract.
+const Version = 1
 
 // Record is the JSON file `debuginfo extract --record` writes beside its
 // outputs and `debuginfo upload --record` reads (docs/architecture.md).
@@ -28,9 +32,9 @@ type Record struct {
 	Sources     string `json:"sources,omitempty"`
 }
 
-// ReadRecord reads and checks a record; dir is the directory its file
+// Read reads and checks a record; dir is the directory its file
 // names are relative to.
-func ReadRecord(path string) (rec Record, dir string, err error) {
+func Read(path string) (rec Record, dir string, err error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return Record{}, "", err
@@ -46,8 +50,8 @@ func ReadRecord(path string) (rec Record, dir string, err error) {
 }
 
 func (r Record) check() error {
-	if r.Version != RecordVersion {
-		return fmt.Errorf("record version %d, want %d (written by a different debuginfo?)", r.Version, RecordVersion)
+	if r.Version != Version {
+		return fmt.Errorf("record version %d, want %d (written by a different debuginfo?)", r.Version, Version)
 	}
 	if len(r.BuildID) <= 2 {
 		return fmt.Errorf("record has no usable build_id %q", r.BuildID)
@@ -67,8 +71,8 @@ func (r Record) check() error {
 	return nil
 }
 
-// WriteRecord writes rec to path atomically.
-func WriteRecord(path string, rec Record) error {
+// Write writes rec to path atomically.
+func Write(path string, rec Record) error {
 	if err := rec.check(); err != nil {
 		return err
 	}
@@ -76,33 +80,8 @@ func WriteRecord(path string, rec Record) error {
 	if err != nil {
 		return err
 	}
-	return replaceFile(path, 0o644, func(w io.Writer) error {
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
 		_, err := w.Write(append(b, '\n'))
 		return err
 	})
-}
-
-// replaceFile writes path through a temporary file in the same directory
-// and a rename, so readers (and Bazel) never see a half-written file.
-func replaceFile(path string, perm os.FileMode, write func(io.Writer) error) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err = write(tmp); err != nil {
-		return err
-	}
-	if err = tmp.Chmod(perm); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
