@@ -42,12 +42,13 @@ test: deps
 	$(MAKE) test-make
 	$(MAKE) test-bazel
 
-lint:
+lint: build
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	tools/buildifier.sh --mode=check --lint=warn
 	tools/gazelle.sh -mode=diff
+	$(GO) run ./tools/docscheck -debuginfo $(DEBUGINFO)
 
 test-unit:
 	$(GO) test -count=1 ./...
