@@ -8,7 +8,7 @@ CACHE := $(CURDIR)/.cache
 DEBUGINFO := $(BIN)/debuginfo
 DEMO := $(CACHE)/demo
 
-.PHONY: all build deps demo test test-unit test-bazel test-make test-fuzz lint bench clean
+.PHONY: all build deps demo test test-unit test-bazel test-make test-cmake test-fuzz lint bench clean
 
 all: build
 
@@ -40,6 +40,7 @@ test: deps
 	$(MAKE) test-unit
 	$(MAKE) test-fuzz
 	$(MAKE) test-make
+	$(MAKE) test-cmake
 	$(MAKE) test-bazel
 
 lint: build
@@ -62,6 +63,9 @@ test-bazel: build
 
 test-make: build
 	tests/with-parca.sh tests/make/e2e.sh
+
+test-cmake: build
+	tests/with-parca.sh tests/cmake/e2e.sh
 
 bench: build
 	bench/run.sh

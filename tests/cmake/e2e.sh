@@ -57,7 +57,7 @@ in_store() {
 # archived STORE BINARY NAME: the binary's source archive has an entry ending in NAME.
 archived() {
   local id
-  id="$(buildid "$2")" && zstd -dc "$1/debuginfo/${id}/sources" | tar -t | grep -q -- "$3\$"
+  id="$(buildid "$2")" && zstd -dc "$1/debuginfo/${id}/sources" | tar -t | grep -- "$3\$" >/dev/null
 }
 # configure NAME ARGS...: a fresh build directory ${TMP}/NAME.
 configure() {
@@ -181,10 +181,15 @@ check "debuginfo_upload(TARGET one): the other target is not uploaded" test ! -e
 
 # ---------------------------------------------------------------- the uploader built from this repository
 
-cmake -S "${SRC}" -B "${TMP}/fromsrc" -DCMAKE_BUILD_TYPE=Debug -DDEBUGINFO_CACHE_DIR="${TMP}/cache" \
+# Out of tree, so examples/ itself is not written to.
+cmake -S "${ROOT}/examples/cmake" -B "${TMP}/fromsrc" -DCMAKE_BUILD_TYPE=Debug -DDEBUGINFO_CACHE_DIR="${TMP}/cache" \
   -DDEBUGINFO_STORE_ADDRESS="file://${TMP}/store-fromsrc" >"${TMP}/fromsrc.configure.log" 2>&1
 check "no DEBUGINFO and none on PATH: built from the repository" contains "${TMP}/fromsrc.configure.log" "building the uploader"
 check "the built uploader is cached for the next configure" bash -c 'ls "$1"/debuginfo-* >/dev/null 2>&1' _ "${TMP}/cache"
+# A copy of the module without the repository around it, and no uploader anywhere.
+cmake -S "${SRC}" -B "${TMP}/notool" -DDEBUGINFO_STORE_ADDRESS="file://${TMP}/store-notool" >"${TMP}/notool.configure.log" 2>&1
+check "no uploader at all: configure fails" test $? != 0
+check "no uploader at all: says how to provide one" contains "${TMP}/notool.configure.log" "set -DDEBUGINFO=/path/to/debuginfo"
 
 # ---------------------------------------------------------------- real Parca
 
