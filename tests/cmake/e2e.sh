@@ -194,7 +194,7 @@ check "no uploader at all: says how to provide one" contains "${TMP}/notool.conf
 # ---------------------------------------------------------------- real Parca
 
 if [[ -n "${PARCA_ADDR:-}" ]]; then
-  configure parca -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDEBUGINFO_STORE_ADDRESS="${PARCA_ADDR}" \
+  configure parca -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DDEBUGINFO_STORE_ADDRESS="${PARCA_ADDR}" \
     -DDEBUGINFO_FLAGS=--insecure
   log="${TMP}/parca.pending.log"
   build parca "${log}"
@@ -204,7 +204,7 @@ if [[ -n "${PARCA_ADDR:-}" ]]; then
   PARCA_DEBUGINFO_BEARER_TOKEN="${TOKEN}" POLARSIGNALS_PROJECT_ID=p build parca "${log}"
   check "Parca: the next build with credentials uploads the pending binaries" contains "${log}" "uploading 3 binaries" || show "${log}"
   check "Parca: the token is never printed" lacks "${log}" "${TOKEN}"
-  check "Parca: the token is in no build file" bash -c '! grep -rqF -- "$1" "$2"' _ "${TOKEN}" "${TMP}/parca"
+  check "Parca: the token is in no build file (compile_commands.json included)" bash -c '! grep -rqF -- "$1" "$2"' _ "${TOKEN}" "${TMP}/parca"
   if [[ -n "${PARCA_BUCKET:-}" ]]; then
     for b in "${BINS[@]}"; do
       check "Parca: ${b} stored with debuginfo and sources" in_store "${PARCA_BUCKET}" "${TMP}/parca/${b}"
