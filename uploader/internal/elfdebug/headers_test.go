@@ -123,6 +123,17 @@ func TestRealBinaries(t *testing.T) {
 			t.Run("broken program headers are caught", func(t *testing.T) {
 				checkBreakageCaught(t, fi, out, funcs)
 			})
+			t.Run("section alignment", func(t *testing.T) {
+				for _, p := range alignProblems(fo) {
+					t.Error(p)
+				}
+			})
+			t.Run("ELF tools", func(t *testing.T) {
+				needTools(t)
+				for _, p := range toolProblems(t, in, out) {
+					t.Error(p)
+				}
+			})
 		})
 	}
 }

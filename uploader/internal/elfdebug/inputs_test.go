@@ -35,10 +35,11 @@ int main(int argc, char**) {
 
 // input is a real binary to extract, and functions worth symbolizing in it.
 type input struct {
-	name  string
-	path  string
-	funcs []string // names as nm prints them
-	goBin bool
+	name    string
+	path    string
+	funcs   []string // names as nm prints them
+	gdbFunc string   // a function as gdb names it
+	goBin   bool
 }
 
 // inputs builds the binaries every layout test runs on: gcc C (PIE and
@@ -56,10 +57,10 @@ func inputs(t *testing.T) []input {
 	testbin.Run(t, dir, "g++", "-g", "-O1", "-o", ccBin, cc)
 	goFuncs := []string{"main.main", "fmt.Fprintln", "runtime.main"}
 	return []input{
-		{name: "c-pie", path: testbin.GCC(t, dir, "pie", testbin.HelloC, "-g", "-O1", "-fPIE", "-pie"), funcs: cFuncs},
-		{name: "c-nopie-dwarf4", path: testbin.GCC(t, dir, "nopie", testbin.HelloC, "-g", "-gdwarf-4", "-O1", "-fno-PIE", "-no-pie"), funcs: cFuncs},
-		{name: "c++", path: ccBin, funcs: []string{"_ZNK6shapes6Square4areaEv", "_Z5totalRKSt6vectorIN6shapes6SquareESaIS1_EE", "main"}},
-		{name: "go", path: testbin.GoBuild(t, dir, "hellogo", testbin.HelloGo("hi"), ""), funcs: goFuncs, goBin: true},
-		{name: "go-pie", path: testbin.Go(t, "hellogopie", "hi", "-buildmode=pie"), funcs: goFuncs, goBin: true},
+		{name: "c-pie", path: testbin.GCC(t, dir, "pie", testbin.HelloC, "-g", "-O1", "-fPIE", "-pie"), funcs: cFuncs, gdbFunc: "sum_squares"},
+		{name: "c-nopie-dwarf4", path: testbin.GCC(t, dir, "nopie", testbin.HelloC, "-g", "-gdwarf-4", "-O1", "-fno-PIE", "-no-pie"), funcs: cFuncs, gdbFunc: "sum_squares"},
+		{name: "c++", path: ccBin, funcs: []string{"_ZNK6shapes6Square4areaEv", "_Z5totalRKSt6vectorIN6shapes6SquareESaIS1_EE", "main"}, gdbFunc: "shapes::Square::area"},
+		{name: "go", path: testbin.GoBuild(t, dir, "hellogo", testbin.HelloGo("hi"), ""), funcs: goFuncs, gdbFunc: "main.main", goBin: true},
+		{name: "go-pie", path: testbin.Go(t, "hellogopie", "hi", "-buildmode=pie"), funcs: goFuncs, gdbFunc: "main.main", goBin: true},
 	}
 }
