@@ -275,6 +275,15 @@ if [[ -n "${PARCA_ADDR:-}" ]]; then
   done
   (cd "${EX}" && make "${PARCA}" DEBUGINFO_AUTH=none DEBUGINFO_FLAGS=--insecure) >"${TMP}/parca2.log" 2>&1
   check "Parca: second make uploads nothing" lacks "${TMP}/parca2.log" "debuginfo: uploading"
+  # What Parca shows for profiles of them: names, file:line and sources.
+  if (cd "${ROOT}/tests/parca" && GOWORK=off go build -o "${TMP}/bin/symbolize-check" ./cmd/symbolize-check) >"${TMP}/sc-build.log" 2>&1; then
+    check "Parca symbolizes build/hello-c (main, greet) with lines and sources" \
+      "${TMP}/bin/symbolize-check" -binary "${EX}/build/hello-c" -source-root "${EX}" main greet
+    check "Parca symbolizes build/hello-go (main.main) with lines and sources" \
+      "${TMP}/bin/symbolize-check" -binary "${EX}/build/hello-go" -source-root "${EX}/go" main.main
+  else
+    show "${TMP}/sc-build.log"; not_ok "go build tests/parca/cmd/symbolize-check"
+  fi
 else
   echo "# PARCA_ADDR not set: skipping the real Parca server"
 fi
