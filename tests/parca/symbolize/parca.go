@@ -151,13 +151,24 @@ func (s *Server) Stop() {
 	}
 }
 
-// SymbolizeFailures are the log lines in which Parca says it could not
-// symbolize (it logs them at debug level only, so nobody else notices).
-func SymbolizeFailures(logPath string) ([]string, error) {
+// LogSize is how much of the log exists now: SymbolizeFailures reads from there.
+func LogSize(logPath string) int64 {
+	fi, err := os.Stat(logPath)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// SymbolizeFailures are the log lines after offset from in which Parca says
+// it could not symbolize (it logs them at debug level only, so nobody else
+// notices).
+func SymbolizeFailures(logPath string, from int64) ([]string, error) {
 	b, err := os.ReadFile(logPath)
 	if err != nil {
 		return nil, err
 	}
+	b = b[min(from, int64(len(b))):]
 	var out []string
 	for _, line := range strings.Split(string(b), "\n") {
 		if strings.Contains(line, "failed to symbolize") || strings.Contains(line, "failed to get lines") {

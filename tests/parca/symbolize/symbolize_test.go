@@ -166,7 +166,7 @@ func TestSymbolize(t *testing.T) {
 		})
 	}
 	srv.Stop()
-	fails, err := SymbolizeFailures(srv.Log)
+	fails, err := SymbolizeFailures(srv.Log, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,6 +47,7 @@ func main() {
 func check(addr, binary, uploaded, sourceRoot, parcaLog string, funcs []string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	logFrom := symbolize.LogSize(parcaLog)
 	buildID, err := symbolize.GNUBuildID(uploaded)
 	if err != nil {
 		return err
@@ -122,7 +123,7 @@ func check(addr, binary, uploaded, sourceRoot, parcaLog string, funcs []string) 
 		}
 	}
 	if parcaLog != "" {
-		fails, err := symbolize.SymbolizeFailures(parcaLog)
+		fails, err := symbolize.SymbolizeFailures(parcaLog, logFrom)
 		if err != nil {
 			return err
 		}
