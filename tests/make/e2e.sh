@@ -124,6 +124,14 @@ for b in "${BINS[@]}"; do
   check "DEBUGINFO_SOURCES=off: no sources of ${b}" not_in_store_sources "${STORE2}" "${EX}/${b}"
 done
 
+# ---------------------------------------------------------------- built without -g
+EX="$(fresh "${TMP}/nog")"
+log="${TMP}/nog.log"
+(cd "${EX}" && make "DEBUGINFO_STORE_ADDRESS=file://${TMP}/store-nog" CFLAGS=-O1) >"${log}" 2>&1
+check "built without -g: make succeeds" test $? = 0 || show "${log}"
+check "built without -g: one line warns of symbols only and says to use -g" \
+  count_is "${log}" "build/hello-c: symbols only: no file:line or sources; build with -g" 1
+
 # ---------------------------------------------------------------- make -n
 EX="$(fresh "${TMP}/dry")"
 log="${TMP}/dry.log"
