@@ -21,8 +21,9 @@ func init() {
 }
 
 const extractAbout = `Writes OUT, a copy of the ELF file PATH that keeps only what symbolization needs
-(DWARF, symbol tables, notes, Go's pclntab and build info); all other sections keep
-their headers but lose their bytes, as with objcopy --only-keep-debug. The input is
+(DWARF, symbol tables, notes, Go's pclntab); all other sections keep their headers
+but lose their bytes, as with objcopy --only-keep-debug. Program headers keep their
+offsets and addresses, so profilers' runtime addresses still map. The input is
 streamed, so memory use does not grow with its size. OUT appears complete or not at all.
 With --record FILE, also writes the JSON record that 'debuginfo upload --record' reads;
 FILE must be in the same directory as OUT.`

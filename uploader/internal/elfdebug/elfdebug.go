@@ -8,7 +8,6 @@ import (
 	"debug/elf"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
@@ -28,24 +27,14 @@ type Stats struct {
 // header (index, address, size) but loses its bytes.
 var keepNames = map[string]bool{
 	".symtab": true, ".strtab": true, ".dynsym": true, ".dynstr": true, ".shstrtab": true,
-	".comment": true, ".gopclntab": true, ".gosymtab": true, ".go.buildinfo": true,
+	".comment": true, ".gopclntab": true, ".gosymtab": true, ".interp": true,
 	".gnu_debuglink": true, ".gnu_debugaltlink": true,
+	// Parca reads it to name PLT stubs when it symbolizes from symbol tables.
+	".rela.plt": true,
 }
 
 func keepName(name string) bool {
 	return keepNames[name] || strings.HasPrefix(name, ".debug_") || strings.HasPrefix(name, ".zdebug_")
-}
-
-// maxGap is the most padding between two kept sections that we copy rather
-// than start a new block; copying it keeps neighbouring notes (and so the
-// PT_NOTE segments over them) in their original relative layout.
-const maxGap = 4096
-
-// block is a run of kept file bytes copied verbatim.
-type block struct {
-	old, end uint64 // [old, end) in the input
-	align    uint64
-	new      uint64 // offset in the output
 }
 
 // Extract writes a debug-only ELF copy of the file r (size bytes) to w.
@@ -96,55 +85,36 @@ func Extract(r io.ReaderAt, size int64, w io.Writer) (Stats, error) {
 		}
 	}
 
-	blocks := planBlocks(f, keep)
-
-	// Layout: ELF header, program headers, blocks, section headers.
-	cur := uint64(f.Ehsize)
-	var phoff uint64
-	if len(f.Progs) > 0 {
-		phoff = alignUp(cur, 8)
-		cur = phoff + uint64(len(f.Progs))*uint64(f.Phentsz)
-	}
-	for i := range blocks {
-		b := &blocks[i]
-		// Keep the block's offset congruent to the input's modulo its
-		// alignment, so every section inside stays aligned.
-		b.new = cur + ((b.old - cur) & (b.align - 1))
-		cur = b.new + (b.end - b.old)
-	}
-	dataEnd := cur
-	var shoff uint64
-	if len(f.Sections) > 0 {
-		shoff = alignUp(cur, 8)
-		cur = shoff + uint64(len(f.Sections))*uint64(f.Shentsz)
-	}
-	if f.Class == elf.ELFCLASS32 && cur > 1<<32-1 {
-		return Stats{}, fmt.Errorf("debug-only ELF32 file would be %d bytes, too large", cur)
-	}
-	// mapOff places an input offset in the output: inside a block it moves
-	// with the block, otherwise it goes where the next block starts.
-	mapOff := func(off uint64) (uint64, bool) {
-		i := sort.Search(len(blocks), func(i int) bool { return blocks[i].end > off })
-		if i == len(blocks) {
-			return dataEnd, false
+	l := plan(f, keep)
+	for i, s := range f.Sections {
+		if l.kept[i] && !keep[i] {
+			st.Kept++ // copied with the head
+			st.Dropped--
+			if !f.InFile(s.Off, s.Size) {
+				return Stats{}, fmt.Errorf("section %d (%s) at %#x (%d bytes) extends past end of file (%d bytes)", i, s.Name, s.Off, s.Size, size)
+			}
 		}
-		if off < blocks[i].old {
-			return blocks[i].new, false
-		}
-		return blocks[i].new + (off - blocks[i].old), true
+	}
+	if f.Class == elf.ELFCLASS32 && l.size > 1<<32-1 {
+		return Stats{}, fmt.Errorf("debug-only ELF32 file would be %d bytes, too large", l.size)
 	}
 
+	newOff := make(map[int]uint64, len(l.head)+len(l.rest))
+	for _, r := range append(append([]region(nil), l.head...), l.rest...) {
+		if r.sec >= 0 {
+			newOff[r.sec] = r.new
+		}
+	}
 	shdrs := make([][]byte, len(f.RawSections))
 	for i, s := range f.Sections {
 		h := f.RawSections[i] // Parse gave us our own copy
 		switch {
 		case i == 0:
-		case keep[i]:
-			off, _ := mapOff(s.Off)
-			f.PutSectionOffType(h, s.Type, off)
+		case l.kept[i]:
+			f.PutSectionOffType(h, s.Type, newOff[i])
 		default:
-			off, _ := mapOff(s.Off)
-			f.PutSectionOffType(h, uint32(elf.SHT_NOBITS), off)
+			// Dropped: the header stays as it was, without file bytes.
+			f.PutSectionOffType(h, uint32(elf.SHT_NOBITS), s.Off)
 		}
 		shdrs[i] = h
 	}
@@ -153,94 +123,48 @@ func Extract(r io.ReaderAt, size int64, w io.Writer) (Stats, error) {
 		h := f.RawProgs[i]
 		switch {
 		case p.Type == uint32(elf.PT_PHDR):
-			f.PutProgOffFilesz(h, phoff, p.Filesz)
-		case p.Filesz > 0:
-			// Keep file bytes only for segments wholly inside one copied block
-			// (notes); the rest, like objcopy, become file-less.
-			start, ok := mapOff(p.Off)
-			if ok && p.Filesz <= ^uint64(0)-p.Off {
-				if end, ok2 := mapOff(p.Off + p.Filesz - 1); ok2 && end-start == p.Filesz-1 {
-					f.PutProgOffFilesz(h, start, p.Filesz)
-					break
-				}
+			f.PutProgOffFilesz(h, l.phoff, p.Filesz)
+		case p.Type == uint32(elf.PT_LOAD):
+			// p_offset stays: symbolizers match it against a mapping's file offset.
+			filesz := uint64(0)
+			if p.Off < l.headEnd {
+				filesz = min(p.Filesz, l.headEnd-p.Off)
 			}
-			f.PutProgOffFilesz(h, start, 0)
+			f.PutProgOffFilesz(h, p.Off, filesz)
 		default:
-			off, _ := mapOff(p.Off)
-			f.PutProgOffFilesz(h, off, 0)
+			if off, ok := l.segment(p.Off, p.Filesz); ok {
+				f.PutProgOffFilesz(h, off, p.Filesz)
+			} else {
+				f.PutProgOffFilesz(h, p.Off, 0)
+			}
 		}
 		phdrs[i] = h
 	}
 
 	// One sequential pass.
 	cw := &countWriter{w: w}
-	cw.Write(f.PutHeaderOffsets(phoff, shoff))
-	cw.padTo(phoff)
+	cw.Write(f.PutHeaderOffsets(l.phoff, l.shoff))
+	cw.padTo(l.phoff)
 	for _, h := range phdrs {
 		cw.Write(h)
 	}
-	for _, b := range blocks {
-		cw.padTo(b.new)
+	for _, rg := range append(append([]region(nil), l.head...), l.rest...) {
+		cw.padTo(rg.new)
 		if cw.err == nil {
-			if _, err := io.Copy(cw, io.NewSectionReader(r, int64(b.old), int64(b.end-b.old))); err != nil && cw.err == nil {
-				cw.err = fmt.Errorf("copying input bytes %#x-%#x: %w", b.old, b.end, err)
+			if _, err := io.Copy(cw, io.NewSectionReader(r, int64(rg.old), int64(rg.size))); err != nil && cw.err == nil {
+				cw.err = fmt.Errorf("copying input bytes %#x-%#x: %w", rg.old, rg.old+rg.size, err)
 			}
 		}
 	}
-	cw.padTo(shoff)
+	cw.padTo(l.shoff)
 	for _, h := range shdrs {
 		cw.Write(h)
 	}
-	if cw.err == nil && uint64(cw.n) != cur {
-		cw.err = fmt.Errorf("internal error: wrote %d bytes, planned %d", cw.n, cur)
+	if cw.err == nil && uint64(cw.n) != l.size {
+		cw.err = fmt.Errorf("internal error: wrote %d bytes, planned %d", cw.n, l.size)
 	}
 	st.Bytes = cw.n
 	return st, cw.err
-}
-
-// planBlocks groups kept section data (or, without section headers, the
-// PT_NOTE segments) into runs copied verbatim, sorted by input offset.
-func planBlocks(f *elfparse.File, keep []bool) []block {
-	type rng struct {
-		off, end, align uint64
-		kept            bool
-	}
-	var rs []rng
-	for i, s := range f.Sections {
-		if s.HasData && (keep[i] || f.InFile(s.Off, s.Size)) {
-			rs = append(rs, rng{s.Off, s.Off + s.Size, sanitizeAlign(s.Addralign), keep[i]})
-		}
-	}
-	if len(f.Sections) == 0 {
-		for _, p := range f.Progs {
-			if p.Type == uint32(elf.PT_NOTE) && p.Filesz > 0 && f.InFile(p.Off, p.Filesz) {
-				rs = append(rs, rng{p.Off, p.Off + p.Filesz, sanitizeAlign(p.Align), true})
-			}
-		}
-	}
-	sort.SliceStable(rs, func(i, j int) bool { return rs[i].off < rs[j].off })
-	var blocks []block
-	prevKept := false
-	for _, r := range rs {
-		if !r.kept {
-			prevKept = false
-			continue
-		}
-		if n := len(blocks); n > 0 && prevKept && r.off <= blocks[n-1].end+maxGap {
-			b := &blocks[n-1]
-			b.end = max(b.end, r.end)
-			b.align = max(b.align, r.align)
-		} else if n > 0 && r.off < blocks[n-1].end {
-			// Overlaps the previous block across a dropped section (corrupt
-			// input): merge so blocks never overlap.
-			b := &blocks[n-1]
-			b.end = max(b.end, r.end)
-		} else {
-			blocks = append(blocks, block{old: r.off, end: r.end, align: r.align})
-		}
-		prevKept = true
-	}
-	return blocks
 }
 
 func sanitizeAlign(a uint64) uint64 {
@@ -275,6 +199,9 @@ func (c *countWriter) Write(p []byte) (int, error) {
 }
 
 func (c *countWriter) padTo(off uint64) {
+	if c.err == nil && uint64(c.n) > off {
+		c.err = fmt.Errorf("internal error: output at %d, past the planned offset %d", c.n, off)
+	}
 	for c.err == nil && uint64(c.n) < off {
 		c.Write(zeros[:min(uint64(len(zeros)), off-uint64(c.n))])
 	}

@@ -163,7 +163,7 @@ func TestExtractGo(t *testing.T) {
 	checkDebugFile(t, bin, out, "main.main", "fmt.Fprintln", "runtime.main")
 	ef, _ := elf.Open(out)
 	defer ef.Close()
-	for _, name := range []string{".gopclntab", ".go.buildinfo", ".note.go.buildid"} {
+	for _, name := range []string{".gopclntab", ".note.go.buildid", ".note.gnu.build-id"} {
 		s := ef.Section(name)
 		if s == nil || s.Type == elf.SHT_NOBITS {
 			t.Errorf("%s not kept: %+v", name, s)

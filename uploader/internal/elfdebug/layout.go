@@ -1,0 +1,179 @@
+package elfdebug
+
+import (
+	"debug/elf"
+	"sort"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
+)
+
+// The output layout, and why:
+//
+//   - The head: the input's first bytes [0, headEnd) keep their offsets. It
+//     holds the ELF header, the program headers at their original e_phoff and
+//     the allocated sections we keep at the start of the first PT_LOAD (notes,
+//     .interp, .dynsym, .dynstr, .rela.plt, and whatever small sections lie
+//     between them). So the first PT_LOAD can keep file bytes that cover
+//     PT_PHDR, PT_INTERP and PT_NOTE exactly where they were, which binutils,
+//     elfutils and gdb check.
+//   - Every other kept section follows, packed in input order, each at an
+//     offset aligned to its sh_addralign.
+//   - The section header table comes last.
+//
+// Program headers keep their type, flags, p_offset, p_vaddr, p_paddr,
+// p_memsz and p_align: a symbolizer maps a runtime address to a file address
+// through the PT_LOAD whose p_offset matches the mapping's file offset (Parca,
+// pprof). Only p_filesz shrinks, to the bytes the head still holds; a
+// non-LOAD segment whose bytes all moved together (a PT_NOTE outside the
+// head) moves with them.
+
+// headDropBudget bounds the bytes of sections we would otherwise drop that
+// the head copies to keep later kept sections at their original offsets.
+const headDropBudget = 1 << 20
+
+// region is a run of input bytes copied to the output.
+type region struct {
+	old, size, new uint64
+	sec            int // section index, or -1 for a PT_NOTE of a file without section headers
+}
+
+type layout struct {
+	phoff   uint64   // where the program headers go
+	phMoved bool     // the program headers are not at their original offset
+	headEnd uint64   // [0, headEnd) keeps input offsets
+	head    []region // kept bytes in the head, sorted (new == old)
+	rest    []region // kept bytes after the head, sorted by old and by new
+	shoff   uint64
+	size    uint64 // total output size
+	kept    []bool // section i is kept (its bytes are in head or rest)
+}
+
+// plan lays out the output for f, given which sections to keep. It may keep
+// more: every section with data inside the head.
+func plan(f *elfparse.File, keep []bool) *layout {
+	l := &layout{kept: append([]bool(nil), keep...)}
+	phsize := uint64(len(f.Progs)) * uint64(f.Phentsz)
+	l.headEnd = uint64(f.Ehsize)
+	if len(f.Progs) > 0 {
+		if f.Phoff >= uint64(f.Ehsize) && f.Phoff <= 1<<16 && f.InFile(f.Phoff, phsize) {
+			l.phoff = f.Phoff
+		} else {
+			l.phoff, l.phMoved = alignUp(uint64(f.Ehsize), 8), true
+		}
+		l.headEnd = l.phoff + phsize
+	}
+
+	// Candidates for the head: allocated bytes inside the first PT_LOAD's
+	// file range (what the loader maps with the headers), in file order.
+	type cand struct {
+		off, end uint64
+		sec      int
+		kept     bool
+	}
+	var cands []cand
+	if load0, ok := firstLoad(f); ok && !l.phMoved {
+		inLoad0 := func(off, n uint64) bool { return off >= l.headEnd && n <= load0.Filesz && off <= load0.Filesz-n }
+		for i, s := range f.Sections {
+			if s.HasData && s.Flags&uint64(elf.SHF_ALLOC) != 0 && inLoad0(s.Off, s.Size) {
+				cands = append(cands, cand{s.Off, s.Off + s.Size, i, keep[i]})
+			}
+		}
+		if len(f.Sections) == 0 {
+			for _, p := range f.Progs {
+				if p.Type == uint32(elf.PT_NOTE) && p.Filesz > 0 && inLoad0(p.Off, p.Filesz) {
+					cands = append(cands, cand{p.Off, p.Off + p.Filesz, -1, true})
+				}
+			}
+		}
+	}
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].off < cands[j].off })
+	// Extend the head to the last kept candidate, as long as the bytes it
+	// copies that we would have dropped stay within budget.
+	budget := uint64(headDropBudget)
+	pos, n := l.headEnd, 0
+	for i, c := range cands {
+		if c.off < pos {
+			break // overlapping sections (corrupt input): stop here
+		}
+		gap := c.off - pos
+		if !c.kept {
+			gap += c.end - c.off
+		}
+		if gap > budget {
+			break
+		}
+		budget -= gap
+		pos = c.end
+		if c.kept {
+			n = i + 1
+		}
+	}
+	inHead := make(map[int]bool, n)
+	for _, c := range cands[:n] {
+		if c.kept {
+			l.headEnd = c.end
+			inHead[c.sec] = true
+			l.head = append(l.head, region{old: c.off, size: c.end - c.off, new: c.off, sec: c.sec})
+		}
+	}
+
+	// Everything else we keep, packed after the head in input order.
+	for i, s := range f.Sections {
+		if l.kept[i] && !inHead[i] {
+			l.rest = append(l.rest, region{old: s.Off, size: s.Size, sec: i})
+		}
+	}
+	if len(f.Sections) == 0 {
+		for _, p := range f.Progs {
+			if p.Type == uint32(elf.PT_NOTE) && p.Filesz > 0 && f.InFile(p.Off, p.Filesz) && !(n > 0 && p.Off < l.headEnd) {
+				l.rest = append(l.rest, region{old: p.Off, size: p.Filesz, sec: -1})
+			}
+		}
+	}
+	sort.SliceStable(l.rest, func(i, j int) bool { return l.rest[i].old < l.rest[j].old })
+	cur := l.headEnd
+	for i := range l.rest {
+		r := &l.rest[i]
+		align := uint64(4)
+		if r.sec >= 0 {
+			align = sanitizeAlign(f.Sections[r.sec].Addralign)
+		}
+		r.new = alignUp(cur, align)
+		cur = r.new + r.size
+	}
+	if len(f.Sections) > 0 {
+		l.shoff = alignUp(cur, 8)
+		cur = l.shoff + uint64(len(f.Sections))*uint64(f.Shentsz)
+	}
+	l.size = cur
+	return l
+}
+
+// firstLoad returns the PT_LOAD that maps the start of the file.
+func firstLoad(f *elfparse.File) (elfparse.Prog, bool) {
+	for _, p := range f.Progs {
+		if p.Type == uint32(elf.PT_LOAD) && p.Off == 0 && p.Filesz > 0 {
+			return p, true
+		}
+	}
+	return elfparse.Prog{}, false
+}
+
+// segment returns where the input bytes [off, off+n) are in the output, if
+// they were all copied together: inside the head, or inside one region after it.
+func (l *layout) segment(off, n uint64) (uint64, bool) {
+	if n == 0 || n-1 > ^uint64(0)-off {
+		return off, false
+	}
+	if !l.phMoved && off+n <= l.headEnd {
+		return off, true
+	}
+	i := sort.Search(len(l.rest), func(i int) bool { return l.rest[i].old+l.rest[i].size > off })
+	if i < len(l.rest) {
+		r := l.rest[i]
+		if off >= r.old && off+n <= r.old+r.size {
+			return r.new + (off - r.old), true
+		}
+	}
+	return off, false
+}
