@@ -8,7 +8,7 @@ CACHE := $(CURDIR)/.cache
 DEBUGINFO := $(BIN)/debuginfo
 DEMO := $(CACHE)/demo
 
-.PHONY: all build deps demo test test-unit test-bazel test-make test-cmake test-fuzz lint bench clean
+.PHONY: all build deps demo test test-unit test-symbolize test-bazel test-make test-cmake test-fuzz lint bench clean
 
 all: build
 
@@ -38,6 +38,7 @@ deps:
 test: deps
 	$(MAKE) lint
 	$(MAKE) test-unit
+	$(MAKE) test-symbolize
 	$(MAKE) test-fuzz
 	$(MAKE) test-make
 	$(MAKE) test-cmake
@@ -53,6 +54,11 @@ lint: build
 
 test-unit:
 	$(GO) test -count=1 ./...
+
+# What a real Parca shows for profiles of uploaded binaries: names,
+# file:line, inlined frames and sources, in both address forms.
+test-symbolize: build
+	cd tests/parca && GOWORK=off DEBUGINFO=$(DEBUGINFO) $(GO) test -count=1 ./...
 
 test-fuzz:
 	tools/fuzz.sh 10s

@@ -19,6 +19,7 @@ import (
 	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfdebug"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/objhash"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/quality"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
 )
 
@@ -76,6 +77,10 @@ type Report struct {
 	Bytes       int64  `json:"bytes"`
 	Reason      string `json:"reason,omitempty"`
 	DurationMS  int64  `json:"duration_ms"`
+	// SymbolsOnly: the debuginfo has no DWARF, so profiles get names but no
+	// file:line or sources; Warning says so and how to fix it.
+	SymbolsOnly bool   `json:"symbols_only,omitempty"`
+	Warning     string `json:"warning,omitempty"`
 }
 
 // Prepared is an object whose build ID is already known (from a record
@@ -99,6 +104,7 @@ type job struct {
 	id       buildid.ID
 	prepared *Prepared
 	dupOf    string // same content as this earlier path: skip
+	warning  string // the debuginfo gives symbols only
 	err      error  // failed before reaching the store
 }
 
@@ -142,6 +148,9 @@ func identify(files []string, opts Options) []*job {
 			return
 		}
 		j.id, j.err = buildid.Read(files[i])
+		if j.err == nil && opts.Type == pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED {
+			j.warning, j.err = checkQuality(files[i])
+		}
 	})
 	if !opts.AllowSharedBuildID {
 		for _, j := range jobs {
@@ -274,11 +283,20 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 		for _, f := range j.prepared.Files {
 			key := store.Key{BuildID: j.prepared.BuildID, BuildIDType: j.prepared.BuildIDType.Proto(), Type: f.Type}
 			base := Report{Path: j.path, BuildID: key.BuildID, BuildIDType: j.prepared.BuildIDType.String(), Type: store.TypeName(f.Type)}
+			if f.Type == pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED {
+				warning, err := checkQuality(f.Path)
+				if err != nil {
+					base.Action, base.Reason = Failed, strings.TrimPrefix(err.Error(), f.Path+": ")
+					emit(base)
+					return
+				}
+				base.SymbolsOnly, base.Warning = warning != "", warning
+			}
 			send(ctx, st, key, base, opts, fileSource(f.Path), emit)
 		}
 		return
 	}
-	base := Report{Path: j.path, Type: store.TypeName(opts.Type)}
+	base := Report{Path: j.path, Type: store.TypeName(opts.Type), SymbolsOnly: j.warning != "", Warning: j.warning}
 	if j.err == nil {
 		base.BuildID, base.BuildIDType = j.id.Value, j.id.Type.String()
 	}
@@ -304,6 +322,7 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 		skey.Type = pb.DebuginfoType_DEBUGINFO_TYPE_SOURCES
 		sbase := base
 		sbase.Type = store.TypeName(skey.Type)
+		sbase.SymbolsOnly, sbase.Warning = false, ""
 		send(ctx, st, skey, sbase, opts, source{write: func(w io.Writer) error { return opts.Sources(ctx, j.path, w) }}, emit)
 	}
 }
@@ -468,6 +487,30 @@ func extract(w io.Writer, path string) error {
 	}
 	_, err = elfdebug.Extract(f, fi.Size(), w)
 	return err
+}
+
+// checkQuality refuses a debuginfo file from which nothing can be
+// symbolized and returns a warning for one that gives names only.
+func checkQuality(path string) (warning string, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	q, err := quality.Of(f, fi.Size())
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("%s: %w", path, err)
+	case q.Useless():
+		return "", errors.New(quality.UselessError)
+	case q.SymbolsOnly():
+		return q.SymbolsOnlyWarning(), nil
+	}
+	return "", nil
 }
 
 func copyFile(w io.Writer, path string) error {
