@@ -12,10 +12,7 @@ stop() {
 }
 trap stop EXIT
 start_parca run "$tmp"
-<<<<<<< HEAD
 export PARCA_ADDR PARCA_BUCKET PARCA_LOG
-=======
->>>>>>> symbolize
 rc=0
 "$@" || rc=$?
 exit "$rc"
