@@ -101,6 +101,7 @@ func runUpload(env *Env, args []string) int {
 		receipt     = fs.String("receipt", "", "also write the JSON results to this file")
 		records     = fs.StringArray("record", nil, "upload the files named by a record from 'debuginfo extract --record' (repeatable)")
 		allowShared = fs.Bool("allow-shared-build-id", false, "upload files even when their build ID is shared (rules_go's -buildid=redacted, or two different files)")
+		skipShared  = fs.Bool("skip-shared-build-id", false, "skip files whose build ID is shared, with a warning, instead of failing (the Bazel rules' default)")
 	)
 	srcFlags := addSourcesUploadFlags(fs)
 	if code, done := parse(env, fs, args); done {
@@ -126,9 +127,13 @@ func runUpload(env *Env, args []string) int {
 	if *retries < 0 {
 		return usageError(env, "upload", "--retries must not be negative")
 	}
+	if *allowShared && *skipShared {
+		return usageError(env, "upload", "--allow-shared-build-id and --skip-shared-build-id contradict each other")
+	}
 	opts := upload.Options{
 		Concurrency: *concurrency, Force: *force, NoExtract: *noExtract, NoInitiate: *noInitiate,
-		DryRun: *dryRun, Type: t, BuildID: *buildID, Timeout: *timeout, AllowSharedBuildID: *allowShared,
+		DryRun: *dryRun, Type: t, BuildID: *buildID, Timeout: *timeout,
+		AllowSharedBuildID: *allowShared, SkipSharedBuildID: *skipShared,
 	}
 	if opts.Sources, err = srcFlags.archiver(env); err != nil {
 		return usageError(env, "upload", "%v", err)
@@ -239,8 +244,15 @@ func (r *reporter) report(rep upload.Report) {
 	if rep.Action == upload.Uploaded {
 		r.bytes += rep.Bytes
 	}
+	if rep.Warning {
+		r.bar.clear()
+		fmt.Fprintf(r.env.Stderr, "debuginfo: warning: not uploading %s: %s\n", rep.Path, rep.Reason)
+	}
 	if r.json {
 		r.encoder.Encode(rep)
+		return
+	}
+	if rep.Warning {
 		return
 	}
 	r.bar.clear()

@@ -33,6 +33,9 @@ type Options struct {
 	Timeout     time.Duration // per file, retries included; 0 = none
 	// AllowSharedBuildID uploads files whose build ID is known to collide.
 	AllowSharedBuildID bool
+	// SkipSharedBuildID reports such files as skipped, with a warning,
+	// instead of failed (the Bazel rules' default).
+	SkipSharedBuildID bool
 	// Sources, when set, writes the source archive of a binary; each
 	// uploaded debuginfo then gets a SOURCES object under the same build ID.
 	Sources func(ctx context.Context, binary string, w io.Writer) error
@@ -75,6 +78,8 @@ type Report struct {
 	Bytes       int64  `json:"bytes"`
 	Reason      string `json:"reason,omitempty"`
 	DurationMS  int64  `json:"duration_ms"`
+	// Warning marks a skip the user must act on (a shared build ID).
+	Warning bool `json:"warning,omitempty"`
 }
 
 // Prepared is an object whose build ID is already known (from a record
@@ -97,8 +102,10 @@ type job struct {
 	path     string
 	id       buildid.ID
 	prepared *Prepared
+	content  string // the file whose bytes stand for the job: the binary, or a record's debuginfo
 	dupOf    string // same content as this earlier path: skip
 	err      error  // failed before reaching the store
+	shared   bool   // err is a shared build ID (skippable with SkipSharedBuildID)
 }
 
 // Run uploads paths (files or directories) and prepared objects to st
@@ -121,20 +128,24 @@ func Run(ctx context.Context, st store.Store, paths []string, prepared []Prepare
 	}
 	jobs := identify(files, opts)
 	for i := range prepared {
-		jobs = append(jobs, &job{path: prepared[i].Label, prepared: &prepared[i]})
+		jobs = append(jobs, preparedJob(&prepared[i]))
 	}
+	// One guard for every job, whatever its origin.
+	if !opts.AllowSharedBuildID {
+		refuseRedacted(jobs)
+	}
+	markCollisions(jobs, opts.AllowSharedBuildID)
 	parallel(opts.Concurrency, len(jobs), func(i int) {
 		process(ctx, st, jobs[i], opts, emit)
 	})
 	return failed
 }
 
-// identify reads build IDs in parallel, then settles duplicates and
-// collisions, which need every ID of the run.
+// identify reads build IDs in parallel.
 func identify(files []string, opts Options) []*job {
 	jobs := make([]*job, len(files))
 	parallel(opts.Concurrency, len(files), func(i int) {
-		j := &job{path: files[i]}
+		j := &job{path: files[i], content: files[i]}
 		jobs[i] = j
 		if opts.BuildID != "" {
 			j.id = buildid.ID{Value: opts.BuildID, Type: buildid.GNU, Source: "--build-id"}
@@ -142,15 +153,35 @@ func identify(files []string, opts Options) []*job {
 		}
 		j.id, j.err = buildid.Read(files[i])
 	})
-	if !opts.AllowSharedBuildID {
-		for _, j := range jobs {
-			if j.err == nil && j.id.Redacted {
-				j.err = fmt.Errorf("build ID %s is the one every binary linked with -buildid=redacted shares: %s (override: --allow-shared-build-id)", j.id.Value, buildid.RedactedAdvice)
-			}
+	return jobs
+}
+
+// preparedJob is a record's object; its debuginfo file stands for it when
+// contents are compared.
+func preparedJob(p *Prepared) *job {
+	j := &job{path: p.Label, prepared: p, id: buildid.ID{Value: p.BuildID, Type: p.BuildIDType}}
+	j.id.Redacted = p.BuildIDType == buildid.GNU && buildid.IsRedacted(p.BuildID)
+	for _, f := range p.Files {
+		if f.Type == pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED {
+			j.content = f.Path
+			break
 		}
 	}
-	markCollisions(jobs, opts.AllowSharedBuildID)
-	return jobs
+	if j.content == "" && len(p.Files) > 0 {
+		j.content = p.Files[0].Path
+	}
+	return j
+}
+
+// refuseRedacted fails every job whose ID is one that all binaries linked
+// with -buildid=redacted share.
+func refuseRedacted(jobs []*job) {
+	for _, j := range jobs {
+		if j.err == nil && j.id.Redacted {
+			j.err = fmt.Errorf("build ID %s is the one every binary linked with -buildid=redacted shares: %s (override: --allow-shared-build-id)", j.id.Value, buildid.RedactedAdvice)
+			j.shared = true
+		}
+	}
 }
 
 // markCollisions skips the second copy of a file seen twice in one run and
@@ -176,7 +207,7 @@ func markCollisions(jobs []*job, allow bool) {
 		first := group[0]
 		var differ []string
 		for _, j := range group[1:] {
-			same, err := sameContent(first.path, j.path)
+			same, err := sameContent(first.content, j.content)
 			switch {
 			case err != nil:
 				j.err = err
@@ -194,10 +225,10 @@ func markCollisions(jobs []*job, allow bool) {
 			}
 			continue
 		}
-		msg := fmt.Errorf("build ID %s is shared by different files (%s and %s): the store would mix them up; give each binary a unique build ID (debuginfo stamp) or pass --allow-shared-build-id", id, first.path, differ[0])
+		msg := fmt.Errorf("build ID %s is shared by different files (%s and %s): the store would mix them up; %s (override: --allow-shared-build-id)", id, first.path, differ[0], buildid.UniqueIDAdvice)
 		for _, j := range group {
 			if j.err == nil && j.dupOf == "" {
-				j.err = msg
+				j.err, j.shared = msg, true
 			}
 		}
 	}
@@ -269,19 +300,18 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
 		defer cancel()
 	}
-	if j.prepared != nil {
-		for _, f := range j.prepared.Files {
-			key := store.Key{BuildID: j.prepared.BuildID, BuildIDType: j.prepared.BuildIDType.Proto(), Type: f.Type}
-			base := Report{Path: j.path, BuildID: key.BuildID, BuildIDType: j.prepared.BuildIDType.String(), Type: store.TypeName(f.Type)}
-			send(ctx, st, key, base, opts, fileSource(f.Path), emit)
-		}
-		return
-	}
 	base := Report{Path: j.path, Type: store.TypeName(opts.Type)}
-	if j.err == nil {
+	if j.prepared != nil {
+		base.Type = store.TypeName(pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED)
+	}
+	if j.err == nil || j.shared {
 		base.BuildID, base.BuildIDType = j.id.Value, j.id.Type.String()
 	}
 	switch {
+	case j.err != nil && j.shared && opts.SkipSharedBuildID:
+		base.Action, base.Reason, base.Warning = Skipped, j.err.Error(), true
+		emit(base)
+		return
 	case j.err != nil:
 		// The report already names the path; the error need not again.
 		base.Action, base.Reason = Failed, strings.TrimPrefix(j.err.Error(), j.path+": ")
@@ -290,6 +320,14 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 	case j.dupOf != "":
 		base.Action, base.Reason = Skipped, "same build ID as "+j.dupOf+" in this run"
 		emit(base)
+		return
+	}
+	if j.prepared != nil {
+		for _, f := range j.prepared.Files {
+			key := store.Key{BuildID: j.prepared.BuildID, BuildIDType: j.prepared.BuildIDType.Proto(), Type: f.Type}
+			base := Report{Path: j.path, BuildID: key.BuildID, BuildIDType: j.prepared.BuildIDType.String(), Type: store.TypeName(f.Type)}
+			send(ctx, st, key, base, opts, fileSource(f.Path), emit)
+		}
 		return
 	}
 	key := store.Key{BuildID: j.id.Value, BuildIDType: j.id.Type.Proto(), Type: opts.Type}
