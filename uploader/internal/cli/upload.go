@@ -101,7 +101,7 @@ func runUpload(env *Env, args []string) int {
 		receipt     = fs.String("receipt", "", "also write the JSON results to this file")
 		records     = fs.StringArray("record", nil, "upload the files named by a record from 'debuginfo extract --record' (repeatable)")
 		allowShared = fs.Bool("allow-shared-build-id", false, "upload files even when their build ID is shared (rules_go's -buildid=redacted, or two different files)")
-		skipShared  = fs.Bool("skip-shared-build-id", false, "skip files whose build ID is shared, with a warning, instead of failing (the Bazel rules' default)")
+		skipShared  = fs.Bool("skip-shared-build-id", false, "skip files whose build ID is shared, with a warning, instead of failing (the Bazel rules' default; --allow-shared-build-id wins)")
 	)
 	srcFlags := addSourcesUploadFlags(fs)
 	if code, done := parse(env, fs, args); done {
@@ -126,9 +126,6 @@ func runUpload(env *Env, args []string) int {
 	}
 	if *retries < 0 {
 		return usageError(env, "upload", "--retries must not be negative")
-	}
-	if *allowShared && *skipShared {
-		return usageError(env, "upload", "--allow-shared-build-id and --skip-shared-build-id contradict each other")
 	}
 	opts := upload.Options{
 		Concurrency: *concurrency, Force: *force, NoExtract: *noExtract, NoInitiate: *noInitiate,

@@ -315,9 +315,6 @@ func TestUploadRecordsMeetTheSharedBuildIDGuard(t *testing.T) {
 	if n := strings.Count(stderr, "warning:"); n != 2 || !strings.Contains(stderr, "stamp_go") {
 		t.Errorf("want one warning per binary naming the fix, got %d:\n%s", n, stderr)
 	}
-	if code, _, _ := cliRun(t, nil, append(flags, "--skip-shared-build-id", "--allow-shared-build-id", "--record", a)...); code != ExitUsage {
-		t.Errorf("--skip with --allow: exit %d", code)
-	}
 
 	// Two different C binaries with one explicit build ID, by record: refused.
 	c1 := testbin.C(t, "c1", "one", "-g", "-Wl,--build-id=0x5566778899aabbcc")
