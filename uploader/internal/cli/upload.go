@@ -172,8 +172,12 @@ func runUpload(env *Env, args []string) int {
 			g.Retry.Attempts = *retries + 1
 			opts.Journal = &upload.Journal{Dir: upload.DefaultJournalDir(), Store: conn.address}
 		}
-		if p != nil && !*asJSON && p.Summary() != "" {
-			fmt.Fprintf(env.Stderr, "debuginfo: %s\n", p.Summary())
+		// Say which credentials are in use; with none at all (a store without
+		// auth) there is nothing to say, and the store explains a refusal.
+		if p != nil && !*asJSON {
+			if i := p.Info(); i.Kind != creds.KindNone || i.ProjectID != "" {
+				fmt.Fprintf(env.Stderr, "debuginfo: %s\n", p.Summary())
+			}
 		}
 	}
 
