@@ -264,7 +264,7 @@ for pair in redacted_pair same_id_pair; do
     not_ok "bazel run //e2e_go:${pair} succeeds (shared IDs skipped by default)"
   fi
   check "//e2e_go:${pair}: two warnings, nothing stored" \
-    bash -c "test \$(grep -c 'warning: not uploading' '${TMP}/run-${pair}.log') == 2 && test ! -e '${TMP}/run-${pair}/debuginfo'"
+    bash -c "test \$(grep -c 'warning: not uploading' '${TMP}/run-${pair}.log') == 2 && test -z \"\$(find '${TMP}/run-${pair}' -type f)\""
 done
 check "//e2e_go:same_id_pair: the warning says the ID is shared by different files" \
   grep -q "build ID ${SAME_ID} is shared by different files" "${TMP}/run-same_id_pair.log"
@@ -273,7 +273,7 @@ if bz_run "${BAZEL_COMMON[@]}" --@rules_debuginfo//rules:fail_on_shared_build_id
   not_ok "fail_on_shared_build_id: bazel run //e2e_go:same_id_pair fails"
 else
   check "fail_on_shared_build_id: bazel run //e2e_go:same_id_pair fails, stores nothing" \
-    bash -c "grep -q 'shared by different files' '${TMP}/run-strict.log' && test ! -e '${TMP}/run-strict/debuginfo'"
+    bash -c "grep -q 'shared by different files' '${TMP}/run-strict.log' && test -z \"\$(find '${TMP}/run-strict' -type f)\""
 fi
 
 # The launcher finds runfiles with Bazel's runfiles library (anchored manifest lookups):

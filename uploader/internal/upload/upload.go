@@ -178,7 +178,7 @@ func preparedJob(p *Prepared) *job {
 func refuseRedacted(jobs []*job) {
 	for _, j := range jobs {
 		if j.err == nil && j.id.Redacted {
-			j.err = fmt.Errorf("build ID %s is the one every binary linked with -buildid=redacted shares: %s (override: --allow-shared-build-id)", j.id.Value, buildid.RedactedAdvice)
+			j.err = fmt.Errorf("build ID %s: %s (override: --allow-shared-build-id)", j.id.Value, buildid.RedactedAdvice)
 			j.shared = true
 		}
 	}
