@@ -335,13 +335,16 @@ for b in "${PBINS[@]}"; do
 done
 check "project, then with credentials: the pending marker is gone" test -z "$(ls -A "${PRJ}/.debuginfo/pending" 2>/dev/null)"
 
-# CI=true without credentials fails, and so does every retry, until credentials come.
+# CI=true without credentials fails, and so does every retry, until credentials come
+# (bin/prog1 alone: only its per-link upload is in play).
 PRJ="$(project "${TMP}/project-ci")"
-(cd "${PRJ}" && CI=true make "${NOSTORE}") >"${TMP}/project-ci1.log" 2>&1
+(cd "${PRJ}" && CI=true make "${NOSTORE}" bin/prog1) >"${TMP}/project-ci1.log" 2>&1
 rc1=$?
-(cd "${PRJ}" && CI=true make "${NOSTORE}") >"${TMP}/project-ci2.log" 2>&1
+(cd "${PRJ}" && CI=true make "${NOSTORE}" bin/prog1) >"${TMP}/project-ci2.log" 2>&1
 rc2=$?
-check "project, CI=true, no credentials: the build and its retry both fail" test "${rc1}" != 0 -a "${rc2}" != 0
+check "project, CI=true, no credentials: 'make bin/prog1' and its retry both fail" test "${rc1}" != 0 -a "${rc2}" != 0
+(cd "${PRJ}" && CI=true make "${NOSTORE}") >"${TMP}/project-ci3.log" 2>&1
+check "project, CI=true, no credentials: 'make' fails too" test $? != 0
 
 if [[ -n "${PARCA_ADDR:-}" ]]; then
   PARCA="DEBUGINFO_STORE_ADDRESS=${PARCA_ADDR}"
