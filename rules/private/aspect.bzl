@@ -224,6 +224,9 @@ def add_upload_flags(args, options, store_address = "", project_id = ""):
         flags.append("--include-sources")
     if options.dry_run:
         flags.append("--dry-run")
+    if not options.fail_on_shared_build_id:
+        # Skip a shared build ID with one warning instead of failing the build.
+        flags.append("--skip-shared-build-id")
     flags.extend(options.upload_args)
     if type(args) == "list":
         args.extend(flags)

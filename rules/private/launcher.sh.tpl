@@ -1,38 +1,42 @@
 #!/usr/bin/env bash
 # Launcher of a debuginfo_upload target, written by rules_debuginfo. Runs
 # `debuginfo upload` on the records of the targets, found through runfiles, with the
-# caller's environment (tokens come from PARCA_DEBUGINFO_BEARER_TOKEN, POLARSIGNALS_TOKEN,
-# or the flags' files and helpers) and the caller's working directory.
-set -euo pipefail
+# caller's environment and working directory.
 
-if [[ -z "${RUNFILES_DIR:-}" && -z "${RUNFILES_MANIFEST_FILE:-}" ]]; then
-  if [[ -d "$0.runfiles" ]]; then
-    RUNFILES_DIR="$0.runfiles"
-  elif [[ -f "$0.runfiles_manifest" ]]; then
-    RUNFILES_MANIFEST_FILE="$0.runfiles_manifest"
-  elif [[ -f "$0.runfiles/MANIFEST" ]]; then
-    RUNFILES_MANIFEST_FILE="$0.runfiles/MANIFEST"
-  fi
-fi
+# --- begin runfiles.bash initialization v2 ---
+# Copy-pasted from the Bazel Bash runfiles library v2.
+set -uo pipefail; f=bazel_tools/tools/bash/runfiles/runfiles.bash
+source "${RUNFILES_DIR:-/dev/null}/$f" 2>/dev/null || \
+  source "$(grep -sm1 "^$f " "${RUNFILES_MANIFEST_FILE:-/dev/null}" | cut -f2- -d' ')" 2>/dev/null || \
+  source "$0.runfiles/$f" 2>/dev/null || \
+  source "$(grep -sm1 "^$f " "$0.runfiles_manifest" | cut -f2- -d' ')" 2>/dev/null || \
+  source "$(grep -sm1 "^$f " "$0.exe.runfiles_manifest" | cut -f2- -d' ')" 2>/dev/null || \
+  { echo>&2 "ERROR: cannot find $f"; exit 1; }; f=; set -e
+# --- end runfiles.bash initialization v2 ---
 
-rlocation() {
-  if [[ -n "${RUNFILES_DIR:-}" && -e "${RUNFILES_DIR}/$1" ]]; then
-    echo "${RUNFILES_DIR}/$1"
-  elif [[ -n "${RUNFILES_MANIFEST_FILE:-}" ]]; then
-    local line
-    line="$(grep -F -m1 "$1 " "${RUNFILES_MANIFEST_FILE}")" || true
-    [[ -n "${line}" ]] || { echo "debuginfo_upload: $1 not in runfiles" >&2; exit 2; }
-    echo "${line#* }"
-  else
-    echo "debuginfo_upload: cannot find runfiles for $1" >&2
+find_runfile() {
+  local p
+  p="$(rlocation "$1")" && [[ -n "${p}" && -e "${p}" ]] || {
+    echo "debuginfo_upload: $1 is not in the runfiles of this target" >&2
     exit 2
-  fi
+  }
+  echo "${p}"
 }
 
-tool="$(rlocation "%TOOL%")"
+# Bazel writes its client's environment to $(bazel info output_base)/java.log*, so a
+# token exported for `bazel run` stays on disk (and in any cache of the output base).
+for var in PARCA_DEBUGINFO_BEARER_TOKEN POLARSIGNALS_TOKEN; do
+  if [[ -n "${!var:-}" ]]; then
+    echo "debuginfo_upload: warning: ${var} is set in the environment of bazel, which logs it to" \
+      "\$(bazel info output_base)/java.log; pass a token file instead (bazel run ... --" \
+      "--bearer-token-file=PATH, or --credential-helper=PATH), unset ${var} and rotate the token" >&2
+  fi
+done
+
+tool="$(find_runfile "%TOOL%")"
 args=(upload)
 for record in %RECORDS%; do
-  args+=(--record "$(rlocation "${record}")")
+  args+=(--record "$(find_runfile "${record}")")
 done
 args+=(%FLAGS%)
 

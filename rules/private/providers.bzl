@@ -45,6 +45,8 @@ DebuginfoOptionsInfo = provider(
         "dry_run": "bool: the upload action reports what it would upload and uploads nothing.",
         "remote_upload": "bool: let the upload action run on a remote executor (it is local otherwise).",
         "stamp_go": "bool: stamp go_binary/go_test outputs with a content-derived GNU build ID before extraction.",
+        "fail_on_shared_build_id": "bool: a binary whose build ID is shared (rules_go's `-buildid=redacted`, " +
+                                   "or two different files) fails the upload instead of being skipped with a warning.",
         "kinds": "list of string: rule kinds the aspect visits.",
         "upload_args": "list of string: extra arguments for `debuginfo upload` (never secrets).",
     },

@@ -47,6 +47,7 @@ def _options_impl(ctx):
         dry_run = _v(ctx.attr.dry_run),
         remote_upload = _v(ctx.attr.remote_upload),
         stamp_go = _v(ctx.attr.stamp_go),
+        fail_on_shared_build_id = _v(ctx.attr.fail_on_shared_build_id),
         kinds = _v(ctx.attr.kinds),
         upload_args = _v(ctx.attr.upload_args),
     )]
@@ -61,6 +62,7 @@ _SETTING_NAMES = [
     "dry_run",
     "remote_upload",
     "stamp_go",
+    "fail_on_shared_build_id",
     "kinds",
     "upload_args",
 ]

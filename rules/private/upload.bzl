@@ -41,7 +41,9 @@ def _debuginfo_upload_impl(ctx):
     runfiles = ctx.runfiles(
         files = [tool.tool],
         transitive_files = depset(transitive = files),
-    ).merge(ctx.attr._tool[DefaultInfo].default_runfiles)
+    ).merge(ctx.attr._tool[DefaultInfo].default_runfiles).merge(
+        ctx.attr._runfiles_lib[DefaultInfo].default_runfiles,
+    )
     return [DefaultInfo(
         executable = launcher,
         files = depset([launcher]),
@@ -53,10 +55,12 @@ debuginfo_upload = rule(
     executable = True,
     doc = """Uploads the debuginfo and sources of `targets` when run: `bazel run //pkg:upload [-- FLAGS]`.
 
-Authorization: the run happens in the caller's environment, not in an action, so the
-token comes from `PARCA_DEBUGINFO_BEARER_TOKEN` / `POLARSIGNALS_TOKEN`, from
-`--bearer-token-file`, or from a credential helper (`--credential-helper`, Bazel's
-protocol; the tool runs it). Nothing secret is stored in the build.
+Authorization: the run happens in the caller's environment, not in an action. Pass a
+token file (`-- --bearer-token-file=PATH`) or a credential helper (`-- --credential-helper=PATH`,
+Bazel's protocol; the tool runs it). A token exported as `PARCA_DEBUGINFO_BEARER_TOKEN` /
+`POLARSIGNALS_TOKEN` works too, but Bazel writes its client environment to
+`$(bazel info output_base)/java.log*`, so the launcher warns about it. Nothing secret is
+stored in the build.
 
 Behaviour: `bazel run` builds the targets with `debuginfo_aspect` (hermetic extract
 actions, cached), then the launcher runs `debuginfo upload --record ...` with the flags
@@ -71,7 +75,7 @@ Example:
         store_address = "grpc.polarsignals.com:443",
     )
 
-    PARCA_DEBUGINFO_BEARER_TOKEN=... bazel run -c dbg //pkg:upload -- --project-id=...
+    bazel run -c dbg //pkg:upload -- --bearer-token-file=$HOME/.config/polarsignals/token --project-id=...
 """,
     attrs = {
         "targets": attr.label_list(
@@ -91,6 +95,9 @@ Example:
         "_launcher": attr.label(
             default = Label("//rules/private:launcher.sh.tpl"),
             allow_single_file = True,
+        ),
+        "_runfiles_lib": attr.label(
+            default = Label("@bazel_tools//tools/bash/runfiles"),
         ),
         "_options": attr.label(
             default = Label("//rules:options"),

@@ -33,6 +33,7 @@ def _options(**kwargs):
         sources = True,
         dry_run = False,
         remote_upload = False,
+        fail_on_shared_build_id = False,
         kinds = [],
         upload_args = [],
     )
@@ -43,7 +44,7 @@ def _upload_flags_test_impl(ctx):
     env = unittest.begin(ctx)
     flags = []
     add_upload_flags(flags, _options())
-    asserts.equals(env, ["--include-sources"], flags)
+    asserts.equals(env, ["--include-sources", "--skip-shared-build-id"], flags)
 
     flags = []
     add_upload_flags(flags, _options(
@@ -54,6 +55,7 @@ def _upload_flags_test_impl(ctx):
         bearer_token_file = "/run/secrets/token",
         sources = False,
         dry_run = True,
+        fail_on_shared_build_id = True,
         upload_args = ["--timeout=1m"],
     ))
     asserts.equals(env, [
@@ -68,7 +70,7 @@ def _upload_flags_test_impl(ctx):
 
     flags = []
     add_upload_flags(flags, _options(store_address = "a:1", project_id = "p"), "b:2", "q")
-    asserts.equals(env, ["--store-address=b:2", "--project-id=q", "--include-sources"], flags)
+    asserts.equals(env, ["--store-address=b:2", "--project-id=q", "--include-sources", "--skip-shared-build-id"], flags)
     return unittest.end(env)
 
 upload_flags_test = unittest.make(_upload_flags_test_impl)

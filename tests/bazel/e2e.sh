@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # End-to-end test of the Bazel rules on a real Bazel (Debian's bazel-bootstrap 4.2.3,
-# WORKSPACE mode): builds the examples under examples/bazel with debuginfo_aspect
+# WORKSPACE mode): builds a copy of the examples under examples/bazel (plus a package of
+# Go binaries of its own, linked by a Go 1.26 SDK through rules_go) with debuginfo_aspect
 # against the embedded file:// store (and a real Parca server when PARCA_ADDR=host:port
-# is set: plaintext, --insecure) and checks what the rules promise.
+# is set: plaintext, --insecure) and checks what the rules promise. examples/ is never
+# edited: the copy lives under the cache, at a path fixed per checkout (so Bazel's
+# output base, and with it the Go SDK's std, is reused between runs).
 # Prints "N passed, N failed" last; exits non-zero on any failure.
 #
 # Caches (repository cache, disk cache, Go SDK, the CLI) live under
@@ -10,8 +13,8 @@
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-WS="${ROOT}/examples/bazel"
 CACHE="${RULES_DEBUGINFO_CACHE:-${HOME}/.cache/rules_debuginfo}"
+WS="${CACHE}/e2e-ws/$(printf '%s' "${ROOT}" | cksum | cut -d' ' -f1)"
 export RULES_DEBUGINFO_CACHE="${CACHE}"
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/debuginfo-e2e.XXXXXX")"
 mkdir -p "${CACHE}"
@@ -40,11 +43,7 @@ finish() {
   exit $?
 }
 
-edited=""
 cleanup() {
-  if [[ -n "${edited}" && -f "${TMP}/greeting.h.orig" ]]; then
-    cp "${TMP}/greeting.h.orig" "${WS}/c/greeting.h"
-  fi
   if [[ -z "${KEEP_TMP:-}" ]]; then rm -rf "${TMP}"; fi
 }
 trap cleanup EXIT
@@ -57,12 +56,48 @@ if [[ ! -d /usr/share/bazel/tools/skylib && "$(id -u)" == 0 ]]; then
   apt-get install -y -q bazel-skylib >/dev/null 2>&1 || true
 fi
 
-if ! "${ROOT}/tests/bazel/setup_examples.sh" >"${TMP}/setup.log" 2>&1; then
+# The workspace: a fresh copy of examples/bazel that loads the rules from this checkout,
+# plus e2e_go/, Go binaries that meet rules_go's shared build ID for real.
+rm -rf "${WS}"
+mkdir -p "${WS}"
+tar -C "${ROOT}/examples/bazel" --exclude='./bazel-*' --exclude=./local_paths.bzl --exclude=./user.bazelrc -cf - . |
+  tar -C "${WS}" -xf -
+sed -i "s|path = \"../..\",|path = \"${ROOT}\",|" "${WS}/WORKSPACE"
+mkdir -p "${WS}/e2e_go"
+printf 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("one") }\n' >"${WS}/e2e_go/one.go"
+printf 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("two", 2) }\n' >"${WS}/e2e_go/two.go"
+SAME_ID=00e2e0000000000000000000000000000000b1d5
+cat >"${WS}/e2e_go/BUILD.bazel" <<EOF
+load("@io_bazel_rules_go//go:def.bzl", "go_binary")
+load("@rules_debuginfo//rules:defs.bzl", "debuginfo_binary", "debuginfo_upload")
+
+# Two different programs: rules_go links both with -buildid=redacted, so Go 1.26 gives
+# both the same GNU build ID.
+go_binary(name = "one", srcs = ["one.go"])
+
+go_binary(name = "two", srcs = ["two.go"])
+
+# The recommended path: ship these.
+debuginfo_binary(name = "one_stamped", binary = ":one")
+
+debuginfo_binary(name = "two_stamped", binary = ":two")
+
+debuginfo_upload(name = "redacted_pair", targets = [":one", ":two"])
+
+# Two different programs given one explicit (not redacted) build ID by identical -B.
+go_binary(name = "three", srcs = ["one.go"], gc_linkopts = ["-B", "0x${SAME_ID}"], tags = ["manual"])
+
+go_binary(name = "four", srcs = ["two.go"], gc_linkopts = ["-B", "0x${SAME_ID}"], tags = ["manual"])
+
+debuginfo_upload(name = "same_id_pair", targets = [":three", ":four"], tags = ["manual"])
+EOF
+
+if ! "${ROOT}/tests/bazel/setup_examples.sh" "${WS}" >"${TMP}/setup.log" 2>&1; then
   cat "${TMP}/setup.log"
   not_ok "setup_examples.sh"
   finish
 fi
-ok "setup: CLI built, rules_go and Go SDK ready"
+ok "setup: workspace copied to ${WS}; CLI built, rules_go and Go 1.26 SDK ready"
 TOOL="$(sed -n 's/^ *"debuginfo": "\(.*\)",$/\1/p' "${WS}/local_paths.bzl")"
 
 TOKEN="e2e-secret-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
@@ -84,10 +119,13 @@ UPLOAD_FLAGS=(
   "--@rules_debuginfo//rules:store_address=file://${STORE}"
   "--@rules_debuginfo//rules:bearer_token_file=${TMP}/token"
 )
-TARGETS=(//c:hello //cc:hello //go:hello //go:hello_stamped)
-BINARIES=(c/hello cc/hello go/hello go/hello_stamped)
+# The binaries the aspect uploads, and those it must skip (rules_go's shared ID).
+BINARIES=(c/hello cc/hello go/hello_stamped e2e_go/one_stamped e2e_go/two_stamped)
+SHARED=(e2e_go/one e2e_go/two)
 # Where each linked binary is under bazel-bin (rules_go puts go_binary in NAME_/NAME).
-declare -A LINKED=([c/hello]=c/hello [cc/hello]=cc/hello [go/hello]=go/hello_/hello [go/hello_stamped]=go/hello_stamped)
+declare -A LINKED=([c/hello]=c/hello [cc/hello]=cc/hello [go/hello_stamped]=go/hello_stamped
+  [e2e_go/one_stamped]=e2e_go/one_stamped [e2e_go/two_stamped]=e2e_go/two_stamped
+  [e2e_go/one]=e2e_go/one_/one [e2e_go/two]=e2e_go/two_/two)
 
 bz() {
   (cd "${WS}" && bazel "$@")
@@ -106,8 +144,12 @@ record_field() {
   sed -n "s/.*\"$2\": *\"\([^\"]*\)\".*/\1/p" "$1"
 }
 
-# 1. Build everything with the aspect; the token is in the client env too (not passed on).
-if PARCA_DEBUGINFO_BEARER_TOKEN="${TOKEN}" bz build "${BAZEL_COMMON[@]}" "${UPLOAD_FLAGS[@]}" \
+build_id_of() {
+  "${TOOL}" buildid --json "$1" 2>/dev/null | sed -n 's/.*"build_id": *"\([^"]*\)".*/\1/p'
+}
+
+# 1. Build everything with the aspect (the token comes from a file).
+if bz build "${BAZEL_COMMON[@]}" "${UPLOAD_FLAGS[@]}" \
   --execution_log_json_file="${TMP}/exec1.json" //... >"${TMP}/build1.log" 2>&1; then
   ok "bazel build --config=debuginfo //... (file store)"
 else
@@ -122,7 +164,7 @@ for b in "${BINARIES[@]}"; do
   dir="${BIN}/$(dirname "$b")/_debuginfo/$(basename "$b")"
   record="${dir}/record.json"
   rid="$(record_field "${record}" build_id)"
-  lid="$("${TOOL}" buildid --json "${BIN}/${LINKED[$b]}" | sed -n 's/.*"build_id": *"\([^"]*\)".*/\1/p')"
+  lid="$(build_id_of "${BIN}/${LINKED[$b]}")"
   BUILD_IDS[$b]="${rid}"
   check "$b: extracted build ID (${rid:-none}) equals 'debuginfo buildid' of the linked binary" \
     test -n "${rid}" -a "${rid}" == "${lid}"
@@ -137,8 +179,29 @@ check "c/hello: source archive holds c/main.c and c/greeting.h by their DWARF na
 check "cc/hello: source archive holds the library's header and source" \
   bash -c "tar --zstd -tf '${BIN}/cc/_debuginfo/hello/hello.sources.tar.zst' | sed 's|^\./||' | grep -qx cc/lib.h &&
            tar --zstd -tf '${BIN}/cc/_debuginfo/hello/hello.sources.tar.zst' | sed 's|^\./||' | grep -qx cc/lib.cc"
-check "go/hello_stamped has a build ID of its own" \
-  test "${BUILD_IDS[go/hello]}" != "${BUILD_IDS[go/hello_stamped]}"
+
+# rules_go's shared build ID, met for real: two different go_binary targets, one GNU ID.
+for b in "${SHARED[@]}"; do
+  BUILD_IDS[$b]="$(record_field "${BIN}/$(dirname "$b")/_debuginfo/$(basename "$b")/record.json" build_id)"
+done
+REDACTED="${BUILD_IDS[e2e_go/one]}"
+check "e2e_go/one and e2e_go/two (different programs, Go 1.26) share one GNU build ID (${REDACTED:-none})" \
+  bash -c "test -n '${REDACTED}' -a '${REDACTED}' == '${BUILD_IDS[e2e_go/two]}' -a '${REDACTED}' == '$(build_id_of "${BIN}/e2e_go/one_/one")' &&
+           ! cmp -s '${BIN}/e2e_go/one_/one' '${BIN}/e2e_go/two_/two'"
+check "the shared build ID is never uploaded to the store" test ! -e "${STORE}/debuginfo/${REDACTED}"
+for b in "${SHARED[@]}"; do
+  check "$b: the receipt says skipped, with a warning" \
+    grep -q '"action":"skipped".*"warning":"' "${BIN}/$(dirname "$b")/_debuginfo/$(basename "$b")/upload.receipt.json"
+done
+n="$(grep -c 'warning: not uploading' "${TMP}/build1.log")"
+check "one warning per shared-ID binary (saw ${n}), naming the fix (debuginfo_binary, stamp_go)" \
+  bash -c "test '${n}' == 2 && grep 'warning: not uploading' '${TMP}/build1.log' | grep -q debuginfo_binary &&
+           grep 'warning: not uploading' '${TMP}/build1.log' | grep -q stamp_go"
+check "debuginfo_binary gives each shipped Go binary its own build ID" \
+  bash -c "test '${BUILD_IDS[e2e_go/one_stamped]}' != '${BUILD_IDS[e2e_go/two_stamped]}' -a \
+    '${BUILD_IDS[e2e_go/one_stamped]}' != '${REDACTED}' -a '${BUILD_IDS[go/hello_stamped]}' != '${REDACTED}'"
+check "go/hello (tag no-debuginfo-upload, shipped as go/hello_stamped) is not visited" \
+  test ! -e "${BIN}/go/_debuginfo/hello/record.json"
 check "cc/private_tool (tag no-debuginfo-upload) is not visited" \
   test ! -e "${BIN}/cc/_debuginfo/private_tool/record.json"
 
@@ -150,13 +213,11 @@ check "no-op rebuild executes 0 DebuginfoExtract/DebuginfoUpload actions (saw ${
 
 # 3. Editing a source uploads exactly the new build ID.
 cp "${WS}/c/greeting.h" "${TMP}/greeting.h.orig"
-edited=1
 sed -i "s/hello from C/hello from C, edited ${RANDOM}/" "${WS}/c/greeting.h"
 before="$(find "${STORE}/debuginfo" -mindepth 1 -maxdepth 1 | wc -l)"
 bz build "${BAZEL_COMMON[@]}" "${UPLOAD_FLAGS[@]}" --execution_log_json_file="${TMP}/exec3.json" //... \
   >"${TMP}/build3.log" 2>&1
 cp "${TMP}/greeting.h.orig" "${WS}/c/greeting.h"
-edited=""
 newid="$(record_field "${BIN}/c/_debuginfo/hello/record.json" build_id)"
 after="$(find "${STORE}/debuginfo" -mindepth 1 -maxdepth 1 | wc -l)"
 check "edit: c/hello has a new build ID" test -n "${newid}" -a "${newid}" != "${BUILD_IDS[c/hello]}"
@@ -166,18 +227,66 @@ check "edit: the store gained exactly the new build ID" \
   test "$((after - before))" == 1 -a -s "${STORE}/debuginfo/${newid}/debuginfo"
 check "edit: the receipt names the new build ID" grep -q "${newid}" "${BIN}/c/_debuginfo/hello/upload.receipt.json"
 
-# 4. bazel run targets: token in the environment, then a credential helper.
-RUN_STORE="${TMP}/run-env"
-if PARCA_DEBUGINFO_BEARER_TOKEN="${TOKEN}" bz_run "${BAZEL_COMMON[@]}" //:upload -- \
-  "--store-address=file://${RUN_STORE}" >"${TMP}/run-env.log" 2>&1; then
-  ok "bazel run //:upload with the token in the environment"
+# 4. bazel run targets: a token file (what the docs recommend), then a credential helper.
+RUN_STORE="${TMP}/run-file"
+if bz_run "${BAZEL_COMMON[@]}" //:upload -- "--store-address=file://${RUN_STORE}" \
+  "--bearer-token-file=${TMP}/token" >"${TMP}/run-file.log" 2>&1; then
+  ok "bazel run //:upload -- --bearer-token-file=..."
 else
-  tail -20 "${TMP}/run-env.log"
-  not_ok "bazel run //:upload with the token in the environment"
+  tail -20 "${TMP}/run-file.log"
+  not_ok "bazel run //:upload -- --bearer-token-file=..."
 fi
-for b in c/hello cc/hello go/hello; do
+for b in c/hello cc/hello go/hello_stamped; do
   check "bazel run //:upload stored $b" test -s "${RUN_STORE}/debuginfo/${BUILD_IDS[$b]}/debuginfo"
 done
+check "bazel run //:upload: no token warning without a token in the environment" \
+  bash -c "! grep -q 'is set in the environment' '${TMP}/run-file.log'"
+
+# A token exported for bazel lands in java.log: the launcher says so. (A decoy value:
+# the real token must stay out of java.log.)
+DECOY="decoy-token-$$"
+PARCA_DEBUGINFO_BEARER_TOKEN="${DECOY}" bz_run "${BAZEL_COMMON[@]}" //c:upload -- \
+  "--store-address=file://${TMP}/run-env" >"${TMP}/run-env.log" 2>&1
+check "launcher warns that PARCA_DEBUGINFO_BEARER_TOKEN in bazel's environment ends up in java.log" \
+  bash -c "grep -q 'warning: PARCA_DEBUGINFO_BEARER_TOKEN is set in the environment of bazel' '${TMP}/run-env.log' &&
+           grep -q -- '--bearer-token-file' '${TMP}/run-env.log'"
+OUTPUT_BASE="$(cd "${WS}" && bazel info output_base 2>/dev/null)"
+check "(why: Bazel wrote the decoy token to \$(bazel info output_base)/java.log)" \
+  bash -c "grep -qF '${DECOY}' '${OUTPUT_BASE}'/java.log*"
+
+# Shared build IDs in one debuginfo_upload: redacted, then two files with one -B ID.
+for pair in redacted_pair same_id_pair; do
+  if bz_run "${BAZEL_COMMON[@]}" "//e2e_go:${pair}" -- "--store-address=file://${TMP}/run-${pair}" \
+    "--bearer-token-file=${TMP}/token" >"${TMP}/run-${pair}.log" 2>&1; then
+    ok "bazel run //e2e_go:${pair} succeeds (shared IDs skipped by default)"
+  else
+    tail -20 "${TMP}/run-${pair}.log"
+    not_ok "bazel run //e2e_go:${pair} succeeds (shared IDs skipped by default)"
+  fi
+  check "//e2e_go:${pair}: two warnings, nothing stored" \
+    bash -c "test \$(grep -c 'warning: not uploading' '${TMP}/run-${pair}.log') == 2 && test -z \"\$(find '${TMP}/run-${pair}' -type f)\""
+done
+check "//e2e_go:same_id_pair: the warning says the ID is shared by different files" \
+  grep -q "build ID ${SAME_ID} is shared by different files" "${TMP}/run-same_id_pair.log"
+if bz_run "${BAZEL_COMMON[@]}" --@rules_debuginfo//rules:fail_on_shared_build_id //e2e_go:same_id_pair -- \
+  "--store-address=file://${TMP}/run-strict" "--bearer-token-file=${TMP}/token" >"${TMP}/run-strict.log" 2>&1; then
+  not_ok "fail_on_shared_build_id: bazel run //e2e_go:same_id_pair fails"
+else
+  check "fail_on_shared_build_id: bazel run //e2e_go:same_id_pair fails, stores nothing" \
+    bash -c "grep -q 'shared by different files' '${TMP}/run-strict.log' && test -z \"\$(find '${TMP}/run-strict' -type f)\""
+fi
+
+# The launcher finds runfiles with Bazel's runfiles library (anchored manifest lookups):
+# a manifest line that merely ends with a record's path is not taken for it.
+LAUNCHER="${BIN}/c/upload.sh"
+MANIFEST="${TMP}/decoy.manifest"
+printf 'decoy/%s %s\n' "$(grep -o '^[^ ]*c/_debuginfo/hello/record.json' "${LAUNCHER}.runfiles/MANIFEST")" \
+  "${TMP}/no-such-record.json" >"${MANIFEST}"
+cat "${LAUNCHER}.runfiles/MANIFEST" >>"${MANIFEST}"
+(cd "${TMP}" && env -u RUNFILES_DIR RUNFILES_MANIFEST_FILE="${MANIFEST}" "${LAUNCHER}" \
+  "--store-address=file://${TMP}/run-manifest" "--bearer-token-file=${TMP}/token") >"${TMP}/run-manifest.log" 2>&1
+check "launcher in manifest mode uploads the right record despite a decoy manifest line" \
+  test -s "${TMP}/run-manifest/debuginfo/${BUILD_IDS[c/hello]}/debuginfo"
 
 cat >"${TMP}/helper.sh" <<EOF
 #!/bin/sh
@@ -197,7 +306,12 @@ else
 fi
 check "bazel run //c:upload stored c/hello" test -s "${RUN_STORE2}/debuginfo/${BUILD_IDS[c/hello]}/debuginfo"
 
-# 5. The upload action's execution requirements, and no token anywhere.
+# 5. The upload action's execution requirements, and no token anywhere. Bazel 4.2.3's
+# aquery lists aspect actions only with --include_aspects.
+bz aquery "${BAZEL_COMMON[@]}" "${UPLOAD_FLAGS[@]}" 'mnemonic("DebuginfoUpload", //...)' \
+  >"${TMP}/aquery-plain.txt" 2>/dev/null
+check "aquery without --include_aspects lists no aspect action" \
+  bash -c "! grep -q 'Mnemonic: DebuginfoUpload' '${TMP}/aquery-plain.txt'"
 AQ=(--include_aspects --aspects=@rules_debuginfo//rules:defs.bzl%debuginfo_aspect --output_groups=+debuginfo_upload)
 bz aquery "${BAZEL_COMMON[@]}" "${UPLOAD_FLAGS[@]}" "${AQ[@]}" 'mnemonic("DebuginfoUpload", //...)' \
   >"${TMP}/aquery.txt" 2>"${TMP}/aquery.err"
@@ -211,19 +325,26 @@ bz aquery "${BAZEL_COMMON[@]}" "${UPLOAD_FLAGS[@]}" "${AQ[@]}" 'mnemonic("Debugi
   >"${TMP}/aquery-extract.txt" 2>/dev/null
 check "aquery: DebuginfoExtract has no execution requirements (cacheable, remote-executable)" \
   bash -c "grep -q 'Mnemonic: DebuginfoExtract' '${TMP}/aquery-extract.txt' && ! grep -q ExecutionInfo '${TMP}/aquery-extract.txt'"
-leaks="$(grep -rlF "${TOKEN}" "${TMP}"/exec*.json "${TMP}"/aquery*.txt "${CACHE}/disk_cache" "${BIN}" 2>/dev/null | head -5)"
-check "the token appears in no execution log, aquery output, disk cache or output tree${leaks:+ (found in ${leaks})}" \
-  test -z "${leaks}"
+check "aquery lists the upload actions of the aspect with --include_aspects" \
+  test "$(grep -c 'Mnemonic: DebuginfoUpload' "${TMP}/aquery.txt")" -ge "${#BINARIES[@]}"
+# The strict setting on the aspect path: the upload action of a shared-ID binary fails.
+if bz build "${BAZEL_COMMON[@]}" "${UPLOAD_FLAGS[@]}" --@rules_debuginfo//rules:fail_on_shared_build_id \
+  //e2e_go:one >"${TMP}/strict.log" 2>&1; then
+  not_ok "fail_on_shared_build_id: bazel build --config=debuginfo //e2e_go:one fails"
+else
+  check "fail_on_shared_build_id: bazel build --config=debuginfo //e2e_go:one fails, naming the fix" \
+    bash -c "grep -q 'redacted' '${TMP}/strict.log' && grep -q debuginfo_binary '${TMP}/strict.log'"
+fi
 
-# 5b. stamp_go: the aspect stamps go/hello itself; its record names the stamped file's ID.
-if bz build "${BAZEL_COMMON[@]}" "${UPLOAD_FLAGS[@]}" --@rules_debuginfo//rules:stamp_go //go:hello >"${TMP}/stamp.log" 2>&1; then
-  sid="$(record_field "${BIN}/go/_debuginfo/hello/record.json" build_id)"
-  fid="$("${TOOL}" buildid --json "${BIN}/go/_debuginfo/hello/hello" | sed -n 's/.*"build_id": *"\([^"]*\)".*/\1/p')"
-  check "stamp_go: go/hello is uploaded under its stamped ID (${sid:-none}), not the shared one" \
-    test -n "${sid}" -a "${sid}" == "${fid}" -a "${sid}" != "${BUILD_IDS[go/hello]}" -a -s "${STORE}/debuginfo/${sid}/debuginfo"
+# 5b. stamp_go: the aspect stamps e2e_go/one itself; its record names the stamped file's ID.
+if bz build "${BAZEL_COMMON[@]}" "${UPLOAD_FLAGS[@]}" --@rules_debuginfo//rules:stamp_go //e2e_go:one >"${TMP}/stamp.log" 2>&1; then
+  sid="$(record_field "${BIN}/e2e_go/_debuginfo/one/record.json" build_id)"
+  fid="$(build_id_of "${BIN}/e2e_go/_debuginfo/one/one")"
+  check "stamp_go: e2e_go/one is uploaded under its stamped ID (${sid:-none}), not the shared one" \
+    test -n "${sid}" -a "${sid}" == "${fid}" -a "${sid}" != "${REDACTED}" -a -s "${STORE}/debuginfo/${sid}/debuginfo"
 else
   tail -20 "${TMP}/stamp.log"
-  not_ok "stamp_go: bazel build //go:hello"
+  not_ok "stamp_go: bazel build //e2e_go:one"
 fi
 
 # 6. Starlark analysis tests.
@@ -244,15 +365,20 @@ if [[ -n "${PARCA_ADDR:-}" ]]; then
     tail -30 "${TMP}/build-parca.log"
     not_ok "bazel build --config=debuginfo //... against Parca at ${PARCA_ADDR}"
   fi
-  check "Parca: one upload per binary ($(count_spawns "${TMP}/exec-parca.json" DebuginfoUpload))" \
-    test "$(count_spawns "${TMP}/exec-parca.json" DebuginfoUpload)" == "${#BINARIES[@]}"
+  n="$(count_spawns "${TMP}/exec-parca.json" DebuginfoUpload)"
+  check "Parca: one upload action per visited binary (${n})" test "${n}" == "$((${#BINARIES[@]} + ${#SHARED[@]}))"
+  if [[ -n "${PARCA_BUCKET:-}" ]]; then
+    for b in "${BINARIES[@]}"; do
+      check "Parca's bucket holds $b's debuginfo" test -s "${PARCA_BUCKET}/debuginfo/${BUILD_IDS[$b]}/debuginfo"
+    done
+    check "Parca's bucket holds nothing under the shared build ID" test ! -e "${PARCA_BUCKET}/debuginfo/${REDACTED}"
+  fi
   # What Parca shows for profiles of them: names, file:line and sources.
   if (cd "${ROOT}/tests/parca" && GOWORK=off go build -o "${TMP}/symbolize-check" ./cmd/symbolize-check) >"${TMP}/sc-build.log" 2>&1; then
     sc() { "${TMP}/symbolize-check" -source-root "${WS}" "$@"; }
     check "Parca symbolizes c/hello with lines and sources" sc -binary "${BIN}/c/hello" main
     # (Not examples::Greeting: Parca v0.28.0 shows its name but no file:line, even from the whole binary.)
     check "Parca symbolizes cc/hello with lines and sources" sc -binary "${BIN}/cc/hello" main
-    check "Parca symbolizes go/hello with lines and sources" sc -binary "${BIN}/go/hello_/hello" main.main
     check "Parca symbolizes go/hello_stamped with lines and sources" sc -binary "${BIN}/go/hello_stamped" main.main
   else
     tail -20 "${TMP}/sc-build.log"
@@ -273,5 +399,11 @@ if [[ -n "${PARCA_ADDR:-}" ]]; then
 else
   echo "# PARCA_ADDR not set: the real Parca server checks are skipped"
 fi
+
+# Last: the token appears nowhere Bazel keeps things, Bazel's own java.log included.
+leaks="$(grep -rlF "${TOKEN}" "${TMP}"/exec*.json "${TMP}"/aquery*.txt "${CACHE}/disk_cache" "${BIN}" \
+  "${OUTPUT_BASE}"/java.log* 2>/dev/null | head -5)"
+check "the token appears in no execution log, aquery output, disk cache, output tree or java.log${leaks:+ (found in ${leaks})}" \
+  test -z "${leaks}"
 
 finish

@@ -186,13 +186,17 @@ check "no credentials: local build succeeds" test $? = 0 || show "${log}"
 check "no credentials: one clear line per binary" count_is "${log}" "debuginfo: not uploading" 2
 check "no credentials: the line says why" contains "${log}" "no credentials (export POLARSIGNALS_TOKEN"
 check "no credentials: no upload run" lacks "${log}" "debuginfo: uploading"
-check "no credentials: no stamp written" test -z "$(ls -A "${EX}/.debuginfo" 2>/dev/null)"
+check "no credentials: no stamp written" test -z "$(find "${EX}/.debuginfo" -name '*.stamp' 2>/dev/null)"
+check "no credentials: the per-link upload is left pending" test -e "${EX}/.debuginfo/pending/build+2Fhello-c"
 
 (cd "${EX}" && make clean >/dev/null && make "${NOSTORE}" DEBUGINFO_REQUIRED=1) >"${TMP}/req.log" 2>&1
 check "no credentials, DEBUGINFO_REQUIRED=1: build fails" test $? != 0
 check "no credentials, DEBUGINFO_REQUIRED=1: says why" contains "${TMP}/req.log" "debuginfo: error: cannot upload"
 (cd "${EX}" && make clean >/dev/null && CI=true make "${NOSTORE}") >"${TMP}/ci.log" 2>&1
 check "no credentials, CI=true: build fails" test $? != 0
+check "no credentials, CI=true: the per-link binary is removed" test ! -e "${EX}/build/hello-c"
+(cd "${EX}" && CI=true make "${NOSTORE}") >"${TMP}/ci-retry.log" 2>&1
+check "no credentials, CI=true: a retry fails too (never green with nothing sent)" test $? != 0
 
 SECRET="psc_v1_$(printf '5ec7e7%.0s' {1..10})abcd"
 for var in POLARSIGNALS_TOKEN PARCA_DEBUGINFO_BEARER_TOKEN; do
@@ -281,6 +285,7 @@ if [[ -n "${PARCA_ADDR:-}" ]]; then
     check "Parca holds debuginfo of ${b}" has "${EX}/${b}"
     check "Parca holds sources of ${b}" has --type=sources --build-id="$(buildid "${EX}/${b}")" "${EX}/${b}"
   done
+  check "Parca, DEBUGINFO_AUTH=none: no 'no token' line" lacks "${log}" "no token"
   (cd "${EX}" && make "${PARCA}" DEBUGINFO_AUTH=none DEBUGINFO_FLAGS=--insecure) >"${TMP}/parca2.log" 2>&1
   check "Parca: second make uploads nothing" lacks "${TMP}/parca2.log" "debuginfo: uploading"
   # What Parca shows for profiles of them: names, file:line and sources.
@@ -294,6 +299,87 @@ if [[ -n "${PARCA_ADDR:-}" ]]; then
   fi
 else
   echo "# PARCA_ADDR not set: skipping the real Parca server"
+fi
+
+# ---------------------------------------------------------------- a real project
+# tests/make/project: a hand-written Makefile (static library, shared library, two
+# programs) with the include vendored under third_party/ as docs/make.md shows, and
+# DEBUGINFO_BINARIES set after the include. prog1 uploads per link; prog2 and
+# libgreet.so through debuginfo-upload.
+project() {
+  local top="$1"
+  rm -rf "${top}"
+  cp -r "${ROOT}/tests/make/project" "${top}"
+  mkdir -p "${top}/third_party/rules_debuginfo/tools/make"
+  cp "${ROOT}/tools/make/debuginfo.mk" "${top}/third_party/rules_debuginfo/tools/make/"
+  echo "${top}"
+}
+PBINS=(bin/prog1 bin/prog2 lib/libgreet.so)
+PRJ="$(project "${TMP}/project")"
+PSTORE="${TMP}/pstore"
+log="${TMP}/project-j2.log"
+(cd "${PRJ}" && make -j2 "DEBUGINFO_STORE_ADDRESS=file://${PSTORE}") >"${log}" 2>&1
+check "project: make -j2 (DEBUGINFO_BINARIES after the include) succeeds" test $? = 0 || show "${log}"
+check "project: make -j2 prints no warning" lacks "${log}" "warning"
+for b in "${PBINS[@]}"; do
+  check "project: store holds debuginfo and sources of ${b}" in_store "${PSTORE}" "${PRJ}/${b}" sources
+done
+(cd "${PRJ}" && make -j2 "DEBUGINFO_STORE_ADDRESS=file://${PSTORE}") >"${TMP}/project-j2b.log" 2>&1
+check "project: second make uploads nothing" lacks "${TMP}/project-j2b.log" "debuginfo: uploading"
+
+PRJ="$(project "${TMP}/project-alone")"
+log="${TMP}/project-alone.log"
+(cd "${PRJ}" && make debuginfo-upload "DEBUGINFO_STORE_ADDRESS=file://${TMP}/pstore-alone") >"${log}" 2>&1
+check "project: 'make debuginfo-upload' alone succeeds" test $? = 0 || show "${log}"
+for b in bin/prog2 lib/libgreet.so; do
+  check "project: 'make debuginfo-upload' alone built and uploaded ${b}" in_store "${TMP}/pstore-alone" "${PRJ}/${b}" sources
+done
+(cd "${PRJ}" && make debuginfo-upload DEBUGINFO_BINARIES= "DEBUGINFO_STORE_ADDRESS=file://${TMP}/pstore-alone") >"${TMP}/project-empty.log" 2>&1
+check "project: debuginfo-upload with DEBUGINFO_BINARIES empty is refused clearly" \
+  eval "[[ $? != 0 ]] && grep -qF 'DEBUGINFO_BINARIES is empty' '${TMP}/project-empty.log'"
+
+# No credentials, then credentials: the pending upload happens without a relink.
+PRJ="$(project "${TMP}/project-pending")"
+(cd "${PRJ}" && make "${NOSTORE}") >"${TMP}/project-nocreds.log" 2>&1
+check "project, no credentials: build succeeds, nothing uploaded" \
+  eval "[[ $? == 0 ]] && grep -qF 'not uploading bin/prog1' '${TMP}/project-nocreds.log'"
+log="${TMP}/project-creds.log"
+(cd "${PRJ}" && make "DEBUGINFO_STORE_ADDRESS=file://${TMP}/pstore-pending") >"${log}" 2>&1
+check "project, then with credentials: succeeds" test $? = 0 || show "${log}"
+check "project, then with credentials: bin/prog1 is not relinked" lacks "${log}" "-o bin/prog1"
+for b in "${PBINS[@]}"; do
+  check "project, then with credentials: store holds ${b}" in_store "${TMP}/pstore-pending" "${PRJ}/${b}" sources
+done
+check "project, then with credentials: the pending marker is gone" test -z "$(ls -A "${PRJ}/.debuginfo/pending" 2>/dev/null)"
+
+# CI=true without credentials fails, and so does every retry, until credentials come
+# (bin/prog1 alone: only its per-link upload is in play).
+PRJ="$(project "${TMP}/project-ci")"
+(cd "${PRJ}" && CI=true make "${NOSTORE}" bin/prog1) >"${TMP}/project-ci1.log" 2>&1
+rc1=$?
+(cd "${PRJ}" && CI=true make "${NOSTORE}" bin/prog1) >"${TMP}/project-ci2.log" 2>&1
+rc2=$?
+check "project, CI=true, no credentials: 'make bin/prog1' and its retry both fail" test "${rc1}" != 0 -a "${rc2}" != 0
+(cd "${PRJ}" && CI=true make "${NOSTORE}") >"${TMP}/project-ci3.log" 2>&1
+check "project, CI=true, no credentials: 'make' fails too" test $? != 0
+
+if [[ -n "${PARCA_ADDR:-}" ]]; then
+  PARCA="DEBUGINFO_STORE_ADDRESS=${PARCA_ADDR}"
+  log="${TMP}/project-ci-parca.log"
+  (cd "${PRJ}" && CI=true make -j2 "${PARCA}" DEBUGINFO_AUTH=none DEBUGINFO_FLAGS=--insecure) >"${log}" 2>&1
+  check "project, CI=true, then a store without auth (Parca): succeeds" test $? = 0 || show "${log}"
+  check "project, Parca, DEBUGINFO_AUTH=none: no 'no token' line" lacks "${log}" "no token"
+  for b in "${PBINS[@]}"; do
+    check "project: Parca holds debuginfo of ${b}" has "${PRJ}/${b}"
+    check "project: Parca holds sources of ${b}" has --type=sources --build-id="$(buildid "${PRJ}/${b}")" "${PRJ}/${b}"
+  done
+  # Per link without credentials against Parca, then with: the pending upload reaches Parca.
+  PRJ="$(project "${TMP}/project-parca-pending")"
+  (cd "${PRJ}" && make "${PARCA}" DEBUGINFO_FLAGS=--insecure) >"${TMP}/project-pp1.log" 2>&1
+  (cd "${PRJ}" && make "${PARCA}" DEBUGINFO_FLAGS=--insecure DEBUGINFO_AUTH=none) >"${TMP}/project-pp2.log" 2>&1
+  check "project: pending upload of bin/prog1 reaches Parca once it may (no relink)" \
+    eval "grep -qF 'bin/prog1 has a pending upload' '${TMP}/project-pp2.log' && ! grep -qF -- '-o bin/prog1' '${TMP}/project-pp2.log'"
+  check "project: ... and Parca holds it" has "${PRJ}/bin/prog1"
 fi
 
 finish

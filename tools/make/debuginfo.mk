@@ -19,8 +19,12 @@
 #
 # A stamp file per binary and store (under DEBUGINFO_STAMP_DIR) records the build
 # ID that was uploaded, so an up-to-date binary is never sent, nor the store even
-# contacted, again. Paths may contain spaces (write them as `a\ b` in
+# contacted, again. A per-link upload that could not happen leaves a pending marker
+# (DEBUGINFO_STAMP_DIR/pending/); the next make that has credentials and reaches the
+# binary uploads it. Paths may contain spaces (write them as `a\ b` in
 # DEBUGINFO_BINARIES and in targets), not single quotes.
+#
+# The include turns on .SECONDEXPANSION (so DEBUGINFO_BINARIES may be set after it).
 
 # This file's directory, before any other include changes MAKEFILE_LIST.
 _debuginfo_mk_dir := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
@@ -104,6 +108,10 @@ _debuginfo_store_key = $(subst $(_debuginfo_sp),_,$(subst /,_,$(subst :,_,$(DEBU
 _debuginfo_stamps = $(DEBUGINFO_STAMP_DIR)/$(_debuginfo_store_key)
 # stamp file of binary $1 (a word): the path with / and space spelled out.
 _debuginfo_stamp = $(_debuginfo_stamps)/$(subst ^,%20,$(subst /,%2F,$1)).stamp
+# pending marker of binary $1 (a word): its per-link upload did not happen yet. The
+# marker is a make target, so its name avoids % (a pattern) and spaces.
+_debuginfo_pending_dir = $(DEBUGINFO_STAMP_DIR)/pending
+_debuginfo_pending = $(_debuginfo_pending_dir)/$(subst ^,+20,$(subst /,+2F,$1))
 
 _debuginfo_upload_cmd = $(call _debuginfo_q,$(DEBUGINFO)) upload --store-address='$(DEBUGINFO_STORE_ADDRESS)' \
   $(if $(DEBUGINFO_PROJECT_ID),--project-id='$(DEBUGINFO_PROJECT_ID)') \
@@ -121,6 +129,15 @@ _debuginfo_ensure = $(if $(DEBUGINFO),$(if $(and $(_debuginfo_have_repo),$(filte
 _debuginfo_no_creds = $(if $(_debuginfo_required),\
   echo "debuginfo: error: cannot upload $1: $(_debuginfo_no_creds_why); DEBUGINFO_REQUIRED=1" >&2; exit 1,\
   echo "debuginfo: not uploading $1: $(_debuginfo_no_creds_why)")
+# The same for one linked binary ($1 word): with DEBUGINFO_REQUIRED=1 the binary goes
+# (so a retry cannot go green with nothing sent); otherwise a pending marker stays for
+# the next make with credentials.
+_debuginfo_no_creds_one = $(if $(_debuginfo_required),\
+  echo "debuginfo: error: cannot upload $(call _debuginfo_unword,$1): $(_debuginfo_no_creds_why); DEBUGINFO_REQUIRED=1; removing it so that the next make retries" >&2; \
+  rm -f $(call _debuginfo_q,$1); exit 1,\
+  echo "debuginfo: not uploading $(call _debuginfo_unword,$1): $(_debuginfo_no_creds_why); the next make with credentials will"; \
+  $(call _debuginfo_mark_pending,$1))
+_debuginfo_mark_pending = $(if $(_debuginfo_dry_run),:,mkdir -p '$(_debuginfo_pending_dir)' && touch '$(call _debuginfo_pending,$1)')
 
 _debuginfo_id_sed = sed -n 's/.*"build_id":"\([^"]*\)".*/\1/p'
 
@@ -132,20 +149,37 @@ _debuginfo_id_sed = sed -n 's/.*"build_id":"\([^"]*\)".*/\1/p'
 # so that the next make links and uploads it again.
 debuginfo_upload = $(call _debuginfo_upload_one,$(subst $(_debuginfo_sp),^,$(call _debuginfo_words,$1)))
 _debuginfo_upload_one = $(if $(_debuginfo_have_creds),@$(call _debuginfo_upload_sh,$1,$(call _debuginfo_q,$1),'$(call _debuginfo_stamp,$1)'),\
-  @$(call _debuginfo_no_creds,$(call _debuginfo_unword,$1)))
+  @$(call _debuginfo_no_creds_one,$1))
 # $1 word, $2 quoted binary, $3 quoted stamp.
 _debuginfo_upload_sh = { $(_debuginfo_ensure); } || exit 1; \
   id=$$($(call _debuginfo_q,$(DEBUGINFO)) buildid --json $2 2>/dev/null | $(_debuginfo_id_sed)) || id=; \
   if [ -n "$$id" ] && [ -f $3 ] && [ "$$(cat $3)" = "$$id" ]; then \
-    touch $3; echo "debuginfo: $(call _debuginfo_unword,$1) is unchanged (build ID $$id was uploaded)"; \
+    touch $3; rm -f '$(call _debuginfo_pending,$1)'; \
+    echo "debuginfo: $(call _debuginfo_unword,$1) is unchanged (build ID $$id was uploaded)"; \
   elif mkdir -p '$(_debuginfo_stamps)' && echo "debuginfo: uploading $(call _debuginfo_unword,$1) to $(DEBUGINFO_STORE_ADDRESS)" && \
     $(_debuginfo_upload_cmd) --receipt=$3.receipt $2; then \
-    $(if $(_debuginfo_dry_run),:,echo "$$id" > $3); \
+    $(if $(_debuginfo_dry_run),:,echo "$$id" > $3 && rm -f '$(call _debuginfo_pending,$1)'); \
   else $(if $(_debuginfo_required),\
     echo "debuginfo: error: upload of $(call _debuginfo_unword,$1) failed; removing it so that the next make retries (DEBUGINFO_REQUIRED=1)" >&2; \
     rm -f $2; exit 1;,\
-    echo "debuginfo: warning: upload of $(call _debuginfo_unword,$1) failed; the build goes on (DEBUGINFO_REQUIRED=0)" >&2;) \
+    echo "debuginfo: warning: upload of $(call _debuginfo_unword,$1) failed; the build goes on, and the next make retries (DEBUGINFO_REQUIRED=0)" >&2; \
+    $(call _debuginfo_mark_pending,$1);) \
   fi
+
+# Pending uploads from earlier runs: each marker becomes a phony order-only
+# prerequisite of its binary (so it is not in $$^), whose recipe uploads the binary
+# as it is, without relinking it, once credentials are there. Markers are found
+# when this file is read: set DEBUGINFO_STAMP_DIR before the include.
+_debuginfo_pending_words := $(subst +20,^,$(subst +2F,/,$(notdir $(wildcard $(DEBUGINFO_STAMP_DIR)/pending/*))))
+define _debuginfo_pending_rule
+.PHONY: $(call _debuginfo_pending,$1)
+$(subst ^,\ ,$1): | $(call _debuginfo_pending,$1)
+$(call _debuginfo_pending,$1):
+	@if [ ! -e $(call _debuginfo_q,$1) ]; then rm -f '$$@'; exit 0; fi; \
+	$$(if $$(_debuginfo_have_creds),echo "debuginfo: $(call _debuginfo_unword,$1) has a pending upload"; \
+	  $$(call _debuginfo_upload_sh,$1,$(call _debuginfo_q,$1),'$$(call _debuginfo_stamp,$1)'),:)
+endef
+$(foreach w,$(_debuginfo_pending_words),$(eval $(call _debuginfo_pending_rule,$w)))
 
 # ---------------------------------------------------------------- batched
 
@@ -156,14 +190,18 @@ _debuginfo_stale = $(strip $(foreach b,$(_debuginfo_bin_words),\
   $(if $(shell [ -f '$(call _debuginfo_stamp,$b)' ] && ! [ $(call _debuginfo_q,$b) -nt '$(call _debuginfo_stamp,$b)' ] || echo stale),$b)))
 
 # One upload of every out-of-date binary in DEBUGINFO_BINARIES, in parallel.
+# Secondary expansion: DEBUGINFO_BINARIES may be set after the include, and
+# `make debuginfo-upload` alone builds what it uploads.
+.SECONDEXPANSION:
 .PHONY: debuginfo-upload
-debuginfo-upload: $(DEBUGINFO_BINARIES)
+debuginfo-upload: $$(DEBUGINFO_BINARIES)
 	$(eval _debuginfo_todo := $(_debuginfo_stale))$(_debuginfo_batch_recipe)
 
-_debuginfo_batch_recipe = $(if $(_debuginfo_todo),$(if $(_debuginfo_have_creds),\
+_debuginfo_batch_recipe = $(if $(_debuginfo_bin_words),$(if $(_debuginfo_todo),$(if $(_debuginfo_have_creds),\
   @$(call _debuginfo_batch_sh,$(_debuginfo_todo)),\
   @$(call _debuginfo_no_creds,$(foreach b,$(_debuginfo_todo),$(call _debuginfo_unword,$b)))),\
-  @echo "debuginfo: nothing to upload ($(words $(_debuginfo_bin_words)) of DEBUGINFO_BINARIES up to date)")
+  @echo "debuginfo: nothing to upload ($(words $(_debuginfo_bin_words)) of DEBUGINFO_BINARIES up to date)"),\
+  @echo "debuginfo: error: DEBUGINFO_BINARIES is empty: set it (before or after the include) to the binaries debuginfo-upload uploads" >&2; exit 1)
 
 # $1: the words to upload. Stamps every binary the receipt does not report failed.
 _debuginfo_batch_receipt = '$(_debuginfo_stamps)/batch.receipt'

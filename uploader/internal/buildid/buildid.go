@@ -70,10 +70,18 @@ type ID struct {
 // ErrNotELF is wrapped by errors for input that is not an ELF file.
 var ErrNotELF = elfparse.ErrNotELF
 
+// UniqueIDAdvice says how to give each binary its own build ID.
+const UniqueIDAdvice = "give each binary its own build ID: with Bazel, ship the binary wrapped in debuginfo_binary " +
+	"(or set --@rules_debuginfo//rules:stamp_go for go_binary); elsewhere run `debuginfo stamp` on it, " +
+	"or link with -ldflags=-B=0x<unique hex> or a real -buildid"
+
 // RedactedAdvice explains what to do about a Redacted ID.
 const RedactedAdvice = "this is the GNU build ID that every Go binary linked with -buildid=redacted (rules_go's default) shares, " +
-	"so a debuginfo store would mix up all such binaries; give each binary its own ID with `debuginfo stamp`, " +
-	"or link with -ldflags=-B=0x<unique hex> or a real -buildid"
+	"so a debuginfo store would mix up all such binaries; " + UniqueIDAdvice
+
+// IsRedacted says whether a GNU build ID (lower-case hex) is one that every
+// Go binary linked with -buildid=redacted shares.
+func IsRedacted(gnuID string) bool { return redactedIDs[gnuID] }
 
 // Note types and owners (elf.h, cmd/link).
 const (

@@ -68,7 +68,9 @@ func extract(env *Env, path, out, recordPath string, extras *extractExtras) erro
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if id.Redacted {
+	if id.Redacted && recordPath == "" {
+		// With a record, the upload that reads it refuses or skips the ID
+		// (one warning, where it matters, not two).
 		fmt.Fprintf(env.Stderr, "debuginfo extract: warning: %s: %s\n", path, buildid.RedactedAdvice)
 	}
 	q, err := quality.Of(in, fi.Size())

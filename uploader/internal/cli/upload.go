@@ -101,6 +101,7 @@ func runUpload(env *Env, args []string) int {
 		receipt     = fs.String("receipt", "", "also write the JSON results to this file")
 		records     = fs.StringArray("record", nil, "upload the files named by a record from 'debuginfo extract --record' (repeatable)")
 		allowShared = fs.Bool("allow-shared-build-id", false, "upload files even when their build ID is shared (rules_go's -buildid=redacted, or two different files)")
+		skipShared  = fs.Bool("skip-shared-build-id", false, "skip files whose build ID is shared, with a warning, instead of failing (the Bazel rules' default; --allow-shared-build-id wins)")
 	)
 	srcFlags := addSourcesUploadFlags(fs)
 	if code, done := parse(env, fs, args); done {
@@ -128,7 +129,8 @@ func runUpload(env *Env, args []string) int {
 	}
 	opts := upload.Options{
 		Concurrency: *concurrency, Force: *force, NoExtract: *noExtract, NoInitiate: *noInitiate,
-		DryRun: *dryRun, Type: t, BuildID: *buildID, Timeout: *timeout, AllowSharedBuildID: *allowShared,
+		DryRun: *dryRun, Type: t, BuildID: *buildID, Timeout: *timeout,
+		AllowSharedBuildID: *allowShared, SkipSharedBuildID: *skipShared,
 	}
 	if opts.Sources, err = srcFlags.archiver(env); err != nil {
 		return usageError(env, "upload", "%v", err)
@@ -170,8 +172,12 @@ func runUpload(env *Env, args []string) int {
 			g.Retry.Attempts = *retries + 1
 			opts.Journal = &upload.Journal{Dir: upload.DefaultJournalDir(), Store: conn.address}
 		}
-		if p != nil && !*asJSON && p.Summary() != "" {
-			fmt.Fprintf(env.Stderr, "debuginfo: %s\n", p.Summary())
+		// Say which credentials are in use; with none at all (a store without
+		// auth) there is nothing to say, and the store explains a refusal.
+		if p != nil && !*asJSON {
+			if i := p.Info(); i.Kind != creds.KindNone || i.ProjectID != "" {
+				fmt.Fprintf(env.Stderr, "debuginfo: %s\n", p.Summary())
+			}
 		}
 	}
 
@@ -239,13 +245,20 @@ func (r *reporter) report(rep upload.Report) {
 	if rep.Action == upload.Uploaded {
 		r.bytes += rep.Bytes
 	}
-	if rep.Warning != "" {
+	switch {
+	case rep.Warning != "" && rep.Action == upload.Skipped:
+		r.bar.clear()
+		fmt.Fprintf(r.env.Stderr, "debuginfo: warning: not uploading %s: %s\n", rep.Path, rep.Reason)
+	case rep.Warning != "":
 		r.bar.clear()
 		fmt.Fprintf(r.env.Stderr, "debuginfo: warning: %s: %s\n", rep.Path, rep.Warning)
 	}
 	if r.json {
 		r.encoder.Encode(rep)
 		return
+	}
+	if rep.Warning != "" && rep.Action == upload.Skipped {
+		return // the warning said it all
 	}
 	r.bar.clear()
 	line := fmt.Sprintf("%-9s %-10s %s  %s", rep.Action, rep.Type, orDash(rep.BuildID), rep.Path)

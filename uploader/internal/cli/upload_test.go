@@ -272,3 +272,69 @@ func TestExtractSourcesIntoRecordThenUpload(t *testing.T) {
 		t.Errorf("--sources-out elsewhere: exit %d: %s", code, stderr)
 	}
 }
+
+// extractRecord runs `debuginfo extract --record` on bin into its own directory.
+func extractRecord(t *testing.T, bin string) string {
+	t.Helper()
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "record.json")
+	if code, _, stderr := cliRun(t, nil, "extract", bin, "-o", filepath.Join(dir, filepath.Base(bin)+".debuginfo"), "--record", rec); code != 0 {
+		t.Fatalf("extract %s: %s", bin, stderr)
+	}
+	return rec
+}
+
+// Records (what every Bazel upload uses) meet the same guard as PATH
+// arguments: a redacted ID or two different files under one ID are never sent.
+func TestUploadRecordsMeetTheSharedBuildIDGuard(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{})
+	flags := []string{"upload", "--store-address=" + srv.Addr(), "--insecure", "--json"}
+	a := extractRecord(t, testbin.Go(t, "one", "1", "-ldflags=-buildid=redacted"))
+	b := extractRecord(t, testbin.Go(t, "two", "2", "-ldflags=-buildid=redacted"))
+	code, stdout, stderr := cliRun(t, nil, append(flags, "--record", a, "--record", b)...)
+	if code != ExitFailed || srv.Calls("InitiateUpload") != 0 {
+		t.Fatalf("two redacted records: exit %d, %d InitiateUpload\n%s\n%s", code, srv.Calls("InitiateUpload"), stdout, stderr)
+	}
+	for _, r := range jsonReports(t, stdout) {
+		if r.Action != upload.Failed || !strings.Contains(r.Reason, "redacted") || !strings.Contains(r.Reason, "debuginfo_binary") {
+			t.Errorf("report: %+v", r)
+		}
+	}
+
+	// --skip-shared-build-id (what the Bazel rules pass): skipped, one warning each, exit 0.
+	code, stdout, stderr = cliRun(t, nil, append(flags, "--skip-shared-build-id", "--record", a, "--record", b)...)
+	reps := jsonReports(t, stdout)
+	if code != 0 || len(reps) != 2 || srv.Calls("InitiateUpload") != 0 {
+		t.Fatalf("skip: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, r := range reps {
+		if r.Action != upload.Skipped || !strings.Contains(r.Reason, "debuginfo_binary") {
+			t.Errorf("skip report: %+v", r)
+		}
+	}
+	if n := strings.Count(stderr, "warning:"); n != 2 || !strings.Contains(stderr, "stamp_go") {
+		t.Errorf("want one warning per binary naming the fix, got %d:\n%s", n, stderr)
+	}
+
+	// Two different C binaries with one explicit build ID, by record: refused.
+	c1 := testbin.C(t, "c1", "one", "-g", "-Wl,--build-id=0x5566778899aabbcc")
+	c2 := testbin.C(t, "c2", "two", "-g", "-Wl,--build-id=0x5566778899aabbcc")
+	r1, r2 := extractRecord(t, c1), extractRecord(t, c2)
+	code, stdout, stderr = cliRun(t, nil, append(flags, "--record", r1, "--record", r2)...)
+	if code != ExitFailed || srv.Calls("InitiateUpload") != 0 || !strings.Contains(stdout+stderr, "shared by different files") {
+		t.Fatalf("colliding records: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// A record and a PATH of another file with the same ID: refused too.
+	if code, stdout, stderr := cliRun(t, nil, append(flags, "--record", r1, c2)...); code != ExitFailed || srv.Calls("InitiateUpload") != 0 {
+		t.Fatalf("record + colliding path: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// The same record twice is one upload.
+	code, stdout, stderr = cliRun(t, nil, append(flags, "--record", r1, "--record", r1)...)
+	actions := map[string]int{}
+	for _, r := range jsonReports(t, stdout) {
+		actions[r.Action]++
+	}
+	if code != 0 || actions[upload.Uploaded] != 1 || actions[upload.Skipped] != 1 {
+		t.Fatalf("same record twice: exit %d %v\n%s", code, actions, stderr)
+	}
+}

@@ -35,6 +35,9 @@ type Options struct {
 	Timeout     time.Duration // per file, retries included; 0 = none
 	// AllowSharedBuildID uploads files whose build ID is known to collide.
 	AllowSharedBuildID bool
+	// SkipSharedBuildID reports such files as skipped, with a warning,
+	// instead of failed (the Bazel rules' default).
+	SkipSharedBuildID bool
 	// Sources, when set, writes the source archive of a binary; each
 	// uploaded debuginfo then gets a SOURCES object under the same build ID.
 	Sources func(ctx context.Context, binary string, w io.Writer) error
@@ -78,7 +81,8 @@ type Report struct {
 	Reason      string `json:"reason,omitempty"`
 	DurationMS  int64  `json:"duration_ms"`
 	// SymbolsOnly: the debuginfo has no DWARF, so profiles get names but no
-	// file:line or sources; Warning says so and how to fix it.
+	// file:line or sources. Warning is a message the user must act on: that
+	// one, or why a shared build ID was skipped (with Action skipped).
 	SymbolsOnly bool   `json:"symbols_only,omitempty"`
 	Warning     string `json:"warning,omitempty"`
 }
@@ -103,9 +107,11 @@ type job struct {
 	path     string
 	id       buildid.ID
 	prepared *Prepared
+	content  string // the file whose bytes stand for the job: the binary, or a record's debuginfo
 	dupOf    string // same content as this earlier path: skip
 	warning  string // the debuginfo gives symbols only
 	err      error  // failed before reaching the store
+	shared   bool   // err is a shared build ID (skippable with SkipSharedBuildID)
 }
 
 // Run uploads paths (files or directories) and prepared objects to st
@@ -128,20 +134,24 @@ func Run(ctx context.Context, st store.Store, paths []string, prepared []Prepare
 	}
 	jobs := identify(files, opts)
 	for i := range prepared {
-		jobs = append(jobs, &job{path: prepared[i].Label, prepared: &prepared[i]})
+		jobs = append(jobs, preparedJob(&prepared[i]))
 	}
+	// One guard for every job, whatever its origin.
+	if !opts.AllowSharedBuildID {
+		refuseRedacted(jobs)
+	}
+	markCollisions(jobs, opts.AllowSharedBuildID)
 	parallel(opts.Concurrency, len(jobs), func(i int) {
 		process(ctx, st, jobs[i], opts, emit)
 	})
 	return failed
 }
 
-// identify reads build IDs in parallel, then settles duplicates and
-// collisions, which need every ID of the run.
+// identify reads build IDs in parallel.
 func identify(files []string, opts Options) []*job {
 	jobs := make([]*job, len(files))
 	parallel(opts.Concurrency, len(files), func(i int) {
-		j := &job{path: files[i]}
+		j := &job{path: files[i], content: files[i]}
 		jobs[i] = j
 		if opts.BuildID != "" {
 			j.id = buildid.ID{Value: opts.BuildID, Type: buildid.GNU, Source: "--build-id"}
@@ -152,15 +162,35 @@ func identify(files []string, opts Options) []*job {
 			j.warning, j.err = checkQuality(files[i])
 		}
 	})
-	if !opts.AllowSharedBuildID {
-		for _, j := range jobs {
-			if j.err == nil && j.id.Redacted {
-				j.err = fmt.Errorf("build ID %s is the one every binary linked with -buildid=redacted shares: %s (override: --allow-shared-build-id)", j.id.Value, buildid.RedactedAdvice)
-			}
+	return jobs
+}
+
+// preparedJob is a record's object; its debuginfo file stands for it when
+// contents are compared.
+func preparedJob(p *Prepared) *job {
+	j := &job{path: p.Label, prepared: p, id: buildid.ID{Value: p.BuildID, Type: p.BuildIDType}}
+	j.id.Redacted = p.BuildIDType == buildid.GNU && buildid.IsRedacted(p.BuildID)
+	for _, f := range p.Files {
+		if f.Type == pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED {
+			j.content = f.Path
+			break
 		}
 	}
-	markCollisions(jobs, opts.AllowSharedBuildID)
-	return jobs
+	if j.content == "" && len(p.Files) > 0 {
+		j.content = p.Files[0].Path
+	}
+	return j
+}
+
+// refuseRedacted fails every job whose ID is one that all binaries linked
+// with -buildid=redacted share.
+func refuseRedacted(jobs []*job) {
+	for _, j := range jobs {
+		if j.err == nil && j.id.Redacted {
+			j.err = fmt.Errorf("build ID %s: %s (override: --allow-shared-build-id)", j.id.Value, buildid.RedactedAdvice)
+			j.shared = true
+		}
+	}
 }
 
 // markCollisions skips the second copy of a file seen twice in one run and
@@ -186,7 +216,7 @@ func markCollisions(jobs []*job, allow bool) {
 		first := group[0]
 		var differ []string
 		for _, j := range group[1:] {
-			same, err := sameContent(first.path, j.path)
+			same, err := sameContent(first.content, j.content)
 			switch {
 			case err != nil:
 				j.err = err
@@ -204,10 +234,10 @@ func markCollisions(jobs []*job, allow bool) {
 			}
 			continue
 		}
-		msg := fmt.Errorf("build ID %s is shared by different files (%s and %s): the store would mix them up; give each binary a unique build ID (debuginfo stamp) or pass --allow-shared-build-id", id, first.path, differ[0])
+		msg := fmt.Errorf("build ID %s is shared by different files (%s and %s): the store would mix them up; %s (override: --allow-shared-build-id)", id, first.path, differ[0], buildid.UniqueIDAdvice)
 		for _, j := range group {
 			if j.err == nil && j.dupOf == "" {
-				j.err = msg
+				j.err, j.shared = msg, true
 			}
 		}
 	}
@@ -279,6 +309,28 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
 		defer cancel()
 	}
+	base := Report{Path: j.path, Type: store.TypeName(opts.Type), SymbolsOnly: j.warning != "", Warning: j.warning}
+	if j.prepared != nil {
+		base.Type = store.TypeName(pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED)
+	}
+	if j.err == nil || j.shared {
+		base.BuildID, base.BuildIDType = j.id.Value, j.id.Type.String()
+	}
+	switch {
+	case j.err != nil && j.shared && opts.SkipSharedBuildID:
+		base.Action, base.Reason, base.Warning = Skipped, j.err.Error(), j.err.Error()
+		emit(base)
+		return
+	case j.err != nil:
+		// The report already names the path; the error need not again.
+		base.Action, base.Reason = Failed, strings.TrimPrefix(j.err.Error(), j.path+": ")
+		emit(base)
+		return
+	case j.dupOf != "":
+		base.Action, base.Reason = Skipped, "same build ID as "+j.dupOf+" in this run"
+		emit(base)
+		return
+	}
 	if j.prepared != nil {
 		for _, f := range j.prepared.Files {
 			key := store.Key{BuildID: j.prepared.BuildID, BuildIDType: j.prepared.BuildIDType.Proto(), Type: f.Type}
@@ -294,21 +346,6 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 			}
 			send(ctx, st, key, base, opts, fileSource(f.Path), emit)
 		}
-		return
-	}
-	base := Report{Path: j.path, Type: store.TypeName(opts.Type), SymbolsOnly: j.warning != "", Warning: j.warning}
-	if j.err == nil {
-		base.BuildID, base.BuildIDType = j.id.Value, j.id.Type.String()
-	}
-	switch {
-	case j.err != nil:
-		// The report already names the path; the error need not again.
-		base.Action, base.Reason = Failed, strings.TrimPrefix(j.err.Error(), j.path+": ")
-		emit(base)
-		return
-	case j.dupOf != "":
-		base.Action, base.Reason = Skipped, "same build ID as "+j.dupOf+" in this run"
-		emit(base)
 		return
 	}
 	key := store.Key{BuildID: j.id.Value, BuildIDType: j.id.Type.Proto(), Type: opts.Type}

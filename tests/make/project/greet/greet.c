@@ -1,0 +1,3 @@
+#include "greet.h"
+
+const char *greet_word(int n) { return n > 5 ? "many" : "few"; }
