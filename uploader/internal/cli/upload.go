@@ -101,6 +101,7 @@ func runUpload(env *Env, args []string) int {
 		receipt     = fs.String("receipt", "", "also write the JSON results to this file")
 		records     = fs.StringArray("record", nil, "upload the files named by a record from 'debuginfo extract --record' (repeatable)")
 		allowShared = fs.Bool("allow-shared-build-id", false, "upload files even when their build ID is shared (rules_go's -buildid=redacted, or two different files)")
+		compression = compressFlag(fs)
 	)
 	srcFlags := addSourcesUploadFlags(fs)
 	if code, done := parse(env, fs, args); done {
@@ -126,9 +127,14 @@ func runUpload(env *Env, args []string) int {
 	if *retries < 0 {
 		return usageError(env, "upload", "--retries must not be negative")
 	}
+	comp, err := compression()
+	if err != nil {
+		return usageError(env, "upload", "%v", err)
+	}
 	opts := upload.Options{
 		Concurrency: *concurrency, Force: *force, NoExtract: *noExtract, NoInitiate: *noInitiate,
 		DryRun: *dryRun, Type: t, BuildID: *buildID, Timeout: *timeout, AllowSharedBuildID: *allowShared,
+		Compress: comp,
 	}
 	if opts.Sources, err = srcFlags.archiver(env); err != nil {
 		return usageError(env, "upload", "%v", err)
