@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs a command with a fresh Parca server on 127.0.0.1, its address in
-# PARCA_ADDR, stops the server afterwards and exits with the command's
+# PARCA_ADDR (its debug log in PARCA_LOG), stops the server afterwards and exits with the command's
 # status: tests/with-parca.sh CMD...
 set -euo pipefail
 source "$(dirname "$0")/parca/lib.sh"
@@ -12,7 +12,7 @@ stop() {
 }
 trap stop EXIT
 start_parca run "$tmp"
-export PARCA_ADDR
+export PARCA_ADDR PARCA_BUCKET PARCA_LOG
 rc=0
 "$@" || rc=$?
 exit "$rc"

@@ -246,6 +246,18 @@ if [[ -n "${PARCA_ADDR:-}" ]]; then
   fi
   check "Parca: one upload per binary ($(count_spawns "${TMP}/exec-parca.json" DebuginfoUpload))" \
     test "$(count_spawns "${TMP}/exec-parca.json" DebuginfoUpload)" == "${#BINARIES[@]}"
+  # What Parca shows for profiles of them: names, file:line and sources.
+  if (cd "${ROOT}/tests/parca" && GOWORK=off go build -o "${TMP}/symbolize-check" ./cmd/symbolize-check) >"${TMP}/sc-build.log" 2>&1; then
+    sc() { "${TMP}/symbolize-check" -source-root "${WS}" "$@"; }
+    check "Parca symbolizes c/hello with lines and sources" sc -binary "${BIN}/c/hello" main
+    # (Not examples::Greeting: Parca v0.28.0 shows its name but no file:line, even from the whole binary.)
+    check "Parca symbolizes cc/hello with lines and sources" sc -binary "${BIN}/cc/hello" main
+    check "Parca symbolizes go/hello with lines and sources" sc -binary "${BIN}/go/hello_/hello" main.main
+    check "Parca symbolizes go/hello_stamped with lines and sources" sc -binary "${BIN}/go/hello_stamped" main.main
+  else
+    tail -20 "${TMP}/sc-build.log"
+    not_ok "go build tests/parca/cmd/symbolize-check"
+  fi
   # A second upload of the same files finds them in the store.
   "${TOOL}" upload --json --insecure "--store-address=${PARCA_ADDR}" --include-sources \
     --record "${BIN}/c/_debuginfo/hello/record.json" >"${TMP}/parca-again.json" 2>&1

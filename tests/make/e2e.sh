@@ -3,7 +3,7 @@
 # in a temporary copy whose path holds a space, against the embedded file:// store,
 # the IAM test store (teststored: Polar Signals' service-account rules) and the real
 # Parca server when PARCA_ADDR=host:port is set (plaintext, --insecure, no auth), and
-# checks what the README's Make section promises.
+# checks what docs/make.md promises.
 # Prints "N passed, N failed" last; exits non-zero on any failure.
 set -uo pipefail
 
@@ -123,6 +123,14 @@ for b in "${BINS[@]}"; do
   check "DEBUGINFO_SOURCES=off: debuginfo of ${b}" in_store "${STORE2}" "${EX}/${b}"
   check "DEBUGINFO_SOURCES=off: no sources of ${b}" not_in_store_sources "${STORE2}" "${EX}/${b}"
 done
+
+# ---------------------------------------------------------------- built without -g
+EX="$(fresh "${TMP}/nog")"
+log="${TMP}/nog.log"
+(cd "${EX}" && make "DEBUGINFO_STORE_ADDRESS=file://${TMP}/store-nog" CFLAGS=-O1) >"${log}" 2>&1
+check "built without -g: make succeeds" test $? = 0 || show "${log}"
+check "built without -g: one line warns of symbols only and says to use -g" \
+  count_is "${log}" "build/hello-c: symbols only: no file:line or sources; build with -g" 1
 
 # ---------------------------------------------------------------- make -n
 EX="$(fresh "${TMP}/dry")"
@@ -275,6 +283,15 @@ if [[ -n "${PARCA_ADDR:-}" ]]; then
   done
   (cd "${EX}" && make "${PARCA}" DEBUGINFO_AUTH=none DEBUGINFO_FLAGS=--insecure) >"${TMP}/parca2.log" 2>&1
   check "Parca: second make uploads nothing" lacks "${TMP}/parca2.log" "debuginfo: uploading"
+  # What Parca shows for profiles of them: names, file:line and sources.
+  if (cd "${ROOT}/tests/parca" && GOWORK=off go build -o "${TMP}/bin/symbolize-check" ./cmd/symbolize-check) >"${TMP}/sc-build.log" 2>&1; then
+    check "Parca symbolizes build/hello-c (main, greet) with lines and sources" \
+      "${TMP}/bin/symbolize-check" -binary "${EX}/build/hello-c" -source-root "${EX}" main greet
+    check "Parca symbolizes build/hello-go (main.main) with lines and sources" \
+      "${TMP}/bin/symbolize-check" -binary "${EX}/build/hello-go" -source-root "${EX}/go" main.main
+  else
+    show "${TMP}/sc-build.log"; not_ok "go build tests/parca/cmd/symbolize-check"
+  fi
 else
   echo "# PARCA_ADDR not set: skipping the real Parca server"
 fi

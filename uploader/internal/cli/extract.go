@@ -11,6 +11,7 @@ import (
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfdebug"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/quality"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/record"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/sources"
 )
@@ -75,6 +76,15 @@ func extract(env *Env, path, out, recordPath string, comp elfdebug.Compression, 
 	if id.Redacted {
 		fmt.Fprintf(env.Stderr, "debuginfo extract: warning: %s: %s\n", path, buildid.RedactedAdvice)
 	}
+	q, err := quality.Of(in, fi.Size())
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s: %w", path, err)
+	case q.Useless():
+		return fmt.Errorf("%s: %s", path, quality.UselessError)
+	case q.SymbolsOnly():
+		fmt.Fprintf(env.Stderr, "debuginfo: warning: %s: %s\n", path, q.SymbolsOnlyWarning())
+	}
 	var st elfdebug.Stats
 	err = atomicfile.Write(out, 0o644, func(w io.Writer) error {
 		var err error
@@ -86,9 +96,6 @@ func extract(env *Env, path, out, recordPath string, comp elfdebug.Compression, 
 	}
 	fmt.Fprintf(env.Stdout, "%s -> %s  %d bytes  %s %s  dwarf=%v symtab=%v dynsym=%v gopclntab=%v\n",
 		path, out, st.Bytes, id.Type, id.Value, st.HasDWARF, st.HasSymtab, st.HasDynsym, st.HasGoPclntab)
-	if !st.HasDWARF && !st.HasSymtab && !st.HasGoPclntab {
-		fmt.Fprintf(env.Stderr, "debuginfo extract: warning: %s has no DWARF, .symtab or .gopclntab; profiles will show addresses only\n", path)
-	}
 	rec := record.Record{
 		Version:     record.Version,
 		Binary:      filepath.Base(path),

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,5 +74,46 @@ func TestExtractCommand(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(outDir); len(entries) != 2 {
 		t.Errorf("failed extract left files: %v", entries)
+	}
+}
+
+// Without DWARF: one warning line that says what is lost and how to fix it,
+// in extract's output, upload's output, --json and the receipt. Without any
+// symbol information: refused, nothing written, nothing sent.
+func TestSymbolsOnlyWarning(t *testing.T) {
+	dir := t.TempDir()
+	noG := testbin.GCC(t, dir, "nog", testbin.HelloC, "-O1")
+	stripped := filepath.Join(dir, "stripped")
+	testbin.Run(t, dir, "strip", "--strip-all", "-o", stripped, noG)
+	const warning = "debuginfo: warning: %s: symbols only: no file:line or sources; build with -g and do not strip (Bazel: -c dbg, or --copt=-g --strip=never)\n"
+
+	code, _, stderr := runCLI(t, "extract", noG, "-o", filepath.Join(dir, "nog.debuginfo"))
+	if code != ExitOK || stderr != fmt.Sprintf(warning, noG) {
+		t.Errorf("extract without -g: exit %d, stderr %q", code, stderr)
+	}
+	out := filepath.Join(dir, "stripped.debuginfo")
+	code, _, stderr = runCLI(t, "extract", stripped, "-o", out)
+	if code != ExitFailed || !strings.Contains(stderr, "no DWARF, no symbol table and no Go pclntab") || !strings.Contains(stderr, "-g") {
+		t.Errorf("extract of a stripped binary: exit %d, stderr %q", code, stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("extract of a stripped binary wrote %s", out)
+	}
+
+	store := "file://" + filepath.Join(dir, "store")
+	receipt := filepath.Join(dir, "receipt.json")
+	code, stdout, stderr := runCLI(t, "upload", "--store-address="+store, "--json", "--receipt", receipt, noG)
+	if code != ExitOK || strings.Count(stderr, "warning") != 1 || !strings.Contains(stderr, fmt.Sprintf(warning, noG)) {
+		t.Errorf("upload without -g: exit %d, stderr %q", code, stderr)
+	}
+	rec, _ := os.ReadFile(receipt)
+	for what, s := range map[string]string{"--json": stdout, "receipt": string(rec)} {
+		if !strings.Contains(s, `"symbols_only":true,"warning":"symbols only: no file:line or sources;`) {
+			t.Errorf("%s: %s", what, s)
+		}
+	}
+	code, _, stderr = runCLI(t, "upload", "--store-address="+store, stripped)
+	if code != ExitFailed || !strings.Contains(stderr, "no DWARF, no symbol table and no Go pclntab") {
+		t.Errorf("upload of a stripped binary: exit %d, stderr %q", code, stderr)
 	}
 }

@@ -245,6 +245,10 @@ func (r *reporter) report(rep upload.Report) {
 	if rep.Action == upload.Uploaded {
 		r.bytes += rep.Bytes
 	}
+	if rep.Warning != "" {
+		r.bar.clear()
+		fmt.Fprintf(r.env.Stderr, "debuginfo: warning: %s: %s\n", rep.Path, rep.Warning)
+	}
 	if r.json {
 		r.encoder.Encode(rep)
 		return

@@ -18,6 +18,8 @@ import (
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
 	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfdebug"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/objhash"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/quality"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
 )
 
@@ -76,6 +78,10 @@ type Report struct {
 	Bytes       int64  `json:"bytes"`
 	Reason      string `json:"reason,omitempty"`
 	DurationMS  int64  `json:"duration_ms"`
+	// SymbolsOnly: the debuginfo has no DWARF, so profiles get names but no
+	// file:line or sources; Warning says so and how to fix it.
+	SymbolsOnly bool   `json:"symbols_only,omitempty"`
+	Warning     string `json:"warning,omitempty"`
 }
 
 // Prepared is an object whose build ID is already known (from a record
@@ -99,6 +105,7 @@ type job struct {
 	id       buildid.ID
 	prepared *Prepared
 	dupOf    string // same content as this earlier path: skip
+	warning  string // the debuginfo gives symbols only
 	err      error  // failed before reaching the store
 }
 
@@ -142,6 +149,9 @@ func identify(files []string, opts Options) []*job {
 			return
 		}
 		j.id, j.err = buildid.Read(files[i])
+		if j.err == nil && opts.Type == pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED {
+			j.warning, j.err = checkQuality(files[i])
+		}
 	})
 	if !opts.AllowSharedBuildID {
 		for _, j := range jobs {
@@ -274,11 +284,20 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 		for _, f := range j.prepared.Files {
 			key := store.Key{BuildID: j.prepared.BuildID, BuildIDType: j.prepared.BuildIDType.Proto(), Type: f.Type}
 			base := Report{Path: j.path, BuildID: key.BuildID, BuildIDType: j.prepared.BuildIDType.String(), Type: store.TypeName(f.Type)}
+			if f.Type == pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED {
+				warning, err := checkQuality(f.Path)
+				if err != nil {
+					base.Action, base.Reason = Failed, strings.TrimPrefix(err.Error(), f.Path+": ")
+					emit(base)
+					return
+				}
+				base.SymbolsOnly, base.Warning = warning != "", warning
+			}
 			send(ctx, st, key, base, opts, fileSource(f.Path), emit)
 		}
 		return
 	}
-	base := Report{Path: j.path, Type: store.TypeName(opts.Type)}
+	base := Report{Path: j.path, Type: store.TypeName(opts.Type), SymbolsOnly: j.warning != "", Warning: j.warning}
 	if j.err == nil {
 		base.BuildID, base.BuildIDType = j.id.Value, j.id.Type.String()
 	}
@@ -304,6 +323,7 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 		skey.Type = pb.DebuginfoType_DEBUGINFO_TYPE_SOURCES
 		sbase := base
 		sbase.Type = store.TypeName(skey.Type)
+		sbase.SymbolsOnly, sbase.Warning = false, ""
 		send(ctx, st, skey, sbase, opts, source{write: func(w io.Writer) error { return opts.Sources(ctx, j.path, w) }}, emit)
 	}
 }
@@ -352,7 +372,7 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 		return done(Failed, "nothing to upload: the file is empty")
 	}
 	if opts.DryRun {
-		return done(DryRun, "would upload "+store.TypeName(key.Type)+" sha256:"+obj.Hash)
+		return done(DryRun, "would upload "+store.TypeName(key.Type)+" xxh64:"+obj.Hash)
 	}
 	if opts.Starting != nil {
 		opts.Starting(r.Path, obj.Size)
@@ -394,7 +414,7 @@ func fileSource(path string) source {
 // repeat, and memory stays flat whatever the file's size. A changed input
 // fails its last Read, so it is never marked finished.
 func (s source) measure(name string) (store.Object, error) {
-	h := sha256.New()
+	h := objhash.New()
 	cw := &countWriter{}
 	var before os.FileInfo
 	if s.file != "" {
@@ -406,7 +426,7 @@ func (s source) measure(name string) (store.Object, error) {
 	if err := s.write(io.MultiWriter(h, cw)); err != nil {
 		return store.Object{}, err
 	}
-	obj := store.Object{Name: name, Size: cw.n, Hash: hex.EncodeToString(h.Sum(nil))}
+	obj := store.Object{Name: name, Size: cw.n, Hash: objhash.Sum(h)}
 	changed := fmt.Errorf("%s changed while uploading; run again", name)
 	if s.file != "" {
 		// A plain file is sent straight from disk; unchanged size and mtime
@@ -423,9 +443,9 @@ func (s source) measure(name string) (store.Object, error) {
 	obj.Open = func() (io.ReadCloser, error) {
 		pr, pw := io.Pipe()
 		go func() {
-			h := sha256.New()
+			h := objhash.New()
 			err := s.write(io.MultiWriter(pw, h))
-			if err == nil && hex.EncodeToString(h.Sum(nil)) != obj.Hash {
+			if err == nil && objhash.Sum(h) != obj.Hash {
 				err = changed
 			}
 			pw.CloseWithError(err)
@@ -468,6 +488,30 @@ func extract(w io.Writer, path string, comp elfdebug.Compression) error {
 	}
 	_, err = elfdebug.ExtractWith(f, fi.Size(), w, elfdebug.Options{Compress: comp})
 	return err
+}
+
+// checkQuality refuses a debuginfo file from which nothing can be
+// symbolized and returns a warning for one that gives names only.
+func checkQuality(path string) (warning string, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	q, err := quality.Of(f, fi.Size())
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("%s: %w", path, err)
+	case q.Useless():
+		return "", errors.New(quality.UselessError)
+	case q.SymbolsOnly():
+		return q.SymbolsOnlyWarning(), nil
+	}
+	return "", nil
 }
 
 func copyFile(w io.Writer, path string) error {

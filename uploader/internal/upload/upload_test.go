@@ -290,7 +290,7 @@ func TestHungStoreFailsOneFileAndGoesOn(t *testing.T) {
 
 func TestPrepared(t *testing.T) {
 	srv := teststore.Start(t, teststore.Options{})
-	dbg := testbin.File(t, "x.debuginfo", []byte("debug bytes"))
+	dbg := testbin.C(t, "x.debuginfo", "x", "-g") // an ELF file with DWARF, as extract writes
 	src := testbin.File(t, "x.tar.zst", []byte("source bytes"))
 	p := upload.Prepared{Label: "x", BuildID: "abcdef012345", BuildIDType: buildid.GNU, Files: []upload.PreparedFile{
 		{Path: dbg, Type: pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED},
@@ -393,5 +393,40 @@ func TestChangedBytesAreNeverMarkedFinished(t *testing.T) {
 	id, _ := buildid.Read(bin)
 	if _, ok := srv.Uploaded(id.Value, pb.DebuginfoType_DEBUGINFO_TYPE_SOURCES); ok {
 		t.Error("changed object marked uploaded")
+	}
+}
+
+// What Parca can show decides what is sent: symbols only gets a warning in
+// the report (so in --json and the receipt); nothing at all is refused
+// before the store is asked.
+func TestSymbolsOnlyWarnsAndUselessIsRefused(t *testing.T) {
+	noG := testbin.C(t, "nog", "no -g", "-O1")
+	withG := testbin.C(t, "withg", "with -g", "-g")
+	stripped := testbin.Copy(t, noG, "stripped")
+	testbin.Run(t, filepath.Dir(stripped), "strip", "--strip-all", stripped)
+	goNoDWARF := testbin.Go(t, "gonodwarf", "go without DWARF", "-ldflags=-w")
+	srv := teststore.Start(t, teststore.Options{})
+	got := map[string]upload.Report{}
+	failed := upload.Run(context.Background(), grpcStore(t, srv), []string{noG, withG, stripped, goNoDWARF}, nil,
+		upload.Options{Concurrency: 2}, func(r upload.Report) { got[r.Path] = r })
+	if failed != 1 {
+		t.Errorf("failed = %d, want 1 (the stripped binary): %+v", failed, got)
+	}
+	if r := got[noG]; r.Action != upload.Uploaded || !r.SymbolsOnly ||
+		!strings.HasPrefix(r.Warning, "symbols only: no file:line or sources") || !strings.Contains(r.Warning, "-g") ||
+		!strings.Contains(r.Warning, "-c dbg") || !strings.Contains(r.Warning, "--copt=-g --strip=never") {
+		t.Errorf("binary without -g: %+v", r)
+	}
+	if r := got[withG]; r.Action != upload.Uploaded || r.SymbolsOnly || r.Warning != "" {
+		t.Errorf("binary with -g: %+v", r)
+	}
+	if r := got[stripped]; r.Action != upload.Failed || !strings.Contains(r.Reason, "no DWARF, no symbol table and no Go pclntab") {
+		t.Errorf("stripped binary: %+v", r)
+	}
+	if r := got[goNoDWARF]; r.Action != upload.Uploaded || !r.SymbolsOnly || !strings.Contains(r.Warning, "Go's pclntab") {
+		t.Errorf("Go binary linked with -w: %+v", r)
+	}
+	if n := srv.Calls("ShouldInitiateUpload"); n != 3 {
+		t.Errorf("the store was asked %d times, want 3 (never about the refused binary)", n)
 	}
 }

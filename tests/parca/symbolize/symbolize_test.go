@@ -1,0 +1,302 @@
+package symbolize
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha1"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// want is one address to profile, found by the marker comment "@NAME" on
+// its line, and the functions and files Parca must show for it, in Parca's
+// order: outermost first, inlined calls after their caller. (Parca v0.28.0's
+// DWARF liner also gives each frame the first line of that function's or
+// inlined call's range rather than the sampled line, and a C++ method its
+// bare DW_AT_name; lines are checked against the same binary uploaded whole.)
+type want struct {
+	at        string // "file:marker"
+	functions []string
+	files     []string // base names
+}
+
+// fixture is one binary: how it is built and uploaded, and what Parca must
+// show for it.
+type fixture struct {
+	name   string
+	src    string                                        // testdata directory
+	build  func(t *testing.T, env *env, dir, out string) // dir: a copy of src
+	upload func(t *testing.T, env *env, dir, bin string) (uploaded string, flags []string)
+	wants  []want
+}
+
+type env struct {
+	debuginfo string
+	tmp       string
+}
+
+func run(t *testing.T, dir string, extraEnv []string, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), extraEnv...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func gcc(compiler string, flags ...string) func(t *testing.T, e *env, dir, out string) {
+	return func(t *testing.T, e *env, dir, out string) {
+		srcs, _ := filepath.Glob(filepath.Join(dir, "*.c*"))
+		for i := range srcs {
+			srcs[i] = filepath.Base(srcs[i])
+		}
+		run(t, dir, nil, compiler, append(append(flags, "-o", out), srcs...)...)
+	}
+}
+
+func goBuild(flags ...string) func(t *testing.T, e *env, dir, out string) {
+	return func(t *testing.T, e *env, dir, out string) {
+		run(t, dir, []string{"GOWORK=off", "GOFLAGS=-buildvcs=false", "CGO_ENABLED=0"}, "go",
+			append(append([]string{"build"}, flags...), "-o", out, ".")...)
+	}
+}
+
+// plain uploads the binary as linked.
+func plain(t *testing.T, e *env, dir, bin string) (string, []string) { return bin, nil }
+
+// stamped uploads a `debuginfo stamp` copy (rules_go's -buildid=redacted
+// binaries all share one GNU build ID).
+func stamped(t *testing.T, e *env, dir, bin string) (string, []string) {
+	out := bin + ".stamped"
+	run(t, dir, nil, e.debuginfo, "stamp", bin, "-o", out)
+	return out, nil
+}
+
+// trimmed maps -trimpath's module-relative names back to the sources.
+func trimmed(t *testing.T, e *env, dir, bin string) (string, []string) {
+	return bin, []string{"--prefix-map", "example.com/symgo=" + dir}
+}
+
+var cWants = []want{
+	{at: "main.c:main", functions: []string{"main"}, files: []string{"main.c"}},
+	{at: "util.h:square", functions: []string{"compute", "square"}, files: []string{"main.c", "main.c"}},
+	{at: "util.h:header_fn", functions: []string{"header_fn"}, files: []string{"util.h"}},
+}
+
+var goWants = []want{
+	{at: "main.go:main", functions: []string{"main.main"}, files: []string{"main.go"}},
+	{at: "main.go:add", functions: []string{"main.work", "main.add"}, files: []string{"main.go", "main.go"}},
+}
+
+var fixtures = []fixture{
+	{name: "c-dwarf5-pie", src: "c", build: gcc("gcc", "-g", "-O1", "-gdwarf-5", "-pie", "-fPIE"), upload: plain, wants: cWants},
+	{name: "c-dwarf4-nopie", src: "c", build: gcc("gcc", "-g", "-O1", "-gdwarf-4", "-no-pie"), upload: plain, wants: cWants},
+	{name: "cxx", src: "cc", build: gcc("g++", "-g", "-O1"), upload: plain, wants: []want{
+		{at: "main.cc:area", functions: []string{"Area"}, files: []string{"main.cc"}},
+		{at: "main.cc:main", functions: []string{"main"}, files: []string{"main.cc"}},
+	}},
+	{name: "go", src: "go", build: goBuild(), upload: plain, wants: goWants},
+	{name: "go-redacted-stamped", src: "go", build: goBuild("-ldflags=-buildid=redacted"), upload: stamped, wants: goWants},
+	{name: "go-trimpath", src: "go", build: goBuild("-trimpath"), upload: trimmed, wants: goWants},
+}
+
+func TestSymbolize(t *testing.T) {
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := ParcaBinary(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	e := &env{debuginfo: os.Getenv("DEBUGINFO"), tmp: tmp}
+	if e.debuginfo == "" {
+		e.debuginfo = filepath.Join(tmp, "debuginfo")
+		run(t, root, []string{"GOWORK=off"}, "go", "build", "-o", e.debuginfo, "./uploader/cmd/debuginfo")
+	}
+	srv, err := Start(bin, filepath.Join(tmp, "parca"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	conn, err := Dial(srv.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	c := NewClients(conn)
+	// Extra upload flags, e.g. SYMBOLIZE_UPLOAD_FLAGS=--no-extract to check
+	// the harness against whole binaries.
+	extra := strings.Fields(os.Getenv("SYMBOLIZE_UPLOAD_FLAGS"))
+
+	for _, fx := range fixtures {
+		t.Run(fx.name, func(t *testing.T) {
+			dir := filepath.Join(tmp, fx.name)
+			copyDir(t, filepath.Join("testdata", fx.src), dir)
+			out := filepath.Join(tmp, fx.name+".bin")
+			fx.build(t, e, dir, out)
+			uploaded, flags := fx.upload(t, e, dir, out)
+			buildID, err := GNUBuildID(uploaded)
+			if err != nil {
+				t.Fatal(err)
+			}
+			args := append([]string{"upload", "--store-address=" + srv.Addr, "--insecure", "--include-sources"}, flags...)
+			run(t, dir, nil, e.debuginfo, append(append(args, extra...), uploaded)...)
+			// The reference: the same file uploaded whole under another build
+			// ID. Parca must show the same from both.
+			refID := fmt.Sprintf("%x", sha1.Sum([]byte("reference:"+buildID)))
+			run(t, dir, nil, e.debuginfo, "upload", "--store-address="+srv.Addr, "--insecure", "--no-extract",
+				"--build-id="+refID, uploaded)
+
+			for _, form := range Forms {
+				t.Run(string(form), func(t *testing.T) {
+					checkFixture(t, c, fx, dir, out, buildID, refID, form)
+				})
+			}
+		})
+	}
+	srv.Stop()
+	fails, err := SymbolizeFailures(srv.Log, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fails) > 0 {
+		t.Errorf("Parca's log says it failed to symbolize:\n%s", strings.Join(fails, "\n"))
+	}
+}
+
+func checkFixture(t *testing.T, c Clients, fx fixture, dir, bin, buildID, refID string, form Form) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var elfAddrs []uint64
+	for _, w := range fx.wants {
+		file, line := marker(t, dir, w.at)
+		a, err := AddrOfLine(bin, file, line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		elfAddrs = append(elfAddrs, a)
+	}
+	now := time.Now()
+	// query writes a profile of elfAddrs for build ID id and returns what
+	// Parca shows for each, in the order of fx.wants.
+	query := func(series, id string) [][]Frame {
+		t.Helper()
+		m, err := MappingFor(bin, id, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var addrs []uint64
+		for _, a := range elfAddrs {
+			addrs = append(addrs, m.Address(a))
+		}
+		if err := Write(ctx, c, series, m, addrs, now); err != nil {
+			t.Fatal(err)
+		}
+		got, err := Query(ctx, c, series, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out [][]Frame
+		for _, a := range addrs {
+			out = append(out, got[a])
+		}
+		return out
+	}
+	series := fx.name + "-" + string(form)
+	got := query(series, buildID)
+	ref := query(series+"-reference", refID)
+	files := map[string]bool{}
+	for i, w := range fx.wants {
+		if !framesMatch(got[i], w) {
+			t.Errorf("%s at %#x (%s addresses): Parca shows\n  %s\nwant functions %q in files %q",
+				w.at, elfAddrs[i], form, fmtFrames(got[i]), w.functions, w.files)
+		}
+		if !slices.Equal(got[i], ref[i]) {
+			t.Errorf("%s at %#x (%s addresses): Parca shows\n  %s\nfrom the upload, but from the whole binary\n  %s",
+				w.at, elfAddrs[i], form, fmtFrames(got[i]), fmtFrames(ref[i]))
+		}
+		for _, f := range got[i] {
+			files[f.File] = true
+		}
+	}
+	// Every file Parca names has its source, byte for byte, under that name.
+	for name := range files {
+		if name == "" || name == "?" {
+			continue
+		}
+		src, err := Source(ctx, c, series, now, buildID, name)
+		if err != nil {
+			t.Errorf("source of %s: %v", name, err)
+			continue
+		}
+		local, err := os.ReadFile(filepath.Join(dir, filepath.Base(name)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if src != string(local) {
+			t.Errorf("SOURCE report for %q (%d bytes) differs from the file (%d bytes)", name, len(src), len(local))
+		}
+	}
+}
+
+// framesMatch checks function names exactly, files by base name (Parca shows
+// DWARF names: absolute, relative or trimmed) and that every line is known.
+func framesMatch(got []Frame, w want) bool {
+	if len(got) != len(w.functions) {
+		return false
+	}
+	for i, f := range got {
+		if f.Function != w.functions[i] || filepath.Base(f.File) != w.files[i] || f.Line <= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func fmtFrames(fs []Frame) string {
+	if len(fs) == 0 {
+		return "(no frames)"
+	}
+	var s []string
+	for _, f := range fs {
+		s = append(s, f.String())
+	}
+	return strings.Join(s, "\n  ")
+}
+
+// marker finds "file:name": the line of file (in dir) holding "@name".
+func marker(t *testing.T, dir, at string) (string, int) {
+	t.Helper()
+	file, name, _ := strings.Cut(at, ":")
+	f, err := os.Open(filepath.Join(dir, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for n := 1; s.Scan(); n++ {
+		if strings.Contains(s.Text(), "@"+name+" ") || strings.HasSuffix(s.Text(), "@"+name) {
+			return file, n
+		}
+	}
+	t.Fatalf("no marker @%s in %s", name, file)
+	return "", 0
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	if err := os.CopyFS(to, os.DirFS(from)); err != nil {
+		t.Fatal(fmt.Errorf("copying %s: %w", from, err))
+	}
+}

@@ -1,0 +1,3 @@
+module example.com/symgo
+
+go 1.24

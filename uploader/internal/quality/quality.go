@@ -1,0 +1,100 @@
+// Package quality tells what a profiler UI can show from an ELF file: names
+// need a symbol table, DWARF or Go's pclntab; file:line and source files
+// need DWARF (Go's pclntab gives lines but no source archive). It reads
+// headers and, for .dynsym, the symbols until one defined function is seen.
+package quality
+
+import (
+	"debug/elf"
+	"fmt"
+	"io"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
+)
+
+// Quality is what an ELF file holds for symbolization.
+type Quality struct {
+	DWARF     bool // a non-empty .debug_info (or .zdebug_info)
+	Symtab    bool // a .symtab with at least one symbol
+	Dynsym    bool // a .dynsym that defines at least one function
+	GoPclntab bool // Go's .gopclntab
+}
+
+// SymbolsOnly reports a file that gives names but no file:line or sources.
+func (q Quality) SymbolsOnly() bool { return !q.DWARF && !q.Useless() }
+
+// Useless reports a file from which no name can be recovered.
+func (q Quality) Useless() bool { return !q.DWARF && !q.Symtab && !q.Dynsym && !q.GoPclntab }
+
+// SymbolsOnlyWarning is the warning for a file without DWARF: what users
+// will miss, and how to fix it.
+func (q Quality) SymbolsOnlyWarning() string {
+	what := "symbols only: no file:line or sources"
+	if q.GoPclntab {
+		what = "symbols only: no sources (no DWARF; lines come from Go's pclntab)"
+	}
+	return what + "; build with -g and do not strip (Bazel: -c dbg, or --copt=-g --strip=never)"
+}
+
+// UselessError is why a file without any symbol information is refused.
+const UselessError = "no DWARF, no symbol table and no Go pclntab: profiles could show addresses only; " +
+	"build with -g and do not strip (Bazel: -c dbg, or --copt=-g --strip=never)"
+
+// Of reads the quality of the ELF file r (size bytes).
+func Of(r io.ReaderAt, size int64) (Quality, error) {
+	f, err := elfparse.Parse(r, size)
+	if err != nil {
+		return Quality{}, err
+	}
+	var q Quality
+	for _, s := range f.Sections {
+		if !s.HasData {
+			continue
+		}
+		switch {
+		case s.Name == ".debug_info" || s.Name == ".zdebug_info":
+			q.DWARF = true
+		case s.Type == uint32(elf.SHT_SYMTAB):
+			q.Symtab = q.Symtab || s.Entsize > 0 && s.Size >= 2*s.Entsize // entry 0 is always null
+		case s.Name == ".gopclntab":
+			q.GoPclntab = true
+		case s.Type == uint32(elf.SHT_DYNSYM) && !q.Dynsym:
+			if q.Dynsym, err = definesFunc(f, r, s); err != nil {
+				return Quality{}, err
+			}
+		}
+	}
+	return q, nil
+}
+
+// definesFunc scans a dynamic symbol table for a defined function.
+func definesFunc(f *elfparse.File, r io.ReaderAt, s elfparse.Section) (bool, error) {
+	ent := uint64(24)
+	if f.Class == elf.ELFCLASS32 {
+		ent = 16
+	}
+	if s.Entsize != ent || !f.InFile(s.Off, s.Size) {
+		return false, fmt.Errorf("section %s: malformed symbol table (entry size %d, %d bytes at %#x)", s.Name, s.Entsize, s.Size, s.Off)
+	}
+	buf := make([]byte, 64<<10/ent*ent)
+	for off := s.Off; off < s.Off+s.Size; off += uint64(len(buf)) {
+		b := buf[:min(uint64(len(buf)), s.Off+s.Size-off)]
+		if _, err := r.ReadAt(b, int64(off)); err != nil {
+			return false, fmt.Errorf("reading %s: %w", s.Name, err)
+		}
+		for i := uint64(0); i+ent <= uint64(len(b)); i += ent {
+			e := b[i : i+ent]
+			var info byte
+			var shndx uint16
+			if ent == 24 {
+				info, shndx = e[4], f.Order.Uint16(e[6:])
+			} else {
+				info, shndx = e[12], f.Order.Uint16(e[14:])
+			}
+			if elf.ST_TYPE(info) == elf.STT_FUNC && elf.SectionIndex(shndx) != elf.SHN_UNDEF {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}

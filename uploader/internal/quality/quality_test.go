@@ -1,0 +1,94 @@
+package quality
+
+import (
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
+)
+
+func of(t *testing.T, path string) Quality {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, _ := f.Stat()
+	q, err := Of(f, fi.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+func TestOf(t *testing.T) {
+	dir := t.TempDir()
+	lib := filepath.Join(dir, "libx.so")
+	if err := os.WriteFile(filepath.Join(dir, "x.c"), []byte("int exported(int x) { return x + 1; }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	testbin.Run(t, dir, "gcc", "-shared", "-fPIC", "-o", lib, "x.c")
+	testbin.Run(t, dir, "strip", "--strip-all", lib)
+	noG := testbin.C(t, "nog", "x", "-O1")
+	stripped := testbin.Copy(t, noG, "stripped")
+	testbin.Run(t, dir, "strip", "--strip-all", stripped)
+
+	for _, c := range []struct {
+		name        string
+		path        string
+		want        Quality
+		symbolsOnly bool
+		useless     bool
+	}{
+		{"gcc -g", testbin.C(t, "g", "x", "-g"), Quality{DWARF: true, Symtab: true}, false, false},
+		{"gcc without -g", noG, Quality{Symtab: true}, true, false},
+		// A stripped executable's .dynsym only imports (printf): no names.
+		{"stripped executable", stripped, Quality{}, false, true},
+		{"stripped shared library", lib, Quality{Dynsym: true}, true, false},
+		{"go -ldflags=-s -w", testbin.Go(t, "gosw", "x", "-ldflags=-s -w"), Quality{GoPclntab: true}, true, false},
+	} {
+		q := of(t, c.path)
+		if q != c.want || q.SymbolsOnly() != c.symbolsOnly || q.Useless() != c.useless {
+			t.Errorf("%s: %+v symbolsOnly=%v useless=%v, want %+v %v %v", c.name, q, q.SymbolsOnly(), q.Useless(), c.want, c.symbolsOnly, c.useless)
+		}
+	}
+}
+
+// A hostile .dynsym (entry size that is not a symbol's) is an error, not a
+// read of garbage.
+func TestOfBadDynsym(t *testing.T) {
+	bin := testbin.Copy(t, testbin.C(t, "b", "x", "-O1"), "bad")
+	testbin.Run(t, filepath.Dir(bin), "strip", "--strip-all", bin)
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Find .dynsym's section header (type 11) and set its sh_entsize to 7.
+	shoff := int(binary.LittleEndian.Uint64(b[0x28:]))
+	shentsize, shnum := int(binary.LittleEndian.Uint16(b[0x3a:])), int(binary.LittleEndian.Uint16(b[0x3c:]))
+	patched := false
+	for i := 0; i < shnum; i++ {
+		h := b[shoff+i*shentsize:]
+		if binary.LittleEndian.Uint32(h[4:]) == 11 {
+			h[0x38] = 7
+			for k := 0x39; k < 0x40; k++ {
+				h[k] = 0
+			}
+			patched = true
+		}
+	}
+	if !patched {
+		t.Fatal("no .dynsym")
+	}
+	if err := os.WriteFile(bin, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Open(bin)
+	defer f.Close()
+	if _, err := Of(f, int64(len(b))); err == nil {
+		t.Error("Of accepted a .dynsym with entry size 7")
+	}
+}
