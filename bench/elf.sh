@@ -57,10 +57,10 @@ bid_small=$(ms_per_run 20 "$work/debuginfo" buildid "$work/small")
 bid_big=$(ms_per_run 20 "$work/debuginfo" buildid "$work/big")
 
 cat "$work/big" >/dev/null # both extractors start from a warm page cache
-read -r ex_ms ex_rss < <(run_rss "$work/debuginfo" extract "$work/big" -o "$work/big.debuginfo")
+read -r ex_ms ex_rss < <(run_rss "$work/debuginfo" extract --compress-debug-sections=none "$work/big" -o "$work/big.debuginfo")
 read -r oc_ms oc_rss < <(run_rss objcopy --only-keep-debug "$work/big" "$work/big.objcopy")
 (cd "$work" && ./debuginfo buildid big big.debuginfo big.objcopy 2>/dev/null) >"$work/ids"
-read -r ex_small_ms ex_small_rss < <(run_rss "$work/debuginfo" extract "$work/small" -o "$work/small.debuginfo")
+read -r ex_small_ms ex_small_rss < <(run_rss "$work/debuginfo" extract --compress-debug-sections=none "$work/small" -o "$work/small.debuginfo")
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 cat <<MD

@@ -14,13 +14,13 @@ gcc -g -o "$work/big" "$work/big.c"
 head -c $((256 << 20)) /dev/urandom >"$work/junk"
 objcopy --add-section .debug_junk="$work/junk" --set-section-flags .debug_junk=readonly "$work/big" "$work/big.bin"
 rm "$work/junk"
-"$work/debuginfo" extract "$work/big.bin" -o "$work/big.debug" >/dev/null
+"$work/debuginfo" extract --compress-debug-sections=none "$work/big.bin" -o "$work/big.debug" >/dev/null
 size=$(stat -c %s "$work/big.debug")
 
 read -r csecs cmbs < <("$work/ceiling" -addr "$PARCA_ADDR" -file "$work/big.debug")
 timed ours "$work/debuginfo" upload --insecure --store-address="$PARCA_ADDR" --no-extract --build-id=b1b1b1b1b1b1b1b1 "$work/big.debug"
 read -r osecs orss <<<"$ours"
-timed full "$work/debuginfo" upload --insecure --store-address="$PARCA_ADDR" "$work/big.bin"
+timed full "$work/debuginfo" upload --compress-debug-sections=none --insecure --store-address="$PARCA_ADDR" "$work/big.bin"
 read -r fsecs frss <<<"$full"
 
 echo "### Upload of one $((size >> 20)) MiB debug file to Parca over loopback"

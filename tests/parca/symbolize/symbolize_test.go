@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha1"
+	"debug/elf"
 	"fmt"
 	"os"
 	"os/exec"
@@ -34,6 +35,7 @@ type fixture struct {
 	build  func(t *testing.T, env *env, dir, out string) // dir: a copy of src
 	upload func(t *testing.T, env *env, dir, bin string) (uploaded string, flags []string)
 	wants  []want
+	stored string // if set: how the stored .debug_info must be compressed (none, zlib, zstd)
 }
 
 type env struct {
@@ -81,6 +83,13 @@ func stamped(t *testing.T, e *env, dir, bin string) (string, []string) {
 	return out, nil
 }
 
+// compressed uploads with --compress-debug-sections=kind (none, zlib, zstd).
+func compressed(kind string) func(t *testing.T, e *env, dir, bin string) (string, []string) {
+	return func(t *testing.T, e *env, dir, bin string) (string, []string) {
+		return bin, []string{"--compress-debug-sections=" + kind}
+	}
+}
+
 // trimmed maps -trimpath's module-relative names back to the sources.
 func trimmed(t *testing.T, e *env, dir, bin string) (string, []string) {
 	return bin, []string{"--prefix-map", "example.com/symgo=" + dir}
@@ -107,6 +116,13 @@ var fixtures = []fixture{
 	{name: "go", src: "go", build: goBuild(), upload: plain, wants: goWants},
 	{name: "go-redacted-stamped", src: "go", build: goBuild("-ldflags=-buildid=redacted"), upload: stamped, wants: goWants},
 	{name: "go-trimpath", src: "go", build: goBuild("-trimpath"), upload: trimmed, wants: goWants},
+	// The same from compressed and uncompressed DWARF (each is checked
+	// against the whole binary, uploaded uncompressed).
+	{name: "c-none", src: "c", build: gcc("gcc", "-g", "-O1"), upload: compressed("none"), wants: cWants, stored: "none"},
+	{name: "c-zlib", src: "c", build: gcc("gcc", "-g", "-O1"), upload: compressed("zlib"), wants: cWants, stored: "zlib"},
+	{name: "c-zstd", src: "c", build: gcc("gcc", "-g", "-O1"), upload: compressed("zstd"), wants: cWants, stored: "zstd"},
+	// Go's linker compresses DWARF with zlib itself (kept as it is); without that, zstd.
+	{name: "go-zstd", src: "go", build: goBuild("-ldflags=-compressdwarf=false"), upload: compressed("zstd"), wants: goWants, stored: "zstd"},
 }
 
 func TestSymbolize(t *testing.T) {
@@ -152,6 +168,11 @@ func TestSymbolize(t *testing.T) {
 			}
 			args := append([]string{"upload", "--store-address=" + srv.Addr, "--insecure", "--include-sources"}, flags...)
 			run(t, dir, nil, e.debuginfo, append(append(args, extra...), uploaded)...)
+			if fx.stored != "" {
+				if got := debugInfoCompression(t, filepath.Join(tmp, "parca", "bucket", "debuginfo", buildID, "debuginfo")); got != fx.stored {
+					t.Fatalf("Parca stored .debug_info compressed with %s, want %s", got, fx.stored)
+				}
+			}
 			// The reference: the same file uploaded whole under another build
 			// ID. Parca must show the same from both.
 			refID := fmt.Sprintf("%x", sha1.Sum([]byte("reference:"+buildID)))
@@ -299,4 +320,37 @@ func copyDir(t *testing.T, from, to string) {
 	if err := os.CopyFS(to, os.DirFS(from)); err != nil {
 		t.Fatal(fmt.Errorf("copying %s: %w", from, err))
 	}
+}
+
+// debugInfoCompression says how .debug_info of the ELF file at path is
+// compressed: none, zlib or zstd (its ELF compression header's type).
+func debugInfoCompression(t *testing.T, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ef, err := elf.NewFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := ef.Section(".debug_info")
+	if s == nil {
+		t.Fatalf("%s: no .debug_info", path)
+	}
+	if s.Flags&elf.SHF_COMPRESSED == 0 {
+		return "none"
+	}
+	var typ [4]byte
+	if _, err := f.ReadAt(typ[:], int64(s.Offset)); err != nil {
+		t.Fatal(err)
+	}
+	switch elf.CompressionType(ef.ByteOrder.Uint32(typ[:])) {
+	case elf.COMPRESS_ZLIB:
+		return "zlib"
+	case elf.COMPRESS_ZSTD:
+		return "zstd"
+	}
+	return fmt.Sprintf("type %d", ef.ByteOrder.Uint32(typ[:]))
 }

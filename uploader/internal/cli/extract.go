@@ -33,8 +33,13 @@ func runExtract(env *Env, args []string) int {
 	out := fs.StringP("output", "o", "", "the debug-only file to write (required)")
 	recordPath := fs.String("record", "", "also write this JSON record of binary, build ID and outputs")
 	extras := addExtractExtras(fs)
+	compression := compressFlag(fs)
 	if code, done := parse(env, fs, args); done {
 		return code
+	}
+	comp, err := compression()
+	if err != nil {
+		return usageError(env, "extract", "%v", err)
 	}
 	switch {
 	case fs.NArg() != 1:
@@ -51,14 +56,14 @@ func runExtract(env *Env, args []string) int {
 			return usageError(env, "extract", "--record FILE must be in the same directory as OUT (the record names OUT relative to itself)")
 		}
 	}
-	if err := extract(env, fs.Arg(0), *out, *recordPath, extras); err != nil {
+	if err := extract(env, fs.Arg(0), *out, *recordPath, comp, extras); err != nil {
 		fmt.Fprintf(env.Stderr, "debuginfo extract: %v\n", err)
 		return ExitFailed
 	}
 	return ExitOK
 }
 
-func extract(env *Env, path, out, recordPath string, extras *extractExtras) error {
+func extract(env *Env, path, out, recordPath string, comp elfdebug.Compression, extras *extractExtras) error {
 	in, fi, err := elfparse.OpenRegular(path)
 	if err != nil {
 		return err
@@ -85,7 +90,7 @@ func extract(env *Env, path, out, recordPath string, extras *extractExtras) erro
 	var st elfdebug.Stats
 	err = atomicfile.Write(out, 0o644, func(w io.Writer) error {
 		var err error
-		st, err = elfdebug.Extract(in, fi.Size(), w)
+		st, err = elfdebug.ExtractWith(in, fi.Size(), w, elfdebug.Options{Compress: comp})
 		return err
 	})
 	if err != nil {

@@ -102,6 +102,7 @@ func runUpload(env *Env, args []string) int {
 		records     = fs.StringArray("record", nil, "upload the files named by a record from 'debuginfo extract --record' (repeatable)")
 		allowShared = fs.Bool("allow-shared-build-id", false, "upload files even when their build ID is shared (rules_go's -buildid=redacted, or two different files)")
 		skipShared  = fs.Bool("skip-shared-build-id", false, "skip files whose build ID is shared, with a warning, instead of failing (the Bazel rules' default; --allow-shared-build-id wins)")
+		compression = compressFlag(fs)
 	)
 	srcFlags := addSourcesUploadFlags(fs)
 	if code, done := parse(env, fs, args); done {
@@ -127,10 +128,14 @@ func runUpload(env *Env, args []string) int {
 	if *retries < 0 {
 		return usageError(env, "upload", "--retries must not be negative")
 	}
+	comp, err := compression()
+	if err != nil {
+		return usageError(env, "upload", "%v", err)
+	}
 	opts := upload.Options{
 		Concurrency: *concurrency, Force: *force, NoExtract: *noExtract, NoInitiate: *noInitiate,
 		DryRun: *dryRun, Type: t, BuildID: *buildID, Timeout: *timeout,
-		AllowSharedBuildID: *allowShared, SkipSharedBuildID: *skipShared,
+		AllowSharedBuildID: *allowShared, SkipSharedBuildID: *skipShared, Compress: comp,
 	}
 	if opts.Sources, err = srcFlags.archiver(env); err != nil {
 		return usageError(env, "upload", "%v", err)

@@ -21,6 +21,7 @@ type Stats struct {
 	Bytes                                        int64 // bytes written to w
 	HasDWARF, HasSymtab, HasDynsym, HasGoPclntab bool
 	Kept, Dropped                                int // sections whose data was kept / dropped
+	Compressed                                   int // kept sections Extract compressed
 }
 
 // Sections whose data a symbolizer may need; everything else keeps its
@@ -37,8 +38,14 @@ func keepName(name string) bool {
 	return keepNames[name] || strings.HasPrefix(name, ".debug_") || strings.HasPrefix(name, ".zdebug_")
 }
 
-// Extract writes a debug-only ELF copy of the file r (size bytes) to w.
+// Extract writes a debug-only ELF copy of the file r (size bytes) to w,
+// with DWARF compressed by the default method.
 func Extract(r io.ReaderAt, size int64, w io.Writer) (Stats, error) {
+	return ExtractWith(r, size, w, Options{})
+}
+
+// ExtractWith is Extract with options.
+func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, error) {
 	f, err := elfparse.Parse(r, size)
 	if err != nil {
 		return Stats{}, err
@@ -85,7 +92,15 @@ func Extract(r io.ReaderAt, size int64, w io.Writer) (Stats, error) {
 		}
 	}
 
-	l := plan(f, keep)
+	comp, spoolFile, err := spool(r, f, keep, opts.Compress)
+	if err != nil {
+		return Stats{}, err
+	}
+	if spoolFile != nil {
+		defer spoolFile.Close()
+	}
+	st.Compressed = len(comp)
+	l := plan(f, keep, comp)
 	for i, s := range f.Sections {
 		if l.kept[i] && !keep[i] {
 			st.Kept++ // copied with the head
@@ -110,6 +125,8 @@ func Extract(r io.ReaderAt, size int64, w io.Writer) (Stats, error) {
 		h := f.RawSections[i] // Parse gave us our own copy
 		switch {
 		case i == 0:
+		case comp[i] != packed{}:
+			f.PutSectionCompressed(h, newOff[i], comp[i].size, chdrAlign(f.Class))
 		case l.kept[i]:
 			f.PutSectionOffType(h, s.Type, newOff[i])
 		default:
@@ -151,7 +168,11 @@ func Extract(r io.ReaderAt, size int64, w io.Writer) (Stats, error) {
 	for _, rg := range append(append([]region(nil), l.head...), l.rest...) {
 		cw.padTo(rg.new)
 		if cw.err == nil {
-			if _, err := io.Copy(cw, io.NewSectionReader(r, int64(rg.old), int64(rg.size))); err != nil && cw.err == nil {
+			src := r
+			if rg.spooled {
+				src = spoolFile
+			}
+			if _, err := io.Copy(cw, io.NewSectionReader(src, int64(rg.old), int64(rg.size))); err != nil && cw.err == nil {
 				cw.err = fmt.Errorf("copying input bytes %#x-%#x: %w", rg.old, rg.old+rg.size, err)
 			}
 		}

@@ -103,7 +103,8 @@ func checkDebugFile(t *testing.T, in, out string, funcs ...string) {
 	}
 	for i, s := range orig.Sections {
 		o := ef.Sections[i]
-		if s.Name != o.Name || s.Addr != o.Addr || s.Size != o.Size || s.Flags != o.Flags || s.Link != o.Link || s.Info != o.Info {
+		// Extract may compress DWARF; debug/elf reports the uncompressed size.
+		if s.Name != o.Name || s.Addr != o.Addr || s.Size != o.Size || s.Flags|elf.SHF_COMPRESSED != o.Flags|elf.SHF_COMPRESSED || s.Link != o.Link || s.Info != o.Info {
 			t.Errorf("section %d changed: %+v -> %+v", i, s.SectionHeader, o.SectionHeader)
 		}
 	}
@@ -265,6 +266,7 @@ func TestExtractLargeMemory(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
+	// The default compresses DWARF: its compressor's buffers are a fixed cost.
 	st, err := Extract(f, fi.Size(), struct{ hashWriter }{h})
 	runtime.ReadMemStats(&after)
 	if err != nil {
@@ -275,7 +277,7 @@ func TestExtractLargeMemory(t *testing.T) {
 	}
 	alloc := after.TotalAlloc - before.TotalAlloc
 	t.Logf("extracted %d MB with %d KB allocated in %d allocations", st.Bytes>>20, alloc>>10, after.Mallocs-before.Mallocs)
-	if alloc > 2<<20 {
+	if alloc > 4<<20 {
 		t.Errorf("allocated %d bytes for a %d byte input", alloc, fi.Size())
 	}
 }
@@ -285,6 +287,12 @@ type hashWriter interface{ Write([]byte) (int, error) }
 // MakeLarge writes a copy of the ELF64 little-endian file bin whose .comment
 // section is n bytes of sparse zeros placed before the section headers.
 func MakeLarge(t testing.TB, bin string, n int64) string {
+	t.Helper()
+	return makeLarge(t, bin, ".comment", n)
+}
+
+// makeLarge is MakeLarge for any section name.
+func makeLarge(t testing.TB, bin, name string, n int64) string {
 	t.Helper()
 	b, err := os.ReadFile(bin)
 	if err != nil {
@@ -298,12 +306,12 @@ func MakeLarge(t testing.TB, bin string, n int64) string {
 	shdrs := bytes.Clone(b[shoff:])
 	idx := -1
 	for i, s := range ef.Sections {
-		if s.Name == ".comment" {
+		if s.Name == name {
 			idx = i
 		}
 	}
 	if idx < 0 {
-		t.Fatal("no .comment")
+		t.Fatal("no " + name)
 	}
 	put64(shdrs[idx*64+24:], shoff)     // sh_offset: where the old headers were
 	put64(shdrs[idx*64+32:], uint64(n)) // sh_size

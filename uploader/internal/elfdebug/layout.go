@@ -34,7 +34,8 @@ const headDropBudget = 1 << 20
 // region is a run of input bytes copied to the output.
 type region struct {
 	old, size, new uint64
-	sec            int // section index, or -1 for a PT_NOTE of a file without section headers
+	sec            int  // section index, or -1 for a PT_NOTE of a file without section headers
+	spooled        bool // the bytes are compressed, in the spool file at old
 }
 
 type layout struct {
@@ -42,7 +43,8 @@ type layout struct {
 	phMoved bool     // the program headers are not at their original offset
 	headEnd uint64   // [0, headEnd) keeps input offsets
 	head    []region // kept bytes in the head, sorted (new == old)
-	rest    []region // kept bytes after the head, sorted by old and by new
+	rest    []region // kept bytes after the head, in input order, sorted by new
+	moved   []region // the rest's uncompressed regions, sorted by old
 	shoff   uint64
 	size    uint64 // total output size
 	kept    []bool // section i is kept (its bytes are in head or rest)
@@ -50,7 +52,7 @@ type layout struct {
 
 // plan lays out the output for f, given which sections to keep. It may keep
 // more: every section with data inside the head.
-func plan(f *elfparse.File, keep []bool) *layout {
+func plan(f *elfparse.File, keep []bool, comp map[int]packed) *layout {
 	l := &layout{kept: append([]bool(nil), keep...)}
 	phsize := uint64(len(f.Progs)) * uint64(f.Phentsz)
 	l.headEnd = uint64(f.Ehsize)
@@ -120,7 +122,11 @@ func plan(f *elfparse.File, keep []bool) *layout {
 	// Everything else we keep, packed after the head in input order.
 	for i, s := range f.Sections {
 		if l.kept[i] && !inHead[i] {
-			l.rest = append(l.rest, region{old: s.Off, size: s.Size, sec: i})
+			if p, ok := comp[i]; ok {
+				l.rest = append(l.rest, region{old: p.off, size: p.size, sec: i, spooled: true})
+			} else {
+				l.rest = append(l.rest, region{old: s.Off, size: s.Size, sec: i})
+			}
 		}
 	}
 	if len(f.Sections) == 0 {
@@ -130,16 +136,31 @@ func plan(f *elfparse.File, keep []bool) *layout {
 			}
 		}
 	}
-	sort.SliceStable(l.rest, func(i, j int) bool { return l.rest[i].old < l.rest[j].old })
+	// Input order (spooled sections by their input offset too).
+	inputOff := func(r region) uint64 {
+		if r.sec >= 0 {
+			return f.Sections[r.sec].Off
+		}
+		return r.old
+	}
+	sort.SliceStable(l.rest, func(i, j int) bool { return inputOff(l.rest[i]) < inputOff(l.rest[j]) })
 	cur := l.headEnd
 	for i := range l.rest {
 		r := &l.rest[i]
 		align := uint64(4)
-		if r.sec >= 0 {
+		switch {
+		case r.spooled:
+			align = chdrAlign(f.Class)
+		case r.sec >= 0:
 			align = sanitizeAlign(f.Sections[r.sec].Addralign)
 		}
 		r.new = alignUp(cur, align)
 		cur = r.new + r.size
+	}
+	for _, r := range l.rest {
+		if !r.spooled {
+			l.moved = append(l.moved, r)
+		}
 	}
 	if len(f.Sections) > 0 {
 		l.shoff = alignUp(cur, 8)
@@ -168,9 +189,9 @@ func (l *layout) segment(off, n uint64) (uint64, bool) {
 	if !l.phMoved && off+n <= l.headEnd {
 		return off, true
 	}
-	i := sort.Search(len(l.rest), func(i int) bool { return l.rest[i].old+l.rest[i].size > off })
-	if i < len(l.rest) {
-		r := l.rest[i]
+	i := sort.Search(len(l.moved), func(i int) bool { return l.moved[i].old+l.moved[i].size > off })
+	if i < len(l.moved) {
+		r := l.moved[i]
 		if off >= r.old && off+n <= r.old+r.size {
 			return r.new + (off - r.old), true
 		}

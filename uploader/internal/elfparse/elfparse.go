@@ -407,3 +407,36 @@ func alignUp(v, a uint64) uint64 {
 	}
 	return (v + a - 1) &^ (a - 1)
 }
+
+// Chdr returns an ELF compression header for size bytes of data aligned to align.
+func (f *File) Chdr(typ elf.CompressionType, size, align uint64) []byte {
+	if f.is64() {
+		b := make([]byte, 24)
+		f.Order.PutUint32(b[0:], uint32(typ))
+		f.Order.PutUint64(b[8:], size)
+		f.Order.PutUint64(b[16:], align)
+		return b
+	}
+	b := make([]byte, 12)
+	f.Order.PutUint32(b[0:], uint32(typ))
+	f.Order.PutUint32(b[4:], uint32(size))
+	f.Order.PutUint32(b[8:], uint32(align))
+	return b
+}
+
+// PutSectionCompressed marks a raw section header SHF_COMPRESSED, with its
+// new offset, size and alignment (that of the compression header).
+func (f *File) PutSectionCompressed(b []byte, off, size, align uint64) {
+	o := f.Order
+	if f.is64() {
+		o.PutUint64(b[8:], o.Uint64(b[8:])|uint64(elf.SHF_COMPRESSED))
+		o.PutUint64(b[24:], off)
+		o.PutUint64(b[32:], size)
+		o.PutUint64(b[48:], align)
+		return
+	}
+	o.PutUint32(b[8:], o.Uint32(b[8:])|uint32(elf.SHF_COMPRESSED))
+	o.PutUint32(b[16:], uint32(off))
+	o.PutUint32(b[20:], uint32(size))
+	o.PutUint32(b[32:], uint32(align))
+}

@@ -27,9 +27,10 @@ import (
 type Options struct {
 	Concurrency int
 	Force       bool
-	NoExtract   bool // send files as they are
-	NoInitiate  bool // only ask the store, send nothing
-	DryRun      bool // no store at all: identify and extract only
+	NoExtract   bool                 // send files as they are
+	Compress    elfdebug.Compression // how extraction compresses DWARF
+	NoInitiate  bool                 // only ask the store, send nothing
+	DryRun      bool                 // no store at all: identify and extract only
 	Type        pb.DebuginfoType
 	BuildID     string        // use this build ID instead of reading one (one file only)
 	Timeout     time.Duration // per file, retries included; 0 = none
@@ -349,7 +350,7 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 		return
 	}
 	key := store.Key{BuildID: j.id.Value, BuildIDType: j.id.Type.Proto(), Type: opts.Type}
-	src := source{write: func(w io.Writer) error { return extract(w, j.path) }}
+	src := source{write: func(w io.Writer) error { return extract(w, j.path, opts.Compress) }}
 	if opts.asGiven() {
 		src = fileSource(j.path)
 	}
@@ -512,7 +513,7 @@ type countWriter struct{ n int64 }
 
 func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
 
-func extract(w io.Writer, path string) error {
+func extract(w io.Writer, path string, comp elfdebug.Compression) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -522,7 +523,7 @@ func extract(w io.Writer, path string) error {
 	if err != nil {
 		return err
 	}
-	_, err = elfdebug.Extract(f, fi.Size(), w)
+	_, err = elfdebug.ExtractWith(f, fi.Size(), w, elfdebug.Options{Compress: comp})
 	return err
 }
 

@@ -1,0 +1,225 @@
+package elfdebug
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"debug/dwarf"
+	"debug/elf"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
+)
+
+func extractWith(t *testing.T, in, suffix string, c Compression) (string, Stats) {
+	t.Helper()
+	f, err := os.Open(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, _ := f.Stat()
+	var buf bytes.Buffer
+	st, err := ExtractWith(f, fi.Size(), &buf, Options{Compress: c})
+	if err != nil {
+		t.Fatalf("ExtractWith(%s, %v): %v", in, c, err)
+	}
+	if st.Bytes != int64(buf.Len()) {
+		t.Fatalf("Stats.Bytes %d, wrote %d", st.Bytes, buf.Len())
+	}
+	out := in + suffix
+	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out, st
+}
+
+// lineTables dumps every line-table row of every compile unit as Go's
+// debug/dwarf (Parca's DWARF reader) reads it.
+func lineTables(t *testing.T, path string) string {
+	t.Helper()
+	f := openELF(t, path)
+	d, err := f.DWARF()
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	var b strings.Builder
+	r := d.Reader()
+	for {
+		e, err := r.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e == nil {
+			break
+		}
+		if e.Tag != dwarf.TagCompileUnit {
+			r.SkipChildren()
+			continue
+		}
+		lr, err := d.LineReader(e)
+		if err != nil || lr == nil {
+			continue
+		}
+		var le dwarf.LineEntry
+		for lr.Next(&le) == nil {
+			fmt.Fprintf(&b, "%#x %s:%d:%d %v\n", le.Address, le.File.Name, le.Line, le.Column, le.IsStmt)
+		}
+	}
+	if b.Len() == 0 {
+		t.Fatalf("%s: empty line tables", path)
+	}
+	return b.String()
+}
+
+func TestCompressedOutputs(t *testing.T) {
+	for _, in := range inputs(t) {
+		t.Run(in.name, func(t *testing.T) {
+			plain, stPlain := extractWith(t, in.path, ".none", None)
+			want := lineTables(t, plain)
+			if stPlain.Compressed != 0 {
+				t.Errorf("none: %d sections compressed", stPlain.Compressed)
+			}
+			for _, c := range []Compression{Zlib, Zstd} {
+				t.Run(c.String(), func(t *testing.T) {
+					out, st := extractWith(t, in.path, "."+c.String(), c)
+					if got := lineTables(t, out); got != want {
+						t.Errorf("line tables differ from the uncompressed output")
+					}
+					fi, fo := openELF(t, in.path), openELF(t, out)
+					for _, p := range append(progProblems(fi, fo), alignProblems(fo)...) {
+						t.Error(p)
+					}
+					for i, s := range fo.Sections {
+						orig := fi.Sections[i]
+						if !strings.HasPrefix(s.Name, ".debug_") || s.Type == elf.SHT_NOBITS {
+							continue
+						}
+						if orig.Flags&elf.SHF_COMPRESSED != 0 {
+							// Go's: passed through byte for byte.
+							if !bytes.Equal(raw(t, in.path, orig), raw(t, out, s)) {
+								t.Errorf("%s: already compressed, but its bytes changed", s.Name)
+							}
+							continue
+						}
+						if s.Name == ".debug_info" && (s.Flags&elf.SHF_COMPRESSED == 0 || s.FileSize >= orig.FileSize || s.Size != orig.Size) {
+							t.Errorf("%s not compressed: %+v", s.Name, s.SectionHeader)
+						}
+						if s.Flags&elf.SHF_COMPRESSED != 0 {
+							if typ := chdrType(t, out, fo, s); typ != c.chType() {
+								t.Errorf("%s compressed with %v, want %v", s.Name, typ, c.chType())
+							}
+						}
+					}
+					if !in.goBin && st.Compressed == 0 {
+						t.Errorf("stats: %+v", st)
+					}
+					if in.goBin && st.Compressed != 0 {
+						t.Errorf("Go's DWARF is compressed already, yet %d sections recompressed", st.Compressed)
+					}
+					checkDebugFile(t, in.path, out, in.funcs...)
+					// The same bytes every time: uploads hash one pass and send another.
+					again, _ := extractWith(t, in.path, ".again", c)
+					if a, b := fileHash(t, out), fileHash(t, again); a != b {
+						t.Error("two extractions differ")
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestZdebugPassedThrough checks that gcc's legacy .zdebug_* sections are
+// kept as they are (they are compressed already) whatever the option.
+func TestZdebugPassedThrough(t *testing.T) {
+	bin := testbin.GCC(t, t.TempDir(), "zdebug", testbin.HelloC, "-g", "-gz=zlib-gnu")
+	fi := openELF(t, bin)
+	if fi.Section(".zdebug_info") == nil {
+		t.Skip("gcc/ld made no .zdebug_info")
+	}
+	for _, c := range []Compression{None, Zlib, Zstd} {
+		out, _ := extractWith(t, bin, "."+c.String(), c)
+		fo := openELF(t, out)
+		for i, s := range fi.Sections {
+			if strings.HasPrefix(s.Name, ".zdebug_") {
+				o := fo.Sections[i]
+				if o.Type == elf.SHT_NOBITS || o.Flags != s.Flags || !bytes.Equal(raw(t, bin, s), raw(t, out, o)) {
+					t.Errorf("%v: %s not passed through: %+v", c, s.Name, o.SectionHeader)
+				}
+			}
+		}
+		checkDebugFile(t, bin, out, "square", "sum_squares", "main")
+	}
+}
+
+// TestCompressLargeMemory compresses a 64 MB .debug_str and checks that
+// allocation stays bounded (the compressed bytes go through a temp file).
+func TestCompressLargeMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large input")
+	}
+	big := makeLarge(t, testbin.GCC(t, t.TempDir(), "hello", testbin.HelloC, "-g"), ".debug_str", 64<<20)
+	f, err := os.Open(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, _ := f.Stat()
+	for _, c := range []Compression{Zlib, Zstd} {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		st, err := ExtractWith(f, fi.Size(), struct{ hashWriter }{sha256.New()}, Options{Compress: c})
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		alloc := after.TotalAlloc - before.TotalAlloc
+		t.Logf("%v: %d MB in, %d KB out, %d KB allocated", c, fi.Size()>>20, st.Bytes>>10, alloc>>10)
+		if st.Compressed == 0 || st.Bytes > 4<<20 {
+			t.Errorf("%v: not compressed: %+v", c, st)
+		}
+		if alloc > 8<<20 {
+			t.Errorf("%v: allocated %d bytes", c, alloc)
+		}
+	}
+}
+
+// raw reads a section's bytes from the file at path, as stored (compressed or not).
+func raw(t *testing.T, path string, s *elf.Section) []byte {
+	t.Helper()
+	if s.Type == elf.SHT_NOBITS {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := make([]byte, s.FileSize)
+	if _, err := f.ReadAt(b, int64(s.Offset)); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func chdrType(t *testing.T, path string, f *elf.File, s *elf.Section) elf.CompressionType {
+	t.Helper()
+	b := raw(t, path, s)
+	if len(b) < 4 {
+		t.Fatalf("%s: %d bytes", s.Name, len(b))
+	}
+	return elf.CompressionType(f.ByteOrder.Uint32(b))
+}
+
+func fileHash(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%x", sha256.Sum256(b))
+}
