@@ -1,10 +1,13 @@
 # Starts the pinned Parca server for scripts (sourced, not run): start_parca
 # NAME DIR runs one on a free 127.0.0.1 port with a filesystem bucket under
 # DIR and sets PARCA_ADDR, PARCA_BUCKET and PARCA_PID. The caller stops it.
+# PARCA_PORT=N picks the port instead (to restart a killed server on the same
+# address and bucket).
 start_parca() {
   local name=$1 dir=$2/parca-$1 port bin
   bin=$("$(dirname "${BASH_SOURCE[0]}")/build.sh")
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  port=${PARCA_PORT:-}
+  [ -n "$port" ] || port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   mkdir -p "$dir/bucket" "$dir/data"
   printf 'object_storage:\n  bucket:\n    type: FILESYSTEM\n    config:\n      directory: %s\n' "$dir/bucket" >"$dir/parca.yaml"
   (cd "$dir" && exec "$bin" --config-path="$dir/parca.yaml" --http-address="127.0.0.1:$port" \
