@@ -97,6 +97,7 @@ shutdown_all() {
   PARCA_PIDS=()
 }
 trap shutdown_all EXIT
+trap 'exit 143' TERM INT # so that the EXIT trap stops the servers
 finish() {
   shutdown_all
   echo "${passed} passed, ${failed} failed"
@@ -376,6 +377,9 @@ msg="$(grep -m1 -E '^(failed|debuginfo upload).*' "${TMP}/case6b.log")"
 check "6: the upload says what failed: ${msg:0:160}" \
   grep -qE "Uploading debuginfo of //c:hello failed|DebuginfoUpload.*//c:hello" "${TMP}/case6b.log"
 check "6: no receipt claims an object no store holds (Parca down)" honest_receipts "${P1_BUCKET}" "${P2_BUCKET}"
+id="$(record_id "$(dbg_dir c/hello)")"
+check "6: Parca has not marked c/hello's new build ID (${id:-none}) uploaded" \
+  bash -c "test -n '${id}' && ! grep -qs STATE_UPLOADED '${P1_BUCKET}/debuginfo/${id}/metadata'"
 new_parca p1 "${P1_PORT}" || not_ok "restart Parca"
 P1_PID="${PARCA_PID}"
 if build case6b-rerun "${REMOTE[@]}" "${S1[@]}"; then ok "6: a rerun with Parca back completes"; else
@@ -447,15 +451,23 @@ else
 fi
 check "4: minimal: Parca holds everything" all_stored "${P3_BUCKET}"
 check "4: minimal: the uploads ran locally" all_spawns "${TMP}/case4-minimal.json" DebuginfoUpload 4 "local run"
-if bz run -c dbg --symlink_prefix=/ "${REMOTE[@]}" --remote_download_minimal //:upload -- \
+# bazel run: Bazel 4.2 fetches a target's runfiles under toplevel, never under minimal.
+if bz run -c dbg --symlink_prefix=/ "${REMOTE[@]}" --remote_download_minimal //c:upload -- \
+  "--store-address=file://${TMP}/run-store" >"${TMP}/case4-run-minimal.log" 2>&1; then
+  not_ok "4: minimal: bazel run //c:upload has no runfiles on Bazel 4.2 (it ran: the docs need an update)"
+else
+  check "4: minimal: bazel run //c:upload fails naming the runfile Bazel did not fetch (Bazel 4.2; docs say: use toplevel)" \
+    grep -q "debuginfo_upload: cannot find runfiles for .*record.json" "${TMP}/case4-run-minimal.log"
+fi
+if bz run -c dbg --symlink_prefix=/ "${REMOTE[@]}" --remote_download_toplevel //:upload -- \
   "--store-address=file://${TMP}/run-store" >"${TMP}/case4-run.log" 2>&1; then
-  ok "4: minimal: bazel run //:upload"
+  ok "4: toplevel: bazel run //:upload"
 else
   show_log case4-run
-  not_ok "4: minimal: bazel run //:upload"
+  not_ok "4: toplevel: bazel run //:upload"
 fi
 for t in c/hello cc/hello go/hello; do
-  check "4: minimal: bazel run //:upload stored $t" \
+  check "4: toplevel: bazel run //:upload stored $t" \
     test -s "${TMP}/run-store/debuginfo/$(record_id "$(ref_dir "$t")")/debuginfo"
 done
 mapfile -t S4 < <(store_flags "file://${TMP}/store-toplevel")
@@ -469,11 +481,11 @@ check "4: toplevel: the uploads ran locally" all_spawns "${TMP}/case4-toplevel.j
 for t in "${TARGETS[@]}"; do
   check "4: toplevel: $t stored" test -s "${TMP}/store-toplevel/debuginfo/$(record_id "$(ref_dir "$t")")/debuginfo"
 done
-(cd "${WS}" && bazel "--output_base=${OB}" shutdown >/dev/null 2>&1)
 
-# 5. --remote_cache without an executor (a second worker, used only as a cache).
+# 5. --remote_cache without an executor (a second worker, used only as a cache). Output
+# base b after `bazel clean` (no outputs, no action cache) saves a server start.
 start_worker cache "${CACHE_PORT}" || { not_ok "start the cache"; finish; }
-use_output_base c
+bz clean >/dev/null 2>&1
 CACHE=(--remote_cache=grpc://127.0.0.1:${CACHE_PORT})
 mapfile -t S5 < <(store_flags "file://${TMP}/store-cache")
 if build case5 "${CACHE[@]}" "${S5[@]}"; then ok "5: bazel build --remote_cache (no executor)"; else
