@@ -8,7 +8,7 @@ CACHE := $(CURDIR)/.cache
 DEBUGINFO := $(BIN)/debuginfo
 DEMO := $(CACHE)/demo
 
-.PHONY: all build deps demo test test-unit test-symbolize test-bazel test-make test-cmake test-fuzz lint bench clean
+.PHONY: all build deps demo test test-unit test-symbolize test-bazel test-remote test-make test-cmake test-fuzz lint bench clean
 
 all: build
 
@@ -43,6 +43,7 @@ test: deps
 	$(MAKE) test-make
 	$(MAKE) test-cmake
 	$(MAKE) test-bazel
+	$(MAKE) test-remote
 
 lint: build
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
@@ -66,6 +67,11 @@ test-fuzz:
 # Both scripts check the embedded store and a real Parca server.
 test-bazel: build
 	tests/with-parca.sh tests/bazel/e2e.sh
+
+# Remote execution: Bazel's own remote worker, Parca and Bazel in a network
+# namespace of the script's own (needs root or user namespaces).
+test-remote: build
+	tests/remote/e2e.sh
 
 test-make: build
 	tests/with-parca.sh tests/make/e2e.sh

@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine: compilers
 # and binutils for test inputs, protoc for the stub check, Debian's Bazel for
-# the rules' e2e, Go modules, and the pinned Parca server. Idempotent.
+# the rules' e2e, Go modules, the pinned Parca server and Bazel's remote worker
+# (for the remote-execution e2e). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(gcc g++ binutils make git protobuf-compiler bazel-bootstrap bazel-bootstrap-source bazel-skylib time zstd python3 cmake ninja-build elfutils gdb)
+# One package a line: several branches add to this list.
+pkgs=(
+  gcc g++ binutils make git time zstd python3
+  protobuf-compiler
+  bazel-bootstrap bazel-bootstrap-source bazel-skylib
+  cmake ninja-build
+  elfutils gdb
+  iproute2 util-linux
+)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -17,3 +26,4 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 go mod download
 tests/parca/build.sh >/dev/null
+tests/remote/build-worker.sh >/dev/null

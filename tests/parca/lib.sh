@@ -3,10 +3,13 @@
 # DIR and sets PARCA_ADDR, PARCA_BUCKET, PARCA_LOG and PARCA_PID. The caller
 # stops it. It logs at debug level: the only level at which Parca says that it
 # failed to symbolize (tests/parca/cmd/symbolize-check reads PARCA_LOG).
+# PARCA_PORT=N picks the port instead (to restart a killed server on the same
+# address and bucket).
 start_parca() {
   local name=$1 dir=$2/parca-$1 port bin
   bin=$("$(dirname "${BASH_SOURCE[0]}")/build.sh")
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  port=${PARCA_PORT:-}
+  [ -n "$port" ] || port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   mkdir -p "$dir/bucket" "$dir/data" "$dir/cache" # Parca does not create its cache dir
   printf 'object_storage:\n  bucket:\n    type: FILESYSTEM\n    config:\n      directory: %s\n' "$dir/bucket" >"$dir/parca.yaml"
   (cd "$dir" && exec "$bin" --config-path="$dir/parca.yaml" --http-address="127.0.0.1:$port" \
