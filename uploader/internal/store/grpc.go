@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -86,7 +87,7 @@ func NewGRPC(conn *grpc.ClientConn) *GRPC {
 	return &GRPC{
 		conn:        conn,
 		client:      pb.NewDebuginfoServiceClient(conn),
-		http:        &http.Client{},
+		http:        signedURLClient(),
 		Retry:       DefaultRetry,
 		CallTimeout: 30 * time.Second,
 	}
@@ -274,13 +275,23 @@ func streamError(st pb.DebuginfoService_UploadClient, err error) error {
 	return err
 }
 
+// signedURLClient sends PUTs to signed URLs. It follows no redirect: Go's
+// client turns a PUT into a GET on 301-303 (whose 200 would pass for
+// success with nothing stored), and any redirect would hand the signed URL
+// (as Referer) and the bytes to a host the store never named. It carries no
+// store credentials: those go only into gRPC metadata.
+func signedURLClient() *http.Client {
+	return &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
 func (g *GRPC) put(ctx context.Context, url string, obj Object, progress Progress) error {
 	f, err := obj.Open()
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, &countingReader{r: f, progress: progress})
+	body := &countingReader{r: f, progress: progress}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, body)
 	if err != nil {
 		return fmt.Errorf("signed URL: %w", err)
 	}
@@ -292,15 +303,32 @@ func (g *GRPC) put(ctx context.Context, url string, obj Object, progress Progres
 		return Transient(fmt.Errorf("signed URL PUT to %s: %w", req.URL.Host, unwrapURLError(err)))
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	if resp.StatusCode/100 == 2 {
+		// A host that answers before reading the body did not store it: the
+		// transport read every byte from us before the last could reach it.
+		if n := body.n.Load(); n != obj.Size {
+			return fmt.Errorf("signed URL PUT to %s: %s after only %d of %d bytes were sent: not stored", req.URL.Host, resp.Status, n, obj.Size)
+		}
 		return nil
 	}
-	err = fmt.Errorf("signed URL PUT to %s: %s: %s", req.URL.Host, resp.Status, strings.TrimSpace(string(body)))
+	if resp.StatusCode/100 == 3 {
+		return fmt.Errorf("signed URL PUT to %s: %s (redirect to %q not followed: a signed URL must take the upload itself)", req.URL.Host, resp.Status, hostOf(resp.Header.Get("Location")))
+	}
+	err = fmt.Errorf("signed URL PUT to %s: %s: %s", req.URL.Host, resp.Status, strings.TrimSpace(string(msg)))
 	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout {
 		return Transient(err)
 	}
 	return err
+}
+
+// hostOf names where a redirect points without its query (a signature).
+func hostOf(location string) string {
+	u, err := neturl.Parse(location)
+	if err != nil {
+		return "?"
+	}
+	return u.Host
 }
 
 func unwrapURLError(err error) error {
