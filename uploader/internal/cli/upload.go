@@ -168,7 +168,13 @@ func runUpload(env *Env, args []string) int {
 		}
 		if g, ok := st.(*store.GRPC); ok {
 			g.Retry.Attempts = *retries + 1
-			opts.Journal = &upload.Journal{Dir: upload.DefaultJournalDir(), Store: conn.address}
+			j, err := upload.OpenJournal(upload.DefaultJournalDir(), conn.address)
+			if err != nil {
+				fmt.Fprintf(env.Stderr, "debuginfo: notice: no in-flight journal (%v): a rerun after a killed upload may need --force\n", err)
+			} else {
+				defer j.Close()
+				opts.Journal = j
+			}
 		}
 		if p != nil && !*asJSON && p.Summary() != "" {
 			fmt.Fprintf(env.Stderr, "debuginfo: %s\n", p.Summary())
