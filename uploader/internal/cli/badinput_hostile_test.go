@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/teststore"
@@ -16,7 +17,33 @@ import (
 // credential helpers, shared directories and what output may show.
 func hostileSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 	args := func(a ...string) *badRun { return &badRun{args: a} }
+	elfDir := func(t *testing.T, n int) string {
+		dir := t.TempDir()
+		for i := range n {
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("prog%d", i)), withBuildIDByte(t, fx.elfData, byte(i)), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return dir
+	}
 	return map[string]func(t *testing.T) *badRun{
+		"reset-before-preface": func(t *testing.T) *badRun {
+			l := teststore.ResetFirst(t, 1<<30, "")
+			r := args("upload", "--store-address="+l.Addr(), "--insecure", "--retries=1", "--timeout=10s", fx.elf)
+			r.maxTime = 15 * time.Second
+			r.after = func(t *testing.T) {
+				if l.Accepted() < 2 {
+					t.Errorf("%d connections: a reset before the HTTP/2 preface was not retried", l.Accepted())
+				}
+			}
+			return r
+		},
+		"silent-store-many": func(t *testing.T) *badRun {
+			l := teststore.Hang(t)
+			r := args("upload", "--store-address="+l.Addr(), "--insecure", "-j", "2", "--timeout=2s", elfDir(t, 12))
+			r.maxTime = 9 * time.Second
+			return r
+		},
 		"journal-planted-symlink": func(t *testing.T) *badRun {
 			tmp := t.TempDir()
 			t.Setenv("HOME", "")

@@ -78,7 +78,9 @@ func (c *connFlags) open(ctx context.Context, env *Env) (store.Store, *creds.Pro
 	if err != nil {
 		return nil, p, err
 	}
-	return store.NewGRPC(conn), p, nil
+	g := store.NewGRPC(conn)
+	g.Insecure = c.insecure
+	return g, p, nil
 }
 
 func runUpload(env *Env, args []string) int {

@@ -80,6 +80,11 @@ type GRPC struct {
 	// store; later files fail with it at once instead of each spending a
 	// whole retry cycle (a run over 5,000 files would take hours).
 	down atomic.Pointer[error]
+	// timeouts counts calls in a row that got no answer in time.
+	timeouts atomic.Int32
+	// Insecure is set for plaintext connections: a store that drops one is
+	// then probed for TLS, to tell "drop --insecure" from "store down".
+	Insecure bool
 }
 
 // NewGRPC wraps a connection made by Dial.
@@ -108,13 +113,68 @@ func (g *GRPC) unary(ctx context.Context, f func(ctx context.Context) error) err
 		}
 		cctx, cancel := context.WithTimeout(ctx, g.CallTimeout)
 		defer cancel()
-		return f(cctx)
+		err := f(cctx)
+		if err == nil || status.Code(err) != codes.DeadlineExceeded {
+			g.timeouts.Store(0) // the store answered
+		}
+		switch {
+		case status.Code(err) == codes.DeadlineExceeded && ctx.Err() != context.Canceled:
+			// No answer in time: a few of these in a row, across all files,
+			// and the store is given up on, as an unreachable one is.
+			if n := g.timeouts.Add(1); n >= maxTimeouts {
+				down := fmt.Errorf("store not answering: %d calls in a row got no answer in time; giving up on it for this run", n)
+				g.down.CompareAndSwap(nil, &down)
+			}
+		}
+		if hint := TLSHint(ctx, err, g.conn.Target(), g.Insecure); hint != "" {
+			return &final{&hinted{hint, err}}
+		}
+		return err
 	})
 	// Out of retries or out of time, the store was still unreachable.
 	if status.Code(err) == codes.Unavailable {
 		g.down.CompareAndSwap(nil, &err)
 	}
 	return err
+}
+
+// maxTimeouts is how many calls in a row may go unanswered before the
+// store is given up on: with the defaults one file already tries 6 times
+// for 30 s each, and a run of many files would wait that long per file.
+const maxTimeouts = 3
+
+// TLSHint says what to change when err (from a call to target) comes from
+// a TLS mismatch, "" when it does not. The handshake's own errors tell for
+// TLS connections; a plaintext connection (insecure) cut before gRPC
+// started is only blamed on TLS when target really completes a TLS
+// handshake: a store that is restarting cuts connections too.
+func TLSHint(ctx context.Context, err error, target string, insecure bool) string {
+	if err == nil {
+		return ""
+	}
+	if hint := tlsHint(err); hint != "" || !insecure || status.Code(err) != codes.Unavailable {
+		return hint
+	}
+	if strings.Contains(err.Error(), "server preface") && speaksTLS(ctx, target) {
+		return "the store speaks TLS: drop --insecure"
+	}
+	return ""
+}
+
+// speaksTLS says whether a TLS handshake with target succeeds: the evidence
+// that a plaintext connection was refused because the store wants TLS.
+func speaksTLS(ctx context.Context, target string) bool {
+	target = strings.TrimPrefix(target, "dns:///")
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	d := tls.Dialer{Config: &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}}
+	c, err := d.DialContext(ctx, "tcp", target)
+	if err == nil {
+		c.Close()
+		return true
+	}
+	var alert tls.AlertError // a TLS server that refused us (a client certificate, a version)
+	return errors.As(err, &alert)
 }
 
 func (g *GRPC) ShouldUpload(ctx context.Context, key Key, force bool) (bool, string, error) {
