@@ -165,7 +165,7 @@ func printAuth(env *Env, p *creds.Provider, rep *authReport, asJSON bool) int {
 		return code
 	}
 	for _, w := range rep.Warnings {
-		fmt.Fprintln(env.Stderr, "debuginfo auth check: warning:", w)
+		say(env.Stderr, "debuginfo auth check: warning: %s\n", w)
 	}
 	i := rep.Credentials
 	cred := "none"
@@ -186,7 +186,8 @@ func printAuth(env *Env, p *creds.Provider, rep *authReport, asJSON bool) int {
 	if !rep.OK {
 		verdict = "FAILED: " + rep.Verdict
 	}
-	out := fmt.Sprintf("store:       %s\ntls:         %s\ncredentials: %s\nproject:     %s\nverdict:     %s\n", rep.Store, rep.TLS, cred, proj, verdict)
+	// Each value escaped on its own: the store's message is in the verdict.
+	out := fmt.Sprintf("store:       %s\ntls:         %s\ncredentials: %s\nproject:     %s\nverdict:     %s\n", escape(rep.Store), rep.TLS, escape(cred), escape(proj), escape(verdict))
 	fmt.Fprint(env.Stdout, redact(out))
 	return code
 }

@@ -50,7 +50,7 @@ func runExtract(env *Env, args []string) int {
 		}
 	}
 	if err := extract(env, fs.Arg(0), *out, *recordPath, extras); err != nil {
-		fmt.Fprintf(env.Stderr, "debuginfo extract: %v\n", err)
+		say(env.Stderr, "debuginfo extract: %v\n", err)
 		return ExitFailed
 	}
 	return ExitOK
@@ -67,7 +67,7 @@ func extract(env *Env, path, out, recordPath string, extras *extractExtras) erro
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if id.Redacted {
-		fmt.Fprintf(env.Stderr, "debuginfo extract: warning: %s: %s\n", path, buildid.RedactedAdvice)
+		say(env.Stderr, "debuginfo extract: warning: %s: %s\n", path, buildid.RedactedAdvice)
 	}
 	var st elfdebug.Stats
 	err = atomicfile.Write(out, 0o644, func(w io.Writer) error {
@@ -78,10 +78,10 @@ func extract(env *Env, path, out, recordPath string, extras *extractExtras) erro
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	fmt.Fprintf(env.Stdout, "%s -> %s  %d bytes  %s %s  dwarf=%v symtab=%v dynsym=%v gopclntab=%v\n",
+	say(env.Stdout, "%s -> %s  %d bytes  %s %s  dwarf=%v symtab=%v dynsym=%v gopclntab=%v\n",
 		path, out, st.Bytes, id.Type, id.Value, st.HasDWARF, st.HasSymtab, st.HasDynsym, st.HasGoPclntab)
 	if !st.HasDWARF && !st.HasSymtab && !st.HasGoPclntab {
-		fmt.Fprintf(env.Stderr, "debuginfo extract: warning: %s has no DWARF, .symtab or .gopclntab; profiles will show addresses only\n", path)
+		say(env.Stderr, "debuginfo extract: warning: %s has no DWARF, .symtab or .gopclntab; profiles will show addresses only\n", path)
 	}
 	rec := record.Record{
 		Version:     record.Version,
@@ -144,7 +144,7 @@ func (x *extractExtras) complete(env *Env, binary, dir string, rec *record.Recor
 	if err != nil {
 		return fmt.Errorf("sources: %w", err)
 	}
-	fmt.Fprintf(env.Stdout, "%s -> %s  %d source files, %d missing\n", binary, x.out, res.Files, len(res.Missing))
+	say(env.Stdout, "%s -> %s  %d source files, %d missing\n", binary, x.out, res.Files, len(res.Missing))
 	if res.Files > 0 {
 		rec.Sources = filepath.Base(x.out)
 	}

@@ -139,7 +139,7 @@ func runUpload(env *Env, args []string) int {
 	for _, r := range *records {
 		p, err := readPrepared(r)
 		if err != nil {
-			fmt.Fprintf(env.Stderr, "debuginfo upload: %v\n", err)
+			say(env.Stderr, "debuginfo upload: %v\n", err)
 			return ExitFailed
 		}
 		prepared = append(prepared, p)
@@ -159,27 +159,27 @@ func runUpload(env *Env, args []string) int {
 			if creds.IsUsage(err) {
 				return usageError(env, "upload", "%s", redact(err.Error()))
 			}
-			fmt.Fprintf(env.Stderr, "debuginfo upload: %s\n", redact(err.Error()))
+			say(env.Stderr, "debuginfo upload: %s\n", redact(err.Error()))
 			return ExitFailed
 		}
 		defer st.Close()
 		if p != nil {
 			for _, w := range p.Warnings() {
-				fmt.Fprintf(env.Stderr, "debuginfo: warning: %s\n", w)
+				say(env.Stderr, "debuginfo: warning: %s\n", w)
 			}
 		}
 		if g, ok := st.(*store.GRPC); ok {
 			g.Retry.Attempts = *retries + 1
 			j, err := upload.OpenJournal(upload.DefaultJournalDir(), conn.address)
 			if err != nil {
-				fmt.Fprintf(env.Stderr, "debuginfo: notice: no in-flight journal (%v): a rerun after a killed upload may need --force\n", err)
+				say(env.Stderr, "debuginfo: notice: no in-flight journal (%v): a rerun after a killed upload may need --force\n", err)
 			} else {
 				defer j.Close()
 				opts.Journal = j
 			}
 		}
 		if p != nil && !*asJSON && p.Summary() != "" {
-			fmt.Fprintf(env.Stderr, "debuginfo: %s\n", p.Summary())
+			say(env.Stderr, "debuginfo: %s\n", p.Summary())
 		}
 	}
 
@@ -192,7 +192,7 @@ func runUpload(env *Env, args []string) int {
 	out.finish(time.Since(start))
 	if *receipt != "" {
 		if err := out.writeReceipt(*receipt); err != nil {
-			fmt.Fprintf(env.Stderr, "debuginfo upload: --receipt: %v\n", err)
+			say(env.Stderr, "debuginfo upload: --receipt: %v\n", err)
 			return ExitFailed
 		}
 	}
@@ -252,13 +252,13 @@ func (r *reporter) report(rep upload.Report) {
 		return
 	}
 	r.bar.clear()
-	line := fmt.Sprintf("%-9s %-10s %s  %s", rep.Action, rep.Type, orDash(rep.BuildID), rep.Path)
+	line := fmt.Sprintf("%-9s %-10s %s  %s", rep.Action, rep.Type, escape(orDash(rep.BuildID)), escape(rep.Path))
 	switch {
 	case rep.Action == upload.Uploaded || rep.Action == upload.DryRun:
 		line += fmt.Sprintf("  (%s, %d ms)", humanBytes(rep.Bytes), rep.DurationMS)
 	}
 	if rep.Reason != "" && rep.Action != upload.Uploaded {
-		line += ": " + rep.Reason
+		line += ": " + escape(rep.Reason)
 	}
 	w := r.env.Stdout
 	if rep.Action == upload.Failed {

@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -94,6 +96,7 @@ func (f *File) Upload(ctx context.Context, key Key, obj Object, force bool, prog
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	removeStaleTemps(dir)
 	id := randomID()
 	started := timestamppb.New(f.now())
 	meta := &pb.Debuginfo{
@@ -140,14 +143,20 @@ func writeMeta(dir string, t pb.DebuginfoType, m *pb.Debuginfo) error {
 }
 
 // renameInto writes path through a temporary file beside it and a rename,
-// so a reader (or a crash) never sees a half-written object.
+// so a reader (or a crash) never sees a half-written object. The temp file
+// is flock'ed while it is written: a writer killed mid-copy (kill -9)
+// leaves it unlocked, which is how removeStaleTemps tells it from the temp
+// of an upload still running in another process.
 func renameInto(path string, write func(tmp *os.File) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+tempInfix+"*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name()) // a no-op once renamed
-	err = write(tmp)
+	err = syscall.Flock(int(tmp.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	if err == nil {
+		err = write(tmp)
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -158,6 +167,36 @@ func renameInto(path string, write func(tmp *os.File) error) error {
 		err = os.Rename(tmp.Name(), path)
 	}
 	return err
+}
+
+const tempInfix = ".tmp-"
+
+// staleAfter is how old an unlocked temp file must be before it is taken
+// for a dead writer's: a live writer locks its temp right after creating it.
+const staleAfter = 10 * time.Second
+
+// removeStaleTemps deletes the temp files in dir that killed writers left:
+// unlocked and not brand new. Errors only mean a temp stays for later.
+func removeStaleTemps(dir string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), ".") || !strings.Contains(e.Name(), tempInfix) {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+		if err != nil {
+			continue
+		}
+		fi, err := f.Stat()
+		if err == nil && time.Since(fi.ModTime()) > staleAfter && syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			_ = os.Remove(p)
+		}
+		f.Close()
+	}
 }
 
 func randomID() string {
