@@ -134,6 +134,12 @@ func hostileSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 			r.asNobody = true
 			return r
 		},
+		"token-file-without-end": func(t *testing.T) *badRun {
+			return args("upload", store(t, teststore.Options{}), "--insecure", "--bearer-token-file=/dev/zero", fx.elf)
+		},
+		"ca-file-without-end": func(t *testing.T) *badRun {
+			return args("upload", store(t, teststore.Options{}), "--ca-file=/dev/zero", fx.elf)
+		},
 		"file-store-stale-temp": func(t *testing.T) *badRun {
 			dir := t.TempDir()
 			id, err := buildid.Read(fx.elf)

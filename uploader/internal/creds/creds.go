@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"regexp"
@@ -275,7 +276,7 @@ func (p *Provider) findToken(o *Options, getenv func(string) string) (tok, src s
 }
 
 func (p *Provider) readTokenFile(path string) (string, error) {
-	b, err := os.ReadFile(path)
+	b, err := readCapped(path, maxTokenFile)
 	if err != nil {
 		return "", fmt.Errorf("reading the bearer token file: %v", err)
 	}
@@ -288,6 +289,24 @@ func (p *Provider) readTokenFile(path string) (string, error) {
 		p.warnings = append(p.warnings, fmt.Sprintf("bearer token file %s is readable by group or others (mode %04o): chmod 600 %s", path, fi.Mode().Perm(), path))
 	}
 	return tok, nil
+}
+
+// maxTokenFile bounds a token file: tokens are a few hundred bytes, and a
+// path like /dev/zero must not read without end.
+const maxTokenFile = 64 << 10
+
+// readCapped reads path, failing once it holds more than limit bytes.
+func readCapped(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err == nil && int64(len(b)) > limit {
+		err = fmt.Errorf("%s holds more than %d bytes: not a token file", path, limit)
+	}
+	return b, err
 }
 
 // setToken validates tok and records what Summary may say about it.

@@ -25,8 +25,9 @@ func TestHelperPrintingForeverStaysSmall(t *testing.T) {
 			runtime.GC()
 			runtime.ReadMemStats(&before)
 			start := time.Now()
-			// Short timeout: without a real cap, each second of `yes` is ~1 GiB.
-			_, err := Resolve(&Options{CredentialHelpers: []string{h}, CredentialHelperTimeout: 700 * time.Millisecond}, "h:443", true, env())
+			// Before the cap was real, this grew by up to 1 GiB a second until the
+			// timeout; now the run ends once 1 MiB has come.
+			_, err := Resolve(&Options{CredentialHelpers: []string{h}, CredentialHelperTimeout: 5 * time.Second}, "h:443", true, env())
 			runtime.ReadMemStats(&after)
 			if err == nil || !strings.Contains(err.Error(), "more than 1048576 bytes of output") {
 				t.Errorf("err = %v, want the output cap", err)
@@ -114,5 +115,14 @@ echo '{"headers": {"x-session": ["sess-0123-opaque"]}, "expires": "2030-01-01T00
 	}
 	if strings.Contains(err.Error(), "sess-0123-opaque") {
 		t.Errorf("the helper's earlier header value is shown: %v", err)
+	}
+}
+
+// TestTokenFileWithoutEnd: a token file that never ends (/dev/zero) fails
+// at once instead of being read into memory.
+func TestTokenFileWithoutEnd(t *testing.T) {
+	_, err := Resolve(&Options{BearerTokenFile: "/dev/zero"}, "h:443", true, env())
+	if err == nil || !strings.Contains(err.Error(), "more than 65536 bytes") {
+		t.Errorf("err = %v", err)
 	}
 }

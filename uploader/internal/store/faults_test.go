@@ -43,6 +43,7 @@ func TestResetBeforePrefaceIsRetried(t *testing.T) {
 
 	always := teststore.ResetFirst(t, 1<<30, "")
 	g = plainClient(t, always.Addr())
+	g.Retry = store.Retry{Attempts: 4, Base: 400 * time.Millisecond, Max: time.Second}
 	_, _, err := g.ShouldUpload(context.Background(), key, false)
 	if err == nil || strings.Contains(err.Error(), "--insecure") || !strings.Contains(err.Error(), "store unavailable") {
 		t.Errorf("err = %v, want a plain 'store unavailable' without a TLS hint", err)
@@ -75,5 +76,14 @@ func TestSilentStoreIsGivenUp(t *testing.T) {
 				t.Errorf("call %d took %v (%v): the store should have been given up on", i, took, err)
 			}
 		}
+	}
+}
+
+// TestCAFileWithoutEnd: --ca-file=/dev/zero fails instead of reading
+// without end.
+func TestCAFileWithoutEnd(t *testing.T) {
+	_, err := store.Dial(context.Background(), "127.0.0.1:1", store.DialConfig{CAFile: "/dev/zero"})
+	if err == nil || !strings.Contains(err.Error(), "holds more than") {
+		t.Errorf("err = %v", err)
 	}
 }

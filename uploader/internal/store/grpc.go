@@ -44,7 +44,7 @@ func Dial(ctx context.Context, address string, cfg DialConfig) (*grpc.ClientConn
 	} else {
 		tc := &tls.Config{InsecureSkipVerify: cfg.InsecureSkipVerify, MinVersion: tls.VersionTLS12}
 		if cfg.CAFile != "" {
-			pem, err := os.ReadFile(cfg.CAFile)
+			pem, err := readCA(cfg.CAFile)
 			if err != nil {
 				return nil, fmt.Errorf("--ca-file: %w", err)
 			}
@@ -65,6 +65,23 @@ func Dial(ctx context.Context, address string, cfg DialConfig) (*grpc.ClientConn
 		return nil, fmt.Errorf("store address %q: %w", address, err)
 	}
 	return conn, nil
+}
+
+// maxCAFile bounds --ca-file (a full system bundle is well under 1 MiB), so
+// a path like /dev/zero fails instead of reading without end.
+const maxCAFile = 16 << 20
+
+func readCA(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxCAFile+1))
+	if err == nil && len(b) > maxCAFile {
+		err = fmt.Errorf("%s holds more than %d bytes: not a PEM bundle", path, maxCAFile)
+	}
+	return b, err
 }
 
 // GRPC is a Store speaking to a DebuginfoService.
