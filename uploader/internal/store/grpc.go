@@ -427,6 +427,10 @@ func explain(err error) error {
 	if errors.As(err, &f) {
 		err = f.err
 	}
+	var h *hinted
+	if errors.As(err, &h) {
+		return fmt.Errorf("cannot connect to the store: %s (%s)", h.hint, status.Convert(h.err).Message())
+	}
 	st, ok := status.FromError(err)
 	if !ok {
 		return err
