@@ -10,13 +10,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/atomicfile"
 	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
 )
 
@@ -96,7 +96,7 @@ func (f *File) Upload(ctx context.Context, key Key, obj Object, force bool, prog
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	removeStaleTemps(dir)
+	removeStaleTemps(dir, key.Type)
 	id := randomID()
 	started := timestamppb.New(f.now())
 	meta := &pb.Debuginfo{
@@ -171,31 +171,11 @@ func renameInto(path string, write func(tmp *os.File) error) error {
 
 const tempInfix = ".tmp-"
 
-// staleAfter is how old an unlocked temp file must be before it is taken
-// for a dead writer's: a live writer locks its temp right after creating it.
-const staleAfter = 10 * time.Second
-
-// removeStaleTemps deletes the temp files in dir that killed writers left:
-// unlocked and not brand new. Errors only mean a temp stays for later.
-func removeStaleTemps(dir string) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return
-	}
-	for _, e := range ents {
-		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), ".") || !strings.Contains(e.Name(), tempInfix) {
-			continue
-		}
-		p := filepath.Join(dir, e.Name())
-		f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
-		if err != nil {
-			continue
-		}
-		fi, err := f.Stat()
-		if err == nil && time.Since(fi.ModTime()) > staleAfter && syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
-			_ = os.Remove(p)
-		}
-		f.Close()
+// removeStaleTemps deletes the temps of t's object and metadata in dir
+// that killed writers left (see atomicfile.RemoveStale).
+func removeStaleTemps(dir string, t pb.DebuginfoType) {
+	for _, name := range []string{objectName(t), metadataName(t)} {
+		atomicfile.RemoveStale(dir, "."+name+tempInfix)
 	}
 }
 
