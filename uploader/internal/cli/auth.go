@@ -90,7 +90,7 @@ func runAuth(env *Env, args []string) int {
 		rep.OK = true
 		rep.Verdict = "the store accepts these credentials: uploads would work"
 	} else {
-		rep.Verdict = authVerdict(err, conn, rep.Credentials)
+		rep.Verdict = authVerdict(err, conn, rep.Credentials, store.TLSHint(ctx, err, conn.address, conn.insecure))
 	}
 	return printAuth(env, p, rep, *asJSON)
 }
@@ -108,7 +108,8 @@ func tlsMode(c *connFlags) string {
 }
 
 // authVerdict turns the store's error into a sentence that says what to fix.
-func authVerdict(err error, c *connFlags, info creds.Info) string {
+// tlsEvidence is store.TLSHint's verdict on err ("" when TLS is not to blame).
+func authVerdict(err error, c *connFlags, info creds.Info, tlsEvidence string) string {
 	st, _ := status.FromError(err)
 	msg := st.Message()
 	said := fmt.Sprintf(" (store said: %s)", msg)
@@ -133,26 +134,16 @@ func authVerdict(err error, c *connFlags, info creds.Info) string {
 		}
 		return "the store refused the request" + said
 	case codes.Unavailable:
-		return "store unreachable at " + c.address + ": " + tlsHint(msg, c)
+		if tlsEvidence != "" {
+			return "store unreachable at " + c.address + ": " + tlsEvidence + " (" + msg + ")"
+		}
+		return "store unreachable at " + c.address + ": " + msg + " (check --store-address; TLS stores need no flag, plaintext ones --insecure)"
 	case codes.DeadlineExceeded:
 		return "no answer from " + c.address + " within --timeout" + said
 	case codes.Unimplemented:
 		return c.address + " does not serve the Parca debuginfo API" + said
 	}
 	return fmt.Sprintf("store error (%s)%s", st.Code(), said)
-}
-
-// tlsHint explains the transport errors TLS mistakes cause.
-func tlsHint(msg string, c *connFlags) string {
-	switch {
-	case strings.Contains(msg, "x509:") || strings.Contains(msg, "certificate"):
-		return "the store's TLS certificate is not trusted (" + msg + "); for a private CA pass --ca-file=CA.pem (--insecure-skip-verify only to test)"
-	case strings.Contains(msg, "first record does not look like a TLS handshake") || strings.Contains(msg, "tls: "):
-		return "TLS handshake failed (" + msg + "); if the store serves plaintext gRPC, add --insecure"
-	case c.insecure && (strings.Contains(msg, "server preface") || strings.Contains(msg, "EOF") || strings.Contains(msg, "connection reset")):
-		return "the connection was cut before gRPC started (" + msg + "); the store probably requires TLS: drop --insecure"
-	}
-	return msg + " (check --store-address; TLS stores need no flag, plaintext ones --insecure)"
 }
 
 func printAuth(env *Env, p *creds.Provider, rep *authReport, asJSON bool) int {
@@ -174,7 +165,7 @@ func printAuth(env *Env, p *creds.Provider, rep *authReport, asJSON bool) int {
 		return code
 	}
 	for _, w := range rep.Warnings {
-		fmt.Fprintln(env.Stderr, "debuginfo auth check: warning:", w)
+		say(env.Stderr, "debuginfo auth check: warning: %s\n", w)
 	}
 	i := rep.Credentials
 	cred := "none"
@@ -195,7 +186,8 @@ func printAuth(env *Env, p *creds.Provider, rep *authReport, asJSON bool) int {
 	if !rep.OK {
 		verdict = "FAILED: " + rep.Verdict
 	}
-	out := fmt.Sprintf("store:       %s\ntls:         %s\ncredentials: %s\nproject:     %s\nverdict:     %s\n", rep.Store, rep.TLS, cred, proj, verdict)
+	// Each value escaped on its own: the store's message is in the verdict.
+	out := fmt.Sprintf("store:       %s\ntls:         %s\ncredentials: %s\nproject:     %s\nverdict:     %s\n", escape(rep.Store), rep.TLS, escape(cred), escape(proj), escape(verdict))
 	fmt.Fprint(env.Stdout, redact(out))
 	return code
 }

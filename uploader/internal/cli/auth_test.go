@@ -332,6 +332,14 @@ func TestAuthCheckTLS(t *testing.T) {
 			}
 		})
 	}
+	// A plaintext store cutting connections (restarting, a proxy) is not
+	// blamed on TLS: only a completed TLS handshake is evidence of that.
+	reset := teststore.ResetFirst(t, 1<<30, "")
+	code, out, errOut := authRun(t, env, "", "auth", "check", "--store-address="+reset.Addr(), "--insecure", "--timeout=5s")
+	if code != 1 || strings.Contains(out, "drop --insecure") || !strings.Contains(out, "store unreachable") {
+		t.Errorf("resetting plaintext store: exit %d\n%s%s", code, out, errOut)
+	}
+
 	// Uploads use the same flags.
 	bin := testbin.C(t, "tls", "tls", "-g")
 	if code, out, errOut := authRun(t, env, "", "upload", "--store-address="+w.srv.Addr(), "--ca-file="+caFile, bin); code != 0 {

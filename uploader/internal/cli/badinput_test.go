@@ -12,10 +12,12 @@ import (
 	"encoding/binary"
 	"encoding/pem"
 	"fmt"
+	"maps"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -106,6 +108,12 @@ type badRun struct {
 	maxExtraFDs int
 	// after runs extra checks once the command returned.
 	after func(t *testing.T)
+	// absent are texts (a secret, a raw escape character) that must appear
+	// in neither stdout nor stderr, compared case-insensitively.
+	absent []string
+	// asNobody runs the command on a thread whose file-system user is
+	// nobody, so that a mode-000 file is unreadable even to root.
+	asNobody bool
 }
 
 // badFixtures are built once for all rows.
@@ -127,6 +135,7 @@ func TestBadInputTable(t *testing.T) {
 	fx.plain = teststore.Start(t, teststore.Options{})
 
 	setups := badInputSetups(fx)
+	maps.Copy(setups, hostileSetups(fx))
 	seen := map[string]bool{}
 	for _, r := range rows {
 		if seen[r.id] {
@@ -161,6 +170,11 @@ func TestBadInputTable(t *testing.T) {
 			}
 			// Always logged: with -v the run shows what each row really prints.
 			t.Logf("args: %q\nstdout:\n%s\nstderr:\n%s", run.args, stdout, stderr)
+			for _, a := range run.absent {
+				if strings.Contains(strings.ToLower(stdout+stderr), strings.ToLower(a)) {
+					t.Errorf("output shows %q", a)
+				}
+			}
 			if run.after != nil {
 				run.after(t)
 			}
@@ -220,6 +234,13 @@ func runBad(t *testing.T, run *badRun) (code int, stdout, stderr string) {
 				done <- result{code: -1, panic: fmt.Sprintf("%v\n%s", p, debug.Stack())}
 			}
 		}()
+		if run.asNobody && os.Geteuid() == 0 {
+			// The goroutine ends locked to the thread, which then exits.
+			runtime.LockOSThread()
+			if err := syscall.Setfsuid(65534); err != nil {
+				panic(err)
+			}
+		}
 		done <- result{code: Main(env, run.args)}
 	}()
 	var res result

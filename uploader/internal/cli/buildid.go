@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
@@ -42,7 +41,7 @@ func runBuildID(env *Env, args []string) int {
 	for _, path := range fs.Args() {
 		id, err := buildid.Read(path)
 		if err != nil {
-			fmt.Fprintf(env.Stderr, "debuginfo buildid: %v\n", err)
+			say(env.Stderr, "debuginfo buildid: %v\n", err)
 			if *asJSON {
 				enc.Encode(buildIDLine{Path: path, Error: err.Error()})
 			}
@@ -52,14 +51,14 @@ func runBuildID(env *Env, args []string) int {
 		if *asJSON {
 			enc.Encode(buildIDLine{Path: path, BuildID: id.Value, BuildIDType: id.Type.String(), Source: id.Source, Redacted: id.Redacted})
 		} else {
-			fmt.Fprintf(env.Stdout, "%s  %s  %s  (%s)\n", path, id.Type, id.Value, id.Source)
+			say(env.Stdout, "%s  %s  %s  (%s)\n", path, id.Type, id.Value, id.Source)
 		}
 		if id.Redacted {
-			fmt.Fprintf(env.Stderr, "debuginfo buildid: warning: %s: %s\n", path, buildid.RedactedAdvice)
+			say(env.Stderr, "debuginfo buildid: warning: %s: %s\n", path, buildid.RedactedAdvice)
 		}
 		key := id.Type.String() + ":" + id.Value
 		if first, ok := seen[key]; ok && !samePath(first, path) {
-			fmt.Fprintf(env.Stderr, "debuginfo buildid: warning: %s and %s share build ID %s; a store keeps only one of them\n", first, path, id.Value)
+			say(env.Stderr, "debuginfo buildid: warning: %s and %s share build ID %s; a store keeps only one of them\n", first, path, id.Value)
 		} else if !ok {
 			seen[key] = path
 		}

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/creds"
 	"golang.org/x/term"
 )
 
@@ -132,14 +134,16 @@ func parse(env *Env, fs *pflag.FlagSet, args []string) (code int, done bool) {
 		return ExitOK, true
 	}
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "debuginfo %s: %v (see --help)\n", fs.Name(), err)
+		say(env.Stderr, "debuginfo %s: %s (see --help)\n", fs.Name(), creds.RedactPatterns(err.Error()))
 		return ExitUsage, true
 	}
 	return ExitOK, false
 }
 
-// usageError reports a command-line mistake and returns ExitUsage.
+// usageError reports a command-line mistake and returns ExitUsage. The
+// message is redacted by pattern: a value typed into the wrong flag, or
+// in the wrong form, may be a credential.
 func usageError(env *Env, cmd, format string, a ...any) int {
-	fmt.Fprintf(env.Stderr, "debuginfo %s: %s (see --help)\n", cmd, fmt.Sprintf(format, a...))
+	say(env.Stderr, "debuginfo %s: %s (see --help)\n", cmd, creds.RedactPatterns(fmt.Sprintf(format, a...)))
 	return ExitUsage
 }

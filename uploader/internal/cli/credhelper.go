@@ -33,7 +33,7 @@ func runCredHelper(env *Env, args []string) int {
 		return usageError(env, "credential-helper", "only the 'get' command of the protocol is supported, got %q", strings.Join(fs.Args(), " "))
 	}
 	fail := func(format string, a ...any) int {
-		fmt.Fprintf(env.Stderr, "debuginfo credential-helper: %s\n", creds.RedactPatterns(fmt.Sprintf(format, a...)))
+		say(env.Stderr, "debuginfo credential-helper: %s\n", creds.RedactPatterns(fmt.Sprintf(format, a...)))
 		return ExitFailed
 	}
 
@@ -69,7 +69,7 @@ func runCredHelper(env *Env, args []string) int {
 		return fail("no token: set %s (or %s), or give --bearer-token-file / env %s", creds.EnvPolarSignalsTok, creds.EnvBearerToken, creds.EnvTokenFile)
 	}
 	for _, w := range p.Warnings() {
-		fmt.Fprintln(env.Stderr, "debuginfo credential-helper: warning:", p.Redact(w))
+		say(env.Stderr, "debuginfo credential-helper: warning: %s\n", p.Redact(w))
 	}
 	resp := map[string]map[string][]string{"headers": {"Authorization": {md["authorization"]}}}
 	if pid := md[creds.ProjectHeader]; pid != "" {

@@ -57,7 +57,7 @@ func runExtract(env *Env, args []string) int {
 		}
 	}
 	if err := extract(env, fs.Arg(0), *out, *recordPath, comp, extras); err != nil {
-		fmt.Fprintf(env.Stderr, "debuginfo extract: %v\n", err)
+		say(env.Stderr, "debuginfo extract: %v\n", err)
 		return ExitFailed
 	}
 	return ExitOK
@@ -76,7 +76,7 @@ func extract(env *Env, path, out, recordPath string, comp elfdebug.Compression, 
 	if id.Redacted && recordPath == "" {
 		// With a record, the upload that reads it refuses or skips the ID
 		// (one warning, where it matters, not two).
-		fmt.Fprintf(env.Stderr, "debuginfo extract: warning: %s: %s\n", path, buildid.RedactedAdvice)
+		say(env.Stderr, "debuginfo extract: warning: %s: %s\n", path, buildid.RedactedAdvice)
 	}
 	q, err := quality.Of(in, fi.Size())
 	switch {
@@ -85,7 +85,7 @@ func extract(env *Env, path, out, recordPath string, comp elfdebug.Compression, 
 	case q.Useless():
 		return fmt.Errorf("%s: %s", path, quality.UselessError)
 	case q.SymbolsOnly():
-		fmt.Fprintf(env.Stderr, "debuginfo: warning: %s: %s\n", path, q.SymbolsOnlyWarning())
+		say(env.Stderr, "debuginfo: warning: %s: %s\n", path, q.SymbolsOnlyWarning())
 	}
 	var st elfdebug.Stats
 	err = atomicfile.Write(out, 0o644, func(w io.Writer) error {
@@ -96,7 +96,7 @@ func extract(env *Env, path, out, recordPath string, comp elfdebug.Compression, 
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	fmt.Fprintf(env.Stdout, "%s -> %s  %d bytes  %s %s  dwarf=%v symtab=%v dynsym=%v gopclntab=%v\n",
+	say(env.Stdout, "%s -> %s  %d bytes  %s %s  dwarf=%v symtab=%v dynsym=%v gopclntab=%v\n",
 		path, out, st.Bytes, id.Type, id.Value, st.HasDWARF, st.HasSymtab, st.HasDynsym, st.HasGoPclntab)
 	rec := record.Record{
 		Version:     record.Version,
@@ -159,7 +159,7 @@ func (x *extractExtras) complete(env *Env, binary, dir string, rec *record.Recor
 	if err != nil {
 		return fmt.Errorf("sources: %w", err)
 	}
-	fmt.Fprintf(env.Stdout, "%s -> %s  %d source files, %d missing\n", binary, x.out, res.Files, len(res.Missing))
+	say(env.Stdout, "%s -> %s  %d source files, %d missing\n", binary, x.out, res.Files, len(res.Missing))
 	if res.Files > 0 {
 		rec.Sources = filepath.Base(x.out)
 	}

@@ -98,7 +98,7 @@ func runSources(env *Env, args []string) int {
 	}
 	res, n, sum, err := writeAtomically(*out, build)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "debuginfo %s: %v\n", cmd, err)
+		say(env.Stderr, "debuginfo %s: %v\n", cmd, err)
 		return ExitFailed
 	}
 
@@ -120,21 +120,21 @@ func runSources(env *Env, args []string) int {
 		}
 		return ExitOK
 	}
-	fmt.Fprintf(env.Stdout, "%s: %d files, %d bytes (%d compressed)\n", s.Output, s.Files, s.Bytes, s.ArchiveBytes)
+	say(env.Stdout, "%s: %d files, %d bytes (%d compressed)\n", s.Output, s.Files, s.Bytes, s.ArchiveBytes)
 	if len(s.Missing) > 0 {
 		more := ""
 		if !*verbose {
 			more = " (--verbose lists them)"
 		}
-		fmt.Fprintf(env.Stdout, "missing: %d files not found on disk%s\n", len(s.Missing), more)
+		say(env.Stdout, "missing: %d files not found on disk%s\n", len(s.Missing), more)
 	}
 	if len(s.Skipped) > 0 {
-		fmt.Fprintf(env.Stdout, "skipped: %d files (excluded or too large)\n", len(s.Skipped))
+		say(env.Stdout, "skipped: %d files (excluded or too large)\n", len(s.Skipped))
 	}
 	if s.Hint != "" {
-		fmt.Fprintf(env.Stdout, "hint: %s\n", s.Hint)
+		say(env.Stdout, "hint: %s\n", s.Hint)
 	}
-	fmt.Fprintf(env.Stdout, "sha256: %s\n", s.SHA256)
+	say(env.Stdout, "sha256: %s\n", s.SHA256)
 	return ExitOK
 }
 

@@ -35,7 +35,7 @@ func runStamp(env *Env, args []string) int {
 		return usageError(env, "stamp", "-o OUT is required")
 	}
 	if err := stampFile(env, fs.Arg(0), *out); err != nil {
-		fmt.Fprintf(env.Stderr, "debuginfo stamp: %v\n", err)
+		say(env.Stderr, "debuginfo stamp: %v\n", err)
 		return ExitFailed
 	}
 	return ExitOK
@@ -65,6 +65,6 @@ func stampFile(env *Env, path, out string) error {
 	if old.Redacted {
 		note = " (the shared -buildid=redacted ID)"
 	}
-	fmt.Fprintf(env.Stdout, "%s: old build ID %s%s\n%s: new build ID %s\n", path, old.Value, note, out, newID)
+	say(env.Stdout, "%s: old build ID %s%s\n%s: new build ID %s\n", path, old.Value, note, out, newID)
 	return nil
 }

@@ -78,7 +78,9 @@ func (c *connFlags) open(ctx context.Context, env *Env) (store.Store, *creds.Pro
 	if err != nil {
 		return nil, p, err
 	}
-	return store.NewGRPC(conn), p, nil
+	g := store.NewGRPC(conn)
+	g.Insecure = c.insecure
+	return g, p, nil
 }
 
 func runUpload(env *Env, args []string) int {
@@ -144,7 +146,7 @@ func runUpload(env *Env, args []string) int {
 	for _, r := range *records {
 		p, err := readPrepared(r)
 		if err != nil {
-			fmt.Fprintf(env.Stderr, "debuginfo upload: %v\n", err)
+			say(env.Stderr, "debuginfo upload: %v\n", err)
 			return ExitFailed
 		}
 		prepared = append(prepared, p)
@@ -164,24 +166,30 @@ func runUpload(env *Env, args []string) int {
 			if creds.IsUsage(err) {
 				return usageError(env, "upload", "%s", redact(err.Error()))
 			}
-			fmt.Fprintf(env.Stderr, "debuginfo upload: %s\n", redact(err.Error()))
+			say(env.Stderr, "debuginfo upload: %s\n", redact(err.Error()))
 			return ExitFailed
 		}
 		defer st.Close()
 		if p != nil {
 			for _, w := range p.Warnings() {
-				fmt.Fprintf(env.Stderr, "debuginfo: warning: %s\n", w)
+				say(env.Stderr, "debuginfo: warning: %s\n", w)
 			}
 		}
 		if g, ok := st.(*store.GRPC); ok {
 			g.Retry.Attempts = *retries + 1
-			opts.Journal = &upload.Journal{Dir: upload.DefaultJournalDir(), Store: conn.address}
+			j, err := upload.OpenJournal(upload.DefaultJournalDir(), conn.address)
+			if err != nil {
+				say(env.Stderr, "debuginfo: notice: no in-flight journal (%v): a rerun after a killed upload may need --force\n", err)
+			} else {
+				defer j.Close()
+				opts.Journal = j
+			}
 		}
 		// Say which credentials are in use; with none at all (a store without
 		// auth) there is nothing to say, and the store explains a refusal.
 		if p != nil && !*asJSON {
 			if i := p.Info(); i.Kind != creds.KindNone || i.ProjectID != "" {
-				fmt.Fprintf(env.Stderr, "debuginfo: %s\n", p.Summary())
+				say(env.Stderr, "debuginfo: %s\n", p.Summary())
 			}
 		}
 	}
@@ -195,7 +203,7 @@ func runUpload(env *Env, args []string) int {
 	out.finish(time.Since(start))
 	if *receipt != "" {
 		if err := out.writeReceipt(*receipt); err != nil {
-			fmt.Fprintf(env.Stderr, "debuginfo upload: --receipt: %v\n", err)
+			say(env.Stderr, "debuginfo upload: --receipt: %v\n", err)
 			return ExitFailed
 		}
 	}
@@ -253,10 +261,10 @@ func (r *reporter) report(rep upload.Report) {
 	switch {
 	case rep.Warning != "" && rep.Action == upload.Skipped:
 		r.bar.clear()
-		fmt.Fprintf(r.env.Stderr, "debuginfo: warning: not uploading %s: %s\n", rep.Path, rep.Reason)
+		say(r.env.Stderr, "debuginfo: warning: not uploading %s: %s\n", rep.Path, rep.Reason)
 	case rep.Warning != "":
 		r.bar.clear()
-		fmt.Fprintf(r.env.Stderr, "debuginfo: warning: %s: %s\n", rep.Path, rep.Warning)
+		say(r.env.Stderr, "debuginfo: warning: %s: %s\n", rep.Path, rep.Warning)
 	}
 	if r.json {
 		r.encoder.Encode(rep)
@@ -266,13 +274,13 @@ func (r *reporter) report(rep upload.Report) {
 		return // the warning said it all
 	}
 	r.bar.clear()
-	line := fmt.Sprintf("%-9s %-10s %s  %s", rep.Action, rep.Type, orDash(rep.BuildID), rep.Path)
+	line := fmt.Sprintf("%-9s %-10s %s  %s", rep.Action, rep.Type, escape(orDash(rep.BuildID)), escape(rep.Path))
 	switch {
 	case rep.Action == upload.Uploaded || rep.Action == upload.DryRun:
 		line += fmt.Sprintf("  (%s, %d ms)", humanBytes(rep.Bytes), rep.DurationMS)
 	}
 	if rep.Reason != "" && rep.Action != upload.Uploaded {
-		line += ": " + rep.Reason
+		line += ": " + escape(rep.Reason)
 	}
 	w := r.env.Stdout
 	if rep.Action == upload.Failed {

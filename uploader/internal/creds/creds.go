@@ -14,9 +14,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -274,7 +276,7 @@ func (p *Provider) findToken(o *Options, getenv func(string) string) (tok, src s
 }
 
 func (p *Provider) readTokenFile(path string) (string, error) {
-	b, err := os.ReadFile(path)
+	b, err := readCapped(path, maxTokenFile)
 	if err != nil {
 		return "", fmt.Errorf("reading the bearer token file: %v", err)
 	}
@@ -287,6 +289,24 @@ func (p *Provider) readTokenFile(path string) (string, error) {
 		p.warnings = append(p.warnings, fmt.Sprintf("bearer token file %s is readable by group or others (mode %04o): chmod 600 %s", path, fi.Mode().Perm(), path))
 	}
 	return tok, nil
+}
+
+// maxTokenFile bounds a token file: tokens are a few hundred bytes, and a
+// path like /dev/zero must not read without end.
+const maxTokenFile = 64 << 10
+
+// readCapped reads path, failing once it holds more than limit bytes.
+func readCapped(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err == nil && int64(len(b)) > limit {
+		err = fmt.Errorf("%s holds more than %d bytes: not a token file", path, limit)
+	}
+	return b, err
 }
 
 // setToken validates tok and records what Summary may say about it.
@@ -302,7 +322,7 @@ func (p *Provider) setToken(tok, src string) error {
 
 // fetchLocked runs the helper and installs its answer; p.mu is held.
 func (p *Provider) fetchLocked(ctx context.Context) (map[string]string, error) {
-	md, exp, err := p.helper.get(ctx)
+	md, exp, err := p.helper.get(ctx, p.redactHeaderValues)
 	if err != nil {
 		return nil, err
 	}
@@ -419,6 +439,25 @@ func (p *Provider) Redact(s string) string {
 	return RedactPatterns(s)
 }
 
+// redactHeaderValues hides, in a helper's stderr, every header value the
+// flags or an earlier helper answer gave, secret-looking name or not (the
+// helper knows them all and may echo any); p.mu is held.
+func (p *Provider) redactHeaderValues(s string) string {
+	var vals []string
+	for _, md := range []map[string]string{p.static, p.fetched} {
+		for _, v := range md {
+			vals = append(vals, v, strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(v, "Bearer "), "bearer ")))
+		}
+	}
+	sort.Slice(vals, func(i, j int) bool { return len(vals[i]) > len(vals[j]) })
+	for _, v := range vals {
+		if len(v) >= 4 {
+			s = strings.ReplaceAll(s, v, Redacted)
+		}
+	}
+	return p.Redact(s)
+}
+
 // Redacted replaces secrets in text.
 const Redacted = "[REDACTED]"
 
@@ -495,7 +534,9 @@ func parseGRPCHeaders(values []string) (map[string]string, error) {
 				return nil, usagef("--grpc-headers: entry %d is not key=value", n)
 			}
 			if err := checkMetadataKey(k); err != nil {
-				return nil, usagef("--grpc-headers: %q: %v", k, err)
+				// Not quoted: "Authorization: Basic ..." (the HTTP form) puts
+				// the credential itself where the name should be.
+				return nil, usagef("--grpc-headers: entry %d: %v (the form is name=value, not \"Name: value\")", n, err)
 			}
 			if !printableASCII(v) {
 				return nil, usagef("--grpc-headers: the value of %q has characters gRPC cannot send (control or non-ASCII)", k)

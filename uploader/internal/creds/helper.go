@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -89,25 +90,31 @@ type helperResponse struct {
 // maxHelperOutput caps what is kept of a helper's stdout and stderr.
 const maxHelperOutput = 1 << 20
 
+// cappedBuffer keeps at most maxHelperOutput bytes and then fails the
+// write, which ends the copy from the helper's pipe (the helper gets
+// SIGPIPE). It deliberately does not embed bytes.Buffer: io.Copy would use
+// the embedded ReadFrom and read without any cap.
 type cappedBuffer struct {
-	bytes.Buffer
+	buf  bytes.Buffer
+	over bool
 }
 
+var errHelperOutput = fmt.Errorf("more than %d bytes of output", maxHelperOutput)
+
 func (b *cappedBuffer) Write(p []byte) (int, error) {
-	if room := maxHelperOutput - b.Len(); room > 0 {
-		if len(p) > room {
-			b.Buffer.Write(p[:room])
-		} else {
-			b.Buffer.Write(p)
-		}
+	if b.buf.Len()+len(p) > maxHelperOutput {
+		b.over = true
+		b.buf.Write(p[:maxHelperOutput-b.buf.Len()])
+		return 0, errHelperOutput
 	}
-	return len(p), nil
+	return b.buf.Write(p)
 }
 
 // get runs `PATH get` and returns its headers (lower-case keys, several
 // values joined with ", " as HTTP does) and their expiry (zero if none).
-// Errors are redacted by pattern: the helper may print secrets we do not know.
-func (h *helper) get(ctx context.Context) (map[string]string, time.Time, error) {
+// The helper's stderr is redacted by redact (the header values known so
+// far) and by pattern: the helper may print secrets we do not know.
+func (h *helper) get(ctx context.Context, redact func(string) string) (map[string]string, time.Time, error) {
 	ctx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
 	req, _ := json.Marshal(map[string]string{"uri": h.uri})
@@ -115,28 +122,39 @@ func (h *helper) get(ctx context.Context) (map[string]string, time.Time, error) 
 	cmd.Stdin = bytes.NewReader(req)
 	var stdout, stderr cappedBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	// A helper script's children may hold the pipes open after it is killed.
+	// The helper leads a process group of its own, and a timeout kills the
+	// whole group: a helper script's children (a login flow, a sleep) would
+	// otherwise outlive it and hold its pipes open.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = time.Second
 	name := "credential helper " + h.spec.path
 	err := cmd.Run()
+	if stdout.over || stderr.over {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // its children too
+		return nil, time.Time{}, fmt.Errorf("%s printed %v: not a credential helper answer", name, errHelperOutput)
+	}
 	if ctx.Err() == context.DeadlineExceeded {
 		return nil, time.Time{}, fmt.Errorf("%s timed out after %s (raise it with --credential-helper-timeout)", name, h.timeout)
 	}
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
-			msg := strings.TrimSpace(stderr.String())
+			msg := strings.TrimSpace(stderr.buf.String())
 			if len(msg) > 2000 {
 				msg = msg[:2000] + "..."
 			}
 			if msg == "" {
 				msg = "(no stderr)"
 			}
+			if redact != nil {
+				msg = redact(msg)
+			}
 			return nil, time.Time{}, fmt.Errorf("%s failed (%s): %s", name, ee.ProcessState, RedactPatterns(msg))
 		}
 		return nil, time.Time{}, fmt.Errorf("%s could not run: %v", name, err)
 	}
-	return parseHelperResponse(name, h.uri, stdout.Bytes())
+	return parseHelperResponse(name, h.uri, stdout.buf.Bytes())
 }
 
 // parseHelperResponse reads a helper's answer: headers as lower-case gRPC

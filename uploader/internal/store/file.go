@@ -10,11 +10,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/atomicfile"
 	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
 )
 
@@ -94,6 +96,7 @@ func (f *File) Upload(ctx context.Context, key Key, obj Object, force bool, prog
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	removeStaleTemps(dir, key.Type)
 	id := randomID()
 	started := timestamppb.New(f.now())
 	meta := &pb.Debuginfo{
@@ -140,14 +143,20 @@ func writeMeta(dir string, t pb.DebuginfoType, m *pb.Debuginfo) error {
 }
 
 // renameInto writes path through a temporary file beside it and a rename,
-// so a reader (or a crash) never sees a half-written object.
+// so a reader (or a crash) never sees a half-written object. The temp file
+// is flock'ed while it is written: a writer killed mid-copy (kill -9)
+// leaves it unlocked, which is how removeStaleTemps tells it from the temp
+// of an upload still running in another process.
 func renameInto(path string, write func(tmp *os.File) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+tempInfix+"*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name()) // a no-op once renamed
-	err = write(tmp)
+	err = syscall.Flock(int(tmp.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	if err == nil {
+		err = write(tmp)
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -158,6 +167,16 @@ func renameInto(path string, write func(tmp *os.File) error) error {
 		err = os.Rename(tmp.Name(), path)
 	}
 	return err
+}
+
+const tempInfix = ".tmp-"
+
+// removeStaleTemps deletes the temps of t's object and metadata in dir
+// that killed writers left (see atomicfile.RemoveStale).
+func removeStaleTemps(dir string, t pb.DebuginfoType) {
+	for _, name := range []string{objectName(t), metadataName(t)} {
+		atomicfile.RemoveStale(dir, "."+name+tempInfix)
+	}
 }
 
 func randomID() string {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -43,7 +44,7 @@ func Dial(ctx context.Context, address string, cfg DialConfig) (*grpc.ClientConn
 	} else {
 		tc := &tls.Config{InsecureSkipVerify: cfg.InsecureSkipVerify, MinVersion: tls.VersionTLS12}
 		if cfg.CAFile != "" {
-			pem, err := os.ReadFile(cfg.CAFile)
+			pem, err := readCA(cfg.CAFile)
 			if err != nil {
 				return nil, fmt.Errorf("--ca-file: %w", err)
 			}
@@ -66,6 +67,23 @@ func Dial(ctx context.Context, address string, cfg DialConfig) (*grpc.ClientConn
 	return conn, nil
 }
 
+// maxCAFile bounds --ca-file (a full system bundle is well under 1 MiB), so
+// a path like /dev/zero fails instead of reading without end.
+const maxCAFile = 16 << 20
+
+func readCA(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxCAFile+1))
+	if err == nil && len(b) > maxCAFile {
+		err = fmt.Errorf("%s holds more than %d bytes: not a PEM bundle", path, maxCAFile)
+	}
+	return b, err
+}
+
 // GRPC is a Store speaking to a DebuginfoService.
 type GRPC struct {
 	conn   *grpc.ClientConn
@@ -79,6 +97,11 @@ type GRPC struct {
 	// store; later files fail with it at once instead of each spending a
 	// whole retry cycle (a run over 5,000 files would take hours).
 	down atomic.Pointer[error]
+	// timeouts counts calls in a row that got no answer in time.
+	timeouts atomic.Int32
+	// Insecure is set for plaintext connections: a store that drops one is
+	// then probed for TLS, to tell "drop --insecure" from "store down".
+	Insecure bool
 }
 
 // NewGRPC wraps a connection made by Dial.
@@ -86,7 +109,7 @@ func NewGRPC(conn *grpc.ClientConn) *GRPC {
 	return &GRPC{
 		conn:        conn,
 		client:      pb.NewDebuginfoServiceClient(conn),
-		http:        &http.Client{},
+		http:        signedURLClient(),
 		Retry:       DefaultRetry,
 		CallTimeout: 30 * time.Second,
 	}
@@ -107,13 +130,68 @@ func (g *GRPC) unary(ctx context.Context, f func(ctx context.Context) error) err
 		}
 		cctx, cancel := context.WithTimeout(ctx, g.CallTimeout)
 		defer cancel()
-		return f(cctx)
+		err := f(cctx)
+		if err == nil || status.Code(err) != codes.DeadlineExceeded {
+			g.timeouts.Store(0) // the store answered
+		}
+		switch {
+		case status.Code(err) == codes.DeadlineExceeded && ctx.Err() != context.Canceled:
+			// No answer in time: a few of these in a row, across all files,
+			// and the store is given up on, as an unreachable one is.
+			if n := g.timeouts.Add(1); n >= maxTimeouts {
+				down := fmt.Errorf("store not answering: %d calls in a row got no answer in time; giving up on it for this run", n)
+				g.down.CompareAndSwap(nil, &down)
+			}
+		}
+		if hint := TLSHint(ctx, err, g.conn.Target(), g.Insecure); hint != "" {
+			return &final{&hinted{hint, err}}
+		}
+		return err
 	})
 	// Out of retries or out of time, the store was still unreachable.
 	if status.Code(err) == codes.Unavailable {
 		g.down.CompareAndSwap(nil, &err)
 	}
 	return err
+}
+
+// maxTimeouts is how many calls in a row may go unanswered before the
+// store is given up on: with the defaults one file already tries 6 times
+// for 30 s each, and a run of many files would wait that long per file.
+const maxTimeouts = 3
+
+// TLSHint says what to change when err (from a call to target) comes from
+// a TLS mismatch, "" when it does not. The handshake's own errors tell for
+// TLS connections; a plaintext connection (insecure) cut before gRPC
+// started is only blamed on TLS when target really completes a TLS
+// handshake: a store that is restarting cuts connections too.
+func TLSHint(ctx context.Context, err error, target string, insecure bool) string {
+	if err == nil {
+		return ""
+	}
+	if hint := tlsHint(err); hint != "" || !insecure || status.Code(err) != codes.Unavailable {
+		return hint
+	}
+	if strings.Contains(err.Error(), "server preface") && speaksTLS(ctx, target) {
+		return "the store speaks TLS: drop --insecure"
+	}
+	return ""
+}
+
+// speaksTLS says whether a TLS handshake with target succeeds: the evidence
+// that a plaintext connection was refused because the store wants TLS.
+func speaksTLS(ctx context.Context, target string) bool {
+	target = strings.TrimPrefix(target, "dns:///")
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	d := tls.Dialer{Config: &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}}
+	c, err := d.DialContext(ctx, "tcp", target)
+	if err == nil {
+		c.Close()
+		return true
+	}
+	var alert tls.AlertError // a TLS server that refused us (a client certificate, a version)
+	return errors.As(err, &alert)
 }
 
 func (g *GRPC) ShouldUpload(ctx context.Context, key Key, force bool) (bool, string, error) {
@@ -274,13 +352,23 @@ func streamError(st pb.DebuginfoService_UploadClient, err error) error {
 	return err
 }
 
+// signedURLClient sends PUTs to signed URLs. It follows no redirect: Go's
+// client turns a PUT into a GET on 301-303 (whose 200 would pass for
+// success with nothing stored), and any redirect would hand the signed URL
+// (as Referer) and the bytes to a host the store never named. It carries no
+// store credentials: those go only into gRPC metadata.
+func signedURLClient() *http.Client {
+	return &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
 func (g *GRPC) put(ctx context.Context, url string, obj Object, progress Progress) error {
 	f, err := obj.Open()
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, &countingReader{r: f, progress: progress})
+	body := &countingReader{r: f, progress: progress}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, body)
 	if err != nil {
 		return fmt.Errorf("signed URL: %w", err)
 	}
@@ -292,15 +380,32 @@ func (g *GRPC) put(ctx context.Context, url string, obj Object, progress Progres
 		return Transient(fmt.Errorf("signed URL PUT to %s: %w", req.URL.Host, unwrapURLError(err)))
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	if resp.StatusCode/100 == 2 {
+		// A host that answers before reading the body did not store it: the
+		// transport read every byte from us before the last could reach it.
+		if n := body.n.Load(); n != obj.Size {
+			return fmt.Errorf("signed URL PUT to %s: %s after only %d of %d bytes were sent: not stored", req.URL.Host, resp.Status, n, obj.Size)
+		}
 		return nil
 	}
-	err = fmt.Errorf("signed URL PUT to %s: %s: %s", req.URL.Host, resp.Status, strings.TrimSpace(string(body)))
+	if resp.StatusCode/100 == 3 {
+		return fmt.Errorf("signed URL PUT to %s: %s (redirect to %q not followed: a signed URL must take the upload itself)", req.URL.Host, resp.Status, hostOf(resp.Header.Get("Location")))
+	}
+	err = fmt.Errorf("signed URL PUT to %s: %s: %s", req.URL.Host, resp.Status, strings.TrimSpace(string(msg)))
 	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout {
 		return Transient(err)
 	}
 	return err
+}
+
+// hostOf names where a redirect points without its query (a signature).
+func hostOf(location string) string {
+	u, err := neturl.Parse(location)
+	if err != nil {
+		return "?"
+	}
+	return u.Host
 }
 
 func unwrapURLError(err error) error {
@@ -321,6 +426,10 @@ func explain(err error) error {
 	var f *final
 	if errors.As(err, &f) {
 		err = f.err
+	}
+	var h *hinted
+	if errors.As(err, &h) {
+		return fmt.Errorf("cannot connect to the store: %s (%s)", h.hint, status.Convert(h.err).Message())
 	}
 	st, ok := status.FromError(err)
 	if !ok {

@@ -64,21 +64,38 @@ func retryable(err error) bool {
 }
 
 // tlsHint says what to change when err is a TLS set-up mismatch rather
-// than a store that is down ("" otherwise).
+// than a store that is down ("" otherwise). Only the TLS handshake's own
+// errors count: a store that resets or closes a plaintext connection may
+// just be restarting, so that is retried (see GRPC.unary for how a TLS
+// store reached with --insecure is recognised).
 func tlsHint(err error) string {
+	var h *hinted
+	if errors.As(err, &h) {
+		return h.hint
+	}
 	m := err.Error()
+	if !strings.Contains(m, "authentication handshake failed") {
+		return ""
+	}
 	switch {
 	case strings.Contains(m, "first record does not look like a TLS handshake"):
 		return "the store speaks plaintext, not TLS: add --insecure (only on a trusted network)"
-	case strings.Contains(m, "x509:") || strings.Contains(m, "certificate"):
+	case strings.Contains(m, "x509:") || strings.Contains(m, "tls: failed to verify certificate"):
 		return "the store's TLS certificate is not trusted: pass --ca-file=CA.pem for a private CA (or, for tests only, --insecure-skip-verify)"
-	case strings.Contains(m, "server preface") || strings.Contains(m, "server handshake"):
-		return "the store closed the connection before speaking gRPC: if it expects TLS, drop --insecure"
 	case strings.Contains(m, "tls:"):
 		return "the TLS handshake failed: check --insecure, --ca-file and the store address"
 	}
 	return ""
 }
+
+// hinted is an error with evidence of a TLS mismatch found another way.
+type hinted struct {
+	hint string
+	err  error
+}
+
+func (h *hinted) Error() string { return h.err.Error() }
+func (h *hinted) Unwrap() error { return h.err }
 
 // do runs f until it succeeds, fails permanently, runs out of attempts or
 // ctx ends. f learns which attempt it is (0-based).

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
 )
@@ -104,10 +105,12 @@ func metadataName(t pb.DebuginfoType) string {
 type countingReader struct {
 	r        io.Reader
 	progress Progress
+	n        atomic.Int64 // bytes read so far (the HTTP transport reads on its own goroutine)
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
 	if n > 0 && c.progress != nil {
 		c.progress(int64(n))
 	}

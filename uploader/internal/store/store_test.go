@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -304,5 +305,58 @@ func TestSupersededUploadIsASkip(t *testing.T) {
 	}
 	if n := srv.Calls("InitiateUpload"); n != 2 {
 		t.Errorf("InitiateUpload calls = %d, want 2 (ours, the rival's; no forced retry)", n)
+	}
+}
+
+// TestFileStoreRemovesStaleTemps: a copy killed mid-way (kill -9) leaves
+// its temp object behind; the next upload of that build ID removes it,
+// but not the temp of a writer that is still running (it holds a lock).
+func TestFileStoreRemovesStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	fs, err := store.NewFile(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objDir := filepath.Join(dir, "debuginfo", key.BuildID)
+	if err := os.MkdirAll(objDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	temp := func(name string) string {
+		p := filepath.Join(objDir, name)
+		if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	stale := temp(".debuginfo.tmp-1234567")
+	staleMeta := temp(".metadata.tmp-7654321")
+	live := temp(".debuginfo.tmp-live")
+	lf, err := os.Open(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lf.Close()
+	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+
+	obj, data := object(t, 10000)
+	if err := fs.Upload(context.Background(), key, obj, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{stale, staleMeta} {
+		if _, err := os.Lstat(p); !os.IsNotExist(err) {
+			t.Errorf("stale temp %s left behind (%v)", filepath.Base(p), err)
+		}
+	}
+	if _, err := os.Lstat(live); err != nil {
+		t.Errorf("the temp of a live writer was removed: %v", err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(objDir, "debuginfo")); !bytes.Equal(got, data) {
+		t.Error("object not stored intact")
 	}
 }

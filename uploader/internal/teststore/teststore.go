@@ -37,6 +37,10 @@ type Options struct {
 	TLS *tls.Config
 	// SignedURL makes InitiateUpload hand out signed-URL PUTs instead of gRPC.
 	SignedURL bool
+	// SignedURLBase, when set ("http://host:port"), is where signed URLs
+	// point instead of this store's own PUT endpoint: a hostile or broken
+	// object store. The path and query stay the same.
+	SignedURLBase string
 	// MaxUploadSize mirrors Parca's --debuginfo-upload-max-size (default 1e9).
 	MaxUploadSize int64
 }
@@ -128,6 +132,10 @@ func Listen(addr string, opts Options) (*Server, error) {
 	go s.http.Serve(hlis)
 	return s, nil
 }
+
+// PutHandler is the store's own signed-URL endpoint, for a hostile server
+// (see SignedURLBase) that passes some requests on to it.
+func (s *Server) PutHandler() http.Handler { return http.HandlerFunc(s.servePUT) }
 
 // Addr is the gRPC address, host:port.
 func (s *Server) Addr() string { return s.lis.Addr().String() }
@@ -250,7 +258,11 @@ func (s *Server) InitiateUpload(ctx context.Context, req *pb.InitiateUploadReque
 		UploadStrategy: pb.UploadInstructions_UPLOAD_STRATEGY_GRPC}
 	if s.opts.SignedURL {
 		ins.UploadStrategy = pb.UploadInstructions_UPLOAD_STRATEGY_SIGNED_URL
-		ins.SignedUrl = fmt.Sprintf("http://%s/upload/%s?type=%d&build_id=%s&signature=%s", s.hlis.Addr(), o.uploadID, req.Type, req.BuildId, newID())
+		base := "http://" + s.hlis.Addr().String()
+		if s.opts.SignedURLBase != "" {
+			base = s.opts.SignedURLBase
+		}
+		ins.SignedUrl = fmt.Sprintf("%s/upload/%s?type=%d&build_id=%s&signature=%s", base, o.uploadID, req.Type, req.BuildId, newID())
 	}
 	return &pb.InitiateUploadResponse{UploadInstructions: ins}, nil
 }

@@ -55,8 +55,13 @@ func Collect(paths []string, anyFile bool) (files []string, errs []PathError) {
 			default:
 				return nil // directories (WalkDir enters them), devices, FIFOs
 			}
-			// Inside a directory, non-ELF files are expected and passed over.
-			if ok, _ := isELF(path); ok {
+			// Inside a directory, non-ELF files are expected and passed over;
+			// a file we cannot read may be an ELF file, so it fails.
+			ok, err := isELF(path)
+			switch {
+			case err != nil:
+				errs = append(errs, PathError{path, explainPath(err)})
+			case ok:
 				files = append(files, path)
 			}
 			return nil

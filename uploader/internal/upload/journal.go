@@ -4,8 +4,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -19,9 +24,15 @@ import (
 // the uploader that started it is gone (killed, machine rebooted), a rerun
 // finds its marker with a dead PID and may safely restart with force; an
 // upload by a live process, here or elsewhere, is still respected.
+//
+// Markers live in a private directory (ours, writable by no one else, not
+// a symlink; created 0700) and
+// are reached only through an os.Root on it, so nobody else can plant a
+// symlink that makes our writes land on their target.
 type Journal struct {
 	Dir   string // one marker file per in-flight object
-	Store string // the store address, so two stores do not share markers
+	store string // the store address, so two stores do not share markers
+	root  *os.Root
 }
 
 type marker struct {
@@ -29,34 +40,99 @@ type marker struct {
 	Started time.Time `json:"started"`
 }
 
-// DefaultJournalDir is under the user's cache directory.
+// DefaultJournalDir is under the user's cache directory or, without one
+// (no HOME, no XDG_CACHE_HOME), a directory of this user's own in the temp
+// directory: never a name shared by every user.
 func DefaultJournalDir() string {
 	d, err := os.UserCacheDir()
 	if err != nil {
-		d = os.TempDir()
+		return filepath.Join(os.TempDir(), fmt.Sprintf("rules_debuginfo-%d", os.Geteuid()))
 	}
 	return filepath.Join(d, "rules_debuginfo", "inflight")
 }
 
-func (j *Journal) path(k store.Key) string {
-	sum := sha256.Sum256([]byte(j.Store + "\x00" + k.BuildID + "\x00" + store.TypeName(k.Type)))
-	return filepath.Join(j.Dir, hex.EncodeToString(sum[:16]))
+// OpenJournal opens (creating it if needed) the journal in dir for markers
+// of store. It refuses a dir that is a symlink, not owned by this user or
+// writable by others: the caller then runs without a journal.
+func OpenJournal(dir, store string) (*Journal, error) {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, err
+	}
+	if fi, err := os.Lstat(dir); err != nil {
+		return nil, err
+	} else if fi.Mode()&fs.ModeSymlink != 0 {
+		return nil, fmt.Errorf("%s is a symbolic link", dir)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	// Checked on the open directory itself, so a swap after the Lstat
+	// above cannot slip another directory in.
+	fi, err := root.Stat(".")
+	if err == nil {
+		err = private(dir, fi)
+	}
+	if err != nil {
+		root.Close()
+		return nil, err
+	}
+	return &Journal{Dir: dir, store: store, root: root}, nil
+}
+
+func private(dir string, fi fs.FileInfo) error {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	switch {
+	case !fi.IsDir():
+		return fmt.Errorf("%s is not a directory", dir)
+	case !ok:
+		return fmt.Errorf("%s: cannot tell its owner", dir)
+	case int(st.Uid) != os.Geteuid():
+		return fmt.Errorf("%s belongs to user %d, not to this user (%d)", dir, st.Uid, os.Geteuid())
+	case fi.Mode().Perm()&0o022 != 0:
+		return fmt.Errorf("%s has mode %04o: others may write to it (want 0700)", dir, fi.Mode().Perm())
+	}
+	return nil
+}
+
+// Close releases the journal's directory.
+func (j *Journal) Close() error {
+	if j == nil {
+		return nil
+	}
+	return j.root.Close()
+}
+
+func (j *Journal) name(k store.Key) string {
+	sum := sha256.Sum256([]byte(j.store + "\x00" + k.BuildID + "\x00" + store.TypeName(k.Type)))
+	return hex.EncodeToString(sum[:16])
 }
 
 // begin records that this process is uploading k; end removes the record.
+// A marker is written under a fresh name (O_EXCL) and renamed into place:
+// a rename replaces whatever is at the name, never writes through it.
 func (j *Journal) begin(k store.Key) {
 	if j == nil {
 		return
 	}
 	b, _ := json.Marshal(marker{PID: os.Getpid(), Started: time.Now()})
-	if os.MkdirAll(j.Dir, 0o700) == nil {
-		_ = os.WriteFile(j.path(k), b, 0o600)
+	tmp := ".tmp-" + j.name(k) + "-" + strconv.Itoa(os.Getpid())
+	f, err := j.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return
+	}
+	_, werr := f.Write(b)
+	if cerr := f.Close(); werr != nil || cerr != nil || j.root.Rename(tmp, j.name(k)) != nil {
+		_ = j.root.Remove(tmp)
 	}
 }
 
 func (j *Journal) end(k store.Key) {
 	if j != nil {
-		_ = os.Remove(j.path(k))
+		_ = j.root.Remove(j.name(k))
 	}
 }
 
@@ -66,7 +142,15 @@ func (j *Journal) orphaned(k store.Key) bool {
 	if j == nil {
 		return false
 	}
-	b, err := os.ReadFile(j.path(k))
+	if fi, err := j.root.Lstat(j.name(k)); err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	f, err := j.root.Open(j.name(k))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 4096))
 	if err != nil {
 		return false
 	}

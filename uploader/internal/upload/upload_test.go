@@ -317,7 +317,7 @@ func TestRerunTakesOverUploadOfDeadProcess(t *testing.T) {
 	bin := testbin.C(t, "orphan", "o", "-g")
 	id, _ := buildid.Read(bin)
 	key := store.Key{BuildID: id.Value, BuildIDType: pb.BuildIDType_BUILD_ID_TYPE_GNU}
-	journal := &upload.Journal{Dir: t.TempDir(), Store: srv.Addr()}
+	journal := openJournal(t, t.TempDir(), srv.Addr())
 
 	// A first attempt is initiated and its stream cut, with no retries:
 	// the store is left thinking an upload is in progress.
@@ -332,7 +332,7 @@ func TestRerunTakesOverUploadOfDeadProcess(t *testing.T) {
 	}
 
 	// Another live uploader's work is respected: without our marker, skip.
-	got, _ = run(t, st, []string{bin}, upload.Options{Journal: &upload.Journal{Dir: t.TempDir(), Store: srv.Addr()}})
+	got, _ = run(t, st, []string{bin}, upload.Options{Journal: openJournal(t, t.TempDir(), srv.Addr())})
 	if r := got[bin+"#debuginfo"]; r.Action != upload.Skipped {
 		t.Fatalf("foreign in-progress upload: %+v", r)
 	}
@@ -353,6 +353,16 @@ func TestRerunTakesOverUploadOfDeadProcess(t *testing.T) {
 	if entries, _ := os.ReadDir(journal.Dir); len(entries) != 0 {
 		t.Errorf("journal keeps %d markers after success", len(entries))
 	}
+}
+
+func openJournal(t *testing.T, dir, store string) *upload.Journal {
+	t.Helper()
+	j, err := upload.OpenJournal(dir, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	return j
 }
 
 func rewriteMarkerPID(t *testing.T, dir string, pid int) {

@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// escape makes text from files, servers and helpers safe to print: every
+// character a terminal could act on (control characters, escape sequences,
+// bidirectional overrides, invalid UTF-8) is shown as a Go escape (\n,
+// \x1b, \u202e), so a crafted path or build ID can neither drive the
+// terminal nor forge a line of our output.
+func escape(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || !strconv.IsPrint(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case strconv.IsPrint(r):
+			b.WriteString(s[i : i+n])
+		default:
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// say is fmt.Fprintf with every string, error and Stringer argument
+// escaped: the one way commands print what they did not write themselves.
+func say(w io.Writer, format string, a ...any) {
+	args := make([]any, len(a))
+	for i, v := range a {
+		switch v := v.(type) {
+		case string:
+			args[i] = escape(v)
+		case error:
+			args[i] = escape(v.Error())
+		case fmt.Stringer:
+			args[i] = escape(v.String())
+		default:
+			args[i] = v
+		}
+	}
+	fmt.Fprintf(w, format, args...)
+}

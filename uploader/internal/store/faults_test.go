@@ -1,0 +1,89 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/teststore"
+)
+
+func plainClient(t *testing.T, addr string) *store.GRPC {
+	t.Helper()
+	conn, err := store.Dial(context.Background(), addr, store.DialConfig{Insecure: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := store.NewGRPC(conn)
+	g.Insecure = true
+	g.Retry = store.Retry{Attempts: 4, Base: 20 * time.Millisecond, Max: 50 * time.Millisecond}
+	t.Cleanup(func() { g.Close() })
+	return g
+}
+
+// TestResetBeforePrefaceIsRetried: connections reset before the HTTP/2
+// preface (a restarting store or load balancer) are retried, and when they
+// never stop the error does not blame TLS.
+func TestResetBeforePrefaceIsRetried(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{})
+	flaky := teststore.ResetFirst(t, 2, srv.Addr())
+	g := plainClient(t, flaky.Addr())
+	// gRPC itself waits about a second before it reconnects.
+	g.Retry = store.Retry{Attempts: 6, Base: 300 * time.Millisecond, Max: time.Second}
+	obj, _ := object(t, 5000)
+	if err := g.Upload(context.Background(), key, obj, false, nil); err != nil {
+		t.Fatalf("upload through two resets: %v", err)
+	}
+	if _, ok := srv.Uploaded(key.BuildID, key.Type); !ok {
+		t.Fatal("not stored")
+	}
+
+	always := teststore.ResetFirst(t, 1<<30, "")
+	g = plainClient(t, always.Addr())
+	g.Retry = store.Retry{Attempts: 4, Base: 400 * time.Millisecond, Max: time.Second}
+	_, _, err := g.ShouldUpload(context.Background(), key, false)
+	if err == nil || strings.Contains(err.Error(), "--insecure") || !strings.Contains(err.Error(), "store unavailable") {
+		t.Errorf("err = %v, want a plain 'store unavailable' without a TLS hint", err)
+	}
+	if n := always.Accepted(); n < 2 {
+		t.Errorf("%d connections: the reset was not retried", n)
+	}
+}
+
+// TestSilentStoreIsGivenUp: a store that accepts connections and never
+// answers is given up on after a few timeouts in a row; later calls fail
+// at once instead of each waiting out its own timeouts.
+func TestSilentStoreIsGivenUp(t *testing.T) {
+	hang := teststore.Hang(t)
+	g := plainClient(t, hang.Addr())
+	g.CallTimeout = 200 * time.Millisecond
+	g.Retry.Attempts = 2
+	for i := range 6 {
+		k := key
+		k.BuildID = fmt.Sprintf("%s%02d", key.BuildID, i)
+		start := time.Now()
+		_, _, err := g.ShouldUpload(context.Background(), k, false)
+		took := time.Since(start)
+		if err == nil {
+			t.Fatalf("call %d: no error from a silent store", i)
+		}
+		t.Logf("call %d: %v after %v", i, err, took.Round(time.Millisecond))
+		if i >= 2 {
+			if took > 100*time.Millisecond || !strings.Contains(err.Error(), "store not answering") {
+				t.Errorf("call %d took %v (%v): the store should have been given up on", i, took, err)
+			}
+		}
+	}
+}
+
+// TestCAFileWithoutEnd: --ca-file=/dev/zero fails instead of reading
+// without end.
+func TestCAFileWithoutEnd(t *testing.T) {
+	_, err := store.Dial(context.Background(), "127.0.0.1:1", store.DialConfig{CAFile: "/dev/zero"})
+	if err == nil || !strings.Contains(err.Error(), "holds more than") {
+		t.Errorf("err = %v", err)
+	}
+}

@@ -1,0 +1,116 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/teststore"
+)
+
+// recorder is an HTTP server that notes what it was sent.
+type recorder struct {
+	*httptest.Server
+	mu   sync.Mutex
+	reqs []string // "METHOD referer=... authorization=..."
+}
+
+func startRecorder(t *testing.T, h func(w http.ResponseWriter, r *http.Request)) *recorder {
+	rec := &recorder{}
+	rec.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec.mu.Lock()
+		rec.reqs = append(rec.reqs, fmt.Sprintf("%s referer=%q authorization=%q", r.Method, r.Referer(), r.Header.Get("Authorization")))
+		rec.mu.Unlock()
+		h(w, r)
+	}))
+	t.Cleanup(rec.Close)
+	return rec
+}
+
+func (r *recorder) requests() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.reqs...)
+}
+
+type staticCreds map[string]string
+
+func (c staticCreds) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return c, nil
+}
+func (c staticCreds) RequireTransportSecurity() bool { return false }
+
+// TestHostileSignedURLHost: whatever the signed-URL host answers, nothing
+// is marked finished unless it took every byte with a 2xx; redirects are
+// not followed, so the signed URL (Referer), the bytes and the store's
+// credentials never reach another host.
+func TestHostileSignedURLHost(t *testing.T) {
+	// ELSEWHERE in a redirect target is another host, happy to "accept" anything.
+	var elsewhere *recorder
+	redirect := func(code int, to string) func(w http.ResponseWriter, r *http.Request) {
+		return func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			http.Redirect(w, r, strings.ReplaceAll(to, "ELSEWHERE", elsewhere.URL), code)
+		}
+	}
+	cases := []struct {
+		name    string
+		handler func(w http.ResponseWriter, r *http.Request)
+		size    int
+		want    string
+	}{
+		{"302-to-GET", redirect(http.StatusFound, "ELSEWHERE/x"), 5000, "302 Found"},
+		{"301", redirect(http.StatusMovedPermanently, "ELSEWHERE/x"), 5000, "301"},
+		{"303", redirect(http.StatusSeeOther, "ELSEWHERE/x"), 5000, "303"},
+		{"307-other-host", redirect(http.StatusTemporaryRedirect, "ELSEWHERE/x"), 5000, "307"},
+		{"308-same-host", redirect(http.StatusPermanentRedirect, "/elsewhere"), 5000, "308"},
+		{"200-body-unread", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusOK) // before reading a byte
+		}, 16 << 20, "not stored"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			elsewhere = startRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				w.WriteHeader(http.StatusOK)
+			})
+			hostile := startRecorder(t, c.handler)
+			srv := teststore.Start(t, teststore.Options{SignedURL: true, SignedURLBase: hostile.URL})
+			conn, err := store.Dial(context.Background(), srv.Addr(), store.DialConfig{
+				Insecure: true, PerRPC: staticCreds{"authorization": "Bearer store-secret-token"},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := store.NewGRPC(conn)
+			g.Retry = fastRetry
+			t.Cleanup(func() { g.Close() })
+			obj, _ := object(t, c.size)
+
+			err = g.Upload(context.Background(), key, obj, false, nil)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v, want one containing %q", err, c.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "signature=") {
+				t.Errorf("error leaks the signed URL: %v", err)
+			}
+			if n := srv.Calls("MarkUploadFinished"); n != 0 {
+				t.Errorf("MarkUploadFinished called %d times: the store was told an upload finished that no host accepted", n)
+			}
+			if got := elsewhere.requests(); len(got) != 0 {
+				t.Errorf("a redirect was followed to another host: %q", got)
+			}
+			for _, r := range hostile.requests() {
+				if !strings.HasPrefix(r, "PUT ") || strings.Contains(r, "store-secret-token") || !strings.Contains(r, `referer=""`) {
+					t.Errorf("signed-URL host got %s: want only PUTs without Referer or the store's credentials", r)
+				}
+			}
+		})
+	}
+}
