@@ -87,7 +87,11 @@ func chdrAlign(c elf.Class) uint64 {
 // same bytes every time: the upload streams the output twice (hash, send).
 // A section that would not shrink stays as it is.
 func spool(r io.ReaderAt, f *elfparse.File, keep []bool, c Compression) (map[int]packed, *os.File, error) {
-	if c == None {
+	found := false
+	for i, s := range f.Sections {
+		found = found || keep[i] && compressible(s)
+	}
+	if c == None || !found {
 		return nil, nil, nil
 	}
 	tmp, err := os.CreateTemp("", "debuginfo-extract-*")

@@ -101,15 +101,6 @@ func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, e
 	}
 	st.Compressed = len(comp)
 	l := plan(f, keep, comp)
-	for i, s := range f.Sections {
-		if l.kept[i] && !keep[i] {
-			st.Kept++ // copied with the head
-			st.Dropped--
-			if !f.InFile(s.Off, s.Size) {
-				return Stats{}, fmt.Errorf("section %d (%s) at %#x (%d bytes) extends past end of file (%d bytes)", i, s.Name, s.Off, s.Size, size)
-			}
-		}
-	}
 	if f.Class == elf.ELFCLASS32 && l.size > 1<<32-1 {
 		return Stats{}, fmt.Errorf("debug-only ELF32 file would be %d bytes, too large", l.size)
 	}

@@ -2,6 +2,7 @@ package elfdebug
 
 import (
 	"bytes"
+	"debug/elf"
 	"testing"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
@@ -21,8 +22,20 @@ func FuzzExtract(f *testing.F) {
 		if st.Bytes != int64(out.Len()) {
 			t.Fatalf("Stats.Bytes %d, wrote %d", st.Bytes, out.Len())
 		}
-		if _, err := elfparse.Parse(bytes.NewReader(out.Bytes()), int64(out.Len())); err != nil {
+		fo, err := elfparse.Parse(bytes.NewReader(out.Bytes()), int64(out.Len()))
+		if err != nil {
 			t.Fatalf("output does not parse: %v", err)
+		}
+		// Symbolizers map runtime addresses through PT_LOAD p_offset/p_vaddr/p_memsz.
+		fi, _ := elfparse.Parse(bytes.NewReader(data), int64(len(data)))
+		if len(fi.Progs) != len(fo.Progs) {
+			t.Fatalf("%d program headers -> %d", len(fi.Progs), len(fo.Progs))
+		}
+		for i, p := range fi.Progs {
+			q := fo.Progs[i]
+			if p.Type == uint32(elf.PT_LOAD) && (q.Off != p.Off || q.Vaddr != p.Vaddr || q.Memsz != p.Memsz || q.Filesz > p.Filesz) {
+				t.Fatalf("PT_LOAD %d: %+v -> %+v", i, p, q)
+			}
 		}
 	})
 }

@@ -128,6 +128,7 @@ func TestRealBinaries(t *testing.T) {
 					t.Error(p)
 				}
 			})
+			t.Run("compression", func(t *testing.T) { checkCompression(t, in) })
 			t.Run("ELF tools", func(t *testing.T) {
 				needTools(t)
 				for _, p := range toolProblems(t, in, out) {

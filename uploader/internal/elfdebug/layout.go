@@ -11,11 +11,12 @@ import (
 //
 //   - The head: the input's first bytes [0, headEnd) keep their offsets. It
 //     holds the ELF header, the program headers at their original e_phoff and
-//     the allocated sections we keep at the start of the first PT_LOAD (notes,
-//     .interp, .dynsym, .dynstr, .rela.plt, and whatever small sections lie
-//     between them). So the first PT_LOAD can keep file bytes that cover
-//     PT_PHDR, PT_INTERP and PT_NOTE exactly where they were, which binutils,
-//     elfutils and gdb check.
+//     the allocated sections we keep at the start of the first PT_LOAD (.interp,
+//     notes, .dynsym, .dynstr, .rela.plt); the dropped sections between them
+//     (.gnu.hash, .gnu.version, .rela.dyn) become zeros. So the first PT_LOAD
+//     keeps file bytes that cover PT_PHDR, PT_INTERP and PT_NOTE exactly where
+//     they were, and each kept section lies inside it at its address's offset,
+//     which binutils, elfutils and gdb check.
 //   - Every other kept section follows, packed in input order, each at an
 //     offset aligned to its sh_addralign.
 //   - The section header table comes last.
@@ -27,8 +28,9 @@ import (
 // non-LOAD segment whose bytes all moved together (a PT_NOTE outside the
 // head) moves with them.
 
-// headDropBudget bounds the bytes of sections we would otherwise drop that
-// the head copies to keep later kept sections at their original offsets.
+// headDropBudget bounds the zeros the head may hold (where dropped sections
+// were) to keep later kept sections at their original offsets; past it, the
+// remaining sections are packed after the head like the rest.
 const headDropBudget = 1 << 20
 
 // region is a run of input bytes copied to the output.
@@ -50,8 +52,8 @@ type layout struct {
 	kept    []bool // section i is kept (its bytes are in head or rest)
 }
 
-// plan lays out the output for f, given which sections to keep. It may keep
-// more: every section with data inside the head.
+// plan lays out the output for f, given which sections to keep and which of
+// them were compressed into the spool.
 func plan(f *elfparse.File, keep []bool, comp map[int]packed) *layout {
 	l := &layout{kept: append([]bool(nil), keep...)}
 	phsize := uint64(len(f.Progs)) * uint64(f.Phentsz)
@@ -89,8 +91,8 @@ func plan(f *elfparse.File, keep []bool, comp map[int]packed) *layout {
 		}
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].off < cands[j].off })
-	// Extend the head to the last kept candidate, as long as the bytes it
-	// copies that we would have dropped stay within budget.
+	// Extend the head to the last kept candidate, as long as the zeros it
+	// holds in place of dropped bytes stay within budget.
 	budget := uint64(headDropBudget)
 	pos, n := l.headEnd, 0
 	for i, c := range cands {
