@@ -4,11 +4,11 @@
 # a time and runs the package's tests; a mutant the tests still pass on
 # "lived". Prints one row per package and the survivors, and fails when a
 # package's efficacy (killed / (killed + lived)) is under MUTATION_MIN
-# (default 90). Usage: tools/mutation.sh [package dir...]
-# (default: the core packages). See docs/testing.md.
+# (default 90). Usage: make mutation [PKGS="store upload"] (default: the
+# core packages; the Makefile pins the gremlins version). See docs/testing.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-GREMLINS_VERSION=v0.6.0
+GREMLINS_VERSION=${GREMLINS_VERSION:?run it through make mutation, which pins the gremlins version}
 min=${MUTATION_MIN:-90}
 bin=$PWD/.cache/gremlins-$GREMLINS_VERSION
 if [ ! -x "$bin/gremlins" ]; then
