@@ -62,3 +62,21 @@ int main(void) { return 0; }
 		t.Errorf("empty Go note: %+v, want the file hash", id)
 	}
 }
+
+// An empty GNU build-ID note says nothing either.
+func TestEmptyGNUNoteFallsBackToHash(t *testing.T) {
+	testbin.Need(t, "gcc")
+	src := `__asm__(".pushsection .note.x.gnuempty,\"a\",@note\n"
+	".balign 4\n.long 4\n.long 0\n.long 3\n.asciz \"GNU\"\n.balign 4\n.popsection\n");
+int main(void) { return 0; }
+`
+	bin := testbin.GCC(t, t.TempDir(), "emptygnu", src, "-Wl,--build-id=none")
+	id, err := Read(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(bin)
+	if id.Type != Hash || id.Value != refHash(b) {
+		t.Errorf("empty GNU note: %+v, want the file hash", id)
+	}
+}
