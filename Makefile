@@ -8,7 +8,7 @@ CACHE := $(CURDIR)/.cache
 DEBUGINFO := $(BIN)/debuginfo
 DEMO := $(CACHE)/demo
 
-.PHONY: all build deps demo test test-unit test-bazel test-make test-fuzz lint bench clean
+.PHONY: all build deps demo test test-unit test-bazel test-make test-fuzz test-release lint bench clean
 
 all: build
 
@@ -41,6 +41,7 @@ test: deps
 	$(MAKE) test-fuzz
 	$(MAKE) test-make
 	$(MAKE) test-bazel
+	$(MAKE) test-release
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
@@ -48,6 +49,8 @@ lint:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	tools/buildifier.sh --mode=check --lint=warn
 	tools/gazelle.sh -mode=diff
+	tools/check_module.py
+	tools/install_doc.sh --check
 
 test-unit:
 	$(GO) test -count=1 ./...
@@ -61,6 +64,11 @@ test-bazel: build
 
 test-make: build
 	tests/with-parca.sh tests/make/e2e.sh
+
+# The release path: tools/release.sh twice (same bytes), versions.bzl against the
+# artifacts, and e2e/smoke consuming the release through file:// URLs on Bazel 4.2.3.
+test-release:
+	tests/bazel/smoke.sh
 
 bench: build
 	bench/run.sh

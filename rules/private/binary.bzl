@@ -1,5 +1,6 @@
 """`debuginfo_binary`: a copy of a binary with a unique, content-derived GNU build ID."""
 
+load("@rules_debuginfo_compat//:compat.bzl", "compat")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE")
 
 def stamp_action(actions, tool, src, out, owner):
@@ -23,6 +24,7 @@ def stamp_action(actions, tool, src, out, owner):
         arguments = [args],
         inputs = [src],
         outputs = [out],
+        **compat.toolchain_kwargs
     )
 
 def _debuginfo_binary_impl(ctx):
