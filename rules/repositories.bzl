@@ -122,9 +122,8 @@ _COMPAT_BZL = """\
 compat = struct(
     # The CcInfo provider: the global up to Bazel 8, rules_cc's under bzlmod.
     CcInfo = {cc_info},
-    # Keyword arguments for ctx.actions.run of an action that runs the toolchain's tool:
-    # `toolchain = <type>` where Bazel knows it (>= 7; 4.2.3 rejects the keyword).
-    toolchain_kwargs = {toolchain_kwargs},
+    # Whether ctx.actions.run takes `toolchain =` (Bazel >= 7; 4.2.3 rejects the keyword).
+    actions_take_toolchain = {actions_take_toolchain},
 )
 """
 
@@ -134,25 +133,25 @@ def _bazel_major(version):
     return int(head) if head.isdigit() else 0
 
 def _debuginfo_compat_repository_impl(rctx):
+    actions_take_toolchain = True
     if rctx.attr.bzlmod:
-        load_line = "\nload(\"@rules_cc//cc/common:cc_info.bzl\", _CcInfo = \"CcInfo\")\n"
+        # bzlmod means Bazel >= 7 (bazel_compatibility in MODULE.bazel).
+        what = "bzlmod"
+        load_stmt = "\nload(\"@rules_cc//cc/common:cc_info.bzl\", _CcInfo = \"CcInfo\")\n"
         cc_info = "_CcInfo"
     else:
-        load_line = ""
+        # Only a Bazel that reports its version (>= 7) gets the keyword; Debian's 4.2.3 says "".
+        what = "WORKSPACE, Bazel %r" % native.bazel_version
+        load_stmt = ""
         cc_info = "CcInfo"
-    # bzlmod means Bazel >= 7 (bazel_compatibility); under WORKSPACE, only a Bazel that says
-    # its version gets the keyword.
-    if rctx.attr.bzlmod or _bazel_major(native.bazel_version) >= 7:
-        kwargs = {"toolchain": "@rules_debuginfo//rules:toolchain_type"}
-    else:
-        kwargs = {}
+        actions_take_toolchain = _bazel_major(native.bazel_version) >= 7
     rctx.file("WORKSPACE", "workspace(name = %r)\n" % rctx.name)
     rctx.file("BUILD.bazel", "exports_files([\"compat.bzl\"])\n")
     rctx.file("compat.bzl", _COMPAT_BZL.format(
-        what = "bzlmod" if rctx.attr.bzlmod else "WORKSPACE, Bazel %r" % native.bazel_version,
-        load_stmt = load_line,
+        what = what,
+        load_stmt = load_stmt,
         cc_info = cc_info,
-        toolchain_kwargs = repr(kwargs),
+        actions_take_toolchain = repr(actions_take_toolchain),
     ))
 
 debuginfo_compat_repository = repository_rule(

@@ -3,7 +3,7 @@
 load("@rules_debuginfo_compat//:compat.bzl", "compat")
 load(":binary.bzl", "stamp_action")
 load(":providers.bzl", "DebuginfoInfo", "DebuginfoOptionsInfo", "DebuginfoSourcesInfo")
-load(":toolchain.bzl", "TOOLCHAIN_TYPE")
+load(":toolchain.bzl", "TOOLCHAIN_KWARGS", "TOOLCHAIN_TYPE")
 
 OPT_OUT_TAG = "no-debuginfo-upload"
 
@@ -155,7 +155,7 @@ def _debuginfo_aspect_impl(target, ctx):
         arguments = [args],
         inputs = depset(inputs, transitive = transitive_inputs),
         outputs = outputs,
-        **compat.toolchain_kwargs
+        **TOOLCHAIN_KWARGS
     )
 
     files = depset([f for f in [record, debuginfo, sources] if f])
@@ -177,7 +177,7 @@ def _debuginfo_aspect_impl(target, ctx):
         # --action_env (see the README's Bazel section for why not to).
         use_default_shell_env = True,
         execution_requirements = upload_execution_requirements(options.remote_upload),
-        **compat.toolchain_kwargs
+        **TOOLCHAIN_KWARGS
     )
 
     providers.append(DebuginfoInfo(

@@ -1,7 +1,6 @@
 """`debuginfo_binary`: a copy of a binary with a unique, content-derived GNU build ID."""
 
-load("@rules_debuginfo_compat//:compat.bzl", "compat")
-load(":toolchain.bzl", "TOOLCHAIN_TYPE")
+load(":toolchain.bzl", "TOOLCHAIN_KWARGS", "TOOLCHAIN_TYPE")
 
 def stamp_action(actions, tool, src, out, owner):
     """Registers `debuginfo stamp src -o out` (mnemonic `DebuginfoStamp`, hermetic).
@@ -24,7 +23,7 @@ def stamp_action(actions, tool, src, out, owner):
         arguments = [args],
         inputs = [src],
         outputs = [out],
-        **compat.toolchain_kwargs
+        **TOOLCHAIN_KWARGS
     )
 
 def _debuginfo_binary_impl(ctx):
