@@ -143,11 +143,12 @@ else
 fi
 check "consumer: bazel run //:upload stored hello" test -s "${TMP}/run-store/debuginfo/${id}/debuginfo"
 
-# 4. A mirror that serves a corrupted binary: Bazel's checksum check stops it.
+# 4. A mirror that serves a corrupted binary: Bazel's checksum check stops it. (With a new
+# repository cache: the old one would answer by hash without asking the mirror.)
 cp -r "${TMP}/a" "${TMP}/bad"
 printf 'X' | dd of="${TMP}/bad/${bin}" bs=1 seek=1000 conv=notrunc 2>/dev/null
 write_local "file://${TMP}/bad"
-bz build "${BZ[@]}" --config=debuginfo "--@rules_debuginfo//rules:store_address=file://${STORE}" //:hello \
+bz build -c dbg "--repository_cache=${TMP}/repository_cache_bad" --config=debuginfo "--@rules_debuginfo//rules:store_address=file://${STORE}" //:hello \
   >"${TMP}/bad.log" 2>&1
 rc=$?
 check "corrupted mirror: the build fails (exit ${rc}) naming the checksum" \
