@@ -8,7 +8,7 @@ CACHE := $(CURDIR)/.cache
 DEBUGINFO := $(BIN)/debuginfo
 DEMO := $(CACHE)/demo
 
-.PHONY: all build deps demo test test-unit test-symbolize test-bazel test-remote test-make test-cmake test-fuzz lint bench mutation clean
+.PHONY: all build deps demo test test-unit test-symbolize test-bazel test-remote test-release test-make test-cmake test-fuzz lint bench mutation clean
 
 all: build
 
@@ -44,6 +44,7 @@ test: deps
 	$(MAKE) test-cmake
 	$(MAKE) test-bazel
 	$(MAKE) test-remote
+	$(MAKE) test-release
 
 lint: build
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
@@ -52,6 +53,8 @@ lint: build
 	tools/buildifier.sh --mode=check --lint=warn
 	tools/gazelle.sh -mode=diff
 	$(GO) run ./tools/docscheck -debuginfo $(DEBUGINFO)
+	tools/check_module.py
+	tools/install_doc.sh --check
 
 test-unit:
 	$(GO) test -count=1 ./...
@@ -78,6 +81,11 @@ test-make: build
 
 test-cmake: build
 	tests/with-parca.sh tests/cmake/e2e.sh
+
+# The release path: tools/release.sh twice (same bytes), versions.bzl against the
+# artifacts, and e2e/smoke consuming the release through file:// URLs on Bazel 4.2.3.
+test-release:
+	tests/bazel/smoke.sh
 
 bench: build
 	bench/run.sh

@@ -10,7 +10,6 @@ load("//rules/private:binary.bzl", _debuginfo_binary = "debuginfo_binary")
 load(
     "//rules/private:providers.bzl",
     _DebuginfoInfo = "DebuginfoInfo",
-    _DebuginfoOptionsInfo = "DebuginfoOptionsInfo",
     _DebuginfoToolchainInfo = "DebuginfoToolchainInfo",
 )
 load("//rules/private:toolchain.bzl", _debuginfo_toolchain = "debuginfo_toolchain")
@@ -21,5 +20,4 @@ debuginfo_upload = _debuginfo_upload
 debuginfo_binary = _debuginfo_binary
 debuginfo_toolchain = _debuginfo_toolchain
 DebuginfoInfo = _DebuginfoInfo
-DebuginfoOptionsInfo = _DebuginfoOptionsInfo
 DebuginfoToolchainInfo = _DebuginfoToolchainInfo

@@ -1,8 +1,9 @@
 """`debuginfo_aspect`: extract and upload the debuginfo of every binary of a build."""
 
+load("@rules_debuginfo_compat//:compat.bzl", "compat")
 load(":binary.bzl", "stamp_action")
 load(":providers.bzl", "DebuginfoInfo", "DebuginfoOptionsInfo", "DebuginfoSourcesInfo")
-load(":toolchain.bzl", "TOOLCHAIN_TYPE")
+load(":toolchain.bzl", "TOOLCHAIN_KWARGS", "TOOLCHAIN_TYPE")
 
 OPT_OUT_TAG = "no-debuginfo-upload"
 
@@ -77,12 +78,9 @@ def _collect_sources(target, ctx):
                 direct.append(f)
     transitive = []
 
-    # The global CcInfo exists on Bazel 4.2 to 8; loading it from rules_cc would tie the
-    # rules to a rules_cc version that Bazel 4.2 cannot load.
-    # buildifier: disable=native-cc-info
-    cc_info = CcInfo
-    if cc_info in target:
-        transitive.append(target[cc_info].compilation_context.headers)
+    # The global on Bazel 4.2 to 8 (WORKSPACE), rules_cc's under bzlmod (Bazel 9 has no global).
+    if compat.CcInfo in target:
+        transitive.append(target[compat.CcInfo].compilation_context.headers)
     for name in PROPAGATE_ATTRS:
         deps = getattr(ctx.rule.attr, name, None)
         if deps == None:
@@ -157,6 +155,7 @@ def _debuginfo_aspect_impl(target, ctx):
         arguments = [args],
         inputs = depset(inputs, transitive = transitive_inputs),
         outputs = outputs,
+        **TOOLCHAIN_KWARGS
     )
 
     files = depset([f for f in [record, debuginfo, sources] if f])
@@ -178,6 +177,7 @@ def _debuginfo_aspect_impl(target, ctx):
         # --action_env (docs/bazel.md says why not to).
         use_default_shell_env = True,
         execution_requirements = upload_execution_requirements(options.remote_upload),
+        **TOOLCHAIN_KWARGS
     )
 
     providers.append(DebuginfoInfo(

@@ -1,6 +1,6 @@
 """`debuginfo_binary`: a copy of a binary with a unique, content-derived GNU build ID."""
 
-load(":toolchain.bzl", "TOOLCHAIN_TYPE")
+load(":toolchain.bzl", "TOOLCHAIN_KWARGS", "TOOLCHAIN_TYPE")
 
 def stamp_action(actions, tool, src, out, owner):
     """Registers `debuginfo stamp src -o out` (mnemonic `DebuginfoStamp`, hermetic).
@@ -23,6 +23,7 @@ def stamp_action(actions, tool, src, out, owner):
         arguments = [args],
         inputs = [src],
         outputs = [out],
+        **TOOLCHAIN_KWARGS
     )
 
 def _debuginfo_binary_impl(ctx):

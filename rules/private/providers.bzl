@@ -34,7 +34,8 @@ DebuginfoSourcesInfo = provider(
 )
 
 DebuginfoOptionsInfo = provider(
-    doc = """The values of rules_debuginfo's build settings, gathered by `debuginfo_options`.""",
+    doc = """Internal: the values of rules_debuginfo's build settings, gathered by `//rules:options`.
+Not part of the public API: read a setting itself through skylib's `BuildSettingInfo`.""",
     fields = {
         "store_address": "string: `host:port` of the store, or `file:///abs/dir`; empty for the tool's default.",
         "project_id": "string: Polar Signals project ID (sent as the `projectID` header); may be empty.",

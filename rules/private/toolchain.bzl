@@ -1,8 +1,13 @@
 """The `debuginfo` toolchain: how the rules find the CLI."""
 
+load("@rules_debuginfo_compat//:compat.bzl", "compat")
 load(":providers.bzl", "DebuginfoToolchainInfo")
 
 TOOLCHAIN_TYPE = "@rules_debuginfo//rules:toolchain_type"
+
+# For ctx.actions.run of an action that runs the toolchain's `debuginfo`: names the
+# toolchain type where Bazel takes it (needed under --incompatible_auto_exec_groups).
+TOOLCHAIN_KWARGS = {"toolchain": Label("//rules:toolchain_type")} if compat.actions_take_toolchain else {}
 
 def _debuginfo_toolchain_impl(ctx):
     tool = ctx.attr.debuginfo

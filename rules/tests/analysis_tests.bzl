@@ -1,9 +1,11 @@
 """Starlark unit and analysis tests of rules_debuginfo (bazel_skylib unittest/analysistest)."""
 
 load("@bazel_skylib//lib:unittest.bzl", "analysistest", "asserts", "unittest")
+load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
 load("//rules:defs.bzl", "DebuginfoInfo", "debuginfo_aspect")
 load("//rules/private:aspect.bzl", "add_upload_flags", "upload_execution_requirements")
 load("//rules/private:providers.bzl", "DebuginfoOptionsInfo")
+load("//rules/private:settings.bzl", "DEFAULT_KINDS")
 
 # --- unit tests of the pure helpers -------------------------------------------------
 
@@ -188,6 +190,32 @@ def _stamp_test_impl(ctx):
 
 stamp_test = analysistest.make(_stamp_test_impl)
 
+# --- the build settings are skylib flags that anyone can read ---------------------
+
+def _settings_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    target = analysistest.target_under_test(env)
+    asserts.equals(env, "grpc.example.com:443", target[BuildSettingInfo].value)
+
+    # The test's own attributes are not transitioned: the defaults.
+    for setting, want in [
+        (ctx.attr.insecure, False),
+        (ctx.attr.kinds, DEFAULT_KINDS),
+        (ctx.attr.sources, True),
+    ]:
+        asserts.equals(env, want, setting[BuildSettingInfo].value, str(setting.label))
+    return analysistest.end(env)
+
+settings_test = analysistest.make(
+    _settings_test_impl,
+    attrs = {
+        "insecure": attr.label(default = "//rules:insecure"),
+        "kinds": attr.label(default = "//rules:kinds"),
+        "sources": attr.label(default = "//rules:sources"),
+    },
+    config_settings = {"@rules_debuginfo//rules:store_address": "grpc.example.com:443"},
+)
+
 def analysis_test_suite(name):
     """Declares every test of this file, and a test_suite `name` of them.
 
@@ -206,6 +234,7 @@ def analysis_test_suite(name):
     opt_out_upload_fails_test(name = "opt_out_upload_fails_test", target_under_test = ":upload_opted_out")
     upload_launcher_test(name = "upload_launcher_test", target_under_test = ":upload_fixture")
     stamp_test(name = "stamp_test", target_under_test = ":fixture_stamped")
+    settings_test(name = "settings_test", target_under_test = "//rules:store_address")
     native.test_suite(
         name = name,
         tests = [
@@ -217,5 +246,6 @@ def analysis_test_suite(name):
             ":opt_out_upload_fails_test",
             ":upload_launcher_test",
             ":stamp_test",
+            ":settings_test",
         ],
     )

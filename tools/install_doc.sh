@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Prints the install page (docs/install.md, and the release notes) from a versions.bzl:
+# the one source of the version, URLs and hashes.
+#
+#   tools/install_doc.sh [VERSIONS_BZL [ARCHIVE_SHA256]]    print it
+#   tools/install_doc.sh --check                           fail if docs/install.md is stale
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ "${1:-}" == --check ]]; then
+  if ! diff -u docs/install.md <(tools/install_doc.sh rules/private/versions.bzl); then
+    echo "docs/install.md is stale: tools/install_doc.sh rules/private/versions.bzl >docs/install.md" >&2
+    exit 1
+  fi
+  exit 0
+fi
+
+versions="${1:-rules/private/versions.bzl}"
+archive_sha="${2:-}"
+field() {
+  sed -n "s/^$1 = \"\(.*\)\"$/\1/p" "${versions}"
+}
+version="$(field DEBUGINFO_VERSION)"
+url="$(field DEBUGINFO_URL)"
+go_release="$(field DEBUGINFO_GO_RELEASE)"
+[[ -n "${version}" && -n "${url}" ]] || { echo "install_doc.sh: ${versions} has no DEBUGINFO_VERSION/DEBUGINFO_URL" >&2; exit 1; }
+mapfile -t sums < <(sed -n 's/^    "\([a-z0-9]*_[a-z0-9]*\)": "\([0-9a-f]\{64\}\)",$/\1 \2/p' "${versions}")
+repo_url="${url%/releases/download/*}"
+archive="rules_debuginfo-v${version}.tar.gz"
+
+cat <<EOF
+# Installing rules_debuginfo
+
+<!-- Generated from rules/private/versions.bzl by tools/install_doc.sh: do not edit. -->
+
+EOF
+if [[ ${#sums[@]} == 0 ]]; then
+  cat <<EOF
+**No release yet.** This checkout's \`rules/private/versions.bzl\` names no prebuilt binaries
+(version ${version}), so the default toolchain fails with a message that says what to do:
+point the rules at a local \`debuginfo\` (\`go build -o /abs/path/debuginfo ./uploader/cmd/debuginfo\`)
+with \`debuginfo.tool(path = ...)\` (bzlmod) or \`rules_debuginfo_register_toolchains(path = ...)\`
+(WORKSPACE), as shown below. \`tools/release.sh\` fills this page in for a release.
+
+EOF
+fi
+cat <<EOF
+Bazel versions: **7, 8 and 9 with bzlmod** (\`bazel_compatibility = [">=7.0.0"]\`), and
+**4.2 to 8 with WORKSPACE**. Only Bazel 4.2.3 (WORKSPACE) runs in this project's CI; the bzlmod
+files are checked statically (buildifier, and a test that keeps rules_go and gazelle dev-only).
+
+## bzlmod (MODULE.bazel)
+
+\`\`\`starlark
+bazel_dep(name = "rules_debuginfo", version = "${version}")
+\`\`\`
+
+That is all: rules_debuginfo registers a toolchain per platform below, and Bazel downloads
+only the binary of the platform that runs the actions. To use another binary (a local build,
+a mirror), declare it in your root module; it replaces the prebuilt ones:
+
+\`\`\`starlark
+debuginfo = use_extension("@rules_debuginfo//rules:extensions.bzl", "debuginfo")
+debuginfo.tool(path = "/abs/path/debuginfo")
+# or: debuginfo.tool(urls = ["https://mirror.example.com/debuginfo-linux-amd64"], sha256 = "...",
+#                    exec_compatible_with = ["@platforms//os:linux", "@platforms//cpu:x86_64"])
+\`\`\`
+
+## WORKSPACE
+
+\`\`\`starlark
+load("@bazel_tools//tools/build_defs/repo:http.bzl", "http_archive")
+
+http_archive(
+    name = "rules_debuginfo",
+EOF
+if [[ -n "${archive_sha}" ]]; then
+  echo "    sha256 = \"${archive_sha}\","
+else
+  echo "    sha256 = \"...\",  # the SHA-256 of ${archive} in the release's SHA256SUMS"
+fi
+cat <<EOF
+    strip_prefix = "rules_debuginfo-${version}",
+    urls = ["${url}/${archive}"],
+)
+
+load("@rules_debuginfo//rules:repositories.bzl", "rules_debuginfo_dependencies", "rules_debuginfo_register_toolchains")
+
+rules_debuginfo_dependencies()
+
+rules_debuginfo_register_toolchains()
+\`\`\`
+
+\`rules_debuginfo_dependencies()\` declares bazel_skylib (unless you have it) and a small
+compatibility repository; \`rules_debuginfo_register_toolchains(path = "/abs/path/debuginfo")\`,
+\`(urls = [...], sha256 = "...")\` or \`(base_url = "https://mirror.example.com/v${version}")\` use
+another binary.
+
+## Prebuilt binaries of ${version}
+
+Built by \`tools/release.sh\` with ${go_release:-Go} (\`CGO_ENABLED=0 -trimpath -buildvcs=false\`,
+reproducible: rebuilding the tag gives the same bytes), attached to the
+[GitHub release](${repo_url}/releases/tag/v${version}).
+
+| platform | file | SHA-256 |
+|---|---|---|
+EOF
+for s in "${sums[@]}"; do
+  p="${s% *}"
+  printf '| %s | `debuginfo-%s-%s` | `%s` |\n' "${p}" "${p%_*}" "${p#*_}" "${s#* }"
+done
+if [[ ${#sums[@]} == 0 ]]; then
+  echo "| (none yet) | | |"
+fi
