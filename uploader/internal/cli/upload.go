@@ -130,7 +130,7 @@ func runUpload(env *Env, args []string) int {
 		Concurrency: *concurrency, Force: *force, NoExtract: *noExtract, NoInitiate: *noInitiate,
 		DryRun: *dryRun, Type: t, BuildID: *buildID, Timeout: *timeout, AllowSharedBuildID: *allowShared,
 	}
-	if opts.Sources, err = srcFlags.archiver(env); err != nil {
+	if opts.Sources, err = srcFlags.archiver(env, credentialFiles(env, conn.creds)); err != nil {
 		return usageError(env, "upload", "%v", err)
 	}
 	var prepared []upload.Prepared
