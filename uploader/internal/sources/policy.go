@@ -154,11 +154,16 @@ func (p *policy) admit(disk string, fi os.FileInfo, included bool) (real, reason
 	if r := p.secret(abs, real, fi); r != "" {
 		return real, r, false
 	}
-	if included || slices.ContainsFunc(p.roots, func(root string) bool { return within(real, root) }) {
+	if slices.ContainsFunc(p.roots, func(root string) bool { return within(real, root) }) {
 		return real, "", false
 	}
+	// A link planted in a checkout must not carry a file out of it, even
+	// when a broad glob such as "src/**" names the link.
 	if real != abs && slices.ContainsFunc(p.roots, func(root string) bool { return within(abs, root) }) {
 		return real, fmt.Sprintf("a symlink to %s, outside the source roots", real), true
+	}
+	if included {
+		return real, "", false
 	}
 	return real, fmt.Sprintf("%s is outside the source roots (add --source-root, or an include glob naming it)", real), true
 }
