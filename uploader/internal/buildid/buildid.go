@@ -10,8 +10,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
 )
 
 // Type says which kind of build ID an ID is.
