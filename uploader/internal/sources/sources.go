@@ -133,8 +133,8 @@ func pseudoFile(name string) bool {
 type dwarfFile struct{ name, compDir string }
 
 // lineTableFiles lists every line-table file name of every compile unit,
-// in DWARF order, deduplicated.
-func lineTableFiles(r io.ReaderAt) (files []dwarfFile, err error) {
+// in DWARF order, deduplicated, of the ELF file r of size bytes.
+func lineTableFiles(r io.ReaderAt, size int64) (files []dwarfFile, err error) {
 	// debug/elf and debug/dwarf have panicked on malformed input before; a
 	// bad binary must be an error, not a crash of the whole upload.
 	defer func() {
@@ -147,16 +147,20 @@ func lineTableFiles(r io.ReaderAt) (files []dwarfFile, err error) {
 		return nil, err
 	}
 	defer f.Close()
-	d, err := f.DWARF()
+	d, lineSec, err := loadDWARF(f, size)
 	if err != nil {
 		return nil, err
 	}
-	var lineSec []byte
-	if s := f.Section(".debug_line"); s != nil {
-		if lineSec, err = s.Data(); err != nil {
-			return nil, err
-		}
+	// Compile units may share a line table (or, crafted, point into the
+	// middle of one): each table is read once per comp_dir, and the work
+	// over all units is bounded by a multiple of .debug_line's size, so
+	// many units cannot make the walk quadratic.
+	workLeft := 4*int64(len(lineSec)) + 1<<16
+	type table struct {
+		off     int64
+		compDir string
 	}
+	read := map[table]bool{}
 	seen := map[dwarfFile]bool{}
 	rd := d.Reader()
 	last := dwarf.Offset(0)
@@ -179,21 +183,33 @@ func lineTableFiles(r io.ReaderAt) (files []dwarfFile, err error) {
 			continue
 		}
 		compDir, _ := e.Val(dwarf.AttrCompDir).(string)
-		// (Legacy .zdebug_line binaries have no .debug_line to check.)
-		if off, ok := e.Val(dwarf.AttrStmtList).(int64); ok && lineSec != nil {
-			if err := checkLineHeader(lineSec, off, f.ByteOrder); err != nil {
-				return nil, fmt.Errorf("malformed DWARF: %w", err)
-			}
+		off, ok := e.Val(dwarf.AttrStmtList).(int64)
+		rd.SkipChildren()
+		if !ok {
+			continue
+		}
+		if read[table{off, compDir}] {
+			continue
+		}
+		read[table{off, compDir}] = true
+		if err := checkLineHeader(lineSec, off, f.ByteOrder); err != nil {
+			return nil, fmt.Errorf("malformed DWARF: %w", err)
+		}
+		if workLeft -= lineUnitLength(lineSec, off, f.ByteOrder); workLeft < 0 {
+			return nil, errors.New("malformed DWARF: compile units read the same line tables over and over")
 		}
 		lr, err := d.LineReader(e)
 		if err != nil {
 			return nil, err
 		}
-		rd.SkipChildren()
 		if lr == nil {
 			continue
 		}
-		for _, lf := range lr.Files() {
+		lfs := lr.Files()
+		if workLeft -= int64(len(lfs)); workLeft < 0 {
+			return nil, errors.New("malformed DWARF: compile units read the same line tables over and over")
+		}
+		for _, lf := range lfs {
 			if lf == nil || pseudoFile(lf.Name) {
 				continue
 			}
@@ -226,7 +242,7 @@ func FromBinary(path string, opts Options, w io.Writer) (Result, error) {
 	if _, err := elfparse.Parse(f, fi.Size()); err != nil {
 		return Result{}, fmt.Errorf("%s: %w", path, err)
 	}
-	files, err := lineTableFiles(f)
+	files, err := lineTableFiles(f, fi.Size())
 	if err != nil {
 		return Result{}, fmt.Errorf("%s: %w", path, err)
 	}

@@ -332,7 +332,11 @@ func lineTableFilesOf(t *testing.T, bin string) ([]dwarfFile, error) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	return lineTableFiles(f)
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lineTableFiles(f, fi.Size())
 }
 
 // goProgram writes a two-package module and returns its directory.
@@ -605,7 +609,7 @@ func FuzzParseManifestLine(f *testing.F) {
 func FuzzLineTableFiles(f *testing.F) {
 	f.Add([]byte("\x7fELF"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		files, err := lineTableFiles(bytes.NewReader(data))
+		files, err := lineTableFiles(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
 			return
 		}
