@@ -8,7 +8,7 @@ CACHE := $(CURDIR)/.cache
 DEBUGINFO := $(BIN)/debuginfo
 DEMO := $(CACHE)/demo
 
-.PHONY: all build deps demo test test-unit test-bazel test-make test-fuzz lint bench clean
+.PHONY: all build deps demo test test-unit test-bazel test-make test-cmake test-fuzz lint bench clean
 
 all: build
 
@@ -40,14 +40,16 @@ test: deps
 	$(MAKE) test-unit
 	$(MAKE) test-fuzz
 	$(MAKE) test-make
+	$(MAKE) test-cmake
 	$(MAKE) test-bazel
 
-lint:
+lint: build
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	tools/buildifier.sh --mode=check --lint=warn
 	tools/gazelle.sh -mode=diff
+	$(GO) run ./tools/docscheck -debuginfo $(DEBUGINFO)
 
 test-unit:
 	$(GO) test -count=1 ./...
@@ -61,6 +63,9 @@ test-bazel: build
 
 test-make: build
 	tests/with-parca.sh tests/make/e2e.sh
+
+test-cmake: build
+	tests/with-parca.sh tests/cmake/e2e.sh
 
 bench: build
 	bench/run.sh

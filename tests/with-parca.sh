@@ -12,7 +12,7 @@ stop() {
 }
 trap stop EXIT
 start_parca run "$tmp"
-export PARCA_ADDR
+export PARCA_ADDR PARCA_BUCKET
 rc=0
 "$@" || rc=$?
 exit "$rc"

@@ -4,7 +4,7 @@
 # the rules' e2e, Go modules, and the pinned Parca server. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(gcc g++ binutils make git protobuf-compiler bazel-bootstrap bazel-bootstrap-source bazel-skylib time zstd python3)
+pkgs=(gcc g++ binutils make git protobuf-compiler bazel-bootstrap bazel-bootstrap-source bazel-skylib time zstd python3 cmake ninja-build)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

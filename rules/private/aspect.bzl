@@ -175,7 +175,7 @@ def _debuginfo_aspect_impl(target, ctx):
         inputs = files,
         outputs = [receipt],
         # PATH for credential helpers; nothing secret unless the user adds it with
-        # --action_env (see the README's Bazel section for why not to).
+        # --action_env (docs/bazel.md says why not to).
         use_default_shell_env = True,
         execution_requirements = upload_execution_requirements(options.remote_upload),
     )

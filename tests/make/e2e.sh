@@ -3,7 +3,7 @@
 # in a temporary copy whose path holds a space, against the embedded file:// store,
 # the IAM test store (teststored: Polar Signals' service-account rules) and the real
 # Parca server when PARCA_ADDR=host:port is set (plaintext, --insecure, no auth), and
-# checks what the README's Make section promises.
+# checks what docs/make.md promises.
 # Prints "N passed, N failed" last; exits non-zero on any failure.
 set -uo pipefail
 

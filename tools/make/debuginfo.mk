@@ -1,6 +1,6 @@
 # debuginfo.mk: upload the debuginfo (and sources) of the binaries a Makefile links
 # to a Parca-compatible store (Parca, Polar Signals Cloud) with rules_debuginfo's
-# `debuginfo` CLI. GNU Make 3.82 or newer. Usage (the README's Make section has the details):
+# `debuginfo` CLI. GNU Make 3.82 or newer. Usage (docs/make.md has the details):
 #
 #   DEBUGINFO_BINARIES = bin/hello bin/server      # optional: for `debuginfo-upload`
 #   include path/to/rules_debuginfo/tools/make/debuginfo.mk

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/cespare/xxhash/v2"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -176,8 +177,24 @@ func sha256File(t testing.TB, path string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// xxh64File is Parca's pkg/hash.File: xxhash64 of the bytes, hex.
+func xxh64File(t testing.TB, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h := xxhash.New()
+	if _, err := io.Copy(h, f); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 // checkStored asserts that object kind of id holds the bytes of want
-// (compared by SHA-256) and that its metadata says uploaded with that hash.
+// (compared by SHA-256) and that its metadata says uploaded with the hash
+// Parca's own pkg/hash gives those bytes (xxhash64, hex).
 func checkStored(t testing.TB, p *Parca, id, kind, want string) *pb.Debuginfo {
 	t.Helper()
 	wantHash := sha256File(t, want)
@@ -194,8 +211,8 @@ func checkStored(t testing.TB, p *Parca, id, kind, want string) *pb.Debuginfo {
 	if m.GetSource() != pb.Debuginfo_SOURCE_UPLOAD || m.GetUpload().GetState() != pb.DebuginfoUpload_STATE_UPLOADED {
 		t.Fatalf("%s/%s: metadata %v, want source upload, state uploaded", id, kind, m)
 	}
-	if m.GetUpload().GetHash() != wantHash {
-		t.Fatalf("%s/%s: metadata hash %s, want %s", id, kind, m.GetUpload().GetHash(), wantHash)
+	if h := xxh64File(t, want); m.GetUpload().GetHash() != h {
+		t.Fatalf("%s/%s: metadata hash %s, want xxhash64 %s", id, kind, m.GetUpload().GetHash(), h)
 	}
 	if m.GetBuildId() != id {
 		t.Fatalf("metadata build_id %q, want %q", m.GetBuildId(), id)
@@ -335,7 +352,7 @@ func bigBinary(t testing.TB) (bin, debug, hash string) {
 		if r := cli(t, "extract", bigBin, "-o", bigDebug); r.code != 0 {
 			t.Fatalf("%v", r)
 		}
-		bigDebugHash = sha256File(t, bigDebug)
+		bigDebugHash = xxh64File(t, bigDebug)
 		ok = true
 	})
 	if bigErr != "" {

@@ -18,6 +18,7 @@ import (
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
 	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfdebug"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/objhash"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
 )
 
@@ -352,7 +353,7 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 		return done(Failed, "nothing to upload: the file is empty")
 	}
 	if opts.DryRun {
-		return done(DryRun, "would upload "+store.TypeName(key.Type)+" sha256:"+obj.Hash)
+		return done(DryRun, "would upload "+store.TypeName(key.Type)+" xxh64:"+obj.Hash)
 	}
 	if opts.Starting != nil {
 		opts.Starting(r.Path, obj.Size)
@@ -394,7 +395,7 @@ func fileSource(path string) source {
 // repeat, and memory stays flat whatever the file's size. A changed input
 // fails its last Read, so it is never marked finished.
 func (s source) measure(name string) (store.Object, error) {
-	h := sha256.New()
+	h := objhash.New()
 	cw := &countWriter{}
 	var before os.FileInfo
 	if s.file != "" {
@@ -406,7 +407,7 @@ func (s source) measure(name string) (store.Object, error) {
 	if err := s.write(io.MultiWriter(h, cw)); err != nil {
 		return store.Object{}, err
 	}
-	obj := store.Object{Name: name, Size: cw.n, Hash: hex.EncodeToString(h.Sum(nil))}
+	obj := store.Object{Name: name, Size: cw.n, Hash: objhash.Sum(h)}
 	changed := fmt.Errorf("%s changed while uploading; run again", name)
 	if s.file != "" {
 		// A plain file is sent straight from disk; unchanged size and mtime
@@ -423,9 +424,9 @@ func (s source) measure(name string) (store.Object, error) {
 	obj.Open = func() (io.ReadCloser, error) {
 		pr, pw := io.Pipe()
 		go func() {
-			h := sha256.New()
+			h := objhash.New()
 			err := s.write(io.MultiWriter(pw, h))
-			if err == nil && hex.EncodeToString(h.Sum(nil)) != obj.Hash {
+			if err == nil && objhash.Sum(h) != obj.Hash {
 				err = changed
 			}
 			pw.CloseWithError(err)

@@ -1,0 +1,240 @@
+# Debuginfo.cmake: upload the debuginfo (and sources) of the executables and
+# shared libraries a CMake project links to a Parca-compatible store (Parca,
+# Polar Signals Cloud) with rules_debuginfo's `debuginfo` CLI. CMake >= 3.16.
+#
+#   list(APPEND CMAKE_MODULE_PATH path/to/rules_debuginfo/tools/cmake)
+#   include(Debuginfo)
+#   add_subdirectory(src)
+#   debuginfo_upload_all()              # every executable and shared library of the tree,
+#                                       # one batched upload at the end of each build
+#   debuginfo_upload(TARGET app)        # or: upload one target right after its link
+#
+# Settings are cache variables named like the Make include's (docs/cmake.md).
+# Credentials come from the environment at build time (POLARSIGNALS_TOKEN or
+# PARCA_DEBUGINFO_BEARER_TOKEN, DEBUGINFO_TOKEN_FILE, DEBUGINFO_CREDENTIAL_HELPER),
+# never from CMake variables: nothing secret reaches CMakeCache.txt or the build files.
+
+include_guard(GLOBAL)
+cmake_minimum_required(VERSION 3.16)
+
+set(_debuginfo_module_dir "${CMAKE_CURRENT_LIST_DIR}")
+
+# ---------------------------------------------------------------- settings
+
+set(DEBUGINFO_STORE_ADDRESS "grpc.polarsignals.com:443" CACHE STRING
+  "host:port of the debuginfo store (TLS unless --insecure is in DEBUGINFO_FLAGS), or file:///abs/dir")
+set(DEBUGINFO_PROJECT_ID "" CACHE STRING
+  "Polar Signals project ID (the projectID header); empty: env POLARSIGNALS_PROJECT_ID at build time")
+option(DEBUGINFO_SOURCES "also upload source archives built from the DWARF line tables" ON)
+# AUTO is decided when the build runs, like the Make include: ON when the
+# build's environment has CI=true.
+set(DEBUGINFO_REQUIRED "AUTO" CACHE STRING
+  "fail the build when a binary cannot be uploaded: ON, OFF, or AUTO (ON when the build runs with CI=true)")
+set_property(CACHE DEBUGINFO_REQUIRED PROPERTY STRINGS AUTO ON OFF)
+set(DEBUGINFO_AUTH "auto" CACHE STRING
+  "auto: upload only when credentials are configured (or the store is file://); none: the store needs none")
+set_property(CACHE DEBUGINFO_AUTH PROPERTY STRINGS auto none)
+set(DEBUGINFO_FLAGS "" CACHE STRING "more `debuginfo upload` flags (a ;-list), e.g. --insecure;-j;8")
+set(DEBUGINFO "" CACHE FILEPATH "the debuginfo uploader; empty: debuginfo on PATH, else built from this repository")
+set(DEBUGINFO_STAMP_DIR "${CMAKE_BINARY_DIR}/debuginfo" CACHE PATH "stamps (the build ID last uploaded) and receipts")
+set(DEBUGINFO_CACHE_DIR "" CACHE PATH "where the uploader is built from source; empty: XDG_CACHE_HOME or ~/.cache")
+
+# A token in a CMake variable would be written into CMakeCache.txt and the build
+# files: refuse it, drop it from the cache, and never print its value.
+foreach(_v POLARSIGNALS_TOKEN PARCA_DEBUGINFO_BEARER_TOKEN DEBUGINFO_TOKEN DEBUGINFO_BEARER_TOKEN)
+  if(DEFINED ${_v} OR DEFINED CACHE{${_v}})
+    unset(${_v} CACHE)
+    unset(${_v})
+    message(FATAL_ERROR "debuginfo: ${_v} was given as a CMake variable; it would be stored in "
+      "CMakeCache.txt and the build files. Export it in the environment of the build instead "
+      "(export ${_v}=...; in CI: a secret), or use DEBUGINFO_TOKEN_FILE or a credential helper.")
+  endif()
+endforeach()
+foreach(_f IN LISTS DEBUGINFO_FLAGS)
+  if(_f MATCHES "^--bearer-token(=|$)")
+    set(DEBUGINFO_FLAGS "" CACHE STRING "" FORCE)
+    message(FATAL_ERROR "debuginfo: --bearer-token in DEBUGINFO_FLAGS would be stored in CMakeCache.txt "
+      "and the build files; export POLARSIGNALS_TOKEN instead, or use --bearer-token-file / --credential-helper.")
+  endif()
+endforeach()
+if(NOT DEBUGINFO_AUTH MATCHES "^(auto|none)$")
+  message(FATAL_ERROR "debuginfo: DEBUGINFO_AUTH must be auto or none, not \"${DEBUGINFO_AUTH}\"")
+endif()
+
+# Debug information is what makes an upload useful: warn when the build has none.
+get_property(_debuginfo_multi GLOBAL PROPERTY GENERATOR_IS_MULTI_CONFIG)
+if(NOT _debuginfo_multi AND NOT "${CMAKE_C_FLAGS} ${CMAKE_CXX_FLAGS}" MATCHES "(^| )-g")
+  string(TOUPPER "${CMAKE_BUILD_TYPE}" _debuginfo_bt)
+  if(NOT _debuginfo_bt MATCHES "^(DEBUG|RELWITHDEBINFO)$")
+    message(WARNING "debuginfo: CMAKE_BUILD_TYPE is \"${CMAKE_BUILD_TYPE}\", which compiles without -g: "
+      "uploads will have symbols only (no file:line, no sources). Use -DCMAKE_BUILD_TYPE=RelWithDebInfo "
+      "(or Debug), or add -g to CMAKE_C_FLAGS/CMAKE_CXX_FLAGS.")
+  endif()
+endif()
+
+# ---------------------------------------------------------------- the uploader
+
+function(_debuginfo_find_tool out)
+  if(DEBUGINFO)
+    set(${out} "${DEBUGINFO}" PARENT_SCOPE)
+    return()
+  endif()
+  find_program(DEBUGINFO_ON_PATH debuginfo)
+  if(DEBUGINFO_ON_PATH)
+    set(${out} "${DEBUGINFO_ON_PATH}" PARENT_SCOPE)
+    return()
+  endif()
+  # Built from the repository this module lives in, once per version of its sources.
+  get_filename_component(repo "${_debuginfo_module_dir}/../.." ABSOLUTE)
+  find_program(DEBUGINFO_GO go)
+  if(NOT EXISTS "${repo}/go.mod" OR NOT DEBUGINFO_GO)
+    message(FATAL_ERROR "debuginfo: no uploader: set -DDEBUGINFO=/path/to/debuginfo, put debuginfo on PATH, "
+      "or install Go so that it can be built from ${repo}")
+  endif()
+  file(GLOB_RECURSE srcs RELATIVE "${repo}" "${repo}/uploader/*.go")
+  list(FILTER srcs EXCLUDE REGEX "_test\\.go$")
+  list(SORT srcs)
+  set(all "")
+  foreach(s IN LISTS srcs ITEMS go.mod go.sum)
+    file(SHA256 "${repo}/${s}" h)
+    string(APPEND all "${s} ${h}\n")
+  endforeach()
+  string(SHA256 key "${all}")
+  string(SUBSTRING "${key}" 0 16 key)
+  set(dir "${DEBUGINFO_CACHE_DIR}")
+  if(NOT dir)
+    if(DEFINED ENV{XDG_CACHE_HOME} AND NOT "$ENV{XDG_CACHE_HOME}" STREQUAL "")
+      set(dir "$ENV{XDG_CACHE_HOME}/rules_debuginfo/cmake")
+    else()
+      set(dir "$ENV{HOME}/.cache/rules_debuginfo/cmake")
+    endif()
+  endif()
+  set(bin "${dir}/debuginfo-${key}")
+  if(NOT EXISTS "${bin}")
+    message(STATUS "debuginfo: building the uploader into ${dir}")
+    file(MAKE_DIRECTORY "${dir}")
+    string(RANDOM LENGTH 8 tmp)
+    execute_process(COMMAND "${DEBUGINFO_GO}" build -o "${bin}.${tmp}" ./uploader/cmd/debuginfo
+      WORKING_DIRECTORY "${repo}" RESULT_VARIABLE rc ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0)
+      message(FATAL_ERROR "debuginfo: building the uploader failed:\n${err}")
+    endif()
+    file(RENAME "${bin}.${tmp}" "${bin}")
+  endif()
+  set(${out} "${bin}" PARENT_SCOPE)
+endfunction()
+_debuginfo_find_tool(_debuginfo_tool)
+
+# The arguments every upload step passes to Upload.cmake (no secrets: those are
+# read from the environment when the step runs).
+set(_debuginfo_script_args
+  "-DDEBUGINFO=${_debuginfo_tool}"
+  "-DDEBUGINFO_STORE_ADDRESS=${DEBUGINFO_STORE_ADDRESS}"
+  "-DDEBUGINFO_PROJECT_ID=${DEBUGINFO_PROJECT_ID}"
+  "-DDEBUGINFO_SOURCES=${DEBUGINFO_SOURCES}"
+  "-DDEBUGINFO_REQUIRED=${DEBUGINFO_REQUIRED}"
+  "-DDEBUGINFO_AUTH=${DEBUGINFO_AUTH}"
+  "-DDEBUGINFO_STAMP_DIR=${DEBUGINFO_STAMP_DIR}")
+string(REPLACE ";" "\\;" _debuginfo_flags_arg "${DEBUGINFO_FLAGS}")
+list(APPEND _debuginfo_script_args "-DDEBUGINFO_FLAGS=${_debuginfo_flags_arg}")
+
+# ---------------------------------------------------------------- the batched target
+
+# `debuginfo-upload` uploads every registered target whose build ID differs from
+# its stamp, in one parallel run. The list of files is written at generate time
+# (so $<TARGET_FILE> is right for each configuration).
+add_custom_target(debuginfo-upload
+  COMMAND "${CMAKE_COMMAND}" ${_debuginfo_script_args}
+  "-DDEBUGINFO_LIST=${CMAKE_BINARY_DIR}/debuginfo-targets/$<CONFIG>.txt"
+  -P "${_debuginfo_module_dir}/Upload.cmake"
+  COMMENT "debuginfo: the upload step"
+  VERBATIM)
+file(GENERATE OUTPUT "${CMAKE_BINARY_DIR}/debuginfo-targets/$<CONFIG>.txt"
+  CONTENT "$<JOIN:$<GENEX_EVAL:$<TARGET_PROPERTY:debuginfo-upload,DEBUGINFO_FILES>>,\n>\n")
+
+function(_debuginfo_register target)
+  get_target_property(type ${target} TYPE)
+  if(NOT type MATCHES "^(EXECUTABLE|SHARED_LIBRARY|MODULE_LIBRARY)$")
+    message(FATAL_ERROR "debuginfo: ${target} is a ${type}; only executables and shared libraries have build IDs to upload")
+  endif()
+  get_target_property(imported ${target} IMPORTED)
+  if(imported)
+    message(FATAL_ERROR "debuginfo: ${target} is imported; upload it where it is built")
+  endif()
+  get_property(done TARGET debuginfo-upload PROPERTY DEBUGINFO_TARGETS)
+  if(NOT target IN_LIST done)
+    set_property(TARGET debuginfo-upload APPEND PROPERTY DEBUGINFO_TARGETS ${target})
+    set_property(TARGET debuginfo-upload APPEND PROPERTY DEBUGINFO_FILES "$<TARGET_FILE:${target}>")
+    add_dependencies(debuginfo-upload ${target})
+  endif()
+endfunction()
+
+# debuginfo_upload(TARGET t [SOURCES ON|OFF]): upload t right after each link
+# (a POST_BUILD step), and include it in `debuginfo-upload`. Call it in the
+# directory that defines t (CMake allows POST_BUILD steps only there).
+function(debuginfo_upload)
+  cmake_parse_arguments(PARSE_ARGV 0 arg "" "TARGET;SOURCES" "")
+  if(NOT arg_TARGET OR arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "debuginfo_upload(TARGET <target> [SOURCES ON|OFF])")
+  endif()
+  if(NOT TARGET ${arg_TARGET})
+    message(FATAL_ERROR "debuginfo_upload: no target ${arg_TARGET}")
+  endif()
+  set(sources "${DEBUGINFO_SOURCES}")
+  if(DEFINED arg_SOURCES)
+    set(sources "${arg_SOURCES}")
+  endif()
+  get_target_property(dir ${arg_TARGET} SOURCE_DIR)
+  if(NOT dir STREQUAL CMAKE_CURRENT_SOURCE_DIR)
+    message(FATAL_ERROR "debuginfo_upload: ${arg_TARGET} is defined in ${dir}; call debuginfo_upload() there, "
+      "or use debuginfo_upload_all() (which covers every directory)")
+  endif()
+  _debuginfo_register(${arg_TARGET})
+  add_custom_command(TARGET ${arg_TARGET} POST_BUILD
+    COMMAND "${CMAKE_COMMAND}" ${_debuginfo_script_args} "-DDEBUGINFO_SOURCES=${sources}"
+    "-DDEBUGINFO_FILE=$<TARGET_FILE:${arg_TARGET}>"
+    -P "${_debuginfo_module_dir}/Upload.cmake"
+    VERBATIM)
+endfunction()
+
+function(_debuginfo_collect dir out)
+  get_property(targets DIRECTORY "${dir}" PROPERTY BUILDSYSTEM_TARGETS)
+  get_property(subdirs DIRECTORY "${dir}" PROPERTY SUBDIRECTORIES)
+  foreach(sub IN LISTS subdirs)
+    _debuginfo_collect("${sub}" more)
+    list(APPEND targets ${more})
+  endforeach()
+  set(${out} ${targets} PARENT_SCOPE)
+endfunction()
+
+function(_debuginfo_upload_all_now)
+  _debuginfo_collect("${CMAKE_SOURCE_DIR}" targets)
+  set(n 0)
+  foreach(t IN LISTS targets)
+    get_target_property(type ${t} TYPE)
+    get_target_property(skip ${t} DEBUGINFO_SKIP)
+    if(type MATCHES "^(EXECUTABLE|SHARED_LIBRARY|MODULE_LIBRARY)$" AND NOT skip)
+      _debuginfo_register(${t})
+      math(EXPR n "${n} + 1")
+    endif()
+  endforeach()
+  message(STATUS "debuginfo: ${n} targets uploaded by the debuginfo-upload step of every build")
+endfunction()
+
+# debuginfo_upload_all(): every executable and shared library of the whole
+# directory tree (skip one with set_target_properties(t PROPERTIES
+# DEBUGINFO_SKIP ON)) is uploaded by `debuginfo-upload`, which then runs as part
+# of every build. With CMake >= 3.19 the targets are gathered at the end of the
+# top-level CMakeLists.txt; before that, call it after your add_subdirectory()s.
+function(debuginfo_upload_all)
+  if(TARGET debuginfo-upload-on-build)
+    return()
+  endif()
+  add_custom_target(debuginfo-upload-on-build ALL)
+  add_dependencies(debuginfo-upload-on-build debuginfo-upload)
+  if(CMAKE_VERSION VERSION_GREATER_EQUAL 3.19)
+    cmake_language(DEFER DIRECTORY "${CMAKE_SOURCE_DIR}" CALL _debuginfo_upload_all_now)
+  else()
+    _debuginfo_upload_all_now()
+  endif()
+endfunction()
