@@ -12,6 +12,7 @@ import (
 	"encoding/binary"
 	"encoding/pem"
 	"fmt"
+	"maps"
 	"math/big"
 	"net"
 	"os"
@@ -127,6 +128,7 @@ func TestBadInputTable(t *testing.T) {
 	fx.plain = teststore.Start(t, teststore.Options{})
 
 	setups := badInputSetups(fx)
+	maps.Copy(setups, hostileInputSetups(fx))
 	seen := map[string]bool{}
 	for _, r := range rows {
 		if seen[r.id] {
