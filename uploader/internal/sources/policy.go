@@ -33,7 +33,7 @@ import (
 func CheckName(name string) (string, error) {
 	n := Normalize(name)
 	switch {
-	case n == "":
+	case n == "" || n == ".":
 		return "", fmt.Errorf("empty name")
 	case !utf8.ValidString(n):
 		return "", fmt.Errorf("not valid UTF-8")

@@ -161,7 +161,7 @@ func TestCheckName(t *testing.T) {
 			t.Errorf("CheckName(%q) = %q, %v; want %q", name, got, err, want)
 		}
 	}
-	for _, name := range []string{"", "/", "./", "..", "../x", "a/../b", "a/..", "//etc/passwd", ".//x", "a//b", "a/./b", "a/", `..\x`, "a\x1b[2Jb", "a\nb", "\xff", "././x"} {
+	for _, name := range []string{"", ".", "/.", "./.", "/", "./", "..", "../x", "a/../b", "a/..", "//etc/passwd", ".//x", "a//b", "a/./b", "a/", `..\x`, "a\x1b[2Jb", "a\nb", "\xff", "././x"} {
 		if got, err := CheckName(name); err == nil {
 			t.Errorf("CheckName(%q) = %q, want an error", name, got)
 		}
