@@ -101,7 +101,9 @@ if(DEBUGINFO_PROJECT_ID)
   list(APPEND cmd "--project-id=${DEBUGINFO_PROJECT_ID}")
 endif()
 if(DEBUGINFO_SOURCES)
-  list(APPEND cmd --include-sources)
+  # Uploads run in the build tree: the source tree is a source root too
+  # (only files under a root go into source archives; docs/sources.md).
+  list(APPEND cmd --include-sources "--source-root=${DEBUGINFO_SOURCE_ROOT}")
 endif()
 set(receipt "${stamps}/last.receipt")
 file(REMOVE "${receipt}")

@@ -136,8 +136,21 @@ func Read(path string) (ID, error) {
 	return id, nil
 }
 
-// FromReaderAt returns the build ID of the ELF file r of size bytes.
+// FromReaderAt returns the build ID of the ELF file r of size bytes. A note
+// whose ID fails Check is an error (a crafted Go note with ".." parts would
+// otherwise become a path on the store), not a reason to fall back.
 func FromReaderAt(r io.ReaderAt, size int64) (ID, error) {
+	id, err := fromReaderAt(r, size)
+	if err != nil {
+		return ID{}, err
+	}
+	if err := Check(id.Value, id.Type); err != nil {
+		return ID{}, fmt.Errorf("%w (from the %s)", err, id.Source)
+	}
+	return id, nil
+}
+
+func fromReaderAt(r io.ReaderAt, size int64) (ID, error) {
 	f, err := elfparse.Parse(r, size)
 	if err != nil {
 		return ID{}, err

@@ -2,6 +2,9 @@ package buildid
 
 import (
 	"bytes"
+	"path"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -16,6 +19,39 @@ func FuzzFromReaderAt(f *testing.F) {
 		id, err := FromReaderAt(bytes.NewReader(data), int64(len(data)))
 		if err == nil && (id.Value == "" || id.Type == 0 || id.Source == "") {
 			t.Fatalf("incomplete ID without error: %+v", id)
+		}
+	})
+}
+
+// FuzzCheck: whatever Check accepts is safe as a path under a store
+// directory (no empty, "." or ".." part, no leading "/", no byte outside
+// the allowed alphabet), and Classify agrees with Check.
+func FuzzCheck(f *testing.F) {
+	for _, s := range []string{"abc/def", "../../x", "a//b", "0123456789abcdef", "redacted", "a\x00b", "/x/y", "ABCD", "a/./b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		err := Check(v, 0)
+		typ, cerr := Classify(v)
+		if (err == nil) != (cerr == nil) {
+			t.Fatalf("Check(%q) = %v but Classify = %v, %v", v, err, typ, cerr)
+		}
+		if err != nil {
+			if !strings.Contains(err.Error(), Quote(v)) {
+				t.Fatalf("error %q does not quote the ID", err)
+			}
+			return
+		}
+		if Check(v, typ) != nil {
+			t.Fatalf("Classify(%q) = %v, which Check refuses", v, typ)
+		}
+		if len(v) > MaxLen || !filepath.IsLocal(v) || path.Clean(v) != v {
+			t.Fatalf("accepted %q, which is not a clean local path", v)
+		}
+		for i := 0; i < len(v); i++ {
+			if c := v[i]; c != '/' && !goIDChar(c) {
+				t.Fatalf("accepted %q with byte %#x", v, c)
+			}
 		}
 	})
 }

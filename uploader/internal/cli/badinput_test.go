@@ -136,6 +136,7 @@ func TestBadInputTable(t *testing.T) {
 
 	setups := badInputSetups(fx)
 	maps.Copy(setups, hostileSetups(fx))
+	maps.Copy(setups, hostileInputSetups(fx))
 	seen := map[string]bool{}
 	for _, r := range rows {
 		if seen[r.id] {

@@ -120,29 +120,33 @@ func extract(env *Env, path, out, recordPath string, comp elfdebug.Compression, 
 type extractExtras struct {
 	out        string
 	manifest   string
+	roots      []string
 	prefixMaps []string
+	include    []string
 }
 
 func addExtractExtras(fs *pflag.FlagSet) *extractExtras {
 	x := &extractExtras{}
 	fs.StringVar(&x.out, "sources-out", "", "also write the source archive (tar.zst) here, beside OUT")
 	fs.StringVar(&x.manifest, "sources-manifest", "", "with --sources-out: archive the files this manifest lists (archive-name<TAB>path) instead of reading DWARF")
-	fs.StringArrayVar(&x.prefixMaps, "prefix-map", nil, "with --sources-out and no manifest: OLD=NEW, look for sources recorded under OLD at NEW (repeatable)")
+	fs.StringArrayVar(&x.prefixMaps, "prefix-map", nil, "with --sources-out and no manifest: OLD=NEW, look for sources recorded under OLD at NEW (repeatable; NEW is a source root)")
+	addSourceRootFlag(fs, &x.roots, "with --sources-out: ")
+	fs.StringArrayVar(&x.include, "sources-include", nil, "with --sources-out: also archive source names matching this glob wherever the file is (repeatable)")
 	return x
 }
 
 // complete writes the source archive into dir and names it in rec.
 func (x *extractExtras) complete(env *Env, binary, dir string, rec *record.Record) error {
 	if x.out == "" {
-		if x.manifest != "" || len(x.prefixMaps) > 0 {
-			return fmt.Errorf("--sources-manifest and --prefix-map need --sources-out")
+		if x.manifest != "" || len(x.prefixMaps) > 0 || len(x.roots) > 0 || len(x.include) > 0 {
+			return fmt.Errorf("--sources-manifest, --prefix-map, --source-root and --sources-include need --sources-out")
 		}
 		return nil
 	}
 	if od, err := filepath.Abs(filepath.Dir(x.out)); err != nil || od != mustAbs(dir) {
 		return fmt.Errorf("--sources-out must be in the same directory as OUT (the record names it relative to itself)")
 	}
-	opts, err := sourceOptions(x.prefixMaps, nil, nil, 0)
+	opts, err := sourceOptions(x.roots, x.prefixMaps, x.include, nil, 0, credentialFiles(env, nil))
 	if err != nil {
 		return err
 	}
@@ -160,6 +164,9 @@ func (x *extractExtras) complete(env *Env, binary, dir string, rec *record.Recor
 		return fmt.Errorf("sources: %w", err)
 	}
 	say(env.Stdout, "%s -> %s  %d source files, %d missing\n", binary, x.out, res.Files, len(res.Missing))
+	if line := policySummary(res); line != "" {
+		say(env.Stderr, "debuginfo extract: sources: %s\n", line)
+	}
 	if res.Files > 0 {
 		rec.Sources = filepath.Base(x.out)
 	}

@@ -4,9 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"strings"
+	"sync"
 
 	"github.com/spf13/pflag"
 
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/creds"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/sources"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/upload"
 )
@@ -16,6 +20,7 @@ import (
 // (--include) would be ambiguous on upload.
 type sourcesUploadFlags struct {
 	include    bool
+	roots      []string
 	prefixMaps []string
 	globsIn    []string
 	globsOut   []string
@@ -25,18 +30,35 @@ type sourcesUploadFlags struct {
 func addSourcesUploadFlags(fs *pflag.FlagSet) *sourcesUploadFlags {
 	s := &sourcesUploadFlags{}
 	fs.BoolVar(&s.include, "include-sources", false, "also upload each binary's source archive (from its DWARF line tables) under the same build ID")
-	fs.StringArrayVar(&s.prefixMaps, "prefix-map", nil, "with --include-sources: OLD=NEW, look for sources recorded under OLD at NEW (repeatable)")
-	fs.StringArrayVar(&s.globsIn, "sources-include", nil, "with --include-sources: only archive source names matching this glob (repeatable)")
+	addSourceRootFlag(fs, &s.roots, "with --include-sources: ")
+	fs.StringArrayVar(&s.prefixMaps, "prefix-map", nil, "with --include-sources: OLD=NEW, look for sources recorded under OLD at NEW (repeatable; NEW is a source root)")
+	fs.StringArrayVar(&s.globsIn, "sources-include", nil, `with --include-sources: also archive source names matching this glob wherever the file is, e.g. "usr/include/**" (repeatable)`)
 	fs.StringArrayVar(&s.globsOut, "sources-exclude", nil, `with --include-sources: leave out source names matching this glob, e.g. "usr/include/**" (repeatable)`)
 	fs.Int64Var(&s.maxSize, "sources-max-file-size", sources.DefaultMaxFileSize, "with --include-sources: skip source files larger than this (the server's cap)")
 	return s
 }
 
+// addSourceRootFlag registers --source-root.
+func addSourceRootFlag(fs *pflag.FlagSet, roots *[]string, prefix string) {
+	fs.StringArrayVar(roots, "source-root", nil, prefix+"a directory whose files may go into source archives, besides the working directory (repeatable; see docs/sources.md)")
+}
+
 // sourceOptions turns the source-archive flag values shared by `sources`,
 // `extract --sources-out` and `upload --include-sources` into Options,
-// checking every prefix map and glob up front.
-func sourceOptions(prefixMaps, include, exclude []string, maxSize int64) (sources.Options, error) {
-	opts := sources.Options{Include: include, Exclude: exclude, MaxFileSize: maxSize}
+// checking every root, prefix map and glob up front. The roots are the
+// working directory (unless it is "/", which would admit every file) and
+// roots; never are the credential files no archive may hold.
+func sourceOptions(roots, prefixMaps, include, exclude []string, maxSize int64, never []string) (sources.Options, error) {
+	opts := sources.Options{Include: include, Exclude: exclude, MaxFileSize: maxSize, Never: never}
+	if wd, err := os.Getwd(); err == nil && wd != "/" {
+		opts.Roots = append(opts.Roots, wd)
+	}
+	for _, r := range roots {
+		if fi, err := os.Stat(r); err != nil || !fi.IsDir() {
+			return opts, fmt.Errorf("--source-root %s: not a directory", r)
+		}
+		opts.Roots = append(opts.Roots, r)
+	}
 	for _, m := range prefixMaps {
 		pm, err := sources.ParsePrefixMap(m)
 		if err != nil {
@@ -52,20 +74,69 @@ func sourceOptions(prefixMaps, include, exclude []string, maxSize int64) (source
 	return opts, nil
 }
 
+// credentialFiles are the files no source archive may hold: those the
+// credential flags and environment name, and netrc.
+func credentialFiles(env *Env, o *creds.Options) []string {
+	if o == nil {
+		o = &creds.Options{}
+	}
+	return o.Files(env.Getenv)
+}
+
+// policySummary is one line on what the path policy left out, or "".
+func policySummary(res sources.Result) string {
+	var outside, secret, unsafe, link int
+	for _, s := range res.Skipped {
+		switch {
+		case strings.Contains(s, "never archived"):
+			secret++
+		case strings.Contains(s, ": unsafe name: "):
+			unsafe++
+		case strings.Contains(s, "a symlink to "):
+			link++
+		case strings.Contains(s, "outside the source roots"):
+			outside++
+		}
+	}
+	var parts []string
+	for _, p := range []struct {
+		n    int
+		what string
+	}{{outside, "outside the source roots"}, {link, "symlinked out of the roots"}, {secret, "credential or system files"}, {unsafe, "with unsafe names"}} {
+		if p.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.what))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	s := "left out " + strings.Join(parts, ", ")
+	if d := commonPrefix(res.Outside); d != "" {
+		s += fmt.Sprintf(" (most outside ones under %s: --source-root or --sources-include admits them)", d)
+	}
+	return s
+}
+
 // archiver returns the function that writes a binary's source archive, or
 // nil when sources are not wanted.
-func (s *sourcesUploadFlags) archiver(env *Env) (func(ctx context.Context, binary string, w io.Writer) error, error) {
+func (s *sourcesUploadFlags) archiver(env *Env, never []string) (func(ctx context.Context, binary string, w io.Writer) error, error) {
 	if !s.include {
 		return nil, nil
 	}
-	opts, err := sourceOptions(s.prefixMaps, s.globsIn, s.globsOut, s.maxSize)
+	opts, err := sourceOptions(s.roots, s.prefixMaps, s.globsIn, s.globsOut, s.maxSize, never)
 	if err != nil {
 		return nil, err
 	}
+	var mu sync.Mutex // binaries are archived in parallel
 	return func(ctx context.Context, binary string, w io.Writer) error {
 		res, err := sources.FromBinary(binary, opts, w)
 		if err != nil {
 			return err
+		}
+		if line := policySummary(res); line != "" {
+			mu.Lock()
+			say(env.Stderr, "debuginfo: sources of %s: %s; `debuginfo sources --verbose` lists them\n", binary, line)
+			mu.Unlock()
 		}
 		if res.Files == 0 {
 			return fmt.Errorf("%w: no source file of %s found on disk (%d missing; --prefix-map may help)", upload.ErrNothingToSend, binary, len(res.Missing))

@@ -29,6 +29,14 @@ looked for under the compile unit's DW_AT_comp_dir; names written with
 -fdebug-prefix-map, Go's -trimpath or a remote build are found with --prefix-map.
 Files not on disk are counted as missing (--verbose lists them).
 
+Only files under the source roots go in: the working directory, every
+--source-root and the NEW side of every --prefix-map (symlinks are resolved
+first, so a link out of a root does not count). Anything else, such as
+/usr/include, is listed as skipped unless an --include glob names it.
+Credential files in use (token files, credential helpers, netrc) and files
+under ~/.ssh and the like never go in. Entry names must be clean relative
+paths: a DWARF name with ".." parts is skipped. See docs/sources.md.
+
 With --sources-manifest the archive holds exactly the manifest's files instead
 (lines "archive-name<TAB>path-on-disk"); PATH is then optional.
 
@@ -51,8 +59,10 @@ func runSources(env *Env, args []string) int {
 	const cmd = "sources"
 	fs := flags(env, "sources PATH [-o OUT.tar.zst] [flags]", sourcesAbout)
 	out := fs.StringP("output", "o", "", "archive to write (default PATH.sources.tar.zst)")
-	prefixMaps := fs.StringArray("prefix-map", nil, "OLD=NEW: look for DWARF names starting with OLD at NEW+rest (repeatable; first existing wins; empty OLD matches all)")
-	include := fs.StringArray("include", nil, `only archive names matching this glob ("**" = any directories; repeatable)`)
+	var roots []string
+	addSourceRootFlag(fs, &roots, "")
+	prefixMaps := fs.StringArray("prefix-map", nil, "OLD=NEW: look for DWARF names starting with OLD at NEW+rest (repeatable; first existing wins; empty OLD matches all; NEW is a source root)")
+	include := fs.StringArray("include", nil, `also archive names matching this glob wherever the file is, e.g. "usr/include/**" ("**" = any directories; repeatable)`)
 	exclude := fs.StringArray("exclude", nil, `leave out names matching this glob, e.g. "usr/include/**" (repeatable)`)
 	maxSize := fs.Int64("max-file-size", sources.DefaultMaxFileSize, "skip files larger than this many bytes (the server's cap)")
 	manifest := fs.String("sources-manifest", "", "archive the files listed in this manifest (archive-name<TAB>path per line) instead of reading DWARF")
@@ -82,7 +92,7 @@ func runSources(env *Env, args []string) int {
 	if *maxSize <= 0 {
 		return usageError(env, cmd, "--max-file-size must be positive")
 	}
-	opts, err := sourceOptions(*prefixMaps, *include, *exclude, *maxSize)
+	opts, err := sourceOptions(roots, *prefixMaps, *include, *exclude, *maxSize, credentialFiles(env, nil))
 	if err != nil {
 		return usageError(env, cmd, "%v", err)
 	}
@@ -129,7 +139,14 @@ func runSources(env *Env, args []string) int {
 		say(env.Stdout, "missing: %d files not found on disk%s\n", len(s.Missing), more)
 	}
 	if len(s.Skipped) > 0 {
-		say(env.Stdout, "skipped: %d files (excluded or too large)\n", len(s.Skipped))
+		more := ""
+		if !*verbose {
+			more = " (--verbose lists them with the reason)"
+		}
+		say(env.Stdout, "skipped: %d files%s\n", len(s.Skipped), more)
+		if line := policySummary(res); line != "" {
+			say(env.Stdout, "policy: %s\n", line)
+		}
 	}
 	if s.Hint != "" {
 		say(env.Stdout, "hint: %s\n", s.Hint)

@@ -75,8 +75,8 @@ func archiveNames(t *testing.T, p string) []string {
 }
 
 func TestSourcesDefaultOutput(t *testing.T) {
-	_, bin := buildC(t, false)
-	code, out, errOut := runCLI(t, "sources", bin, "--exclude", "usr/**")
+	dir, bin := buildC(t, false)
+	code, out, errOut := runCLI(t, "sources", bin, "--source-root", dir)
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s%s", code, out, errOut)
 	}
@@ -144,7 +144,7 @@ func TestSourcesManifestAndUsage(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "out.tar.zst")
-	if code, stdout, stderr := runCLI(t, "sources", "--sources-manifest", manifest, "-o", out); code != ExitOK {
+	if code, stdout, stderr := runCLI(t, "sources", "--sources-manifest", manifest, "-o", out, "--source-root", dir); code != ExitOK {
 		t.Fatalf("exit %d: %s%s", code, stdout, stderr)
 	}
 	if names := archiveNames(t, out); !slices.Equal(names, []string{"work/a.c"}) {
@@ -158,6 +158,8 @@ func TestSourcesManifestAndUsage(t *testing.T) {
 		{"sources", "x", "--prefix-map", "nothing"},
 		{"sources", "x", "--exclude", "[bad"},
 		{"sources", "x", "--max-file-size", "0"},
+		{"sources", "x", "--source-root", filepath.Join(dir, "no-such-dir")},
+		{"sources", "x", "--source-root", src},
 		{"sources", "--no-such-flag"},
 	} {
 		if code, _, _ := runCLI(t, args...); code != ExitUsage {

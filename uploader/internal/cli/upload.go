@@ -139,7 +139,7 @@ func runUpload(env *Env, args []string) int {
 		DryRun: *dryRun, Type: t, BuildID: *buildID, Timeout: *timeout,
 		AllowSharedBuildID: *allowShared, SkipSharedBuildID: *skipShared, Compress: comp,
 	}
-	if opts.Sources, err = srcFlags.archiver(env); err != nil {
+	if opts.Sources, err = srcFlags.archiver(env, credentialFiles(env, conn.creds)); err != nil {
 		return usageError(env, "upload", "%v", err)
 	}
 	var prepared []upload.Prepared

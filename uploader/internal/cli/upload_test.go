@@ -191,7 +191,7 @@ func TestUploadFileStoreRecordAndReceipt(t *testing.T) {
 func TestUploadIncludeSourcesAndSharedBuildIDs(t *testing.T) {
 	srv := teststore.Start(t, teststore.Options{})
 	bin := testbin.C(t, "srcs", "s", "-g")
-	code, stdout, stderr := cliRun(t, nil, "upload", "--store-address="+srv.Addr(), "--insecure", "--json", "--include-sources", "--sources-exclude=usr/**", bin)
+	code, stdout, stderr := cliRun(t, nil, "upload", "--store-address="+srv.Addr(), "--insecure", "--json", "--include-sources", "--source-root="+filepath.Dir(bin), bin)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -250,7 +250,7 @@ func TestExtractSourcesIntoRecordThenUpload(t *testing.T) {
 	manifest := testbin.File(t, "srcs.tsv", []byte("pkg/main.c\t"+src+"\n"))
 	rec := filepath.Join(out, "withsrc.json")
 	code, _, stderr := cliRun(t, nil, "extract", bin, "-o", filepath.Join(out, "withsrc.debuginfo"), "--record", rec,
-		"--sources-out", filepath.Join(out, "withsrc.sources.tar.zst"), "--sources-manifest", manifest)
+		"--sources-out", filepath.Join(out, "withsrc.sources.tar.zst"), "--sources-manifest", manifest, "--source-root", filepath.Dir(src))
 	if code != 0 {
 		t.Fatalf("extract: %s", stderr)
 	}

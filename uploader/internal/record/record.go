@@ -53,11 +53,12 @@ func (r Record) check() error {
 	if r.Version != Version {
 		return fmt.Errorf("record version %d, want %d (written by a different debuginfo?)", r.Version, Version)
 	}
-	if len(r.BuildID) <= 2 {
-		return fmt.Errorf("record has no usable build_id %q", r.BuildID)
-	}
-	if _, err := buildid.ParseType(r.BuildIDType); err != nil {
+	t, err := buildid.ParseType(r.BuildIDType)
+	if err != nil {
 		return fmt.Errorf("record has unknown build_id_type %q", r.BuildIDType)
+	}
+	if err := buildid.Check(r.BuildID, t); err != nil {
+		return fmt.Errorf("record has no usable build_id: %w", err)
 	}
 	if r.Debuginfo == "" {
 		return errors.New("record names no debuginfo file")

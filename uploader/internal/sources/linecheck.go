@@ -134,3 +134,18 @@ func (r *lineBuf) skipForm(form uint64) {
 		}
 	}
 }
+
+// lineUnitLength is the size of the line table at off (header and
+// program, as its initial length says), for bounding the work of reading
+// tables; 0 when off is outside sec.
+func lineUnitLength(sec []byte, off int64, order binary.ByteOrder) int64 {
+	if off < 0 || off >= int64(len(sec)) {
+		return 0
+	}
+	r := &lineBuf{b: sec[off:], order: order}
+	length := uint64(r.u32())
+	if length == 0xffffffff {
+		length = r.u64()
+	}
+	return int64(min(length, uint64(len(sec))))
+}

@@ -62,18 +62,28 @@ func ParsePrefixMap(s string) (PrefixMap, error) {
 	return PrefixMap{Old: old, New: nw}, nil
 }
 
-// Options tune what goes into an archive.
+// Options tune what goes into an archive (see policy.go for the rules).
 type Options struct {
+	// Roots are the directories whose files go in by default; the CLI passes
+	// the working directory and every --source-root. The NEW side of every
+	// prefix map is a root too. A file goes in when its real path (symlinks
+	// resolved) is inside a root.
+	Roots []string
 	// PrefixMaps are tried in order (FromBinary only); the first mapped path
 	// that exists wins, before the name itself is tried.
 	PrefixMaps []PrefixMap
-	// Include keeps only archive names matching one of these globs (empty:
-	// all). Globs use path.Match syntax per segment plus "**" for any number
-	// of segments, and match the normalized name (no leading "/").
+	// Include admits files outside the roots: a file whose archive name
+	// matches one of these globs goes in wherever it is on disk (secrets
+	// excepted). Globs use path.Match syntax per segment plus "**" for any
+	// number of segments, and match the normalized name (no leading "/").
 	Include []string
 	// Exclude drops archive names matching one of these globs, e.g.
-	// "usr/include/**".
+	// "usr/include/**"; it wins over Include.
 	Exclude []string
+	// Never lists files never archived whatever the globs say: the
+	// credential files and helpers in use. Compared by identity, so links
+	// to them are caught too.
+	Never []string
 	// MaxFileSize skips larger files; 0 means DefaultMaxFileSize.
 	MaxFileSize int64
 	// Warn gets one line per skipped or missing file when non-nil.
@@ -89,8 +99,12 @@ type Result struct {
 	// common prefix of these is the OLD of a useful --prefix-map). In manifest
 	// mode, the manifest's disk paths.
 	Missing []string
-	// Skipped lists "name: reason" for files left out on purpose (globs, size).
+	// Skipped lists "name: reason" for files left out on purpose (the path
+	// policy, globs, size). Unsafe names are shown Go-quoted.
 	Skipped []string
+	// Outside lists the real paths of files skipped for being outside the
+	// source roots (their common directory is the --source-root to suggest).
+	Outside []string
 }
 
 // entry is one file to archive.
@@ -119,8 +133,8 @@ func pseudoFile(name string) bool {
 type dwarfFile struct{ name, compDir string }
 
 // lineTableFiles lists every line-table file name of every compile unit,
-// in DWARF order, deduplicated.
-func lineTableFiles(r io.ReaderAt) (files []dwarfFile, err error) {
+// in DWARF order, deduplicated, of the ELF file r of size bytes.
+func lineTableFiles(r io.ReaderAt, size int64) (files []dwarfFile, err error) {
 	// debug/elf and debug/dwarf have panicked on malformed input before; a
 	// bad binary must be an error, not a crash of the whole upload.
 	defer func() {
@@ -133,16 +147,20 @@ func lineTableFiles(r io.ReaderAt) (files []dwarfFile, err error) {
 		return nil, err
 	}
 	defer f.Close()
-	d, err := f.DWARF()
+	d, lineSec, err := loadDWARF(f, size)
 	if err != nil {
 		return nil, err
 	}
-	var lineSec []byte
-	if s := f.Section(".debug_line"); s != nil {
-		if lineSec, err = s.Data(); err != nil {
-			return nil, err
-		}
+	// Compile units may share a line table (or, crafted, point into the
+	// middle of one): each table is read once per comp_dir, and the work
+	// over all units is bounded by a multiple of .debug_line's size, so
+	// many units cannot make the walk quadratic.
+	workLeft := 4*int64(len(lineSec)) + 1<<16
+	type table struct {
+		off     int64
+		compDir string
 	}
+	read := map[table]bool{}
 	seen := map[dwarfFile]bool{}
 	rd := d.Reader()
 	last := dwarf.Offset(0)
@@ -165,21 +183,33 @@ func lineTableFiles(r io.ReaderAt) (files []dwarfFile, err error) {
 			continue
 		}
 		compDir, _ := e.Val(dwarf.AttrCompDir).(string)
-		// (Legacy .zdebug_line binaries have no .debug_line to check.)
-		if off, ok := e.Val(dwarf.AttrStmtList).(int64); ok && lineSec != nil {
-			if err := checkLineHeader(lineSec, off, f.ByteOrder); err != nil {
-				return nil, fmt.Errorf("malformed DWARF: %w", err)
-			}
+		off, ok := e.Val(dwarf.AttrStmtList).(int64)
+		rd.SkipChildren()
+		if !ok {
+			continue
+		}
+		if read[table{off, compDir}] {
+			continue
+		}
+		read[table{off, compDir}] = true
+		if err := checkLineHeader(lineSec, off, f.ByteOrder); err != nil {
+			return nil, fmt.Errorf("malformed DWARF: %w", err)
+		}
+		if workLeft -= lineUnitLength(lineSec, off, f.ByteOrder); workLeft < 0 {
+			return nil, errors.New("malformed DWARF: compile units read the same line tables over and over")
 		}
 		lr, err := d.LineReader(e)
 		if err != nil {
 			return nil, err
 		}
-		rd.SkipChildren()
 		if lr == nil {
 			continue
 		}
-		for _, lf := range lr.Files() {
+		lfs := lr.Files()
+		if workLeft -= int64(len(lfs)); workLeft < 0 {
+			return nil, errors.New("malformed DWARF: compile units read the same line tables over and over")
+		}
+		for _, lf := range lfs {
 			if lf == nil || pseudoFile(lf.Name) {
 				continue
 			}
@@ -212,17 +242,25 @@ func FromBinary(path string, opts Options, w io.Writer) (Result, error) {
 	if _, err := elfparse.Parse(f, fi.Size()); err != nil {
 		return Result{}, fmt.Errorf("%s: %w", path, err)
 	}
-	files, err := lineTableFiles(f)
+	files, err := lineTableFiles(f, fi.Size())
 	if err != nil {
 		return Result{}, fmt.Errorf("%s: %w", path, err)
 	}
+	pol := newPolicy(opts)
 	var res Result
 	var entries []entry
 	done := map[string]bool{}      // archive names archived or skipped
 	missing := map[string]string{} // archive name -> first path looked for
 	for _, df := range files {
-		name := Normalize(df.name)
-		if name == "" || done[name] {
+		name, err := CheckName(df.name)
+		if err != nil {
+			if q := fmt.Sprintf("%q", df.name); !done[q] {
+				done[q] = true
+				res.skip(opts.Warn, q, "unsafe name: "+err.Error())
+			}
+			continue
+		}
+		if done[name] {
 			continue
 		}
 		if reason := m.skip(name); reason != "" {
@@ -237,10 +275,17 @@ func FromBinary(path string, opts Options, w io.Writer) (Result, error) {
 				continue
 			}
 			done[name] = true
-			if fi.Size() > m.maxSize {
+			real, reason, outside := pol.admit(c, fi, m.included(name))
+			switch {
+			case reason != "":
+				res.skip(opts.Warn, name, reason)
+				if outside {
+					res.Outside = append(res.Outside, real)
+				}
+			case fi.Size() > m.maxSize:
 				res.skip(opts.Warn, name, fmt.Sprintf("too large (%d bytes, limit %d)", fi.Size(), m.maxSize))
-			} else {
-				entries = append(entries, entry{name: name, disk: c, size: fi.Size()})
+			default:
+				entries = append(entries, entry{name: name, disk: real, size: fi.Size()})
 			}
 			break
 		}
@@ -309,6 +354,7 @@ func FromManifest(manifest string, opts Options, w io.Writer) (Result, error) {
 		return Result{}, err
 	}
 	defer f.Close()
+	pol := newPolicy(opts)
 	var res Result
 	var entries []entry
 	byName := map[string]string{}
@@ -329,6 +375,10 @@ func FromManifest(manifest string, opts Options, w io.Writer) (Result, error) {
 			continue
 		}
 		byName[name] = disk
+		if _, err := CheckName(name); err != nil {
+			res.skip(opts.Warn, fmt.Sprintf("%q", name), "unsafe name: "+err.Error())
+			continue
+		}
 		if reason := m.skip(name); reason != "" {
 			res.skip(opts.Warn, name, reason)
 			continue
@@ -341,11 +391,16 @@ func FromManifest(manifest string, opts Options, w io.Writer) (Result, error) {
 			}
 			continue
 		}
+		path, reason := pol.admitListed(disk, fi, m.included(name))
+		if reason != "" {
+			res.skip(opts.Warn, name, reason)
+			continue
+		}
 		if fi.Size() > m.maxSize {
 			res.skip(opts.Warn, name, fmt.Sprintf("too large (%d bytes, limit %d)", fi.Size(), m.maxSize))
 			continue
 		}
-		entries = append(entries, entry{name: name, disk: disk, size: fi.Size()})
+		entries = append(entries, entry{name: name, disk: path, size: fi.Size()})
 	}
 	if err := sc.Err(); err != nil {
 		return Result{}, fmt.Errorf("%s: %w", manifest, err)
@@ -465,11 +520,13 @@ func newMatcher(opts Options) (*matcher, error) {
 	return m, nil
 }
 
-// skip returns why name is left out by the globs, or "".
+// included reports whether an Include glob names name.
+func (m *matcher) included(name string) bool {
+	return slices.ContainsFunc(m.include, func(g string) bool { ok, _ := Match(g, name); return ok })
+}
+
+// skip returns why name is left out by the exclude globs, or "".
 func (m *matcher) skip(name string) string {
-	if len(m.include) > 0 && !slices.ContainsFunc(m.include, func(g string) bool { ok, _ := Match(g, name); return ok }) {
-		return "not matched by --include"
-	}
 	for _, g := range m.exclude {
 		if ok, _ := Match(g, name); ok {
 			return "excluded by " + g

@@ -159,6 +159,20 @@ func fromBinary(t *testing.T, bin string, opts Options) ([]byte, Result) {
 	return buf.Bytes(), res
 }
 
+// under keeps the entries of want whose file is inside one of dirs: what
+// the path policy admits with those source roots.
+func under(want map[string]string, dirs ...string) map[string]string {
+	out := map[string]string{}
+	for name, disk := range want {
+		for _, d := range dirs {
+			if strings.HasPrefix(disk, d+"/") {
+				out[name] = disk
+			}
+		}
+	}
+	return out
+}
+
 // plainLocate is where a build that ran here left its files.
 func plainLocate(name, compDir string) string {
 	if path.IsAbs(name) {
@@ -180,11 +194,19 @@ func TestCRelativePaths(t *testing.T) {
 			if _, ok := want[strings.TrimPrefix(dir, "/")+"/inc/sub/b.h"]; dw == "-gdwarf-4" && !ok {
 				t.Errorf("DWARF 4 names are absolute; want %s/inc/sub/b.h in %v", dir, slices.Sorted(maps.Keys(want)))
 			}
-			b, res := fromBinary(t, bin, Options{})
-			checkArchive(t, b, res, want)
+			b, res := fromBinary(t, bin, Options{Roots: []string{dir}})
+			checkArchive(t, b, res, under(want, dir))
 			if len(res.Missing) != 0 {
 				t.Errorf("missing %v", res.Missing)
 			}
+			// System headers are outside the source roots: listed, not archived.
+			if !slices.ContainsFunc(res.Skipped, func(s string) bool {
+				return strings.HasPrefix(s, "usr/include/stdio.h: /usr/include/stdio.h is outside the source roots")
+			}) || !slices.Contains(res.Outside, "/usr/include/stdio.h") {
+				t.Errorf("skipped = %q, outside = %q; want usr/include/stdio.h outside the roots", res.Skipped, res.Outside)
+			}
+			b, res = fromBinary(t, bin, Options{Roots: []string{dir}, Include: []string{"usr/include/**"}})
+			checkArchive(t, b, res, want)
 		})
 	}
 }
@@ -229,8 +251,9 @@ func TestCDebugPrefixMap(t *testing.T) {
 					t.Fatalf("main.c not in expected set %v", slices.Sorted(maps.Keys(want)))
 				}
 			}
+			// The map's target is a source root.
 			b, res = fromBinary(t, bin, Options{PrefixMaps: []PrefixMap{pm}})
-			checkArchive(t, b, res, want)
+			checkArchive(t, b, res, under(want, dir))
 			if len(res.Missing) != 0 {
 				t.Errorf("missing %v", res.Missing)
 			}
@@ -309,7 +332,11 @@ func lineTableFilesOf(t *testing.T, bin string) ([]dwarfFile, error) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	return lineTableFiles(f)
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lineTableFiles(f, fi.Size())
 }
 
 // goProgram writes a two-package module and returns its directory.
@@ -349,7 +376,10 @@ func TestGoPlain(t *testing.T) {
 	if _, ok := want[strings.TrimPrefix(dir, "/")+"/util/u.go"]; !ok {
 		t.Errorf("want %s/util/u.go archived; have %d names", dir, len(want))
 	}
-	b, res := fromBinary(t, bin, Options{})
+	b, res := fromBinary(t, bin, Options{Roots: []string{dir}})
+	checkArchive(t, b, res, under(want, dir))
+	// The standard library joins with its own root.
+	b, res = fromBinary(t, bin, Options{Roots: []string{dir, goroot(t, goBin)}})
 	checkArchive(t, b, res, want)
 	for name := range want {
 		if strings.Contains(name, "<") {
@@ -401,12 +431,15 @@ func TestDeterministic(t *testing.T) {
 	dir := cProgram(t)
 	run(t, dir, nil, "gcc", "-g", "-Iinc", "src/main.c", "src/util.c", "-o", "prog")
 	bin := filepath.Join(dir, "prog")
-	a, _ := fromBinary(t, bin, Options{})
+	a, res := fromBinary(t, bin, Options{Roots: []string{dir}})
+	if res.Files == 0 {
+		t.Fatal("nothing archived")
+	}
 	// A new mtime must not change the bytes.
 	if err := os.Chtimes(filepath.Join(dir, "inc/a.h"), time.Now(), time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	b, _ := fromBinary(t, bin, Options{})
+	b, _ := fromBinary(t, bin, Options{Roots: []string{dir}})
 	if !bytes.Equal(a, b) {
 		t.Fatal("two runs gave different archives")
 	}
@@ -427,14 +460,16 @@ func TestGlobsAndSize(t *testing.T) {
 		return m
 	}
 
-	b, res := fromBinary(t, bin, Options{Exclude: []string{"usr/include/**"}})
-	checkArchive(t, b, res, filter(func(n string) bool { return !strings.HasPrefix(n, "usr/include/") }))
+	// Exclude wins over Include.
+	b, res := fromBinary(t, bin, Options{Roots: []string{dir}, Include: []string{"usr/**"}, Exclude: []string{"usr/include/**", "**/b.h"}})
+	checkArchive(t, b, res, filter(func(n string) bool { return !strings.HasPrefix(n, "usr/include/") && !strings.HasSuffix(n, "/b.h") }))
 	if !slices.ContainsFunc(res.Skipped, func(s string) bool { return strings.HasPrefix(s, "usr/include/stdio.h: excluded") }) {
 		t.Errorf("skipped = %v", res.Skipped)
 	}
 
-	b, res = fromBinary(t, bin, Options{Include: []string{"src/*.c", "**/b.h"}})
-	checkArchive(t, b, res, filter(func(n string) bool { return n == "src/main.c" || n == "src/util.c" || n == "inc/sub/b.h" }))
+	// Include admits names outside the roots; alone it admits only those.
+	b, res = fromBinary(t, bin, Options{Include: []string{"usr/include/*.h", "**/b.h"}})
+	checkArchive(t, b, res, filter(func(n string) bool { return n == "usr/include/stdio.h" || n == "inc/sub/b.h" }))
 
 	// a.h is the smallest file; a cap just below main.c's size keeps the headers.
 	fi, err := os.Stat(filepath.Join(dir, "src/main.c"))
@@ -442,7 +477,7 @@ func TestGlobsAndSize(t *testing.T) {
 		t.Fatal(err)
 	}
 	var warn bytes.Buffer
-	b, res = fromBinary(t, bin, Options{Include: []string{"src/**", "inc/**"}, MaxFileSize: fi.Size() - 1, Warn: &warn})
+	b, res = fromBinary(t, bin, Options{Roots: []string{dir}, MaxFileSize: fi.Size() - 1, Warn: &warn})
 	checkArchive(t, b, res, filter(func(n string) bool { return strings.HasPrefix(n, "inc/") || n == "src/util.c" }))
 	if !strings.Contains(warn.String(), "skipped: src/main.c: too large") {
 		t.Errorf("warnings:\n%s", warn.String())
@@ -508,7 +543,7 @@ func TestFromManifest(t *testing.T) {
 	}, "\n")+"\n")
 	var buf bytes.Buffer
 	var warn bytes.Buffer
-	res, err := FromManifest(manifest, Options{MaxFileSize: 50, Exclude: []string{"third_party/**"}, Warn: &warn}, &buf)
+	res, err := FromManifest(manifest, Options{Roots: []string{dir}, MaxFileSize: 50, Exclude: []string{"third_party/**"}, Warn: &warn}, &buf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -574,7 +609,7 @@ func FuzzParseManifestLine(f *testing.F) {
 func FuzzLineTableFiles(f *testing.F) {
 	f.Add([]byte("\x7fELF"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		files, err := lineTableFiles(bytes.NewReader(data))
+		files, err := lineTableFiles(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
 			return
 		}

@@ -41,12 +41,18 @@ func NewFile(dir string) (*File, error) {
 
 func (f *File) Close() error { return nil }
 
+// objectDir is debuginfo/<build ID> under the store, as in Parca's bucket:
+// a Go build ID's "/"-separated parts become nested directories. Key.Check
+// admits no empty, "." or ".." part, so the result stays inside the store;
+// filepath.IsLocal checks that again.
 func (f *File) objectDir(key Key) (string, error) {
-	// A build ID becomes a directory name: refuse anything that could escape.
-	if len(key.BuildID) <= 2 || filepath.Base(key.BuildID) != key.BuildID || key.BuildID == ".." {
-		return "", fmt.Errorf("invalid build ID %q", key.BuildID)
+	if err := key.Check(); err != nil {
+		return "", err
 	}
-	return filepath.Join(f.Dir, "debuginfo", key.BuildID), nil
+	if !filepath.IsLocal(key.BuildID) {
+		return "", fmt.Errorf("build ID %q is not a local path", key.BuildID)
+	}
+	return filepath.Join(f.Dir, "debuginfo", filepath.FromSlash(key.BuildID)), nil
 }
 
 func (f *File) readMeta(dir string, t pb.DebuginfoType) (*pb.Debuginfo, error) {

@@ -97,7 +97,7 @@ func TestFileStoreRefusesUnsafeBuildIDs(t *testing.T) {
 	for _, id := range []string{"", ".", "..", "ab", "a/bc", "../x"} {
 		k := key
 		k.BuildID = id
-		if _, _, err := fs.ShouldUpload(context.Background(), k, false); err == nil || !strings.Contains(err.Error(), "invalid build ID") {
+		if _, _, err := fs.ShouldUpload(context.Background(), k, false); err == nil || !strings.Contains(err.Error(), "invalid ") || !strings.Contains(err.Error(), "build ID") {
 			t.Errorf("build ID %q: err = %v", id, err)
 		}
 	}

@@ -195,6 +195,9 @@ func speaksTLS(ctx context.Context, target string) bool {
 }
 
 func (g *GRPC) ShouldUpload(ctx context.Context, key Key, force bool) (bool, string, error) {
+	if err := key.Check(); err != nil {
+		return false, "", err
+	}
 	var resp *pb.ShouldInitiateUploadResponse
 	err := g.unary(ctx, func(ctx context.Context) (err error) {
 		resp, err = g.client.ShouldInitiateUpload(ctx, &pb.ShouldInitiateUploadRequest{
@@ -213,6 +216,9 @@ func (g *GRPC) ShouldUpload(ctx context.Context, key Key, force bool) (bool, str
 // again with force: the "upload in progress" state our own dead attempt
 // left behind must not turn the retry into a skip.
 func (g *GRPC) Upload(ctx context.Context, key Key, obj Object, force bool, progress Progress) error {
+	if err := key.Check(); err != nil {
+		return err
+	}
 	err := g.Retry.do(ctx, func(attempt int) error {
 		forceNow := force || attempt > 0
 		var ins *pb.UploadInstructions

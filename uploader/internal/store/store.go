@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
 	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
 )
 
@@ -20,6 +21,22 @@ type Key struct {
 	BuildID     string
 	BuildIDType pb.BuildIDType
 	Type        pb.DebuginfoType
+}
+
+// Check refuses a key whose build ID could not safely become a path on a
+// store. Every Store checks before it uses a key, so both accept the same
+// IDs whichever caller forgot to check.
+func (k Key) Check() error {
+	var t buildid.Type // unknown: any valid kind
+	switch k.BuildIDType {
+	case pb.BuildIDType_BUILD_ID_TYPE_GNU:
+		t = buildid.GNU
+	case pb.BuildIDType_BUILD_ID_TYPE_GO:
+		t = buildid.Go
+	case pb.BuildIDType_BUILD_ID_TYPE_HASH:
+		t = buildid.Hash
+	}
+	return buildid.Check(k.BuildID, t)
 }
 
 // Object is something to send: its size, hex SHA-256, and a way to read it.

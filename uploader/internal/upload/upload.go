@@ -155,7 +155,8 @@ func identify(files []string, opts Options) []*job {
 		j := &job{path: files[i], content: files[i]}
 		jobs[i] = j
 		if opts.BuildID != "" {
-			j.id = buildid.ID{Value: opts.BuildID, Type: buildid.GNU, Source: "--build-id"}
+			t, err := buildid.Classify(opts.BuildID)
+			j.id, j.err = buildid.ID{Value: opts.BuildID, Type: t, Source: "--build-id"}, err
 			return
 		}
 		j.id, j.err = buildid.Read(files[i])

@@ -1,0 +1,122 @@
+package buildid
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
+)
+
+func TestCheck(t *testing.T) {
+	good := []struct {
+		v string
+		t Type
+	}{
+		{"498919aff001d8366249403a2544fba2d833084f", GNU},
+		{"0123456789abcdef", GNU}, // lld --build-id=fast
+		{strings.Repeat("ab", 64), GNU},
+		{"0123456789abcdef0123456789abcdef", Hash},
+		{"abc/def", Go},
+		{"redacted", Go},
+		{"Xq3-_Zz/AbCdEfGhIjKlMnOpQrSt/uVwXyZ012345678901/abcdefghijklmnopqrst", Go},
+		{"v1.2.3+build=7", Go},
+		{"a.b/..c/c..", Go},
+		{"abc123", 0},
+		{"a/b/c/d", 0},
+	}
+	for _, c := range good {
+		if err := Check(c.v, c.t); err != nil {
+			t.Errorf("Check(%q, %v) = %v, want ok", c.v, c.t, err)
+		}
+	}
+	bad := []struct {
+		v    string
+		t    Type
+		want string
+	}{
+		{"ABCDEF01", GNU, "not a lower-case hex digit"},
+		{"abc", GNU, "want 4 to 128 hex digits"},
+		{"abcde", GNU, "odd number"},
+		{strings.Repeat("ab", 65), GNU, "want 4 to 128"},
+		{"../../x", GNU, `"../../x"`},
+		{"0123456789abcdef", Hash, "want 32 hex digits"},
+		{"../../x", Go, `part 1 is ".."`},
+		{"a/../../b", Go, `part 2 is ".."`},
+		{"a/./b", Go, `part 2 is "."`},
+		{"/abs/x", Go, "part 1 is empty"},
+		{"a//b", Go, "part 2 is empty"},
+		{"abc/", Go, "part 2 is empty"},
+		{"ab", Go, "at least 3"},
+		{"", Go, "0 characters"},
+		{"abc\x1b[31mred", Go, `"abc\x1b[31mred"`},
+		{"abc\nuploaded", Go, `\n`},
+		{"ab c", Go, "not allowed"},
+		{`a\b\c`, Go, "not allowed"},
+		{"abc\x00", Go, `\x00`},
+		{"é/abc", Go, "not allowed"},
+		{strings.Repeat("a", MaxLen+1), Go, "want 1 to 256"},
+		{"../../x", 0, "invalid build ID"},
+	}
+	for _, c := range bad {
+		err := Check(c.v, c.t)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Check(%q, %v) = %v, want an error containing %q", c.v, c.t, err, c.want)
+		}
+	}
+}
+
+func TestClassify(t *testing.T) {
+	for v, want := range map[string]Type{"abc123": GNU, "a/b/c/d": Go, "abc": Go, "ABCD": Go} {
+		if got, err := Classify(v); err != nil || got != want {
+			t.Errorf("Classify(%q) = %v, %v; want %v", v, got, err, want)
+		}
+	}
+	for _, v := range []string{"../../x", "a\x07b", "", "a b"} {
+		if _, err := Classify(v); err == nil || !strings.Contains(err.Error(), Quote(v)) {
+			t.Errorf("Classify(%q) = %v, want an error quoting it", v, err)
+		}
+	}
+}
+
+// A Go build-ID note is whatever the linker was given: -buildid=../../x
+// makes a note that would become a path outside a store's bucket.
+func TestHostileGoNoteIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	bin := testbin.GoBuild(t, dir, "hostile", testbin.HelloGo("hi"), "-B=none -buildid=../../escaped/xx")
+	if _, err := Read(bin); err == nil || !strings.Contains(err.Error(), `invalid go build ID "../../escaped/xx": part 1 is ".."`) ||
+		!strings.Contains(err.Error(), "Go build ID note") {
+		t.Fatalf("Read = %v, want the hostile note refused", err)
+	}
+
+	// Control characters, patched into a note of an ordinary build.
+	bin = testbin.GoBuild(t, dir, "ctl", testbin.HelloGo("hi"), "-B=none -buildid=placeholderPH1234")
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := elfparse.Parse(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes, err := f.Notes(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	patched := false
+	for _, n := range notes {
+		if n.Name == "Go" && string(n.Desc) == "placeholderPH1234" {
+			copy(data[n.DescOff:], "ok\r\x1b[2Kuploaded!!")
+			patched = true
+		}
+	}
+	if !patched {
+		t.Fatal("no Go build-ID note found to patch")
+	}
+	_, err = FromReaderAt(bytes.NewReader(data), int64(len(data)))
+	if err == nil || !strings.Contains(err.Error(), `"ok\r\x1b[2Kuploaded!!"`) {
+		t.Fatalf("FromReaderAt = %v, want the control characters refused and shown escaped", err)
+	}
+}

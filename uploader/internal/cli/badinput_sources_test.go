@@ -1,0 +1,178 @@
+package cli
+
+import (
+	"archive/tar"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/teststore"
+)
+
+// hostileSources is a gcc binary whose line tables (set with #line) name
+// /etc/shadow, a path through "..", the CI token file in the source root
+// and a symlink in the root that leads out of it.
+type hostileSources struct {
+	root, bin, token, outside string
+}
+
+const tokenValue = "opaque-token-do-not-archive-me-0123456789"
+
+func buildHostileSources(t *testing.T) hostileSources {
+	t.Helper()
+	h := hostileSources{root: t.TempDir(), outside: t.TempDir()}
+	h.token = filepath.Join(h.root, "ci-token")
+	for p, c := range map[string]string{
+		h.token:                                "  " + tokenValue + "\n",
+		filepath.Join(h.outside, "secret.txt"): "outside\n",
+	} {
+		if err := os.WriteFile(p, []byte(c), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(h.outside, "secret.txt"), filepath.Join(h.root, "link.c")); err != nil {
+		t.Fatal(err)
+	}
+	var src strings.Builder
+	names := []string{"/etc/shadow", "../" + filepath.Base(h.outside) + "/secret.txt", h.token, "link.c"}
+	for i, n := range names {
+		fmt.Fprintf(&src, "#line 1 %q\nint f%d(int x) { return x + %d; }\n", n, i, i)
+	}
+	src.WriteString("#line 1 \"prog.c\"\nint main(void) { return f0(1) + f1(2) + f2(3) + f3(4); }\n")
+	h.bin = testbin.GCC(t, h.root, "prog", src.String(), "-g")
+	return h
+}
+
+// checkArchiveClean fails if the zstd tar holds the token, a ".." name, or
+// anything but the compiled file prog.c.
+func checkArchiveClean(t *testing.T, data []byte) {
+	t.Helper()
+	zr, err := zstd.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	tr := tar.NewReader(zr)
+	var names []string
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(tr)
+		if strings.Contains(string(b), tokenValue) || strings.Contains(h.Name, "..") {
+			t.Errorf("archive entry %q holds the token or climbs out", h.Name)
+		}
+		names = append(names, h.Name)
+	}
+	if len(names) != 1 || !strings.HasSuffix(names[0], "/prog.c") {
+		t.Errorf("archive = %q, want only the compiled prog.c", names)
+	}
+}
+
+func archiveFile(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func hostileInputSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
+	args := func(a ...string) *badRun { return &badRun{args: a} }
+	out := func(t *testing.T) string { return filepath.Join(t.TempDir(), "out") }
+	goID := func(t *testing.T, id string) string {
+		return testbin.GoBuild(t, t.TempDir(), "goid", testbin.HelloGo("hi"), "-B=none -buildid="+id)
+	}
+	sources := func(t *testing.T) *badRun {
+		h := buildHostileSources(t)
+		o := out(t)
+		r := args("sources", h.bin, "-o", o, "--verbose", "--source-root", h.root)
+		r.env = map[string]string{"DEBUGINFO_TOKEN_FILE": h.token}
+		r.after = func(t *testing.T) { checkArchiveClean(t, archiveFile(t, o)) }
+		return r
+	}
+	bomb := func(t *testing.T, section string) string {
+		testbin.Need(t, "objcopy")
+		f := filepath.Join(t.TempDir(), "bomb.z")
+		if err := os.WriteFile(f, append(chdr(bombSize), zlibBomb(t)...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		flag := "--update-section"
+		if section == ".debug_junk" {
+			flag = "--add-section"
+		}
+		return withSection(t, fx.elf, section, true, flag, section+"="+f)
+	}
+	return map[string]func(t *testing.T) *badRun{
+		"go-note-dotdot": func(t *testing.T) *badRun {
+			return args("upload", "--dry-run", goID(t, "../../escaped/note"))
+		},
+		"build-id-flag-dotdot": func(t *testing.T) *badRun {
+			return args("upload", "--dry-run", "--no-extract", "--build-id=../../x", fx.elf)
+		},
+		"build-id-flag-control": func(t *testing.T) *badRun {
+			return args("upload", "--dry-run", "--no-extract", "--build-id=ab\x1b[2Kc", fx.elf)
+		},
+		"build-id-go-file-store": func(t *testing.T) *badRun {
+			dir := t.TempDir()
+			r := args("upload", "--store-address=file://"+dir, goID(t, "aaaa/bbbb/cccc/dddd"))
+			r.after = func(t *testing.T) {
+				if _, err := os.Stat(filepath.Join(dir, "debuginfo/aaaa/bbbb/cccc/dddd/debuginfo")); err != nil {
+					t.Errorf("not stored under debuginfo/<go build id>/: %v", err)
+				}
+			}
+			return r
+		},
+		"record-bad-build-id": func(t *testing.T) *badRun {
+			dir := t.TempDir()
+			rec := filepath.Join(dir, "r.json")
+			if err := os.WriteFile(rec, []byte(`{"version":1,"binary":"x","build_id":"../../x","build_id_type":"gnu","debuginfo":"x.debuginfo"}`), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return args("upload", "--dry-run", "--record", rec)
+		},
+		"sources-outside-roots":  sources,
+		"sources-dotdot-name":    sources,
+		"sources-token-file":     sources,
+		"sources-symlink-escape": sources,
+		"upload-sources-token-file": func(t *testing.T) *badRun {
+			h := buildHostileSources(t)
+			srv := teststore.Start(t, teststore.Options{})
+			r := args("upload", "--store-address="+srv.Addr(), "--insecure", "--include-sources", "--source-root="+h.root, "--bearer-token-file="+h.token, h.bin)
+			r.after = func(t *testing.T) {
+				data, ok := srv.Uploaded(mustID(t, h.bin), pb.DebuginfoType_DEBUGINFO_TYPE_SOURCES)
+				if !ok {
+					t.Fatal("no source archive uploaded")
+				}
+				checkArchiveClean(t, data)
+			}
+			return r
+		},
+		"source-root-missing": func(t *testing.T) *badRun {
+			return args("sources", fx.elf, "-o", out(t), "--source-root", filepath.Join(t.TempDir(), "nope"))
+		},
+		"sources-zlib-bomb": func(t *testing.T) *badRun {
+			return args("sources", bomb(t, ".debug_str"), "-o", out(t))
+		},
+		"sources-zlib-bomb-unused": func(t *testing.T) *badRun {
+			b := bomb(t, ".debug_junk")
+			r := args("sources", b, "-o", out(t), "--source-root", filepath.Dir(fx.elf))
+			r.maxTime = 20 * time.Second
+			return r
+		},
+	}
+}

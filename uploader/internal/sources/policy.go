@@ -1,0 +1,191 @@
+package sources
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// The path policy. A binary's DWARF names whatever files its author chose
+// (/etc/shadow, ../../secret, the CI token file), and the archive is sent to
+// a server, so what goes in is decided here, not by the binary:
+//
+//   - entry names are clean relative paths (CheckName);
+//   - a file goes in when its real path (symlinks resolved) is under a source
+//     root, or an Include glob names it;
+//   - credential files in use and well-known secret files never go in, and
+//     nothing from /proc, /sys or /dev.
+//
+// Everything left out is listed in Result.Skipped with the reason.
+
+// CheckName returns the archive name for a DWARF or manifest file name (see
+// Normalize), or why it cannot be one. The name is also what the server
+// compares with the DWARF name, so it is never rewritten: a name that is not
+// already clean (".." or "." parts, "//", a second leading "/", a
+// backslash, control characters) is refused rather than archived under a
+// name that either escapes the directory it is unpacked into or that the
+// server would never look up.
+func CheckName(name string) (string, error) {
+	n := Normalize(name)
+	switch {
+	case n == "" || n == ".":
+		return "", fmt.Errorf("empty name")
+	case !utf8.ValidString(n):
+		return "", fmt.Errorf("not valid UTF-8")
+	case strings.ContainsFunc(n, unicode.IsControl):
+		return "", fmt.Errorf("control characters in the name")
+	case strings.ContainsRune(n, '\\'):
+		return "", fmt.Errorf(`a "\" in the name (a path separator to some unpackers)`)
+	case strings.HasPrefix(n, "/"):
+		return "", fmt.Errorf("absolute even after the leading %q is stripped", "/")
+	case n == ".." || strings.HasPrefix(n, "../") || strings.HasSuffix(n, "/..") || strings.Contains(n, "/../"):
+		return "", fmt.Errorf(`a ".." part (unpacked, it would land outside the directory)`)
+	case path.Clean(n) != n:
+		return "", fmt.Errorf(`not a clean path ("." parts, "//" or a trailing "/")`)
+	}
+	return n, nil
+}
+
+// secretNames are files and directories that hold credentials in their
+// usual places; no glob or root admits a file inside them.
+var secretNames = []string{
+	".ssh", ".gnupg", ".aws", ".docker", ".kube", ".password-store", ".config/gcloud",
+	".netrc", "_netrc", ".git-credentials", ".pgpass", ".npmrc", ".pypirc",
+}
+
+// pseudoDirs hold kernel and device files whose content is not a source
+// file (/proc/self/environ holds the environment, tokens included).
+var pseudoDirs = []string{"/proc", "/sys", "/dev"}
+
+// policy is the path policy with its roots and never-list resolved.
+type policy struct {
+	roots []string      // absolute, cleaned, symlinks resolved
+	never []os.FileInfo // credential files, compared by identity
+	paths []string      // their paths, for files that no longer exist
+}
+
+func newPolicy(opts Options) *policy {
+	p := &policy{}
+	add := func(dir string) {
+		if dir == "" {
+			return
+		}
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return
+		}
+		if real, err := filepath.EvalSymlinks(abs); err == nil {
+			abs = real
+		}
+		if !slices.Contains(p.roots, abs) {
+			p.roots = append(p.roots, abs)
+		}
+	}
+	for _, r := range opts.Roots {
+		add(r)
+	}
+	for _, pm := range opts.PrefixMaps {
+		add(pm.New)
+	}
+	for _, f := range opts.Never {
+		if f == "" {
+			continue
+		}
+		if abs, err := filepath.Abs(f); err == nil {
+			p.paths = append(p.paths, abs)
+		}
+		if fi, err := os.Stat(f); err == nil {
+			p.never = append(p.never, fi)
+		}
+	}
+	return p
+}
+
+// within reports whether path p is dir or inside it (both clean, absolute).
+func within(p, dir string) bool {
+	return p == dir || dir == "/" || strings.HasPrefix(p, dir+"/")
+}
+
+// secret says why the file at abs (fi its stat, real its resolved path)
+// must never be archived, or "". Credential files are matched by identity
+// (device and inode), so a hard link or a symlink to one is caught too.
+func (p *policy) secret(abs, real string, fi os.FileInfo) string {
+	for _, n := range p.never {
+		if os.SameFile(fi, n) {
+			return "a credential file in use (never archived)"
+		}
+	}
+	for _, f := range []string{abs, real} {
+		if slices.Contains(p.paths, f) {
+			return "a credential file in use (never archived)"
+		}
+		for _, d := range pseudoDirs {
+			if within(f, d) {
+				return "a kernel or device file (never archived)"
+			}
+		}
+		for _, s := range secretNames {
+			if strings.HasSuffix(f, "/"+s) || strings.Contains(f, "/"+s+"/") {
+				return s + " holds credentials (never archived)"
+			}
+		}
+	}
+	return ""
+}
+
+// admit decides on an existing file: reason is why it stays out ("" if it
+// goes in), real its path with symlinks resolved (what is checked is what is
+// read), outside whether the roots were the reason.
+// included says an Include glob named the file.
+func (p *policy) admit(disk string, fi os.FileInfo, included bool) (real, reason string, outside bool) {
+	abs, err := filepath.Abs(disk)
+	if err != nil {
+		return "", err.Error(), false
+	}
+	real, err = filepath.EvalSymlinks(abs)
+	if err != nil {
+		return "", "cannot resolve its path: " + err.Error(), false
+	}
+	if r := p.secret(abs, real, fi); r != "" {
+		return real, r, false
+	}
+	if slices.ContainsFunc(p.roots, func(root string) bool { return within(real, root) }) {
+		return real, "", false
+	}
+	// A link planted in a checkout must not carry a file out of it, even
+	// when a broad glob such as "src/**" names the link.
+	if real != abs && slices.ContainsFunc(p.roots, func(root string) bool { return within(abs, root) }) {
+		return real, fmt.Sprintf("a symlink to %s, outside the source roots", real), true
+	}
+	if included {
+		return real, "", false
+	}
+	return real, fmt.Sprintf("%s is outside the source roots (add --source-root, or an include glob naming it)", real), true
+}
+
+// admitListed decides on a manifest file. A manifest is an explicit list
+// from the build system, whose exec root is made of symlinks into the
+// source tree, so symlinks are not resolved for the root check here; the
+// path itself must still lie under a root, and secrets stay out.
+func (p *policy) admitListed(disk string, fi os.FileInfo, included bool) (string, string) {
+	abs, err := filepath.Abs(disk)
+	if err != nil {
+		return "", err.Error()
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return "", "cannot resolve its path: " + err.Error()
+	}
+	if r := p.secret(abs, real, fi); r != "" {
+		return "", r
+	}
+	if included || slices.ContainsFunc(p.roots, func(root string) bool { return within(abs, root) }) {
+		return abs, ""
+	}
+	return "", fmt.Sprintf("%s is outside the source roots (add --source-root, or an include glob naming it)", abs)
+}
