@@ -8,7 +8,7 @@ CACHE := $(CURDIR)/.cache
 DEBUGINFO := $(BIN)/debuginfo
 DEMO := $(CACHE)/demo
 
-.PHONY: all build deps demo test test-unit test-symbolize test-bazel test-remote test-make test-cmake test-fuzz lint bench clean
+.PHONY: all build deps demo test test-unit test-symbolize test-bazel test-remote test-make test-cmake test-fuzz lint bench mutation clean
 
 all: build
 
@@ -81,6 +81,14 @@ test-cmake: build
 
 bench: build
 	bench/run.sh
+
+# Mutation testing with gremlins, pinned like staticcheck above: efficacy per
+# core package, failing under 90%. Hours on a loaded 2-core machine, so it
+# runs beside `make bench`, not in CI (docs/testing.md). Some packages only:
+# make mutation PKGS="store upload"
+GREMLINS_VERSION := v0.6.0
+mutation:
+	GREMLINS_VERSION=$(GREMLINS_VERSION) tools/mutation.sh $(PKGS)
 
 clean:
 	rm -rf $(BIN) $(CACHE)

@@ -1,0 +1,104 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
+)
+
+// failingReader yields some bytes, then the error a changed input or a
+// cancelled run reports.
+type failingReader struct{ left int }
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if f.left == 0 {
+		return 0, errors.New("input changed while uploading")
+	}
+	n := min(len(p), f.left)
+	f.left -= n
+	return n, nil
+}
+
+func (f *failingReader) Close() error { return nil }
+
+// The file store never marks an object finished when its bytes did not all
+// arrive: a read error, or fewer or more bytes than announced.
+func TestFileStoreMarksNothingFinishedOnBadBytes(t *testing.T) {
+	good, data := object(t, 10000)
+	for _, c := range []struct {
+		name string
+		obj  store.Object
+		want string
+	}{
+		{"read error", store.Object{Name: "x", Size: good.Size, Hash: good.Hash,
+			Open: func() (io.ReadCloser, error) { return &failingReader{left: 4000}, nil }}, "input changed"},
+		{"shorter than announced", store.FileObject(filepath.Join(t.TempDir(), "short"), good.Size, good.Hash), "changed while uploading"},
+		{"longer than announced", store.Object{Name: "x", Size: good.Size - 1, Hash: good.Hash, Open: good.Open}, "changed while uploading"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.name == "shorter than announced" {
+				os.WriteFile(c.obj.Name, data[:5000], 0o644)
+			}
+			dir := t.TempDir()
+			fs, err := store.NewFile(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			err = fs.Upload(ctx, key, c.obj, false, nil)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Upload err = %v, want it to mention %q", err, c.want)
+			}
+			if should, reason, _ := fs.ShouldUpload(ctx, key, false); !should {
+				t.Errorf("after a failed upload the store says %v, %q", should, reason)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "debuginfo", key.BuildID, "debuginfo")); err == nil {
+				t.Error("a partial object was left under its final name")
+			}
+		})
+	}
+}
+
+// Stored files are world-readable (a store served by another user, e.g.
+// a Parca process, must read them), not the 0600 of a temp file.
+func TestFileStoreFilesAreReadable(t *testing.T) {
+	dir := t.TempDir()
+	fs, err := store.NewFile(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, _ := object(t, 1000)
+	if err := fs.Upload(context.Background(), key, obj, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"debuginfo", "metadata"} {
+		fi, err := os.Stat(filepath.Join(dir, "debuginfo", key.BuildID, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o644 {
+			t.Errorf("%s: mode %v, want 0644", name, fi.Mode().Perm())
+		}
+	}
+}
+
+// Build IDs become directory names: too short or path-like ones are refused.
+func TestFileStoreRefusesUnsafeBuildIDs(t *testing.T) {
+	fs, err := store.NewFile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"", ".", "..", "ab", "a/bc", "../x"} {
+		k := key
+		k.BuildID = id
+		if _, _, err := fs.ShouldUpload(context.Background(), k, false); err == nil || !strings.Contains(err.Error(), "invalid build ID") {
+			t.Errorf("build ID %q: err = %v", id, err)
+		}
+	}
+}

@@ -1,0 +1,94 @@
+package store_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/teststore"
+)
+
+// Every code a busy or restarting store answers with is retried, and the
+// call then succeeds.
+func TestEachTransientCodeIsRetried(t *testing.T) {
+	for _, c := range []codes.Code{codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted, codes.Aborted, codes.Internal} {
+		srv := teststore.Start(t, teststore.Options{})
+		g := client(t, srv)
+		srv.FailNext("ShouldInitiateUpload", c)
+		if should, _, err := g.ShouldUpload(context.Background(), key, false); err != nil || !should {
+			t.Errorf("%v: ShouldUpload = %v, %v; want it retried and true", c, should, err)
+		}
+		if n := srv.Calls("ShouldInitiateUpload"); n != 2 {
+			t.Errorf("%v: %d calls, want 2", c, n)
+		}
+	}
+}
+
+// A TLS set-up mismatch does not heal by waiting: it fails at once with
+// advice, not after the whole backoff. The backoff here is an hour, so a
+// retry would run into the test's context deadline instead.
+func TestTLSMismatchFailsWithoutBackoff(t *testing.T) {
+	untrusted := teststore.Start(t, teststore.Options{TLS: selfSigned(t)})
+	plain := teststore.Start(t, teststore.Options{})
+	for _, c := range []struct {
+		name string
+		addr string
+		cfg  store.DialConfig
+		want string
+	}{
+		{"untrusted certificate", untrusted.Addr(), store.DialConfig{}, "--ca-file"},
+		{"TLS to a plaintext store", plain.Addr(), store.DialConfig{}, "--insecure"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			conn, err := store.Dial(context.Background(), c.addr, c.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := store.NewGRPC(conn)
+			defer g.Close()
+			g.Retry = store.Retry{Attempts: 6, Base: time.Hour, Max: time.Hour}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			_, _, err = g.ShouldUpload(ctx, key, false)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want advice naming %s", err, c.want)
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("retried until the deadline: %v", err)
+			}
+		})
+	}
+}
+
+func selfSigned(t *testing.T) *tls.Config {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "untrusted test store"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: k}}}
+}

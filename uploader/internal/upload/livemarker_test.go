@@ -1,0 +1,59 @@
+package upload_test
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/teststore"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/upload"
+)
+
+// An in-progress upload whose journal marker names a process that is still
+// running (another uploader on this machine) must be left alone: skipped
+// with the --force advice, never restarted over the live one.
+func TestLiveUploadersMarkerIsRespected(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{})
+	st := grpcStore(t, srv)
+	bin := testbin.C(t, "busy", "b", "-g")
+	id, _ := buildid.Read(bin)
+	journal, err := upload.OpenJournal(t.TempDir()+"/journal", srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { journal.Close() })
+
+	// Leave an in-progress upload on the store and our marker in the journal.
+	st.Retry.Attempts = 1
+	srv.CutStreamAfter(1)
+	if _, failed := run(t, st, []string{bin}, upload.Options{Journal: journal}); failed != 1 {
+		t.Fatal("first attempt did not fail")
+	}
+
+	// The marker now names a live process other than this one.
+	live := exec.Command("sleep", "60")
+	if err := live.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { live.Process.Kill(); live.Wait() })
+	rewriteMarkerPID(t, journal.Dir, live.Process.Pid)
+
+	uploadsBefore := srv.Calls("InitiateUpload")
+	got, failed := run(t, st, []string{bin}, upload.Options{Journal: journal})
+	r := got[bin+"#debuginfo"]
+	if failed != 0 || r.Action != upload.Skipped || !strings.Contains(r.Reason, "--force") {
+		t.Fatalf("live uploader's marker: failed=%d %+v", failed, r)
+	}
+	if n := srv.Calls("InitiateUpload"); n != uploadsBefore {
+		t.Errorf("InitiateUpload called %d more times over a live upload", n-uploadsBefore)
+	}
+	if _, ok := srv.Uploaded(id.Value, 0); ok {
+		t.Error("stored over a live upload")
+	}
+	if entries, _ := os.ReadDir(journal.Dir); len(entries) != 1 {
+		t.Errorf("the live uploader's marker was removed (%d markers)", len(entries))
+	}
+}
