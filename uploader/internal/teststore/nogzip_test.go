@@ -43,15 +43,15 @@ func TestNoGzipLikeGRPCGo(t *testing.T) {
 		_, err = st.CloseAndRecv()
 		return status.Convert(err)
 	}
-	real, double := answer(Options{}, true), answer(Options{NoGzip: true}, true)
-	if real.Code().String() != "Unimplemented" || real.Message() != `grpc: Decompressor is not installed for grpc-encoding "gzip"` {
-		t.Fatalf("grpc-go without gzip answered %v: %q", real.Code(), real.Message())
+	grpcGo, double := answer(Options{}, true), answer(Options{NoGzip: true}, true)
+	if grpcGo.Code().String() != "Unimplemented" || grpcGo.Message() != `grpc: Decompressor is not installed for grpc-encoding "gzip"` {
+		t.Fatalf("grpc-go without gzip answered %v: %q", grpcGo.Code(), grpcGo.Message())
 	}
-	if double.Code() != real.Code() || double.Message() != real.Message() {
-		t.Errorf("NoGzip answered %v %q; grpc-go answers %v %q", double.Code(), double.Message(), real.Code(), real.Message())
+	if double.Code() != grpcGo.Code() || double.Message() != grpcGo.Message() {
+		t.Errorf("NoGzip answered %v %q; grpc-go answers %v %q", double.Code(), double.Message(), grpcGo.Code(), grpcGo.Message())
 	}
 	// Uncompressed streams reach the handler (here: an unknown upload ID).
-	if plain := answer(Options{NoGzip: true}, false); plain.Code() == real.Code() {
+	if plain := answer(Options{NoGzip: true}, false); plain.Code() == grpcGo.Code() {
 		t.Errorf("NoGzip refused an uncompressed stream: %v %q", plain.Code(), plain.Message())
 	}
 }
