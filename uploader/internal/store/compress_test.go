@@ -61,3 +61,20 @@ func TestNoCompressionByDefault(t *testing.T) {
 		t.Errorf("%d streams arrived compressed, want 0", n)
 	}
 }
+
+// TestGzipSignedURL: a signed-URL store gets the bytes as they are.
+func TestGzipSignedURL(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{SignedURL: true})
+	g := client(t, srv)
+	g.Compression = store.GzipCompression
+	obj, data := object(t, store.ChunkSize+5)
+	if err := g.Upload(context.Background(), key, obj, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := srv.Uploaded(key.BuildID, key.Type); !ok || !bytes.Equal(got, data) {
+		t.Fatalf("stored %d bytes (finished=%v), want %d identical", len(got), ok, len(data))
+	}
+	if n := srv.CompressedStreams(); n != 0 {
+		t.Errorf("%d compressed streams to a signed-URL store", n)
+	}
+}
