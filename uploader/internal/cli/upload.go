@@ -105,6 +105,7 @@ func runUpload(env *Env, args []string) int {
 		allowShared = fs.Bool("allow-shared-build-id", false, "upload files even when their build ID is shared (rules_go's -buildid=redacted, or two different files)")
 		skipShared  = fs.Bool("skip-shared-build-id", false, "skip files whose build ID is shared, with a warning, instead of failing (the Bazel rules' default; --allow-shared-build-id wins)")
 		compression = compressFlag(fs)
+		grpcComp    = fs.String("grpc-compression", store.NoCompression, "compress gRPC upload messages: none or gzip (pays below ~100 Mbit/s, mostly for Go binaries; a store without gzip gets the file uncompressed; signed-URL uploads are never compressed)")
 	)
 	srcFlags := addSourcesUploadFlags(fs)
 	if code, done := parse(env, fs, args); done {
@@ -132,6 +133,9 @@ func runUpload(env *Env, args []string) int {
 	}
 	comp, err := compression()
 	if err != nil {
+		return usageError(env, "upload", "%v", err)
+	}
+	if *grpcComp, err = store.ParseCompression(*grpcComp); err != nil {
 		return usageError(env, "upload", "%v", err)
 	}
 	opts := upload.Options{
@@ -170,6 +174,9 @@ func runUpload(env *Env, args []string) int {
 			return ExitFailed
 		}
 		defer st.Close()
+		if g, ok := st.(*store.GRPC); ok {
+			g.Compression = *grpcComp
+		}
 		if p != nil {
 			for _, w := range p.Warnings() {
 				say(env.Stderr, "debuginfo: warning: %s\n", w)

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/encoding/gzip"
 	"google.golang.org/grpc/status"
 
 	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
@@ -102,6 +103,27 @@ type GRPC struct {
 	// Insecure is set for plaintext connections: a store that drops one is
 	// then probed for TLS, to tell "drop --insecure" from "store down".
 	Insecure bool
+	// Compression compresses Upload stream messages (GzipCompression or
+	// NoCompression; "" is none). Signed-URL PUTs are sent as they are.
+	Compression string
+	// gzipRefused is set once the store answered that it lacks the gzip
+	// decompressor: the rest of the run sends uncompressed at once.
+	gzipRefused atomic.Bool
+}
+
+// gRPC message compressions of the Upload stream (--grpc-compression).
+const (
+	NoCompression   = "none"
+	GzipCompression = gzip.Name
+)
+
+// ParseCompression reads a --grpc-compression value.
+func ParseCompression(s string) (string, error) {
+	switch s {
+	case NoCompression, GzipCompression:
+		return s, nil
+	}
+	return "", fmt.Errorf("--grpc-compression=%q: want %s or %s", s, NoCompression, GzipCompression)
 }
 
 // NewGRPC wraps a connection made by Dial.
@@ -298,7 +320,31 @@ func supersededOr(err error) error {
 	return err
 }
 
+// stream sends obj over the Upload stream, gzip-compressed when asked and
+// the store has not refused that yet. A store without the decompressor
+// refuses the stream before its handler reads a byte, so the same upload
+// ID takes the uncompressed resend.
 func (g *GRPC) stream(ctx context.Context, key Key, uploadID string, obj Object, progress Progress) error {
+	if g.Compression == GzipCompression && !g.gzipRefused.Load() {
+		err := g.send(ctx, key, uploadID, obj, progress, grpc.UseCompressor(gzip.Name))
+		if !lacksDecompressor(err) {
+			return err
+		}
+		g.gzipRefused.Store(true)
+	}
+	return g.send(ctx, key, uploadID, obj, progress)
+}
+
+// lacksDecompressor recognises a store's refusal of a compressed stream:
+// grpc-go answers Unimplemented "grpc: Decompressor is not installed for
+// grpc-encoding", grpc-java Unimplemented "Can't find decompressor for".
+// Other Unimplemented answers (a signed-URL-only store) are not this.
+func lacksDecompressor(err error) bool {
+	st, ok := status.FromError(err)
+	return ok && st.Code() == codes.Unimplemented && strings.Contains(strings.ToLower(st.Message()), "decompressor")
+}
+
+func (g *GRPC) send(ctx context.Context, key Key, uploadID string, obj Object, progress Progress, opts ...grpc.CallOption) error {
 	f, err := obj.Open()
 	if err != nil {
 		return err
@@ -306,7 +352,7 @@ func (g *GRPC) stream(ctx context.Context, key Key, uploadID string, obj Object,
 	defer f.Close()
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	st, err := g.client.Upload(sctx)
+	st, err := g.client.Upload(sctx, opts...)
 	if err != nil {
 		return err
 	}

@@ -43,6 +43,40 @@ type Options struct {
 	SignedURLBase string
 	// MaxUploadSize mirrors Parca's --debuginfo-upload-max-size (default 1e9).
 	MaxUploadSize int64
+	// NoGzip makes the store answer like a grpc-go server without the gzip
+	// decompressor registered (registration is process-wide, and a test
+	// that uses the client has it): compressed streams are refused before
+	// the handler runs, with grpc-go's own status (TestNoGzipLikeGRPCGo).
+	NoGzip bool
+}
+
+// compressed notes a stream that arrives compressed and, for a NoGzip
+// store, gives grpc-go's answer (server.go, processStreamingRPC) to a
+// stream compressed with a compressor the server has not registered.
+func (s *Server) compressed(ctx context.Context) error {
+	sts, _ := grpc.ServerTransportStreamFromContext(ctx).(interface{ RecvCompress() string })
+	if sts == nil {
+		return status.Error(codes.Internal, "test store: cannot see the stream's grpc-encoding")
+	}
+	rc := sts.RecvCompress()
+	if rc == "" || rc == "identity" {
+		return nil
+	}
+	s.mu.Lock()
+	s.compressedStreams++
+	s.mu.Unlock()
+	if s.opts.NoGzip {
+		return status.Errorf(codes.Unimplemented, "grpc: Decompressor is not installed for grpc-encoding %q", rc)
+	}
+	return nil
+}
+
+// CompressedStreams counts the streams that arrived compressed (refused
+// ones included).
+func (s *Server) CompressedStreams() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.compressedStreams
 }
 
 // Server is a running test store.
@@ -58,6 +92,8 @@ type Server struct {
 	objects map[key]*object
 	faults  faults
 	calls   map[string]int
+
+	compressedStreams int
 }
 
 type key struct {
@@ -108,6 +144,9 @@ func Listen(addr string, opts Options) (*Server, error) {
 			return h(ctx, req)
 		}),
 		grpc.StreamInterceptor(func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+			if err := s.compressed(ss.Context()); err != nil {
+				return err
+			}
 			if err := s.before(ss.Context(), info.FullMethod); err != nil {
 				return err
 			}
