@@ -238,3 +238,49 @@ func TestReviewGoDebugFileObjcopyClean(t *testing.T) {
 		}
 	}
 }
+
+// The usual split-debug layout (distributions, CMake/Make recipes):
+//
+//	gcc -O2 -g -o app prog.c
+//	objcopy --only-keep-debug app app.debug
+//	strip -g app && objcopy --add-gnu-debuglink=app.debug app
+//
+// `debuginfo upload app` sends symbols only (warning, DWARF is in app.debug);
+// `debuginfo upload app.debug` sends DWARF, but objcopy --only-keep-debug has
+// rewritten its PT_LOAD p_offset (text 0x1000 -> 0), so a real Parca v0.28.0
+// shows NO names for runtime-address profiles (the pprof form):
+// "liner pctolines: seek to PC: ErrUnknownPC"; symbolize-check:
+// "runtime addresses: work at 0x555555555190: Parca shows []". Neither
+// upload gives what the unstripped binary gives. Following .gnu_debuglink
+// (as gdb does: same directory, .debug/) and combining the stripped binary's
+// program headers with the debug file's sections would.
+func TestReviewDebuglinkFollowed(t *testing.T) {
+	testbin.Need(t, "objcopy", "strip")
+	dir, bin := reviewBuild(t, "-O2", "-g")
+	orig, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer orig.Close()
+	testbin.Run(t, dir, "objcopy", "--only-keep-debug", bin, bin+".debug")
+	testbin.Run(t, dir, "strip", "-g", bin)
+	testbin.Run(t, dir, "objcopy", "--add-gnu-debuglink="+bin+".debug", bin)
+	out := filepath.Join(t.TempDir(), "out")
+	code, stdout, stderr := runCLI(t, "extract", bin, "-o", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	f, err := elf.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if s := f.Section(".debug_info"); s == nil || s.Size == 0 {
+		t.Errorf("the debug file of a stripped binary with .gnu_debuglink has no DWARF (app.debug is beside it):\n%s%s", stdout, stderr)
+	}
+	for i, p := range orig.Progs {
+		if p.Type == elf.PT_LOAD && (i >= len(f.Progs) || f.Progs[i].Off != p.Off || f.Progs[i].Vaddr != p.Vaddr) {
+			t.Errorf("PT_LOAD %d: offset/vaddr not the binary's %#x/%#x", i, p.Off, p.Vaddr)
+		}
+	}
+}
