@@ -331,3 +331,21 @@ func TestReviewSourcesLargeDwarfMemory(t *testing.T) {
 		t.Errorf("sources on a binary with 128 MiB more .debug_str: peak RSS %d MiB (want < 100 MiB, as extract)", rss>>10)
 	}
 }
+
+// docs/symbolization.md: "No DWARF: the upload goes ahead with one warning
+// line". With --include-sources (what the Make include, CMake and the Bazel
+// aspect pass) a binary built without -g, or after `strip -g`, fails instead:
+//
+//	gcc -O2 -o nog prog.c && debuginfo upload --include-sources --store-address=file:///tmp/s nog
+//	-> failed sources ... decoding dwarf section info at offset 0x0: too short; exit 1
+func TestReviewNoDwarfIncludeSources(t *testing.T) {
+	_, bin := reviewBuild(t, "-O2")
+	store := "file://" + t.TempDir()
+	code, stdout, stderr := runCLI(t, "upload", "--include-sources", "--store-address="+store, bin)
+	if code != 0 || strings.Contains(stdout+stderr, "too short") {
+		t.Errorf("exit %d (want 0, the symbols-only warning and no sources):\n%s%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "symbols only") {
+		t.Errorf("no symbols-only warning:\n%s", stderr)
+	}
+}
