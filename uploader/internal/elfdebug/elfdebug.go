@@ -152,7 +152,9 @@ func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, e
 	// One sequential pass.
 	cw := &countWriter{w: w}
 	cw.Write(f.PutHeaderOffsets(l.phoff, l.shoff))
-	cw.padTo(l.phoff)
+	if len(phdrs) > 0 { // none in relocatable objects (.o, .dwo): phoff is 0
+		cw.padTo(l.phoff)
+	}
 	for _, h := range phdrs {
 		cw.Write(h)
 	}
