@@ -1,3 +1,5 @@
+//go:build knownlimits
+
 package symbolize
 
 // Findings of an independent review (issues 13 and 19) against a real Parca:

@@ -362,6 +362,13 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 		sbase := base
 		sbase.Type = store.TypeName(skey.Type)
 		sbase.SymbolsOnly, sbase.Warning = false, ""
+		if j.warning != "" {
+			// No DWARF, so no line tables name any source: the warning
+			// above already says why and how to fix it.
+			sbase.Action, sbase.Reason = Skipped, "no DWARF line tables: no source files to archive"
+			emit(sbase)
+			return
+		}
 		send(ctx, st, skey, sbase, opts, source{write: func(w io.Writer) error { return opts.Sources(ctx, j.path, w) }}, emit)
 	}
 }
