@@ -112,7 +112,6 @@ type Info struct {
 // Provider supplies per-RPC metadata; it implements grpc's
 // credentials.PerRPCCredentials and is safe for concurrent use.
 type Provider struct {
-	secure   bool
 	static   map[string]string // from flags and environment; wins over the helper
 	helper   *helper           // nil unless the token comes from a helper
 	warnings []string
@@ -142,7 +141,7 @@ func ResolveContext(ctx context.Context, o *Options, host string, secure bool, g
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	p := &Provider{secure: secure, static: map[string]string{}, now: time.Now}
+	p := &Provider{static: map[string]string{}, now: time.Now}
 	hostname := host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		hostname = h
@@ -399,9 +398,6 @@ func (p *Provider) Info() Info {
 	i.Headers = append([]string(nil), p.info.Headers...)
 	return i
 }
-
-// Secure reports whether the provider was resolved for a TLS connection.
-func (p *Provider) Secure() bool { return p.secure }
 
 // Summary describes the credentials for humans without revealing them, e.g.
 // "service-account token ...1a2b from env POLARSIGNALS_TOKEN; project 42 from --project-id".

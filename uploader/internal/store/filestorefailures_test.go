@@ -38,7 +38,7 @@ func TestFileStoreMarksNothingFinishedOnBadBytes(t *testing.T) {
 	}{
 		{"read error", store.Object{Name: "x", Size: good.Size, Hash: good.Hash,
 			Open: func() (io.ReadCloser, error) { return &failingReader{left: 4000}, nil }}, "input changed"},
-		{"shorter than announced", store.FileObject(filepath.Join(t.TempDir(), "short"), good.Size, good.Hash), "changed while uploading"},
+		{"shorter than announced", fileObject(filepath.Join(t.TempDir(), "short"), good.Size, good.Hash), "changed while uploading"},
 		{"longer than announced", store.Object{Name: "x", Size: good.Size - 1, Hash: good.Hash, Open: good.Open}, "changed while uploading"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -139,9 +139,6 @@ func NewGRPC(conn *grpc.ClientConn) *GRPC {
 
 func (g *GRPC) Close() error { return g.conn.Close() }
 
-// Raw is the generated client, for callers that need a single plain RPC.
-func (g *GRPC) Raw() pb.DebuginfoServiceClient { return g.client }
-
 func (g *GRPC) unary(ctx context.Context, f func(ctx context.Context) error) error {
 	if down := g.down.Load(); down != nil {
 		return *down

@@ -16,9 +16,9 @@ import (
 func TestFirstAttemptDoesNotForceOverARival(t *testing.T) {
 	srv := teststore.Start(t, teststore.Options{})
 	g := client(t, srv)
-	rival := client(t, srv)
+	rival := rawClient(t, srv)
 	obj, _ := object(t, 1000)
-	if _, err := rival.Raw().InitiateUpload(context.Background(), &pb.InitiateUploadRequest{
+	if _, err := rival.InitiateUpload(context.Background(), &pb.InitiateUploadRequest{
 		BuildId: key.BuildID, Size: obj.Size, Hash: obj.Hash,
 	}); err != nil {
 		t.Fatal(err)

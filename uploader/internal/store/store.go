@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync/atomic"
 
@@ -48,11 +47,6 @@ type Object struct {
 	// whose bytes turn out not to match Size and Hash must fail its last
 	// Read, so a changed input is never marked finished.
 	Open func() (io.ReadCloser, error)
-}
-
-// FileObject is an Object read from a file on disk.
-func FileObject(path string, size int64, hash string) Object {
-	return Object{Name: path, Size: size, Hash: hash, Open: func() (io.ReadCloser, error) { return os.Open(path) }}
 }
 
 // Progress is told how many more bytes were sent.

@@ -35,7 +35,7 @@ func object(t *testing.T, size int) (store.Object, []byte) {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(data)
-	return store.FileObject(p, int64(size), hex.EncodeToString(sum[:])), data
+	return fileObject(p, int64(size), hex.EncodeToString(sum[:])), data
 }
 
 func client(t *testing.T, srv *teststore.Server) *store.GRPC {
@@ -287,12 +287,12 @@ func TestFileStoreLayoutAndSkip(t *testing.T) {
 func TestSupersededUploadIsASkip(t *testing.T) {
 	srv := teststore.Start(t, teststore.Options{})
 	g := client(t, srv)
-	rival := client(t, srv)
+	rival := rawClient(t, srv)
 	obj, _ := object(t, 4*store.ChunkSize)
 	// The rival re-initiates with force while our stream is in flight; the
 	// store then answers our stream with "upload ID does not match".
 	srv.OnBytes(store.ChunkSize, func() {
-		if _, err := rival.Raw().InitiateUpload(context.Background(), &pb.InitiateUploadRequest{
+		if _, err := rival.InitiateUpload(context.Background(), &pb.InitiateUploadRequest{
 			BuildId: key.BuildID, Size: obj.Size, Hash: obj.Hash, Force: true,
 		}); err != nil {
 			t.Errorf("rival initiate: %v", err)
