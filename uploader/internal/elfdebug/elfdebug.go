@@ -92,7 +92,7 @@ func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, e
 		}
 	}
 
-	comp, spoolFile, err := spool(r, f, keep, opts.Compress)
+	comp, spoolFile, err := spool(r, f, keep, opts.Compress, opts.Reuse)
 	if err != nil {
 		return Stats{}, err
 	}

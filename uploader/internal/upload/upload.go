@@ -46,6 +46,8 @@ type Options struct {
 	// Journal records in-flight uploads so a rerun can take over one that a
 	// killed process left "in progress" on the store; nil disables it.
 	Journal *Journal
+
+	compressors *elfdebug.Compressors // shared by the run's extractions
 }
 
 // asGiven says whether files are sent as they are rather than extracted:
@@ -113,6 +115,7 @@ type job struct {
 // (nil with DryRun) and calls report once per object, from one goroutine
 // at a time. It returns the number of failures.
 func Run(ctx context.Context, st store.Store, paths []string, prepared []Prepared, opts Options, report func(Report)) int {
+	opts.compressors = &elfdebug.Compressors{}
 	var mu sync.Mutex
 	failed := 0
 	emit := func(r Report) {
@@ -313,7 +316,7 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 		return
 	}
 	key := store.Key{BuildID: j.id.Value, BuildIDType: j.id.Type.Proto(), Type: opts.Type}
-	src := source{write: func(w io.Writer) error { return extract(w, j.path, opts.Compress) }}
+	src := source{write: func(w io.Writer) error { return extract(w, j.path, opts) }}
 	if opts.asGiven() {
 		src = fileSource(j.path)
 	}
@@ -476,7 +479,7 @@ type countWriter struct{ n int64 }
 
 func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
 
-func extract(w io.Writer, path string, comp elfdebug.Compression) error {
+func extract(w io.Writer, path string, opts Options) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -486,7 +489,7 @@ func extract(w io.Writer, path string, comp elfdebug.Compression) error {
 	if err != nil {
 		return err
 	}
-	_, err = elfdebug.ExtractWith(f, fi.Size(), w, elfdebug.Options{Compress: comp})
+	_, err = elfdebug.ExtractWith(f, fi.Size(), w, elfdebug.Options{Compress: opts.Compress, Reuse: opts.compressors})
 	return err
 }
 
