@@ -170,6 +170,7 @@ func spool(r io.ReaderAt, f *elfparse.File, keep []bool, c Compression, reuse *C
 	var pos uint64
 	cw := &countWriter{w: tmp}
 	var zw compressor // one for all sections: its buffers are most of the memory
+	buf := make([]byte, 32<<10)
 	for i, s := range f.Sections {
 		if !keep[i] || !compressible(s) {
 			continue
@@ -189,7 +190,7 @@ func spool(r io.ReaderAt, f *elfparse.File, keep []bool, c Compression, reuse *C
 		} else {
 			zw.Reset(cw)
 		}
-		if _, err := io.Copy(zw, io.NewSectionReader(r, int64(s.Off), int64(s.Size))); err != nil {
+		if _, err := io.CopyBuffer(zw, io.NewSectionReader(r, int64(s.Off), int64(s.Size)), buf); err != nil {
 			tmp.Close()
 			return nil, nil, fmt.Errorf("compressing %s: %w", s.Name, err)
 		}
