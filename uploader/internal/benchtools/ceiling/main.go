@@ -20,6 +20,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/encoding/gzip"
 
 	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
 )
@@ -27,6 +28,7 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:7070", "plaintext gRPC store address")
 	file := flag.String("file", "", "file whose bytes to send")
+	gz := flag.Bool("gzip", false, "compress the upload stream with gRPC's gzip (Parca registers it)")
 	flag.Parse()
 	data, err := mapFile(*file)
 	if err != nil {
@@ -48,7 +50,11 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	st, err := c.Upload(ctx)
+	var callOpts []grpc.CallOption
+	if *gz {
+		callOpts = append(callOpts, grpc.UseCompressor(gzip.Name))
+	}
+	st, err := c.Upload(ctx, callOpts...)
 	if err != nil {
 		log.Fatal(err)
 	}
