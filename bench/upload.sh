@@ -42,6 +42,13 @@ row() { # row LABEL RESULT
 }
 best ceil "$work/ceiling" -addr "$PARCA_ADDR" -file "$work/big.debug"
 row "minimal gRPC client, bytes already in memory (ceiling; sends the uncompressed debug file)" "$ceil"
+# The ceiling's own timer around the send alone (no process start or exit,
+# no mapping): a stricter bar than its process wall time.
+send=""
+for ((i = 0; i < n; i++)); do
+  read -r t _ < <("$work/ceiling" -addr "$PARCA_ADDR" -file "$work/big.debug")
+  if [ -z "$send" ] || awk -v a="$t" -v b="$send" 'BEGIN{exit !(a < b)}'; then send=$t; fi
+done
 best r "${up[@]}" --compress-debug-sections=none "$work/big.bin"
 row "\`debuginfo upload --compress-debug-sections=none\` (extract)" "$r"
 best r "${up[@]}" --compress-debug-sections=none --no-extract --build-id=b1b1b1b1b1b1b1b1 "$work/big.debug"
@@ -58,11 +65,11 @@ fi
 read -r csecs _ <<<"$ceil"
 echo "### Upload of a $((size / 1000000)) MB ELF ($(($(stat -c %s "$work/big.debug") >> 20)) MiB debug file) to Parca over loopback, best of $n"
 echo
-echo "| client | seconds | speed vs ceiling | peak RSS |"
-echo "|---|---:|---:|---:|"
+echo "| client | seconds | speed vs ceiling | vs its send phase ($send s) | peak RSS |"
+echo "|---|---:|---:|---:|---:|"
 for x in "${rows[@]}"; do
   IFS='|' read -r label s r <<<"$x"
-  echo "| $label | $s | $(awk -v c="$csecs" -v s="$s" 'BEGIN{printf "%.0f%%", 100*c/s}') | $((r / 1024)) MB |"
+  echo "| $label | $s | $(awk -v c="$csecs" -v s="$s" 'BEGIN{printf "%.0f%%", 100*c/s}') | $(awk -v c="$send" -v s="$s" 'BEGIN{printf "%.0f%%", 100*c/s}') | $((r / 1024)) MB |"
 done
 echo
 
