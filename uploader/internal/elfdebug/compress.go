@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
@@ -57,6 +58,59 @@ func ParseCompression(s string) (Compression, error) {
 // Options tune Extract.
 type Options struct {
 	Compress Compression
+	// Reuse, if set, keeps compressors between extractions: a zlib writer
+	// allocates about 1 MiB of tables, which dominated the CPU of uploading
+	// many small files (allocation, zeroing, then returning it to the OS).
+	Reuse *Compressors
+}
+
+// Compressors holds idle compressors for reuse; safe for concurrent use.
+// The zero value is ready.
+type Compressors struct{ zlib, zstd sync.Pool }
+
+func (p *Compressors) pool(c Compression) *sync.Pool {
+	if c == Zstd {
+		return &p.zstd
+	}
+	return &p.zlib
+}
+
+// memSpoolMax is the largest DWARF total compressed in memory rather than
+// through a temp file: creating and unlinking a file per extraction cost
+// more than compressing a small binary's DWARF.
+const memSpoolMax = 1 << 20
+
+// spoolFile is where compressed sections wait for the layout to be known.
+type spoolFile interface {
+	io.Writer
+	io.ReaderAt
+	io.Seeker
+	io.Closer
+	Truncate(int64) error
+}
+
+// memSpool is a spoolFile in memory. Writes append; Seek and Truncate are
+// only used to drop what was written last.
+type memSpool struct{ b []byte }
+
+func (m *memSpool) Write(p []byte) (int, error) { m.b = append(m.b, p...); return len(p), nil }
+func (m *memSpool) Close() error                { return nil }
+func (m *memSpool) Truncate(n int64) error      { m.b = m.b[:n]; return nil }
+func (m *memSpool) Seek(off int64, whence int) (int64, error) {
+	if whence != io.SeekStart || off != int64(len(m.b)) {
+		return 0, fmt.Errorf("memSpool: seek to %d of %d", off, len(m.b))
+	}
+	return off, nil
+}
+func (m *memSpool) ReadAt(p []byte, off int64) (int, error) {
+	if off >= int64(len(m.b)) {
+		return 0, io.EOF
+	}
+	n := copy(p, m.b[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
 }
 
 // minCompress is the smallest section worth a compression header.
@@ -86,37 +140,60 @@ func chdrAlign(c elf.Class) uint64 {
 // first byte) is known while memory stays bounded. The same input gives the
 // same bytes every time: the upload streams the output twice (hash, send).
 // A section that would not shrink stays as it is.
-func spool(r io.ReaderAt, f *elfparse.File, keep []bool, c Compression) (map[int]packed, *os.File, error) {
-	found := false
-	for i, s := range f.Sections {
-		found = found || keep[i] && compressible(s)
-	}
-	if c == None || !found {
+func spool(r io.ReaderAt, f *elfparse.File, keep []bool, c Compression, reuse *Compressors) (map[int]packed, spoolFile, error) {
+	if c == None {
 		return nil, nil, nil
 	}
-	tmp, err := os.CreateTemp("", "debuginfo-extract-*")
-	if err != nil {
-		return nil, nil, fmt.Errorf("compressing debug sections: %w", err)
+	var total uint64
+	for i, s := range f.Sections {
+		if keep[i] && compressible(s) {
+			total += s.Size
+		}
 	}
-	os.Remove(tmp.Name()) // unlinked: gone when closed, whatever happens
+	if total == 0 {
+		return nil, nil, nil
+	}
+	var tmp spoolFile
+	if total <= memSpoolMax {
+		tmp = &memSpool{b: make([]byte, 0, total/2)}
+	} else {
+		t, err := os.CreateTemp("", "debuginfo-extract-*")
+		if err != nil {
+			return nil, nil, fmt.Errorf("compressing debug sections: %w", err)
+		}
+		os.Remove(t.Name()) // unlinked: gone when closed, whatever happens
+		tmp = t
+	}
+	if reuse == nil {
+		reuse = &Compressors{}
+	}
+	pool := reuse.pool(c)
+	var err error
 	out := map[int]packed{}
 	var pos uint64
 	cw := &countWriter{w: tmp}
 	var zw compressor // one for all sections: its buffers are most of the memory
+	buf := make([]byte, 32<<10)
 	for i, s := range f.Sections {
 		if !keep[i] || !compressible(s) {
 			continue
 		}
 		cw.Write(f.Chdr(c.chType(), s.Size, sanitizeAlign(s.Addralign)))
 		if zw == nil {
-			if zw, err = newCompressor(cw, c); err != nil {
+			if v, ok := pool.Get().(compressor); ok {
+				zw = v
+				defer pool.Put(zw)
+				zw.Reset(cw)
+			} else if zw, err = newCompressor(cw, c); err != nil {
 				tmp.Close()
 				return nil, nil, err
+			} else {
+				defer pool.Put(zw)
 			}
 		} else {
 			zw.Reset(cw)
 		}
-		if _, err := io.Copy(zw, io.NewSectionReader(r, int64(s.Off), int64(s.Size))); err != nil {
+		if _, err := io.CopyBuffer(zw, io.NewSectionReader(r, int64(s.Off), int64(s.Size)), buf); err != nil {
 			tmp.Close()
 			return nil, nil, fmt.Errorf("compressing %s: %w", s.Name, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"debug/dwarf"
 	"debug/elf"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"strings"
@@ -220,4 +221,54 @@ func fileHash(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return fmt.Sprintf("%x", sha256.Sum256(b))
+}
+
+// TestReusedCompressors: compressors kept between extractions (as a run of
+// many uploads does) give the same bytes as fresh ones, in memory-spooled
+// (small DWARF) and file-spooled (large) extractions alike.
+func TestReusedCompressors(t *testing.T) {
+	reuse := &Compressors{}
+	for _, in := range inputs(t) {
+		f, err := os.Open(in.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, _ := f.Stat()
+		for _, c := range []Compression{Zlib, Zstd} {
+			var fresh bytes.Buffer
+			if _, err := ExtractWith(f, fi.Size(), &fresh, Options{Compress: c}); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 3 {
+				var again bytes.Buffer
+				if _, err := ExtractWith(f, fi.Size(), &again, Options{Compress: c, Reuse: reuse}); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(fresh.Bytes(), again.Bytes()) {
+					t.Errorf("%s %v: extraction %d with reused compressors differs from a fresh one", in.name, c, i)
+				}
+			}
+		}
+		f.Close()
+	}
+}
+
+func TestMemSpoolDropsLastWrite(t *testing.T) {
+	m := &memSpool{}
+	m.Write([]byte("keep"))
+	m.Write([]byte("drop"))
+	if err := m.Truncate(4); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Seek(4, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	m.Write([]byte("!"))
+	got := make([]byte, 5)
+	if n, err := m.ReadAt(got, 0); n != 5 || (err != nil && err != io.EOF) || string(got) != "keep!" {
+		t.Fatalf("ReadAt = %d, %v, %q; want 5, keep!", n, err, got)
+	}
+	if _, err := m.Seek(2, io.SeekStart); err == nil {
+		t.Error("Seek into the middle was accepted")
+	}
 }

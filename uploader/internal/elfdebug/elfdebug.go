@@ -92,7 +92,7 @@ func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, e
 		}
 	}
 
-	comp, spoolFile, err := spool(r, f, keep, opts.Compress)
+	comp, spoolFile, err := spool(r, f, keep, opts.Compress, opts.Reuse)
 	if err != nil {
 		return Stats{}, err
 	}
@@ -158,6 +158,7 @@ func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, e
 	for _, h := range phdrs {
 		cw.Write(h)
 	}
+	buf := make([]byte, 32<<10) // one copy buffer for every region, not one per io.Copy
 	for _, rg := range append(append([]region(nil), l.head...), l.rest...) {
 		cw.padTo(rg.new)
 		if cw.err == nil {
@@ -165,7 +166,7 @@ func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, e
 			if rg.spooled {
 				src = spoolFile
 			}
-			if _, err := io.Copy(cw, io.NewSectionReader(src, int64(rg.old), int64(rg.size))); err != nil && cw.err == nil {
+			if _, err := io.CopyBuffer(cw, io.NewSectionReader(src, int64(rg.old), int64(rg.size)), buf); err != nil && cw.err == nil {
 				cw.err = fmt.Errorf("copying input bytes %#x-%#x: %w", rg.old, rg.old+rg.size, err)
 			}
 		}

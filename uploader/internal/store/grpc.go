@@ -358,7 +358,9 @@ func (g *GRPC) send(ctx context.Context, key Key, uploadID string, obj Object, p
 	}}}); err != nil {
 		return streamError(st, err)
 	}
-	buf := make([]byte, ChunkSize)
+	// A small object gets a buffer of its size: 1 MiB per stream was most of
+	// the client's allocation when uploading many small files.
+	buf := make([]byte, min(ChunkSize, max(obj.Size, 1)))
 	var sent int64
 	for {
 		n, rerr := io.ReadFull(f, buf)

@@ -4,6 +4,7 @@
 package upload
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -49,6 +50,8 @@ type Options struct {
 	// Journal records in-flight uploads so a rerun can take over one that a
 	// killed process left "in progress" on the store; nil disables it.
 	Journal *Journal
+
+	compressors *elfdebug.Compressors // shared by the run's extractions
 }
 
 // asGiven says whether files are sent as they are rather than extracted:
@@ -119,6 +122,7 @@ type job struct {
 // (nil with DryRun) and calls report once per object, from one goroutine
 // at a time. It returns the number of failures.
 func Run(ctx context.Context, st store.Store, paths []string, prepared []Prepared, opts Options, report func(Report)) int {
+	opts.compressors = &elfdebug.Compressors{}
 	var mu sync.Mutex
 	failed := 0
 	emit := func(r Report) {
@@ -351,7 +355,7 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 		return
 	}
 	key := store.Key{BuildID: j.id.Value, BuildIDType: j.id.Type.Proto(), Type: opts.Type}
-	src := source{write: func(w io.Writer) error { return extract(w, j.path, opts.Compress) }}
+	src := source{write: func(w io.Writer) error { return extract(w, j.path, opts) }, stage: opts.Compress != elfdebug.None}
 	if opts.asGiven() {
 		src = fileSource(j.path)
 	}
@@ -405,7 +409,8 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 			return done(Checked, "store would accept it: "+reason)
 		}
 	}
-	obj, err := src.measure(r.Path)
+	obj, release, err := src.measure(r.Path)
+	defer release()
 	if errors.Is(err, ErrNothingToSend) {
 		return done(Skipped, err.Error())
 	}
@@ -447,6 +452,10 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 type source struct {
 	file  string
 	write func(io.Writer) error
+	// stage keeps the bytes of the hash pass for the send pass instead of
+	// writing them again: for compressed extraction, where writing them
+	// means compressing every DWARF section a second time.
+	stage bool
 }
 
 func fileSource(path string) source {
@@ -458,20 +467,35 @@ func fileSource(path string) source {
 // again for each attempt. Nothing is staged on disk: extraction is cheap to
 // repeat, and memory stays flat whatever the file's size. A changed input
 // fails its last Read, so it is never marked finished.
-func (s source) measure(name string) (store.Object, error) {
+func (s source) measure(name string) (store.Object, func(), error) {
+	release := func() {}
 	h := objhash.New()
 	cw := &countWriter{}
 	var before os.FileInfo
 	if s.file != "" {
 		var err error
 		if before, err = os.Stat(s.file); err != nil {
-			return store.Object{}, err
+			return store.Object{}, release, err
 		}
 	}
-	if err := s.write(io.MultiWriter(h, cw)); err != nil {
-		return store.Object{}, err
+	var sp *spill
+	w := io.MultiWriter(h, cw)
+	if s.stage {
+		sp = &spill{}
+		release = sp.close
+		w = io.MultiWriter(h, cw, sp)
+	}
+	if err := s.write(w); err != nil {
+		return store.Object{}, release, err
+	}
+	if sp != nil && sp.err != nil {
+		return store.Object{}, release, fmt.Errorf("staging %s: %w", name, sp.err)
 	}
 	obj := store.Object{Name: name, Size: cw.n, Hash: objhash.Sum(h)}
+	if sp != nil {
+		obj.Open = func() (io.ReadCloser, error) { return io.NopCloser(sp.reader(cw.n)), nil }
+		return obj, release, nil
+	}
 	changed := fmt.Errorf("%s changed while uploading; run again", name)
 	if s.file != "" {
 		// A plain file is sent straight from disk; unchanged size and mtime
@@ -483,7 +507,7 @@ func (s source) measure(name string) (store.Object, error) {
 			}
 			return &statChecked{File: f, before: before, changed: changed}, nil
 		}
-		return obj, nil
+		return obj, release, nil
 	}
 	obj.Open = func() (io.ReadCloser, error) {
 		pr, pw := io.Pipe()
@@ -497,7 +521,7 @@ func (s source) measure(name string) (store.Object, error) {
 		}()
 		return pr, nil
 	}
-	return obj, nil
+	return obj, release, nil
 }
 
 // statChecked turns EOF into an error when the file changed since it was hashed.
@@ -521,7 +545,7 @@ type countWriter struct{ n int64 }
 
 func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
 
-func extract(w io.Writer, path string, comp elfdebug.Compression) error {
+func extract(w io.Writer, path string, opts Options) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -531,7 +555,7 @@ func extract(w io.Writer, path string, comp elfdebug.Compression) error {
 	if err != nil {
 		return err
 	}
-	_, err = elfdebug.ExtractWith(f, fi.Size(), w, elfdebug.Options{Compress: comp})
+	_, err = elfdebug.ExtractWith(f, fi.Size(), w, elfdebug.Options{Compress: opts.Compress, Reuse: opts.compressors})
 	return err
 }
 
@@ -567,4 +591,51 @@ func copyFile(w io.Writer, path string) error {
 	defer f.Close()
 	_, err = io.Copy(w, f)
 	return err
+}
+
+// spillMax is what a staged object keeps in memory before it moves to an
+// unlinked temp file: small objects (most of a many-files run) never touch
+// the disk, and memory stays bounded whatever the size.
+const spillMax = 1 << 20
+
+// spill holds staged bytes: in memory up to spillMax, then in a temp file.
+type spill struct {
+	mem []byte
+	f   *os.File
+	err error
+}
+
+func (s *spill) Write(p []byte) (int, error) {
+	if s.err != nil {
+		return len(p), nil // reported by measure; the hash pass goes on
+	}
+	if s.f == nil && len(s.mem)+len(p) <= spillMax {
+		s.mem = append(s.mem, p...)
+		return len(p), nil
+	}
+	if s.f == nil {
+		if s.f, s.err = os.CreateTemp("", "debuginfo-stage-*"); s.err != nil {
+			return len(p), nil
+		}
+		os.Remove(s.f.Name()) // unlinked: gone when closed, whatever happens
+		_, s.err = s.f.Write(s.mem)
+		s.mem = nil
+	}
+	if s.err == nil {
+		_, s.err = s.f.Write(p)
+	}
+	return len(p), nil
+}
+
+func (s *spill) reader(size int64) io.Reader {
+	if s.f != nil {
+		return io.NewSectionReader(s.f, 0, size)
+	}
+	return bytes.NewReader(s.mem)
+}
+
+func (s *spill) close() {
+	if s.f != nil {
+		s.f.Close()
+	}
 }
