@@ -48,7 +48,7 @@ func addConnFlags(fs *pflag.FlagSet) *connFlags {
 	fs.BoolVar(&c.insecure, "insecure", false, "use plaintext gRPC (no TLS)")
 	fs.BoolVar(&c.insecureSkipVerify, "insecure-skip-verify", false, "use TLS but do not verify the store's certificate")
 	fs.StringVar(&c.caFile, "ca-file", "", "PEM file of CA certificates to trust instead of the system roots")
-	c.creds = creds.AddFlags(fs)
+	c.creds = addCredFlags(fs)
 	return c
 }
 

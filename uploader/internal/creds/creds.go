@@ -22,8 +22,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/spf13/pflag"
 )
 
 // Environment variables read by Resolve.
@@ -40,7 +38,7 @@ const (
 const ProjectHeader = "projectid"
 
 // MigrationDoc is where warnings about legacy tokens point.
-const MigrationDoc = "https://github.com/rules-debuginfo/rules_debuginfo#migrating-to-service-accounts"
+const MigrationDoc = "https://github.com/rules-debuginfo/rules_debuginfo/blob/main/docs/credentials.md#migrating-to-service-accounts"
 
 // Options are the credential flags shared by every command that talks to a store.
 type Options struct {
@@ -55,9 +53,9 @@ type Options struct {
 	// NoHelpers ignores credential helpers entirely (a helper must not call itself).
 	NoHelpers bool
 
-	// bearerTokenSet: --bearer-token was given, perhaps empty (an unset
+	// BearerTokenSet: --bearer-token was given, perhaps empty (an unset
 	// $VARIABLE in CI), which must fail rather than fall through to the next source.
-	bearerTokenSet bool
+	BearerTokenSet bool
 }
 
 // UsageError marks a mistake on the command line itself (exit code 2).
@@ -73,30 +71,6 @@ func IsUsage(err error) bool {
 }
 
 func usagef(format string, a ...any) error { return &UsageError{fmt.Errorf(format, a...)} }
-
-// tokenFlag records that --bearer-token was given even when empty.
-type tokenFlag struct{ o *Options }
-
-func (f tokenFlag) String() string {
-	if f.o == nil || f.o.BearerToken == "" {
-		return ""
-	}
-	return Redacted
-}
-func (f tokenFlag) Set(v string) error { f.o.BearerToken, f.o.bearerTokenSet = v, true; return nil }
-func (f tokenFlag) Type() string       { return "string" }
-
-// AddFlags registers the credential flags (parca-debuginfo's names) on fs.
-func AddFlags(fs *pflag.FlagSet) *Options {
-	o := &Options{}
-	fs.Var(tokenFlag{o}, "bearer-token", "bearer token for the store (prefer --bearer-token-file or the environment: flags show in ps)")
-	fs.StringVar(&o.BearerTokenFile, "bearer-token-file", "", "file holding the bearer token (surrounding whitespace is trimmed)")
-	fs.StringArrayVar(&o.GRPCHeaders, "grpc-headers", nil, "extra gRPC metadata, k=v;k2=v2 (repeatable)")
-	fs.StringVar(&o.ProjectID, "project-id", "", "Polar Signals project ID (sent as the projectID header; env "+EnvProjectID+")")
-	fs.StringArrayVar(&o.CredentialHelpers, "credential-helper", nil, "Bazel-style credential helper, PATH or HOST_PATTERN=PATH (repeatable; env "+EnvCredentialHelper+")")
-	fs.DurationVar(&o.CredentialHelperTimeout, "credential-helper-timeout", DefaultHelperTimeout, "how long one credential helper run may take")
-	return o
-}
 
 // Info describes the credentials without revealing them.
 type Info struct {
@@ -255,7 +229,7 @@ func (p *Provider) findToken(o *Options, getenv func(string) string) (tok, src s
 	if o.BearerToken != "" {
 		return o.BearerToken, "--bearer-token", nil
 	}
-	if o.bearerTokenSet {
+	if o.BearerTokenSet {
 		return "", "", usagef("--bearer-token is empty (an unset variable in --bearer-token=$VAR?): give a token or drop the flag")
 	}
 	if o.BearerTokenFile != "" {

@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/spf13/pflag"
 )
 
 const (
@@ -202,40 +200,23 @@ func TestSummaryAndRedact(t *testing.T) {
 	}
 }
 
-func TestAddFlags(t *testing.T) {
-	fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
-	o := AddFlags(fs)
-	err := fs.Parse([]string{"--bearer-token-file=/f", "--grpc-headers=a=1;b=2", "--grpc-headers=c=3", "--project-id=p",
-		"--credential-helper=/h", "--credential-helper=*.example.com=/w", "--credential-helper-timeout=3s"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o.BearerTokenFile != "/f" || len(o.GRPCHeaders) != 2 || o.ProjectID != "p" || len(o.CredentialHelpers) != 2 || o.CredentialHelperTimeout.String() != "3s" {
-		t.Errorf("options = %+v", o)
-	}
-}
-
 func TestUsageErrors(t *testing.T) {
 	for _, tc := range []struct {
-		args  []string
+		args  Options
 		usage bool
 		want  string
 	}{
-		{[]string{"--bearer-token="}, true, "--bearer-token is empty"},
-		{[]string{"--grpc-headers=novalue"}, true, "entry 1 is not key=value"},
-		{[]string{"--grpc-headers==x"}, true, "empty header name"},
-		{[]string{"--project-id=a", "--grpc-headers=projectID=b"}, true, "disagree"},
-		{[]string{"--credential-helper=h="}, true, "no helper path"},
-		{[]string{"--bearer-token=" + saToken}, false, "needs the project"},
+		{Options{BearerTokenSet: true}, true, "--bearer-token is empty"},
+		{Options{GRPCHeaders: []string{"novalue"}}, true, "entry 1 is not key=value"},
+		{Options{GRPCHeaders: []string{"=x"}}, true, "empty header name"},
+		{Options{ProjectID: "a", GRPCHeaders: []string{"projectID=b"}}, true, "disagree"},
+		{Options{CredentialHelpers: []string{"h="}}, true, "no helper path"},
+		{Options{BearerToken: saToken, BearerTokenSet: true}, false, "needs the project"},
 	} {
-		fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
-		o := AddFlags(fs)
-		if err := fs.Parse(tc.args); err != nil {
-			t.Fatal(err)
-		}
-		_, err := Resolve(o, "h", true, env(EnvPolarSignalsTok, "would-be-used"))
+		o := tc.args
+		_, err := Resolve(&o, "h", true, env(EnvPolarSignalsTok, "would-be-used"))
 		if err == nil || !strings.Contains(err.Error(), tc.want) || IsUsage(err) != tc.usage {
-			t.Errorf("%q: err = %v (usage %v), want %q (usage %v)", tc.args, err, IsUsage(err), tc.want, tc.usage)
+			t.Errorf("%+v: err = %v (usage %v), want %q (usage %v)", tc.args, err, IsUsage(err), tc.want, tc.usage)
 		}
 	}
 }
