@@ -32,7 +32,7 @@ func TestResetBeforePrefaceIsRetried(t *testing.T) {
 	flaky := teststore.ResetFirst(t, 2, srv.Addr())
 	g := plainClient(t, flaky.Addr())
 	// gRPC itself waits about a second before it reconnects.
-	g.Retry = store.Retry{Attempts: 6, Base: 300 * time.Millisecond, Max: time.Second}
+	g.Retry = store.Retry{Attempts: 12, Base: 300 * time.Millisecond, Max: time.Second}
 	obj, _ := object(t, 5000)
 	if err := g.Upload(context.Background(), key, obj, false, nil); err != nil {
 		t.Fatalf("upload through two resets: %v", err)
