@@ -196,14 +196,13 @@ in_cas() {
   [[ -f "${TMP}/$1/cas/cas/${h:0:2}/${h}" ]]
 }
 record_id() { sed -n 's/.*"build_id": *"\([^"]*\)".*/\1/p' "$1/record.json"; }
-# stored BUCKET ID TYPE FILE: Parca holds FILE as ID's TYPE, marked uploaded, with
-# FILE's hash.
+# stored BUCKET ID TYPE FILE: Parca holds FILE as ID's TYPE, marked uploaded (that
+# the recorded hash is Parca's own is tests/parca/hash_test.go's job).
 stored() {
   local meta="$1/debuginfo/$2/$3.metadata"
   [[ "$3" != debuginfo ]] || meta="$1/debuginfo/$2/metadata"
   cmp -s "$1/debuginfo/$2/$3" "$4" &&
-    grep -q '"state": *"STATE_UPLOADED"' "${meta}" &&
-    grep -q "\"hash\": *\"$(sha256sum "$4" | cut -d' ' -f1)\"" "${meta}"
+    grep -q '"state": *"STATE_UPLOADED"' "${meta}"
 }
 # all_stored BUCKET: every example binary's debuginfo and sources are in BUCKET.
 all_stored() {
@@ -460,7 +459,7 @@ if bz run -c dbg --symlink_prefix=/ "${REMOTE[@]}" --remote_download_minimal //c
   not_ok "4: minimal: bazel run //c:upload has no runfiles on Bazel 4.2 (it ran: the docs need an update)"
 else
   check "4: minimal: bazel run //c:upload fails naming the runfile Bazel did not fetch (Bazel 4.2; docs say: use toplevel)" \
-    grep -q "debuginfo_upload: cannot find runfiles for .*record.json" "${TMP}/case4-run-minimal.log"
+    grep -q "debuginfo_upload: .*record.json is not in the runfiles of this target" "${TMP}/case4-run-minimal.log"
 fi
 if bz run -c dbg --symlink_prefix=/ "${REMOTE[@]}" --remote_download_toplevel //:upload -- \
   "--store-address=file://${TMP}/run-store" >"${TMP}/case4-run.log" 2>&1; then
