@@ -2,18 +2,10 @@ package cli
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"debug/elf"
 	"encoding/binary"
-	"encoding/pem"
 	"fmt"
 	"maps"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -350,31 +342,6 @@ func closedPort(t *testing.T) string {
 	return addr
 }
 
-// selfSignedTLS returns a server config for 127.0.0.1 and the PEM of its certificate.
-func selfSignedTLS(t *testing.T) (*tls.Config, []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "badinput test store"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		IsCA:         true, BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-	return &tls.Config{Certificates: []tls.Certificate{cert}}, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-}
-
 func badInputSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 	text := func(t *testing.T) string { return testbin.File(t, "notes.txt", []byte("hello\n")) }
 	empty := func(t *testing.T) string { return testbin.File(t, "empty", nil) }
@@ -410,7 +377,7 @@ func badInputSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 		return p
 	}
 	tlsStore := func(t *testing.T) (*teststore.Server, []byte) {
-		cfg, pemData := selfSignedTLS(t)
+		cfg, pemData := teststore.SelfSignedTLS(t)
 		return teststore.Start(t, teststore.Options{TLS: cfg}), pemData
 	}
 	quick := []string{"--retries=0", "--timeout=5s"}

@@ -2,14 +2,7 @@ package store_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -40,7 +33,7 @@ func TestEachTransientCodeIsRetried(t *testing.T) {
 // advice, not after the whole backoff. The backoff here is an hour, so a
 // retry would run into the test's context deadline instead.
 func TestTLSMismatchFailsWithoutBackoff(t *testing.T) {
-	untrusted := teststore.Start(t, teststore.Options{TLS: selfSigned(t)})
+	untrusted := teststore.Start(t, teststore.Options{TLS: tlsOnly(teststore.SelfSignedTLS(t))})
 	plain := teststore.Start(t, teststore.Options{})
 	for _, c := range []struct {
 		name string
@@ -72,23 +65,4 @@ func TestTLSMismatchFailsWithoutBackoff(t *testing.T) {
 	}
 }
 
-func selfSigned(t *testing.T) *tls.Config {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "untrusted test store"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: k}}}
-}
+func tlsOnly(cfg *tls.Config, _ []byte) *tls.Config { return cfg }
