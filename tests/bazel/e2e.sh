@@ -19,27 +19,12 @@ export RULES_DEBUGINFO_CACHE="${CACHE}"
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/debuginfo-e2e.XXXXXX")"
 mkdir -p "${CACHE}"
 
-passed=0
-failed=0
-ok() {
-  passed=$((passed + 1))
-  echo "ok - $*"
-}
-not_ok() {
-  failed=$((failed + 1))
-  echo "FAIL - $*"
-}
-# check NAME COMMAND...: runs COMMAND, counts it.
-check() {
-  local name="$1"
-  shift
-  if "$@"; then ok "${name}"; else not_ok "${name}"; fi
-}
+# shellcheck source=../lib.sh
+source "${ROOT}/tests/lib.sh"
 finish() {
   # In CI, free the Bazel server's memory (about 400 MB) for the tests that follow.
   if [[ "${CI:-}" == true ]]; then (cd "${WS}" && bazel shutdown >/dev/null 2>&1); fi
-  echo "${passed} passed, ${failed} failed"
-  [[ "${failed}" == 0 ]]
+  report
   exit $?
 }
 

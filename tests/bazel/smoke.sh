@@ -19,21 +19,8 @@ VERSION=0.0.0-smoke
 HOST=linux_amd64
 export PATH="${PATH}:/usr/local/go/bin"
 
-passed=0
-failed=0
-ok() {
-  passed=$((passed + 1))
-  echo "ok - $*"
-}
-not_ok() {
-  failed=$((failed + 1))
-  echo "FAIL - $*"
-}
-check() {
-  local name="$1"
-  shift
-  if "$@"; then ok "${name}"; else not_ok "${name}"; fi
-}
+# shellcheck source=../lib.sh
+source "${ROOT}/tests/lib.sh"
 WS="${TMP}/smoke"
 cleanup() {
   if [[ -f "${WS}/WORKSPACE" ]]; then (cd "${WS}" && bazel shutdown >/dev/null 2>&1); fi
@@ -41,8 +28,7 @@ cleanup() {
 }
 trap cleanup EXIT
 finish() {
-  echo "${passed} passed, ${failed} failed"
-  [[ "${failed}" == 0 ]]
+  report
   exit $?
 }
 sha() { sha256sum "$1" | cut -d' ' -f1; }

@@ -11,23 +11,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/debuginfo-cmake-e2e.XXXXXX")"
 trap '[[ -n "${KEEP_TMP:-}" ]] || rm -rf "${TMP}"' EXIT
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-not_ok() { failed=$((failed + 1)); echo "FAIL - $*"; }
-check() {
-  local name="$1"
-  shift
-  if "$@"; then ok "${name}"; else not_ok "${name}"; return 1; fi
-}
+# shellcheck source=../lib.sh
+source "${ROOT}/tests/lib.sh"
 finish() {
-  echo "${passed} passed, ${failed} failed"
-  [[ "${failed}" == 0 ]]
+  report
   exit $?
 }
-show() { sed 's/^/    | /' "$1"; }
-contains() { grep -qF -- "$2" "$1"; }
-lacks() { ! grep -qF -- "$2" "$1"; }
 count_is() { [[ "$(grep -cF -- "$2" "$1")" == "$3" ]]; }
 
 unset POLARSIGNALS_TOKEN PARCA_DEBUGINFO_BEARER_TOKEN DEBUGINFO_TOKEN_FILE \

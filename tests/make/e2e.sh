@@ -11,23 +11,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/debuginfo-make-e2e.XXXXXX")"
 trap '[[ -n "${KEEP_TMP:-}" ]] || rm -rf "${TMP}"' EXIT
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-not_ok() { failed=$((failed + 1)); echo "FAIL - $*"; }
-# check NAME COMMAND...: runs COMMAND, counts it.
-check() {
-  local name="$1"
-  shift
-  if "$@"; then ok "${name}"; else not_ok "${name}"; return 1; fi
-}
+# shellcheck source=../lib.sh
+source "${ROOT}/tests/lib.sh"
 finish() {
-  echo "${passed} passed, ${failed} failed"
-  [[ "${failed}" == 0 ]]
+  report
   exit $?
 }
-# shows a log when a check fails
-show() { sed 's/^/    | /' "$1"; }
 
 # The credentials a developer might have set must not leak into the tests.
 unset POLARSIGNALS_TOKEN PARCA_DEBUGINFO_BEARER_TOKEN DEBUGINFO_TOKEN_FILE \
@@ -71,8 +60,6 @@ not_in_store_sources() {
   id="$(buildid "$2")" && [[ -n "${id}" && ! -e "$1/debuginfo/${id}/sources" ]]
 }
 # contains LOG PATTERN / lacks LOG PATTERN (fixed strings)
-contains() { grep -qF -- "$2" "$1"; }
-lacks() { ! grep -qF -- "$2" "$1"; }
 count_is() { [[ "$(grep -cF -- "$2" "$1")" == "$3" ]]; }
 
 BINS=(build/hello-c build/hello-go)

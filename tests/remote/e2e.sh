@@ -61,21 +61,8 @@ ip link set lo up || { echo "FAIL - ip link set lo up"; exit 1; }
 # shellcheck source=../parca/lib.sh
 source "${ROOT}/tests/parca/lib.sh"
 
-passed=0
-failed=0
-ok() {
-  passed=$((passed + 1))
-  echo "ok - $*"
-}
-not_ok() {
-  failed=$((failed + 1))
-  echo "FAIL - $*"
-}
-check() {
-  local name="$1"
-  shift
-  if "$@"; then ok "${name}"; else not_ok "${name}"; fi
-}
+# shellcheck source=../lib.sh
+source "${ROOT}/tests/lib.sh"
 
 # The namespace is ours alone: fixed ports cannot collide with anything.
 WORKER_PORT=8980 # remote executor + cache (cases 1-4, 6)
@@ -100,8 +87,7 @@ trap shutdown_all EXIT
 trap 'exit 143' TERM INT # so that the EXIT trap stops the servers
 finish() {
   shutdown_all
-  echo "${passed} passed, ${failed} failed"
-  [[ "${failed}" == 0 ]]
+  report
   exit $?
 }
 
