@@ -27,6 +27,12 @@ go_release="$(field DEBUGINFO_GO_RELEASE)"
 mapfile -t sums < <(sed -n 's/^    "\([a-z0-9]*_[a-z0-9]*\)": "\([0-9a-f]\{64\}\)",$/\1 \2/p' "${versions}")
 repo_url="${url%/releases/download/*}"
 archive="rules_debuginfo-v${version}.tar.gz"
+# archive_override wants the archive's hash in SRI form: sha256- and the digest in base64.
+integrity='"sha256-...",  # the archive'"'"'s SHA-256 in SRI form: sha256-$(echo HEX | xxd -r -p | base64)'
+if [[ -n "${archive_sha}" ]]; then
+  # shellcheck disable=SC2059 # the format is the digest as \xNN escapes, on purpose
+  integrity="\"sha256-$(printf "$(sed 's/../\\x&/g' <<<"${archive_sha}")" | base64 -w0)\","
+fi
 
 cat <<EOF
 # Installing rules_debuginfo
@@ -55,16 +61,49 @@ files are checked statically (buildifier, and a test that keeps rules_go and gaz
 bazel_dep(name = "rules_debuginfo", version = "${version}")
 \`\`\`
 
-That is all: rules_debuginfo registers a toolchain per platform below, and Bazel downloads
-only the binary of the platform that runs the actions. To use another binary (a local build,
-a mirror), declare it in your root module; it replaces the prebuilt ones:
+That is all (no \`use_repo\` or \`register_toolchains\`: rules_debuginfo registers a toolchain
+per platform below itself, and Bazel downloads only the binary of the platform that runs the
+actions). The version must be in the Bazel Central Registry (each release is proposed there
+from \`.bcr/\`); until it is, or from a fork, add to the \`bazel_dep\`:
+
+\`\`\`starlark
+archive_override(
+    module_name = "rules_debuginfo",
+    integrity = ${integrity}
+    strip_prefix = "rules_debuginfo-${version}",
+    urls = ["${url}/${archive}"],
+)
+\`\`\`
+
+To use another binary (a local build, a mirror), declare it in your root module; your tags
+replace all the prebuilt ones, so a mirror needs one tag per platform that runs actions, each
+with its own \`name\`, file and hash from the table below. \`@platforms\` labels resolve in your
+module, so it needs its own \`bazel_dep\` on platforms:
 
 \`\`\`starlark
 debuginfo = use_extension("@rules_debuginfo//rules:extensions.bzl", "debuginfo")
 debuginfo.tool(path = "/abs/path/debuginfo")
-# or: debuginfo.tool(urls = ["https://mirror.example.com/debuginfo-linux-amd64"], sha256 = "...",
-#                    exec_compatible_with = ["@platforms//os:linux", "@platforms//cpu:x86_64"])
+
+# or, from a mirror:
+bazel_dep(name = "platforms", version = "0.0.10")
+
+debuginfo.tool(
+    name = "debuginfo_linux_amd64",
+    urls = ["https://mirror.example.com/v${version}/debuginfo-linux-amd64"],
+    sha256 = "...",
+    exec_compatible_with = ["@platforms//os:linux", "@platforms//cpu:x86_64"],
+)
+debuginfo.tool(
+    name = "debuginfo_darwin_arm64",
+    urls = ["https://mirror.example.com/v${version}/debuginfo-darwin-arm64"],
+    sha256 = "...",
+    exec_compatible_with = ["@platforms//os:macos", "@platforms//cpu:aarch64"],
+)
 \`\`\`
+
+There is no bzlmod build of the CLI from source: rules_go and gazelle are development-only
+dependencies of rules_debuginfo, so they never reach your module graph. Build it with Go
+(\`go build -o /abs/path/debuginfo ./uploader/cmd/debuginfo\` in a checkout) and use \`path\`.
 
 ## WORKSPACE
 
