@@ -83,7 +83,7 @@ check "the source archive's MODULE.bazel has version ${VERSION}" grep -q "^    v
 check "the source archive's docs/install.md is generated from its versions.bzl" \
   bash -c "'${ROOT}/tools/install_doc.sh' '${SRC}/rules/private/versions.bzl' | cmp -s - '${SRC}/docs/install.md'"
 check "the source archive holds nothing that loads dev-only repos (no uploader BUILD files, tests, examples)" \
-  bash -c "test -z \"\$(find '${SRC}/uploader' -name BUILD.bazel)\" -a ! -e '${SRC}/tests' -a ! -e '${SRC}/examples' && ! grep -q gazelle '${SRC}/BUILD.bazel'"
+  bash -c "test -z \"\$(find '${SRC}/uploader' -name BUILD.bazel)\" -a ! -e '${SRC}/tests' -a ! -e '${SRC}/examples' && ! grep -q '^load' '${SRC}/BUILD.bazel'"
 # A release is built from a commit: a tracked file changed and not committed is refused.
 git clone -q "${ROOT}" "${TMP}/dirty" && echo '# uncommitted' >>"${TMP}/dirty/README.md"
 (cd "${TMP}/dirty" && tools/release.sh --platforms="${HOST}" "${VERSION}" "${TMP}/dirty-out") >"${TMP}/dirty.log" 2>&1
