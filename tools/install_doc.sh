@@ -7,12 +7,35 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# readme_with_block README: README with its install block (between the markers) regenerated.
+readme_with_block() {
+  local block
+  block="$(tools/install_doc.sh --readme-block rules/private/versions.bzl)"
+  awk -v block="${block}" '
+    /^<!-- install:begin/ { print block; skip = 1; next }
+    /^<!-- install:end/ { skip = 0; next }
+    !skip { print }' "$1"
+}
+
 if [[ "${1:-}" == --check ]]; then
   if ! diff -u docs/install.md <(tools/install_doc.sh rules/private/versions.bzl); then
     echo "docs/install.md is stale: tools/install_doc.sh rules/private/versions.bzl >docs/install.md" >&2
     exit 1
   fi
+  if ! diff -u README.md <(readme_with_block README.md); then
+    echo "README.md's install block is stale: tools/install_doc.sh --update-readme" >&2
+    exit 1
+  fi
   exit 0
+fi
+if [[ "${1:-}" == --update-readme ]]; then
+  readme_with_block README.md >README.md.new && mv README.md.new README.md
+  exit 0
+fi
+readme_block=""
+if [[ "${1:-}" == --readme-block ]]; then
+  readme_block=1
+  shift
 fi
 
 versions="${1:-rules/private/versions.bzl}"
@@ -34,6 +57,36 @@ if [[ -n "${archive_sha}" ]]; then
   integrity="\"sha256-$(printf "$(sed 's/../\\x&/g' <<<"${archive_sha}")" | base64 -w0)\","
 fi
 
+if [[ -n "${readme_block}" ]]; then
+  status="prebuilt binaries for linux and darwin, amd64 and arm64"
+  [[ ${#sums[@]} != 0 ]] || status="no release yet: point the rules at a local \`debuginfo\` (docs/install.md)"
+  cat <<EOF
+<!-- install:begin: generated from rules/private/versions.bzl by tools/install_doc.sh -->
+| release | bzlmod | WORKSPACE | \`debuginfo\` |
+|---|---|---|---|
+| ${version} | Bazel 7, 8, 9 | Bazel 4.2 to 8 | ${status} |
+
+\`\`\`starlark
+# MODULE.bazel
+bazel_dep(name = "rules_debuginfo", version = "${version}")
+
+# or WORKSPACE
+http_archive(
+    name = "rules_debuginfo",
+    sha256 = "...",  # from the release's SHA256SUMS
+    strip_prefix = "rules_debuginfo-${version}",
+    urls = ["${url}/${archive}"],
+)
+load("@rules_debuginfo//rules:repositories.bzl", "rules_debuginfo_dependencies", "rules_debuginfo_register_toolchains")
+rules_debuginfo_dependencies()
+rules_debuginfo_register_toolchains()
+\`\`\`
+
+Mirrors, a local binary, the hashes of each file: [docs/install.md](docs/install.md).
+<!-- install:end -->
+EOF
+  exit 0
+fi
 cat <<EOF
 # Installing rules_debuginfo
 

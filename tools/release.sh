@@ -127,6 +127,7 @@ exports_files([
 EOF
 cp "${OUT}/versions.bzl" "${SRC}/rules/private/versions.bzl"
 tools/install_doc.sh "${SRC}/rules/private/versions.bzl" >"${SRC}/docs/install.md"
+(cd "${SRC}" && tools/install_doc.sh --update-readme)
 sed -i "s/^    version = \"[^\"]*\",$/    version = \"${VERSION}\",/" "${SRC}/MODULE.bazel"
 epoch="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}"
 ARCHIVE="rules_debuginfo-v${VERSION}.tar.gz"
@@ -140,7 +141,8 @@ tools/install_doc.sh "${OUT}/versions.bzl" "${archive_sha}" >"${OUT}/release-not
 if [[ -n "${update}" ]]; then
   cp "${OUT}/versions.bzl" rules/private/versions.bzl
   tools/install_doc.sh rules/private/versions.bzl >docs/install.md
+  tools/install_doc.sh --update-readme
   sed -i "s/^    version = \"[^\"]*\",$/    version = \"${VERSION}\",/" MODULE.bazel
-  echo "release.sh: updated rules/private/versions.bzl, docs/install.md and MODULE.bazel for ${VERSION}" >&2
+  echo "release.sh: updated rules/private/versions.bzl, docs/install.md, README.md and MODULE.bazel for ${VERSION}" >&2
 fi
 (cd "${OUT}" && cat SHA256SUMS)

@@ -90,6 +90,8 @@ git clone -q "${ROOT}" "${TMP}/dirty" && echo '# uncommitted' >>"${TMP}/dirty/RE
 rc=$?
 check "release.sh refuses uncommitted changes to tracked files (exit ${rc})" \
   bash -c "test ${rc} != 0 && grep -q 'uncommitted changes' '${TMP}/dirty.log' && test ! -e '${TMP}/dirty-out/SHA256SUMS'"
+check "the source archive's README install block names version ${VERSION}" \
+  grep -q "bazel_dep(name = \"rules_debuginfo\", version = \"${VERSION}\")" "${SRC}/README.md"
 check "the release notes give the archive's SHA-256" grep -q "sha256 = \"$(sha "${ARCHIVE}")\"" "${TMP}/a/release-notes.md"
 
 # 3. A consumer WORKSPACE: http_archive + default toolchains, from file:// URLs.
