@@ -74,7 +74,7 @@ func (c *connFlags) open(ctx context.Context, env *Env, cfg store.Config) (store
 		}
 		cfg.Creds = p
 	}
-	s, err := store.Open(ctx, c.address, cfg)
+	s, err := store.Open(c.address, cfg)
 	return s, cfg.Creds, err
 }
 

@@ -25,7 +25,7 @@ func CheckAuth(ctx context.Context, address string, cfg Config) (code string, er
 			cfg.CallTimeout = time.Until(d)
 		}
 	}
-	g, err := openGRPC(ctx, address, cfg)
+	g, err := openGRPC(address, cfg)
 	if err != nil {
 		return "", err
 	}

@@ -71,7 +71,7 @@ func TestSilentStoreIsGivenUp(t *testing.T) {
 // TestCAFileWithoutEnd: --ca-file=/dev/zero fails instead of reading
 // without end.
 func TestCAFileWithoutEnd(t *testing.T) {
-	_, err := store.Open(context.Background(), "127.0.0.1:1", store.Config{CAFile: "/dev/zero"})
+	_, err := store.Open("127.0.0.1:1", store.Config{CAFile: "/dev/zero"})
 	if err == nil || !strings.Contains(err.Error(), "holds more than") {
 		t.Errorf("err = %v", err)
 	}

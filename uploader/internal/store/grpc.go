@@ -61,7 +61,7 @@ func ParseCompression(s string) (string, error) {
 // defaultCallTimeout bounds one unary call unless Config says otherwise.
 const defaultCallTimeout = 30 * time.Second
 
-func openGRPC(_ context.Context, address string, cfg Config) (*grpcStore, error) {
+func openGRPC(address string, cfg Config) (*grpcStore, error) {
 	conn, err := dial(address, cfg)
 	if err != nil {
 		return nil, err

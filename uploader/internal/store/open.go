@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -45,7 +44,7 @@ func IsFileAddress(address string) bool { return strings.HasPrefix(address, "fil
 // store, else the gRPC service at host:port. A gRPC connection is made
 // lazily: errors surface on the first call, retried like any other
 // transient failure.
-func Open(ctx context.Context, address string, cfg Config) (Store, error) {
+func Open(address string, cfg Config) (Store, error) {
 	if IsFileAddress(address) {
 		u, err := url.Parse(address)
 		if err != nil || u.Host != "" {
@@ -53,7 +52,7 @@ func Open(ctx context.Context, address string, cfg Config) (Store, error) {
 		}
 		return NewFile(u.Path)
 	}
-	return openGRPC(ctx, address, cfg)
+	return openGRPC(address, cfg)
 }
 
 // dial connects lazily to a gRPC store.

@@ -41,7 +41,7 @@ func object(t *testing.T, size int) (store.Object, []byte) {
 // open opens the store at addr, closed when the test ends.
 func open(t *testing.T, addr string, cfg store.Config) store.Store {
 	t.Helper()
-	s, err := store.Open(context.Background(), addr, cfg)
+	s, err := store.Open(addr, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

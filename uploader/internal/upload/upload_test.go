@@ -29,7 +29,7 @@ func grpcStore(t *testing.T, srv *teststore.Server) store.Store {
 
 func grpcStoreTries(t *testing.T, srv *teststore.Server, tries int) store.Store {
 	t.Helper()
-	g, err := store.Open(context.Background(), srv.Addr(), store.Config{
+	g, err := store.Open(srv.Addr(), store.Config{
 		Insecure: true, Retry: store.Retry{Attempts: tries, Base: time.Millisecond, Max: 5 * time.Millisecond},
 	})
 	if err != nil {
