@@ -57,6 +57,24 @@ if [[ -n "${archive_sha}" ]]; then
   integrity="\"sha256-$(printf "$(sed 's/../\\x&/g' <<<"${archive_sha}")" | base64 -w0)\","
 fi
 
+# workspace_snippet SHA256_LINE: the WORKSPACE lines that load this release.
+workspace_snippet() {
+  cat <<EOF
+http_archive(
+    name = "rules_debuginfo",
+$1
+    strip_prefix = "rules_debuginfo-${version}",
+    urls = ["${url}/${archive}"],
+)
+
+load("@rules_debuginfo//rules:repositories.bzl", "rules_debuginfo_dependencies", "rules_debuginfo_register_toolchains")
+
+rules_debuginfo_dependencies()
+
+rules_debuginfo_register_toolchains()
+EOF
+}
+
 if [[ -n "${readme_block}" ]]; then
   status="prebuilt binaries for linux and darwin, amd64 and arm64"
   [[ ${#sums[@]} != 0 ]] || status="no release yet: point the rules at a local \`debuginfo\` (docs/install.md)"
@@ -71,15 +89,7 @@ if [[ -n "${readme_block}" ]]; then
 bazel_dep(name = "rules_debuginfo", version = "${version}")
 
 # or WORKSPACE
-http_archive(
-    name = "rules_debuginfo",
-    sha256 = "...",  # from the release's SHA256SUMS
-    strip_prefix = "rules_debuginfo-${version}",
-    urls = ["${url}/${archive}"],
-)
-load("@rules_debuginfo//rules:repositories.bzl", "rules_debuginfo_dependencies", "rules_debuginfo_register_toolchains")
-rules_debuginfo_dependencies()
-rules_debuginfo_register_toolchains()
+$(workspace_snippet '    sha256 = "...",  # from the release'"'"'s SHA256SUMS')
 \`\`\`
 
 Mirrors, a local binary, the hashes of each file: [docs/install.md](docs/install.md).
@@ -163,24 +173,13 @@ dependencies of rules_debuginfo, so they never reach your module graph. Build it
 \`\`\`starlark
 load("@bazel_tools//tools/build_defs/repo:http.bzl", "http_archive")
 
-http_archive(
-    name = "rules_debuginfo",
 EOF
 if [[ -n "${archive_sha}" ]]; then
-  echo "    sha256 = \"${archive_sha}\","
+  workspace_snippet "    sha256 = \"${archive_sha}\","
 else
-  echo "    sha256 = \"...\",  # the SHA-256 of ${archive} in the release's SHA256SUMS"
+  workspace_snippet "    sha256 = \"...\",  # the SHA-256 of ${archive} in the release's SHA256SUMS"
 fi
 cat <<EOF
-    strip_prefix = "rules_debuginfo-${version}",
-    urls = ["${url}/${archive}"],
-)
-
-load("@rules_debuginfo//rules:repositories.bzl", "rules_debuginfo_dependencies", "rules_debuginfo_register_toolchains")
-
-rules_debuginfo_dependencies()
-
-rules_debuginfo_register_toolchains()
 \`\`\`
 
 \`rules_debuginfo_dependencies()\` declares bazel_skylib (unless you have it) and a small
