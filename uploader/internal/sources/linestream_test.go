@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -177,4 +178,23 @@ func FuzzStreamLineFiles(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestObjectFileDWARFCap: object files are read whole by debug/dwarf, so
+// one whose DWARF exceeds maxObjectDWARF is refused before it is read.
+func TestObjectFileDWARFCap(t *testing.T) {
+	dir := cProgram(t)
+	if _, err := exec.LookPath("objcopy"); err != nil {
+		t.Skip("no objcopy")
+	}
+	run(t, dir, nil, "gcc", "-g", "-Iinc", "-c", "src/main.c", "-o", "main.o")
+	big := filepath.Join(dir, "big.str")
+	if err := os.WriteFile(big, bytes.Repeat([]byte("name\x00"), (maxObjectDWARF+1<<20)/5), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, dir, nil, "objcopy", "--update-section", ".debug_str="+big, "main.o", "big.o")
+	_, err := lineTableFilesOf(t, filepath.Join(dir, "big.o"))
+	if err == nil || !strings.Contains(err.Error(), "the limit for object files") {
+		t.Errorf("err = %v, want the object-file limit", err)
+	}
 }
