@@ -570,7 +570,9 @@ func (d *dwarfStream) stringAt(s *section, off uint64) (string, error) {
 		return "", fmt.Errorf("%s: string offset %#x past the section's end", s.name, off)
 	}
 	c := d.cs
-	c.s = s
+	if c.s != s {
+		c.s, c.win = s, nil // the window holds the other section's bytes
+	}
 	c.seek(int64(off), s.size)
 	v := c.cstring()
 	if c.err != nil {
@@ -594,7 +596,6 @@ var knownOpcodeLengths = map[int]uint8{1: 0, 2: 1, 3: 1, 4: 1, 6: 0, 7: 0, 8: 0,
 // with each file name, joined as debug/dwarf joins it.
 func (d *dwarfStream) lineTable(off int64, compDir string, emit func(string) error) error {
 	c := d.cl
-	c.s = d.line
 	if off < 0 || off >= d.line.size {
 		return fmt.Errorf("line table offset %#x is outside .debug_line (%d bytes)", off, d.line.size)
 	}

@@ -198,3 +198,22 @@ func TestObjectFileDWARFCap(t *testing.T) {
 		t.Errorf("err = %v, want the object-file limit", err)
 	}
 }
+
+// TestCursorSwitchesSection: the string cursor serves .debug_str and
+// .debug_line_str in turn; bytes buffered from one must never be returned
+// for the other (clang's DWARF 5 names comp_dir in one, files in the other).
+func TestCursorSwitchesSection(t *testing.T) {
+	a := &section{name: "a", r: bytes.NewReader([]byte("aaaa\x00bbbb\x00")), size: 10}
+	b := &section{name: "b", r: bytes.NewReader([]byte("xxxx\x00yyyy\x00")), size: 10}
+	d := &dwarfStream{strCache: map[strKey]string{}, work: 1 << 20}
+	d.cs = newCursor(a, nil, make([]byte, 4096))
+	for _, c := range []struct {
+		s    *section
+		off  uint64
+		want string
+	}{{a, 0, "aaaa"}, {b, 5, "yyyy"}, {a, 5, "bbbb"}, {b, 0, "xxxx"}} {
+		if got, err := d.stringAt(c.s, c.off); err != nil || got != c.want {
+			t.Errorf("%s@%d = %q, %v; want %q", c.s.name, c.off, got, err, c.want)
+		}
+	}
+}
