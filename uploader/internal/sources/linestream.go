@@ -711,21 +711,23 @@ func (d *dwarfStream) tableV5(c *cursor, off int64, emit func(string) error) err
 		for i := range formats {
 			formats[i] = lnctForm{c.uleb(), c.uleb()}
 		}
-		for _, f := range formats {
-			switch f.form {
-			case fString, fStrp, fLineStrp, fStrx, fStrx1, fStrx2, fStrx3, fStrx4,
-				fData1, fData2, fData4, fData8, fData16, fBlock, fUdata,
-				fSecOffset, fSdata, fFlag, fBlock1: // the last four: read as debug/dwarf does, as nothing
-			default:
-				return fmt.Errorf(".debug_line at %#x: line table header uses form %#x", off, f.form)
-			}
-		}
 		count := c.uleb()
 		if c.err != nil {
 			return c.err
 		}
 		if count > 0 && (len(formats) == 0 || count > uint64(c.end-c.pos)) {
 			return fmt.Errorf(".debug_line at %#x: line table header claims %d entries in %d bytes", off, count, c.end-c.pos)
+		}
+		if count > 0 {
+			for _, f := range formats {
+				switch f.form {
+				case fString, fStrp, fLineStrp, fStrx, fStrx1, fStrx2, fStrx3, fStrx4,
+					fData1, fData2, fData4, fData8, fData16, fBlock, fUdata,
+					fSecOffset, fSdata, fFlag, fBlock1: // the last four: read as debug/dwarf does, as nothing
+				default:
+					return fmt.Errorf(".debug_line at %#x: line table header uses form %#x", off, f.form)
+				}
+			}
 		}
 		if table == 0 {
 			if count > maxDirs {
