@@ -198,7 +198,7 @@ func TestReviewBuildDirWithObjects(t *testing.T) {
 // `debuginfo sources` (and `upload --include-sources`, the Bazel aspect's and
 // the Make include's default) held whole DWARF sections in memory: a gcc -g
 // binary whose .debug_str is 218 MB took 815 MB RSS in `sources` and 940 MB in
-// `upload --include-sources`, while `extract` of it stays at 14 MB; 145 MiB
+// `upload --include-sources`, while `extract` of it stays at 14 MB; 129 MiB
 // for the 128 MiB below. Large C++ binaries carry GBs of DWARF. Reproduce:
 //
 //	objcopy --update-section .debug_str=BIG(128 MiB of NUL-terminated names) prog big
