@@ -137,6 +137,21 @@ func hostileInputSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 			}
 			return r
 		},
+		"build-id-go-squat": func(t *testing.T) *badRun {
+			dir := t.TempDir()
+			victim := mustID(t, fx.elf)
+			r := args("upload", "--store-address=file://"+dir, goID(t, victim+"/metadata"))
+			r.after = func(t *testing.T) {
+				code, _, stderr := runBad(t, &badRun{args: []string{"upload", "--store-address=file://" + dir, fx.elf}})
+				if code != 0 {
+					t.Errorf("the victim's upload after the squatter's: exit %d: %s", code, stderr)
+				}
+			}
+			return r
+		},
+		"build-id-flag-odd-hex": func(t *testing.T) *badRun {
+			return args("upload", "--dry-run", "--no-extract", "--build-id=abcde", fx.elf)
+		},
 		"record-bad-build-id": func(t *testing.T) *badRun {
 			dir := t.TempDir()
 			rec := filepath.Join(dir, "r.json")
