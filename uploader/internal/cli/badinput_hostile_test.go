@@ -100,6 +100,21 @@ func hostileSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 			r.absent = []string{"dXNlcjpwYXNzd29yZA"}
 			return r
 		},
+		"usage-single-dash-token": func(t *testing.T) *badRun {
+			r := args("upload", store(t, teststore.Options{}), "--insecure", "-bearer-token=opaqueSECRETtok4242", fx.elf)
+			r.absent = []string{"opaqueSECRETtok4242"}
+			return r
+		},
+		"usage-auth-single-dash-token": func(t *testing.T) *badRun {
+			r := args("auth", "check", "--insecure", "-bearer-token=opaqueSECRETtok4242")
+			r.absent = []string{"opaqueSECRETtok4242"}
+			return r
+		},
+		"usage-value-in-timeout": func(t *testing.T) *badRun {
+			r := args("upload", store(t, teststore.Options{}), "--insecure", "--timeout=opaqueSECRETtok4242", fx.elf)
+			r.absent = []string{"opaqueSECRETtok4242"}
+			return r
+		},
 		"control-chars-in-path": func(t *testing.T) *badRun {
 			dir := t.TempDir()
 			name := "prog\n\x1b[2Juploaded  debuginfo  0000  forged\u202e"

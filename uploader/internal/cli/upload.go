@@ -117,7 +117,7 @@ func runUpload(env *Env, args []string) int {
 	}
 	t, err := store.ParseType(*typ)
 	if err != nil {
-		return usageError(env, "upload", "--type: %v", err)
+		return usageError(env, "upload", "--type: want debuginfo, executable or sources (value not shown)")
 	}
 	if *buildID != "" && len(paths) != 1 {
 		return usageError(env, "upload", "--build-id needs exactly one PATH")
@@ -136,7 +136,7 @@ func runUpload(env *Env, args []string) int {
 		return usageError(env, "upload", "%v", err)
 	}
 	if *grpcComp, err = store.ParseCompression(*grpcComp); err != nil {
-		return usageError(env, "upload", "%v", err)
+		return usageError(env, "upload", "--grpc-compression: want %s or %s (value not shown)", store.NoCompression, store.GzipCompression)
 	}
 	opts := upload.Options{
 		Concurrency: *concurrency, Force: *force, NoExtract: *noExtract, NoInitiate: *noInitiate,
