@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"os"
 	"path/filepath"
@@ -113,6 +114,15 @@ func hostileSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 		"usage-value-in-timeout": func(t *testing.T) *badRun {
 			r := args("upload", store(t, teststore.Options{}), "--insecure", "--timeout=opaqueSECRETtok4242", fx.elf)
 			r.absent = []string{"opaqueSECRETtok4242"}
+			return r
+		},
+		"store-echoes-header-values": func(t *testing.T) *badRun {
+			echo := func(ctx context.Context, _ string) error {
+				md, _ := metadata.FromIncomingContext(ctx)
+				return status.Errorf(codes.PermissionDenied, "denied; you sent x-tenant=%s", strings.Join(md["x-tenant"], ","))
+			}
+			r := args("upload", store(t, teststore.Options{Authorize: echo}), "--insecure", "--retries=0", "--grpc-headers=x-tenant=tenantsecret77", fx.elf)
+			r.absent = []string{"tenantsecret77"}
 			return r
 		},
 		"control-chars-in-path": func(t *testing.T) *badRun {

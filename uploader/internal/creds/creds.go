@@ -133,7 +133,7 @@ func ResolveContext(ctx context.Context, o *Options, host string, secure bool, g
 	}
 	for k, v := range hdrs {
 		p.static[k] = v
-		if isSecretKey(k) {
+		if redactable(k) {
 			p.addSecret(v)
 		}
 	}
@@ -300,7 +300,7 @@ func (p *Provider) fetchLocked(ctx context.Context) (map[string]string, error) {
 		return nil, err
 	}
 	for k, v := range md {
-		if isSecretKey(k) {
+		if redactable(k) {
 			p.addSecret(v)
 		}
 	}
@@ -474,17 +474,12 @@ func (p *Provider) addSecret(v string) {
 	}
 }
 
-func isSecretKey(k string) bool {
-	k = strings.ToLower(k)
-	if k == ProjectHeader {
-		return false
-	}
-	for _, w := range []string{"auth", "token", "secret", "key", "password", "cookie", "credential", "signature"} {
-		if strings.Contains(k, w) {
-			return true
-		}
-	}
-	return false
+// redactable says whether the value of header k is hidden wherever it
+// could show (a store's error echoing the request, a helper's stderr): any
+// header may carry a secret (x-tenant, x-api-key, a custom scheme), so all
+// are, except projectID, which messages show on purpose.
+func redactable(k string) bool {
+	return !strings.EqualFold(k, ProjectHeader)
 }
 
 // parseGRPCHeaders reads --grpc-headers values: k=v;k2=v2, repeatable.
