@@ -90,6 +90,31 @@ func hostileSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 			}
 			return r
 		},
+		"helper-background-child": func(t *testing.T) *badRun {
+			pidFile := filepath.Join(t.TempDir(), "pid")
+			h := script(t, "(sleep 299 & echo $! > "+pidFile+")\necho '{\"headers\":{\"Authorization\":[\"Bearer opaque-helper-tok-998877\"]}}'")
+			r := args("upload", store(t, teststore.Options{}), "--insecure", "--retries=0", "--credential-helper="+h, fx.elf)
+			r.maxTime = 10 * time.Second
+			r.absent = []string{"opaque-helper-tok-998877"}
+			r.after = func(t *testing.T) {
+				b, err := os.ReadFile(pidFile)
+				if err != nil {
+					t.Fatal(err)
+				}
+				stat := "/proc/" + strings.TrimSpace(string(b)) + "/stat"
+				for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+					st, err := os.ReadFile(stat)
+					if err != nil || strings.Contains(string(st), ") Z ") {
+						return
+					}
+					if time.Now().After(deadline) {
+						t.Errorf("the helper's background child is still running: %s", st)
+						return
+					}
+				}
+			}
+			return r
+		},
 		"helper-stderr-header-values": func(t *testing.T) *badRun {
 			h := script(t, "echo 'denied for tenant tenant-opaque-77' >&2; exit 1")
 			r := args("upload", store(t, teststore.Options{}), "--insecure", "--grpc-headers=x-tenant=tenant-opaque-77", "--credential-helper="+h, fx.elf)
