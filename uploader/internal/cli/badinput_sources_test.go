@@ -117,7 +117,68 @@ func hostileInputSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 		}
 		return withSection(t, fx.elf, section, true, flag, section+"="+f)
 	}
+	// extracted makes a real record with extract, then a copy of it in a new
+	// directory whose files are symlinks: to extract's outputs (as in
+	// Bazel's sandbox) unless links names other targets.
+	extracted := func(t *testing.T, links map[string]string) (rec string, srv *teststore.Server, token string) {
+		dir := t.TempDir()
+		if code, _, stderr := cliRun(t, nil, "extract", fx.elf, "-o", filepath.Join(dir, "x.debuginfo"), "--record", filepath.Join(dir, "x.json"), "--sources-out", filepath.Join(dir, "x.src.tar.zst"), "--source-root", filepath.Dir(fx.elf)); code != 0 {
+			t.Fatalf("extract: %s", stderr)
+		}
+		token = filepath.Join(t.TempDir(), "ci-token")
+		if err := os.WriteFile(token, []byte(tokenValue+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		sandbox := t.TempDir()
+		for _, n := range []string{"x.json", "x.debuginfo", "x.src.tar.zst"} {
+			target := filepath.Join(dir, n)
+			if l, ok := links[n]; ok {
+				target = l
+			}
+			if target == "TOKEN" {
+				target = token
+			}
+			if err := os.Symlink(target, filepath.Join(sandbox, n)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return filepath.Join(sandbox, "x.json"), teststore.Start(t, teststore.Options{}), token
+	}
+	nothingStored := func(srv *teststore.Server) func(t *testing.T) {
+		return func(t *testing.T) {
+			for _, m := range []string{"InitiateUpload", "MarkUploadFinished"} {
+				if n := srv.Calls(m); n != 0 {
+					t.Errorf("%s called %d times: part of a refused record was uploaded", m, n)
+				}
+			}
+		}
+	}
+	secretText := func(t *testing.T) string {
+		return testbin.File(t, "shadow", []byte("root:$6$opaque-shadow-hash:19000::::::\n"))
+	}
 	return map[string]func(t *testing.T) *badRun{
+		"record-symlinked-files": func(t *testing.T) *badRun {
+			rec, srv, token := extracted(t, nil)
+			return args("upload", "--store-address="+srv.Addr(), "--insecure", "--bearer-token-file="+token, "--record", rec)
+		},
+		"record-sources-token-symlink": func(t *testing.T) *badRun {
+			rec, srv, token := extracted(t, map[string]string{"x.src.tar.zst": "TOKEN"})
+			r := args("upload", "--store-address="+srv.Addr(), "--insecure", "--bearer-token-file="+token, "--record", rec)
+			r.absent, r.after = []string{tokenValue}, nothingStored(srv)
+			return r
+		},
+		"record-sources-not-archive": func(t *testing.T) *badRun {
+			rec, srv, token := extracted(t, map[string]string{"x.src.tar.zst": secretText(t)})
+			r := args("upload", "--store-address="+srv.Addr(), "--insecure", "--bearer-token-file="+token, "--record", rec)
+			r.absent, r.after = []string{"opaque-shadow-hash"}, nothingStored(srv)
+			return r
+		},
+		"record-debuginfo-not-elf": func(t *testing.T) *badRun {
+			rec, srv, token := extracted(t, map[string]string{"x.debuginfo": secretText(t)})
+			r := args("upload", "--store-address="+srv.Addr(), "--insecure", "--bearer-token-file="+token, "--record", rec)
+			r.absent, r.after = []string{"opaque-shadow-hash"}, nothingStored(srv)
+			return r
+		},
 		"go-note-dotdot": func(t *testing.T) *badRun {
 			return args("upload", "--dry-run", goID(t, "../../escaped/note"))
 		},

@@ -106,6 +106,27 @@ func newPolicy(opts Options) *policy {
 	return p
 }
 
+// NeverSent says why the file at path (symlinks followed) must never be
+// sent to a store, or "": a credential file in use (by identity, so a
+// symlink or hard link to one is caught), a file in a credentials directory,
+// or a kernel or device file. never lists the credential files, as
+// Options.Never does.
+func NeverSent(path string, never []string) string {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return ""
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		real = abs
+	}
+	return newPolicy(Options{Never: never}).secret(abs, real, fi)
+}
+
 // within reports whether path p is dir or inside it (both clean, absolute).
 func within(p, dir string) bool {
 	return p == dir || dir == "/" || strings.HasPrefix(p, dir+"/")
