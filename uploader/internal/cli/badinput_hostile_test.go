@@ -150,6 +150,11 @@ func hostileSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 			r.absent = []string{"tenantsecret77"}
 			return r
 		},
+		"grpc-headers-http-form-no-equals": func(t *testing.T) *badRun {
+			r := args("upload", store(t, teststore.Options{}), "--insecure", "--grpc-headers=Authorization: Basic dXNlcjpwYXNz", fx.elf)
+			r.absent = []string{"dXNlcjpwYXNz"}
+			return r
+		},
 		"control-chars-in-path": func(t *testing.T) *badRun {
 			dir := t.TempDir()
 			name := "prog\n\x1b[2Juploaded  debuginfo  0000  forged\u202e"

@@ -238,6 +238,49 @@ func hostileInputSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 			}
 			return r
 		},
+		"upload-sources-left-out-once": func(t *testing.T) *badRun {
+			h := buildHostileSources(t)
+			srv := teststore.Start(t, teststore.Options{})
+			r := args("upload", "--store-address="+srv.Addr(), "--insecure", "--include-sources", "--source-root="+h.root, "--bearer-token-file="+h.token, h.bin)
+			r.once = []string{"debuginfo: sources of "}
+			return r
+		},
+		"upload-sources-left-out-once-dry-run": func(t *testing.T) *badRun {
+			h := buildHostileSources(t)
+			r := args("upload", "--dry-run", "--include-sources", "--source-root="+h.root, h.bin)
+			r.once = []string{"debuginfo: sources of "}
+			return r
+		},
+		"sources-manifest-symlink-escape": func(t *testing.T) *badRun {
+			h := buildHostileSources(t)
+			m := filepath.Join(t.TempDir(), "m.tsv")
+			if err := os.WriteFile(filepath.Join(h.root, "prog.c"), []byte("int main(void) { return 0; }\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(m, []byte("prog.c\t"+filepath.Join(h.root, "prog.c")+"\nsrc/x.c\t"+filepath.Join(h.root, "link.c")+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			o := out(t)
+			r := args("sources", "--sources-manifest", m, "-o", o, "--verbose", "--source-root", h.root, "--include", "**")
+			r.after = func(t *testing.T) {
+				zr, err := zstd.NewReader(bytes.NewReader(archiveFile(t, o)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer zr.Close()
+				tr := tar.NewReader(zr)
+				for {
+					hdr, err := tr.Next()
+					if err != nil {
+						break
+					}
+					if hdr.Name != "prog.c" {
+						t.Errorf("archived %q", hdr.Name)
+					}
+				}
+			}
+			return r
+		},
 		"source-root-missing": func(t *testing.T) *badRun {
 			return args("sources", fx.elf, "-o", out(t), "--source-root", filepath.Join(t.TempDir(), "nope"))
 		},

@@ -492,6 +492,12 @@ func parseGRPCHeaders(values []string) (map[string]string, error) {
 			if strings.TrimSpace(kv) == "" {
 				continue
 			}
+			// "Authorization: Basic ..." (the HTTP form) puts the credential
+			// where the name should be, with or without an "=" in it (base64
+			// padding): say so the same way, and never print the entry.
+			if c := strings.IndexByte(kv, ':'); c >= 0 && (c < strings.IndexByte(kv, '=') || !strings.Contains(kv, "=")) {
+				return nil, usagef("--grpc-headers: entry %d is in the HTTP form \"Name: value\"; the form is name=value (the entry is not shown)", n)
+			}
 			k, v, ok := strings.Cut(kv, "=")
 			k = strings.ToLower(strings.TrimSpace(k))
 			if !ok {
@@ -499,9 +505,8 @@ func parseGRPCHeaders(values []string) (map[string]string, error) {
 				return nil, usagef("--grpc-headers: entry %d is not key=value", n)
 			}
 			if err := checkMetadataKey(k); err != nil {
-				// Not quoted: "Authorization: Basic ..." (the HTTP form) puts
-				// the credential itself where the name should be.
-				return nil, usagef("--grpc-headers: entry %d: %v (the form is name=value, not \"Name: value\")", n, err)
+				// Not quoted: a mistyped name may hold the credential.
+				return nil, usagef("--grpc-headers: entry %d: %v (the form is name=value)", n, err)
 			}
 			if !printableASCII(v) {
 				return nil, usagef("--grpc-headers: the value of %q has characters gRPC cannot send (control or non-ASCII)", k)
