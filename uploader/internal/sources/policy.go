@@ -208,7 +208,9 @@ func (p *policy) admitListed(disk string, fi os.FileInfo, included bool) (string
 	if r := p.secret(abs, real, fi); r != "" {
 		return "", r
 	}
-	inRoot := func(f string) bool { return slices.ContainsFunc(p.roots, func(root string) bool { return within(f, root) }) }
+	inRoot := func(f string) bool {
+		return slices.ContainsFunc(p.roots, func(root string) bool { return within(f, root) })
+	}
 	switch {
 	case inRoot(real):
 		return abs, ""
