@@ -130,6 +130,16 @@ configure flagtoken "-DDEBUGINFO_FLAGS=--bearer-token=${TOKEN}"
 check "--bearer-token in DEBUGINFO_FLAGS: refused" test $? != 0
 check "--bearer-token in DEBUGINFO_FLAGS: not left in the build tree" \
   bash -c '! grep -rqF -- "$1" "$2"' _ "${TOKEN}" "${TMP}/flagtoken"
+i=0
+for flags in "-bearer-token=${TOKEN}" "--insecure;--bearer-token;${TOKEN}" "--BEARER-TOKEN=${TOKEN}" \
+  "--grpc-headers=authorization=Bearer ${TOKEN}" "--grpc-headers;Authorization: Basic ${TOKEN}"; do
+  i=$((i + 1))
+  configure "flagtoken${i}" "-DDEBUGINFO_FLAGS=${flags}"
+  check "a token in DEBUGINFO_FLAGS, spelling ${i}: refused" test $? != 0
+  check "a token in DEBUGINFO_FLAGS, spelling ${i}: not printed" lacks "${TMP}/flagtoken${i}.configure.log" "${TOKEN}"
+  check "a token in DEBUGINFO_FLAGS, spelling ${i}: not left in the build tree" \
+    bash -c '! grep -rqF -- "$1" "$2"' _ "${TOKEN}" "${TMP}/flagtoken${i}"
+done
 
 # ---------------------------------------------------------------- credentials
 

@@ -197,6 +197,16 @@ log="${TMP}/flags-token.log"
 (cd "${EX}" && make "${NOSTORE}" "DEBUGINFO_FLAGS=--bearer-token=${SECRET}") >"${log}" 2>&1
 check "--bearer-token in DEBUGINFO_FLAGS: refused, never echoed" \
   eval "! (cd '${EX}' && make -n '${NOSTORE}' 'DEBUGINFO_FLAGS=--bearer-token=${SECRET}') >/dev/null 2>&1 && ! grep -qF '${SECRET}' '${log}'"
+# Every spelling: one dash, a separate word, upper case, an authorization header (name=value or HTTP form).
+i=0
+for flags in "-bearer-token=${SECRET}" "--bearer-token ${SECRET}" "--BEARER-TOKEN=${SECRET}" \
+  "--grpc-headers=authorization=Bearer\ ${SECRET}" "--grpc-headers=x-tenant=t;Authorization: Basic ${SECRET}"; do
+  i=$((i + 1)); log="${TMP}/flags-token-${i}.log"
+  (cd "${EX}" && make -n "${NOSTORE}" "DEBUGINFO_FLAGS=${flags}") >"${log}" 2>&1
+  check "a token in DEBUGINFO_FLAGS, spelling ${i}: refused" test $? != 0
+  check "a token in DEBUGINFO_FLAGS, spelling ${i}: says why" contains "${log}" "a token in DEBUGINFO_FLAGS"
+  check "a token in DEBUGINFO_FLAGS, spelling ${i}: never echoed" lacks "${log}" "${SECRET}"
+done
 
 # A token in the environment but the store is down: a warning, unless required.
 log="${TMP}/down.log"

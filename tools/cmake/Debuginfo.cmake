@@ -50,10 +50,17 @@ foreach(_v POLARSIGNALS_TOKEN PARCA_DEBUGINFO_BEARER_TOKEN DEBUGINFO_TOKEN DEBUG
       "(export ${_v}=...; in CI: a secret), or use DEBUGINFO_TOKEN_FILE or a credential helper.")
   endif()
 endforeach()
+# The same for a token in DEBUGINFO_FLAGS in any spelling: --bearer-token (one
+# or two dashes, =VALUE or a separate element, any case) or an authorization
+# header given with --grpc-headers (name=value or the HTTP form).
 foreach(_f IN LISTS DEBUGINFO_FLAGS)
-  if(_f MATCHES "^--bearer-token(=|$)")
+  string(TOLOWER "${_f}" _lf)
+  if(_lf MATCHES "-bearer-token(=|$)" OR _lf MATCHES "authorization[=:]")
+    unset(_f)
+    unset(_lf)
     set(DEBUGINFO_FLAGS "" CACHE STRING "" FORCE)
-    message(FATAL_ERROR "debuginfo: --bearer-token in DEBUGINFO_FLAGS would be stored in CMakeCache.txt "
+    message(FATAL_ERROR "debuginfo: a token in DEBUGINFO_FLAGS (--bearer-token, or an authorization header "
+      "in --grpc-headers) would be stored in CMakeCache.txt "
       "and the build files; export POLARSIGNALS_TOKEN instead, or use --bearer-token-file / --credential-helper.")
   endif()
 endforeach()

@@ -39,7 +39,7 @@ DEBUGINFO_STORE_ADDRESS ?= grpc.polarsignals.com:443
 # env POLARSIGNALS_PROJECT_ID.
 DEBUGINFO_PROJECT_ID ?=
 # Extra flags for `debuginfo upload` (e.g. --insecure, -j 8, --prefix-map=OLD=NEW,
-# --credential-helper=PATH, --bearer-token-file=PATH). Never --bearer-token.
+# --credential-helper=PATH, --bearer-token-file=PATH). Never a token (refused below).
 DEBUGINFO_FLAGS ?=
 # Upload source archives too: on or off.
 DEBUGINFO_SOURCES ?= on
@@ -78,8 +78,17 @@ _debuginfo_token_vars := POLARSIGNALS_TOKEN PARCA_DEBUGINFO_BEARER_TOKEN
 $(foreach v,$(_debuginfo_token_vars),$(if $(filter command override file,$(firstword $(origin $v))),\
   $(error debuginfo: $v was given as a make variable ($(origin $v)); it would show in ps and in logs. \
 Export it in the environment instead (export $v=...; in CI: a secret), or use DEBUGINFO_TOKEN_FILE or a credential helper)))
-$(if $(filter --bearer-token --bearer-token=%,$(DEBUGINFO_FLAGS)),\
-  $(error debuginfo: --bearer-token in DEBUGINFO_FLAGS would show in ps and in logs; \
+# The same for a token in DEBUGINFO_FLAGS, in any spelling: --bearer-token
+# (one or two dashes, =VALUE or a separate word, any case) or an
+# authorization header given with --grpc-headers (name=value or the HTTP form).
+_debuginfo_lc = $(subst A,a,$(subst B,b,$(subst C,c,$(subst D,d,$(subst E,e,$(subst F,f,$(subst G,g,$(subst H,h,$(subst I,i,\
+  $(subst J,j,$(subst K,k,$(subst L,l,$(subst M,m,$(subst N,n,$(subst O,o,$(subst P,p,$(subst Q,q,$(subst R,r,$(subst S,s,\
+  $(subst T,t,$(subst U,u,$(subst V,v,$(subst W,w,$(subst X,x,$(subst Y,y,$(subst Z,z,$1))))))))))))))))))))))))))
+_debuginfo_lc_flags := $(call _debuginfo_lc,$(DEBUGINFO_FLAGS))
+_debuginfo_flag_token = $(strip $(filter %-bearer-token,$(_debuginfo_lc_flags)) \
+  $(foreach w,$(_debuginfo_lc_flags),$(findstring -bearer-token=,$w)$(findstring authorization=,$w)$(findstring authorization:,$w)))
+$(if $(_debuginfo_flag_token),\
+  $(error debuginfo: a token in DEBUGINFO_FLAGS (--bearer-token, or an authorization header in --grpc-headers) would show in ps and in logs; \
 export POLARSIGNALS_TOKEN instead, or use --bearer-token-file / --credential-helper))
 $(if $(filter-out on off,$(DEBUGINFO_SOURCES)),$(error debuginfo: DEBUGINFO_SOURCES must be on or off, not "$(DEBUGINFO_SOURCES)"))
 $(if $(filter-out auto none,$(DEBUGINFO_AUTH)),$(error debuginfo: DEBUGINFO_AUTH must be auto or none, not "$(DEBUGINFO_AUTH)"))

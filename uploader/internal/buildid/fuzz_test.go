@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -27,7 +28,7 @@ func FuzzFromReaderAt(f *testing.F) {
 // directory (no empty, "." or ".." part, no leading "/", no byte outside
 // the allowed alphabet), and Classify agrees with Check.
 func FuzzCheck(f *testing.F) {
-	for _, s := range []string{"abc/def", "../../x", "a//b", "0123456789abcdef", "redacted", "a\x00b", "/x/y", "ABCD", "a/./b"} {
+	for _, s := range []string{"abc/def", "../../x", "a//b", "0123456789abcdef", "redacted", "a\x00b", "/x/y", "ABCD", "a/./b", "abc", "0123abcd/metadata", "x/sources.metadata"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
@@ -52,6 +53,19 @@ func FuzzCheck(f *testing.F) {
 			if c := v[i]; c != '/' && !goIDChar(c) {
 				t.Fatalf("accepted %q with byte %#x", v, c)
 			}
+		}
+		// No part may be a store object's name (or a file name too long
+		// for a directory), and hex is a GNU ID of a GNU ID's length.
+		for _, seg := range strings.Split(v, "/") {
+			if len(seg) > MaxPartLen || slices.ContainsFunc(objectNames, func(n string) bool {
+				s := strings.TrimPrefix(seg, ".")
+				return s == n || strings.HasPrefix(s, n+".")
+			}) {
+				t.Fatalf("accepted %q with part %q", v, seg)
+			}
+		}
+		if isLowerHex(v) && (typ != GNU || len(v)%2 != 0 || len(v) < MinHexLen || len(v) > MaxHexLen) {
+			t.Fatalf("accepted hex %q as %v", v, typ)
 		}
 	})
 }

@@ -20,7 +20,28 @@ const (
 	MaxHexLen = 128
 	// hashHexLen is the length of a file-hash ID (16 bytes).
 	hashHexLen = 2 * hashBytes
+	// MaxPartLen caps each "/"-separated part of a Go build ID: every part
+	// becomes a directory name on a store (at most 255 bytes on most file
+	// systems). The linker's parts are 20 to 32 characters.
+	MaxPartLen = 128
 )
+
+// objectNames are the names a store gives the objects and metadata it keeps
+// under debuginfo/<build ID>/. A Go build ID part equal to one (or to one
+// of their ".metadata" and temporary ".NAME.tmp-" siblings) would make
+// "<other ID>/metadata" a directory where another build ID's object belongs,
+// blocking that ID for good.
+var objectNames = []string{"debuginfo", "executable", "sources", "metadata"}
+
+func reservedPart(seg string) bool {
+	seg = strings.TrimPrefix(seg, ".")
+	for _, n := range objectNames {
+		if seg == n || strings.HasPrefix(seg, n+".") {
+			return true
+		}
+	}
+	return false
+}
 
 // Check reports whether v is a build ID of type t that may be sent to a
 // store; t == 0 accepts any of the types. The error shows v escaped, so a
@@ -35,7 +56,9 @@ func Check(v string, t Type) error {
 	case Go:
 		err = checkGo(v)
 	case 0:
-		if checkHex(v, MinHexLen, MaxHexLen) != nil {
+		if isLowerHex(v) {
+			err = checkHex(v, MinHexLen, MaxHexLen)
+		} else {
 			err = checkGo(v)
 		}
 	default:
@@ -51,16 +74,29 @@ func Check(v string, t Type) error {
 	return nil
 }
 
-// Classify returns the type of an ID given by hand (--build-id): lower-case
-// hex of a GNU ID's length is GNU, anything else must be a valid Go build ID.
+// Classify returns the type of an ID given by hand (--build-id), as
+// docs/cli.md says: lower-case hex is a GNU ID (and must then have a GNU
+// ID's length), anything else must be a valid Go build ID.
 func Classify(v string) (Type, error) {
-	if checkHex(v, MinHexLen, MaxHexLen) == nil {
+	if isLowerHex(v) {
+		if err := checkHex(v, MinHexLen, MaxHexLen); err != nil {
+			return 0, fmt.Errorf("invalid build ID %s: %w (lower-case hex is a GNU build ID)", Quote(v), err)
+		}
 		return GNU, nil
 	}
 	if err := checkGo(v); err != nil {
 		return 0, fmt.Errorf("invalid build ID %s: %w (want lower-case hex, or a Go build ID)", Quote(v), err)
 	}
 	return Go, nil
+}
+
+func isLowerHex(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return v != ""
 }
 
 // Quote shows an untrusted ID in messages: Go-quoted (control characters and
@@ -115,6 +151,12 @@ func checkGo(v string) error {
 			return fmt.Errorf("part %d is empty (a leading, trailing or doubled \"/\")", i+1)
 		case ".", "..":
 			return fmt.Errorf("part %d is %q", i+1, seg)
+		}
+		if len(seg) > MaxPartLen {
+			return fmt.Errorf("part %d has %d characters, want at most %d", i+1, len(seg), MaxPartLen)
+		}
+		if reservedPart(seg) {
+			return fmt.Errorf("part %d is %q, the name of a store object (it would block another build ID's objects)", i+1, seg)
 		}
 	}
 	return nil

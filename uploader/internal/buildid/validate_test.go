@@ -59,6 +59,21 @@ func TestCheck(t *testing.T) {
 		{"é/abc", Go, "not allowed"},
 		{strings.Repeat("a", MaxLen+1), Go, "want 1 to 256"},
 		{"../../x", 0, "invalid build ID"},
+		// A part named like a store object makes "<victim>/metadata" a
+		// directory where the victim's metadata belongs.
+		{"498919aff001d8366249403a2544fba2d833084f/metadata", Go, `part 2 is "metadata"`},
+		{"498919aff001d8366249403a2544fba2d833084f/debuginfo", 0, `part 2 is "debuginfo"`},
+		{"abcd/sources", Go, `part 2 is "sources"`},
+		{"abcd/executable/x", Go, `part 2 is "executable"`},
+		{"abcd/sources.metadata", Go, `the name of a store object`},
+		{"abcd/.debuginfo.tmp-1", Go, `the name of a store object`},
+		{"metadata/abcd", Go, `part 1 is "metadata"`},
+		{"abcd/" + strings.Repeat("x", MaxPartLen+1), Go, "part 2 has 129 characters, want at most 128"},
+		// Lower-case hex of any length is a GNU ID when the type is not known.
+		{"abc", 0, "3 characters, want 4 to 128 hex digits"},
+		{"abcde", 0, "odd number"},
+		{strings.Repeat("a", 129), 0, "want 4 to 128 hex digits"},
+		{strings.Repeat("ab", 128), 0, "want 4 to 128 hex digits"},
 	}
 	for _, c := range bad {
 		err := Check(c.v, c.t)
@@ -69,12 +84,19 @@ func TestCheck(t *testing.T) {
 }
 
 func TestClassify(t *testing.T) {
-	for v, want := range map[string]Type{"abc123": GNU, "a/b/c/d": Go, "abc": Go, "ABCD": Go} {
+	for v, want := range map[string]Type{"abc123": GNU, "a/b/c/d": Go, "abg": Go, "ABCD": Go, "0123/4567": Go} {
 		if got, err := Classify(v); err != nil || got != want {
 			t.Errorf("Classify(%q) = %v, %v; want %v", v, got, err, want)
 		}
 	}
-	for _, v := range []string{"../../x", "a\x07b", "", "a b"} {
+	// docs/cli.md: lower-case hex is a GNU ID, so it must have a GNU ID's
+	// length; it is never sent as a Go build ID instead.
+	for _, v := range []string{"abc", "abcde", "ab", strings.Repeat("a", 129), strings.Repeat("ab", 65), strings.Repeat("ab", 128)} {
+		if got, err := Classify(v); err == nil || !strings.Contains(err.Error(), "lower-case hex is a GNU build ID") {
+			t.Errorf("Classify(%q) = %v, %v; want it refused as a GNU ID of a bad length", v, got, err)
+		}
+	}
+	for _, v := range []string{"../../x", "a\x07b", "", "a b", "abcdef01/metadata"} {
 		if _, err := Classify(v); err == nil || !strings.Contains(err.Error(), Quote(v)) {
 			t.Errorf("Classify(%q) = %v, want an error quoting it", v, err)
 		}

@@ -400,13 +400,14 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	revoked := w.iam.CreateToken("ci-debuginfo-uploader")
 	w.iam.Revoke(revoked)
 	opaque := "opaque-secret-value-42"
+	tenant := "tenantsecret77"
 	file := filepath.Join(t.TempDir(), "tok")
 	if err := os.WriteFile(file, []byte(w.writer+"\n"), 0o644); err != nil { // readable: warns
 		t.Fatal(err)
 	}
 	helper := writeHelper(t, `echo '{"headers": {"Authorization": ["Bearer `+w.writer+`"], "projectID": ["proj-b"], "x-api-key": ["`+opaque+`"]}}'`)
 	badHelper := writeHelper(t, `echo "denied: Bearer `+w.writer+`" >&2; exit 1`)
-	secrets := []string{w.writer, w.writer[7:], w.legacy, revoked, revoked[7:], w.scoped, opaque}
+	secrets := []string{w.writer, w.writer[7:], w.legacy, revoked, revoked[7:], w.scoped, opaque, tenant}
 	bin := testbin.C(t, "sec", "secrets", "-g")
 	store := "--store-address=" + w.srv.Addr()
 	envFor := func(tok string) map[string]string { return map[string]string{"POLARSIGNALS_TOKEN": tok} }
@@ -435,6 +436,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 			with(nil, "--bearer-token="+opaque),                             // opaque, echoed Unauthenticated
 			with(nil, "--bearer-token-file="+file, "--project-id=proj-zz"),  // file, unknown project
 			with(nil, "--grpc-headers=authorization=Bearer "+revoked+";projectID=proj-a"),
+			with(envFor(revoked), "--project-id=proj-a", "--grpc-headers=x-tenant="+tenant), // echoed, not shaped like a token
 			with(nil, "--credential-helper="+helper),
 			with(nil, "--credential-helper="+badHelper),
 		)
@@ -457,5 +459,9 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	code, out, _ := authRun(t, envFor(revoked), "", "auth", "check", store, "--insecure", "--project-id=proj-a")
 	if code != 1 || !strings.Contains(out, `authorization: \"Bearer [REDACTED]\"`) && !strings.Contains(out, "Bearer [REDACTED]") {
 		t.Errorf("echo not seen redacted:\n%s", out)
+	}
+	code, out, _ = authRun(t, envFor(revoked), "", "auth", "check", store, "--insecure", "--project-id=proj-a", "--json", "--grpc-headers=x-tenant="+tenant)
+	if code != 1 || !strings.Contains(out, "you sent x-tenant=[REDACTED]") {
+		t.Errorf("header echo not seen redacted:\n%s", out)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"os"
 	"path/filepath"
@@ -89,6 +90,31 @@ func hostileSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 			}
 			return r
 		},
+		"helper-background-child": func(t *testing.T) *badRun {
+			pidFile := filepath.Join(t.TempDir(), "pid")
+			h := script(t, "(sleep 299 & echo $! > "+pidFile+")\necho '{\"headers\":{\"Authorization\":[\"Bearer opaque-helper-tok-998877\"]}}'")
+			r := args("upload", store(t, teststore.Options{}), "--insecure", "--retries=0", "--credential-helper="+h, fx.elf)
+			r.maxTime = 10 * time.Second
+			r.absent = []string{"opaque-helper-tok-998877"}
+			r.after = func(t *testing.T) {
+				b, err := os.ReadFile(pidFile)
+				if err != nil {
+					t.Fatal(err)
+				}
+				stat := "/proc/" + strings.TrimSpace(string(b)) + "/stat"
+				for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+					st, err := os.ReadFile(stat)
+					if err != nil || strings.Contains(string(st), ") Z ") {
+						return
+					}
+					if time.Now().After(deadline) {
+						t.Errorf("the helper's background child is still running: %s", st)
+						return
+					}
+				}
+			}
+			return r
+		},
 		"helper-stderr-header-values": func(t *testing.T) *badRun {
 			h := script(t, "echo 'denied for tenant tenant-opaque-77' >&2; exit 1")
 			r := args("upload", store(t, teststore.Options{}), "--insecure", "--grpc-headers=x-tenant=tenant-opaque-77", "--credential-helper="+h, fx.elf)
@@ -98,6 +124,35 @@ func hostileSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 		"grpc-headers-http-form": func(t *testing.T) *badRun {
 			r := args("upload", store(t, teststore.Options{}), "--insecure", "--grpc-headers=Authorization: Basic dXNlcjpwYXNzd29yZA==", fx.elf)
 			r.absent = []string{"dXNlcjpwYXNzd29yZA"}
+			return r
+		},
+		"usage-single-dash-token": func(t *testing.T) *badRun {
+			r := args("upload", store(t, teststore.Options{}), "--insecure", "-bearer-token=opaqueSECRETtok4242", fx.elf)
+			r.absent = []string{"opaqueSECRETtok4242"}
+			return r
+		},
+		"usage-auth-single-dash-token": func(t *testing.T) *badRun {
+			r := args("auth", "check", "--insecure", "-bearer-token=opaqueSECRETtok4242")
+			r.absent = []string{"opaqueSECRETtok4242"}
+			return r
+		},
+		"usage-value-in-timeout": func(t *testing.T) *badRun {
+			r := args("upload", store(t, teststore.Options{}), "--insecure", "--timeout=opaqueSECRETtok4242", fx.elf)
+			r.absent = []string{"opaqueSECRETtok4242"}
+			return r
+		},
+		"store-echoes-header-values": func(t *testing.T) *badRun {
+			echo := func(ctx context.Context, _ string) error {
+				md, _ := metadata.FromIncomingContext(ctx)
+				return status.Errorf(codes.PermissionDenied, "denied; you sent x-tenant=%s", strings.Join(md["x-tenant"], ","))
+			}
+			r := args("upload", store(t, teststore.Options{Authorize: echo}), "--insecure", "--retries=0", "--grpc-headers=x-tenant=tenantsecret77", fx.elf)
+			r.absent = []string{"tenantsecret77"}
+			return r
+		},
+		"grpc-headers-http-form-no-equals": func(t *testing.T) *badRun {
+			r := args("upload", store(t, teststore.Options{}), "--insecure", "--grpc-headers=Authorization: Basic dXNlcjpwYXNz", fx.elf)
+			r.absent = []string{"dXNlcjpwYXNz"}
 			return r
 		},
 		"control-chars-in-path": func(t *testing.T) *badRun {

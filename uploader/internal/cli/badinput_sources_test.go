@@ -117,7 +117,68 @@ func hostileInputSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 		}
 		return withSection(t, fx.elf, section, true, flag, section+"="+f)
 	}
+	// extracted makes a real record with extract, then a copy of it in a new
+	// directory whose files are symlinks: to extract's outputs (as in
+	// Bazel's sandbox) unless links names other targets.
+	extracted := func(t *testing.T, links map[string]string) (rec string, srv *teststore.Server, token string) {
+		dir := t.TempDir()
+		if code, _, stderr := cliRun(t, nil, "extract", fx.elf, "-o", filepath.Join(dir, "x.debuginfo"), "--record", filepath.Join(dir, "x.json"), "--sources-out", filepath.Join(dir, "x.src.tar.zst"), "--source-root", filepath.Dir(fx.elf)); code != 0 {
+			t.Fatalf("extract: %s", stderr)
+		}
+		token = filepath.Join(t.TempDir(), "ci-token")
+		if err := os.WriteFile(token, []byte(tokenValue+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		sandbox := t.TempDir()
+		for _, n := range []string{"x.json", "x.debuginfo", "x.src.tar.zst"} {
+			target := filepath.Join(dir, n)
+			if l, ok := links[n]; ok {
+				target = l
+			}
+			if target == "TOKEN" {
+				target = token
+			}
+			if err := os.Symlink(target, filepath.Join(sandbox, n)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return filepath.Join(sandbox, "x.json"), teststore.Start(t, teststore.Options{}), token
+	}
+	nothingStored := func(srv *teststore.Server) func(t *testing.T) {
+		return func(t *testing.T) {
+			for _, m := range []string{"InitiateUpload", "MarkUploadFinished"} {
+				if n := srv.Calls(m); n != 0 {
+					t.Errorf("%s called %d times: part of a refused record was uploaded", m, n)
+				}
+			}
+		}
+	}
+	secretText := func(t *testing.T) string {
+		return testbin.File(t, "shadow", []byte("root:$6$opaque-shadow-hash:19000::::::\n"))
+	}
 	return map[string]func(t *testing.T) *badRun{
+		"record-symlinked-files": func(t *testing.T) *badRun {
+			rec, srv, token := extracted(t, nil)
+			return args("upload", "--store-address="+srv.Addr(), "--insecure", "--bearer-token-file="+token, "--record", rec)
+		},
+		"record-sources-token-symlink": func(t *testing.T) *badRun {
+			rec, srv, token := extracted(t, map[string]string{"x.src.tar.zst": "TOKEN"})
+			r := args("upload", "--store-address="+srv.Addr(), "--insecure", "--bearer-token-file="+token, "--record", rec)
+			r.absent, r.after = []string{tokenValue}, nothingStored(srv)
+			return r
+		},
+		"record-sources-not-archive": func(t *testing.T) *badRun {
+			rec, srv, token := extracted(t, map[string]string{"x.src.tar.zst": secretText(t)})
+			r := args("upload", "--store-address="+srv.Addr(), "--insecure", "--bearer-token-file="+token, "--record", rec)
+			r.absent, r.after = []string{"opaque-shadow-hash"}, nothingStored(srv)
+			return r
+		},
+		"record-debuginfo-not-elf": func(t *testing.T) *badRun {
+			rec, srv, token := extracted(t, map[string]string{"x.debuginfo": secretText(t)})
+			r := args("upload", "--store-address="+srv.Addr(), "--insecure", "--bearer-token-file="+token, "--record", rec)
+			r.absent, r.after = []string{"opaque-shadow-hash"}, nothingStored(srv)
+			return r
+		},
 		"go-note-dotdot": func(t *testing.T) *badRun {
 			return args("upload", "--dry-run", goID(t, "../../escaped/note"))
 		},
@@ -136,6 +197,21 @@ func hostileInputSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 				}
 			}
 			return r
+		},
+		"build-id-go-squat": func(t *testing.T) *badRun {
+			dir := t.TempDir()
+			victim := mustID(t, fx.elf)
+			r := args("upload", "--store-address=file://"+dir, goID(t, victim+"/metadata"))
+			r.after = func(t *testing.T) {
+				code, _, stderr := runBad(t, &badRun{args: []string{"upload", "--store-address=file://" + dir, fx.elf}})
+				if code != 0 {
+					t.Errorf("the victim's upload after the squatter's: exit %d: %s", code, stderr)
+				}
+			}
+			return r
+		},
+		"build-id-flag-odd-hex": func(t *testing.T) *badRun {
+			return args("upload", "--dry-run", "--no-extract", "--build-id=abcde", fx.elf)
 		},
 		"record-bad-build-id": func(t *testing.T) *badRun {
 			dir := t.TempDir()
@@ -159,6 +235,49 @@ func hostileInputSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 					t.Fatal("no source archive uploaded")
 				}
 				checkArchiveClean(t, data)
+			}
+			return r
+		},
+		"upload-sources-left-out-once": func(t *testing.T) *badRun {
+			h := buildHostileSources(t)
+			srv := teststore.Start(t, teststore.Options{})
+			r := args("upload", "--store-address="+srv.Addr(), "--insecure", "--include-sources", "--source-root="+h.root, "--bearer-token-file="+h.token, h.bin)
+			r.once = []string{"debuginfo: sources of "}
+			return r
+		},
+		"upload-sources-left-out-once-dry-run": func(t *testing.T) *badRun {
+			h := buildHostileSources(t)
+			r := args("upload", "--dry-run", "--include-sources", "--source-root="+h.root, h.bin)
+			r.once = []string{"debuginfo: sources of "}
+			return r
+		},
+		"sources-manifest-symlink-escape": func(t *testing.T) *badRun {
+			h := buildHostileSources(t)
+			m := filepath.Join(t.TempDir(), "m.tsv")
+			if err := os.WriteFile(filepath.Join(h.root, "prog.c"), []byte("int main(void) { return 0; }\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(m, []byte("prog.c\t"+filepath.Join(h.root, "prog.c")+"\nsrc/x.c\t"+filepath.Join(h.root, "link.c")+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			o := out(t)
+			r := args("sources", "--sources-manifest", m, "-o", o, "--verbose", "--source-root", h.root, "--include", "**")
+			r.after = func(t *testing.T) {
+				zr, err := zstd.NewReader(bytes.NewReader(archiveFile(t, o)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer zr.Close()
+				tr := tar.NewReader(zr)
+				for {
+					hdr, err := tr.Next()
+					if err != nil {
+						break
+					}
+					if hdr.Name != "prog.c" {
+						t.Errorf("archived %q", hdr.Name)
+					}
+				}
 			}
 			return r
 		},

@@ -103,6 +103,8 @@ type badRun struct {
 	// absent are texts (a secret, a raw escape character) that must appear
 	// in neither stdout nor stderr, compared case-insensitively.
 	absent []string
+	// once are texts that must be printed exactly once (stdout and stderr).
+	once []string
 	// asNobody runs the command on a thread whose file-system user is
 	// nobody, so that a mode-000 file is unreadable even to root.
 	asNobody bool
@@ -166,6 +168,11 @@ func TestBadInputTable(t *testing.T) {
 			for _, a := range run.absent {
 				if strings.Contains(strings.ToLower(stdout+stderr), strings.ToLower(a)) {
 					t.Errorf("output shows %q", a)
+				}
+			}
+			for _, o := range run.once {
+				if n := strings.Count(stdout+stderr, o); n != 1 {
+					t.Errorf("%q printed %d times, want once", o, n)
 				}
 			}
 			if run.after != nil {

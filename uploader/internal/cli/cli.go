@@ -134,10 +134,76 @@ func parse(env *Env, fs *pflag.FlagSet, args []string) (code int, done bool) {
 		return ExitOK, true
 	}
 	if err != nil {
-		say(env.Stderr, "debuginfo %s: %s (see --help)\n", fs.Name(), creds.RedactPatterns(err.Error()))
+		say(env.Stderr, "debuginfo %s: %s (see --help)\n", fs.Name(), parseErrorText(fs, err))
 		return ExitUsage, true
 	}
 	return ExitOK, false
+}
+
+// parseErrorText says what is wrong with the command line without showing
+// any value given on it: a token typed into the wrong flag, or after a single
+// dash (-bearer-token=SECRET), must not reach a CI log. Flag names stay.
+func parseErrorText(fs *pflag.FlagSet, err error) string {
+	var (
+		notExist *pflag.NotExistError
+		invalid  *pflag.InvalidValueError
+		syntax   *pflag.InvalidSyntaxError
+		required *pflag.ValueRequiredError
+	)
+	switch {
+	case errors.As(err, &notExist) && notExist.GetSpecifiedShortnames() != "":
+		// "-bearer-token=SECRET", or "-bSECRET": the text after the dash
+		// is shown only when it is one of our flag names.
+		name, _, hasValue := strings.Cut(notExist.GetSpecifiedShortnames(), "=")
+		if fs.Lookup(name) == nil {
+			return fmt.Sprintf("unknown shorthand flag %q in -(not shown)", notExist.GetSpecifiedName()[:1])
+		}
+		s := fmt.Sprintf("unknown shorthand flag %q in -%s", notExist.GetSpecifiedName()[:1], name)
+		if hasValue {
+			s += "=(value not shown)"
+		}
+		return s + "; long flags take two dashes: --" + name
+	case errors.As(err, &notExist):
+		return "unknown flag: --" + flagName(notExist.GetSpecifiedName())
+	case errors.As(err, &invalid):
+		f := invalid.GetFlag()
+		return fmt.Sprintf("invalid value for --%s (value not shown): want %s", f.Name, valueKind(f.Value.Type()))
+	case errors.As(err, &syntax):
+		name, _, _ := strings.Cut(syntax.GetSpecifiedFlag(), "=")
+		if fs.Lookup(strings.TrimLeft(name, "-")) == nil {
+			name = "(not shown)"
+		}
+		return fmt.Sprintf("bad flag syntax: %s (value not shown)", name)
+	case errors.As(err, &required):
+		return required.Error() // names only
+	}
+	return "cannot parse the command line (details not shown: they may hold a value)"
+}
+
+// flagName shows s when it looks like a flag name, else a placeholder: the
+// text may be a value glued to a dash.
+func flagName(s string) string {
+	ok := s != "" && len(s) <= 64
+	for _, c := range s {
+		ok = ok && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_')
+	}
+	if !ok {
+		return "(not shown)"
+	}
+	return s
+}
+
+// valueKind names what a pflag value type wants, in words.
+func valueKind(typ string) string {
+	switch typ {
+	case "duration":
+		return "a duration such as 30s or 15m"
+	case "int", "int64", "uint", "uint64":
+		return "a whole number"
+	case "bool":
+		return "true or false"
+	}
+	return "a " + typ
 }
 
 // usageError reports a command-line mistake and returns ExitUsage. The

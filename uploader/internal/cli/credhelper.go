@@ -30,7 +30,7 @@ func runCredHelper(env *Env, args []string) int {
 		return code
 	}
 	if fs.NArg() != 1 || fs.Arg(0) != "get" {
-		return usageError(env, "credential-helper", "only the 'get' command of the protocol is supported, got %q", strings.Join(fs.Args(), " "))
+		return usageError(env, "credential-helper", "only the 'get' command of the protocol is supported (got %d arguments; not shown)", fs.NArg())
 	}
 	fail := func(format string, a ...any) int {
 		say(env.Stderr, "debuginfo credential-helper: %s\n", creds.RedactPatterns(fmt.Sprintf(format, a...)))

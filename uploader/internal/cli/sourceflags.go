@@ -128,14 +128,20 @@ func (s *sourcesUploadFlags) archiver(env *Env, never []string) (func(ctx contex
 		return nil, err
 	}
 	var mu sync.Mutex // binaries are archived in parallel
+	told := map[string]bool{}
 	return func(ctx context.Context, binary string, w io.Writer) error {
 		res, err := sources.FromBinary(binary, opts, w)
 		if err != nil {
 			return err
 		}
+		// An upload archives a binary more than once (to hash the archive,
+		// then to send it): say what was left out once.
 		if line := policySummary(res); line != "" {
 			mu.Lock()
-			say(env.Stderr, "debuginfo: sources of %s: %s; `debuginfo sources --verbose` lists them\n", binary, line)
+			if !told[binary] {
+				told[binary] = true
+				say(env.Stderr, "debuginfo: sources of %s: %s; `debuginfo sources --verbose` lists them\n", binary, line)
+			}
 			mu.Unlock()
 		}
 		if res.Files == 0 {

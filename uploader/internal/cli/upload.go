@@ -20,7 +20,9 @@ import (
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/creds"
 	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/record"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/sources"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/upload"
 )
@@ -112,7 +114,7 @@ func runUpload(env *Env, args []string) int {
 	}
 	t, err := store.ParseType(*typ)
 	if err != nil {
-		return usageError(env, "upload", "--type: %v", err)
+		return usageError(env, "upload", "--type: want debuginfo, executable or sources (value not shown)")
 	}
 	if *buildID != "" && len(paths) != 1 {
 		return usageError(env, "upload", "--build-id needs exactly one PATH")
@@ -131,7 +133,7 @@ func runUpload(env *Env, args []string) int {
 		return usageError(env, "upload", "%v", err)
 	}
 	if *grpcComp, err = store.ParseCompression(*grpcComp); err != nil {
-		return usageError(env, "upload", "%v", err)
+		return usageError(env, "upload", "--grpc-compression: want %s or %s (value not shown)", store.NoCompression, store.GzipCompression)
 	}
 	opts := upload.Options{
 		Concurrency: *concurrency, Force: *force, NoExtract: *noExtract, NoInitiate: *noInitiate,
@@ -143,7 +145,7 @@ func runUpload(env *Env, args []string) int {
 	}
 	var prepared []upload.Prepared
 	for _, r := range *records {
-		p, err := readPrepared(r)
+		p, err := readPrepared(r, credentialFiles(env, conn.creds))
 		if err != nil {
 			say(env.Stderr, "debuginfo upload: %v\n", err)
 			return ExitFailed
@@ -211,8 +213,12 @@ func runUpload(env *Env, args []string) int {
 	return ExitOK
 }
 
-// readPrepared turns an extract record into an upload of its files.
-func readPrepared(path string) (upload.Prepared, error) {
+// readPrepared turns an extract record into an upload of its files. The
+// files it names are plain names in its directory, but they may be symlinks
+// (Bazel's sandbox is made of them), so what they lead to is checked before
+// anything is sent: never a credential file (never lists them) or a system
+// secret, and each file must be of the kind extract writes.
+func readPrepared(path string, never []string) (upload.Prepared, error) {
 	rec, dir, err := record.Read(path)
 	if err != nil {
 		return upload.Prepared{}, fmt.Errorf("--record %s: %w", path, err)
@@ -225,7 +231,34 @@ func readPrepared(path string) (upload.Prepared, error) {
 	if rec.Sources != "" {
 		p.Files = append(p.Files, upload.PreparedFile{Path: filepath.Join(dir, rec.Sources), Type: pb.DebuginfoType_DEBUGINFO_TYPE_SOURCES})
 	}
+	for _, f := range p.Files {
+		what := "debuginfo"
+		check := checkELF
+		if f.Type == pb.DebuginfoType_DEBUGINFO_TYPE_SOURCES {
+			what, check = "sources", sources.CheckArchive
+		}
+		if why := sources.NeverSent(f.Path, never); why != "" {
+			return upload.Prepared{}, fmt.Errorf("--record %s: its %s file %s is %s; nothing of this record is uploaded", path, what, f.Path, why)
+		}
+		if err := check(f.Path); err != nil {
+			return upload.Prepared{}, fmt.Errorf("--record %s: its %s file: %w; nothing of this record is uploaded", path, what, err)
+		}
+	}
 	return p, nil
+}
+
+// checkELF refuses a record's debuginfo file unless it is an ELF file.
+func checkELF(path string) error {
+	f, _, err := elfparse.OpenRegular(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	magic := make([]byte, 4)
+	if _, err := io.ReadFull(f, magic); err != nil || string(magic) != "\x7fELF" {
+		return fmt.Errorf("%s is not an ELF file (`debuginfo extract` writes one)", path)
+	}
+	return nil
 }
 
 // reporter prints results as they come and a summary at the end.

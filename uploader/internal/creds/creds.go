@@ -133,7 +133,7 @@ func ResolveContext(ctx context.Context, o *Options, host string, secure bool, g
 	}
 	for k, v := range hdrs {
 		p.static[k] = v
-		if isSecretKey(k) {
+		if redactable(k) {
 			p.addSecret(v)
 		}
 	}
@@ -300,7 +300,7 @@ func (p *Provider) fetchLocked(ctx context.Context) (map[string]string, error) {
 		return nil, err
 	}
 	for k, v := range md {
-		if isSecretKey(k) {
+		if redactable(k) {
 			p.addSecret(v)
 		}
 	}
@@ -474,17 +474,12 @@ func (p *Provider) addSecret(v string) {
 	}
 }
 
-func isSecretKey(k string) bool {
-	k = strings.ToLower(k)
-	if k == ProjectHeader {
-		return false
-	}
-	for _, w := range []string{"auth", "token", "secret", "key", "password", "cookie", "credential", "signature"} {
-		if strings.Contains(k, w) {
-			return true
-		}
-	}
-	return false
+// redactable says whether the value of header k is hidden wherever it
+// could show (a store's error echoing the request, a helper's stderr): any
+// header may carry a secret (x-tenant, x-api-key, a custom scheme), so all
+// are, except projectID, which messages show on purpose.
+func redactable(k string) bool {
+	return !strings.EqualFold(k, ProjectHeader)
 }
 
 // parseGRPCHeaders reads --grpc-headers values: k=v;k2=v2, repeatable.
@@ -497,6 +492,12 @@ func parseGRPCHeaders(values []string) (map[string]string, error) {
 			if strings.TrimSpace(kv) == "" {
 				continue
 			}
+			// "Authorization: Basic ..." (the HTTP form) puts the credential
+			// where the name should be, with or without an "=" in it (base64
+			// padding): say so the same way, and never print the entry.
+			if c := strings.IndexByte(kv, ':'); c >= 0 && (c < strings.IndexByte(kv, '=') || !strings.Contains(kv, "=")) {
+				return nil, usagef("--grpc-headers: entry %d is in the HTTP form \"Name: value\"; the form is name=value (the entry is not shown)", n)
+			}
 			k, v, ok := strings.Cut(kv, "=")
 			k = strings.ToLower(strings.TrimSpace(k))
 			if !ok {
@@ -504,9 +505,8 @@ func parseGRPCHeaders(values []string) (map[string]string, error) {
 				return nil, usagef("--grpc-headers: entry %d is not key=value", n)
 			}
 			if err := checkMetadataKey(k); err != nil {
-				// Not quoted: "Authorization: Basic ..." (the HTTP form) puts
-				// the credential itself where the name should be.
-				return nil, usagef("--grpc-headers: entry %d: %v (the form is name=value, not \"Name: value\")", n, err)
+				// Not quoted: a mistyped name may hold the credential.
+				return nil, usagef("--grpc-headers: entry %d: %v (the form is name=value)", n, err)
 			}
 			if !printableASCII(v) {
 				return nil, usagef("--grpc-headers: the value of %q has characters gRPC cannot send (control or non-ASCII)", k)

@@ -220,3 +220,17 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// Every header value the flags give may be a secret (x-tenant, a custom
+// scheme): a store's message that echoes one is redacted whatever the
+// header's name. projectID is shown on purpose and stays.
+func TestRedactHidesEveryHeaderValue(t *testing.T) {
+	p, err := Resolve(&Options{GRPCHeaders: []string{"x-tenant=tenantsecret77;x-org=org-opaque-1;projectID=proj-9"}}, "127.0.0.1:1", false, env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := "you sent x-tenant=tenantsecret77 x-org=org-opaque-1 projectid=proj-9"
+	if got, want := p.Redact(in), "you sent x-tenant=[REDACTED] x-org=[REDACTED] projectid=proj-9"; got != want {
+		t.Errorf("Redact = %q, want %q", got, want)
+	}
+}

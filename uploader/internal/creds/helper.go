@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -110,6 +112,69 @@ func (b *cappedBuffer) Write(p []byte) (int, error) {
 	return b.buf.Write(p)
 }
 
+// helperOutput reads a helper's stdout and stderr through pipes of our own
+// (not exec's copying goroutines, which Wait would wait for).
+type helperOutput struct {
+	readers []*os.File
+	done    chan struct{}
+}
+
+// startReading starts cmd with its stdout and stderr copied into the two
+// buffers. A buffer over its cap closes its pipe (the helper gets SIGPIPE).
+func startReading(cmd *exec.Cmd, stdout, stderr *cappedBuffer) (*helperOutput, error) {
+	o := &helperOutput{done: make(chan struct{}, 2)}
+	var writers []*os.File
+	closeAll := func() {
+		for _, f := range append(o.readers, writers...) {
+			f.Close()
+		}
+	}
+	for range 2 {
+		r, w, err := os.Pipe()
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		o.readers, writers = append(o.readers, r), append(writers, w)
+	}
+	cmd.Stdout, cmd.Stderr = writers[0], writers[1]
+	if err := cmd.Start(); err != nil {
+		closeAll()
+		return nil, err
+	}
+	for _, w := range writers {
+		w.Close() // the helper holds its own copies
+	}
+	for i, buf := range []*cappedBuffer{stdout, stderr} {
+		go func(r *os.File) {
+			io.Copy(buf, r)
+			r.Close()
+			o.done <- struct{}{}
+		}(o.readers[i])
+	}
+	return o, nil
+}
+
+// finish waits up to grace for both pipes to reach their end, then closes
+// them, which ends the copies with what was read.
+func (o *helperOutput) finish(grace time.Duration) {
+	timer := time.NewTimer(grace)
+	defer timer.Stop()
+	for n := 0; n < 2; n++ {
+		select {
+		case <-o.done:
+		case <-timer.C:
+			for _, r := range o.readers {
+				r.Close()
+			}
+			for ; n < 2; n++ {
+				<-o.done
+			}
+			return
+		}
+	}
+}
+
 // get runs `PATH get` and returns its headers (lower-case keys, several
 // values joined with ", " as HTTP does) and their expiry (zero if none).
 // The helper's stderr is redacted by redact (the header values known so
@@ -120,18 +185,25 @@ func (h *helper) get(ctx context.Context, redact func(string) string) (map[strin
 	req, _ := json.Marshal(map[string]string{"uri": h.uri})
 	cmd := exec.CommandContext(ctx, h.spec.path, "get")
 	cmd.Stdin = bytes.NewReader(req)
-	var stdout, stderr cappedBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	// The helper leads a process group of its own, and a timeout kills the
 	// whole group: a helper script's children (a login flow, a sleep) would
 	// otherwise outlive it and hold its pipes open.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = time.Second
 	name := "credential helper " + h.spec.path
-	err := cmd.Run()
+	var stdout, stderr cappedBuffer
+	out, err := startReading(cmd, &stdout, &stderr)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("%s could not run: %v", name, err)
+	}
+	// Wait returns when the helper exits, whoever still holds its pipes.
+	err = cmd.Wait()
+	// Its children go with it: a background child ("(sleep 300 &)") would
+	// otherwise hold stdout open for good. One that left the group cannot
+	// be killed; its pipes are closed after a grace period instead.
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	out.finish(time.Second)
 	if stdout.over || stderr.over {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // its children too
 		return nil, time.Time{}, fmt.Errorf("%s printed %v: not a credential helper answer", name, errHelperOutput)
 	}
 	if ctx.Err() == context.DeadlineExceeded {

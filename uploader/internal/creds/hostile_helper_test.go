@@ -126,3 +126,54 @@ func TestTokenFileWithoutEnd(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestHelperBackgroundChildHoldingStdout: a helper that answers, exits 0
+// and leaves a child holding its stdout open is a success: its process
+// group is killed once it exits (the child with it), and the answer read so
+// far is used. A child that left the group (setsid) cannot be killed but no
+// longer delays the answer.
+func TestHelperBackgroundChildHoldingStdout(t *testing.T) {
+	const answer = `echo '{"headers": {"Authorization": ["Bearer opaque-helper-tok-998877"]}}'`
+	for _, tc := range []struct {
+		name, spawn string
+		killed      bool
+	}{
+		{"same group", "(sleep 299 & echo $! > PIDFILE)", true},
+		{"own session", "setsid sleep 299 & echo $! > PIDFILE", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pidFile := filepath.Join(t.TempDir(), "child.pid")
+			h := script(t, "cat >/dev/null\n"+strings.ReplaceAll(tc.spawn, "PIDFILE", pidFile)+"\n"+answer+"\n")
+			start := time.Now()
+			p, err := Resolve(&Options{CredentialHelpers: []string{h}, CredentialHelperTimeout: 10 * time.Second}, "h:443", true, env())
+			took := time.Since(start)
+			b, rerr := os.ReadFile(pidFile)
+			pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+			t.Cleanup(func() {
+				if pid > 0 {
+					syscall.Kill(pid, syscall.SIGKILL)
+				}
+			})
+			if err != nil {
+				t.Fatalf("Resolve = %v, want the helper's answer used", err)
+			}
+			if md, err := p.GetRequestMetadata(t.Context()); err != nil || md["authorization"] != "Bearer opaque-helper-tok-998877" {
+				t.Errorf("metadata = %v, %v", md, err)
+			}
+			if took > 4*time.Second {
+				t.Errorf("took %v: the run waited for the child", took)
+			}
+			if rerr != nil || pid == 0 {
+				t.Fatalf("no child pid: %v", rerr)
+			}
+			if !tc.killed {
+				return
+			}
+			for deadline := time.Now().Add(2 * time.Second); running(pid); time.Sleep(20 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("the helper's child %d still runs after the helper exited", pid)
+				}
+			}
+		})
+	}
+}

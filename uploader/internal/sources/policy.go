@@ -25,11 +25,12 @@ import (
 
 // CheckName returns the archive name for a DWARF or manifest file name (see
 // Normalize), or why it cannot be one. The name is also what the server
-// compares with the DWARF name, so it is never rewritten: a name that is not
-// already clean (".." or "." parts, "//", a second leading "/", a
-// backslash, control characters) is refused rather than archived under a
-// name that either escapes the directory it is unpacked into or that the
-// server would never look up.
+// compares with the DWARF name (as debug/dwarf forms it: directory and file
+// entries joined with path.Join, which cleans), so it is not rewritten
+// further here: a name that is not already clean (".." or "." parts, "//",
+// a second leading "/", a backslash, control characters) is refused rather
+// than archived under a name that either escapes the directory it is
+// unpacked into or that the server would never look up.
 func CheckName(name string) (string, error) {
 	n := Normalize(name)
 	switch {
@@ -106,6 +107,27 @@ func newPolicy(opts Options) *policy {
 	return p
 }
 
+// NeverSent says why the file at path (symlinks followed) must never be
+// sent to a store, or "": a credential file in use (by identity, so a
+// symlink or hard link to one is caught), a file in a credentials directory,
+// or a kernel or device file. never lists the credential files, as
+// Options.Never does.
+func NeverSent(path string, never []string) string {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return ""
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		real = abs
+	}
+	return newPolicy(Options{Never: never}).secret(abs, real, fi)
+}
+
 // within reports whether path p is dir or inside it (both clean, absolute).
 func within(p, dir string) bool {
 	return p == dir || dir == "/" || strings.HasPrefix(p, dir+"/")
@@ -168,10 +190,12 @@ func (p *policy) admit(disk string, fi os.FileInfo, included bool) (real, reason
 	return real, fmt.Sprintf("%s is outside the source roots (add --source-root, or an include glob naming it)", real), true
 }
 
-// admitListed decides on a manifest file. A manifest is an explicit list
-// from the build system, whose exec root is made of symlinks into the
-// source tree, so symlinks are not resolved for the root check here; the
-// path itself must still lie under a root, and secrets stay out.
+// admitListed decides on a manifest file. The path as listed must lie
+// under a root (or an include glob name it), secrets stay out, and a
+// symlink in a root that leads out of all roots stays out, as for DWARF
+// names. The one exception is Bazel's exec root, which is made of
+// symlinks into the workspace (and a sandbox of symlinks into the exec
+// root): see bazelMirror.
 func (p *policy) admitListed(disk string, fi os.FileInfo, included bool) (string, string) {
 	abs, err := filepath.Abs(disk)
 	if err != nil {
@@ -184,8 +208,83 @@ func (p *policy) admitListed(disk string, fi os.FileInfo, included bool) (string
 	if r := p.secret(abs, real, fi); r != "" {
 		return "", r
 	}
-	if included || slices.ContainsFunc(p.roots, func(root string) bool { return within(abs, root) }) {
+	inRoot := func(f string) bool {
+		return slices.ContainsFunc(p.roots, func(root string) bool { return within(f, root) })
+	}
+	switch {
+	case inRoot(real):
+		return abs, ""
+	case inRoot(abs):
+		if p.bazelMirror(abs, real) {
+			return abs, ""
+		}
+		return "", fmt.Sprintf("a symlink to %s, outside the source roots", real)
+	case included:
 		return abs, ""
 	}
 	return "", fmt.Sprintf("%s is outside the source roots (add --source-root, or an include glob naming it)", abs)
+}
+
+// bazelMirror reports whether abs, a path under a root whose real file real
+// lies outside every root, is one of Bazel's exec-root links and nothing
+// more. Bazel runs actions in <output base>/execroot/<name> (or a sandbox's
+// .../execroot/<name>), where a listed path REL is reached through a link
+// whose target ends in REL as well (or in a prefix of it, for a linked
+// directory): into the workspace, the real exec root or an external
+// repository. Such a hop is followed; the tree it leads to is where the
+// file must then stay. A link that does not mirror its path, or any link
+// inside the tree a hop led to (a checkout's own src/x.c -> /etc/shadow),
+// is an escape.
+func (p *policy) bazelMirror(abs, real string) bool {
+	tree := ""
+	for _, root := range p.roots {
+		if within(abs, root) && abs != root && filepath.Base(filepath.Dir(root)) == "execroot" {
+			tree = root
+		}
+	}
+	if tree == "" {
+		return false
+	}
+	rel := strings.TrimPrefix(abs, tree+"/")
+	parts := strings.Split(rel, "/")
+	for hops := 0; hops < 8; hops++ {
+		next := ""
+		for i := range parts {
+			prefix := strings.Join(parts[:i+1], "/")
+			at := tree + "/" + prefix
+			fi, err := os.Lstat(at)
+			if err != nil {
+				return false
+			}
+			if fi.Mode()&os.ModeSymlink == 0 {
+				continue
+			}
+			target, err := os.Readlink(at)
+			if err != nil {
+				return false
+			}
+			if !filepath.IsAbs(target) {
+				target = filepath.Join(filepath.Dir(at), target)
+			}
+			target = filepath.Clean(target)
+			if !strings.HasSuffix(target, "/"+prefix) {
+				return false // not a mirror of its own path
+			}
+			next = strings.TrimSuffix(target, "/"+prefix)
+			break
+		}
+		if next == "" {
+			// No link left on the way: the file is in this tree.
+			t, err := filepath.EvalSymlinks(tree)
+			return err == nil && within(real, t)
+		}
+		tree = next
+		if filepath.Base(filepath.Dir(tree)) != "execroot" {
+			// The workspace or an external repository: no further link
+			// may lead the file out of it.
+			t, err := filepath.EvalSymlinks(tree)
+			return err == nil && within(real, t)
+		}
+	}
+	return false
 }

@@ -149,6 +149,91 @@ func TestManifestPolicy(t *testing.T) {
 	}
 }
 
+// docs/sources.md: a symlink in a root that leads out of all roots stays
+// out whatever a manifest lists, except Bazel's own exec-root links, which
+// lead into the workspace (and from a sandbox into the exec root).
+func TestManifestSymlinksOutOfRoots(t *testing.T) {
+	base := t.TempDir()
+	outside := filepath.Join(base, "outside", "secret.txt")
+	writeFile(t, outside, "outside secret\n")
+	link := func(target, at string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(at), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A plain checkout (the Make include): a link to a file outside.
+	plain := filepath.Join(base, "plain")
+	writeFile(t, filepath.Join(plain, "ok.c"), "int ok;\n")
+	link(outside, filepath.Join(plain, "shadowlink"))
+	link("../outside/secret.txt", filepath.Join(plain, "rel.c"))
+
+	// Bazel: a workspace, the exec root of links into it and into an
+	// external repository, and a sandbox of links into the exec root.
+	ws := filepath.Join(base, "ws")
+	ob := filepath.Join(base, "ob")
+	exec := filepath.Join(ob, "execroot", "_main")
+	sandbox := filepath.Join(ob, "sandbox", "linux-sandbox", "7", "execroot", "_main")
+	writeFile(t, filepath.Join(ws, "src", "foo.c"), "int foo;\n")
+	writeFile(t, filepath.Join(ws, "top.c"), "int top;\n")
+	writeFile(t, filepath.Join(ob, "external", "repo", "lib.c"), "int lib;\n")
+	link(outside, filepath.Join(ws, "src", "x.c")) // planted in the checkout
+	link(outside, filepath.Join(ws, "secret.txt")) // planted, same base name
+	link(filepath.Join(ws, "src"), filepath.Join(exec, "src"))
+	link(filepath.Join(ws, "top.c"), filepath.Join(exec, "top.c"))
+	link(filepath.Join(ws, "secret.txt"), filepath.Join(exec, "secret.txt"))
+	link(filepath.Join(ob, "external", "repo"), filepath.Join(exec, "external", "repo"))
+	for _, f := range []string{"src/foo.c", "src/x.c", "top.c", "secret.txt", "external/repo/lib.c"} {
+		link(filepath.Join(exec, f), filepath.Join(sandbox, f))
+	}
+	link(outside, filepath.Join(sandbox, "forged.c")) // not a mirror of its path
+
+	for _, tc := range []struct {
+		name, root string
+		lines      []string
+		want       map[string]string // archived name -> disk
+		skipped    []string
+	}{
+		{"plain", plain, []string{"ok.c", "src/x.c\tshadowlink", "rel.c"},
+			map[string]string{"ok.c": filepath.Join(plain, "ok.c")},
+			[]string{"src/x.c: a symlink to " + outside + ", outside the source roots", "rel.c: a symlink to " + outside}},
+		{"exec root", exec, []string{"src/foo.c", "top.c", "external/repo/lib.c", "src/x.c", "secret.txt"},
+			map[string]string{"src/foo.c": filepath.Join(ws, "src/foo.c"), "top.c": filepath.Join(ws, "top.c"), "external/repo/lib.c": filepath.Join(ob, "external/repo/lib.c")},
+			[]string{"src/x.c: a symlink to " + outside, "secret.txt: a symlink to " + outside}},
+		{"sandbox", sandbox, []string{"src/foo.c", "top.c", "external/repo/lib.c", "src/x.c", "secret.txt", "forged.c"},
+			map[string]string{"src/foo.c": filepath.Join(ws, "src/foo.c"), "top.c": filepath.Join(ws, "top.c"), "external/repo/lib.c": filepath.Join(ob, "external/repo/lib.c")},
+			[]string{"src/x.c: a symlink to " + outside, "secret.txt: a symlink to " + outside, "forged.c: a symlink to " + outside}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var lines []string
+			for _, l := range tc.lines {
+				name, disk, ok := strings.Cut(l, "\t")
+				if !ok {
+					disk = name
+				}
+				lines = append(lines, name+"\t"+filepath.Join(tc.root, disk))
+			}
+			manifest := filepath.Join(t.TempDir(), "m.tsv")
+			writeFile(t, manifest, strings.Join(lines, "\n")+"\n")
+			var buf bytes.Buffer
+			// The include glob names everything: it must not matter.
+			res, err := FromManifest(manifest, Options{Roots: []string{tc.root}, Include: []string{"**"}}, &buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkArchive(t, buf.Bytes(), res, tc.want)
+			for _, want := range tc.skipped {
+				if !slices.ContainsFunc(res.Skipped, func(s string) bool { return strings.HasPrefix(s, want) }) {
+					t.Errorf("skipped lacks %q:\n%s", want, strings.Join(res.Skipped, "\n"))
+				}
+			}
+		})
+	}
+}
+
 func TestCheckName(t *testing.T) {
 	for name, want := range map[string]string{
 		"/usr/include/stdio.h": "usr/include/stdio.h",

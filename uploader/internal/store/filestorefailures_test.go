@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
 )
 
@@ -100,5 +101,35 @@ func TestFileStoreRefusesUnsafeBuildIDs(t *testing.T) {
 		if _, _, err := fs.ShouldUpload(context.Background(), k, false); err == nil || !strings.Contains(err.Error(), "invalid ") || !strings.Contains(err.Error(), "build ID") {
 			t.Errorf("build ID %q: err = %v", id, err)
 		}
+	}
+}
+
+// A Go build ID "<victim>/metadata" would make the victim's metadata path
+// a directory, so the victim could never be uploaded: such IDs are refused,
+// and the victim still uploads.
+func TestFileStoreGoIDCannotSquatAnotherID(t *testing.T) {
+	dir := t.TempDir()
+	fs, err := store.NewFile(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	victim := "28b08bbd758be0c7f3912430b237d96713526324"
+	data := filepath.Join(dir, "data")
+	if err := os.WriteFile(data, []byte("debuginfo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	obj := fileObject(data, 9, "")
+	for _, part := range []string{"metadata", "debuginfo", "sources", "executable", "sources.metadata"} {
+		k := store.Key{BuildID: victim + "/" + part, BuildIDType: pb.BuildIDType_BUILD_ID_TYPE_GO, Type: pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED}
+		if err := fs.Upload(context.Background(), k, obj, false, nil); err == nil || !strings.Contains(err.Error(), "the name of a store object") {
+			t.Errorf("Go build ID %q: Upload = %v, want it refused", k.BuildID, err)
+		}
+	}
+	k := store.Key{BuildID: victim, BuildIDType: pb.BuildIDType_BUILD_ID_TYPE_GNU, Type: pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED}
+	if err := fs.Upload(context.Background(), k, obj, false, nil); err != nil {
+		t.Fatalf("the victim's upload: %v", err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "debuginfo", victim, "metadata")); err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("victim's metadata: %v, %v", fi, err)
 	}
 }

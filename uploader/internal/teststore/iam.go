@@ -9,6 +9,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -31,8 +33,9 @@ const (
 // header, legacy JWT project tokens that carry their project, and revocation.
 // Use its Authorize as Options.Authorize.
 type IAM struct {
-	// EchoCredentials makes every error quote the authorization header it
-	// received, like a careless server, so tests can check redaction.
+	// EchoCredentials makes every error quote the authorization header and
+	// every x-* header it received, like a careless server, so tests can
+	// check redaction.
 	EchoCredentials bool
 
 	mu       sync.Mutex
@@ -163,6 +166,11 @@ func (i *IAM) Authorize(ctx context.Context, fullMethod string) error {
 		msg := fmt.Sprintf(format, a...)
 		if i.EchoCredentials {
 			msg += fmt.Sprintf(" (authorization: %q)", auth)
+			for _, k := range slices.Sorted(maps.Keys(md)) {
+				if strings.HasPrefix(k, "x-") {
+					msg += fmt.Sprintf(" (you sent %s=%s)", k, strings.Join(md[k], ","))
+				}
+			}
 		}
 		return status.Error(c, msg)
 	}

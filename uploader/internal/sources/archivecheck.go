@@ -1,0 +1,47 @@
+package sources
+
+import (
+	"archive/tar"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
+)
+
+// zstdMagic starts every zstd frame (RFC 8878).
+var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+
+// CheckArchive reports whether the file at path is a source archive of the
+// kind this package writes: a zstd stream holding a tar archive. A record
+// names its archive by path, and that path may be a symlink (Bazel's
+// sandbox is made of them): whatever it leads to is uploaded as the
+// sources, so a token file or /etc/shadow must be refused here. Only the
+// first tar header (or the end-of-archive marker of an empty archive) is
+// read; memory stays small whatever the file holds.
+func CheckArchive(path string) error {
+	f, _, err := elfparse.OpenRegular(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	magic := make([]byte, len(zstdMagic))
+	if _, err := io.ReadFull(f, magic); err != nil || !bytes.Equal(magic, zstdMagic) {
+		return fmt.Errorf("%s is not a source archive (no zstd magic; `debuginfo extract --sources-out` writes tar + zstd)", path)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	zr, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(8<<20), zstd.WithDecoderLowmem(true))
+	if err != nil {
+		return err
+	}
+	defer zr.Close()
+	if _, err := tar.NewReader(io.LimitReader(zr, 1<<20)).Next(); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%s is not a source archive (zstd, but not a tar archive inside: %v)", path, err)
+	}
+	return nil
+}
