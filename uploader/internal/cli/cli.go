@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -32,6 +33,9 @@ type Env struct {
 	Getenv func(string) string
 	// Terminal is true when Stderr is a terminal (progress bars are drawn only then).
 	Terminal bool
+	// Conns, when set, keeps store connections open across commands (the
+	// persistent worker, worker.go); nil dials a connection per command.
+	Conns *ConnPool
 }
 
 // OSEnv is the process's real environment.
@@ -76,6 +80,14 @@ func Main(env *Env, args []string) int {
 	if args[0] == "--version" || args[0] == "version" {
 		fmt.Fprintln(env.Stdout, "debuginfo", Version)
 		return ExitOK
+	}
+	if slices.Contains(args, persistentWorkerFlag) {
+		return runWorker(env, args)
+	}
+	args, err := expandFlagfiles(args)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "debuginfo: %v\n", err)
+		return ExitUsage
 	}
 	c, ok := commands[args[0]]
 	if !ok {

@@ -72,13 +72,14 @@ func (c *connFlags) open(ctx context.Context, env *Env) (store.Store, *creds.Pro
 	if err != nil {
 		return nil, nil, err
 	}
-	conn, err := store.Dial(ctx, c.address, store.DialConfig{
+	conn, shared, err := env.dial(ctx, c.address, store.DialConfig{
 		Insecure: c.insecure, InsecureSkipVerify: c.insecureSkipVerify, CAFile: c.caFile, PerRPC: p,
 	})
 	if err != nil {
 		return nil, p, err
 	}
 	g := store.NewGRPC(conn)
+	g.Shared = shared
 	g.Insecure = c.insecure
 	return g, p, nil
 }

@@ -93,6 +93,8 @@ type GRPC struct {
 	Retry  Retry
 	// CallTimeout bounds each unary call, so a hung store fails over to a retry.
 	CallTimeout time.Duration
+	// Shared: the connection outlives this store (Close leaves it open).
+	Shared bool
 
 	// down holds the error that made one file give up on an unreachable
 	// store; later files fail with it at once instead of each spending a
@@ -137,7 +139,14 @@ func NewGRPC(conn *grpc.ClientConn) *GRPC {
 	}
 }
 
-func (g *GRPC) Close() error { return g.conn.Close() }
+// Close closes the connection, unless it is shared (Shared: a persistent
+// worker keeps one connection for all its requests).
+func (g *GRPC) Close() error {
+	if g.Shared {
+		return nil
+	}
+	return g.conn.Close()
+}
 
 func (g *GRPC) unary(ctx context.Context, f func(ctx context.Context) error) error {
 	if down := g.down.Load(); down != nil {
