@@ -48,12 +48,11 @@ bz build "${common[@]}" --nobuild //... >/dev/null 2>&1
 bz clean >/dev/null 2>&1
 plain=$(secs bz build "${common[@]}" //...)
 bz clean >/dev/null 2>&1
-bz shutdown >/dev/null 2>&1 || true # no worker left from an earlier run
-with=$(secs bz build "${common[@]}" "${upload[@]}" --profile="$work/worker.profile.json" //...)
-stored=$(find "$work/store/debuginfo" -type f -name debuginfo | wc -l)
-bz clean >/dev/null 2>&1
 nowork=$(secs bz build "${common[@]}" "${local[@]}" --profile="$work/local.profile.json" //...)
 stored_local=$(find "$work/store-local/debuginfo" -type f -name debuginfo | wc -l)
+bz clean >/dev/null 2>&1
+with=$(secs bz build "${common[@]}" "${upload[@]}" --profile="$work/worker.profile.json" //...)
+stored=$(find "$work/store/debuginfo" -type f -name debuginfo | wc -l)
 noop=$(secs bz build "${common[@]}" "${upload[@]}" --execution_log_json_file="$work/exec.json" //...)
 spawns=$(grep -c -E '"mnemonic": "Debuginfo(Extract|Upload)"' "$work/exec.json" || true)
 bz shutdown >/dev/null 2>&1 || true
