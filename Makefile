@@ -57,12 +57,12 @@ lint: build
 	tools/install_doc.sh --check
 
 test-unit:
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 40m ./...
 
 # What a real Parca shows for profiles of uploaded binaries: names,
 # file:line, inlined frames and sources, in both address forms.
 test-symbolize: build
-	cd tests/parca && GOWORK=off DEBUGINFO=$(DEBUGINFO) $(GO) test -count=1 ./...
+	cd tests/parca && GOWORK=off DEBUGINFO=$(DEBUGINFO) $(GO) test -count=1 -timeout 40m ./...
 
 test-fuzz:
 	tools/fuzz.sh 10s

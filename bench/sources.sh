@@ -48,7 +48,7 @@ done
 	gcc -g -o prog ./*.o) >/dev/null
 
 start=$(date +%s%N)
-"$work/debuginfo" sources "$src/prog" -o "$work/prog.sources.tar.zst" --exclude 'usr/**' --json >"$work/summary.json"
+"$work/debuginfo" sources "$src/prog" -o "$work/prog.sources.tar.zst" --source-root "$src" --exclude 'usr/**' --json >"$work/summary.json"
 end=$(date +%s%N)
 
 files=$(sed -n 's/^  "files": \([0-9]*\),$/\1/p' "$work/summary.json")
@@ -61,3 +61,38 @@ echo
 echo "| source files in DWARF | files archived | raw size | archive size | time |"
 echo "|---:|---:|---:|---:|---:|"
 printf '| %d | %d | %d bytes | %d bytes | %d ms |\n' $((2 * n + 2)) "$files" "$raw" "$size" "$ms"
+
+# Listing the sources of large binaries: memory must not grow with the
+# DWARF. Inputs: a gcc -g program whose .debug_str carries 128 MiB more
+# strings (plain, and zlib-compressed), and Parca's binary (a 231 MB Go
+# program with compressed DWARF) when tests/parca/build.sh has built it.
+# Run from an empty directory, so the time is the DWARF reading (and a
+# stat per file), not the archiving.
+command -v /usr/bin/time >/dev/null || { echo "(large-binary table skipped: no /usr/bin/time)"; exit 0; }
+big="$work/big"
+mkdir "$big"
+printf '#include <stdio.h>\nint main(void) { puts("hi"); return 0; }\n' >"$big/prog.c"
+(cd "$big" && gcc -g -o prog prog.c)
+objcopy --dump-section .debug_str="$big/str" "$big/prog"
+# Random hex names: they compress about as real names do (3x), so the
+# zlib-compressed copy stays under the 20x decompression cap.
+head -c $((58 << 20)) /dev/urandom | od -An -tx8 -w16 -v | tr ' \n' '_\0' | head -c $((128 << 20)) >>"$big/str"
+objcopy --update-section .debug_str="$big/str" "$big/prog" "$big/debugstr128"
+objcopy --compress-debug-sections=zlib "$big/debugstr128" "$big/debugstr128-zlib"
+rm "$big/str"
+inputs=("$big/debugstr128" "$big/debugstr128-zlib")
+parca=${XDG_CACHE_HOME:-$HOME/.cache}/rules_debuginfo/parca-v0.28.0/parca
+[ -x "$parca" ] && inputs+=("$parca")
+echo
+echo "### Listing the sources of large binaries"
+echo
+echo "| input | size | wall (s) | CPU user+sys (s) | peak RSS |"
+echo "|---|---:|---:|---:|---:|"
+for in in "${inputs[@]}"; do
+	if ! (cd "$work" && /usr/bin/time -o "$work/time" -f '%e %U %S %M' "$work/debuginfo" sources "$in" -o "$work/big.tar.zst" >"$work/out" 2>&1); then
+		echo "| $(basename "$in") | failed: $(tail -1 "$work/out") | | | |"
+		continue
+	fi
+	read -r wall user sys rss <"$work/time"
+	printf '| %s | %d MB | %s | %.2f | %d MiB |\n' "$(basename "$in")" $(($(stat -c %s "$in") / 1000000)) "$wall" "$(awk "BEGIN {print $user + $sys}")" $((rss / 1024))
+done

@@ -2,17 +2,20 @@
 # Builds a release of rules_debuginfo, reproducibly: the same commit and Go version give
 # byte-identical files on any machine.
 #
-#   tools/release.sh [--platforms=linux_amd64,...] [--update] VERSION OUTDIR
+#   tools/release.sh [--platforms=linux_amd64,...] [--update] [--allow-dirty] VERSION OUTDIR
 #
 # Writes to OUTDIR:
 #   debuginfo-<os>-<arch>              the CLI for linux and darwin, amd64 and arm64
 #   versions.bzl                       rules/private/versions.bzl for this release: the
 #                                      GitHub release URL and the SHA-256 of each binary
-#   rules_debuginfo-vVERSION.tar.gz    the source archive (the working tree's tracked files,
-#                                      with that versions.bzl), what http_archive and the BCR use
+#   rules_debuginfo-vVERSION.tar.gz    the source archive (the commit's tracked files, with that
+#                                      versions.bzl, without what only development needs), what
+#                                      http_archive and the BCR use
 #   SHA256SUMS, release-notes.md       checksums; install snippets (tools/install_doc.sh)
 # --update also writes versions.bzl and docs/install.md into the tree (release preparation:
-# commit them, then tag vVERSION; the release workflow rebuilds and compares).
+# commit them, then tag vVERSION; the release workflow rebuilds and compares). A release is
+# built from a commit: uncommitted changes to tracked files are refused, unless --allow-dirty
+# (a local try, never published).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
@@ -25,16 +28,18 @@ ALL_PLATFORMS=(darwin_amd64 darwin_arm64 linux_amd64 linux_arm64)
 
 platforms=("${ALL_PLATFORMS[@]}")
 update=""
+allow_dirty=""
 while [[ $# -gt 0 && "$1" == --* ]]; do
   case "$1" in
   --platforms=*) IFS=, read -r -a platforms <<<"${1#--platforms=}" ;;
   --update) update=1 ;;
+  --allow-dirty) allow_dirty=1 ;;
   *) echo "release.sh: unknown flag $1" >&2; exit 2 ;;
   esac
   shift
 done
 if [[ $# -ne 2 ]]; then
-  echo "usage: tools/release.sh [--platforms=linux_amd64,...] [--update] VERSION OUTDIR" >&2
+  echo "usage: tools/release.sh [--platforms=linux_amd64,...] [--update] [--allow-dirty] VERSION OUTDIR" >&2
   exit 2
 fi
 VERSION="$1"
@@ -46,6 +51,11 @@ fi
 for p in "${platforms[@]}"; do
   [[ " ${ALL_PLATFORMS[*]} " == *" ${p} "* ]] || { echo "release.sh: unknown platform ${p}" >&2; exit 2; }
 done
+if [[ -z "${allow_dirty}" ]] && ! git diff --quiet HEAD --; then
+  echo "release.sh: tracked files have uncommitted changes (git status): a release is built from a commit;" \
+    "commit or stash them (--allow-dirty for a local try)" >&2
+  exit 1
+fi
 have="$(GOTOOLCHAIN=local go env GOVERSION)"
 if [[ "${have}" != "${GO_RELEASE}" ]]; then
   echo "release.sh: releases are built with ${GO_RELEASE} (reproducible bytes), this go is ${have}" >&2
@@ -101,8 +111,23 @@ trap 'rm -rf "${STAGE}"' EXIT
 SRC="${STAGE}/rules_debuginfo-${VERSION}"
 mkdir -p "${SRC}"
 git ls-files -z | xargs -0 cp --parents -P -t "${SRC}" --
+# What only development needs stays out: the uploader's BUILD files and the root's gazelle
+# target load rules_go and gazelle, dev-only dependencies that a consumer does not have (so
+# `bazel query @rules_debuginfo//...` would fail), and the tests, benchmarks and examples are
+# not used from the archive. The Go sources stay: the archive is the whole uploader source.
+find "${SRC}/uploader" -name BUILD.bazel -delete
+rm -rf "${SRC}/tests" "${SRC}/bench" "${SRC}/examples"
+cat >"${SRC}/BUILD.bazel" <<'EOF'
+# The root package of a release archive (tools/release.sh). The repository's own root
+# BUILD.bazel holds the gazelle target, which needs gazelle, a development-only dependency.
+exports_files([
+    "MODULE.bazel",
+    "WORKSPACE",
+])
+EOF
 cp "${OUT}/versions.bzl" "${SRC}/rules/private/versions.bzl"
 tools/install_doc.sh "${SRC}/rules/private/versions.bzl" >"${SRC}/docs/install.md"
+(cd "${SRC}" && tools/install_doc.sh --update-readme)
 sed -i "s/^    version = \"[^\"]*\",$/    version = \"${VERSION}\",/" "${SRC}/MODULE.bazel"
 epoch="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}"
 ARCHIVE="rules_debuginfo-v${VERSION}.tar.gz"
@@ -116,7 +141,8 @@ tools/install_doc.sh "${OUT}/versions.bzl" "${archive_sha}" >"${OUT}/release-not
 if [[ -n "${update}" ]]; then
   cp "${OUT}/versions.bzl" rules/private/versions.bzl
   tools/install_doc.sh rules/private/versions.bzl >docs/install.md
+  tools/install_doc.sh --update-readme
   sed -i "s/^    version = \"[^\"]*\",$/    version = \"${VERSION}\",/" MODULE.bazel
-  echo "release.sh: updated rules/private/versions.bzl, docs/install.md and MODULE.bazel for ${VERSION}" >&2
+  echo "release.sh: updated rules/private/versions.bzl, docs/install.md, README.md and MODULE.bazel for ${VERSION}" >&2
 fi
 (cd "${OUT}" && cat SHA256SUMS)

@@ -35,14 +35,14 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 
 # 1. Two builds of the release give the same bytes.
 start=${SECONDS}
-if ! (cd "${ROOT}" && tools/release.sh "${VERSION}" "${TMP}/a") >"${TMP}/release-a.log" 2>&1; then
+if ! (cd "${ROOT}" && tools/release.sh --allow-dirty "${VERSION}" "${TMP}/a") >"${TMP}/release-a.log" 2>&1; then
   cat "${TMP}/release-a.log"
   not_ok "tools/release.sh ${VERSION} (all platforms)"
   finish
 fi
 ok "tools/release.sh built all platforms ($((SECONDS - start)) s)"
 start=${SECONDS}
-if ! (cd "${ROOT}" && GOCACHE="${TMP}/gocache-b" tools/release.sh --platforms="${HOST}" "${VERSION}" "${TMP}/b") \
+if ! (cd "${ROOT}" && GOCACHE="${TMP}/gocache-b" tools/release.sh --allow-dirty --platforms="${HOST}" "${VERSION}" "${TMP}/b") \
   >"${TMP}/release-b.log" 2>&1; then
   cat "${TMP}/release-b.log"
   not_ok "tools/release.sh --platforms=${HOST} (empty build cache)"
@@ -82,6 +82,16 @@ check "the source archive carries the generated versions.bzl" cmp -s "${TMP}/a/v
 check "the source archive's MODULE.bazel has version ${VERSION}" grep -q "^    version = \"${VERSION}\",$" "${SRC}/MODULE.bazel"
 check "the source archive's docs/install.md is generated from its versions.bzl" \
   bash -c "'${ROOT}/tools/install_doc.sh' '${SRC}/rules/private/versions.bzl' | cmp -s - '${SRC}/docs/install.md'"
+check "the source archive holds nothing that loads dev-only repos (no uploader BUILD files, tests, examples)" \
+  bash -c "test -z \"\$(find '${SRC}/uploader' -name BUILD.bazel)\" -a ! -e '${SRC}/tests' -a ! -e '${SRC}/examples' && ! grep -q '^load' '${SRC}/BUILD.bazel'"
+# A release is built from a commit: a tracked file changed and not committed is refused.
+git clone -q "${ROOT}" "${TMP}/dirty" && echo '# uncommitted' >>"${TMP}/dirty/README.md"
+(cd "${TMP}/dirty" && tools/release.sh --platforms="${HOST}" "${VERSION}" "${TMP}/dirty-out") >"${TMP}/dirty.log" 2>&1
+rc=$?
+check "release.sh refuses uncommitted changes to tracked files (exit ${rc})" \
+  bash -c "test ${rc} != 0 && grep -q 'uncommitted changes' '${TMP}/dirty.log' && test ! -e '${TMP}/dirty-out/SHA256SUMS'"
+check "the source archive's README install block names version ${VERSION}" \
+  grep -q "bazel_dep(name = \"rules_debuginfo\", version = \"${VERSION}\")" "${SRC}/README.md"
 check "the release notes give the archive's SHA-256" grep -q "sha256 = \"$(sha "${ARCHIVE}")\"" "${TMP}/a/release-notes.md"
 
 # 3. A consumer WORKSPACE: http_archive + default toolchains, from file:// URLs.
@@ -110,6 +120,9 @@ else
   not_ok "consumer: bazel build --config=debuginfo //:hello"
   finish
 fi
+# Every package of the archive loads in a consumer (no dev-only repository is needed).
+check "consumer: bazel query @rules_debuginfo//... loads every package" \
+  bash -c "cd '${WS}' && timeout 300 bazel query @rules_debuginfo//... >'${TMP}/query.log' 2>&1"
 BIN="$(bz info "${BZ[@]}" bazel-bin 2>/dev/null)"
 EXTERNAL="$(bz info "${BZ[@]}" output_base 2>/dev/null)/external"
 id="$("${TMP}/a/${bin}" buildid --json "${BIN}/hello" | sed -n 's/.*"build_id": *"\([^"]*\)".*/\1/p')"

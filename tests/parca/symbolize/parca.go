@@ -25,6 +25,30 @@ import (
 
 // Server is a Parca server started for the suite, logging at debug level so
 // that symbolization failures (logged at debug level only) can be seen.
+//
+// uploader/internal/e2e (StartParca) has a second starter. They are not
+// one package because every way to share one links two Go modules at a
+// cost higher than the ~100 lines it saves:
+//   - this module importing a package of the uploader's module (one
+//     outside uploader/internal: Go's internal rule keeps this module's
+//     import path out of that tree) means requiring that module, and MVS
+//     then lifts this go.mod's grpc (v1.80.0), protobuf, x/net, x/sys and
+//     genproto to the uploader's newer versions. build.sh builds the pinned
+//     Parca server from this go.mod, so the server would no longer be built
+//     with the dependencies its release uses (and build.sh's per-version
+//     cache would not notice the change);
+//   - the uploader's module requiring this one puts Parca's ~265 modules
+//     into the uploader's go.mod, which this module exists to prevent
+//     (tools.go);
+//   - a third, dependency-free module for the starter needs a local replace
+//     directive in the root go.mod, and `go install
+//     .../uploader/cmd/debuginfo@latest` (the README's install) refuses a
+//     module whose go.mod has one; tagging that module separately instead
+//     would make every change to the starter a release.
+//
+// The two also differ in what they are for: this one logs at debug level
+// and probes readiness through the QueryService; the e2e one kills and
+// restarts the server mid-test and sets upload limits.
 type Server struct {
 	Addr string
 	Log  string // path of its log file

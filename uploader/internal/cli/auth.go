@@ -4,24 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/creds"
-	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
 )
 
 func init() {
 	register(&command{name: "auth", summary: "auth check: verify credentials against a store before relying on them", run: runAuth})
 }
-
-// AuthCheckBuildID is what `auth check` asks the store about: obviously fake,
-// and ShouldInitiateUpload only answers a question, it initiates nothing.
-const AuthCheckBuildID = "debuginfo-auth-check-0000"
 
 // authReport is the result of `auth check`, also its --json form.
 type authReport struct {
@@ -38,7 +29,7 @@ func runAuth(env *Env, args []string) int {
 	fs := flags(env, "auth check [flags]",
 		"Shows which credentials an upload would use (kind, source, at most the last 4 characters; never\n"+
 			"the token), the projectID header and TLS, then asks the store a harmless question\n"+
-			"(ShouldInitiateUpload for the fake build ID "+AuthCheckBuildID+"; nothing is initiated)\n"+
+			"(ShouldInitiateUpload for the fake build ID "+store.AuthCheckBuildID+"; nothing is initiated)\n"+
 			"and explains its verdict. Exit 0 only when uploads would work, 1 otherwise, 2 on usage errors.\n"+
 			"Run it after switching to a service-account token, before revoking the old one.")
 	conn := addConnFlags(fs)
@@ -51,7 +42,7 @@ func runAuth(env *Env, args []string) int {
 		return usageError(env, "auth", "want 'debuginfo auth check [flags]'")
 	}
 	switch {
-	case strings.HasPrefix(conn.address, "file://"):
+	case store.IsFileAddress(conn.address):
 		return usageError(env, "auth check", "--store-address: a file:// store has no credentials to check")
 	case conn.insecure && (conn.caFile != "" || conn.insecureSkipVerify):
 		return usageError(env, "auth check", "--insecure (plaintext) cannot be combined with --ca-file or --insecure-skip-verify (TLS)")
@@ -74,23 +65,12 @@ func runAuth(env *Env, args []string) int {
 
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	cc, err := store.Dial(ctx, conn.address, store.DialConfig{
-		Insecure: conn.insecure, InsecureSkipVerify: conn.insecureSkipVerify, CAFile: conn.caFile, PerRPC: p,
-	})
+	rep.Code, err = store.CheckAuth(ctx, conn.address, conn.config(store.Config{Creds: p}))
 	if err != nil {
 		rep.Verdict = err.Error()
-		return printAuth(env, p, rep, *asJSON)
-	}
-	defer cc.Close()
-	_, err = pb.NewDebuginfoServiceClient(cc).ShouldInitiateUpload(ctx, &pb.ShouldInitiateUploadRequest{
-		BuildId: AuthCheckBuildID, Type: pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED,
-	})
-	rep.Code = status.Code(err).String()
-	if err == nil {
+	} else {
 		rep.OK = true
 		rep.Verdict = "the store accepts these credentials: uploads would work"
-	} else {
-		rep.Verdict = authVerdict(err, conn, rep.Credentials, store.TLSHint(ctx, err, conn.address, conn.insecure))
 	}
 	return printAuth(env, p, rep, *asJSON)
 }
@@ -105,45 +85,6 @@ func tlsMode(c *connFlags) string {
 		return "on, verified against --ca-file " + c.caFile
 	}
 	return "on, verified against the system roots"
-}
-
-// authVerdict turns the store's error into a sentence that says what to fix.
-// tlsEvidence is store.TLSHint's verdict on err ("" when TLS is not to blame).
-func authVerdict(err error, c *connFlags, info creds.Info, tlsEvidence string) string {
-	st, _ := status.FromError(err)
-	msg := st.Message()
-	said := fmt.Sprintf(" (store said: %s)", msg)
-	project := info.ProjectID
-	switch st.Code() {
-	case codes.Unauthenticated:
-		if info.Kind == creds.KindNone {
-			return "the store wants a token and none was given: use --bearer-token-file, env " + creds.EnvPolarSignalsTok + " or a credential helper" + said
-		}
-		return "token unknown or revoked" + said
-	case codes.PermissionDenied:
-		switch {
-		case info.Kind == creds.KindLegacyJWT && project != "":
-			return fmt.Sprintf("this legacy project token is not valid for project %s (it works only for its own project; drop the projectID header or use a service-account token)", project) + said
-		case project != "":
-			return fmt.Sprintf("no Debug Info Writer role on project %s: bind the role to the service account (unscoped, or scoped to this project), and check the project ID in the project settings", project) + said
-		}
-		return "permission denied: the token lacks the Debug Info Writer role" + said
-	case codes.InvalidArgument:
-		if info.Kind == creds.KindServiceAccount {
-			return "the store needs a projectID header: add --project-id=ID, --grpc-headers=projectID=ID or env " + creds.EnvProjectID + said
-		}
-		return "the store refused the request" + said
-	case codes.Unavailable:
-		if tlsEvidence != "" {
-			return "store unreachable at " + c.address + ": " + tlsEvidence + " (" + msg + ")"
-		}
-		return "store unreachable at " + c.address + ": " + msg + " (check --store-address; TLS stores need no flag, plaintext ones --insecure)"
-	case codes.DeadlineExceeded:
-		return "no answer from " + c.address + " within --timeout" + said
-	case codes.Unimplemented:
-		return c.address + " does not serve the Parca debuginfo API" + said
-	}
-	return fmt.Sprintf("store error (%s)%s", st.Code(), said)
 }
 
 func printAuth(env *Env, p *creds.Provider, rep *authReport, asJSON bool) int {

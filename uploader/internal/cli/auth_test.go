@@ -19,6 +19,7 @@ import (
 	"time"
 
 	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/teststore"
 )
@@ -92,7 +93,7 @@ func TestMigrationGuideEndToEnd(t *testing.T) {
 			args: []string{"--project-id=proj-a"}, code: 0, want: "uploads would work", network: true, uploadOK: true},
 		{name: "role without write", env: map[string]string{"POLARSIGNALS_TOKEN": w.viewer},
 			args: []string{"--project-id=proj-a"}, code: 1, want: "no Debug Info Writer role on project proj-a", network: true},
-		{name: "no token at all", code: 1, want: "the store wants a token and none was given", network: true},
+		{name: "no token at all", code: 1, want: "wants a token and none was given", network: true},
 		{name: "legacy token for another project", env: map[string]string{"POLARSIGNALS_TOKEN": w.legacy},
 			args: []string{"--project-id=proj-b"}, code: 1, want: "not valid for project proj-b", network: true},
 	}
@@ -136,6 +137,49 @@ func TestMigrationGuideEndToEnd(t *testing.T) {
 	}
 }
 
+// TestUploadAndAuthCheckExplainAlike: for the same refusal by the store,
+// `upload` fails with the very sentence `auth check` gives as its verdict.
+func TestUploadAndAuthCheckExplainAlike(t *testing.T) {
+	w := newIAMWorld(t, nil)
+	revoked := w.iam.CreateToken("ci-debuginfo-uploader")
+	w.iam.Revoke(revoked)
+	bin := testbin.C(t, "alike", "alike", "-g")
+	tok := func(tok string) map[string]string { return map[string]string{"POLARSIGNALS_TOKEN": tok} }
+	for _, c := range []struct {
+		name string
+		addr string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"no token", w.srv.Addr(), nil, nil, "the store at " + w.srv.Addr() + " wants a token and none was given"},
+		{"revoked token", w.srv.Addr(), tok(revoked), []string{"--project-id=proj-a"}, "token unknown or revoked: the store at " + w.srv.Addr() + " rejected the service-account token from env POLARSIGNALS_TOKEN"},
+		{"no role on the project", w.srv.Addr(), tok(w.scoped), []string{"--project-id=proj-b"}, "no Debug Info Writer role on project proj-b: "},
+		{"legacy token for another project", w.srv.Addr(), tok(w.legacy), []string{"--project-id=proj-b"}, "this legacy project token is not valid for project proj-b: "},
+		{"store down", closedPort(t), nil, []string{"--retries=0"}, "store unavailable at 127.0.0.1:"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			conn := []string{"--store-address=" + c.addr, "--insecure"}
+			authArgs := append([]string{"auth", "check"}, conn...)
+			for _, a := range c.args {
+				if a != "--retries=0" { // an upload flag; auth check tries once anyway
+					authArgs = append(authArgs, a)
+				}
+			}
+			code, out, errOut := authRun(t, c.env, "", authArgs...)
+			_, verdict, _ := strings.Cut(out, "verdict:     FAILED: ")
+			verdict, _, _ = strings.Cut(verdict, "\n")
+			if code != 1 || !strings.HasPrefix(verdict, c.want) {
+				t.Fatalf("auth check: exit %d, verdict %q, want one starting %q\n%s%s", code, verdict, c.want, out, errOut)
+			}
+			code, out, errOut = authRun(t, c.env, "", append(append([]string{"upload", "--timeout=10s"}, conn...), append(c.args, bin)...)...)
+			if code != 1 || !strings.Contains(errOut, ": "+verdict+"\n") {
+				t.Fatalf("upload: exit %d, want the verdict %q as its error:\n%s%s", code, verdict, out, errOut)
+			}
+		})
+	}
+}
+
 func TestAuthCheckJSONAndUsage(t *testing.T) {
 	w := newIAMWorld(t, nil)
 	env := map[string]string{"POLARSIGNALS_TOKEN": w.writer, "POLARSIGNALS_PROJECT_ID": "proj-a"}
@@ -166,12 +210,12 @@ func TestAuthCheckJSONAndUsage(t *testing.T) {
 			t.Errorf("%q: exit %d (%s), want 2", args, code, errOut)
 		}
 	}
-	if code, out, _ := authRun(t, nil, "", "auth", "check", "--help"); code != 0 || !strings.Contains(out, AuthCheckBuildID) {
+	if code, out, _ := authRun(t, nil, "", "auth", "check", "--help"); code != 0 || !strings.Contains(out, store.AuthCheckBuildID) {
 		t.Errorf("--help: %d %s", code, out)
 	}
 	// Unreachable: a closed port.
 	code, out, _ = authRun(t, nil, "", "auth", "check", "--store-address="+closedPort(t), "--insecure", "--timeout=5s")
-	if code != 1 || !strings.Contains(out, "store unreachable") {
+	if code != 1 || !strings.Contains(out, "store unavailable") {
 		t.Errorf("closed port: %d %s", code, out)
 	}
 }
@@ -336,7 +380,7 @@ func TestAuthCheckTLS(t *testing.T) {
 	// blamed on TLS: only a completed TLS handshake is evidence of that.
 	reset := teststore.ResetFirst(t, 1<<30, "")
 	code, out, errOut := authRun(t, env, "", "auth", "check", "--store-address="+reset.Addr(), "--insecure", "--timeout=5s")
-	if code != 1 || strings.Contains(out, "drop --insecure") || !strings.Contains(out, "store unreachable") {
+	if code != 1 || strings.Contains(out, "drop --insecure") || !strings.Contains(out, "store unavailable") {
 		t.Errorf("resetting plaintext store: exit %d\n%s%s", code, out, errOut)
 	}
 

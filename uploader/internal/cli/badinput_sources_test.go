@@ -168,6 +168,12 @@ func hostileInputSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 		"sources-zlib-bomb": func(t *testing.T) *badRun {
 			return args("sources", bomb(t, ".debug_str"), "-o", out(t))
 		},
+		"sources-long-name": func(t *testing.T) *badRun {
+			dir := t.TempDir()
+			name := "/" + strings.Repeat("d/", 2500) + "x.c"
+			bin := testbin.GCC(t, dir, "prog", fmt.Sprintf("#line 1 %q\nint main(void) { return 0; }\n", name), "-g")
+			return args("sources", bin, "-o", out(t))
+		},
 		"sources-zlib-bomb-unused": func(t *testing.T) *badRun {
 			b := bomb(t, ".debug_junk")
 			r := args("sources", b, "-o", out(t), "--source-root", filepath.Dir(fx.elf))

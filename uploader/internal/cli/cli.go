@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/creds"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
 	"golang.org/x/term"
 )
 
@@ -33,9 +34,9 @@ type Env struct {
 	Getenv func(string) string
 	// Terminal is true when Stderr is a terminal (progress bars are drawn only then).
 	Terminal bool
-	// Conns, when set, keeps store connections open across commands (the
-	// persistent worker, worker.go); nil dials a connection per command.
-	Conns *ConnPool
+	// Pool, when set, keeps store connections open across commands (the
+	// persistent worker, worker.go); nil: a connection per command.
+	Pool *store.Pool
 }
 
 // OSEnv is the process's real environment.

@@ -3,10 +3,8 @@
 package cli
 
 import (
-	"bytes"
 	"debug/elf"
 	"encoding/binary"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -171,52 +169,5 @@ func TestReviewDebuglinkFollowed(t *testing.T) {
 		if p.Type == elf.PT_LOAD && (i >= len(f.Progs) || f.Progs[i].Off != p.Off || f.Progs[i].Vaddr != p.Vaddr) {
 			t.Errorf("PT_LOAD %d: offset/vaddr not the binary's %#x/%#x", i, p.Off, p.Vaddr)
 		}
-	}
-}
-
-// `debuginfo sources` (and `upload --include-sources`, the Bazel aspect's and
-// the Make include's default) holds whole DWARF sections in memory: a gcc -g
-// binary whose .debug_str is 218 MB took 815 MB RSS in `sources` and 940 MB in
-// `upload --include-sources`, while `extract` of it stays at 14 MB. Large C++
-// binaries carry GBs of DWARF. Reproduce:
-//
-//	objcopy --update-section .debug_str=BIG(200 MB of NUL-terminated names) prog big
-//	/usr/bin/time -f %M debuginfo sources big -o s.tar.zst
-func TestReviewSourcesLargeDwarfMemory(t *testing.T) {
-	reviewChildMain()
-	testbin.Need(t, "objcopy")
-	dir, bin := reviewBuild(t, "-g")
-	// The original strings first (DW_FORM_strp offsets stay valid), then 128 MiB more.
-	ef, err := elf.Open(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	orig, err := ef.Section(".debug_str").Data()
-	ef.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	strs := filepath.Join(dir, "big.str")
-	f, err := os.Create(strs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.Write(orig)
-	chunk := bytes.Repeat([]byte("some_identifier_name_of_a_large_program\x00"), 1<<15)
-	for n := 0; n < 128<<20; n += len(chunk) {
-		f.Write(chunk)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	big := filepath.Join(dir, "big")
-	testbin.Run(t, dir, "objcopy", "--update-section", ".debug_str="+strs, bin, big)
-	os.Remove(strs)
-	code, out, rss := reviewChild(t, t.Name(), "sources", big, "-o", filepath.Join(t.TempDir(), "s.tar.zst"))
-	if code != 0 {
-		t.Fatalf("exit %d:\n%s", code, out)
-	}
-	if rss > 100<<10 {
-		t.Errorf("sources on a binary with 128 MiB more .debug_str: peak RSS %d MiB (want < 100 MiB, as extract)", rss>>10)
 	}
 }

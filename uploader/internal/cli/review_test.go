@@ -4,10 +4,14 @@ package cli
 // test asserts what a user sees, and failed when it was written.
 
 import (
+	"bufio"
 	"bytes"
 	"compress/zlib"
 	"debug/elf"
 	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -188,5 +192,65 @@ func TestReviewBuildDirWithObjects(t *testing.T) {
 				t.Errorf("readelf -a on the extract of %s:\n%s", o, re)
 			}
 		}
+	}
+}
+
+// `debuginfo sources` (and `upload --include-sources`, the Bazel aspect's and
+// the Make include's default) held whole DWARF sections in memory: a gcc -g
+// binary whose .debug_str is 218 MB took 815 MB RSS in `sources` and 940 MB in
+// `upload --include-sources`, while `extract` of it stays at 14 MB; 129 MiB
+// for the 128 MiB below. Large C++ binaries carry GBs of DWARF. Reproduce:
+//
+//	objcopy --update-section .debug_str=BIG(128 MiB of NUL-terminated names) prog big
+//	/usr/bin/time -f %M debuginfo sources big -o s.tar.zst
+//
+// The same binary with its DWARF zlib-compressed (objcopy
+// --compress-debug-sections=zlib) must stay as small: compressed sections
+// are decompressed to a temporary file, not to memory.
+func TestReviewSourcesLargeDwarfMemory(t *testing.T) {
+	reviewChildMain()
+	testbin.Need(t, "objcopy")
+	dir, bin := reviewBuild(t, "-g")
+	// The original strings first (DW_FORM_strp offsets stay valid), then
+	// 128 MiB more: names that compress about as real ones do.
+	ef, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig, err := ef.Section(".debug_str").Data()
+	ef.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	strs := filepath.Join(dir, "big.str")
+	f, err := os.Create(strs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	w.Write(orig)
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for n := 0; n < 128<<20; n += 33 {
+		fmt.Fprintf(w, "id_%016x_%08x\x00", rnd.Uint64(), rnd.Uint32())
+	}
+	if err := errors.Join(w.Flush(), f.Close()); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big")
+	testbin.Run(t, dir, "objcopy", "--update-section", ".debug_str="+strs, bin, big)
+	os.Remove(strs)
+	bigz := filepath.Join(dir, "bigz")
+	testbin.Run(t, dir, "objcopy", "--compress-debug-sections=zlib", big, bigz)
+	for _, in := range []string{big, bigz} {
+		t.Run(filepath.Base(in), func(t *testing.T) {
+			code, out, rss := reviewChild(t, "TestReviewSourcesLargeDwarfMemory", "sources", in, "-o", filepath.Join(t.TempDir(), "s.tar.zst"), "--source-root", dir)
+			t.Logf("peak RSS %d MiB\n%s", rss>>10, out)
+			if code != 0 || !strings.Contains(out, ": 2 files") {
+				t.Fatalf("exit %d, want 2 files (prog.c, hdr.h):\n%s", code, out)
+			}
+			if rss > 100<<10 {
+				t.Errorf("sources on a binary with 128 MiB more .debug_str: peak RSS %d MiB (want < 100 MiB, as extract)", rss>>10)
+			}
+		})
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -58,30 +57,26 @@ func (c *connFlags) host() string {
 	return strings.TrimPrefix(c.address, "dns:///")
 }
 
-// open connects to the store; the Provider (nil for file://) redacts errors.
-func (c *connFlags) open(ctx context.Context, env *Env) (store.Store, *creds.Provider, error) {
-	if strings.HasPrefix(c.address, "file://") {
-		u, err := url.Parse(c.address)
-		if err != nil || u.Host != "" {
-			return nil, nil, fmt.Errorf("--store-address %q: want file:///absolute/dir", c.address)
+// config is cfg with how the flags say to reach the store.
+func (c *connFlags) config(cfg store.Config) store.Config {
+	cfg.Insecure, cfg.InsecureSkipVerify, cfg.CAFile = c.insecure, c.insecureSkipVerify, c.caFile
+	return cfg
+}
+
+// open connects to the store with cfg (the connection flags are added);
+// the Provider (nil for file://) redacts errors.
+func (c *connFlags) open(ctx context.Context, env *Env, cfg store.Config) (store.Store, *creds.Provider, error) {
+	cfg = c.config(cfg)
+	cfg.Pool = env.Pool
+	if !store.IsFileAddress(c.address) {
+		p, err := creds.ResolveContext(ctx, c.creds, c.host(), !c.insecure, env.Getenv)
+		if err != nil {
+			return nil, nil, err
 		}
-		s, err := store.NewFile(u.Path)
-		return s, nil, err
+		cfg.Creds = p
 	}
-	p, err := creds.ResolveContext(ctx, c.creds, c.host(), !c.insecure, env.Getenv)
-	if err != nil {
-		return nil, nil, err
-	}
-	conn, shared, err := env.dial(ctx, c.address, store.DialConfig{
-		Insecure: c.insecure, InsecureSkipVerify: c.insecureSkipVerify, CAFile: c.caFile, PerRPC: p,
-	})
-	if err != nil {
-		return nil, p, err
-	}
-	g := store.NewGRPC(conn)
-	g.Shared = shared
-	g.Insecure = c.insecure
-	return g, p, nil
+	s, err := store.Open(c.address, cfg)
+	return s, cfg.Creds, err
 }
 
 func runUpload(env *Env, args []string) int {
@@ -163,7 +158,7 @@ func runUpload(env *Env, args []string) int {
 	redact := func(s string) string { return s }
 	if !*dryRun {
 		var p *creds.Provider
-		st, p, err = conn.open(ctx, env)
+		st, p, err = conn.open(ctx, env, store.Config{Compression: *grpcComp, Retry: store.Retry{Attempts: *retries + 1}})
 		if p != nil {
 			redact = p.Redact
 		}
@@ -175,16 +170,12 @@ func runUpload(env *Env, args []string) int {
 			return ExitFailed
 		}
 		defer st.Close()
-		if g, ok := st.(*store.GRPC); ok {
-			g.Compression = *grpcComp
-		}
 		if p != nil {
 			for _, w := range p.Warnings() {
 				say(env.Stderr, "debuginfo: warning: %s\n", w)
 			}
 		}
-		if g, ok := st.(*store.GRPC); ok {
-			g.Retry.Attempts = *retries + 1
+		if st.MarksInProgress() {
 			j, err := upload.OpenJournal(upload.DefaultJournalDir(), conn.address)
 			if err != nil {
 				say(env.Stderr, "debuginfo: notice: no in-flight journal (%v): a rerun after a killed upload may need --force\n", err)

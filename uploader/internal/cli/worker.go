@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,13 +10,9 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
-	"sync"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
 	"google.golang.org/protobuf/encoding/protodelim"
 
-	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/creds"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/workerpb"
 )
@@ -93,8 +88,8 @@ func runWorker(env *Env, args []string) int {
 		say(env.Stderr, "debuginfo: %s is supported for 'debuginfo upload' only (got %q)\n", persistentWorkerFlag, strings.Join(prefix, " "))
 		return ExitUsage
 	}
-	conns := &ConnPool{Log: env.Stderr}
-	defer conns.Close()
+	pool := &store.Pool{Log: env.Stderr}
+	defer pool.Close()
 	in := bufio.NewReader(env.Stdin)
 	for {
 		req := &workerpb.WorkRequest{}
@@ -106,7 +101,7 @@ func runWorker(env *Env, args []string) int {
 			say(env.Stderr, "debuginfo worker: reading a request: %v\n", err)
 			return ExitFailed
 		}
-		resp := serveRequest(env, conns, prefix, req)
+		resp := serveRequest(env, pool, prefix, req)
 		if _, err := protodelim.MarshalTo(env.Stdout, resp); err != nil {
 			say(env.Stderr, "debuginfo worker: writing a response: %v\n", err)
 			return ExitFailed
@@ -116,7 +111,7 @@ func runWorker(env *Env, args []string) int {
 
 // serveRequest runs one request; a failure (even a panic) becomes the
 // response's exit code and output, never the worker's end.
-func serveRequest(env *Env, conns *ConnPool, prefix []string, req *workerpb.WorkRequest) (resp *workerpb.WorkResponse) {
+func serveRequest(env *Env, pool *store.Pool, prefix []string, req *workerpb.WorkRequest) (resp *workerpb.WorkResponse) {
 	var out bytes.Buffer
 	resp = &workerpb.WorkResponse{RequestId: req.GetRequestId()}
 	if req.GetCancel() {
@@ -140,113 +135,8 @@ func serveRequest(env *Env, conns *ConnPool, prefix []string, req *workerpb.Work
 		Stdout: &out,
 		Stderr: &out,
 		Getenv: env.Getenv,
-		Conns:  conns,
+		Pool:   pool,
 	}
 	resp.ExitCode = int32(Main(reqEnv, append(slices.Clone(prefix), req.GetArguments()...)))
 	return resp
 }
-
-// ConnPool keeps one gRPC connection per store address and transport
-// configuration for the life of a worker. Credentials stay per command: each
-// connection's per-RPC credentials are switched to the current command's
-// provider when it opens the store, which is safe because the worker runs
-// one command at a time and a command's calls end before it returns.
-type ConnPool struct {
-	// Log receives one line per new connection (the worker's log).
-	Log io.Writer
-
-	mu    sync.Mutex
-	conns map[dialKey]*pooledConn
-}
-
-type dialKey struct {
-	address                      string
-	insecure, insecureSkipVerify bool
-	caFile                       string
-}
-
-type pooledConn struct {
-	conn  *grpc.ClientConn
-	creds *switchedCreds
-}
-
-// dial returns a connection for address; shared is true when it belongs to
-// the pool (the caller must not close it).
-func (e *Env) dial(ctx context.Context, address string, cfg store.DialConfig) (conn *grpc.ClientConn, shared bool, err error) {
-	if e.Conns == nil {
-		conn, err = store.Dial(ctx, address, cfg)
-		return conn, false, err
-	}
-	conn, err = e.Conns.dial(address, cfg)
-	return conn, true, err
-}
-
-func (p *ConnPool) dial(address string, cfg store.DialConfig) (*grpc.ClientConn, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	key := dialKey{address, cfg.Insecure, cfg.InsecureSkipVerify, cfg.CAFile}
-	if c, ok := p.conns[key]; ok {
-		c.creds.set(cfg.PerRPC)
-		return c.conn, nil
-	}
-	sc := &switchedCreds{}
-	sc.set(cfg.PerRPC)
-	cfg.PerRPC = sc
-	// The connection outlives the command's context, so it is not dialled with it.
-	conn, err := store.Dial(context.Background(), address, cfg)
-	if err != nil {
-		return nil, err
-	}
-	if p.conns == nil {
-		p.conns = map[dialKey]*pooledConn{}
-	}
-	p.conns[key] = &pooledConn{conn: conn, creds: sc}
-	if p.Log != nil {
-		fmt.Fprintf(p.Log, "debuginfo worker: new store connection %d to %s\n", len(p.conns), creds.RedactPatterns(address))
-	}
-	return conn, nil
-}
-
-// Len is the number of open connections.
-func (p *ConnPool) Len() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.conns)
-}
-
-// Close closes every connection.
-func (p *ConnPool) Close() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for k, c := range p.conns {
-		c.conn.Close()
-		delete(p.conns, k)
-	}
-}
-
-// switchedCreds forwards to the per-RPC credentials of the command now
-// using the connection.
-type switchedCreds struct {
-	mu  sync.Mutex
-	cur credentials.PerRPCCredentials
-}
-
-func (s *switchedCreds) set(c credentials.PerRPCCredentials) {
-	s.mu.Lock()
-	s.cur = c
-	s.mu.Unlock()
-}
-
-func (s *switchedCreds) GetRequestMetadata(ctx context.Context, uri ...string) (map[string]string, error) {
-	s.mu.Lock()
-	c := s.cur
-	s.mu.Unlock()
-	if c == nil {
-		return nil, nil
-	}
-	return c.GetRequestMetadata(ctx, uri...)
-}
-
-// RequireTransportSecurity is false like creds.Provider's: plaintext is
-// only ever the user's explicit --insecure, which is part of the pool key.
-func (s *switchedCreds) RequireTransportSecurity() bool { return false }

@@ -114,6 +114,8 @@ func RepoRoot() (string, error) {
 }
 
 // StartParca starts a server with a fresh bucket and stops it when the test ends.
+// tests/parca/symbolize has a second starter (a separate Go module); its
+// parca.go says why the two cannot share one package.
 func StartParca(t testing.TB, opts ParcaOptions) *Parca {
 	t.Helper()
 	bin := RequireParca(t)

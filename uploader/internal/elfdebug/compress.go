@@ -2,9 +2,13 @@ package elfdebug
 
 import (
 	"debug/elf"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"runtime"
+	"sort"
 	"strings"
 	"sync"
 
@@ -116,8 +120,12 @@ func (m *memSpool) ReadAt(p []byte, off int64) (int, error) {
 // minCompress is the smallest section worth a compression header.
 const minCompress = 64
 
-// packed is a section compressed into the spool file.
-type packed struct{ off, size uint64 }
+// packed is a section compressed into a spool: its bytes (compression
+// header included) are src[off:off+size].
+type packed struct {
+	src       io.ReaderAt
+	off, size uint64
+}
 
 // compressible says whether Extract compresses section s: uncompressed
 // DWARF only. Go's SHF_COMPRESSED sections and gcc's legacy .zdebug_* ones
@@ -135,88 +143,171 @@ func chdrAlign(c elf.Class) uint64 {
 	return 4
 }
 
-// spool compresses the kept DWARF sections of f, one after another, into a
-// temporary file, so the output's layout (which needs their sizes before the
-// first byte) is known while memory stays bounded. The same input gives the
-// same bytes every time: the upload streams the output twice (hash, send).
-// A section that would not shrink stays as it is.
-func spool(r io.ReaderAt, f *elfparse.File, keep []bool, c Compression, reuse *Compressors) (map[int]packed, spoolFile, error) {
+// spool compresses the kept DWARF sections of f into spools (memory for
+// small DWARF, unlinked temp files otherwise), so that the output's layout,
+// which needs their sizes before the first byte, is known while memory
+// stays bounded. Large DWARF is compressed by up to maxWorkers goroutines,
+// each with its own compressor and spool: compression is what an extraction
+// spends its CPU on. The bytes of a section depend only on the section, so
+// the output is the same every time whichever worker took it (the upload
+// streams it twice: hash, then send). A section that would not shrink stays
+// as it is. The returned closer releases the spools.
+func spool(r io.ReaderAt, f *elfparse.File, keep []bool, c Compression, reuse *Compressors) (map[int]packed, io.Closer, error) {
 	if c == None {
 		return nil, nil, nil
 	}
+	var todo []int
 	var total uint64
 	for i, s := range f.Sections {
 		if keep[i] && compressible(s) {
+			todo = append(todo, i)
 			total += s.Size
 		}
 	}
-	if total == 0 {
+	if len(todo) == 0 {
 		return nil, nil, nil
-	}
-	var tmp spoolFile
-	if total <= memSpoolMax {
-		tmp = &memSpool{b: make([]byte, 0, total/2)}
-	} else {
-		t, err := os.CreateTemp("", "debuginfo-extract-*")
-		if err != nil {
-			return nil, nil, fmt.Errorf("compressing debug sections: %w", err)
-		}
-		os.Remove(t.Name()) // unlinked: gone when closed, whatever happens
-		tmp = t
 	}
 	if reuse == nil {
 		reuse = &Compressors{}
 	}
-	pool := reuse.pool(c)
-	var err error
+	workers := 1
+	if total > memSpoolMax {
+		workers = min(runtime.GOMAXPROCS(0), maxWorkers, len(todo))
+		// Largest first, so that no worker is left with the big one at the end.
+		sort.SliceStable(todo, func(a, b int) bool { return f.Sections[todo[a]].Size > f.Sections[todo[b]].Size })
+	}
+	spools := make(spools, workers)
+	results := make([]map[int]packed, workers)
+	errs := make([]error, workers)
+	next := make(chan int, len(todo))
+	for _, i := range todo {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for k := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[k], spools[k], errs[k] = compressSections(r, f, next, c, reuse, total <= memSpoolMax)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		spools.Close()
+		return nil, nil, err
+	}
 	out := map[int]packed{}
-	var pos uint64
-	cw := &countWriter{w: tmp}
-	var zw compressor // one for all sections: its buffers are most of the memory
-	buf := make([]byte, 32<<10)
-	for i, s := range f.Sections {
-		if !keep[i] || !compressible(s) {
-			continue
+	for _, m := range results {
+		maps.Copy(out, m)
+	}
+	return out, spools, nil
+}
+
+// maxWorkers bounds the goroutines compressing one extraction: each holds a
+// compressor (about 1 MiB for zlib, 4 MiB for zstd).
+const maxWorkers = 4
+
+// spools closes every spool of one extraction.
+type spools []spoolFile
+
+func (s spools) Close() error {
+	for _, f := range s {
+		if f != nil {
+			f.Close()
 		}
+	}
+	return nil
+}
+
+// incompressibleAfter is how much of a section is compressed before giving
+// up on it when it does not shrink: random or already-compressed payloads
+// would otherwise cost a full compression for nothing.
+const incompressibleAfter = 4 << 20
+
+// compressSections compresses the sections it takes from next, one after
+// another with one compressor, into a spool of its own.
+func compressSections(r io.ReaderAt, f *elfparse.File, next <-chan int, c Compression, reuse *Compressors, inMemory bool) (map[int]packed, spoolFile, error) {
+	var tmp spoolFile
+	var cw *countWriter
+	var zw compressor // its buffers are most of the memory
+	pool := reuse.pool(c)
+	defer func() {
+		if zw != nil {
+			pool.Put(zw)
+		}
+	}()
+	fail := func(err error) (map[int]packed, spoolFile, error) {
+		if tmp != nil {
+			tmp.Close()
+		}
+		return nil, nil, err
+	}
+	out := map[int]packed{}
+	buf := make([]byte, 32<<10)
+	for i := range next {
+		s := f.Sections[i]
+		if tmp == nil {
+			if inMemory {
+				tmp = &memSpool{b: make([]byte, 0, memSpoolMax/2)}
+			} else {
+				t, err := os.CreateTemp("", "debuginfo-extract-*")
+				if err != nil {
+					return fail(fmt.Errorf("compressing debug sections: %w", err))
+				}
+				os.Remove(t.Name()) // unlinked: gone when closed, whatever happens
+				tmp = t
+			}
+			cw = &countWriter{w: tmp}
+		}
+		pos := uint64(cw.n)
 		cw.Write(f.Chdr(c.chType(), s.Size, sanitizeAlign(s.Addralign)))
 		if zw == nil {
 			if v, ok := pool.Get().(compressor); ok {
 				zw = v
-				defer pool.Put(zw)
 				zw.Reset(cw)
-			} else if zw, err = newCompressor(cw, c); err != nil {
-				tmp.Close()
-				return nil, nil, err
 			} else {
-				defer pool.Put(zw)
+				var err error
+				if zw, err = newCompressor(cw, c); err != nil {
+					return fail(err)
+				}
 			}
 		} else {
 			zw.Reset(cw)
 		}
-		if _, err := io.CopyBuffer(zw, io.NewSectionReader(r, int64(s.Off), int64(s.Size)), buf); err != nil {
-			tmp.Close()
-			return nil, nil, fmt.Errorf("compressing %s: %w", s.Name, err)
+		shrinks := true
+		sr := io.NewSectionReader(r, int64(s.Off), int64(s.Size))
+		for in := int64(0); in < int64(s.Size); {
+			n, err := io.CopyBuffer(zw, io.LimitReader(sr, incompressibleAfter), buf)
+			if err == nil && n == 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			if err != nil {
+				return fail(fmt.Errorf("compressing %s: %w", s.Name, err))
+			}
+			in += n
+			if uint64(cw.n)-pos > uint64(in)*97/100 {
+				shrinks = false
+				break
+			}
 		}
-		if err := zw.Close(); err != nil || cw.err != nil {
-			tmp.Close()
-			return nil, nil, fmt.Errorf("compressing %s: %w", s.Name, firstErr(cw.err, err))
+		if shrinks {
+			if err := zw.Close(); err != nil || cw.err != nil {
+				return fail(fmt.Errorf("compressing %s: %w", s.Name, firstErr(cw.err, err)))
+			}
 		}
-		n := uint64(cw.n) - pos
-		if n >= s.Size {
+		if n := uint64(cw.n) - pos; !shrinks || n >= s.Size {
 			// Not worth it: forget these bytes.
 			if err := tmp.Truncate(int64(pos)); err != nil {
-				tmp.Close()
-				return nil, nil, err
+				return fail(err)
 			}
 			if _, err := tmp.Seek(int64(pos), io.SeekStart); err != nil {
-				tmp.Close()
-				return nil, nil, err
+				return fail(err)
 			}
 			cw.n = int64(pos)
 			continue
 		}
-		out[i] = packed{off: pos, size: n}
-		pos = uint64(cw.n)
+		out[i] = packed{src: tmp, off: pos, size: uint64(cw.n) - pos}
 	}
 	return out, tmp, nil
 }
@@ -235,11 +326,16 @@ type compressor interface {
 	Reset(io.Writer)
 }
 
+// zlibLevel is the fast end of zlib: measured on g++ -g -O2 DWARF (docs/performance.md),
+// level 2 compresses about twice as fast as the default level for 8% more bytes, and
+// compression, not the link, is what an upload of compressed DWARF waits on.
+const zlibLevel = 2
+
 func newCompressor(w io.Writer, c Compression) (compressor, error) {
 	if c == Zstd {
 		// One goroutine and a 1 MiB window: deterministic, and memory stays
 		// a few MiB whatever the section's size.
 		return zstd.NewWriter(w, zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(1<<20))
 	}
-	return zlib.NewWriterLevel(w, zlib.DefaultCompression)
+	return zlib.NewWriterLevel(w, zlibLevel)
 }

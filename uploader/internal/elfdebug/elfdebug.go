@@ -92,12 +92,12 @@ func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, e
 		}
 	}
 
-	comp, spoolFile, err := spool(r, f, keep, opts.Compress, opts.Reuse)
+	comp, spools, err := spool(r, f, keep, opts.Compress, opts.Reuse)
 	if err != nil {
 		return Stats{}, err
 	}
-	if spoolFile != nil {
-		defer spoolFile.Close()
+	if spools != nil {
+		defer spools.Close()
 	}
 	st.Compressed = len(comp)
 	l := plan(f, keep, comp)
@@ -116,7 +116,7 @@ func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, e
 		h := f.RawSections[i] // Parse gave us our own copy
 		switch {
 		case i == 0:
-		case comp[i] != packed{}:
+		case comp[i].src != nil:
 			f.PutSectionCompressed(h, newOff[i], comp[i].size, chdrAlign(f.Class))
 		case l.kept[i]:
 			f.PutSectionOffType(h, s.Type, newOff[i])
@@ -163,8 +163,8 @@ func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, e
 		cw.padTo(rg.new)
 		if cw.err == nil {
 			src := r
-			if rg.spooled {
-				src = spoolFile
+			if rg.spooled != nil {
+				src = rg.spooled
 			}
 			if _, err := io.CopyBuffer(cw, io.NewSectionReader(src, int64(rg.old), int64(rg.size)), buf); err != nil && cw.err == nil {
 				cw.err = fmt.Errorf("copying input bytes %#x-%#x: %w", rg.old, rg.old+rg.size, err)

@@ -2,6 +2,7 @@ package elfdebug
 
 import (
 	"debug/elf"
+	"io"
 	"sort"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
@@ -36,8 +37,8 @@ const headDropBudget = 1 << 20
 // region is a run of input bytes copied to the output.
 type region struct {
 	old, size, new uint64
-	sec            int  // section index, or -1 for a PT_NOTE of a file without section headers
-	spooled        bool // the bytes are compressed, in the spool file at old
+	sec            int         // section index, or -1 for a PT_NOTE of a file without section headers
+	spooled        io.ReaderAt // non-nil: the bytes are compressed, in this spool at old
 }
 
 type layout struct {
@@ -125,7 +126,7 @@ func plan(f *elfparse.File, keep []bool, comp map[int]packed) *layout {
 	for i, s := range f.Sections {
 		if l.kept[i] && !inHead[i] {
 			if p, ok := comp[i]; ok {
-				l.rest = append(l.rest, region{old: p.off, size: p.size, sec: i, spooled: true})
+				l.rest = append(l.rest, region{old: p.off, size: p.size, sec: i, spooled: p.src})
 			} else {
 				l.rest = append(l.rest, region{old: s.Off, size: s.Size, sec: i})
 			}
@@ -151,7 +152,7 @@ func plan(f *elfparse.File, keep []bool, comp map[int]packed) *layout {
 		r := &l.rest[i]
 		align := uint64(4)
 		switch {
-		case r.spooled:
+		case r.spooled != nil:
 			align = chdrAlign(f.Class)
 		case r.sec >= 0:
 			align = sanitizeAlign(f.Sections[r.sec].Addralign)
@@ -160,7 +161,7 @@ func plan(f *elfparse.File, keep []bool, comp map[int]packed) *layout {
 		cur = r.new + r.size
 	}
 	for _, r := range l.rest {
-		if !r.spooled {
+		if r.spooled == nil {
 			l.moved = append(l.moved, r)
 		}
 	}

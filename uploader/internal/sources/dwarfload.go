@@ -19,12 +19,15 @@ const (
 	maxInflation   = 20
 	minDWARFBudget = 32 << 20
 	maxDWARFBudget = 4 << 30
+	// Object files are read whole by debug/elf (relocations applied in
+	// memory), so their DWARF and its relocations may take this much.
+	maxObjectDWARF = 24 << 20
 )
 
 // lineSections are the DWARF sections that compile units and their line
 // tables are read from (string forms need str, line_str, str_offsets;
-// addrx forms in a unit's entries need addr).
-var lineSections = []string{"abbrev", "info", "str", "line", "line_str", "str_offsets", "addr"}
+// addrx forms in a unit's entries need addr, rnglistx forms rnglists).
+var lineSections = []string{"abbrev", "info", "str", "line", "line_str", "str_offsets", "addr", "rnglists"}
 
 // dwarfBudget is how many bytes of DWARF a file of size bytes may expand to.
 func dwarfBudget(size int64) int64 {
@@ -38,7 +41,7 @@ func loadDWARF(f *elf.File, size int64) (*dwarf.Data, []byte, error) {
 	if f.Type == elf.ET_REL {
 		// Object files need relocations, which only debug/elf applies, and
 		// it reads every DWARF section: check what they all declare first.
-		if err := checkAllDebugSizes(f, budget, size); err != nil {
+		if err := checkAllDebugSizes(f, min(budget, maxObjectDWARF), size); err != nil {
 			return nil, nil, err
 		}
 		d, err := f.DWARF()
@@ -74,7 +77,7 @@ func loadDWARF(f *elf.File, size int64) (*dwarf.Data, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, n := range []string{"line_str", "str_offsets", "addr"} {
+	for _, n := range []string{"line_str", "str_offsets", "addr", "rnglists"} {
 		if b := data[n]; b != nil {
 			if err := d.AddSection(".debug_"+n, b); err != nil {
 				return nil, nil, err
@@ -127,17 +130,107 @@ func readSection(s *elf.Section, budget *int64, size int64) ([]byte, error) {
 }
 
 // checkAllDebugSizes checks the declared decompressed size of every DWARF
-// section against budget.
+// section, and of their relocations, against budget.
 func checkAllDebugSizes(f *elf.File, budget, size int64) error {
+	left := budget
 	for _, s := range f.Sections {
-		if dwarfName(s.Name) == "" || s.Type == elf.SHT_NOBITS {
+		rel := strings.HasPrefix(s.Name, ".rela.debug_") || strings.HasPrefix(s.Name, ".rel.debug_")
+		if (dwarfName(s.Name) == "" && !rel) || s.Type == elf.SHT_NOBITS {
 			continue
 		}
 		s.Open() // sets Size of legacy .zdebug_ sections
-		if s.Size > uint64(budget) {
+		if s.Size > uint64(left) {
+			if budget == maxObjectDWARF {
+				return fmt.Errorf("object file: its DWARF and relocations take over %d MiB (at %s), the limit for object files, which are read whole; archive the sources of the linked program instead", maxObjectDWARF>>20, s.Name)
+			}
 			return tooBig(s.Name, s.Size, size)
 		}
-		budget -= int64(s.Size)
+		left -= int64(s.Size)
 	}
 	return nil
+}
+
+// lineTableFilesDWARF lists the files with debug/dwarf, which holds the
+// sections in memory: used for object files (which need relocations), and
+// by the tests as the reference the streaming reader must match.
+func lineTableFilesDWARF(f *elf.File, size int64) (files []dwarfFile, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("malformed DWARF: %v", p)
+		}
+	}()
+	d, lineSec, err := loadDWARF(f, size)
+	if err != nil {
+		return nil, err
+	}
+	// Compile units may share a line table (or, crafted, point into the
+	// middle of one): each table is read once per comp_dir, and the work
+	// over all units is bounded by a multiple of .debug_line's size, so
+	// many units cannot make the walk quadratic.
+	workLeft := 4*int64(len(lineSec)) + 1<<16
+	type table struct {
+		off     int64
+		compDir string
+	}
+	read := map[table]bool{}
+	seen := map[dwarfFile]bool{}
+	rd := d.Reader()
+	last := dwarf.Offset(0)
+	for first := true; ; first = false {
+		e, err := rd.Next()
+		if err != nil {
+			return nil, err
+		}
+		if e == nil {
+			break
+		}
+		// A sibling attribute pointing backwards makes debug/dwarf revisit
+		// the same entries forever; sane DWARF only moves forward.
+		if !first && e.Offset <= last {
+			return nil, fmt.Errorf("malformed DWARF: entry at %#x follows %#x (a sibling link points backwards)", e.Offset, last)
+		}
+		last = e.Offset
+		if e.Tag != dwarf.TagCompileUnit && e.Tag != dwarf.TagPartialUnit {
+			rd.SkipChildren()
+			continue
+		}
+		compDir, _ := e.Val(dwarf.AttrCompDir).(string)
+		off, ok := e.Val(dwarf.AttrStmtList).(int64)
+		rd.SkipChildren()
+		if !ok {
+			continue
+		}
+		if read[table{off, compDir}] {
+			continue
+		}
+		read[table{off, compDir}] = true
+		if err := checkLineHeader(lineSec, off, f.ByteOrder); err != nil {
+			return nil, fmt.Errorf("malformed DWARF: %w", err)
+		}
+		if workLeft -= lineUnitLength(lineSec, off, f.ByteOrder); workLeft < 0 {
+			return nil, errors.New("malformed DWARF: compile units read the same line tables over and over")
+		}
+		lr, err := d.LineReader(e)
+		if err != nil {
+			return nil, err
+		}
+		if lr == nil {
+			continue
+		}
+		lfs := lr.Files()
+		if workLeft -= int64(len(lfs)); workLeft < 0 {
+			return nil, errors.New("malformed DWARF: compile units read the same line tables over and over")
+		}
+		for _, lf := range lfs {
+			if lf == nil || pseudoFile(lf.Name) {
+				continue
+			}
+			df := dwarfFile{lf.Name, compDir}
+			if !seen[df] {
+				seen[df] = true
+				files = append(files, df)
+			}
+		}
+	}
+	return files, nil
 }

@@ -25,7 +25,6 @@ import (
 	"archive/tar"
 	"bufio"
 	"cmp"
-	"debug/dwarf"
 	"debug/elf"
 	"errors"
 	"fmt"
@@ -135,8 +134,8 @@ type dwarfFile struct{ name, compDir string }
 // lineTableFiles lists every line-table file name of every compile unit,
 // in DWARF order, deduplicated, of the ELF file r of size bytes.
 func lineTableFiles(r io.ReaderAt, size int64) (files []dwarfFile, err error) {
-	// debug/elf and debug/dwarf have panicked on malformed input before; a
-	// bad binary must be an error, not a crash of the whole upload.
+	// debug/elf has panicked on malformed input before; a bad binary must
+	// be an error, not a crash of the whole upload.
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("malformed DWARF: %v", p)
@@ -155,78 +154,13 @@ func lineTableFiles(r io.ReaderAt, size int64) (files []dwarfFile, err error) {
 			return nil, nil
 		}
 	}
-	d, lineSec, err := loadDWARF(f, size)
+	if f.Type == elf.ET_REL {
+		// Object files need relocations, which only debug/elf applies.
+		return lineTableFilesDWARF(f, size)
+	}
+	files, err = streamLineFiles(f, size)
 	if err != nil {
-		return nil, err
-	}
-	// Compile units may share a line table (or, crafted, point into the
-	// middle of one): each table is read once per comp_dir, and the work
-	// over all units is bounded by a multiple of .debug_line's size, so
-	// many units cannot make the walk quadratic.
-	workLeft := 4*int64(len(lineSec)) + 1<<16
-	type table struct {
-		off     int64
-		compDir string
-	}
-	read := map[table]bool{}
-	seen := map[dwarfFile]bool{}
-	rd := d.Reader()
-	last := dwarf.Offset(0)
-	for first := true; ; first = false {
-		e, err := rd.Next()
-		if err != nil {
-			return nil, err
-		}
-		if e == nil {
-			break
-		}
-		// A sibling attribute pointing backwards makes debug/dwarf revisit
-		// the same entries forever; sane DWARF only moves forward.
-		if !first && e.Offset <= last {
-			return nil, fmt.Errorf("malformed DWARF: entry at %#x follows %#x (a sibling link points backwards)", e.Offset, last)
-		}
-		last = e.Offset
-		if e.Tag != dwarf.TagCompileUnit && e.Tag != dwarf.TagPartialUnit {
-			rd.SkipChildren()
-			continue
-		}
-		compDir, _ := e.Val(dwarf.AttrCompDir).(string)
-		off, ok := e.Val(dwarf.AttrStmtList).(int64)
-		rd.SkipChildren()
-		if !ok {
-			continue
-		}
-		if read[table{off, compDir}] {
-			continue
-		}
-		read[table{off, compDir}] = true
-		if err := checkLineHeader(lineSec, off, f.ByteOrder); err != nil {
-			return nil, fmt.Errorf("malformed DWARF: %w", err)
-		}
-		if workLeft -= lineUnitLength(lineSec, off, f.ByteOrder); workLeft < 0 {
-			return nil, errors.New("malformed DWARF: compile units read the same line tables over and over")
-		}
-		lr, err := d.LineReader(e)
-		if err != nil {
-			return nil, err
-		}
-		if lr == nil {
-			continue
-		}
-		lfs := lr.Files()
-		if workLeft -= int64(len(lfs)); workLeft < 0 {
-			return nil, errors.New("malformed DWARF: compile units read the same line tables over and over")
-		}
-		for _, lf := range lfs {
-			if lf == nil || pseudoFile(lf.Name) {
-				continue
-			}
-			df := dwarfFile{lf.Name, compDir}
-			if !seen[df] {
-				seen[df] = true
-				files = append(files, df)
-			}
-		}
+		return nil, fmt.Errorf("malformed DWARF: %w", err)
 	}
 	return files, nil
 }

@@ -16,8 +16,9 @@ import (
 func TestAttemptsIsTheTotalNumberOfTries(t *testing.T) {
 	for _, attempts := range []int{1, 3} {
 		srv := teststore.Start(t, teststore.Options{})
-		g := client(t, srv)
-		g.Retry = store.Retry{Attempts: attempts, Base: time.Millisecond, Max: time.Millisecond}
+		g := client(t, srv, func(c *store.Config) {
+			c.Retry = store.Retry{Attempts: attempts, Base: time.Millisecond, Max: time.Millisecond}
+		})
 		srv.FailNext("ShouldInitiateUpload", codes.Unavailable, codes.Unavailable, codes.Unavailable, codes.Unavailable, codes.Unavailable)
 		if _, _, err := g.ShouldUpload(context.Background(), key, false); err == nil {
 			t.Fatalf("attempts=%d: no error from a store that stays down", attempts)

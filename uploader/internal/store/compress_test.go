@@ -26,8 +26,7 @@ func TestGzipStream(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := teststore.Start(t, teststore.Options{NoGzip: tc.noGzip})
-			g := client(t, srv)
-			g.Compression = store.GzipCompression
+			g := client(t, srv, func(c *store.Config) { c.Compression = store.GzipCompression })
 			for i, id := range []string{"aaaa0001", "aaaa0002"} {
 				k := store.Key{BuildID: id, BuildIDType: pb.BuildIDType_BUILD_ID_TYPE_GNU}
 				obj, data := object(t, 2*store.ChunkSize+i*77)
@@ -65,8 +64,7 @@ func TestNoCompressionByDefault(t *testing.T) {
 // TestGzipSignedURL: a signed-URL store gets the bytes as they are.
 func TestGzipSignedURL(t *testing.T) {
 	srv := teststore.Start(t, teststore.Options{SignedURL: true})
-	g := client(t, srv)
-	g.Compression = store.GzipCompression
+	g := client(t, srv, func(c *store.Config) { c.Compression = store.GzipCompression })
 	obj, data := object(t, store.ChunkSize+5)
 	if err := g.Upload(context.Background(), key, obj, false, nil); err != nil {
 		t.Fatal(err)

@@ -11,17 +11,9 @@ import (
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/teststore"
 )
 
-func plainClient(t *testing.T, addr string) *store.GRPC {
+func plainClient(t *testing.T, addr string, retry store.Retry) store.Store {
 	t.Helper()
-	conn, err := store.Dial(context.Background(), addr, store.DialConfig{Insecure: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := store.NewGRPC(conn)
-	g.Insecure = true
-	g.Retry = store.Retry{Attempts: 4, Base: 20 * time.Millisecond, Max: 50 * time.Millisecond}
-	t.Cleanup(func() { g.Close() })
-	return g
+	return open(t, addr, store.Config{Insecure: true, Retry: retry})
 }
 
 // TestResetBeforePrefaceIsRetried: connections reset before the HTTP/2
@@ -30,9 +22,8 @@ func plainClient(t *testing.T, addr string) *store.GRPC {
 func TestResetBeforePrefaceIsRetried(t *testing.T) {
 	srv := teststore.Start(t, teststore.Options{})
 	flaky := teststore.ResetFirst(t, 2, srv.Addr())
-	g := plainClient(t, flaky.Addr())
 	// gRPC itself waits about a second before it reconnects.
-	g.Retry = store.Retry{Attempts: 12, Base: 300 * time.Millisecond, Max: time.Second}
+	g := plainClient(t, flaky.Addr(), store.Retry{Attempts: 12, Base: 300 * time.Millisecond, Max: time.Second})
 	obj, _ := object(t, 5000)
 	if err := g.Upload(context.Background(), key, obj, false, nil); err != nil {
 		t.Fatalf("upload through two resets: %v", err)
@@ -42,8 +33,7 @@ func TestResetBeforePrefaceIsRetried(t *testing.T) {
 	}
 
 	always := teststore.ResetFirst(t, 1<<30, "")
-	g = plainClient(t, always.Addr())
-	g.Retry = store.Retry{Attempts: 4, Base: 400 * time.Millisecond, Max: time.Second}
+	g = plainClient(t, always.Addr(), store.Retry{Attempts: 4, Base: 400 * time.Millisecond, Max: time.Second})
 	_, _, err := g.ShouldUpload(context.Background(), key, false)
 	if err == nil || strings.Contains(err.Error(), "--insecure") || !strings.Contains(err.Error(), "store unavailable") {
 		t.Errorf("err = %v, want a plain 'store unavailable' without a TLS hint", err)
@@ -58,9 +48,8 @@ func TestResetBeforePrefaceIsRetried(t *testing.T) {
 // at once instead of each waiting out its own timeouts.
 func TestSilentStoreIsGivenUp(t *testing.T) {
 	hang := teststore.Hang(t)
-	g := plainClient(t, hang.Addr())
-	g.CallTimeout = 200 * time.Millisecond
-	g.Retry.Attempts = 2
+	g := open(t, hang.Addr(), store.Config{Insecure: true, CallTimeout: 200 * time.Millisecond,
+		Retry: store.Retry{Attempts: 2, Base: 20 * time.Millisecond, Max: 50 * time.Millisecond}})
 	for i := range 6 {
 		k := key
 		k.BuildID = fmt.Sprintf("%s%02d", key.BuildID, i)
@@ -82,7 +71,7 @@ func TestSilentStoreIsGivenUp(t *testing.T) {
 // TestCAFileWithoutEnd: --ca-file=/dev/zero fails instead of reading
 // without end.
 func TestCAFileWithoutEnd(t *testing.T) {
-	_, err := store.Dial(context.Background(), "127.0.0.1:1", store.DialConfig{CAFile: "/dev/zero"})
+	_, err := store.Open("127.0.0.1:1", store.Config{CAFile: "/dev/zero"})
 	if err == nil || !strings.Contains(err.Error(), "holds more than") {
 		t.Errorf("err = %v", err)
 	}

@@ -41,6 +41,10 @@ func NewFile(dir string) (*File, error) {
 
 func (f *File) Close() error { return nil }
 
+// MarksInProgress: a killed copy leaves only an unlocked temp file, which
+// the next upload removes (see renameInto).
+func (f *File) MarksInProgress() bool { return false }
+
 // objectDir is debuginfo/<build ID> under the store, as in Parca's bucket:
 // a Go build ID's "/"-separated parts become nested directories. Key.Check
 // admits no empty, "." or ".." part, so the result stays inside the store;

@@ -3,21 +3,17 @@ package store
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	neturl "net/url"
-	"os"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/encoding/gzip"
 	"google.golang.org/grpc/status"
 
@@ -28,73 +24,14 @@ import (
 // on loopback, well under its 64 MiB message cap.
 const ChunkSize = 1 << 20
 
-// DialConfig says how to reach a gRPC store.
-type DialConfig struct {
-	Insecure           bool   // plaintext (no TLS at all)
-	InsecureSkipVerify bool   // TLS without certificate checks
-	CAFile             string // PEM roots to trust instead of the system's
-	PerRPC             credentials.PerRPCCredentials
-}
-
-// Dial connects lazily: errors surface on the first call, where they are
-// retried like any other transient failure.
-func Dial(ctx context.Context, address string, cfg DialConfig) (*grpc.ClientConn, error) {
-	var opts []grpc.DialOption
-	if cfg.Insecure {
-		opts = append(opts, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	} else {
-		tc := &tls.Config{InsecureSkipVerify: cfg.InsecureSkipVerify, MinVersion: tls.VersionTLS12}
-		if cfg.CAFile != "" {
-			pem, err := readCA(cfg.CAFile)
-			if err != nil {
-				return nil, fmt.Errorf("--ca-file: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("--ca-file %s: no PEM certificates in it", cfg.CAFile)
-			}
-			tc.RootCAs = pool
-		}
-		opts = append(opts, grpc.WithTransportCredentials(credentials.NewTLS(tc)))
-	}
-	if cfg.PerRPC != nil {
-		opts = append(opts, grpc.WithPerRPCCredentials(cfg.PerRPC))
-	}
-	opts = append(opts, grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(64<<20)))
-	conn, err := grpc.NewClient(address, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("store address %q: %w", address, err)
-	}
-	return conn, nil
-}
-
-// maxCAFile bounds --ca-file (a full system bundle is well under 1 MiB), so
-// a path like /dev/zero fails instead of reading without end.
-const maxCAFile = 16 << 20
-
-func readCA(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxCAFile+1))
-	if err == nil && len(b) > maxCAFile {
-		err = fmt.Errorf("%s holds more than %d bytes: not a PEM bundle", path, maxCAFile)
-	}
-	return b, err
-}
-
-// GRPC is a Store speaking to a DebuginfoService.
-type GRPC struct {
-	conn   *grpc.ClientConn
-	client pb.DebuginfoServiceClient
-	http   *http.Client
-	Retry  Retry
-	// CallTimeout bounds each unary call, so a hung store fails over to a retry.
-	CallTimeout time.Duration
-	// Shared: the connection outlives this store (Close leaves it open).
-	Shared bool
+// grpcStore is a Store speaking to a DebuginfoService.
+type grpcStore struct {
+	conn    *grpc.ClientConn
+	release func() // set when conn is a Pool's: Close returns it instead of closing it
+	client  pb.DebuginfoServiceClient
+	http    *http.Client
+	address string // as given, for messages
+	cfg     Config // with defaults filled in
 
 	// down holds the error that made one file give up on an unreachable
 	// store; later files fail with it at once instead of each spending a
@@ -102,12 +39,6 @@ type GRPC struct {
 	down atomic.Pointer[error]
 	// timeouts counts calls in a row that got no answer in time.
 	timeouts atomic.Int32
-	// Insecure is set for plaintext connections: a store that drops one is
-	// then probed for TLS, to tell "drop --insecure" from "store down".
-	Insecure bool
-	// Compression compresses Upload stream messages (GzipCompression or
-	// NoCompression; "" is none). Signed-URL PUTs are sent as they are.
-	Compression string
 	// gzipRefused is set once the store answered that it lacks the gzip
 	// decompressor: the rest of the run sends uncompressed at once.
 	gzipRefused atomic.Bool
@@ -128,35 +59,52 @@ func ParseCompression(s string) (string, error) {
 	return "", fmt.Errorf("--grpc-compression=%q: want %s or %s", s, NoCompression, GzipCompression)
 }
 
-// NewGRPC wraps a connection made by Dial.
-func NewGRPC(conn *grpc.ClientConn) *GRPC {
-	return &GRPC{
-		conn:        conn,
-		client:      pb.NewDebuginfoServiceClient(conn),
-		http:        signedURLClient(),
-		Retry:       DefaultRetry,
-		CallTimeout: 30 * time.Second,
+// defaultCallTimeout bounds one unary call unless Config says otherwise.
+const defaultCallTimeout = 30 * time.Second
+
+func openGRPC(address string, cfg Config) (*grpcStore, error) {
+	var (
+		conn    *grpc.ClientConn
+		release func()
+		err     error
+	)
+	if cfg.Pool != nil {
+		conn, release, err = cfg.Pool.lease(address, cfg)
+	} else {
+		conn, err = dial(address, cfg, perRPC(cfg.Creds))
 	}
+	if err != nil {
+		return nil, err
+	}
+	cfg.Retry = cfg.Retry.orDefault()
+	if cfg.CallTimeout <= 0 {
+		cfg.CallTimeout = defaultCallTimeout
+	}
+	return &grpcStore{conn: conn, release: release, client: pb.NewDebuginfoServiceClient(conn), http: signedURLClient(), address: address, cfg: cfg}, nil
 }
 
-// Close closes the connection, unless it is shared (Shared: a persistent
-// worker keeps one connection for all its requests).
-func (g *GRPC) Close() error {
-	if g.Shared {
+// Close closes the connection, or gives a pooled one back to its Pool,
+// open, for the next Open.
+func (g *grpcStore) Close() error {
+	if g.release != nil {
+		g.release()
 		return nil
 	}
 	return g.conn.Close()
 }
 
-func (g *GRPC) unary(ctx context.Context, f func(ctx context.Context) error) error {
+// MarksInProgress: Parca keeps an interrupted upload "in progress".
+func (g *grpcStore) MarksInProgress() bool { return true }
+
+func (g *grpcStore) unary(ctx context.Context, f func(ctx context.Context) error) error {
 	if down := g.down.Load(); down != nil {
 		return *down
 	}
-	err := g.Retry.do(ctx, func(int) error {
+	err := g.cfg.Retry.do(ctx, func(int) error {
 		if down := g.down.Load(); down != nil {
 			return &final{*down} // another file gave up meanwhile
 		}
-		cctx, cancel := context.WithTimeout(ctx, g.CallTimeout)
+		cctx, cancel := context.WithTimeout(ctx, g.cfg.CallTimeout)
 		defer cancel()
 		err := f(cctx)
 		if err == nil || status.Code(err) != codes.DeadlineExceeded {
@@ -171,7 +119,7 @@ func (g *GRPC) unary(ctx context.Context, f func(ctx context.Context) error) err
 				g.down.CompareAndSwap(nil, &down)
 			}
 		}
-		if hint := TLSHint(ctx, err, g.conn.Target(), g.Insecure); hint != "" {
+		if hint := tlsEvidence(ctx, err, g.address, g.cfg.Insecure); hint != "" {
 			return &final{&hinted{hint, err}}
 		}
 		return err
@@ -188,12 +136,12 @@ func (g *GRPC) unary(ctx context.Context, f func(ctx context.Context) error) err
 // for 30 s each, and a run of many files would wait that long per file.
 const maxTimeouts = 3
 
-// TLSHint says what to change when err (from a call to target) comes from
+// tlsEvidence says what to change when err (from a call to target) comes from
 // a TLS mismatch, "" when it does not. The handshake's own errors tell for
 // TLS connections; a plaintext connection (insecure) cut before gRPC
 // started is only blamed on TLS when target really completes a TLS
 // handshake: a store that is restarting cuts connections too.
-func TLSHint(ctx context.Context, err error, target string, insecure bool) string {
+func tlsEvidence(ctx context.Context, err error, target string, insecure bool) string {
 	if err == nil {
 		return ""
 	}
@@ -222,7 +170,7 @@ func speaksTLS(ctx context.Context, target string) bool {
 	return errors.As(err, &alert)
 }
 
-func (g *GRPC) ShouldUpload(ctx context.Context, key Key, force bool) (bool, string, error) {
+func (g *grpcStore) ShouldUpload(ctx context.Context, key Key, force bool) (bool, string, error) {
 	if err := key.Check(); err != nil {
 		return false, "", err
 	}
@@ -234,7 +182,7 @@ func (g *GRPC) ShouldUpload(ctx context.Context, key Key, force bool) (bool, str
 		return err
 	})
 	if err != nil {
-		return false, "", explain(err)
+		return false, "", g.explain(err)
 	}
 	return resp.ShouldInitiateUpload, resp.Reason, nil
 }
@@ -243,11 +191,11 @@ func (g *GRPC) ShouldUpload(ctx context.Context, key Key, force bool) (bool, str
 // arrive (a cut stream, a restarted server) the whole upload is started
 // again with force: the "upload in progress" state our own dead attempt
 // left behind must not turn the retry into a skip.
-func (g *GRPC) Upload(ctx context.Context, key Key, obj Object, force bool, progress Progress) error {
+func (g *grpcStore) Upload(ctx context.Context, key Key, obj Object, force bool, progress Progress) error {
 	if err := key.Check(); err != nil {
 		return err
 	}
-	err := g.Retry.do(ctx, func(attempt int) error {
+	err := g.cfg.Retry.do(ctx, func(attempt int) error {
 		forceNow := force || attempt > 0
 		var ins *pb.UploadInstructions
 		err := g.unary(ctx, func(ctx context.Context) error {
@@ -291,7 +239,7 @@ func (g *GRPC) Upload(ctx context.Context, key Key, obj Object, force bool, prog
 	if errors.As(err, &sk) {
 		return err
 	}
-	return explain(err)
+	return g.explain(err)
 }
 
 // initiateError turns the store's refusals at initiation into skips.
@@ -330,8 +278,8 @@ func supersededOr(err error) error {
 // the store has not refused that yet. A store without the decompressor
 // refuses the stream before its handler reads a byte, so the same upload
 // ID takes the uncompressed resend.
-func (g *GRPC) stream(ctx context.Context, key Key, uploadID string, obj Object, progress Progress) error {
-	if g.Compression == GzipCompression && !g.gzipRefused.Load() {
+func (g *grpcStore) stream(ctx context.Context, key Key, uploadID string, obj Object, progress Progress) error {
+	if g.cfg.Compression == GzipCompression && !g.gzipRefused.Load() {
 		err := g.send(ctx, key, uploadID, obj, progress, grpc.UseCompressor(gzip.Name))
 		if !lacksDecompressor(err) {
 			return err
@@ -350,7 +298,7 @@ func lacksDecompressor(err error) bool {
 	return ok && st.Code() == codes.Unimplemented && strings.Contains(strings.ToLower(st.Message()), "decompressor")
 }
 
-func (g *GRPC) send(ctx context.Context, key Key, uploadID string, obj Object, progress Progress, opts ...grpc.CallOption) error {
+func (g *grpcStore) send(ctx context.Context, key Key, uploadID string, obj Object, progress Progress, opts ...grpc.CallOption) error {
 	f, err := obj.Open()
 	if err != nil {
 		return err
@@ -421,7 +369,7 @@ func signedURLClient() *http.Client {
 	return &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
-func (g *GRPC) put(ctx context.Context, url string, obj Object, progress Progress) error {
+func (g *grpcStore) put(ctx context.Context, url string, obj Object, progress Progress) error {
 	f, err := obj.Open()
 	if err != nil {
 		return err
@@ -478,41 +426,11 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-// explain rewrites gRPC statuses into sentences that say what to do.
-func explain(err error) error {
-	if err == nil {
-		return nil
+// explain puts err in words for this store and these credentials.
+func (g *grpcStore) explain(err error) error {
+	t := Target{Address: g.address, Insecure: g.cfg.Insecure, Retried: g.cfg.Retry.Attempts > 1}
+	if g.cfg.Creds != nil {
+		t.Creds = g.cfg.Creds.Info()
 	}
-	var f *final
-	if errors.As(err, &f) {
-		err = f.err
-	}
-	var h *hinted
-	if errors.As(err, &h) {
-		return fmt.Errorf("cannot connect to the store: %s (%s)", h.hint, status.Convert(h.err).Message())
-	}
-	st, ok := status.FromError(err)
-	if !ok {
-		return err
-	}
-	msg := st.Message()
-	switch st.Code() {
-	case codes.Unauthenticated:
-		return fmt.Errorf("store rejected the credentials (token unknown, expired or revoked): %s", msg)
-	case codes.PermissionDenied:
-		return fmt.Errorf("permission denied: the token lacks the Debug Info Writer role for this project: %s", msg)
-	case codes.InvalidArgument:
-		if strings.Contains(msg, "exceeds maximum allowed size") {
-			return fmt.Errorf("file too large for this store (%s); raise the store's limit (Parca: --debuginfo-upload-max-size) or upload a smaller debug file", msg)
-		}
-		return fmt.Errorf("store refused the request: %s", msg)
-	case codes.Unavailable:
-		if hint := tlsHint(err); hint != "" {
-			return fmt.Errorf("cannot connect to the store: %s (%s)", hint, msg)
-		}
-		return fmt.Errorf("store unavailable (gave up after retries): %s", msg)
-	case codes.DeadlineExceeded:
-		return fmt.Errorf("timed out (see --timeout): %s", msg)
-	}
-	return fmt.Errorf("store error (%s): %s", st.Code(), msg)
+	return Explain(err, t)
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/creds"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/teststore"
 )
@@ -38,13 +39,6 @@ func (r *recorder) requests() []string {
 	defer r.mu.Unlock()
 	return append([]string(nil), r.reqs...)
 }
-
-type staticCreds map[string]string
-
-func (c staticCreds) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return c, nil
-}
-func (c staticCreds) RequireTransportSecurity() bool { return false }
 
 // TestHostileSignedURLHost: whatever the signed-URL host answers, nothing
 // is marked finished unless it took every byte with a 2xx; redirects are
@@ -82,15 +76,11 @@ func TestHostileSignedURLHost(t *testing.T) {
 			})
 			hostile := startRecorder(t, c.handler)
 			srv := teststore.Start(t, teststore.Options{SignedURL: true, SignedURLBase: hostile.URL})
-			conn, err := store.Dial(context.Background(), srv.Addr(), store.DialConfig{
-				Insecure: true, PerRPC: staticCreds{"authorization": "Bearer store-secret-token"},
-			})
+			p, err := creds.Resolve(&creds.Options{BearerToken: "store-secret-token"}, srv.Addr(), false, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			g := store.NewGRPC(conn)
-			g.Retry = fastRetry
-			t.Cleanup(func() { g.Close() })
+			g := open(t, srv.Addr(), store.Config{Insecure: true, Creds: p, Retry: fastRetry})
 			obj, _ := object(t, c.size)
 
 			err = g.Upload(context.Background(), key, obj, false, nil)

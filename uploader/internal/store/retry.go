@@ -22,6 +22,20 @@ type Retry struct {
 // (about 15 s of backoff in all) without hammering it.
 var DefaultRetry = Retry{Attempts: 6, Base: 500 * time.Millisecond, Max: 8 * time.Second}
 
+// orDefault fills r's zero fields from DefaultRetry.
+func (r Retry) orDefault() Retry {
+	if r.Attempts <= 0 {
+		r.Attempts = DefaultRetry.Attempts
+	}
+	if r.Base <= 0 {
+		r.Base = DefaultRetry.Base
+	}
+	if r.Max <= 0 {
+		r.Max = DefaultRetry.Max
+	}
+	return r
+}
+
 // transient is an error worth another try.
 type transient struct{ err error }
 

@@ -38,23 +38,16 @@ func TestTLSMismatchFailsWithoutBackoff(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		addr string
-		cfg  store.DialConfig
 		want string
 	}{
-		{"untrusted certificate", untrusted.Addr(), store.DialConfig{}, "--ca-file"},
-		{"TLS to a plaintext store", plain.Addr(), store.DialConfig{}, "--insecure"},
+		{"untrusted certificate", untrusted.Addr(), "--ca-file"},
+		{"TLS to a plaintext store", plain.Addr(), "--insecure"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			conn, err := store.Dial(context.Background(), c.addr, c.cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			g := store.NewGRPC(conn)
-			defer g.Close()
-			g.Retry = store.Retry{Attempts: 6, Base: time.Hour, Max: time.Hour}
+			g := open(t, c.addr, store.Config{Retry: store.Retry{Attempts: 6, Base: time.Hour, Max: time.Hour}})
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			_, _, err = g.ShouldUpload(ctx, key, false)
+			_, _, err := g.ShouldUpload(ctx, key, false)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want advice naming %s", err, c.want)
 			}

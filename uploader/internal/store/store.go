@@ -59,6 +59,11 @@ type Store interface {
 	// Upload sends obj under key and marks it finished only once all bytes
 	// are stored. ErrSkipped (wrapped) means the store declined it after all.
 	Upload(ctx context.Context, key Key, obj Object, force bool, progress Progress) error
+	// MarksInProgress says whether an upload cut short (the process
+	// killed) leaves its build ID marked "in progress" on the store, where
+	// it refuses unforced uploads for a while: the case the upload
+	// package's in-flight journal handles.
+	MarksInProgress() bool
 	Close() error
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/teststore"
 )
 
@@ -12,8 +13,7 @@ import (
 // marked finished.
 func TestStreamFailingAtCloseIsNotMarkedFinished(t *testing.T) {
 	srv := teststore.Start(t, teststore.Options{})
-	g := client(t, srv)
-	g.Retry.Attempts = 1
+	g := client(t, srv, func(c *store.Config) { c.Retry.Attempts = 1 })
 	obj, _ := object(t, 1000)
 	srv.CutStreamAfter(1)
 	if err := g.Upload(context.Background(), key, obj, false, nil); err == nil {

@@ -105,7 +105,7 @@ func TestJournalDefaultIsPerUser(t *testing.T) {
 // name inside the journal is replaced, not written through.
 func TestJournalMarkerSymlinkIsNotFollowed(t *testing.T) {
 	srv := teststore.Start(t, teststore.Options{})
-	st := grpcStore(t, srv)
+	st := grpcStoreTries(t, srv, 1)
 	bin := testbin.C(t, "marker", "m", "-g")
 	dir := t.TempDir()
 	if err := os.Chmod(dir, 0o700); err != nil {
@@ -114,7 +114,6 @@ func TestJournalMarkerSymlinkIsNotFollowed(t *testing.T) {
 	j := openJournal(t, dir, srv.Addr())
 
 	// Find the marker's name from a failed attempt, then plant a symlink there.
-	st.Retry.Attempts = 1
 	srv.CutStreamAfter(1)
 	if _, failed := run(t, st, []string{bin}, upload.Options{Journal: j, Force: true}); failed != 1 {
 		t.Fatal("first attempt did not fail")

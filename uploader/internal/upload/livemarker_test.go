@@ -17,7 +17,7 @@ import (
 // with the --force advice, never restarted over the live one.
 func TestLiveUploadersMarkerIsRespected(t *testing.T) {
 	srv := teststore.Start(t, teststore.Options{})
-	st := grpcStore(t, srv)
+	st := grpcStoreTries(t, srv, 1)
 	bin := testbin.C(t, "busy", "b", "-g")
 	id, _ := buildid.Read(bin)
 	journal, err := upload.OpenJournal(t.TempDir()+"/journal", srv.Addr())
@@ -27,7 +27,6 @@ func TestLiveUploadersMarkerIsRespected(t *testing.T) {
 	t.Cleanup(func() { journal.Close() })
 
 	// Leave an in-progress upload on the store and our marker in the journal.
-	st.Retry.Attempts = 1
 	srv.CutStreamAfter(1)
 	if _, failed := run(t, st, []string{bin}, upload.Options{Journal: journal}); failed != 1 {
 		t.Fatal("first attempt did not fail")

@@ -18,8 +18,7 @@ import (
 // finished: only its modification time tells the change apart.
 func TestSameSizeRewriteDuringUploadFails(t *testing.T) {
 	srv := teststore.Start(t, teststore.Options{})
-	st := grpcStore(t, srv)
-	st.Retry.Attempts = 1
+	st := grpcStoreTries(t, srv, 1)
 	path := filepath.Join(t.TempDir(), "blob")
 	// Larger than gRPC's flow-control windows, so the uploader is still
 	// reading the file when the store has seen its first bytes.

@@ -22,14 +22,19 @@ import (
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/upload"
 )
 
-func grpcStore(t *testing.T, srv *teststore.Server) *store.GRPC {
+// grpcStore is a plaintext client of srv that tries a transient failure 3 times.
+func grpcStore(t *testing.T, srv *teststore.Server) store.Store {
+	return grpcStoreTries(t, srv, 3)
+}
+
+func grpcStoreTries(t *testing.T, srv *teststore.Server, tries int) store.Store {
 	t.Helper()
-	conn, err := store.Dial(context.Background(), srv.Addr(), store.DialConfig{Insecure: true})
+	g, err := store.Open(srv.Addr(), store.Config{
+		Insecure: true, Retry: store.Retry{Attempts: tries, Base: time.Millisecond, Max: 5 * time.Millisecond},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := store.NewGRPC(conn)
-	g.Retry = store.Retry{Attempts: 3, Base: time.Millisecond, Max: 5 * time.Millisecond}
 	t.Cleanup(func() { g.Close() })
 	return g
 }
@@ -271,8 +276,7 @@ func TestModes(t *testing.T) {
 
 func TestHungStoreFailsOneFileAndGoesOn(t *testing.T) {
 	srv := teststore.Start(t, teststore.Options{})
-	st := grpcStore(t, srv)
-	st.Retry.Attempts = 1
+	st := grpcStoreTries(t, srv, 1)
 	a := testbin.C(t, "first", "1", "-g")
 	b := testbin.C(t, "second", "2", "-g")
 	srv.HangNext("ShouldInitiateUpload", 1)
@@ -313,7 +317,7 @@ func TestPrepared(t *testing.T) {
 
 func TestRerunTakesOverUploadOfDeadProcess(t *testing.T) {
 	srv := teststore.Start(t, teststore.Options{})
-	st := grpcStore(t, srv)
+	st := grpcStoreTries(t, srv, 1)
 	bin := testbin.C(t, "orphan", "o", "-g")
 	id, _ := buildid.Read(bin)
 	key := store.Key{BuildID: id.Value, BuildIDType: pb.BuildIDType_BUILD_ID_TYPE_GNU}
@@ -321,7 +325,6 @@ func TestRerunTakesOverUploadOfDeadProcess(t *testing.T) {
 
 	// A first attempt is initiated and its stream cut, with no retries:
 	// the store is left thinking an upload is in progress.
-	st.Retry.Attempts = 1
 	srv.CutStreamAfter(1)
 	got, failed := run(t, st, []string{bin}, upload.Options{Journal: journal})
 	if failed != 1 {
@@ -380,8 +383,7 @@ func rewriteMarkerPID(t *testing.T, dir string, pid int) {
 
 func TestChangedBytesAreNeverMarkedFinished(t *testing.T) {
 	srv := teststore.Start(t, teststore.Options{})
-	st := grpcStore(t, srv)
-	st.Retry.Attempts = 1
+	st := grpcStoreTries(t, srv, 1)
 	bin := testbin.C(t, "changing", "c", "-g")
 	var mu sync.Mutex
 	calls := 0

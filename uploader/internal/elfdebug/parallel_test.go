@@ -1,0 +1,101 @@
+package elfdebug
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"debug/elf"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"testing"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
+)
+
+// largeRandom is a gcc -g binary whose .debug_str is n bytes of random
+// data (incompressible, like an already-compressed payload); it returns
+// the path and those bytes.
+func largeRandom(t *testing.T, n int64) (string, []byte) {
+	t.Helper()
+	big := makeLarge(t, testbin.GCC(t, t.TempDir(), "hello", testbin.HelloC, "-g"), ".debug_str", n)
+	ef, err := elf.Open(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := ef.Section(".debug_str").Offset
+	ef.Close()
+	payload := make([]byte, n)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range payload {
+		payload[i] = byte(r.Uint32())
+	}
+	f, err := os.OpenFile(big, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteAt(payload, int64(off)); err != nil {
+		t.Fatal(err)
+	}
+	return big, payload
+}
+
+// TestIncompressibleSectionKept: a large section that does not shrink is
+// given up on early and written as it is, while the other DWARF sections of
+// the same file are still compressed, and every section reads back intact.
+func TestIncompressibleSectionKept(t *testing.T) {
+	big, payload := largeRandom(t, 3*incompressibleAfter)
+	for _, c := range []Compression{Zlib, Zstd} {
+		out, st := extractWith(t, big, "."+c.String(), c)
+		ef, err := elf.Open(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		str := ef.Section(".debug_str")
+		if str.Flags&elf.SHF_COMPRESSED != 0 {
+			t.Errorf("%v: random .debug_str was stored compressed", c)
+		}
+		if got, err := str.Data(); err != nil || !bytes.Equal(got, payload) {
+			t.Errorf("%v: .debug_str does not read back (err %v)", c, err)
+		}
+		if info := ef.Section(".debug_info"); info == nil || info.Flags&elf.SHF_COMPRESSED == 0 || st.Compressed == 0 {
+			t.Errorf("%v: .debug_info not compressed beside the random section (%+v)", c, st)
+		}
+		ef.Close()
+	}
+}
+
+// TestParallelCompressionDeterministic: the bytes of an extraction do not
+// depend on how many goroutines compressed its sections (the upload hashes
+// one extraction and sends another).
+func TestParallelCompressionDeterministic(t *testing.T) {
+	big, _ := largeRandom(t, 2<<20)
+	paths := []string{big}
+	for _, in := range inputs(t) {
+		paths = append(paths, in.path)
+	}
+	for _, in := range paths {
+		f, err := os.Open(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, _ := f.Stat()
+		for _, c := range []Compression{Zlib, Zstd} {
+			var sums [][32]byte
+			for _, procs := range []int{1, 2, 4} {
+				prev := runtime.GOMAXPROCS(procs)
+				var b bytes.Buffer
+				_, err := ExtractWith(f, fi.Size(), &b, Options{Compress: c})
+				runtime.GOMAXPROCS(prev)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sums = append(sums, sha256.Sum256(b.Bytes()))
+			}
+			if sums[0] != sums[1] || sums[0] != sums[2] {
+				t.Errorf("%s %v: extraction differs with GOMAXPROCS 1, 2, 4", in, c)
+			}
+		}
+		f.Close()
+	}
+}

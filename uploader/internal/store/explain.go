@@ -1,0 +1,113 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/creds"
+)
+
+// Target is what an explanation of a store error is tailored to.
+type Target struct {
+	Address  string     // the store's address, as given
+	Insecure bool       // plaintext (--insecure) rather than TLS
+	Creds    creds.Info // the credentials sent (zero: none)
+	Retried  bool       // transient failures were retried before giving up
+}
+
+// Explain puts the store's answer in err into the sentence a user sees:
+// what went wrong and what to change, ending with the store's own words
+// (which may echo a credential: callers redact). `upload` and `auth check`
+// both show it. Errors that hold no gRPC status pass unchanged; the result
+// wraps err.
+func Explain(err error, t Target) error {
+	if err == nil {
+		return nil
+	}
+	var done *explained
+	if errors.As(err, &done) {
+		return err
+	}
+	st, ok := statusOf(err)
+	if !ok {
+		return err
+	}
+	return &explained{sentence(st, tlsHint(err), t), err}
+}
+
+func sentence(st *status.Status, tlsHint string, t Target) string {
+	msg := st.Message()
+	said := " (store said: " + msg + ")"
+	c := t.Creds
+	if tlsHint != "" {
+		return fmt.Sprintf("cannot connect to the store at %s: %s (%s)", t.Address, tlsHint, msg)
+	}
+	switch st.Code() {
+	case codes.Unauthenticated:
+		if c.Kind == "" || c.Kind == creds.KindNone {
+			return fmt.Sprintf("the store at %s wants a token and none was given: use --bearer-token-file, env %s or a credential helper%s", t.Address, creds.EnvPolarSignalsTok, said)
+		}
+		return fmt.Sprintf("token unknown or revoked: the store at %s rejected the %s%s; use a current token%s", t.Address, c.Kind, from(c.Source, " from %s"), said)
+	case codes.PermissionDenied:
+		switch {
+		case c.Kind == creds.KindLegacyJWT && c.ProjectID != "":
+			return fmt.Sprintf("this legacy project token is not valid for project %s: it works only for its own project; drop the projectID header%s or use a service-account token%s", c.ProjectID, from(c.ProjectSource, " (from %s)"), said)
+		case c.ProjectID != "":
+			return fmt.Sprintf("no Debug Info Writer role on project %s: bind the role to the service account (unscoped, or scoped to this project), and check the project ID%s in the project settings%s", c.ProjectID, from(c.ProjectSource, " (from %s)"), said)
+		}
+		return "permission denied: the token lacks the Debug Info Writer role" + said
+	case codes.InvalidArgument:
+		switch {
+		case strings.Contains(msg, "exceeds maximum allowed size"):
+			return "file too large for this store: raise the store's limit (Parca: --debuginfo-upload-max-size) or upload a smaller debug file" + said
+		case c.Kind == creds.KindServiceAccount && c.ProjectID == "":
+			return "the store needs a projectID header with a service-account token: add --project-id=ID, --grpc-headers=projectID=ID or env " + creds.EnvProjectID + said
+		}
+		return "the store refused the request" + said
+	case codes.Unavailable:
+		over, retried := "TLS", ""
+		if t.Insecure {
+			over = "plaintext"
+		}
+		if t.Retried {
+			retried = ", gave up after retries"
+		}
+		return fmt.Sprintf("store unavailable at %s (%s%s): %s; check --store-address and that the store is running", t.Address, over, retried, msg)
+	case codes.DeadlineExceeded:
+		return fmt.Sprintf("no answer from %s in time (see --timeout): %s", t.Address, msg)
+	case codes.Unimplemented:
+		return fmt.Sprintf("%s does not serve this call of the Parca debuginfo API: check --store-address%s", t.Address, said)
+	}
+	return fmt.Sprintf("store error (%s) from %s%s", st.Code(), t.Address, said)
+}
+
+// from names where a credential came from, "" when that is unknown.
+func from(source, format string) string {
+	if source == "" {
+		return ""
+	}
+	return fmt.Sprintf(format, source)
+}
+
+// statusOf finds the store's answer in err however it was wrapped, with
+// its own message (status.FromError would give err's whole text).
+func statusOf(err error) (*status.Status, bool) {
+	var gs interface{ GRPCStatus() *status.Status }
+	if !errors.As(err, &gs) || gs.GRPCStatus() == nil {
+		return nil, false
+	}
+	return gs.GRPCStatus(), true
+}
+
+// explained is a store error put in words; it wraps the error it explains.
+type explained struct {
+	text string
+	err  error
+}
+
+func (e *explained) Error() string { return e.text }
+func (e *explained) Unwrap() error { return e.err }

@@ -1,0 +1,84 @@
+package store_test
+
+import (
+	"errors"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/creds"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
+)
+
+// TestExplain pins the sentence a user sees for each store answer, the one
+// both `upload` and `auth check` print.
+func TestExplain(t *testing.T) {
+	const addr = "grpc.example.com:443"
+	none := creds.Info{Kind: creds.KindNone}
+	sa := creds.Info{Kind: creds.KindServiceAccount, Source: "env POLARSIGNALS_TOKEN", ProjectID: "p1", ProjectSource: "--project-id"}
+	saNoProject := creds.Info{Kind: creds.KindServiceAccount, Source: "credential helper /bin/h"}
+	legacy := creds.Info{Kind: creds.KindLegacyJWT, Source: "--bearer-token-file /t", ProjectID: "p2", ProjectSource: "env POLARSIGNALS_PROJECT_ID"}
+	legacyNoProject := creds.Info{Kind: creds.KindLegacyJWT, Source: "--bearer-token-file /t"}
+	opaque := creds.Info{Kind: creds.KindOpaque, Source: "--bearer-token"}
+	tls := store.Target{Address: addr, Creds: sa}
+	for _, c := range []struct {
+		name string
+		err  error
+		t    store.Target
+		want string
+	}{
+		{"unauthenticated, no token", status.Error(codes.Unauthenticated, "missing token"), store.Target{Address: addr, Creds: none},
+			"the store at grpc.example.com:443 wants a token and none was given: use --bearer-token-file, env POLARSIGNALS_TOKEN or a credential helper (store said: missing token)"},
+		{"unauthenticated, a token", status.Error(codes.Unauthenticated, "invalid token"), tls,
+			"token unknown or revoked: the store at grpc.example.com:443 rejected the service-account token from env POLARSIGNALS_TOKEN; use a current token (store said: invalid token)"},
+		{"permission denied, legacy token and a project", status.Error(codes.PermissionDenied, "denied"), store.Target{Address: addr, Creds: legacy},
+			"this legacy project token is not valid for project p2: it works only for its own project; drop the projectID header (from env POLARSIGNALS_PROJECT_ID) or use a service-account token (store said: denied)"},
+		{"permission denied, a project", status.Error(codes.PermissionDenied, "denied"), tls,
+			"no Debug Info Writer role on project p1: bind the role to the service account (unscoped, or scoped to this project), and check the project ID (from --project-id) in the project settings (store said: denied)"},
+		{"permission denied, no project", status.Error(codes.PermissionDenied, "denied"), store.Target{Address: addr, Creds: legacyNoProject},
+			"permission denied: the token lacks the Debug Info Writer role (store said: denied)"},
+		{"invalid argument, service-account token without a project", status.Error(codes.InvalidArgument, "missing projectID"), store.Target{Address: addr, Creds: saNoProject},
+			"the store needs a projectID header with a service-account token: add --project-id=ID, --grpc-headers=projectID=ID or env POLARSIGNALS_PROJECT_ID (store said: missing projectID)"},
+		{"invalid argument, service-account token with a project", status.Error(codes.InvalidArgument, "bad type"), tls,
+			"the store refused the request (store said: bad type)"},
+		{"invalid argument, other token", status.Error(codes.InvalidArgument, "bad type"), store.Target{Address: addr, Creds: opaque},
+			"the store refused the request (store said: bad type)"},
+		{"size limit", status.Error(codes.InvalidArgument, "upload size 2000 exceeds maximum allowed size 1000"), tls,
+			"file too large for this store: raise the store's limit (Parca: --debuginfo-upload-max-size) or upload a smaller debug file (store said: upload size 2000 exceeds maximum allowed size 1000)"},
+		{"unavailable, certificate not trusted", status.Error(codes.Unavailable, "connection error: desc = \"transport: authentication handshake failed: tls: failed to verify certificate: x509: certificate signed by unknown authority\""), tls,
+			"cannot connect to the store at grpc.example.com:443: the store's TLS certificate is not trusted: pass --ca-file=CA.pem for a private CA (or, for tests only, --insecure-skip-verify) (connection error: desc = \"transport: authentication handshake failed: tls: failed to verify certificate: x509: certificate signed by unknown authority\")"},
+		{"unavailable, store speaks plaintext", status.Error(codes.Unavailable, "connection error: desc = \"transport: authentication handshake failed: tls: first record does not look like a TLS handshake\""), tls,
+			"cannot connect to the store at grpc.example.com:443: the store speaks plaintext, not TLS: add --insecure (only on a trusted network) (connection error: desc = \"transport: authentication handshake failed: tls: first record does not look like a TLS handshake\")"},
+		{"unavailable, no TLS evidence, retried", status.Error(codes.Unavailable, "connection refused"), store.Target{Address: "127.0.0.1:1", Insecure: true, Retried: true},
+			"store unavailable at 127.0.0.1:1 (plaintext, gave up after retries): connection refused; check --store-address and that the store is running"},
+		{"unavailable, no TLS evidence, one try", status.Error(codes.Unavailable, "connection refused"), tls,
+			"store unavailable at grpc.example.com:443 (TLS): connection refused; check --store-address and that the store is running"},
+		{"deadline", status.Error(codes.DeadlineExceeded, "context deadline exceeded"), tls,
+			"no answer from grpc.example.com:443 in time (see --timeout): context deadline exceeded"},
+		{"unimplemented", status.Error(codes.Unimplemented, "unknown service parca.debuginfo.v1alpha1.DebuginfoService"), tls,
+			"grpc.example.com:443 does not serve this call of the Parca debuginfo API: check --store-address (store said: unknown service parca.debuginfo.v1alpha1.DebuginfoService)"},
+		{"any other code", status.Error(codes.DataLoss, "disk on fire"), tls,
+			"store error (DataLoss) from grpc.example.com:443 (store said: disk on fire)"},
+		{"wrapped", errors.Join(errors.New("while asking"), status.Error(codes.PermissionDenied, "denied")), tls,
+			"no Debug Info Writer role on project p1: bind the role to the service account (unscoped, or scoped to this project), and check the project ID (from --project-id) in the project settings (store said: denied)"},
+		{"not a store answer", errors.New("signed URL PUT to h: 403 Forbidden: no"), tls,
+			"signed URL PUT to h: 403 Forbidden: no"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := store.Explain(c.err, c.t)
+			if err == nil || err.Error() != c.want {
+				t.Fatalf("got  %v\nwant %s", err, c.want)
+			}
+			if status.Code(err) != status.Code(c.err) {
+				t.Errorf("code %v, want %v (the explanation wraps the answer)", status.Code(err), status.Code(c.err))
+			}
+			if again := store.Explain(err, store.Target{}); again.Error() != c.want {
+				t.Errorf("explained twice: %v", again)
+			}
+		})
+	}
+	if store.Explain(nil, tls) != nil {
+		t.Error("Explain(nil) is not nil")
+	}
+}

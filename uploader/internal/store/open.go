@@ -1,0 +1,116 @@
+package store
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/creds"
+)
+
+// Config says how to reach a gRPC store and how to talk to it; a file://
+// store ignores it.
+type Config struct {
+	Insecure           bool   // plaintext (no TLS at all)
+	InsecureSkipVerify bool   // TLS without certificate checks
+	CAFile             string // PEM roots to trust instead of the system's
+	// Creds supplies every call's metadata (nil: none). What it says about
+	// the credentials tailors the explanation of a refusal (see Explain).
+	Creds *creds.Provider
+	// Compression compresses Upload stream messages (GzipCompression;
+	// NoCompression or "" is none). Signed-URL PUTs are sent as they are.
+	Compression string
+	// Retry bounds the tries of a transient failure; a zero field takes
+	// DefaultRetry's value.
+	Retry Retry
+	// CallTimeout bounds each unary call, so a hung store fails over to a
+	// retry (zero: 30 s).
+	CallTimeout time.Duration
+	// Pool, when set, lends the gRPC connection: one per address and TLS
+	// settings for the pool's life, and Close leaves it open (see Pool).
+	Pool *Pool
+}
+
+// IsFileAddress says whether address names the embedded file store.
+func IsFileAddress(address string) bool { return strings.HasPrefix(address, "file://") }
+
+// Open returns the store at address: file:///abs/dir for the embedded file
+// store, else the gRPC service at host:port. A gRPC connection is made
+// lazily: errors surface on the first call, retried like any other
+// transient failure.
+func Open(address string, cfg Config) (Store, error) {
+	if IsFileAddress(address) {
+		u, err := url.Parse(address)
+		if err != nil || u.Host != "" {
+			return nil, fmt.Errorf("--store-address %q: want file:///absolute/dir", address)
+		}
+		return NewFile(u.Path)
+	}
+	return openGRPC(address, cfg)
+}
+
+// perRPC is c as per-call credentials; nil (not a typed nil) for none.
+func perRPC(c *creds.Provider) credentials.PerRPCCredentials {
+	if c == nil {
+		return nil
+	}
+	return c
+}
+
+// dial connects lazily to a gRPC store; every call carries perRPC's
+// metadata (nil: none).
+func dial(address string, cfg Config, perRPC credentials.PerRPCCredentials) (*grpc.ClientConn, error) {
+	var opts []grpc.DialOption
+	if cfg.Insecure {
+		opts = append(opts, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	} else {
+		tc := &tls.Config{InsecureSkipVerify: cfg.InsecureSkipVerify, MinVersion: tls.VersionTLS12}
+		if cfg.CAFile != "" {
+			pem, err := readCA(cfg.CAFile)
+			if err != nil {
+				return nil, fmt.Errorf("--ca-file: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("--ca-file %s: no PEM certificates in it", cfg.CAFile)
+			}
+			tc.RootCAs = pool
+		}
+		opts = append(opts, grpc.WithTransportCredentials(credentials.NewTLS(tc)))
+	}
+	if perRPC != nil {
+		opts = append(opts, grpc.WithPerRPCCredentials(perRPC))
+	}
+	opts = append(opts, grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(64<<20)))
+	conn, err := grpc.NewClient(address, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("store address %q: %w", address, err)
+	}
+	return conn, nil
+}
+
+// maxCAFile bounds --ca-file (a full system bundle is well under 1 MiB), so
+// a path like /dev/zero fails instead of reading without end.
+const maxCAFile = 16 << 20
+
+func readCA(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxCAFile+1))
+	if err == nil && len(b) > maxCAFile {
+		err = fmt.Errorf("%s holds more than %d bytes: not a PEM bundle", path, maxCAFile)
+	}
+	return b, err
+}
