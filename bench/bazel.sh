@@ -3,7 +3,10 @@
 # plainly and with debuginfo_aspect (uploading to the embedded file store),
 # each from a clean output tree with no disk cache; then a no-op rebuild
 # with the aspect, whose DebuginfoExtract/DebuginfoUpload spawns are counted
-# from Bazel's execution log. Prints a markdown table.
+# from Bazel's execution log. The aspect build runs twice: uploads in the
+# persistent worker (the default) and as one process each
+# (--strategy=DebuginfoUpload=local). Prints a markdown table, then the
+# per-mnemonic sums of each aspect build's --profile (JSON trace).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 command -v bazel >/dev/null || { echo "bazel not installed (tools/deps.sh)" >&2; exit 1; }
@@ -38,13 +41,17 @@ bz() { (cd "$ws" && bazel "$@"); }
 secs() { local t0; t0=$(date +%s%N); "$@" >"$work/bz.log" 2>&1 || { tail -20 "$work/bz.log" >&2; return 1; }; awk -v d="$(($(date +%s%N) - t0))" 'BEGIN { printf "%.1f", d / 1e9 }'; }
 common=(-c dbg "--repository_cache=${XDG_CACHE_HOME:-$HOME/.cache}/rules_debuginfo/repository_cache")
 upload=(--config=debuginfo "--@rules_debuginfo//rules:store_address=file://$work/store")
+local=(--config=debuginfo "--@rules_debuginfo//rules:store_address=file://$work/store-local" --strategy=DebuginfoUpload=local)
 
 bz info >/dev/null 2>&1 # start the server and fetch repositories outside the timings
 bz build "${common[@]}" --nobuild //... >/dev/null 2>&1
 bz clean >/dev/null 2>&1
 plain=$(secs bz build "${common[@]}" //...)
 bz clean >/dev/null 2>&1
-with=$(secs bz build "${common[@]}" "${upload[@]}" //...)
+nowork=$(secs bz build "${common[@]}" "${local[@]}" --profile="$work/local.profile.json" //...)
+stored_local=$(find "$work/store-local/debuginfo" -type f -name debuginfo | wc -l)
+bz clean >/dev/null 2>&1
+with=$(secs bz build "${common[@]}" "${upload[@]}" --profile="$work/worker.profile.json" //...)
 stored=$(find "$work/store/debuginfo" -type f -name debuginfo | wc -l)
 noop=$(secs bz build "${common[@]}" "${upload[@]}" --execution_log_json_file="$work/exec.json" //...)
 spawns=$(grep -c -E '"mnemonic": "Debuginfo(Extract|Upload)"' "$work/exec.json" || true)
@@ -55,5 +62,42 @@ echo
 echo "| build | wall time (s) | note |"
 echo "|---|---:|---|"
 echo "| plain \`bazel build //...\` | $plain | |"
-echo "| with the aspect, uploading to the file store | $with | +$(awk -v a="$with" -v b="$plain" 'BEGIN{printf "%.1f s (%.0f%%)", a-b, 100*(a-b)/b}') over plain; $stored binaries stored |"
+over() { awk -v a="$1" -v b="$plain" 'BEGIN{printf "%.1f s (%.0f%%)", a-b, 100*(a-b)/b}'; }
+echo "| with the aspect, uploads in the persistent worker (default) | $with | +$(over "$with") over plain; $stored binaries stored |"
+echo "| with the aspect, \`--strategy=DebuginfoUpload=local\` (no worker) | $nowork | +$(over "$nowork") over plain; $stored_local binaries stored |"
 echo "| no-op rebuild with the aspect | $noop | $spawns DebuginfoExtract/DebuginfoUpload spawns executed |"
+
+# Per-mnemonic sums of the JSON trace: "action processing" events (one per
+# action, named by its progress message: grouped by its first word), local
+# spawns (named by mnemonic) and the sandboxed runner's steps.
+for p in worker local; do
+  echo
+  echo "#### --profile of the aspect build ($p): summed durations (s) by category and action kind"
+  echo
+  python3 - "$work/$p.profile.json" <<'PY'
+import collections, json, sys
+d = json.load(open(sys.argv[1]))
+ev = d["traceEvents"] if isinstance(d, dict) else d
+sums = collections.Counter()
+counts = collections.Counter()
+for e in ev:
+    if e.get("ph") != "X" or "dur" not in e:
+        continue
+    cat = e.get("cat", "")
+    name = e.get("name", "")
+    if cat == "action processing":  # named by the progress message
+        key = (cat, (name.split() or ["?"])[0])
+    elif cat == "local action execution":  # named by the mnemonic
+        key = (cat, name)
+    elif name.startswith("sandbox.") or name in ("subprocess.run", "context.prefetchInputs"):
+        key = (cat, name)  # the sandboxed runner's steps (no mnemonic)
+    else:
+        continue
+    sums[key] += e["dur"] / 1e6
+    counts[key] += 1
+print("| category | action kind | events | sum (s) |")
+print("|---|---|---:|---:|")
+for (cat, kind), v in sorted(sums.items(), key=lambda kv: -kv[1])[:16]:
+    print(f"| {cat} | {kind} | {counts[(cat, kind)]} | {v:.1f} |")
+PY
+done

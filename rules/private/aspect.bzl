@@ -65,6 +65,12 @@ def upload_execution_requirements(remote_upload):
         # never enters the action key).
         reqs["no-remote-exec"] = "1"
         reqs["no-sandbox"] = "1"
+
+        # One persistent `debuginfo upload --persistent_worker` process serves the
+        # uploads (Bazel's proto worker protocol, flags in a --flagfile): no process
+        # start and no new store connection per binary. Off with
+        # --strategy=DebuginfoUpload=local.
+        reqs["supports-workers"] = "1"
     return reqs
 
 def _is_source(f):
@@ -162,7 +168,11 @@ def _debuginfo_aspect_impl(target, ctx):
     group = depset([stamped], transitive = [files]) if stamped else files
     receipt = ctx.actions.declare_file(prefix + "upload.receipt.json")
     upload = ctx.actions.args()
-    upload.add("upload")
+    if not options.remote_upload:
+        # A worker gets its request's flags from a flag file (required for workers);
+        # `debuginfo` expands it itself when the action runs as a plain process.
+        upload.use_param_file("--flagfile=%s", use_always = True)
+        upload.set_param_file_format("multiline")
     upload.add("--record", record)
     upload.add("--receipt", receipt)
     add_upload_flags(upload, options)
@@ -170,7 +180,7 @@ def _debuginfo_aspect_impl(target, ctx):
         mnemonic = "DebuginfoUpload",
         progress_message = "Uploading debuginfo of %s" % target.label,
         executable = tool.files_to_run,
-        arguments = [upload],
+        arguments = ["upload", upload],
         inputs = files,
         outputs = [receipt],
         # PATH for credential helpers; nothing secret unless the user adds it with

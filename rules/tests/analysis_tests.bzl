@@ -16,11 +16,13 @@ def _exec_reqs_test_impl(ctx):
     asserts.equals(env, "1", local.get("no-remote-cache"))
     asserts.equals(env, "1", local.get("no-remote-exec"))
     asserts.equals(env, "1", local.get("no-sandbox"))
+    asserts.equals(env, "1", local.get("supports-workers"), "local uploads go through the persistent worker")
     remote = upload_execution_requirements(True)
     asserts.equals(env, "1", remote.get("requires-network"))
     asserts.equals(env, "1", remote.get("no-remote-cache"))
     asserts.false(env, "no-remote-exec" in remote, "remote uploads may run remotely")
     asserts.false(env, "no-sandbox" in remote)
+    asserts.false(env, "supports-workers" in remote, "a remote upload stays a normal spawn")
     return unittest.end(env)
 
 exec_reqs_test = unittest.make(_exec_reqs_test_impl)

@@ -125,6 +125,12 @@ count_spawns() {
   grep -c "\"mnemonic\": \"$2\"" "$1" || true
 }
 
+# count_runner LOG MNEMONIC RUNNER: spawns of MNEMONIC that RUNNER executed
+# (in each JSON object of the log, "mnemonic" comes before "runner").
+count_runner() {
+  awk -v m="\"$2\"," -v r="\"$3\"," '$1 == "\"mnemonic\":" { cur = $2 } $1 == "\"runner\":" && cur == m && $2 == r { n++ } END { print n + 0 }' "$1"
+}
+
 record_field() {
   sed -n "s/.*\"$2\": *\"\([^\"]*\)\".*/\1/p" "$1"
 }
@@ -190,6 +196,10 @@ check "go/hello (tag no-debuginfo-upload, shipped as go/hello_stamped) is not vi
 check "cc/private_tool (tag no-debuginfo-upload) is not visited" \
   test ! -e "${BIN}/cc/_debuginfo/private_tool/record.json"
 
+n="$(count_spawns "${TMP}/exec1.json" DebuginfoUpload)"
+check "every DebuginfoUpload (${n}) ran in the persistent worker (execution log runner \"worker\")" \
+  test "${n}" -gt 0 -a "$(count_runner "${TMP}/exec1.json" DebuginfoUpload worker)" == "${n}"
+
 # 2. A no-op rebuild executes no extract and no upload.
 bz build "${BAZEL_COMMON[@]}" "${UPLOAD_FLAGS[@]}" --execution_log_json_file="${TMP}/exec2.json" //... \
   >"${TMP}/build2.log" 2>&1
@@ -200,14 +210,17 @@ check "no-op rebuild executes 0 DebuginfoExtract/DebuginfoUpload actions (saw ${
 cp "${WS}/c/greeting.h" "${TMP}/greeting.h.orig"
 sed -i "s/hello from C/hello from C, edited ${RANDOM}/" "${WS}/c/greeting.h"
 before="$(find "${STORE}/debuginfo" -mindepth 1 -maxdepth 1 | wc -l)"
-bz build "${BAZEL_COMMON[@]}" "${UPLOAD_FLAGS[@]}" --execution_log_json_file="${TMP}/exec3.json" //... \
-  >"${TMP}/build3.log" 2>&1
+# With the worker turned off (docs/bazel.md): the same upload as a plain process.
+bz build "${BAZEL_COMMON[@]}" "${UPLOAD_FLAGS[@]}" --strategy=DebuginfoUpload=local \
+  --execution_log_json_file="${TMP}/exec3.json" //... >"${TMP}/build3.log" 2>&1
 cp "${TMP}/greeting.h.orig" "${WS}/c/greeting.h"
 newid="$(record_field "${BIN}/c/_debuginfo/hello/record.json" build_id)"
 after="$(find "${STORE}/debuginfo" -mindepth 1 -maxdepth 1 | wc -l)"
 check "edit: c/hello has a new build ID" test -n "${newid}" -a "${newid}" != "${BUILD_IDS[c/hello]}"
 check "edit: exactly 1 DebuginfoUpload executed (saw $(count_spawns "${TMP}/exec3.json" DebuginfoUpload))" \
   test "$(count_spawns "${TMP}/exec3.json" DebuginfoUpload)" == 1
+check "edit: with --strategy=DebuginfoUpload=local the upload ran as a local process, not in the worker" \
+  test "$(count_runner "${TMP}/exec3.json" DebuginfoUpload local)" == 1
 check "edit: the store gained exactly the new build ID" \
   test "$((after - before))" == 1 -a -s "${STORE}/debuginfo/${newid}/debuginfo"
 check "edit: the receipt names the new build ID" grep -q "${newid}" "${BIN}/c/_debuginfo/hello/upload.receipt.json"
@@ -300,11 +313,11 @@ check "aquery without --include_aspects lists no aspect action" \
 AQ=(--include_aspects --aspects=@rules_debuginfo//rules:defs.bzl%debuginfo_aspect --output_groups=+debuginfo_upload)
 bz aquery "${BAZEL_COMMON[@]}" "${UPLOAD_FLAGS[@]}" "${AQ[@]}" 'mnemonic("DebuginfoUpload", //...)' \
   >"${TMP}/aquery.txt" 2>"${TMP}/aquery.err"
-check "aquery: DebuginfoUpload runs local, networked, never remotely cached" \
-  grep -q "ExecutionInfo: {no-remote-cache: 1, no-remote-exec: 1, no-sandbox: 1, requires-network: 1}" "${TMP}/aquery.txt"
+check "aquery: DebuginfoUpload runs local (in a worker), networked, never remotely cached" \
+  grep -q "ExecutionInfo: {no-remote-cache: 1, no-remote-exec: 1, no-sandbox: 1, requires-network: 1, supports-workers: 1}" "${TMP}/aquery.txt"
 bz aquery "${BAZEL_COMMON[@]}" "${UPLOAD_FLAGS[@]}" "${AQ[@]}" --@rules_debuginfo//rules:remote_upload \
   'mnemonic("DebuginfoUpload", //c:hello)' >"${TMP}/aquery-remote.txt" 2>/dev/null
-check "aquery: with remote_upload the upload may run remotely (still no remote cache)" \
+check "aquery: with remote_upload the upload may run remotely (still no remote cache, no worker)" \
   grep -q "ExecutionInfo: {no-remote-cache: 1, requires-network: 1}" "${TMP}/aquery-remote.txt"
 bz aquery "${BAZEL_COMMON[@]}" "${UPLOAD_FLAGS[@]}" "${AQ[@]}" 'mnemonic("DebuginfoExtract", //...)' \
   >"${TMP}/aquery-extract.txt" 2>/dev/null
@@ -352,6 +365,12 @@ if [[ -n "${PARCA_ADDR:-}" ]]; then
   fi
   n="$(count_spawns "${TMP}/exec-parca.json" DebuginfoUpload)"
   check "Parca: one upload action per visited binary (${n})" test "${n}" == "$((${#BINARIES[@]} + ${#SHARED[@]}))"
+  check "Parca: every upload went through the worker" \
+    test "$(count_runner "${TMP}/exec-parca.json" DebuginfoUpload worker)" == "${n}"
+  # Each worker process logs each store connection it opens: one to Parca each.
+  wlogs=("${OUTPUT_BASE}"/bazel-workers/*DebuginfoUpload*.log)
+  check "Parca: each DebuginfoUpload worker (${#wlogs[@]}) opened one connection to Parca for all its uploads" \
+    bash -c "grep -l 'new store connection 1 to ${PARCA_ADDR}' ${wlogs[*]} >/dev/null && ! grep -q 'new store connection 2' ${wlogs[*]}"
   if [[ -n "${PARCA_BUCKET:-}" ]]; then
     for b in "${BINARIES[@]}"; do
       check "Parca's bucket holds $b's debuginfo" test -s "${PARCA_BUCKET}/debuginfo/${BUILD_IDS[$b]}/debuginfo"
@@ -387,8 +406,8 @@ fi
 
 # Last: the token appears nowhere Bazel keeps things, Bazel's own java.log included.
 leaks="$(grep -rlF "${TOKEN}" "${TMP}"/exec*.json "${TMP}"/aquery*.txt "${CACHE}/disk_cache" "${BIN}" \
-  "${OUTPUT_BASE}"/java.log* 2>/dev/null | head -5)"
-check "the token appears in no execution log, aquery output, disk cache, output tree or java.log${leaks:+ (found in ${leaks})}" \
+  "${OUTPUT_BASE}"/java.log* "${OUTPUT_BASE}"/bazel-workers 2>/dev/null | head -5)"
+check "the token appears in no execution log, aquery output, disk cache, output tree, java.log or worker log${leaks:+ (found in ${leaks})}" \
   test -z "${leaks}"
 
 finish

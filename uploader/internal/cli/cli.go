@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/spf13/pflag"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/creds"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
 	"golang.org/x/term"
 )
 
@@ -32,6 +34,9 @@ type Env struct {
 	Getenv func(string) string
 	// Terminal is true when Stderr is a terminal (progress bars are drawn only then).
 	Terminal bool
+	// Pool, when set, keeps store connections open across commands (the
+	// persistent worker, worker.go); nil: a connection per command.
+	Pool *store.Pool
 }
 
 // OSEnv is the process's real environment.
@@ -76,6 +81,14 @@ func Main(env *Env, args []string) int {
 	if args[0] == "--version" || args[0] == "version" {
 		fmt.Fprintln(env.Stdout, "debuginfo", Version)
 		return ExitOK
+	}
+	if slices.Contains(args, persistentWorkerFlag) {
+		return runWorker(env, args)
+	}
+	args, err := expandFlagfiles(args)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "debuginfo: %v\n", err)
+		return ExitUsage
 	}
 	c, ok := commands[args[0]]
 	if !ok {

@@ -69,6 +69,7 @@ func (c *connFlags) config(cfg store.Config) store.Config {
 // the Provider (nil for file://) redacts errors.
 func (c *connFlags) open(ctx context.Context, env *Env, cfg store.Config) (store.Store, *creds.Provider, error) {
 	cfg = c.config(cfg)
+	cfg.Pool = env.Pool
 	if !store.IsFileAddress(c.address) {
 		p, err := creds.ResolveContext(ctx, c.creds, c.host(), !c.insecure, env.Getenv)
 		if err != nil {

@@ -18,18 +18,23 @@ func TestGeneratedCodeIsCurrent(t *testing.T) {
 		}
 		t.Skip("protoc not installed (apt-get install protobuf-compiler)")
 	}
-	out := t.TempDir()
+	out, workerOut := t.TempDir(), t.TempDir()
 	cmd := exec.Command("bash", "../../../tools/genproto.sh")
-	cmd.Env = append(os.Environ(), "OUT="+out)
+	cmd.Env = append(os.Environ(), "OUT="+out, "WORKER_OUT="+workerOut)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("genproto.sh: %v\n%s", err, b)
 	}
-	for _, name := range []string{"debuginfo.pb.go", "debuginfo_grpc.pb.go"} {
+	for _, f := range []struct{ committed, generated string }{
+		{"debuginfo.pb.go", filepath.Join(out, "debuginfo.pb.go")},
+		{"debuginfo_grpc.pb.go", filepath.Join(out, "debuginfo_grpc.pb.go")},
+		{"../workerpb/worker_protocol.pb.go", filepath.Join(workerOut, "worker_protocol.pb.go")},
+	} {
+		name := f.committed
 		want, err := os.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := os.ReadFile(filepath.Join(out, name))
+		got, err := os.ReadFile(f.generated)
 		if err != nil {
 			t.Fatal(err)
 		}

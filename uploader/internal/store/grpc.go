@@ -27,6 +27,7 @@ const ChunkSize = 1 << 20
 // grpcStore is a Store speaking to a DebuginfoService.
 type grpcStore struct {
 	conn    *grpc.ClientConn
+	release func() // set when conn is a Pool's: Close returns it instead of closing it
 	client  pb.DebuginfoServiceClient
 	http    *http.Client
 	address string // as given, for messages
@@ -62,7 +63,16 @@ func ParseCompression(s string) (string, error) {
 const defaultCallTimeout = 30 * time.Second
 
 func openGRPC(address string, cfg Config) (*grpcStore, error) {
-	conn, err := dial(address, cfg)
+	var (
+		conn    *grpc.ClientConn
+		release func()
+		err     error
+	)
+	if cfg.Pool != nil {
+		conn, release, err = cfg.Pool.lease(address, cfg)
+	} else {
+		conn, err = dial(address, cfg, perRPC(cfg.Creds))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -70,10 +80,18 @@ func openGRPC(address string, cfg Config) (*grpcStore, error) {
 	if cfg.CallTimeout <= 0 {
 		cfg.CallTimeout = defaultCallTimeout
 	}
-	return &grpcStore{conn: conn, client: pb.NewDebuginfoServiceClient(conn), http: signedURLClient(), address: address, cfg: cfg}, nil
+	return &grpcStore{conn: conn, release: release, client: pb.NewDebuginfoServiceClient(conn), http: signedURLClient(), address: address, cfg: cfg}, nil
 }
 
-func (g *grpcStore) Close() error { return g.conn.Close() }
+// Close closes the connection, or gives a pooled one back to its Pool,
+// open, for the next Open.
+func (g *grpcStore) Close() error {
+	if g.release != nil {
+		g.release()
+		return nil
+	}
+	return g.conn.Close()
+}
 
 // MarksInProgress: Parca keeps an interrupted upload "in progress".
 func (g *grpcStore) MarksInProgress() bool { return true }

@@ -35,6 +35,9 @@ type Config struct {
 	// CallTimeout bounds each unary call, so a hung store fails over to a
 	// retry (zero: 30 s).
 	CallTimeout time.Duration
+	// Pool, when set, lends the gRPC connection: one per address and TLS
+	// settings for the pool's life, and Close leaves it open (see Pool).
+	Pool *Pool
 }
 
 // IsFileAddress says whether address names the embedded file store.
@@ -55,8 +58,17 @@ func Open(address string, cfg Config) (Store, error) {
 	return openGRPC(address, cfg)
 }
 
-// dial connects lazily to a gRPC store.
-func dial(address string, cfg Config) (*grpc.ClientConn, error) {
+// perRPC is c as per-call credentials; nil (not a typed nil) for none.
+func perRPC(c *creds.Provider) credentials.PerRPCCredentials {
+	if c == nil {
+		return nil
+	}
+	return c
+}
+
+// dial connects lazily to a gRPC store; every call carries perRPC's
+// metadata (nil: none).
+func dial(address string, cfg Config, perRPC credentials.PerRPCCredentials) (*grpc.ClientConn, error) {
 	var opts []grpc.DialOption
 	if cfg.Insecure {
 		opts = append(opts, grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -75,8 +87,8 @@ func dial(address string, cfg Config) (*grpc.ClientConn, error) {
 		}
 		opts = append(opts, grpc.WithTransportCredentials(credentials.NewTLS(tc)))
 	}
-	if cfg.Creds != nil {
-		opts = append(opts, grpc.WithPerRPCCredentials(cfg.Creds))
+	if perRPC != nil {
+		opts = append(opts, grpc.WithPerRPCCredentials(perRPC))
 	}
 	opts = append(opts, grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(64<<20)))
 	conn, err := grpc.NewClient(address, opts...)

@@ -1,0 +1,226 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"google.golang.org/grpc/metadata"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/creds"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/teststore"
+)
+
+// tcpCounter forwards TCP connections to target and counts them: the
+// connections a client really opened.
+func tcpCounter(t *testing.T, target string) (addr string, accepted func() int) {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lis.Close() })
+	var n atomic.Int32
+	go func() {
+		for {
+			c, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			n.Add(1)
+			go func() {
+				defer c.Close()
+				s, err := net.Dial("tcp", target)
+				if err != nil {
+					return
+				}
+				defer s.Close()
+				go io.Copy(s, c)
+				io.Copy(c, s)
+			}()
+		}
+	}()
+	return lis.Addr().String(), func() int { return int(n.Load()) }
+}
+
+// authStore is a test store that notes each call's authorization header.
+func authStore(t *testing.T, opts teststore.Options) (*teststore.Server, func() []string) {
+	var mu sync.Mutex
+	var seen []string
+	opts.Authorize = func(ctx context.Context, _ string) error {
+		md, _ := metadata.FromIncomingContext(ctx)
+		mu.Lock()
+		seen = append(seen, strings.Join(md.Get("authorization"), ","))
+		mu.Unlock()
+		return nil
+	}
+	srv := teststore.Start(t, opts)
+	return srv, func() []string { mu.Lock(); defer mu.Unlock(); return slices.Clone(seen) }
+}
+
+func bearer(t *testing.T, addr, token string) *creds.Provider {
+	t.Helper()
+	p, err := creds.Resolve(&creds.Options{BearerToken: token}, addr, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestPoolLendsOneConnectionWithEachOpensCredentials: stores opened one
+// after another through a Pool share one TCP connection, each store's
+// calls carry its own credentials (or none), and a store's Close leaves
+// the connection open for the next.
+func TestPoolLendsOneConnectionWithEachOpensCredentials(t *testing.T) {
+	srv, seen := authStore(t, teststore.Options{})
+	addr, accepted := tcpCounter(t, srv.Addr())
+	var log bytes.Buffer
+	pool := &store.Pool{Log: &log}
+	for _, p := range []*creds.Provider{bearer(t, addr, "pool-token-one"), bearer(t, addr, "pool-token-two"), nil} {
+		s, err := store.Open(addr, store.Config{Insecure: true, Creds: p, Retry: fastRetry, Pool: pool})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.ShouldUpload(context.Background(), key, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := strings.Join(seen(), "|"), "Bearer pool-token-one|Bearer pool-token-two|"; got != want {
+		t.Errorf("authorization per call %q, want %q", got, want)
+	}
+	if n := accepted(); n != 1 {
+		t.Errorf("%d TCP connections for three stores, want 1", n)
+	}
+	if pool.Len() != 1 || strings.Count(log.String(), "new store connection") != 1 || strings.Contains(log.String(), "pool-token") {
+		t.Errorf("pool holds %d connections; log %q", pool.Len(), log.String())
+	}
+	// Other TLS settings are another connection (dialled lazily: no call needed).
+	other, err := store.Open(addr, store.Config{InsecureSkipVerify: true, Pool: pool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+	if pool.Len() != 2 {
+		t.Errorf("pool holds %d connections, want 2 (plaintext and TLS)", pool.Len())
+	}
+
+	if err := pool.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if pool.Len() != 0 {
+		t.Errorf("closed pool holds %d connections", pool.Len())
+	}
+	if _, err := store.Open(addr, store.Config{Insecure: true, Pool: pool}); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("Open through a closed pool: %v", err)
+	}
+}
+
+// TestPoolRefusesASecondStoreOnALentConnection: a connection's calls carry
+// the credentials of the one store it is lent to, so while that store is
+// open no other store gets it, even from many goroutines at once.
+func TestPoolRefusesASecondStoreOnALentConnection(t *testing.T) {
+	srv, seen := authStore(t, teststore.Options{})
+	var pool store.Pool // the zero value is ready
+	defer pool.Close()
+	cfg := func(token string) store.Config {
+		return store.Config{Insecure: true, Creds: bearer(t, srv.Addr(), token), Retry: fastRetry, Pool: &pool}
+	}
+	a, err := store.Open(srv.Addr(), cfg("token-a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opened atomic.Int32
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := store.Open(srv.Addr(), cfg("token-b"))
+			if err == nil {
+				opened.Add(1)
+				s.Close()
+			} else if !strings.Contains(err.Error(), "in use by another store") {
+				t.Errorf("refusal says %q", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := opened.Load(); n != 0 {
+		t.Errorf("%d stores opened on a connection already lent", n)
+	}
+	if _, _, err := a.ShouldUpload(context.Background(), key, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := seen(); len(got) != 1 || got[0] != "Bearer token-a" {
+		t.Errorf("the lent store's call carried %q, want its own token only", got)
+	}
+	// Another store address is another connection: it may be open meanwhile.
+	srv2 := teststore.Start(t, teststore.Options{})
+	c, err := store.Open(srv2.Addr(), cfg("token-c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+
+	a.Close()
+	b, err := store.Open(srv.Addr(), cfg("token-b"))
+	if err != nil {
+		t.Fatalf("after the first store closed: %v", err)
+	}
+	a.Close() // a second Close of the old store must not free b's lease
+	if s, err := store.Open(srv.Addr(), cfg("token-d")); err == nil {
+		s.Close()
+		t.Error("a stale Close freed the connection lent to another store")
+	}
+	if _, _, err := b.ShouldUpload(context.Background(), key, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := seen(); len(got) != 2 || got[1] != "Bearer token-b" {
+		t.Errorf("calls carried %q, want token-a then token-b", got)
+	}
+	b.Close()
+}
+
+// TestPoolKeysCAFileByContent: a CA file rewritten between Opens gets a
+// connection of its own that trusts the new content, not the old one's.
+func TestPoolKeysCAFileByContent(t *testing.T) {
+	serverTLS, caPEM := teststore.SelfSignedTLS(t)
+	srv := teststore.Start(t, teststore.Options{TLS: serverTLS})
+	_, otherPEM := teststore.SelfSignedTLS(t)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	var pool store.Pool
+	defer pool.Close()
+	call := func(pem []byte) error {
+		if err := os.WriteFile(caFile, pem, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, err := store.Open(srv.Addr(), store.Config{CAFile: caFile, Retry: store.Retry{Attempts: 1}, Pool: &pool})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		_, _, err = s.ShouldUpload(context.Background(), key, false)
+		return err
+	}
+	if err := call(caPEM); err != nil {
+		t.Fatalf("with the store's CA: %v", err)
+	}
+	if err := call(otherPEM); err == nil || !strings.Contains(err.Error(), "--ca-file") {
+		t.Errorf("with another CA in the same file: %v, want the certificate refused", err)
+	}
+	if pool.Len() != 2 {
+		t.Errorf("pool holds %d connections, want one per CA content", pool.Len())
+	}
+}
