@@ -62,9 +62,9 @@ echo
 echo "| build | wall time (s) | note |"
 echo "|---|---:|---|"
 echo "| plain \`bazel build //...\` | $plain | |"
-over() { awk -v a="$1" -v b="$plain" 'BEGIN{printf "%.1f s (%.0f%%)", a-b, 100*(a-b)/b}'; }
-echo "| with the aspect, uploads in the persistent worker (default) | $with | +$(over "$with") over plain; $stored binaries stored |"
-echo "| with the aspect, \`--strategy=DebuginfoUpload=local\` (no worker) | $nowork | +$(over "$nowork") over plain; $stored_local binaries stored |"
+over() { awk -v a="$1" -v b="$plain" 'BEGIN{printf "%+.1f s (%+.0f%%)", a-b, 100*(a-b)/b}'; }
+echo "| with the aspect, uploads in the persistent worker (default) | $with | $(over "$with") over plain; $stored binaries stored |"
+echo "| with the aspect, \`--strategy=DebuginfoUpload=local\` (no worker) | $nowork | $(over "$nowork") over plain; $stored_local binaries stored |"
 echo "| no-op rebuild with the aspect | $noop | $spawns DebuginfoExtract/DebuginfoUpload spawns executed |"
 
 # Per-mnemonic sums of the JSON trace: "action processing" events (one per
