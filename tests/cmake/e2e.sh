@@ -288,6 +288,20 @@ if [[ -n "${PARCA_ADDR:-}" ]]; then
   log="${TMP}/parca.noop.log"
   PARCA_DEBUGINFO_BEARER_TOKEN="${TOKEN}" build parca "${log}"
   check "Parca: a no-op rebuild uploads nothing" lacks "${log}" "debuginfo: uploading"
+
+  # debuginfo_upload(TARGET) only: what a build without credentials left pending
+  # is sent by the next plain build that has them.
+  cmake -S "${TMP}/single" -B "${TMP}/single/p" -DDEBUGINFO="${DEBUGINFO}" -DDEBUGINFO_STORE_ADDRESS="${PARCA_ADDR}" \
+    -DDEBUGINFO_FLAGS=--insecure >"${TMP}/single-p.configure.log" 2>&1
+  log="${TMP}/single-p.pending.log"
+  cmake --build "${TMP}/single/p" >"${log}" 2>&1
+  check "Parca, debuginfo_upload(TARGET), no credentials: pending, said once" count_is "${log}" "not uploading 1 binaries" 1 || show "${log}"
+  log="${TMP}/single-p.creds.log"
+  PARCA_DEBUGINFO_BEARER_TOKEN="${TOKEN}" cmake --build "${TMP}/single/p" >"${log}" 2>&1
+  check "Parca, debuginfo_upload(TARGET): the next plain build with credentials uploads it" contains "${log}" "uploading 1 binaries" || show "${log}"
+  if [[ -n "${PARCA_BUCKET:-}" ]]; then
+    check "Parca, debuginfo_upload(TARGET): stored" in_store_debuginfo "${PARCA_BUCKET}" "${TMP}/single/p/one"
+  fi
 else
   echo "# PARCA_ADDR not set: skipping the real Parca server"
 fi
