@@ -286,7 +286,7 @@ if [[ -n "${PARCA_ADDR:-}" ]]; then
     done
   fi
   log="${TMP}/parca.noop.log"
-  PARCA_DEBUGINFO_BEARER_TOKEN="${TOKEN}" build parca "${log}"
+  PARCA_DEBUGINFO_BEARER_TOKEN="${TOKEN}" POLARSIGNALS_PROJECT_ID=p build parca "${log}"
   check "Parca: a no-op rebuild uploads nothing" lacks "${log}" "debuginfo: uploading"
 
   # debuginfo_upload(TARGET) only: what a build without credentials left pending
@@ -297,10 +297,10 @@ if [[ -n "${PARCA_ADDR:-}" ]]; then
   cmake --build "${TMP}/single/p" >"${log}" 2>&1
   check "Parca, debuginfo_upload(TARGET), no credentials: pending, said once" count_is "${log}" "not uploading 1 binaries" 1 || show "${log}"
   log="${TMP}/single-p.creds.log"
-  PARCA_DEBUGINFO_BEARER_TOKEN="${TOKEN}" cmake --build "${TMP}/single/p" >"${log}" 2>&1
+  PARCA_DEBUGINFO_BEARER_TOKEN="${TOKEN}" POLARSIGNALS_PROJECT_ID=p cmake --build "${TMP}/single/p" >"${log}" 2>&1
   check "Parca, debuginfo_upload(TARGET): the next plain build with credentials uploads it" contains "${log}" "uploading 1 binaries" || show "${log}"
   if [[ -n "${PARCA_BUCKET:-}" ]]; then
-    check "Parca, debuginfo_upload(TARGET): stored" in_store_debuginfo "${PARCA_BUCKET}" "${TMP}/single/p/one"
+    check "Parca, debuginfo_upload(TARGET): stored" in_store_debuginfo "${PARCA_BUCKET}" "${TMP}/single/p/one" || show "${log}"
   fi
 else
   echo "# PARCA_ADDR not set: skipping the real Parca server"
