@@ -18,6 +18,8 @@ finish() {
   exit $?
 }
 count_is() { [[ "$(grep -cF -- "$2" "$1")" == "$3" ]]; }
+# says LOG TEXT: TEXT is in LOG, whose lines CMake may have wrapped (message()).
+says() { tr '\n' ' ' <"$1" | tr -s ' ' | grep -qF -- "$2"; }
 
 unset POLARSIGNALS_TOKEN PARCA_DEBUGINFO_BEARER_TOKEN DEBUGINFO_TOKEN_FILE \
   DEBUGINFO_CREDENTIAL_HELPER POLARSIGNALS_PROJECT_ID CI MAKEFLAGS MAKELEVEL
@@ -37,6 +39,12 @@ cp -r "${ROOT}/tools/cmake" "${TMP}/my project/rules_debuginfo/tools/"
 cp -r "${ROOT}/examples/cmake" "${TMP}/my project/rules_debuginfo/examples/"
 
 buildid() { "${DEBUGINFO}" buildid --json "$1" | sed -n 's/.*"build_id":"\([^"]*\)".*/\1/p'; }
+# in_store_debuginfo STORE BINARY: the debuginfo of the binary's build ID is stored.
+in_store_debuginfo() {
+  local id
+  id="$(buildid "$2")" && [[ -n "${id}" ]] || return 1
+  [[ -s "$1/debuginfo/${id}/debuginfo" ]]
+}
 # in_store STORE BINARY: debuginfo and sources of the binary's build ID are stored.
 in_store() {
   local id
@@ -96,12 +104,20 @@ log="${TMP}/ninja.changed.log"
 build ninja "${log}"
 check "changed source: exactly one binary uploaded" contains "${log}" "uploading 1 binaries" || show "${log}"
 check "changed source: its new build ID is stored" in_store "${TMP}/store-ninja" "${TMP}/ninja/greet/libgreet.so"
+# The project chosen through the environment (as docs/cmake.md shows) keys the stamps too.
+log="${TMP}/ninja.projB.log"
+POLARSIGNALS_PROJECT_ID=projB build ninja "${log}"
+check "a new project (env POLARSIGNALS_PROJECT_ID) gets everything again" contains "${log}" "uploading 3 binaries to file://${TMP}/store-ninja (project projB)" || show "${log}"
+log="${TMP}/ninja.projB2.log"
+POLARSIGNALS_PROJECT_ID=projB PARCA_DEBUGINFO_BEARER_TOKEN=other build ninja "${log}"
+check "the same project again (another token): nothing uploaded" lacks "${log}" "debuginfo: uploading" || show "${log}"
 
 # ---------------------------------------------------------------- multi-config
 
 store="${TMP}/store-multi"
 configure multi -G "Ninja Multi-Config" -DDEBUGINFO_STORE_ADDRESS="file://${store}"
 check "Ninja Multi-Config: configure" test $? = 0 || show "${TMP}/multi.configure.log"
+check "Ninja Multi-Config: warns about the configurations without -g" says "${TMP}/multi.configure.log" "configurations Release compile without -g" || show "${TMP}/multi.configure.log"
 for cfg in Debug RelWithDebInfo; do
   log="${TMP}/multi.${cfg}.log"
   build multi "${log}" --config "${cfg}"
@@ -116,7 +132,7 @@ done
 # ---------------------------------------------------------------- warnings and refusals
 
 configure release -DCMAKE_BUILD_TYPE=Release -DDEBUGINFO_STORE_ADDRESS="file://${TMP}/store-release"
-check "Release: warns that uploads will have symbols only" contains "${TMP}/release.configure.log" "symbols only"
+check "Release: warns that uploads will have symbols only" says "${TMP}/release.configure.log" "symbols only"
 
 TOKEN="psc_v1_$(printf 'c0ffee%.0s' {1..10})abcd"
 configure cachetoken -DPOLARSIGNALS_TOKEN="${TOKEN}"
@@ -143,7 +159,11 @@ done
 
 # ---------------------------------------------------------------- credentials
 
-configure nocreds -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDEBUGINFO_STORE_ADDRESS=127.0.0.1:9
+configure badreq -DDEBUGINFO_REQUIRED=maybe
+check "DEBUGINFO_REQUIRED=maybe: configure fails" test $? != 0
+check "DEBUGINFO_REQUIRED=maybe: says what it accepts" says "${TMP}/badreq.configure.log" "DEBUGINFO_REQUIRED must be AUTO, ON or OFF"
+# auto in lower case is AUTO (not ON): a local build without CI=true succeeds.
+configure nocreds -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDEBUGINFO_STORE_ADDRESS=127.0.0.1:9 -DDEBUGINFO_REQUIRED=auto
 log="${TMP}/nocreds.log"
 build nocreds "${log}"
 check "no credentials locally: the build succeeds" test $? = 0 || show "${log}"
@@ -161,14 +181,22 @@ cmake_minimum_required(VERSION 3.16)
 project(single C)
 list(APPEND CMAKE_MODULE_PATH "${TMP}/my project/rules_debuginfo/tools/cmake")
 include(Debuginfo)
+# Set after the include (json-c does this): no warning about -g.
+if(NOT CMAKE_BUILD_TYPE)
+  set(CMAKE_BUILD_TYPE Debug)
+endif()
 add_executable(one one.c)
 add_executable(two two.c)
 debuginfo_upload(TARGET one SOURCES OFF)
+if(BOTH)
+  debuginfo_upload_all()
+endif()
 EOF
 echo "int main(void) { return 0; }" >"${TMP}/single/one.c"
 echo "int main(void) { return 2; }" >"${TMP}/single/two.c"
-cmake -S "${TMP}/single" -B "${TMP}/single/b" -DCMAKE_BUILD_TYPE=Debug -DDEBUGINFO="${DEBUGINFO}" \
+cmake -S "${TMP}/single" -B "${TMP}/single/b" -DDEBUGINFO="${DEBUGINFO}" \
   -DDEBUGINFO_STORE_ADDRESS="file://${TMP}/store-single" >"${TMP}/single.configure.log" 2>&1
+check "CMAKE_BUILD_TYPE set after the include: no warning about -g" lacks "${TMP}/single.configure.log" "without -g" || show "${TMP}/single.configure.log"
 log="${TMP}/single.build.log"
 cmake --build "${TMP}/single/b" >"${log}" 2>&1
 check "debuginfo_upload(TARGET one): build succeeds" test $? = 0 || show "${log}"
@@ -178,6 +206,37 @@ check "debuginfo_upload(TARGET one SOURCES OFF): no sources" test ! -e "${TMP}/s
 id2="$(buildid "${TMP}/single/b/two")"
 check "debuginfo_upload(TARGET one): the other target is not uploaded" test ! -e "${TMP}/store-single/debuginfo/${id2}"
 
+# A failed POST_BUILD upload (the store is a file, not a directory) is retried
+# by the next plain build, without a relink, once the store works.
+touch "${TMP}/store-broken"
+cmake -S "${TMP}/single" -B "${TMP}/single/f" -G Ninja -DDEBUGINFO="${DEBUGINFO}" \
+  -DDEBUGINFO_STORE_ADDRESS="file://${TMP}/store-broken" >"${TMP}/single-f.configure.log" 2>&1
+log="${TMP}/single-f.build1.log"
+cmake --build "${TMP}/single/f" >"${log}" 2>&1
+check "debuginfo_upload(TARGET), store failing: the build goes on" test $? = 0 || show "${log}"
+check "debuginfo_upload(TARGET), store failing: says the next build retries" contains "${log}" "the next build retries them" || show "${log}"
+rm -f "${TMP}/store-broken"
+log="${TMP}/single-f.build2.log"
+cmake --build "${TMP}/single/f" >"${log}" 2>&1
+check "debuginfo_upload(TARGET): the next plain build retries a failed upload" in_store_debuginfo "${TMP}/store-broken" "${TMP}/single/f/one" || show "${log}"
+check "debuginfo_upload(TARGET): ... without relinking" lacks "${log}" "Linking" || show "${log}"
+
+# Both debuginfo_upload(TARGET) and debuginfo_upload_all(), no credentials: said once per build.
+cmake -S "${TMP}/single" -B "${TMP}/single/n" -DBOTH=ON -DDEBUGINFO="${DEBUGINFO}" \
+  -DDEBUGINFO_STORE_ADDRESS=127.0.0.1:9 >"${TMP}/single-n.configure.log" 2>&1
+log="${TMP}/single-n.build1.log"
+cmake --build "${TMP}/single/n" >"${log}" 2>&1
+check "POST_BUILD and debuginfo_upload_all(), no credentials: the build succeeds" test $? = 0 || show "${log}"
+check "POST_BUILD and debuginfo_upload_all(), no credentials: said once" count_is "${log}" "not uploading" 1 || show "${log}"
+log="${TMP}/single-n.build2.log"
+cmake --build "${TMP}/single/n" >"${log}" 2>&1
+check "no credentials: the next build says again what is pending, once" count_is "${log}" "not uploading 2 binaries" 1 || show "${log}"
+log="${TMP}/single-n.ci.log"
+touch "${TMP}/single/one.c"
+CI=true cmake --build "${TMP}/single/n" >"${log}" 2>&1
+check "POST_BUILD, no credentials, CI=true: the build fails" test $? != 0
+check "POST_BUILD, no credentials, CI=true: a clear error" contains "${log}" "error: cannot upload 1 binaries: no credentials" || show "${log}"
+
 # ---------------------------------------------------------------- the uploader built from this repository
 
 # Out of tree, so examples/ itself is not written to.
@@ -185,10 +244,37 @@ cmake -S "${ROOT}/examples/cmake" -B "${TMP}/fromsrc" -DCMAKE_BUILD_TYPE=Debug -
   -DDEBUGINFO_STORE_ADDRESS="file://${TMP}/store-fromsrc" >"${TMP}/fromsrc.configure.log" 2>&1
 check "no DEBUGINFO and none on PATH: built from the repository" contains "${TMP}/fromsrc.configure.log" "building the uploader"
 check "the built uploader is cached for the next configure" bash -c 'ls "$1"/debuginfo-* >/dev/null 2>&1' _ "${TMP}/cache"
-# A copy of the module without the repository around it, and no uploader anywhere.
+# A copy of the module without the repository around it, and no uploader anywhere:
+# a local build still configures and builds, and says so once.
 cmake -S "${SRC}" -B "${TMP}/notool" -DDEBUGINFO_STORE_ADDRESS="file://${TMP}/store-notool" >"${TMP}/notool.configure.log" 2>&1
-check "no uploader at all: configure fails" test $? != 0
-check "no uploader at all: says how to provide one" contains "${TMP}/notool.configure.log" "set -DDEBUGINFO=/path/to/debuginfo"
+check "no uploader at all: configure succeeds" test $? = 0 || show "${TMP}/notool.configure.log"
+check "no uploader at all: says how to provide one, once" count_is "${TMP}/notool.configure.log" "set -DDEBUGINFO=/path/to/debuginfo" 1 || show "${TMP}/notool.configure.log"
+log="${TMP}/notool.build.log"
+build notool "${log}"
+check "no uploader at all: the build succeeds" test $? = 0 || show "${log}"
+log="${TMP}/notool.ci.log"
+CI=true build notool "${log}"
+check "no uploader at all, CI=true: the build fails" test $? != 0
+check "no uploader at all, CI=true: says why" contains "${log}" "no uploader" || show "${log}"
+cmake -S "${SRC}" -B "${TMP}/notool-req" -DDEBUGINFO_REQUIRED=ON >"${TMP}/notool-req.configure.log" 2>&1
+check "no uploader at all, DEBUGINFO_REQUIRED=ON: configure fails" test $? != 0
+
+# An uploader found on PATH (cached) that later disappears.
+mkdir -p "${TMP}/pathbin"
+cp "${DEBUGINFO}" "${TMP}/pathbin/debuginfo"
+PATH="${TMP}/pathbin:${PATH}" cmake -S "${ROOT}/examples/cmake" -B "${TMP}/onpath" -DCMAKE_BUILD_TYPE=Debug \
+  -DDEBUGINFO_CACHE_DIR="${TMP}/cache" -DDEBUGINFO_STORE_ADDRESS="file://${TMP}/store-onpath" >"${TMP}/onpath.configure.log" 2>&1
+check "uploader on PATH: cached" grep -qF "DEBUGINFO_ON_PATH:FILEPATH=${TMP}/pathbin/debuginfo" "${TMP}/onpath/CMakeCache.txt"
+rm -f "${TMP}/pathbin/debuginfo"
+log="${TMP}/onpath.build.log"
+build onpath "${log}"
+check "uploader on PATH gone: the build names it and says to re-run cmake" contains "${log}" "the uploader ${TMP}/pathbin/debuginfo does not exist any more (configure found it on PATH): re-run cmake" || show "${log}"
+cmake "${TMP}/onpath" >"${TMP}/onpath.reconfigure.log" 2>&1
+check "uploader on PATH gone: re-configure looks again" says "${TMP}/onpath.reconfigure.log" "found on PATH before) is gone" ||
+  show "${TMP}/onpath.reconfigure.log"
+log="${TMP}/onpath.build2.log"
+build onpath "${log}"
+check "uploader on PATH gone: after re-configure the build uploads" contains "${log}" "uploading 3 binaries" || show "${log}"
 
 # ---------------------------------------------------------------- real Parca
 
@@ -210,8 +296,22 @@ if [[ -n "${PARCA_ADDR:-}" ]]; then
     done
   fi
   log="${TMP}/parca.noop.log"
-  PARCA_DEBUGINFO_BEARER_TOKEN="${TOKEN}" build parca "${log}"
+  PARCA_DEBUGINFO_BEARER_TOKEN="${TOKEN}" POLARSIGNALS_PROJECT_ID=p build parca "${log}"
   check "Parca: a no-op rebuild uploads nothing" lacks "${log}" "debuginfo: uploading"
+
+  # debuginfo_upload(TARGET) only: what a build without credentials left pending
+  # is sent by the next plain build that has them.
+  cmake -S "${TMP}/single" -B "${TMP}/single/p" -DDEBUGINFO="${DEBUGINFO}" -DDEBUGINFO_STORE_ADDRESS="${PARCA_ADDR}" \
+    -DDEBUGINFO_FLAGS=--insecure >"${TMP}/single-p.configure.log" 2>&1
+  log="${TMP}/single-p.pending.log"
+  cmake --build "${TMP}/single/p" >"${log}" 2>&1
+  check "Parca, debuginfo_upload(TARGET), no credentials: pending, said once" count_is "${log}" "not uploading 1 binaries" 1 || show "${log}"
+  log="${TMP}/single-p.creds.log"
+  PARCA_DEBUGINFO_BEARER_TOKEN="${TOKEN}" POLARSIGNALS_PROJECT_ID=p cmake --build "${TMP}/single/p" >"${log}" 2>&1
+  check "Parca, debuginfo_upload(TARGET): the next plain build with credentials uploads it" contains "${log}" "uploading 1 binaries" || show "${log}"
+  if [[ -n "${PARCA_BUCKET:-}" ]]; then
+    check "Parca, debuginfo_upload(TARGET): stored" in_store_debuginfo "${PARCA_BUCKET}" "${TMP}/single/p/one" || show "${log}"
+  fi
 else
   echo "# PARCA_ADDR not set: skipping the real Parca server"
 fi

@@ -67,36 +67,96 @@ endforeach()
 if(NOT DEBUGINFO_AUTH MATCHES "^(auto|none)$")
   message(FATAL_ERROR "debuginfo: DEBUGINFO_AUTH must be auto or none, not \"${DEBUGINFO_AUTH}\"")
 endif()
+# AUTO in any case, or a CMake boolean; anything else is a typo, not ON.
+string(TOUPPER "${DEBUGINFO_REQUIRED}" _debuginfo_required)
+if(_debuginfo_required STREQUAL "AUTO")
+  set(_debuginfo_required AUTO)
+elseif(_debuginfo_required MATCHES "^(ON|YES|Y|TRUE|1)$")
+  set(_debuginfo_required ON)
+elseif(_debuginfo_required MATCHES "^(OFF|NO|N|FALSE|0)$")
+  set(_debuginfo_required OFF)
+else()
+  message(FATAL_ERROR "debuginfo: DEBUGINFO_REQUIRED must be AUTO, ON or OFF, not \"${DEBUGINFO_REQUIRED}\"")
+endif()
 
-# Debug information is what makes an upload useful: warn when the build has none.
-get_property(_debuginfo_multi GLOBAL PROPERTY GENERATOR_IS_MULTI_CONFIG)
-if(NOT _debuginfo_multi AND NOT "${CMAKE_C_FLAGS} ${CMAKE_CXX_FLAGS}" MATCHES "(^| )-g")
-  string(TOUPPER "${CMAKE_BUILD_TYPE}" _debuginfo_bt)
-  if(NOT _debuginfo_bt MATCHES "^(DEBUG|RELWITHDEBINFO)$")
-    message(WARNING "debuginfo: CMAKE_BUILD_TYPE is \"${CMAKE_BUILD_TYPE}\", which compiles without -g: "
-      "uploads will have symbols only (no file:line, no sources). Use -DCMAKE_BUILD_TYPE=RelWithDebInfo "
-      "(or Debug), or add -g to CMAKE_C_FLAGS/CMAKE_CXX_FLAGS.")
+# Debug information is what makes an upload useful: warn when a configuration
+# compiles without -g. Checked when the configure step has read everything
+# (CMAKE_BUILD_TYPE may be set after the include), once.
+function(_debuginfo_check_g)
+  get_property(done GLOBAL PROPERTY _DEBUGINFO_G_CHECKED)
+  if(done)
+    return()
   endif()
+  set_property(GLOBAL PROPERTY _DEBUGINFO_G_CHECKED ON)
+  get_property(langs GLOBAL PROPERTY ENABLED_LANGUAGES)
+  list(FILTER langs INCLUDE REGEX "^(C|CXX)$")
+  get_property(multi GLOBAL PROPERTY GENERATOR_IS_MULTI_CONFIG)
+  if(multi)
+    set(configs ${CMAKE_CONFIGURATION_TYPES})
+  else()
+    set(configs "${CMAKE_BUILD_TYPE}")
+  endif()
+  set(bad "")
+  foreach(c IN LISTS configs)
+    string(TOUPPER "${c}" uc)
+    foreach(l IN LISTS langs)
+      set(flags " ${CMAKE_${l}_FLAGS} ")
+      if(NOT uc STREQUAL "")
+        string(APPEND flags "${CMAKE_${l}_FLAGS_${uc}} ")
+      endif()
+      if(NOT flags MATCHES " -g([1-3]|gdb[1-3]?|dwarf[-0-9]*)? ")
+        list(APPEND bad "${c}")
+        break()
+      endif()
+    endforeach()
+  endforeach()
+  if(NOT bad)
+    return()
+  endif()
+  if(multi)
+    string(REPLACE ";" ", " bad "${bad}")
+    set(what "the configurations ${bad} compile")
+  else()
+    set(what "CMAKE_BUILD_TYPE is \"${CMAKE_BUILD_TYPE}\", which compiles")
+  endif()
+  message(WARNING "debuginfo: ${what} without -g: their uploads will have symbols only "
+    "(no file:line, no sources). Use RelWithDebInfo (or Debug), or add -g to CMAKE_C_FLAGS/CMAKE_CXX_FLAGS.")
+endfunction()
+if(CMAKE_VERSION VERSION_GREATER_EQUAL 3.19)
+  cmake_language(DEFER DIRECTORY "${CMAKE_SOURCE_DIR}" CALL _debuginfo_check_g)
 endif()
 
 # ---------------------------------------------------------------- the uploader
 
-function(_debuginfo_find_tool out)
+# Sets out to the uploader and from to where it came from (DEBUGINFO, PATH or
+# source); out is empty when there is none, which is an error only when uploads
+# are required: a local build that would not upload must still configure.
+function(_debuginfo_find_tool out from)
+  set(${from} "" PARENT_SCOPE)
   if(DEBUGINFO)
     set(${out} "${DEBUGINFO}" PARENT_SCOPE)
+    set(${from} DEBUGINFO PARENT_SCOPE)
     return()
+  endif()
+  # A cached PATH lookup is checked again: the uploader may have gone.
+  if(DEBUGINFO_ON_PATH AND NOT EXISTS "${DEBUGINFO_ON_PATH}")
+    message(STATUS "debuginfo: ${DEBUGINFO_ON_PATH} (found on PATH before) is gone; looking again")
+    unset(DEBUGINFO_ON_PATH CACHE)
   endif()
   find_program(DEBUGINFO_ON_PATH debuginfo)
   if(DEBUGINFO_ON_PATH)
     set(${out} "${DEBUGINFO_ON_PATH}" PARENT_SCOPE)
+    set(${from} PATH PARENT_SCOPE)
     return()
   endif()
   # Built from the repository this module lives in, once per version of its sources.
   get_filename_component(repo "${_debuginfo_module_dir}/../.." ABSOLUTE)
   find_program(DEBUGINFO_GO go)
   if(NOT EXISTS "${repo}/go.mod" OR NOT DEBUGINFO_GO)
-    message(FATAL_ERROR "debuginfo: no uploader: set -DDEBUGINFO=/path/to/debuginfo, put debuginfo on PATH, "
+    _debuginfo_no_tool("no uploader: set -DDEBUGINFO=/path/to/debuginfo, put debuginfo on PATH, "
       "or install Go so that it can be built from ${repo}")
+    set(${out} "" PARENT_SCOPE)
+    return()
   endif()
   file(GLOB_RECURSE srcs RELATIVE "${repo}" "${repo}/uploader/*.go")
   list(FILTER srcs EXCLUDE REGEX "_test\\.go$")
@@ -124,23 +184,37 @@ function(_debuginfo_find_tool out)
     execute_process(COMMAND "${DEBUGINFO_GO}" build -o "${bin}.${tmp}" ./uploader/cmd/debuginfo
       WORKING_DIRECTORY "${repo}" RESULT_VARIABLE rc ERROR_VARIABLE err)
     if(NOT rc EQUAL 0)
-      message(FATAL_ERROR "debuginfo: building the uploader failed:\n${err}")
+      file(REMOVE "${bin}.${tmp}")
+      _debuginfo_no_tool("building the uploader with ${DEBUGINFO_GO} failed:\n${err}")
+      set(${out} "" PARENT_SCOPE)
+      return()
     endif()
     file(RENAME "${bin}.${tmp}" "${bin}")
   endif()
   set(${out} "${bin}" PARENT_SCOPE)
+  set(${from} source PARENT_SCOPE)
 endfunction()
-_debuginfo_find_tool(_debuginfo_tool)
+# No uploader: fatal when uploads are required (ON, or AUTO under CI=true at
+# configure time), else one warning; the build then uploads nothing.
+function(_debuginfo_no_tool)
+  string(CONCAT msg "debuginfo: " ${ARGN})
+  if(_debuginfo_required STREQUAL "ON" OR (_debuginfo_required STREQUAL "AUTO" AND "$ENV{CI}" MATCHES "^(true|TRUE|True|1|yes)$"))
+    message(FATAL_ERROR "${msg} (DEBUGINFO_REQUIRED is ON)")
+  endif()
+  message(WARNING "${msg}. Nothing will be uploaded (DEBUGINFO_REQUIRED is OFF).")
+endfunction()
+_debuginfo_find_tool(_debuginfo_tool _debuginfo_tool_from)
 
 # The arguments every upload step passes to Upload.cmake (no secrets: those are
 # read from the environment when the step runs).
 set(_debuginfo_script_args
   "-DDEBUGINFO=${_debuginfo_tool}"
+  "-DDEBUGINFO_FROM=${_debuginfo_tool_from}"
   "-DDEBUGINFO_STORE_ADDRESS=${DEBUGINFO_STORE_ADDRESS}"
   "-DDEBUGINFO_PROJECT_ID=${DEBUGINFO_PROJECT_ID}"
   "-DDEBUGINFO_SOURCES=${DEBUGINFO_SOURCES}"
   "-DDEBUGINFO_SOURCE_ROOT=${CMAKE_SOURCE_DIR}"
-  "-DDEBUGINFO_REQUIRED=${DEBUGINFO_REQUIRED}"
+  "-DDEBUGINFO_REQUIRED=${_debuginfo_required}"
   "-DDEBUGINFO_AUTH=${DEBUGINFO_AUTH}"
   "-DDEBUGINFO_STAMP_DIR=${DEBUGINFO_STAMP_DIR}")
 string(REPLACE ";" "\\;" _debuginfo_flags_arg "${DEBUGINFO_FLAGS}")
@@ -177,9 +251,23 @@ function(_debuginfo_register target)
   endif()
 endfunction()
 
+# Makes `debuginfo-upload` part of every build: each build ends with one
+# batched upload of what is not yet on the store (new, pending or failed).
+function(_debuginfo_on_build)
+  if(CMAKE_VERSION VERSION_LESS 3.19)
+    _debuginfo_check_g()
+  endif()
+  if(NOT TARGET debuginfo-upload-on-build)
+    add_custom_target(debuginfo-upload-on-build ALL)
+    add_dependencies(debuginfo-upload-on-build debuginfo-upload)
+  endif()
+endfunction()
+
 # debuginfo_upload(TARGET t [SOURCES ON|OFF]): upload t right after each link
-# (a POST_BUILD step), and include it in `debuginfo-upload`. Call it in the
-# directory that defines t (CMake allows POST_BUILD steps only there).
+# (a POST_BUILD step), and include it in `debuginfo-upload`, which ends every
+# build and sends what the POST_BUILD step could not (no credentials then, a
+# failed upload). Call it in the directory that defines t (CMake allows
+# POST_BUILD steps only there).
 function(debuginfo_upload)
   cmake_parse_arguments(PARSE_ARGV 0 arg "" "TARGET;SOURCES" "")
   if(NOT arg_TARGET OR arg_UNPARSED_ARGUMENTS)
@@ -198,8 +286,9 @@ function(debuginfo_upload)
       "or use debuginfo_upload_all() (which covers every directory)")
   endif()
   _debuginfo_register(${arg_TARGET})
+  _debuginfo_on_build()
   add_custom_command(TARGET ${arg_TARGET} POST_BUILD
-    COMMAND "${CMAKE_COMMAND}" ${_debuginfo_script_args} "-DDEBUGINFO_SOURCES=${sources}"
+    COMMAND "${CMAKE_COMMAND}" ${_debuginfo_script_args} "-DDEBUGINFO_SOURCES=${sources}" -DDEBUGINFO_POST_BUILD=ON
     "-DDEBUGINFO_FILE=$<TARGET_FILE:${arg_TARGET}>"
     -P "${_debuginfo_module_dir}/Upload.cmake"
     VERBATIM)
@@ -235,11 +324,12 @@ endfunction()
 # of every build. With CMake >= 3.19 the targets are gathered at the end of the
 # top-level CMakeLists.txt; before that, call it after your add_subdirectory()s.
 function(debuginfo_upload_all)
-  if(TARGET debuginfo-upload-on-build)
+  get_property(done GLOBAL PROPERTY _DEBUGINFO_ALL)
+  if(done)
     return()
   endif()
-  add_custom_target(debuginfo-upload-on-build ALL)
-  add_dependencies(debuginfo-upload-on-build debuginfo-upload)
+  set_property(GLOBAL PROPERTY _DEBUGINFO_ALL ON)
+  _debuginfo_on_build()
   if(CMAKE_VERSION VERSION_GREATER_EQUAL 3.19)
     cmake_language(DEFER DIRECTORY "${CMAKE_SOURCE_DIR}" CALL _debuginfo_upload_all_now)
   else()

@@ -1,13 +1,30 @@
 # Upload.cmake: the build-time step of Debuginfo.cmake (cmake -P). Uploads the
 # file DEBUGINFO_FILE, or every file listed in DEBUGINFO_LIST, whose build ID
-# differs from the one last uploaded to this store (its stamp), in one
-# `debuginfo upload` run, then stamps what arrived. Credentials are read from
-# the environment here, at build time; no secret is ever passed in.
+# differs from the one last uploaded to this store and project (its stamp), in
+# one `debuginfo upload` run, then stamps what arrived. Credentials are read
+# from the environment here, at build time; no secret is ever passed in.
+# DEBUGINFO_POST_BUILD: this is one target's POST_BUILD step; what it cannot
+# send is left to the batched step at the end of the same build, which says so.
 cmake_minimum_required(VERSION 3.16)
 
+# Everything this step prints goes out in one piece at the end, so that a
+# parallel build does not cut its lines into other steps' output.
+set(_said "")
 function(_say msg)
-  execute_process(COMMAND "${CMAKE_COMMAND}" -E echo "debuginfo: ${msg}")
+  set(_said "${_said}debuginfo: ${msg}\n" PARENT_SCOPE)
 endfunction()
+macro(_flush)
+  if(NOT _said STREQUAL "")
+    string(REGEX REPLACE "\n$" "" _said "${_said}")
+    execute_process(COMMAND "${CMAKE_COMMAND}" -E echo "${_said}")
+    set(_said "")
+  endif()
+endmacro()
+# _fail(msg): the build fails with msg, after what was said so far.
+macro(_fail msg)
+  _flush()
+  message(FATAL_ERROR "debuginfo: error: ${msg}")
+endmacro()
 
 if(DEBUGINFO_REQUIRED STREQUAL "AUTO")
   if("$ENV{CI}" MATCHES "^(true|TRUE|True|1|yes)$")
@@ -15,6 +32,69 @@ if(DEBUGINFO_REQUIRED STREQUAL "AUTO")
   else()
     set(DEBUGINFO_REQUIRED OFF)
   endif()
+endif()
+
+# The uploader: configure found none, or the one it found has gone since.
+if(DEBUGINFO STREQUAL "")
+  if(DEBUGINFO_REQUIRED)
+    _fail("no uploader (configure warned: set -DDEBUGINFO=/path/to/debuginfo, put debuginfo on PATH, or install Go) and DEBUGINFO_REQUIRED is ON")
+  endif()
+  return()
+endif()
+if(NOT EXISTS "${DEBUGINFO}")
+  set(why "the uploader ${DEBUGINFO} does not exist any more")
+  if(DEBUGINFO_FROM STREQUAL "PATH")
+    string(APPEND why " (configure found it on PATH): re-run cmake (cmake -S <src> -B <build>) to look for it again (or build it from source), or set -DDEBUGINFO=/path/to/debuginfo")
+  else()
+    string(APPEND why ": set -DDEBUGINFO=/path/to/debuginfo, or re-run cmake")
+  endif()
+  if(DEBUGINFO_REQUIRED)
+    _fail("${why}")
+  endif()
+  _say("warning: not uploading: ${why}")
+  _flush()
+  return()
+endif()
+
+# The store and project the upload goes to, resolved the way the CLI resolves
+# them: the last --store-address / --project-id (or projectID in
+# --grpc-headers) in DEBUGINFO_FLAGS, then the cache variables, then env
+# POLARSIGNALS_PROJECT_ID. Only these two (never a token) key the stamps.
+set(store "${DEBUGINFO_STORE_ADDRESS}")
+set(project "${DEBUGINFO_PROJECT_ID}")
+set(header_project "")
+set(next "")
+foreach(f IN LISTS DEBUGINFO_FLAGS)
+  if(next STREQUAL "store")
+    set(store "${f}")
+  elseif(next STREQUAL "project")
+    set(project "${f}")
+  elseif(next STREQUAL "headers")
+    set(f "--grpc-headers=${f}")
+  endif()
+  set(next "")
+  if(f MATCHES "^--store-address=(.*)$")
+    set(store "${CMAKE_MATCH_1}")
+  elseif(f STREQUAL "--store-address")
+    set(next "store")
+  elseif(f MATCHES "^--project-id=(.*)$")
+    set(project "${CMAKE_MATCH_1}")
+  elseif(f STREQUAL "--project-id")
+    set(next "project")
+  elseif(f STREQUAL "--grpc-headers")
+    set(next "headers")
+  elseif(f MATCHES "^--grpc-headers=")
+    # only the projectID entry is read (a list element holds one header).
+    if(f MATCHES "^--grpc-headers=[ ]*[Pp][Rr][Oo][Jj][Ee][Cc][Tt][Ii][Dd][ ]*=(.*)$")
+      string(STRIP "${CMAKE_MATCH_1}" header_project)
+    endif()
+  endif()
+endforeach()
+if(project STREQUAL "")
+  set(project "${header_project}")
+endif()
+if(project STREQUAL "")
+  set(project "$ENV{POLARSIGNALS_PROJECT_ID}")
 endif()
 
 # Files to consider.
@@ -29,11 +109,12 @@ endif()
 list(REMOVE_DUPLICATES files)
 if(NOT files)
   _say("nothing registered for upload")
+  _flush()
   return()
 endif()
 
-# One stamp directory per store and project: a new store gets everything again.
-string(REGEX REPLACE "[^A-Za-z0-9._-]" "_" store_key "${DEBUGINFO_STORE_ADDRESS}@${DEBUGINFO_PROJECT_ID}")
+# One stamp directory per store and project: a new one gets everything again.
+string(REGEX REPLACE "[^A-Za-z0-9._-]" "_" store_key "${store}@${project}")
 set(stamps "${DEBUGINFO_STAMP_DIR}/${store_key}")
 file(MAKE_DIRECTORY "${stamps}")
 
@@ -74,7 +155,7 @@ list(LENGTH todo n)
 
 # Can the upload authenticate? Only tested, never printed.
 set(creds "")
-if(DEBUGINFO_STORE_ADDRESS MATCHES "^file://" OR DEBUGINFO_AUTH STREQUAL "none" OR dry_run)
+if(store MATCHES "^file://" OR DEBUGINFO_AUTH STREQUAL "none" OR dry_run)
   set(creds ON)
 endif()
 foreach(v POLARSIGNALS_TOKEN PARCA_DEBUGINFO_BEARER_TOKEN DEBUGINFO_TOKEN_FILE DEBUGINFO_CREDENTIAL_HELPER)
@@ -90,9 +171,14 @@ endforeach()
 if(NOT creds)
   set(why "no credentials (export POLARSIGNALS_TOKEN, or set DEBUGINFO_TOKEN_FILE or DEBUGINFO_CREDENTIAL_HELPER; DEBUGINFO_AUTH=none for a store without auth)")
   if(DEBUGINFO_REQUIRED)
-    message(FATAL_ERROR "debuginfo: error: cannot upload ${n} binaries: ${why}; DEBUGINFO_REQUIRED is ON")
+    _fail("cannot upload ${n} binaries: ${why}; DEBUGINFO_REQUIRED is ON")
   endif()
-  _say("not uploading ${n} binaries: ${why}; they stay pending until a build with credentials")
+  if(DEBUGINFO_POST_BUILD)
+    # The batched step at the end of this build says it, once for all.
+    return()
+  endif()
+  _say("not uploading ${n} binaries: ${why}; the next build with credentials uploads them")
+  _flush()
   return()
 endif()
 
@@ -105,10 +191,25 @@ if(DEBUGINFO_SOURCES)
   # (only files under a root go into source archives; docs/sources.md).
   list(APPEND cmd --include-sources "--source-root=${DEBUGINFO_SOURCE_ROOT}")
 endif()
-set(receipt "${stamps}/last.receipt")
+# One receipt per step: POST_BUILD steps of different targets run in parallel.
+if(DEBUGINFO_POST_BUILD)
+  string(SHA256 name "${DEBUGINFO_FILE}")
+  set(receipt "${stamps}/${name}.receipt")
+else()
+  set(receipt "${stamps}/batch.receipt")
+endif()
 file(REMOVE "${receipt}")
-_say("uploading ${n} binaries to ${DEBUGINFO_STORE_ADDRESS}")
-execute_process(COMMAND ${cmd} ${DEBUGINFO_FLAGS} "--receipt=${receipt}" ${todo} RESULT_VARIABLE rc)
+set(to "${store}")
+if(NOT project STREQUAL "")
+  string(APPEND to " (project ${project})")
+endif()
+_say("uploading ${n} binaries to ${to}")
+execute_process(COMMAND ${cmd} ${DEBUGINFO_FLAGS} "--receipt=${receipt}" ${todo}
+  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+string(REGEX REPLACE "\n$" "" out "${out}")
+if(NOT out STREQUAL "")
+  string(APPEND _said "${out}\n")
+endif()
 
 # Stamp every binary the receipt reports as not failed.
 if(NOT dry_run AND EXISTS "${receipt}")
@@ -136,7 +237,12 @@ if(NOT dry_run AND EXISTS "${receipt}")
 endif()
 if(NOT rc EQUAL 0)
   if(DEBUGINFO_REQUIRED)
-    message(FATAL_ERROR "debuginfo: error: some uploads failed (DEBUGINFO_REQUIRED is ON); the next build retries them")
+    _fail("some uploads failed (DEBUGINFO_REQUIRED is ON); the next build retries them")
   endif()
-  _say("warning: some uploads failed; the build goes on (DEBUGINFO_REQUIRED is OFF); the next build retries them")
+  if(DEBUGINFO_POST_BUILD)
+    _say("warning: uploading failed; the upload step at the end of the build tries again")
+  else()
+    _say("warning: some uploads failed; the build goes on (DEBUGINFO_REQUIRED is OFF); the next build retries them")
+  endif()
 endif()
+_flush()
