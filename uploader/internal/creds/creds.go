@@ -217,6 +217,7 @@ func ResolveContext(ctx context.Context, o *Options, host string, secure bool, g
 			p.info.Headers = append(p.info.Headers, k)
 		}
 	}
+	sort.Strings(p.info.Headers) // map order would make `auth check --json` differ run to run
 	return p, nil
 }
 
