@@ -26,3 +26,15 @@ func TestHelperStderrHidesFourCharacterValues(t *testing.T) {
 		t.Errorf("err = %v, want the four-character value hidden", err)
 	}
 }
+
+// A secret given later that holds an earlier one (a header value, then the
+// token) is still hidden whole.
+func TestRedactHidesALaterLongerSecretWhole(t *testing.T) {
+	p, err := Resolve(&Options{GRPCHeaders: []string{"x-api-key=tok-abcd"}, BearerToken: "tok-abcd-and-more-1234"}, "h:443", true, env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Redact("token tok-abcd-and-more-1234 and key tok-abcd"); got != "token [REDACTED] and key [REDACTED]" {
+		t.Errorf("Redact = %q", got)
+	}
+}
