@@ -19,7 +19,7 @@ func TestHelperStderrCutAfter2000Characters(t *testing.T) {
 		h := script(t, fmt.Sprintf("cat >/dev/null\nhead -c %d /dev/zero | tr '\\0' e >&2\nexit 3\n", tc.n))
 		_, err := Resolve(&Options{CredentialHelpers: []string{h}}, "h:443", true, env())
 		if err == nil || !strings.HasSuffix(err.Error(), "failed (exit status 3): "+tc.want) {
-			t.Errorf("stderr of %d characters: err = %.80q...%q, want it to end with %d e's%s", tc.n, err, fmt.Sprint(err)[max(0, len(fmt.Sprint(err))-10):], 2000, strings.TrimLeft(tc.want, "e"))
+			t.Errorf("stderr of %d characters: err = %v, want it to end with %d e's%s", tc.n, err, 2000, strings.TrimLeft(tc.want, "e"))
 		}
 	}
 }
