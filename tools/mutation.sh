@@ -46,7 +46,10 @@ for p in "${pkgs[@]}"; do
   fi
   secs=$((SECONDS - start))
   if [ -n "${MUTATION_LOGS:-}" ]; then mkdir -p "$MUTATION_LOGS" && cp "$out/log" "$MUTATION_LOGS/$p.log"; fi
-  # Counted from the per-mutant lines, so that a run cut short still counts.
+  # Counted from the per-mutant lines, so that a run cut short still counts;
+  # once gremlins is told to stop, the mutant it was running reports LIVED
+  # whatever the tests would have said, so lines from there on are dropped.
+  sed -i '/Shutting down/,$d' "$out/log"
   count() { grep -cE "^ *$1 " "$out/log" || true; }
   killed=$(count KILLED) lived=$(count LIVED) nc=$(count 'NOT COVERED') to=$(count 'TIMED OUT')
   eff=$(awk -v k="$killed" -v l="$lived" 'BEGIN { if (k + l == 0) print "0.00"; else printf "%.2f", 100 * k / (k + l) }')
