@@ -6,6 +6,10 @@
 # package's efficacy (killed / (killed + lived)) is under MUTATION_MIN
 # (default 90). Usage: make mutation [PKGS="store upload"] (default: the
 # core packages; the Makefile pins the gremlins version). See docs/testing.md.
+# Knobs: MUTATION_TIMEOUT (seconds per package, default 3600: a package cut
+# short gets a "partial" row counted from what ran), MUTATION_EXCLUDE (a regexp
+# of files to leave out, e.g. code being rewritten), MUTATION_LOGS (a
+# directory to keep each package's gremlins log in).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GREMLINS_VERSION=${GREMLINS_VERSION:?run it through make mutation, which pins the gremlins version}
@@ -27,17 +31,29 @@ for p in "${pkgs[@]}"; do
   start=$SECONDS
   # gremlins must run from the module root; a test run that exceeds its
   # timeout (coverage time times the coefficient) counts as TIMED OUT, not lived.
-  "$bin/gremlins" unleash --workers "${MUTATION_WORKERS:-1}" --timeout-coefficient "${MUTATION_TIMEOUT_COEFFICIENT:-10}" --output "$out/r.json" "./$dir" >"$out/log" 2>&1 || {
-    cat "$out/log" >&2; echo "gremlins failed on $dir" >&2; exit 1; }
+  # Generated code (*.pb.go) is never worth mutating.
+  excl=(-E '\.pb\.go$')
+  if [ -n "${MUTATION_EXCLUDE:-}" ]; then excl+=(-E "$MUTATION_EXCLUDE"); fi
+  rc=0
+  timeout -k 30 "${MUTATION_TIMEOUT:-3600}" nice -n "${MUTATION_NICE:-10}" \
+    "$bin/gremlins" unleash --workers "${MUTATION_WORKERS:-1}" --timeout-coefficient "${MUTATION_TIMEOUT_COEFFICIENT:-10}" \
+    "${excl[@]}" --output "$out/r.json" "./$dir" >"$out/log" 2>&1 || rc=$?
+  partial=
+  if [ "$rc" = 124 ] || [ "$rc" = 130 ] || [ "$rc" = 137 ]; then
+    partial=" (partial: cut at ${MUTATION_TIMEOUT:-3600}s)"
+  elif [ "$rc" != 0 ]; then
+    cat "$out/log" >&2; echo "gremlins failed on $dir" >&2; exit 1
+  fi
   secs=$((SECONDS - start))
   if [ -n "${MUTATION_LOGS:-}" ]; then mkdir -p "$MUTATION_LOGS" && cp "$out/log" "$MUTATION_LOGS/$p.log"; fi
-  line=$(grep -E '^Killed: ' "$out/log" || true)
-  eff=$(grep -oE 'Test efficacy: [0-9.]+%' "$out/log" | grep -oE '[0-9.]+' || echo 0)
-  killed=$(grep -oE 'Killed: [0-9]+' <<<"$line" | grep -oE '[0-9]+' || echo 0)
-  lived=$(grep -oE 'Lived: [0-9]+' <<<"$line" | grep -oE '[0-9]+' || echo 0)
-  nc=$(grep -oE 'Not covered: [0-9]+' <<<"$line" | grep -oE '[0-9]+' || echo 0)
-  to=$(grep -oE 'Timed out: [0-9]+' "$out/log" | grep -oE '[0-9]+' || echo 0)
-  rows+=("$(printf '| %-9s | %6s | %5s | %11s | %9s | %8s%% | %5ss |' "$p" "$killed" "$lived" "$nc" "$to" "$eff" "$secs")")
+  # Counted from the per-mutant lines, so that a run cut short still counts;
+  # once gremlins is told to stop, the mutant it was running reports LIVED
+  # whatever the tests would have said, so lines from there on are dropped.
+  sed -i '/Shutting down/,$d' "$out/log"
+  count() { grep -cE "^ *$1 " "$out/log" || true; }
+  killed=$(count KILLED) lived=$(count LIVED) nc=$(count 'NOT COVERED') to=$(count 'TIMED OUT')
+  eff=$(awk -v k="$killed" -v l="$lived" 'BEGIN { if (k + l == 0) print "0.00"; else printf "%.2f", 100 * k / (k + l) }')
+  rows+=("$(printf '| %-9s | %6s | %5s | %11s | %9s | %8s%% | %5ss |%s' "$p" "$killed" "$lived" "$nc" "$to" "$eff" "$secs" "$partial")")
   while read -r s; do survivors+=("$p: $s"); done < <(grep -E '^ +LIVED ' "$out/log" | sed 's/^ *//' || true)
   if awk -v e="$eff" -v m="$min" 'BEGIN { exit !(e < m) }'; then failed=1; fi
 done

@@ -217,6 +217,7 @@ func ResolveContext(ctx context.Context, o *Options, host string, secure bool, g
 			p.info.Headers = append(p.info.Headers, k)
 		}
 	}
+	sort.Strings(p.info.Headers) // map order would make `auth check --json` differ run to run
 	return p, nil
 }
 
@@ -304,9 +305,14 @@ func (p *Provider) fetchLocked(ctx context.Context) (map[string]string, error) {
 			p.addSecret(v)
 		}
 	}
-	if auth, ok := md["authorization"]; ok && len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
-		src := p.info.Source
-		if err := p.setToken(strings.TrimSpace(auth[7:]), src); err != nil {
+	scheme, tok, _ := strings.Cut(strings.TrimSpace(md["authorization"]), " ")
+	if strings.EqualFold(scheme, "bearer") {
+		// "Bearer" and nothing after it would go out as is and fail as
+		// Unauthenticated, with a summary claiming a token.
+		if tok = strings.TrimSpace(tok); tok == "" {
+			return nil, fmt.Errorf("%s returned an Authorization header with an empty bearer token", p.info.Source)
+		}
+		if err := p.setToken(tok, p.info.Source); err != nil {
 			return nil, err
 		}
 	} else if p.info.Kind == "" {

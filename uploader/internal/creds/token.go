@@ -30,7 +30,8 @@ func Classify(tok string) (Kind, error) {
 	if tok == "" {
 		return KindNone, nil
 	}
-	if len(tok) > 7 && strings.EqualFold(tok[:7], "bearer ") {
+	// ">=": "Bearer " alone is "Bearer $TOKEN" with an unset variable.
+	if len(tok) >= 7 && strings.EqualFold(tok[:7], "bearer ") {
 		return "", fmt.Errorf("the token starts with %q: give only the token, the \"Bearer \" prefix is added for you", tok[:7])
 	}
 	// Line breaks and other control characters cannot travel in a header
