@@ -249,7 +249,7 @@ debuginfo_aspect = aspect(
 and sources of every binary it visits.
 
 Visits targets whose kind is in `--@rules_debuginfo//rules:kinds` (default: cc_binary,
-cc_test, go_binary, go_test, debuginfo_binary) unless tagged `no-debuginfo-upload`, and
+cc_test, go_binary, debuginfo_binary; go_test only when added there: tests are not shipped) unless tagged `no-debuginfo-upload`, and
 follows `deps`, `embed` and `binary` to collect the sources and headers Bazel knows.
 
 Per binary it registers a hermetic, cacheable, remote-executable `DebuginfoExtract`

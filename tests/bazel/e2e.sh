@@ -51,9 +51,10 @@ sed -i "s|path = \"../..\",|path = \"${ROOT}\",|" "${WS}/WORKSPACE"
 mkdir -p "${WS}/e2e_go"
 printf 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("one") }\n' >"${WS}/e2e_go/one.go"
 printf 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("two", 2) }\n' >"${WS}/e2e_go/two.go"
+printf 'package one\n\nimport "testing"\n\nfunc TestOne(t *testing.T) {}\n' >"${WS}/e2e_go/one_test.go"
 SAME_ID=00e2e0000000000000000000000000000000b1d5
 cat >"${WS}/e2e_go/BUILD.bazel" <<EOF
-load("@io_bazel_rules_go//go:def.bzl", "go_binary")
+load("@io_bazel_rules_go//go:def.bzl", "go_binary", "go_test")
 load("@rules_debuginfo//rules:defs.bzl", "debuginfo_binary", "debuginfo_upload")
 
 # Two different programs: rules_go links both with -buildid=redacted, so Go 1.26 gives
@@ -75,6 +76,9 @@ go_binary(name = "three", srcs = ["one.go"], gc_linkopts = ["-B", "0x${SAME_ID}"
 go_binary(name = "four", srcs = ["two.go"], gc_linkopts = ["-B", "0x${SAME_ID}"], tags = ["manual"])
 
 debuginfo_upload(name = "same_id_pair", targets = [":three", ":four"], tags = ["manual"])
+
+# A test: not shipped, so not visited by default (it too has the shared redacted ID).
+go_test(name = "one_test", srcs = ["one_test.go"])
 EOF
 
 if ! "${ROOT}/tests/bazel/setup_examples.sh" "${WS}" >"${TMP}/setup.log" 2>&1; then
@@ -195,6 +199,8 @@ check "go/hello (tag no-debuginfo-upload, shipped as go/hello_stamped) is not vi
   test ! -e "${BIN}/go/_debuginfo/hello/record.json"
 check "cc/private_tool (tag no-debuginfo-upload) is not visited" \
   test ! -e "${BIN}/cc/_debuginfo/private_tool/record.json"
+check "e2e_go/one_test (a go_test) is built, and no warning names it" \
+  bash -c "test -e '${BIN}/e2e_go/one_test_/one_test' && ! grep 'warning' '${TMP}/build1.log' | grep -q one_test"
 
 n="$(count_spawns "${TMP}/exec1.json" DebuginfoUpload)"
 check "every DebuginfoUpload (${n}) ran in the persistent worker (execution log runner \"worker\")" \
@@ -325,6 +331,8 @@ check "aquery: DebuginfoExtract has no execution requirements (cacheable, remote
   bash -c "grep -q 'Mnemonic: DebuginfoExtract' '${TMP}/aquery-extract.txt' && ! grep -q ExecutionInfo '${TMP}/aquery-extract.txt'"
 check "aquery lists the upload actions of the aspect with --include_aspects" \
   test "$(grep -c 'Mnemonic: DebuginfoUpload' "${TMP}/aquery.txt")" -ge "${#BINARIES[@]}"
+check "aquery: no upload action for e2e_go/one_test (go_test is not in the default kinds)" \
+  bash -c "grep -q 'e2e_go/_debuginfo/one/record.json' '${TMP}/aquery.txt' && ! grep -q 'e2e_go/_debuginfo/one_test/' '${TMP}/aquery.txt'"
 # The strict setting on the aspect path: the upload action of a shared-ID binary fails.
 if bz build "${BAZEL_COMMON[@]}" "${UPLOAD_FLAGS[@]}" --@rules_debuginfo//rules:fail_on_shared_build_id \
   //e2e_go:one >"${TMP}/strict.log" 2>&1; then
@@ -333,6 +341,21 @@ else
   check "fail_on_shared_build_id: bazel build --config=debuginfo //e2e_go:one fails, naming the fix" \
     bash -c "grep -q 'redacted' '${TMP}/strict.log' && grep -q debuginfo_binary '${TMP}/strict.log'"
 fi
+
+# A go_test under fail_on_shared_build_id: not visited, so the build passes; the kinds
+# setting still selects it.
+if bz build "${BAZEL_COMMON[@]}" "${UPLOAD_FLAGS[@]}" --@rules_debuginfo//rules:fail_on_shared_build_id \
+  //e2e_go:one_test >"${TMP}/strict-test.log" 2>&1; then
+  ok "fail_on_shared_build_id: bazel build --config=debuginfo //e2e_go:one_test (a go_test) passes"
+else
+  tail -20 "${TMP}/strict-test.log"
+  not_ok "fail_on_shared_build_id: bazel build --config=debuginfo //e2e_go:one_test (a go_test) passes"
+fi
+rm -rf "${BIN}/e2e_go/_debuginfo/one_test" # a record left by an earlier run would prove nothing
+bz build "${BAZEL_COMMON[@]}" --config=debuginfo-extract --@rules_debuginfo//rules:kinds=go_test \
+  //e2e_go:one_test >"${TMP}/kinds-test.log" 2>&1
+check "--@rules_debuginfo//rules:kinds=go_test: the aspect visits e2e_go/one_test" \
+  test -s "${BIN}/e2e_go/_debuginfo/one_test/record.json"
 
 # 5b. stamp_go: the aspect stamps e2e_go/one itself; its record names the stamped file's ID.
 if bz build "${BAZEL_COMMON[@]}" "${UPLOAD_FLAGS[@]}" --@rules_debuginfo//rules:stamp_go //e2e_go:one >"${TMP}/stamp.log" 2>&1; then
@@ -343,6 +366,43 @@ if bz build "${BAZEL_COMMON[@]}" "${UPLOAD_FLAGS[@]}" --@rules_debuginfo//rules:
 else
   tail -20 "${TMP}/stamp.log"
   not_ok "stamp_go: bazel build //e2e_go:one"
+fi
+
+# 5c. docs/credentials.md's credential-helper wrapper, as the rules' credential_helper, in
+# an upload action under --incompatible_strict_action_env (no HOME, PATH=/bin:/usr/bin:...)
+# against the IAM test store (a psc_v1_ service-account token, projectID required). The
+# wrapper is taken from the doc; only the three values it says to put in are replaced.
+awk '/^```sh$/ {blk = ""; inb = 1; next}
+     /^```$/ && inb {inb = 0; if (blk ~ /debuginfo credential-helper/ && blk ~ /^#!\/bin\/sh/) {printf "%s", blk; exit}; next}
+     inb {blk = blk $0 "\n"}' "${ROOT}/docs/credentials.md" >"${TMP}/wrapper.doc"
+WRAPPER="${TMP}/tools/debuginfo-credential-helper"
+mkdir -p "${TMP}/tools"
+if (cd "${ROOT}" && go build -o "${TMP}/teststored" ./uploader/internal/teststore/teststored) >"${TMP}/ts-build.log" 2>&1 &&
+  grep -qF /usr/local/bin/debuginfo "${TMP}/wrapper.doc" && grep -qF /home/me/.config/polarsignals/token "${TMP}/wrapper.doc" &&
+  grep -qF YOUR-PROJECT-ID "${TMP}/wrapper.doc"; then
+  "${TMP}/teststored" -token-file "${TMP}/ts.token" >"${TMP}/ts.addr" 2>"${TMP}/ts.log" &
+  ts_pid=$!
+  for _ in $(seq 50); do [[ -s "${TMP}/ts.addr" ]] && break; sleep 0.1; done
+  TS="$(cat "${TMP}/ts.addr")"
+  sed -e "s|/usr/local/bin/debuginfo|${TOOL}|" -e "s|/home/me/.config/polarsignals/token|${TMP}/ts.token|" \
+    -e "s|YOUR-PROJECT-ID|proj-a|" "${TMP}/wrapper.doc" >"${WRAPPER}"
+  chmod +x "${WRAPPER}"
+  if bz build "${BAZEL_COMMON[@]}" --config=debuginfo --incompatible_strict_action_env \
+    "--@rules_debuginfo//rules:store_address=${TS}" --@rules_debuginfo//rules:insecure \
+    "--@rules_debuginfo//rules:credential_helper=${WRAPPER}" //c:hello >"${TMP}/helper-build.log" 2>&1; then
+    ok "credentials.md's wrapper as credential_helper: bazel build --config=debuginfo --incompatible_strict_action_env //c:hello"
+  else
+    tail -20 "${TMP}/helper-build.log"
+    not_ok "credentials.md's wrapper as credential_helper: bazel build --config=debuginfo --incompatible_strict_action_env //c:hello"
+  fi
+  check "credentials.md's wrapper: the IAM test store holds c/hello" \
+    bash -c "POLARSIGNALS_TOKEN=\"\$(cat '${TMP}/ts.token')\" POLARSIGNALS_PROJECT_ID=proj-a '${TOOL}' upload \
+      --store-address='${TS}' --insecure --no-initiate --json '${BIN}/c/hello' 2>/dev/null | grep -q '\"action\":\"skipped\"'"
+  kill "${ts_pid}" 2>/dev/null
+  wait "${ts_pid}" 2>/dev/null
+else
+  cat "${TMP}/ts-build.log" "${TMP}/wrapper.doc"
+  not_ok "credentials.md has the wrapper (with /usr/local/bin/debuginfo, /home/me/..., YOUR-PROJECT-ID); teststored builds"
 fi
 
 # 6. Starlark analysis tests.

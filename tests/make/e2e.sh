@@ -174,7 +174,24 @@ check "no credentials: one clear line per binary" count_is "${log}" "debuginfo: 
 check "no credentials: the line says why" contains "${log}" "no credentials (export POLARSIGNALS_TOKEN"
 check "no credentials: no upload run" lacks "${log}" "debuginfo: uploading"
 check "no credentials: no stamp written" test -z "$(find "${EX}/.debuginfo" -name '*.stamp' 2>/dev/null)"
-check "no credentials: the per-link upload is left pending" test -e "${EX}/.debuginfo/pending/build+2Fhello-c"
+check "no credentials: the per-link upload is left pending, for that store" \
+  test -e "${EX}/.debuginfo/127.0.0.1_9/pending/build+2Fhello-c"
+
+# A pending per-link upload and no credentials: said on every make, and under CI=true
+# (or DEBUGINFO_REQUIRED=1) the make fails (the binary is up to date: only the pending
+# upload is in play), so a retry never goes green with nothing sent.
+log="${TMP}/pending-nocreds.log"
+(cd "${EX}" && make "${NOSTORE}" build/hello-c) >"${log}" 2>&1
+check "pending upload, no credentials: make says the upload is still pending" \
+  eval "[[ $? == 0 ]] && grep -qF 'not uploading build/hello-c (its upload to 127.0.0.1:9 is pending): no credentials' '${log}'"
+for mode in CI=true DEBUGINFO_REQUIRED=1; do
+  log="${TMP}/pending-${mode%%=*}.log"
+  (cd "${EX}" && env "${mode}" make "${NOSTORE}" build/hello-c) >"${log}" 2>&1
+  check "pending upload, no credentials, ${mode}: make fails, saying why" \
+    eval "[[ $? != 0 ]] && grep -qF 'debuginfo: error: cannot upload build/hello-c (its upload to 127.0.0.1:9 is pending)' '${log}'"
+done
+check "pending upload, no credentials, CI=true: the marker stays for the next make" \
+  test -e "${EX}/.debuginfo/127.0.0.1_9/pending/build+2Fhello-c"
 
 (cd "${EX}" && make clean >/dev/null && make "${NOSTORE}" DEBUGINFO_REQUIRED=1) >"${TMP}/req.log" 2>&1
 check "no credentials, DEBUGINFO_REQUIRED=1: build fails" test $? != 0
@@ -220,6 +237,33 @@ log="${TMP}/down-req.log"
   POLARSIGNALS_TOKEN="${SECRET}" make "${NOSTORE}" DEBUGINFO_REQUIRED=1 DEBUGINFO_FLAGS="--insecure --retries=0 --timeout=10s") >"${log}" 2>&1
 check "store down, DEBUGINFO_REQUIRED=1: build fails" test $? != 0
 check "store down, DEBUGINFO_REQUIRED=1: the binary is removed so the next make retries" test ! -e "${EX}/build/hello-c"
+
+# ---------------------------------------------------------------- pending uploads are per store
+# A failed per-link upload to store A stays pending for A: a make against another
+# store (docs/make.md's "try it locally") neither takes it nor settles it, and the
+# next make against A sends it. A is a file:// store under a regular file until
+# that file goes away.
+EX="$(fresh "${TMP}/per-store")"
+: >"${TMP}/blocker"
+STORE_A="DEBUGINFO_STORE_ADDRESS=file://${TMP}/blocker/store-a"
+log="${TMP}/store-a1.log"
+(cd "${EX}" && make "${STORE_A}" build/hello-c) >"${log}" 2>&1
+check "store A failing: per-link upload warns, build goes on, pending for A" \
+  eval "[[ $? == 0 ]] && grep -qF 'debuginfo: warning: upload of build/hello-c failed' '${log}' &&
+        ls '${EX}'/.debuginfo/*store-a/pending/build+2Fhello-c >/dev/null"
+log="${TMP}/store-x.log"
+(cd "${EX}" && make "DEBUGINFO_STORE_ADDRESS=file://${TMP}/store-x" build/hello-c) >"${log}" 2>&1
+check "another store (file://): make succeeds, sends nothing of A's pending upload" \
+  eval "[[ $? == 0 ]] && ! grep -qF 'debuginfo: uploading' '${log}' && ! in_store '${TMP}/store-x' '${EX}/build/hello-c'"
+check "another store (file://): A's pending marker survives" \
+  bash -c "ls '${EX}'/.debuginfo/*store-a/pending/build+2Fhello-c >/dev/null 2>&1"
+rm -f "${TMP}/blocker"
+log="${TMP}/store-a2.log"
+(cd "${EX}" && make "${STORE_A}" build/hello-c) >"${log}" 2>&1
+check "store A back: the pending upload goes to A, without a relink" \
+  eval "[[ $? == 0 ]] && grep -qF 'build/hello-c has a pending upload to file://' '${log}' && ! grep -qF -- '-o build/hello-c' '${log}'"
+check "store A back: A holds build/hello-c" in_store "${TMP}/blocker/store-a" "${EX}/build/hello-c" sources
+check "store A back: no pending marker left" test -z "$(find "${EX}/.debuginfo" -path '*/pending/*' 2>/dev/null)"
 
 # ---------------------------------------------------------------- the default uploader
 # No DEBUGINFO: the include builds one from its repository into the cache, once.
@@ -335,19 +379,34 @@ done
 check "project: debuginfo-upload with DEBUGINFO_BINARIES empty is refused clearly" \
   eval "[[ $? != 0 ]] && grep -qF 'DEBUGINFO_BINARIES is empty' '${TMP}/project-empty.log'"
 
-# No credentials, then credentials: the pending upload happens without a relink.
-PRJ="$(project "${TMP}/project-pending")"
-(cd "${PRJ}" && make "${NOSTORE}") >"${TMP}/project-nocreds.log" 2>&1
-check "project, no credentials: build succeeds, nothing uploaded" \
-  eval "[[ $? == 0 ]] && grep -qF 'not uploading bin/prog1' '${TMP}/project-nocreds.log'"
-log="${TMP}/project-creds.log"
-(cd "${PRJ}" && make "DEBUGINFO_STORE_ADDRESS=file://${TMP}/pstore-pending") >"${log}" 2>&1
-check "project, then with credentials: succeeds" test $? = 0 || show "${log}"
-check "project, then with credentials: bin/prog1 is not relinked" lacks "${log}" "-o bin/prog1"
-for b in "${PBINS[@]}"; do
-  check "project, then with credentials: store holds ${b}" in_store "${TMP}/pstore-pending" "${PRJ}/${b}" sources
-done
-check "project, then with credentials: the pending marker is gone" test -z "$(ls -A "${PRJ}/.debuginfo/pending" 2>/dev/null)"
+# No credentials, then credentials, against one store (the IAM test store): the
+# pending upload happens without a relink.
+if [[ -x "${TMP}/bin/teststored" ]]; then
+  "${TMP}/bin/teststored" -token-file "${TMP}/ts2.token" >"${TMP}/ts2.addr" 2>"${TMP}/ts2.log" &
+  ts2_pid=$!
+  for _ in $(seq 50); do [[ -s "${TMP}/ts2.addr" ]] && break; sleep 0.1; done
+  TS2="$(cat "${TMP}/ts2.addr")"
+  ts2_has() {
+    POLARSIGNALS_TOKEN="$(cat "${TMP}/ts2.token")" POLARSIGNALS_PROJECT_ID=proj-a "${DEBUGINFO}" upload \
+      --store-address="${TS2}" --insecure --no-initiate --json "$@" 2>/dev/null | grep -q '"action":"skipped"'
+  }
+  PRJ="$(project "${TMP}/project-pending")"
+  (cd "${PRJ}" && make "DEBUGINFO_STORE_ADDRESS=${TS2}" DEBUGINFO_FLAGS=--insecure) >"${TMP}/project-nocreds.log" 2>&1
+  check "project, no credentials: build succeeds, nothing uploaded" \
+    eval "[[ $? == 0 ]] && grep -qF 'not uploading bin/prog1' '${TMP}/project-nocreds.log'"
+  log="${TMP}/project-creds.log"
+  (cd "${PRJ}" && POLARSIGNALS_TOKEN="$(cat "${TMP}/ts2.token")" POLARSIGNALS_PROJECT_ID=proj-a \
+    make "DEBUGINFO_STORE_ADDRESS=${TS2}" DEBUGINFO_FLAGS=--insecure) >"${log}" 2>&1
+  check "project, then with credentials: succeeds" test $? = 0 || show "${log}"
+  check "project, then with credentials: bin/prog1 is not relinked" lacks "${log}" "-o bin/prog1"
+  for b in "${PBINS[@]}"; do
+    check "project, then with credentials: the store holds ${b}" ts2_has "${PRJ}/${b}"
+  done
+  check "project, then with credentials: the pending marker is gone" \
+    test -z "$(find "${PRJ}/.debuginfo" -path '*/pending/*' 2>/dev/null)"
+  kill "${ts2_pid}" 2>/dev/null
+  wait "${ts2_pid}" 2>/dev/null
+fi
 
 # CI=true without credentials fails, and so does every retry, until credentials come
 # (bin/prog1 alone: only its per-link upload is in play).

@@ -20,8 +20,9 @@
 # A stamp file per binary and store (under DEBUGINFO_STAMP_DIR) records the build
 # ID that was uploaded, so an up-to-date binary is never sent, nor the store even
 # contacted, again. A per-link upload that could not happen leaves a pending marker
-# (DEBUGINFO_STAMP_DIR/pending/); the next make that has credentials and reaches the
-# binary uploads it. Paths may contain spaces (write them as `a\ b` in
+# for that store (DEBUGINFO_STAMP_DIR/<store>/pending/); the next make against that
+# store that reaches the binary uploads it once it has credentials (and fails, like
+# the link would, when DEBUGINFO_REQUIRED=1 and it has none). Paths may contain spaces (write them as `a\ b` in
 # DEBUGINFO_BINARIES and in targets), not single quotes.
 #
 # The include turns on .SECONDEXPANSION (so DEBUGINFO_BINARIES may be set after it).
@@ -117,10 +118,12 @@ _debuginfo_store_key = $(subst $(_debuginfo_sp),_,$(subst /,_,$(subst :,_,$(DEBU
 _debuginfo_stamps = $(DEBUGINFO_STAMP_DIR)/$(_debuginfo_store_key)
 # stamp file of binary $1 (a word): the path with / and space spelled out.
 _debuginfo_stamp = $(_debuginfo_stamps)/$(subst ^,%20,$(subst /,%2F,$1)).stamp
-# pending marker of binary $1 (a word): its per-link upload did not happen yet. The
-# marker is a make target, so its name avoids % (a pattern) and spaces.
-_debuginfo_pending_dir = $(DEBUGINFO_STAMP_DIR)/pending
-_debuginfo_pending = $(_debuginfo_pending_dir)/$(subst ^,+20,$(subst /,+2F,$1))
+# pending marker of binary $1 (a word): its per-link upload to this store did not
+# happen yet. Kept per store like the stamps, so that an upload to another store
+# never settles it. Names avoid % (a pattern) and spaces: they become target names.
+_debuginfo_pending_name = $(subst ^,+20,$(subst /,+2F,$1))
+_debuginfo_pending_dir = $(_debuginfo_stamps)/pending
+_debuginfo_pending = $(_debuginfo_pending_dir)/$(call _debuginfo_pending_name,$1)
 
 _debuginfo_upload_cmd = $(call _debuginfo_q,$(DEBUGINFO)) upload --store-address='$(DEBUGINFO_STORE_ADDRESS)' \
   $(if $(DEBUGINFO_PROJECT_ID),--project-id='$(DEBUGINFO_PROJECT_ID)') \
@@ -144,7 +147,7 @@ _debuginfo_no_creds = $(if $(_debuginfo_required),\
 _debuginfo_no_creds_one = $(if $(_debuginfo_required),\
   echo "debuginfo: error: cannot upload $(call _debuginfo_unword,$1): $(_debuginfo_no_creds_why); DEBUGINFO_REQUIRED=1; removing it so that the next make retries" >&2; \
   rm -f $(call _debuginfo_q,$1); exit 1,\
-  echo "debuginfo: not uploading $(call _debuginfo_unword,$1): $(_debuginfo_no_creds_why); the next make with credentials will"; \
+  echo "debuginfo: not uploading $(call _debuginfo_unword,$1): $(_debuginfo_no_creds_why); the next make with credentials uploads it"; \
   $(call _debuginfo_mark_pending,$1))
 _debuginfo_mark_pending = $(if $(_debuginfo_dry_run),:,mkdir -p '$(_debuginfo_pending_dir)' && touch '$(call _debuginfo_pending,$1)')
 
@@ -175,19 +178,28 @@ _debuginfo_upload_sh = { $(_debuginfo_ensure); } || exit 1; \
     $(call _debuginfo_mark_pending,$1);) \
   fi
 
-# Pending uploads from earlier runs: each marker becomes a phony order-only
-# prerequisite of its binary (so it is not in $$^), whose recipe uploads the binary
-# as it is, without relinking it, once credentials are there. Markers are found
-# when this file is read: set DEBUGINFO_STAMP_DIR before the include.
-_debuginfo_pending_words := $(subst +20,^,$(subst +2F,/,$(notdir $(wildcard $(DEBUGINFO_STAMP_DIR)/pending/*))))
+# Pending uploads from earlier runs: a binary with a marker for any store gets a
+# phony order-only prerequisite (so it is not in $$^). Its recipe looks for the
+# marker of the store this make uploads to (the address may be set after the
+# include) and, if there is one, uploads the binary as it is, without relinking it;
+# without credentials it says so, and fails when DEBUGINFO_REQUIRED=1, so that a
+# retry never goes green with the upload still pending. Markers are found when this
+# file is read: set DEBUGINFO_STAMP_DIR before the include.
+_debuginfo_pending_words := $(sort $(subst +20,^,$(subst +2F,/,$(notdir $(wildcard $(DEBUGINFO_STAMP_DIR)/*/pending/*)))))
 define _debuginfo_pending_rule
-.PHONY: $(call _debuginfo_pending,$1)
-$(subst ^,\ ,$1): | $(call _debuginfo_pending,$1)
-$(call _debuginfo_pending,$1):
-	@if [ ! -e $(call _debuginfo_q,$1) ]; then rm -f '$$@'; exit 0; fi; \
-	$$(if $$(_debuginfo_have_creds),echo "debuginfo: $(call _debuginfo_unword,$1) has a pending upload"; \
-	  $$(call _debuginfo_upload_sh,$1,$(call _debuginfo_q,$1),'$$(call _debuginfo_stamp,$1)'),:)
+.PHONY: debuginfo-pending/$(call _debuginfo_pending_name,$1)
+$(subst ^,\ ,$1): | debuginfo-pending/$(call _debuginfo_pending_name,$1)
+debuginfo-pending/$(call _debuginfo_pending_name,$1):
+	@if [ ! -e $(call _debuginfo_q,$1) ]; then rm -f '$$(call _debuginfo_pending,$1)'; exit 0; fi; \
+	if [ ! -e '$$(call _debuginfo_pending,$1)' ]; then exit 0; fi; \
+	$$(if $$(_debuginfo_have_creds),echo "debuginfo: $(call _debuginfo_unword,$1) has a pending upload to $$(DEBUGINFO_STORE_ADDRESS)"; \
+	  $$(call _debuginfo_upload_sh,$1,$(call _debuginfo_q,$1),'$$(call _debuginfo_stamp,$1)'),\
+	  $$(call _debuginfo_no_creds_pending,$1))
 endef
+# Shell: a pending upload ($1 word) without credentials.
+_debuginfo_no_creds_pending = $(if $(_debuginfo_required),\
+  echo "debuginfo: error: cannot upload $(call _debuginfo_unword,$1) (its upload to $(DEBUGINFO_STORE_ADDRESS) is pending): $(_debuginfo_no_creds_why); DEBUGINFO_REQUIRED=1" >&2; exit 1,\
+  echo "debuginfo: not uploading $(call _debuginfo_unword,$1) (its upload to $(DEBUGINFO_STORE_ADDRESS) is pending): $(_debuginfo_no_creds_why)")
 $(foreach w,$(_debuginfo_pending_words),$(eval $(call _debuginfo_pending_rule,$w)))
 
 # ---------------------------------------------------------------- batched

@@ -85,7 +85,7 @@ func runUpload(env *Env, args []string) int {
 	fs := flags(env, "upload [flags] PATH...",
 		"Uploads the debuginfo of each ELF file (a debug-only copy, extracted on the fly) to a Parca-compatible\n"+
 			"store under its build ID, skipping what the store already has. Directories are searched recursively;\n"+
-			"non-ELF files inside them are passed over. Accepts parca-debuginfo's upload flags.")
+			"non-ELF files and relocatable objects (.o) inside them are passed over. Accepts parca-debuginfo's upload flags.")
 	conn := addConnFlags(fs)
 	var (
 		noExtract   = fs.Bool("no-extract", false, "upload files as they are instead of a debug-only copy")
@@ -302,6 +302,9 @@ func (r *reporter) report(rep upload.Report) {
 		r.encoder.Encode(rep)
 		return
 	}
+	if rep.Action == upload.PassedOver {
+		return // counted in the summary: a build directory holds many
+	}
 	if rep.Warning != "" && rep.Action == upload.Skipped {
 		return // the warning said it all
 	}
@@ -327,7 +330,7 @@ func (r *reporter) finish(elapsed time.Duration) {
 		return
 	}
 	var parts []string
-	for _, a := range []string{upload.Uploaded, upload.Skipped, upload.Checked, upload.DryRun, upload.Failed} {
+	for _, a := range []string{upload.Uploaded, upload.Skipped, upload.Checked, upload.DryRun, upload.PassedOver, upload.Failed} {
 		if n := r.counts[a]; n > 0 || a == upload.Failed || a == upload.Uploaded {
 			parts = append(parts, fmt.Sprintf("%d %s", n, a))
 		}

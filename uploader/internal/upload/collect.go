@@ -1,6 +1,7 @@
 package upload
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 	"io/fs"
@@ -15,10 +16,11 @@ type PathError struct {
 }
 
 // Collect expands paths: a file stands for itself (it must be ELF unless
-// anyFile), a directory for every ELF file below it. Directories are walked
-// without following symlinked directories, so link loops cannot trap the
-// walk, and only one file is open at a time.
-func Collect(paths []string, anyFile bool) (files []string, errs []PathError) {
+// anyFile), a directory for every ELF file below it except relocatable
+// objects (.o: no profiler ever loads one), which it returns as objects.
+// Directories are walked without following symlinked directories, so link
+// loops cannot trap the walk, and only one file is open at a time.
+func Collect(paths []string, anyFile bool) (files, objects []string, errs []PathError) {
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
@@ -55,12 +57,15 @@ func Collect(paths []string, anyFile bool) (files []string, errs []PathError) {
 			default:
 				return nil // directories (WalkDir enters them), devices, FIFOs
 			}
-			// Inside a directory, non-ELF files are expected and passed over;
-			// a file we cannot read may be an ELF file, so it fails.
+			// Inside a directory, non-ELF files and relocatable objects (a build
+			// directory's .o files) are expected and passed over; a file we
+			// cannot read may be an ELF file, so it fails.
 			ok, err := isELF(path)
 			switch {
 			case err != nil:
 				errs = append(errs, PathError{path, explainPath(err)})
+			case ok && isRelocatable(path):
+				objects = append(objects, path)
 			case ok:
 				files = append(files, path)
 			}
@@ -70,7 +75,7 @@ func Collect(paths []string, anyFile bool) (files []string, errs []PathError) {
 			errs = append(errs, PathError{p, err})
 		}
 	}
-	return files, errs
+	return files, objects, errs
 }
 
 func isRegular(path string) bool {
@@ -89,6 +94,25 @@ func isELF(path string) (bool, error) {
 		return false, nil
 	}
 	return string(magic[:]) == "\x7fELF", nil
+}
+
+// isRelocatable says whether an ELF file is ET_REL (an object file). A file
+// whose header cannot be read is not: it goes on and fails where ELF is parsed.
+func isRelocatable(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var h [18]byte // e_ident (16 bytes), then e_type
+	if _, err := io.ReadFull(f, h[:]); err != nil {
+		return false
+	}
+	var order binary.ByteOrder = binary.LittleEndian
+	if h[5] == 2 { // EI_DATA: ELFDATA2MSB
+		order = binary.BigEndian
+	}
+	return order.Uint16(h[16:]) == 1 // ET_REL
 }
 
 func explainPath(err error) error {

@@ -67,7 +67,13 @@ const (
 	DryRun   = "dry-run"
 	Checked  = "checked" // --no-initiate: the store was asked, nothing sent
 	Failed   = "failed"
+	// PassedOver: a relocatable object (.o) found in a directory; named on
+	// the command line, one is uploaded like any ELF file.
+	PassedOver = "passed-over"
 )
+
+// relocatableReason says why a walk passes over an object file.
+const relocatableReason = "relocatable object (ET_REL): no profiler loads one; name it on the command line to upload it anyway"
 
 // ErrNothingToSend (wrapped) from a write function turns the object into a
 // skip: e.g. no source file of a binary exists on this machine.
@@ -133,9 +139,12 @@ func Run(ctx context.Context, st store.Store, paths []string, prepared []Prepare
 		}
 		report(r)
 	}
-	files, errs := Collect(paths, opts.asGiven())
+	files, objects, errs := Collect(paths, opts.asGiven())
 	for _, e := range errs {
 		emit(Report{Path: e.Path, Type: store.TypeName(opts.Type), Action: Failed, Reason: e.Err.Error()})
+	}
+	for _, o := range objects {
+		emit(Report{Path: o, Type: store.TypeName(opts.Type), Action: PassedOver, Reason: relocatableReason})
 	}
 	jobs := identify(files, opts)
 	for i := range prepared {
