@@ -3,12 +3,10 @@ package cli
 import (
 	"bytes"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protodelim"
@@ -20,38 +18,6 @@ import (
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/upload"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/workerpb"
 )
-
-// countingProxy forwards TCP connections to target and counts them: the
-// number of store connections a client really opened.
-func countingProxy(t *testing.T, target string) (addr string, accepted func() int) {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lis.Close() })
-	var n atomic.Int32
-	go func() {
-		for {
-			c, err := lis.Accept()
-			if err != nil {
-				return
-			}
-			n.Add(1)
-			go func() {
-				defer c.Close()
-				s, err := net.Dial("tcp", target)
-				if err != nil {
-					return
-				}
-				defer s.Close()
-				go io.Copy(s, c)
-				io.Copy(c, s)
-			}()
-		}
-	}()
-	return lis.Addr().String(), func() int { return int(n.Load()) }
-}
 
 // runWorkerWith feeds requests to a worker and returns its exit code,
 // responses and log.
@@ -87,7 +53,7 @@ func writeFile(t *testing.T, path, content string) string {
 
 func TestWorkerServesUploadsOverOneConnection(t *testing.T) {
 	srv, seen := headerStore(t, teststore.Options{})
-	addr, accepted := countingProxy(t, srv.Addr())
+	addr, accepted := teststore.CountingProxy(t, srv.Addr())
 	dir := t.TempDir()
 	bin1 := testbin.C(t, "w1", "one", "-g")
 	bin2 := testbin.C(t, "w2", "two", "-g")

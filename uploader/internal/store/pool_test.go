@@ -3,8 +3,6 @@ package store_test
 import (
 	"bytes"
 	"context"
-	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,38 +17,6 @@ import (
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/teststore"
 )
-
-// tcpCounter forwards TCP connections to target and counts them: the
-// connections a client really opened.
-func tcpCounter(t *testing.T, target string) (addr string, accepted func() int) {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lis.Close() })
-	var n atomic.Int32
-	go func() {
-		for {
-			c, err := lis.Accept()
-			if err != nil {
-				return
-			}
-			n.Add(1)
-			go func() {
-				defer c.Close()
-				s, err := net.Dial("tcp", target)
-				if err != nil {
-					return
-				}
-				defer s.Close()
-				go io.Copy(s, c)
-				io.Copy(c, s)
-			}()
-		}
-	}()
-	return lis.Addr().String(), func() int { return int(n.Load()) }
-}
 
 // authStore is a test store that notes each call's authorization header.
 func authStore(t *testing.T, opts teststore.Options) (*teststore.Server, func() []string) {
@@ -82,7 +48,7 @@ func bearer(t *testing.T, addr, token string) *creds.Provider {
 // the connection open for the next.
 func TestPoolLendsOneConnectionWithEachOpensCredentials(t *testing.T) {
 	srv, seen := authStore(t, teststore.Options{})
-	addr, accepted := tcpCounter(t, srv.Addr())
+	addr, accepted := teststore.CountingProxy(t, srv.Addr())
 	var log bytes.Buffer
 	pool := &store.Pool{Log: &log}
 	for _, p := range []*creds.Provider{bearer(t, addr, "pool-token-one"), bearer(t, addr, "pool-token-two"), nil} {
