@@ -1,11 +1,8 @@
 package creds
 
 import (
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -19,20 +16,5 @@ func TestHelperOverOutputCapKillsItsChildren(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "more than 1048576 bytes of output") {
 		t.Fatalf("err = %v, want the output cap", err)
 	}
-	b, err := os.ReadFile(pidFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(2 * time.Second)
-	for running(pid) {
-		if time.Now().After(deadline) {
-			syscall.Kill(pid, syscall.SIGKILL)
-			t.Fatalf("the helper's child %d is still running after the helper was cut off", pid)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitGone(t, pidFile, "was cut off")
 }

@@ -53,6 +53,13 @@ func TestHelperTimeoutKillsItsChildren(t *testing.T) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("took %v", d)
 	}
+	waitGone(t, pidFile, "timed out")
+}
+
+// waitGone fails unless the process whose PID is in pidFile is gone within
+// 2 s (it is killed then); what says why it should be.
+func waitGone(t *testing.T, pidFile, what string) {
+	t.Helper()
 	b, err := os.ReadFile(pidFile)
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +72,7 @@ func TestHelperTimeoutKillsItsChildren(t *testing.T) {
 	for running(pid) {
 		if time.Now().After(deadline) {
 			syscall.Kill(pid, syscall.SIGKILL)
-			t.Fatalf("the helper's child %d is still running after the helper timed out", pid)
+			t.Fatalf("the helper's child %d is still running after the helper %s", pid, what)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
