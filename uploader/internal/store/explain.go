@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -39,8 +40,24 @@ func Explain(err error, t Target) error {
 	return &explained{sentence(st, tlsHint(err), t), err}
 }
 
+// maxSaid bounds how much of a store's message is repeated: a hostile or
+// broken store can answer with megabytes, once per file.
+const maxSaid = 1024
+
+// clip cuts msg to maxSaid bytes at a character boundary and says so.
+func clip(msg string) string {
+	if len(msg) <= maxSaid {
+		return msg
+	}
+	cut := maxSaid
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d more bytes)", msg[:cut], len(msg)-cut)
+}
+
 func sentence(st *status.Status, tlsHint string, t Target) string {
-	msg := st.Message()
+	msg := clip(st.Message())
 	said := " (store said: " + msg + ")"
 	c := t.Creds
 	if tlsHint != "" {

@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -80,5 +82,16 @@ func TestExplain(t *testing.T) {
 	}
 	if store.Explain(nil, tls) != nil {
 		t.Error("Explain(nil) is not nil")
+	}
+}
+
+// TestExplainClipsLongMessages: a store answering with megabytes gets one
+// kilobyte of its message repeated, cut at a character boundary.
+func TestExplainClipsLongMessages(t *testing.T) {
+	long := strings.Repeat("é", 2<<20) // 4 MiB, two bytes per character
+	err := store.Explain(status.Error(codes.Internal, long), store.Target{Address: "h:1"})
+	msg := err.Error()
+	if len(msg) > 2048 || !strings.Contains(msg, "more bytes)") || !utf8.ValidString(msg) {
+		t.Fatalf("%d bytes, valid UTF-8 %v: %.200q...", len(msg), utf8.ValidString(msg), msg)
 	}
 }
