@@ -71,23 +71,7 @@ func hostileSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 			h := script(t, "sleep 300 &\necho $! > "+pidFile+"\nwait")
 			r := args("upload", store(t, teststore.Options{}), "--insecure", "--credential-helper="+h, "--credential-helper-timeout=500ms", fx.elf)
 			r.maxTime = 5 * time.Second
-			r.after = func(t *testing.T) {
-				b, err := os.ReadFile(pidFile)
-				if err != nil {
-					t.Fatal(err)
-				}
-				stat := "/proc/" + strings.TrimSpace(string(b)) + "/stat"
-				for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-					st, err := os.ReadFile(stat)
-					if err != nil || strings.Contains(string(st), ") Z ") {
-						return // gone (or a zombie nobody reaps)
-					}
-					if time.Now().After(deadline) {
-						t.Errorf("the helper's child is still running: %s", st)
-						return
-					}
-				}
-			}
+			r.after = func(t *testing.T) { childGone(t, pidFile) }
 			return r
 		},
 		"helper-background-child": func(t *testing.T) *badRun {
@@ -96,23 +80,7 @@ func hostileSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 			r := args("upload", store(t, teststore.Options{}), "--insecure", "--retries=0", "--credential-helper="+h, fx.elf)
 			r.maxTime = 10 * time.Second
 			r.absent = []string{"opaque-helper-tok-998877"}
-			r.after = func(t *testing.T) {
-				b, err := os.ReadFile(pidFile)
-				if err != nil {
-					t.Fatal(err)
-				}
-				stat := "/proc/" + strings.TrimSpace(string(b)) + "/stat"
-				for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-					st, err := os.ReadFile(stat)
-					if err != nil || strings.Contains(string(st), ") Z ") {
-						return
-					}
-					if time.Now().After(deadline) {
-						t.Errorf("the helper's background child is still running: %s", st)
-						return
-					}
-				}
-			}
+			r.after = func(t *testing.T) { childGone(t, pidFile) }
 			return r
 		},
 		"helper-stderr-header-values": func(t *testing.T) *badRun {
@@ -280,5 +248,25 @@ func hostileSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 			}
 			return r
 		},
+	}
+}
+
+// childGone fails unless the process whose PID is in pidFile is gone (or a
+// zombie nobody reaps) within 2 s.
+func childGone(t *testing.T, pidFile string) {
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stat := "/proc/" + strings.TrimSpace(string(b)) + "/stat"
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		st, err := os.ReadFile(stat)
+		if err != nil || strings.Contains(string(st), ") Z ") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("the helper's child is still running: %s", st)
+			return
+		}
 	}
 }
