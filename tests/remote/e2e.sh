@@ -168,6 +168,9 @@ all_spawns() {
   [[ "$(grep -c . <<<"${s}")" == "$3" ]] || { echo "  $2 spawns: ${s//$'\n'/, }"; return 1; }
   ! grep -qvE "^($4)\$" <<<"${s}" || { echo "  $2 spawns: ${s//$'\n'/, }"; return 1; }
 }
+# Where a local DebuginfoUpload runs: in the persistent upload worker (the default) or, with
+# --strategy=DebuginfoUpload=local, as a plain local spawn; either way on this machine.
+ON_CLIENT="(worker|local) run"
 # ac_entries WORKER PATTERN: action cache entries (ActionResult protos) of a worker
 # naming an output file that matches PATTERN.
 ac_entries() {
@@ -269,7 +272,8 @@ else
 fi
 check "1: every DebuginfoExtract ran on the worker (exec log runner 'remote', not a cache hit)" \
   all_spawns "${TMP}/case1.json" DebuginfoExtract "${N}" "remote run"
-check "1: every DebuginfoUpload ran locally" all_spawns "${TMP}/case1.json" DebuginfoUpload "${N}" "local run"
+check "1: every DebuginfoUpload ran on this machine (runner 'worker': the persistent upload worker; or 'local')" \
+  all_spawns "${TMP}/case1.json" DebuginfoUpload "${N}" "${ON_CLIENT}"
 check "1: the worker's action cache holds every extract (by their record.json)" \
   test "$(ac_entries worker '_debuginfo/[^/]+/record\.json')" == "${N}"
 check "1: the worker's action cache holds no upload (no upload.receipt.json)" \
@@ -403,8 +407,8 @@ else
   not_ok "3: fresh output base, same worker, --remote_download_minimal"
 fi
 check "3: every DebuginfoExtract is a remote cache hit" all_spawns "${TMP}/case3.json" DebuginfoExtract "${N}" "remote-cache-hit hit"
-check "3: every DebuginfoUpload ran again, locally, not from any cache" \
-  all_spawns "${TMP}/case3.json" DebuginfoUpload "${N}" "local run"
+check "3: every DebuginfoUpload ran again, on this machine, not from any cache" \
+  all_spawns "${TMP}/case3.json" DebuginfoUpload "${N}" "${ON_CLIENT}"
 check "3: the worker's action cache still holds no upload" test "$(ac_entries worker 'upload\.receipt\.json')" == 0
 check "3: the receipts say skipped (the store has it)" receipts_say skipped
 check "3: nothing was sent: Parca's bucket is unchanged" test "${before}" == "$(find "${P1_BUCKET}" -type f -printf '%p %s %T@\n' | sort)"
@@ -438,7 +442,7 @@ else
   not_ok "4: minimal: uploads to an empty Parca succeed"
 fi
 check "4: minimal: Parca holds everything" all_stored "${P3_BUCKET}"
-check "4: minimal: the uploads ran locally" all_spawns "${TMP}/case4-minimal.json" DebuginfoUpload "${N}" "local run"
+check "4: minimal: the uploads ran on this machine" all_spawns "${TMP}/case4-minimal.json" DebuginfoUpload "${N}" "${ON_CLIENT}"
 # bazel run: Bazel 4.2 fetches a target's runfiles under toplevel, never under minimal.
 if bz run -c dbg --symlink_prefix=/ "${REMOTE[@]}" --remote_download_minimal //c:upload -- \
   "--store-address=file://${TMP}/run-store" >"${TMP}/case4-run-minimal.log" 2>&1; then
@@ -465,7 +469,7 @@ else
   show_log case4-toplevel
   not_ok "4: toplevel: uploads succeed"
 fi
-check "4: toplevel: the uploads ran locally" all_spawns "${TMP}/case4-toplevel.json" DebuginfoUpload "${N}" "local run"
+check "4: toplevel: the uploads ran on this machine" all_spawns "${TMP}/case4-toplevel.json" DebuginfoUpload "${N}" "${ON_CLIENT}"
 for t in "${TARGETS[@]}"; do
   check "4: toplevel: $t stored" test -s "${TMP}/store-toplevel/debuginfo/$(record_id "$(ref_dir "$t")")/debuginfo"
 done
@@ -490,7 +494,7 @@ if build case5-again "${CACHE[@]}" "${S5[@]}"; then ok "5: after bazel clean, th
   not_ok "5: after bazel clean, the build again"
 fi
 check "5: every DebuginfoExtract is a remote cache hit" all_spawns "${TMP}/case5-again.json" DebuginfoExtract "${N}" "remote-cache-hit hit"
-check "5: every DebuginfoUpload ran again, locally" all_spawns "${TMP}/case5-again.json" DebuginfoUpload "${N}" "(local) run"
+check "5: every DebuginfoUpload ran again, on this machine" all_spawns "${TMP}/case5-again.json" DebuginfoUpload "${N}" "${ON_CLIENT}"
 check "5: the cache still holds no upload" test "$(ac_entries cache 'upload\.receipt\.json')" == 0
 
 # 2 (end). The token: in no Action, Command, blob or action-cache entry of either worker,
