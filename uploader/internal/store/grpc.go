@@ -100,9 +100,14 @@ func (g *grpcStore) unary(ctx context.Context, f func(ctx context.Context) error
 	if down := g.down.Load(); down != nil {
 		return *down
 	}
-	err := g.cfg.Retry.do(ctx, func(int) error {
+	err := g.cfg.Retry.do(ctx, func(attempt int) error {
 		if down := g.down.Load(); down != nil {
 			return &final{*down} // another file gave up meanwhile
+		}
+		if attempt > 0 {
+			// A retry reconnects now, not when gRPC's own reconnect backoff
+			// (which grows to two minutes) would: our backoff already waited.
+			g.conn.ResetConnectBackoff()
 		}
 		cctx, cancel := context.WithTimeout(ctx, g.cfg.CallTimeout)
 		defer cancel()

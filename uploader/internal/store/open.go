@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
@@ -38,6 +39,11 @@ type Config struct {
 	// Pool, when set, lends the gRPC connection: one per address and TLS
 	// settings for the pool's life, and Close leaves it open (see Pool).
 	Pool *Pool
+
+	// reconnectDelay, when set, is gRPC's first reconnect backoff (its
+	// default is 1 s, growing to 2 minutes); tests set it long to show that
+	// nothing waits on it.
+	reconnectDelay time.Duration
 }
 
 // IsFileAddress says whether address names the embedded file store.
@@ -91,6 +97,11 @@ func dial(address string, cfg Config, perRPC credentials.PerRPCCredentials) (*gr
 		opts = append(opts, grpc.WithPerRPCCredentials(perRPC))
 	}
 	opts = append(opts, grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(64<<20)))
+	if cfg.reconnectDelay > 0 {
+		b := backoff.DefaultConfig
+		b.BaseDelay, b.MaxDelay = cfg.reconnectDelay, cfg.reconnectDelay
+		opts = append(opts, grpc.WithConnectParams(grpc.ConnectParams{Backoff: b, MinConnectTimeout: time.Second}))
+	}
 	conn, err := grpc.NewClient(address, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("store address %q: %w", address, err)

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/creds"
@@ -86,6 +88,16 @@ func (p *Pool) lease(address string, cfg Config) (conn *grpc.ClientConn, release
 	}
 	if c.lent != nil {
 		return nil, nil, fmt.Errorf("store: the pooled connection to %s is in use by another store (a pool lends a connection to one store at a time, so that calls never carry another's credentials)", address)
+	}
+	if ok && c.conn.GetState() == connectivity.TransientFailure {
+		// A connection kept from an earlier store may sit in gRPC's reconnect
+		// backoff (up to two minutes) since the store was last down, failing
+		// every call at once: this store reconnects now, as a fresh process
+		// would, and its first call waits for that try (briefly).
+		c.conn.ResetConnectBackoff()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		c.conn.WaitForStateChange(ctx, connectivity.TransientFailure)
+		cancel()
 	}
 	lent := new(int)
 	c.lent = lent
