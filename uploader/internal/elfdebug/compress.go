@@ -189,7 +189,7 @@ func spool(r io.ReaderAt, f *elfparse.File, keep []bool, c Compression, reuse *C
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[k], spools[k], errs[k] = compressSections(r, f, next, c, reuse, total <= memSpoolMax)
+			results[k], spools[k], errs[k] = compressSections(r, f, next, c, reuse, total)
 		}()
 	}
 	wg.Wait()
@@ -226,8 +226,9 @@ func (s spools) Close() error {
 const incompressibleAfter = 4 << 20
 
 // compressSections compresses the sections it takes from next, one after
-// another with one compressor, into a spool of its own.
-func compressSections(r io.ReaderAt, f *elfparse.File, next <-chan int, c Compression, reuse *Compressors, inMemory bool) (map[int]packed, spoolFile, error) {
+// another with one compressor, into a spool of its own: in memory when all
+// the DWARF (total bytes) is small, sized to it, else a temp file.
+func compressSections(r io.ReaderAt, f *elfparse.File, next <-chan int, c Compression, reuse *Compressors, total uint64) (map[int]packed, spoolFile, error) {
 	var tmp spoolFile
 	var cw *countWriter
 	var zw compressor // its buffers are most of the memory
@@ -248,8 +249,8 @@ func compressSections(r io.ReaderAt, f *elfparse.File, next <-chan int, c Compre
 	for i := range next {
 		s := f.Sections[i]
 		if tmp == nil {
-			if inMemory {
-				tmp = &memSpool{b: make([]byte, 0, memSpoolMax/2)}
+			if total <= memSpoolMax {
+				tmp = &memSpool{b: make([]byte, 0, total/2)}
 			} else {
 				t, err := os.CreateTemp("", "debuginfo-extract-*")
 				if err != nil {
