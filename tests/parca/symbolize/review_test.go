@@ -11,7 +11,6 @@ import (
 	"context"
 	"crypto/sha1"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -56,31 +55,7 @@ var reviewFixtures = []reviewFixture{
 }
 
 func TestReviewSymbolize(t *testing.T) {
-	root, err := RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin, err := ParcaBinary(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmp := t.TempDir()
-	e := &env{debuginfo: os.Getenv("DEBUGINFO"), tmp: tmp}
-	if e.debuginfo == "" {
-		e.debuginfo = filepath.Join(tmp, "debuginfo")
-		run(t, root, []string{"GOWORK=off"}, "go", "build", "-o", e.debuginfo, "./uploader/cmd/debuginfo")
-	}
-	srv, err := Start(bin, filepath.Join(tmp, "parca"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Stop)
-	conn, err := Dial(srv.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	c := NewClients(conn)
+	tmp, e, srv, c := startParca(t)
 
 	for _, fx := range reviewFixtures {
 		t.Run(fx.name, func(t *testing.T) {

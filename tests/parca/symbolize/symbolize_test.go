@@ -125,7 +125,11 @@ var fixtures = []fixture{
 	{name: "go-zstd", src: "go", build: goBuild("-ldflags=-compressdwarf=false"), upload: compressed("zstd"), wants: goWants, stored: "zstd"},
 }
 
-func TestSymbolize(t *testing.T) {
+// startParca starts a Parca server for the test (stopped at its end) and
+// returns a temp dir, the debuginfo CLI to upload with ($DEBUGINFO, else
+// built from this checkout), the server and clients of its query API.
+func startParca(t *testing.T) (string, *env, *Server, Clients) {
+	t.Helper()
 	root, err := RepoRoot()
 	if err != nil {
 		t.Fatal(err)
@@ -149,8 +153,12 @@ func TestSymbolize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	c := NewClients(conn)
+	t.Cleanup(func() { conn.Close() })
+	return tmp, e, srv, NewClients(conn)
+}
+
+func TestSymbolize(t *testing.T) {
+	tmp, e, srv, c := startParca(t)
 	// Extra upload flags, e.g. SYMBOLIZE_UPLOAD_FLAGS=--no-extract to check
 	// the harness against whole binaries.
 	extra := strings.Fields(os.Getenv("SYMBOLIZE_UPLOAD_FLAGS"))
