@@ -76,7 +76,7 @@ func definesFunc(f *elfparse.File, r io.ReaderAt, s elfparse.Section) (bool, err
 	if s.Entsize != ent || !f.InFile(s.Off, s.Size) {
 		return false, fmt.Errorf("section %s: malformed symbol table (entry size %d, %d bytes at %#x)", s.Name, s.Entsize, s.Size, s.Off)
 	}
-	buf := make([]byte, 64<<10/ent*ent)
+	buf := make([]byte, min(max(s.Size/ent, 1)*ent, 64<<10/ent*ent)) // small tables, small buffers
 	for off := s.Off; off < s.Off+s.Size; off += uint64(len(buf)) {
 		b := buf[:min(uint64(len(buf)), s.Off+s.Size-off)]
 		if _, err := r.ReadAt(b, int64(off)); err != nil {

@@ -57,26 +57,23 @@ func TestOf(t *testing.T) {
 	}
 }
 
-// A hostile .dynsym (entry size that is not a symbol's) is an error, not a
-// read of garbage.
-func TestOfBadDynsym(t *testing.T) {
+// strippedWithDynsym builds a stripped C binary (names only from .dynsym),
+// lets patch change .dynsym's section header, and returns the file's bytes.
+func strippedWithDynsym(t *testing.T, patch func(h []byte)) (string, []byte) {
+	t.Helper()
 	bin := testbin.Copy(t, testbin.C(t, "b", "x", "-O1"), "bad")
 	testbin.Run(t, filepath.Dir(bin), "strip", "--strip-all", bin)
 	b, err := os.ReadFile(bin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Find .dynsym's section header (type 11) and set its sh_entsize to 7.
 	shoff := int(binary.LittleEndian.Uint64(b[0x28:]))
 	shentsize, shnum := int(binary.LittleEndian.Uint16(b[0x3a:])), int(binary.LittleEndian.Uint16(b[0x3c:]))
 	patched := false
 	for i := 0; i < shnum; i++ {
 		h := b[shoff+i*shentsize:]
-		if binary.LittleEndian.Uint32(h[4:]) == 11 {
-			h[0x38] = 7
-			for k := 0x39; k < 0x40; k++ {
-				h[k] = 0
-			}
+		if binary.LittleEndian.Uint32(h[4:]) == 11 { // SHT_DYNSYM
+			patch(h)
 			patched = true
 		}
 	}
@@ -86,9 +83,34 @@ func TestOfBadDynsym(t *testing.T) {
 	if err := os.WriteFile(bin, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return bin, b
+}
+
+// A hostile .dynsym (entry size that is not a symbol's) is an error, not a
+// read of garbage.
+func TestOfBadDynsym(t *testing.T) {
+	bin, b := strippedWithDynsym(t, func(h []byte) {
+		binary.LittleEndian.PutUint64(h[0x38:], 7) // sh_entsize
+	})
 	f, _ := os.Open(bin)
 	defer f.Close()
 	if _, err := Of(f, int64(len(b))); err == nil {
 		t.Error("Of accepted a .dynsym with entry size 7")
+	}
+}
+
+// A .dynsym shorter than one symbol holds no function, and reading it ends.
+func TestOfDynsymShorterThanOneSymbol(t *testing.T) {
+	bin, b := strippedWithDynsym(t, func(h []byte) {
+		binary.LittleEndian.PutUint64(h[0x20:], 10) // sh_size
+	})
+	f, _ := os.Open(bin)
+	defer f.Close()
+	q, err := Of(f, int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Dynsym || !q.Useless() {
+		t.Errorf("%+v: a 10-byte .dynsym defines a function?", q)
 	}
 }
