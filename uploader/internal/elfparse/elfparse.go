@@ -159,11 +159,13 @@ func Parse(r io.ReaderAt, size int64) (*File, error) {
 		if shnum > maxSections {
 			return nil, fmt.Errorf("too many sections (%d)", shnum)
 		}
-		if err := f.readTable(r, f.Shoff, shnum, f.Shentsz, "section headers", func(b []byte) {
-			f.RawSections = append(f.RawSections, b)
-			f.Sections = append(f.Sections, f.decodeSection(b))
-		}); err != nil {
+		raw, err := f.readTable(r, f.Shoff, shnum, f.Shentsz, "section headers")
+		if err != nil {
 			return nil, err
+		}
+		f.RawSections, f.Sections = raw, make([]Section, len(raw))
+		for i, b := range raw {
+			f.Sections[i] = f.decodeSection(b)
 		}
 		for i := range f.Sections {
 			s := &f.Sections[i]
@@ -180,37 +182,36 @@ func Parse(r io.ReaderAt, size int64) (*File, error) {
 		if phnum > maxProgs {
 			return nil, fmt.Errorf("too many program headers (%d)", phnum)
 		}
-		if err := f.readTable(r, f.Phoff, phnum, f.Phentsz, "program headers", func(b []byte) {
-			f.RawProgs = append(f.RawProgs, b)
-			f.Progs = append(f.Progs, f.decodeProg(b))
-		}); err != nil {
+		raw, err := f.readTable(r, f.Phoff, phnum, f.Phentsz, "program headers")
+		if err != nil {
 			return nil, err
+		}
+		f.RawProgs, f.Progs = raw, make([]Prog, len(raw))
+		for i, b := range raw {
+			f.Progs[i] = f.decodeProg(b)
 		}
 	}
 	return f, nil
 }
 
-// readTable reads n entries of entsz bytes at off, in bounded chunks so a
-// lying count costs at most what the file really holds.
-func (f *File) readTable(r io.ReaderAt, off, n uint64, entsz int, what string, fn func([]byte)) error {
+// readTable reads n entries of entsz bytes at off in one read (the size is
+// checked against the file first, so a lying count costs at most what the
+// file holds) and returns each entry as its own slice of that one buffer.
+func (f *File) readTable(r io.ReaderAt, off, n uint64, entsz int, what string) ([][]byte, error) {
 	total := n * uint64(entsz) // n <= 1<<20, entsz < 1<<16: no overflow
 	if off > uint64(f.Size) || total > uint64(f.Size)-off {
-		return fmt.Errorf("%s at %#x (%d bytes) extend past end of file (%d bytes)", what, off, total, f.Size)
+		return nil, fmt.Errorf("%s at %#x (%d bytes) extend past end of file (%d bytes)", what, off, total, f.Size)
 	}
-	per := max(1, (64<<10)/entsz)
-	buf := make([]byte, min(uint64(per), n)*uint64(entsz)) // small tables, small buffers
-	for done := uint64(0); done < n; {
-		k := min(uint64(per), n-done)
-		chunk := buf[:k*uint64(entsz)]
-		if _, err := r.ReadAt(chunk, int64(off+done*uint64(entsz))); err != nil {
-			return fmt.Errorf("reading %s: %w", what, err)
-		}
-		for i := uint64(0); i < k; i++ {
-			fn(bytes.Clone(chunk[i*uint64(entsz) : (i+1)*uint64(entsz)]))
-		}
-		done += k
+	buf := make([]byte, total)
+	if _, err := r.ReadAt(buf, int64(off)); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", what, err)
 	}
-	return nil
+	entries := make([][]byte, n)
+	for i := range entries {
+		lo, hi := uint64(i)*uint64(entsz), uint64(i+1)*uint64(entsz)
+		entries[i] = buf[lo:hi:hi]
+	}
+	return entries, nil
 }
 
 func (f *File) readNames(r io.ReaderAt) error {
