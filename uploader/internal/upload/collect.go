@@ -33,7 +33,7 @@ func Collect(paths []string, anyFile bool) (files, objects []string, errs []Path
 				continue
 			}
 			if !anyFile {
-				if ok, err := isELF(p); err != nil {
+				if ok, _, err := elfKind(p); err != nil {
 					errs = append(errs, PathError{p, explainPath(err)})
 					continue
 				} else if !ok {
@@ -60,11 +60,11 @@ func Collect(paths []string, anyFile bool) (files, objects []string, errs []Path
 			// Inside a directory, non-ELF files and relocatable objects (a build
 			// directory's .o files) are expected and passed over; a file we
 			// cannot read may be an ELF file, so it fails.
-			ok, err := isELF(path)
+			ok, relocatable, err := elfKind(path)
 			switch {
 			case err != nil:
 				errs = append(errs, PathError{path, explainPath(err)})
-			case ok && isRelocatable(path):
+			case ok && relocatable:
 				objects = append(objects, path)
 			case ok:
 				files = append(files, path)
@@ -83,36 +83,25 @@ func isRegular(path string) bool {
 	return err == nil && fi.Mode().IsRegular()
 }
 
-func isELF(path string) (bool, error) {
+// elfKind says whether path is an ELF file and, if so, whether it is ET_REL
+// (an object file), from one read of its first 18 bytes: e_ident, then
+// e_type. A file too short to hold them is not ELF.
+func elfKind(path string) (isELF, relocatable bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	defer f.Close()
-	var magic [4]byte
-	if _, err := io.ReadFull(f, magic[:]); err != nil {
-		return false, nil
-	}
-	return string(magic[:]) == "\x7fELF", nil
-}
-
-// isRelocatable says whether an ELF file is ET_REL (an object file). A file
-// whose header cannot be read is not: it goes on and fails where ELF is parsed.
-func isRelocatable(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	var h [18]byte // e_ident (16 bytes), then e_type
-	if _, err := io.ReadFull(f, h[:]); err != nil {
-		return false
+	var h [18]byte
+	n, _ := io.ReadFull(f, h[:])
+	if n < 4 || string(h[:4]) != "\x7fELF" {
+		return false, false, nil
 	}
 	var order binary.ByteOrder = binary.LittleEndian
 	if h[5] == 2 { // EI_DATA: ELFDATA2MSB
 		order = binary.BigEndian
 	}
-	return order.Uint16(h[16:]) == 1 // ET_REL
+	return true, n == len(h) && order.Uint16(h[16:]) == 1, nil // ET_REL
 }
 
 func explainPath(err error) error {
