@@ -125,7 +125,7 @@ func Read(path string) (ID, error) {
 		return ID{}, err
 	}
 	defer f.Close()
-	w, err := newWindowed(f, st.Size())
+	w, err := elfparse.Window(f, st.Size())
 	if err != nil {
 		return ID{}, fmt.Errorf("%s: %w", path, err)
 	}

@@ -1,4 +1,4 @@
-package buildid
+package elfparse
 
 import "io"
 
@@ -8,16 +8,19 @@ import "io"
 // dozen small ones make many-file runs syscall-light.
 const windowSize = 64 << 10
 
-// windowed serves ReadAt from the first and last windowSize bytes of r,
+// window serves ReadAt from the first and last windowSize bytes of r,
 // falling back to r for anything else.
-type windowed struct {
+type window struct {
 	r          io.ReaderAt
 	head, tail []byte
 	tailOff    int64
 }
 
-func newWindowed(r io.ReaderAt, size int64) (*windowed, error) {
-	w := &windowed{r: r}
+// Window reads both ends of r (size bytes) and returns a reader that serves
+// ReadAt from them where it can: parsing headers, notes and section tables
+// through it costs two reads.
+func Window(r io.ReaderAt, size int64) (io.ReaderAt, error) {
+	w := &window{r: r}
 	n := min(size, 2*windowSize)
 	if size <= 2*windowSize {
 		w.head = make([]byte, n)
@@ -38,7 +41,7 @@ func newWindowed(r io.ReaderAt, size int64) (*windowed, error) {
 	return w, nil
 }
 
-func (w *windowed) ReadAt(p []byte, off int64) (int, error) {
+func (w *window) ReadAt(p []byte, off int64) (int, error) {
 	end := off + int64(len(p))
 	switch {
 	case off >= 0 && end <= int64(len(w.head)):

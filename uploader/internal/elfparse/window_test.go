@@ -1,4 +1,4 @@
-package buildid
+package elfparse
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ func TestWindowedReadsLikeTheFile(t *testing.T) {
 		for i := range data {
 			data[i] = byte(i * 31)
 		}
-		w, err := newWindowed(bytes.NewReader(data), int64(size))
+		w, err := Window(bytes.NewReader(data), int64(size))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -31,5 +31,5 @@ func TestWindowedReadsLikeTheFile(t *testing.T) {
 			}
 		}
 	}
-	var _ io.ReaderAt = (*windowed)(nil)
+	var _ io.ReaderAt = (*window)(nil)
 }

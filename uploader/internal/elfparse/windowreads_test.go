@@ -1,4 +1,4 @@
-package buildid
+package elfparse
 
 import (
 	"bytes"
@@ -27,7 +27,7 @@ func (c *countingReader) ReadAt(p []byte, off int64) (int, error) {
 func TestWindowServesBothEndsWithoutFurtherReads(t *testing.T) {
 	for _, size := range []int{100, 2*windowSize - 1, 2 * windowSize, 2*windowSize + 1, 5 * windowSize} {
 		c := &countingReader{data: make([]byte, size)}
-		w, err := newWindowed(c, int64(size))
+		w, err := Window(c, int64(size))
 		if err != nil {
 			t.Fatalf("size %d: %v", size, err)
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
 	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfdebug"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/objhash"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/quality"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
@@ -172,10 +173,7 @@ func identify(files []string, opts Options) []*job {
 			j.id, j.err = buildid.ID{Value: opts.BuildID, Type: t, Source: "--build-id"}, err
 			return
 		}
-		j.id, j.err = buildid.Read(files[i])
-		if j.err == nil && opts.Type == pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED {
-			j.warning, j.err = checkQuality(files[i])
-		}
+		j.id, j.warning, j.err = inspect(files[i], opts.Type == pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED)
 	})
 	return jobs
 }
@@ -568,19 +566,42 @@ func extract(w io.Writer, path string, opts Options) error {
 	return err
 }
 
+// inspect reads a file's build ID and, when check is set, its quality (see
+// checkQuality), through one open and one window over both ends of the file:
+// on a re-run of many small files, where every file is skipped, these reads
+// are most of the work.
+func inspect(path string, check bool) (id buildid.ID, warning string, err error) {
+	f, st, err := elfparse.OpenRegular(path)
+	if err != nil {
+		return buildid.ID{}, "", err
+	}
+	defer f.Close()
+	r, err := elfparse.Window(f, st.Size())
+	if err != nil {
+		return buildid.ID{}, "", fmt.Errorf("%s: %w", path, err)
+	}
+	if id, err = buildid.FromReaderAt(r, st.Size()); err != nil {
+		return buildid.ID{}, "", fmt.Errorf("%s: %w", path, err)
+	}
+	if check {
+		warning, err = qualityOf(path, r, st.Size())
+	}
+	return id, warning, err
+}
+
 // checkQuality refuses a debuginfo file from which nothing can be
 // symbolized and returns a warning for one that gives names only.
 func checkQuality(path string) (warning string, err error) {
-	f, err := os.Open(path)
+	f, st, err := elfparse.OpenRegular(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return "", err
-	}
-	q, err := quality.Of(f, fi.Size())
+	return qualityOf(path, f, st.Size())
+}
+
+func qualityOf(path string, r io.ReaderAt, size int64) (warning string, err error) {
+	q, err := quality.Of(r, size)
 	switch {
 	case err != nil:
 		return "", fmt.Errorf("%s: %w", path, err)
