@@ -46,6 +46,12 @@ func Extract(r io.ReaderAt, size int64, w io.Writer) (Stats, error) {
 
 // ExtractWith is Extract with options.
 func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, error) {
+	// Headers, notes, symbol tables and a small file's DWARF are many small
+	// reads near the ends of the file: served from two up-front reads.
+	r, err := elfparse.Window(r, size)
+	if err != nil {
+		return Stats{}, err
+	}
 	f, err := elfparse.Parse(r, size)
 	if err != nil {
 		return Stats{}, err
