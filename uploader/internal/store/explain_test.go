@@ -95,3 +95,30 @@ func TestExplainClipsLongMessages(t *testing.T) {
 		t.Fatalf("%d bytes, valid UTF-8 %v: %.200q...", len(msg), utf8.ValidString(msg), msg)
 	}
 }
+
+// TestExplainClipBoundaries: a message of exactly the limit is repeated
+// whole; one over it is cut before the character that straddles the limit,
+// with the count of what was left out; a message that is not UTF-8 at all
+// is cut too, not a crash.
+func TestExplainClipBoundaries(t *testing.T) {
+	said := func(msg string) string {
+		t.Helper()
+		s := store.Explain(status.Error(codes.Internal, msg), store.Target{Address: "h:1"}).Error()
+		i, j := strings.Index(s, "(store said: "), strings.LastIndex(s, ")")
+		if i < 0 || j < i {
+			t.Fatalf("no store message in %.200q", s)
+		}
+		return s[i+len("(store said: ") : j]
+	}
+	exact := strings.Repeat("a", 1024)
+	if got := said(exact); got != exact {
+		t.Errorf("a message of exactly 1024 bytes came back as %d bytes: %.80q...", len(got), got)
+	}
+	straddle := strings.Repeat("a", 1023) + "é" + strings.Repeat("b", 100) // é is bytes 1023 and 1024
+	if got, want := said(straddle), strings.Repeat("a", 1023)+"... (102 more bytes)"; got != want {
+		t.Errorf("clipped to %.60q... (%d bytes), want the 1023 a's and (102 more bytes)", got[max(0, len(got)-60):], len(got))
+	}
+	if got, want := said(strings.Repeat("\x80", 3000)), "... (3000 more bytes)"; got != want {
+		t.Errorf("a message of continuation bytes only: %q, want %q", got, want)
+	}
+}
