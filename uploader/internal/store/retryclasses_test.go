@@ -36,15 +36,17 @@ func TestTLSMismatchFailsWithoutBackoff(t *testing.T) {
 	untrusted := teststore.Start(t, teststore.Options{TLS: tlsOnly(teststore.SelfSignedTLS(t))})
 	plain := teststore.Start(t, teststore.Options{})
 	for _, c := range []struct {
-		name string
-		addr string
-		want string
+		name     string
+		addr     string
+		insecure bool
+		want     string
 	}{
-		{"untrusted certificate", untrusted.Addr(), "--ca-file"},
-		{"TLS to a plaintext store", plain.Addr(), "--insecure"},
+		{"untrusted certificate", untrusted.Addr(), false, "--ca-file"},
+		{"TLS to a plaintext store", plain.Addr(), false, "--insecure"},
+		{"plaintext to a TLS store", untrusted.Addr(), true, "the store speaks TLS: drop --insecure"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			g := open(t, c.addr, store.Config{Retry: store.Retry{Attempts: 6, Base: time.Hour, Max: time.Hour}})
+			g := open(t, c.addr, store.Config{Insecure: c.insecure, Retry: store.Retry{Attempts: 6, Base: time.Hour, Max: time.Hour}})
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			_, _, err := g.ShouldUpload(ctx, key, false)
