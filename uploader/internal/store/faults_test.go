@@ -76,3 +76,25 @@ func TestCAFileWithoutEnd(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestSilentStoreGivenUpAfterThreeCalls: each of the first three unanswered
+// calls waits out its timeout (a slow store gets its chance), the fourth
+// fails at once.
+func TestSilentStoreGivenUpAfterThreeCalls(t *testing.T) {
+	hang := teststore.Hang(t)
+	const timeout = 300 * time.Millisecond
+	g := open(t, hang.Addr(), store.Config{Insecure: true, CallTimeout: timeout, Retry: store.Retry{Attempts: 1}})
+	for i := range 4 {
+		k := key
+		k.BuildID = fmt.Sprintf("%s%02d", key.BuildID, i)
+		start := time.Now()
+		_, _, err := g.ShouldUpload(context.Background(), k, false)
+		took := time.Since(start)
+		if err == nil {
+			t.Fatalf("call %d: no error from a silent store", i)
+		}
+		if waited := took >= timeout; waited != (i < 3) {
+			t.Errorf("call %d took %v (%v); want the first three to wait %v and the fourth to fail at once", i, took.Round(time.Millisecond), err, timeout)
+		}
+	}
+}
