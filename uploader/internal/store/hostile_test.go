@@ -59,11 +59,11 @@ func TestHostileSignedURLHost(t *testing.T) {
 		size    int
 		want    string
 	}{
-		{"302-to-GET", redirect(http.StatusFound, "ELSEWHERE/x"), 5000, "302 Found"},
-		{"301", redirect(http.StatusMovedPermanently, "ELSEWHERE/x"), 5000, "301"},
-		{"303", redirect(http.StatusSeeOther, "ELSEWHERE/x"), 5000, "303"},
-		{"307-other-host", redirect(http.StatusTemporaryRedirect, "ELSEWHERE/x"), 5000, "307"},
-		{"308-same-host", redirect(http.StatusPermanentRedirect, "/elsewhere"), 5000, "308"},
+		{"302-to-GET", redirect(http.StatusFound, "ELSEWHERE/x"), 5000, "302 Found (redirect to"},
+		{"301", redirect(http.StatusMovedPermanently, "ELSEWHERE/x"), 5000, "301 Moved Permanently (redirect to"},
+		{"303", redirect(http.StatusSeeOther, "ELSEWHERE/x"), 5000, "303 See Other (redirect to"},
+		{"307-other-host", redirect(http.StatusTemporaryRedirect, "ELSEWHERE/x"), 5000, "307 Temporary Redirect (redirect to"},
+		{"308-same-host", redirect(http.StatusPermanentRedirect, "/elsewhere"), 5000, "308 Permanent Redirect (redirect to"},
 		{"200-body-unread", func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusOK) // before reading a byte
 		}, 16 << 20, "not stored"},
@@ -102,5 +102,32 @@ func TestHostileSignedURLHost(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestStoreReportingFewerBytes: a store whose answer says it received fewer
+// bytes than were sent lost the end of the upload: the stream is sent
+// again, and if that keeps happening nothing is marked finished.
+func TestStoreReportingFewerBytes(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{})
+	g := client(t, srv)
+	obj, _ := object(t, 5000)
+	srv.ShortNext(1)
+	if err := g.Upload(context.Background(), key, obj, false, nil); err != nil {
+		t.Fatalf("one short answer, then a good one: %v", err)
+	}
+	if n := srv.Calls("Upload"); n != 2 {
+		t.Errorf("%d upload streams, want 2 (the short one sent again)", n)
+	}
+
+	srv = teststore.Start(t, teststore.Options{})
+	g = client(t, srv)
+	srv.ShortNext(100)
+	err := g.Upload(context.Background(), key, obj, false, nil)
+	if err == nil || !strings.Contains(err.Error(), "store received 4999 of 5000 bytes") {
+		t.Errorf("err = %v, want the short count named", err)
+	}
+	if n := srv.Calls("MarkUploadFinished"); n != 0 {
+		t.Errorf("MarkUploadFinished called %d times after short uploads", n)
 	}
 }

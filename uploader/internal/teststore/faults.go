@@ -15,6 +15,7 @@ type faults struct {
 	cutAfter []int64                 // cut the next streams after this many bytes
 	put      []int                   // HTTP status codes for the next PUTs
 	hang     map[string]int          // method -> calls to hang until the client gives up
+	short    int                     // upload streams to answer with one byte fewer than received
 	onBytes  []bytesHook
 }
 
@@ -63,6 +64,25 @@ func (s *Server) HangNext(method string, n int) {
 		s.faults.hang = map[string]int{}
 	}
 	s.faults.hang[method] += n
+}
+
+// ShortNext makes the next n upload streams report one byte fewer than
+// they received: a store (or proxy) that lost the end of an upload.
+func (s *Server) ShortNext(n int) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.short += n
+}
+
+// reported is the size to report for an upload stream of n bytes.
+func (f *faults) reported(n int) uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.short > 0 {
+		f.short--
+		return uint64(n - 1)
+	}
+	return uint64(n)
 }
 
 func (f *faults) take(ctx context.Context, method string) error {

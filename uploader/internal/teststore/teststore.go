@@ -341,7 +341,7 @@ func (s *Server) Upload(stream pb.DebuginfoService_UploadServer) error {
 	if err := s.receive(info.BuildId, info.Type, info.UploadId, buf.Bytes()); err != nil {
 		return err
 	}
-	return stream.SendAndClose(&pb.UploadResponse{BuildId: info.BuildId, Size: uint64(buf.Len())})
+	return stream.SendAndClose(&pb.UploadResponse{BuildId: info.BuildId, Size: s.faults.reported(buf.Len())})
 }
 
 func (s *Server) checkUpload(buildID string, typ pb.DebuginfoType, uploadID string) error {
