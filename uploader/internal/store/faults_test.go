@@ -98,3 +98,38 @@ func TestSilentStoreGivenUpAfterThreeCalls(t *testing.T) {
 		}
 	}
 }
+
+// TestRetryReconnectsWhenTheStoreIsBack: a store that restarts during one
+// call is reached by the call's next retry, not after gRPC's own reconnect
+// backoff (made a minute long here; it grows to two minutes by default).
+func TestRetryReconnectsWhenTheStoreIsBack(t *testing.T) {
+	srv, err := teststore.Listen("127.0.0.1:0", teststore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := srv.Addr()
+	g, err := store.Open(addr, store.SlowReconnect(store.Config{Insecure: true,
+		Retry: store.Retry{Attempts: 40, Base: 100 * time.Millisecond, Max: 100 * time.Millisecond}}, time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if _, _, err := g.ShouldUpload(context.Background(), key, false); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := g.ShouldUpload(context.Background(), key, false)
+		done <- err
+	}()
+	time.Sleep(500 * time.Millisecond) // a few failed attempts: the backoff has started
+	back, err := teststore.Listen(addr, teststore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer back.Stop()
+	if err := <-done; err != nil {
+		t.Fatalf("the store came back during the call's retries, but the call failed: %v", err)
+	}
+}
