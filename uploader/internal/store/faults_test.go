@@ -133,3 +133,15 @@ func TestRetryReconnectsWhenTheStoreIsBack(t *testing.T) {
 		t.Fatalf("the store came back during the call's retries, but the call failed: %v", err)
 	}
 }
+
+// TestUnavailableSaysWhetherItRetried: "gave up after retries" only when
+// there were retries to give up on.
+func TestUnavailableSaysWhetherItRetried(t *testing.T) {
+	for attempts, want := range map[int]string{1: "(plaintext): ", 2: "(plaintext, gave up after retries): "} {
+		g := open(t, "127.0.0.1:1", store.Config{Insecure: true, Retry: store.Retry{Attempts: attempts, Base: time.Millisecond, Max: time.Millisecond}})
+		_, _, err := g.ShouldUpload(context.Background(), key, false)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%d attempts: err = %v, want %q", attempts, err, want)
+		}
+	}
+}

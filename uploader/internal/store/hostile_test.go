@@ -87,6 +87,11 @@ func TestHostileSignedURLHost(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("err = %v, want one containing %q", err, c.want)
 			}
+			// A redirect to another host names that host (never its query).
+			if other := strings.TrimPrefix(elsewhere.URL, "http://"); err != nil && strings.Contains(c.want, "redirect to") &&
+				c.name != "308-same-host" && !strings.Contains(err.Error(), fmt.Sprintf("redirect to %q", other)) {
+				t.Errorf("err = %v, want the redirect's host %s named", err, other)
+			}
 			if err != nil && strings.Contains(err.Error(), "signature=") {
 				t.Errorf("error leaks the signed URL: %v", err)
 			}
