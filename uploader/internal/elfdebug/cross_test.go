@@ -34,6 +34,12 @@ func TestExtractCrossArch(t *testing.T) {
 				t.Errorf("stats: %+v", st)
 			}
 			testbin.Run(t, "", "readelf", "-S", "-l", "-n", out)
+			if st.Compressed == 0 {
+				t.Error("no section compressed")
+			}
+			for _, p := range chdrProblems(t, bin, out) {
+				t.Error(p)
+			}
 			if want, got := lineOf(t, bin), lineOf(t, out); want != got {
 				t.Errorf("main.main: %s -> %s", want, got)
 			}

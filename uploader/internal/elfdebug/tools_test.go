@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"debug/elf"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 )
 
@@ -121,6 +123,40 @@ func alignProblems(f *elf.File) []string {
 	for _, s := range f.Sections {
 		if s.Type != elf.SHT_NOBITS && s.Type != elf.SHT_NULL && s.Addralign > 1 && s.Offset%s.Addralign != 0 {
 			probs = append(probs, fmt.Sprintf("%s at %#x, aligned to %d", s.Name, s.Offset, s.Addralign))
+		}
+	}
+	return probs
+}
+
+// chdrProblems lists the sections Extract compressed (in out, from in) that
+// are not aligned for their compression header as binutils aligns them:
+// sh_addralign 8 in ELF64 (Elf64_Chdr), 4 in ELF32, and the section's offset
+// a multiple of it. Sections compressed already in the input (Go's, aligned
+// to 1 by its linker) pass through as they are. Read raw: debug/elf reports
+// a compressed section's ch_addralign instead.
+func chdrProblems(t *testing.T, in, out string) []string {
+	t.Helper()
+	parse := func(path string) *elfparse.File {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := elfparse.Parse(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	fi, f := parse(in), parse(out)
+	want := uint64(8)
+	if f.Class == elf.ELFCLASS32 {
+		want = 4
+	}
+	var probs []string
+	for i, s := range f.Sections {
+		ours := s.Flags&uint64(elf.SHF_COMPRESSED) != 0 && fi.Sections[i].Flags&uint64(elf.SHF_COMPRESSED) == 0
+		if ours && (s.Addralign != want || s.Off%want != 0) {
+			probs = append(probs, fmt.Sprintf("%s (compressed) at %#x, aligned to %d; want %d", s.Name, s.Off, s.Addralign, want))
 		}
 	}
 	return probs
