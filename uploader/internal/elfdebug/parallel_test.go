@@ -99,3 +99,37 @@ func TestParallelCompressionDeterministic(t *testing.T) {
 		f.Close()
 	}
 }
+
+// TestMidSizeDWARFReadsBackWhole: DWARF small enough to be compressed in
+// memory (under 1 MiB) whose compressed section is still larger than one
+// copy buffer (32 KiB) reads back whole.
+func TestMidSizeDWARFReadsBackWhole(t *testing.T) {
+	dir := t.TempDir()
+	bin := testbin.GCC(t, dir, "hello", testbin.HelloC, "-g")
+	// Text-like bytes: compressible, but to far more than 32 KiB.
+	payload := make([]byte, 600<<10)
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range payload {
+		payload[i] = 'a' + byte(r.IntN(16))
+	}
+	junk := dir + "/junk"
+	if err := os.WriteFile(junk, payload, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mid := dir + "/mid"
+	testbin.Run(t, dir, "objcopy", "--add-section", ".debug_junk="+junk, "--set-section-flags", ".debug_junk=readonly", bin, mid)
+	out, st := extractWith(t, mid, ".zlib", Zlib)
+	ef, err := elf.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ef.Close()
+	s := ef.Section(".debug_junk")
+	if s == nil || s.Flags&elf.SHF_COMPRESSED == 0 || s.FileSize <= 32<<10 {
+		t.Fatalf(".debug_junk not compressed to more than 32 KiB: %+v (stats %+v)", s, st)
+	}
+	got, err := s.Data()
+	if err != nil || !bytes.Equal(got, payload) {
+		t.Errorf(".debug_junk reads back as %d bytes (%v), want the %d written", len(got), err, len(payload))
+	}
+}
