@@ -21,10 +21,9 @@ type window struct {
 // through it costs two reads.
 func Window(r io.ReaderAt, size int64) (io.ReaderAt, error) {
 	w := &window{r: r}
-	n := min(size, 2*windowSize)
 	if size <= 2*windowSize {
-		w.head = make([]byte, n)
-		if _, err := r.ReadAt(w.head, 0); err != nil && err != io.EOF {
+		w.head = make([]byte, size)
+		if err := readFull(r, w.head, 0); err != nil {
 			return nil, err
 		}
 		return w, nil
@@ -32,13 +31,27 @@ func Window(r io.ReaderAt, size int64) (io.ReaderAt, error) {
 	w.head = make([]byte, windowSize)
 	w.tail = make([]byte, windowSize)
 	w.tailOff = size - windowSize
-	if _, err := r.ReadAt(w.head, 0); err != nil {
+	if err := readFull(r, w.head, 0); err != nil {
 		return nil, err
 	}
-	if _, err := r.ReadAt(w.tail, w.tailOff); err != nil && err != io.EOF {
+	if err := readFull(r, w.tail, w.tailOff); err != nil {
 		return nil, err
 	}
 	return w, nil
+}
+
+// readFull fills p from off. A ReaderAt may say io.EOF with a read that ends
+// exactly at the end; fewer bytes than asked for (a file cut short since its
+// size was taken) is an error, never bytes served as zeros.
+func readFull(r io.ReaderAt, p []byte, off int64) error {
+	n, err := r.ReadAt(p, off)
+	if n == len(p) {
+		return nil
+	}
+	if err == nil || err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 func (w *window) ReadAt(p []byte, off int64) (int, error) {

@@ -2,6 +2,7 @@ package elfparse
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"testing"
@@ -32,4 +33,15 @@ func TestWindowedReadsLikeTheFile(t *testing.T) {
 		}
 	}
 	var _ io.ReaderAt = (*window)(nil)
+}
+
+// A file shorter than the size it was opened with (cut since) is an error,
+// not a window of zeros.
+func TestWindowOfAFileCutShort(t *testing.T) {
+	for _, size := range []int{100, 2 * windowSize, 5 * windowSize} {
+		data := make([]byte, size-1)
+		if _, err := Window(bytes.NewReader(data), int64(size)); !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("size %d, one byte gone: err = %v, want io.ErrUnexpectedEOF", size, err)
+		}
+	}
 }
