@@ -172,7 +172,12 @@ func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, e
 			if rg.spooled != nil {
 				src = rg.spooled
 			}
-			if _, err := io.CopyBuffer(cw, io.NewSectionReader(src, int64(rg.old), int64(rg.size)), buf); err != nil && cw.err == nil {
+			// A short copy is an error: padding would fill the gap with zeros.
+			n, err := io.CopyBuffer(cw, io.NewSectionReader(src, int64(rg.old), int64(rg.size)), buf)
+			if err == nil && uint64(n) != rg.size {
+				err = io.ErrUnexpectedEOF
+			}
+			if err != nil && cw.err == nil {
 				cw.err = fmt.Errorf("copying input bytes %#x-%#x: %w", rg.old, rg.old+rg.size, err)
 			}
 		}
