@@ -1,0 +1,145 @@
+package elfdebug
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
+)
+
+// gccBytes builds a small gcc -g binary and returns its bytes.
+func gccBytes(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile(testbin.GCC(t, t.TempDir(), "hello", testbin.HelloC, "-g", "-O1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// sectionHeader returns the raw 64-bit section header of the section called
+// name in the ELF file b, to be patched in place.
+func sectionHeader(t *testing.T, b []byte, name string) []byte {
+	t.Helper()
+	f, err := elfparse.Parse(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range f.Sections {
+		if s.Name == name {
+			off := f.Shoff + uint64(i*f.Shentsz)
+			return b[off : off+uint64(f.Shentsz)]
+		}
+	}
+	t.Fatalf("no section %s", name)
+	return nil
+}
+
+// A symbol table's string table is kept because the symbol table links to
+// it, whatever it is called: names come from it.
+func TestStringTableKeptByLinkNotName(t *testing.T) {
+	b := gccBytes(t)
+	i := bytes.Index(b, []byte("\x00.strtab\x00"))
+	if i < 0 {
+		t.Fatal("no .strtab name")
+	}
+	copy(b[i+1:], ".names\x00\x00") // same length: the name table keeps its size
+	out := extractBytes(t, b)
+	f, err := elf.NewFile(bytes.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, s := range syms {
+		found = found || s.Name == "sum_squares"
+	}
+	if !found {
+		t.Errorf("sum_squares is not among the %d symbols of the extracted file: its string table was dropped", len(syms))
+	}
+}
+
+// A symbol table linking to a section that does not exist is extracted
+// without its string table, not a crash.
+func TestSymbolTableLinkOutOfRange(t *testing.T) {
+	b := gccBytes(t)
+	f, _ := elfparse.Parse(bytes.NewReader(b), int64(len(b)))
+	h := sectionHeader(t, b, ".symtab")
+	binary.LittleEndian.PutUint32(h[40:], uint32(len(f.Sections))) // sh_link: one past the last
+	extractBytes(t, b)
+}
+
+// A file cut short while it is being extracted (its headers were read, its
+// DWARF is gone) is an error, not a hang or a file of zeros.
+func TestFileTruncatedDuringExtraction(t *testing.T) {
+	b, err := os.ReadFile(makeLarge(t, testbin.GCC(t, t.TempDir(), "hello", testbin.HelloC, "-g"), ".debug_str", 1<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := elfparse.Parse(bytes.NewReader(b), int64(len(b)))
+	var cut int64
+	for _, s := range f.Sections {
+		if s.Name == ".debug_str" {
+			cut = int64(s.Off) + 100
+		}
+	}
+	for _, c := range []Compression{None, Zlib} {
+		done := make(chan error, 1)
+		go func() {
+			_, err := ExtractWith(truncatedAt{b, cut, new(int)}, int64(len(b)), io.Discard, Options{Compress: c})
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil || !errors.Is(err, io.ErrUnexpectedEOF) && !strings.Contains(err.Error(), "EOF") {
+				t.Errorf("%v: err = %v, want the short read named", c, err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%v: extraction of a truncated file did not end", c)
+		}
+	}
+}
+
+// truncatedAt reads like a file cut at cut after its first two reads (the
+// window over its two ends): from then on, bytes from cut on are gone.
+type truncatedAt struct {
+	b     []byte
+	cut   int64
+	reads *int
+}
+
+func (r truncatedAt) ReadAt(p []byte, off int64) (int, error) {
+	*r.reads++
+	end := int64(len(r.b))
+	if *r.reads > 2 {
+		end = r.cut
+	}
+	if off >= end {
+		return 0, io.EOF
+	}
+	n := copy(p, r.b[off:end])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func extractBytes(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	if _, err := Extract(bytes.NewReader(b), int64(len(b)), &out); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
