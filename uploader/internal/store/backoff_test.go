@@ -23,3 +23,18 @@ func TestBackoffDoublesWithinBounds(t *testing.T) {
 		t.Errorf("attempt 100 (shift overflow): %v", d)
 	}
 }
+
+// Zero (or negative) fields of a Retry take the defaults; set ones stay, a
+// single attempt included (--retries=0).
+func TestRetryDefaultsFillOnlyUnsetFields(t *testing.T) {
+	if got := (Retry{}).orDefault(); got != DefaultRetry {
+		t.Errorf("zero Retry: %+v, want %+v", got, DefaultRetry)
+	}
+	if got := (Retry{Attempts: -1, Base: -1, Max: -1}).orDefault(); got != DefaultRetry {
+		t.Errorf("negative Retry: %+v, want %+v", got, DefaultRetry)
+	}
+	set := Retry{Attempts: 1, Base: time.Nanosecond, Max: time.Nanosecond}
+	if got := set.orDefault(); got != set {
+		t.Errorf("%+v became %+v", set, got)
+	}
+}

@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -142,6 +144,21 @@ func TestUnavailableSaysWhetherItRetried(t *testing.T) {
 		_, _, err := g.ShouldUpload(context.Background(), key, false)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%d attempts: err = %v, want %q", attempts, err, want)
+		}
+	}
+}
+
+// A --ca-file of exactly the limit is read (and judged as PEM); one byte
+// more is refused unread.
+func TestCAFileSizeLimit(t *testing.T) {
+	dir := t.TempDir()
+	for size, want := range map[int]string{16 << 20: "no PEM certificates", 16<<20 + 1: "holds more than"} {
+		path := filepath.Join(dir, fmt.Sprint(size))
+		if err := os.WriteFile(path, make([]byte, size), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Open("127.0.0.1:1", store.Config{CAFile: path}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%d bytes: err = %v, want %q", size, err, want)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -198,6 +199,12 @@ func TestPoolKeysCAFileByContent(t *testing.T) {
 // reconnect backoff would otherwise fail calls fast for up to two minutes;
 // found by an independent review of the Bazel upload worker).
 func TestPoolConnectionRecoversWhenTheStoreIsBack(t *testing.T) {
+	for _, attempts := range []int{3, 1} { // 1: --retries=0, no retry to reset the backoff
+		t.Run(fmt.Sprint(attempts), func(t *testing.T) { poolRecovers(t, attempts) })
+	}
+}
+
+func poolRecovers(t *testing.T, attempts int) {
 	srv, err := teststore.Listen("127.0.0.1:0", teststore.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -206,7 +213,7 @@ func TestPoolConnectionRecoversWhenTheStoreIsBack(t *testing.T) {
 	pool := &store.Pool{}
 	defer pool.Close()
 	ask := func() error {
-		s, err := store.Open(addr, store.SlowReconnect(store.Config{Insecure: true, Retry: store.Retry{Attempts: 3, Base: 100 * time.Millisecond, Max: 200 * time.Millisecond}, Pool: pool}, time.Minute))
+		s, err := store.Open(addr, store.SlowReconnect(store.Config{Insecure: true, Retry: store.Retry{Attempts: attempts, Base: 100 * time.Millisecond, Max: 200 * time.Millisecond}, Pool: pool}, time.Minute))
 		if err != nil {
 			t.Fatal(err)
 		}
