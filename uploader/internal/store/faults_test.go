@@ -162,3 +162,18 @@ func TestCAFileSizeLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestDownStoreIsNotHammered: a store that resets every connection is not
+// reconnected to in a tight loop between our retries: gRPC's reconnect
+// backoff (a second and growing) stands while we wait.
+func TestDownStoreIsNotHammered(t *testing.T) {
+	always := teststore.ResetFirst(t, 1<<30, "")
+	g := plainClient(t, always.Addr(), store.Retry{Attempts: 1})
+	if _, _, err := g.ShouldUpload(context.Background(), key, false); err == nil {
+		t.Fatal("a store that resets every connection answered")
+	}
+	time.Sleep(700 * time.Millisecond)
+	if n := always.Accepted(); n > 3 {
+		t.Errorf("%d connections within 0.7 s of one failed call: no reconnect backoff", n)
+	}
+}
