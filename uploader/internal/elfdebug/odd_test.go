@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -25,8 +26,8 @@ func gccBytes(t *testing.T) []byte {
 	return b
 }
 
-// sectionHeader returns the raw 64-bit section header of the section called
-// name in the ELF file b, to be patched in place.
+// sectionHeader returns the raw section header of the section called name
+// in the ELF file b, to be patched in place.
 func sectionHeader(t *testing.T, b []byte, name string) []byte {
 	t.Helper()
 	f, err := elfparse.Parse(bytes.NewReader(b), int64(len(b)))
@@ -143,3 +144,76 @@ func extractBytes(t *testing.T, b []byte) []byte {
 	}
 	return out.Bytes()
 }
+
+// Stats count the sections whose data was kept and dropped (the CLI prints
+// them): every section with file bytes is one or the other.
+func TestStatsCountKeptAndDropped(t *testing.T) {
+	b := gccBytes(t)
+	out := extractBytes(t, b)
+	st, err := Extract(bytes.NewReader(b), int64(len(b)), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withData := func(b []byte) int {
+		f, err := elf.NewFile(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, s := range f.Sections {
+			if s.Type != elf.SHT_NULL && s.Type != elf.SHT_NOBITS && s.Size > 0 {
+				n++
+			}
+		}
+		return n
+	}
+	in, kept := withData(b), withData(out)
+	if st.Kept != kept || st.Dropped != in-kept || kept == 0 || in == kept {
+		t.Errorf("stats say %d kept, %d dropped; the files say %d of %d kept", st.Kept, st.Dropped, kept, in)
+	}
+}
+
+// An ELF32 file whose debug-only copy would pass 4 GiB (offsets are 32-bit)
+// is refused before a byte is written.
+func TestELF32OutputOver4GiB(t *testing.T) {
+	testbin.Need(t, "go")
+	dir := t.TempDir()
+	os.WriteFile(dir+"/main.go", []byte(testbin.HelloGo("386")), 0o644)
+	os.WriteFile(dir+"/go.mod", []byte("module x\n\ngo 1.24\n"), 0o644)
+	cmd := exec.Command("go", "build", "-ldflags=-compressdwarf=false", "-o", "hello", ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=386", "CGO_ENABLED=0", "GOWORK=off")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(dir + "/hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// .debug_info now claims the file's bytes from 4 KiB to 4 GiB, which a
+	// sparse file really holds.
+	h := sectionHeader(t, b, ".debug_info")
+	binary.LittleEndian.PutUint32(h[16:], 0x1000)           // sh_offset
+	binary.LittleEndian.PutUint32(h[20:], 0xffffffff-0xfff) // sh_size
+	path := dir + "/huge"
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, 1<<32); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out countingWriter
+	_, err = ExtractWith(f, 1<<32, &out, Options{Compress: None})
+	if err == nil || !strings.Contains(err.Error(), "too large") || out.n != 0 {
+		t.Errorf("err = %v after %d bytes written, want 'too large' before any", err, out.n)
+	}
+}
+
+type countingWriter struct{ n int }
+
+func (w *countingWriter) Write(p []byte) (int, error) { w.n += len(p); return len(p), nil }
