@@ -3,10 +3,11 @@
 # plainly and with debuginfo_aspect (uploading to the embedded file store),
 # each from a clean output tree with no disk cache; then a no-op rebuild
 # with the aspect, whose DebuginfoExtract/DebuginfoUpload spawns are counted
-# from Bazel's execution log. The aspect build runs twice: uploads in the
-# persistent worker (the default) and as one process each
-# (--strategy=DebuginfoUpload=local). Prints a markdown table, then the
-# per-mnemonic sums of each aspect build's --profile (JSON trace).
+# from Bazel's execution log. The aspect build runs three times: extracts and
+# uploads in their persistent workers (the default); extracts sandboxed, one
+# process each (--strategy=DebuginfoExtract=sandboxed); and both as one
+# process each (also --strategy=DebuginfoUpload=local). Prints a markdown
+# table, then the per-mnemonic sums of each aspect build's --profile.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 command -v bazel >/dev/null || { echo "bazel not installed (tools/deps.sh)" >&2; exit 1; }
@@ -41,7 +42,8 @@ bz() { (cd "$ws" && bazel "$@"); }
 secs() { local t0; t0=$(date +%s%N); "$@" >"$work/bz.log" 2>&1 || { tail -20 "$work/bz.log" >&2; return 1; }; awk -v d="$(($(date +%s%N) - t0))" 'BEGIN { printf "%.1f", d / 1e9 }'; }
 common=(-c dbg "--repository_cache=${XDG_CACHE_HOME:-$HOME/.cache}/rules_debuginfo/repository_cache")
 upload=(--config=debuginfo "--@rules_debuginfo//rules:store_address=file://$work/store")
-local=(--config=debuginfo "--@rules_debuginfo//rules:store_address=file://$work/store-local" --strategy=DebuginfoUpload=local)
+sandboxed=(--config=debuginfo "--@rules_debuginfo//rules:store_address=file://$work/store-sandboxed" --strategy=DebuginfoExtract=sandboxed)
+local=(--config=debuginfo "--@rules_debuginfo//rules:store_address=file://$work/store-local" --strategy=DebuginfoExtract=sandboxed --strategy=DebuginfoUpload=local)
 
 bz info >/dev/null 2>&1 # start the server and fetch repositories outside the timings
 bz build "${common[@]}" --nobuild //... >/dev/null 2>&1
@@ -50,6 +52,9 @@ plain=$(secs bz build "${common[@]}" //...)
 bz clean >/dev/null 2>&1
 nowork=$(secs bz build "${common[@]}" "${local[@]}" --profile="$work/local.profile.json" //...)
 stored_local=$(find "$work/store-local/debuginfo" -type f -name debuginfo | wc -l)
+bz clean >/dev/null 2>&1
+sandbox=$(secs bz build "${common[@]}" "${sandboxed[@]}" --profile="$work/sandboxed.profile.json" //...)
+stored_sandboxed=$(find "$work/store-sandboxed/debuginfo" -type f -name debuginfo | wc -l)
 bz clean >/dev/null 2>&1
 with=$(secs bz build "${common[@]}" "${upload[@]}" --profile="$work/worker.profile.json" //...)
 stored=$(find "$work/store/debuginfo" -type f -name debuginfo | wc -l)
@@ -63,14 +68,15 @@ echo "| build | wall time (s) | note |"
 echo "|---|---:|---|"
 echo "| plain \`bazel build //...\` | $plain | |"
 over() { awk -v a="$1" -v b="$plain" 'BEGIN{printf "%+.1f s (%+.0f%%)", a-b, 100*(a-b)/b}'; }
-echo "| with the aspect, uploads in the persistent worker (default) | $with | $(over "$with") over plain; $stored binaries stored |"
-echo "| with the aspect, \`--strategy=DebuginfoUpload=local\` (no worker) | $nowork | $(over "$nowork") over plain; $stored_local binaries stored |"
+echo "| with the aspect, extracts and uploads in persistent workers (default) | $with | $(over "$with") over plain; $stored binaries stored |"
+echo "| with the aspect, \`--strategy=DebuginfoExtract=sandboxed\` (uploads in the worker) | $sandbox | $(over "$sandbox") over plain; $stored_sandboxed binaries stored |"
+echo "| with the aspect, also \`--strategy=DebuginfoUpload=local\` (no worker) | $nowork | $(over "$nowork") over plain; $stored_local binaries stored |"
 echo "| no-op rebuild with the aspect | $noop | $spawns DebuginfoExtract/DebuginfoUpload spawns executed |"
 
 # Per-mnemonic sums of the JSON trace: "action processing" events (one per
 # action, named by its progress message: grouped by its first word), local
 # spawns (named by mnemonic) and the sandboxed runner's steps.
-for p in worker local; do
+for p in worker sandboxed local; do
   echo
   echo "#### --profile of the aspect build ($p): summed durations (s) by category and action kind"
   echo

@@ -42,6 +42,15 @@ _SOURCE_EXTENSIONS = [
     "cu",
 ]
 
+# Execution requirements of the `DebuginfoExtract` action. Locally, one persistent
+# `debuginfo extract --persistent_worker` process serves the extractions: no process
+# start and no sandbox of the binary's source inputs per binary, which was most of
+# what the aspect added to a build (docs/performance.md). The action stays hermetic:
+# it reads only the files its arguments and sources manifest name, all of them
+# declared inputs, and a remote executor runs it as a plain process. Sandboxed again
+# with --strategy=DebuginfoExtract=sandboxed, or --worker_sandboxing.
+EXTRACT_EXECUTION_REQUIREMENTS = {"supports-workers": "1"}
+
 def upload_execution_requirements(remote_upload):
     """Execution requirements of the `DebuginfoUpload` action.
 
@@ -132,7 +141,10 @@ def _debuginfo_aspect_impl(target, ctx):
     debuginfo = ctx.actions.declare_file(prefix + binary.basename + ".debuginfo")
 
     args = ctx.actions.args()
-    args.add("extract")
+
+    # Flags in a flag file, which a worker needs (see extract_execution_requirements).
+    args.use_param_file("--flagfile=%s", use_always = True)
+    args.set_param_file_format("multiline")
     args.add(binary)
     args.add("-o", debuginfo)
     args.add("--record", record)
@@ -158,9 +170,10 @@ def _debuginfo_aspect_impl(target, ctx):
         mnemonic = "DebuginfoExtract",
         progress_message = "Extracting debuginfo of %s" % target.label,
         executable = tool.files_to_run,
-        arguments = [args],
+        arguments = ["extract", args],
         inputs = depset(inputs, transitive = transitive_inputs),
         outputs = outputs,
+        execution_requirements = EXTRACT_EXECUTION_REQUIREMENTS,
         **TOOLCHAIN_KWARGS
     )
 

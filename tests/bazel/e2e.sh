@@ -205,6 +205,9 @@ check "e2e_go/one_test (a go_test) is built, and no warning names it" \
 n="$(count_spawns "${TMP}/exec1.json" DebuginfoUpload)"
 check "every DebuginfoUpload (${n}) ran in the persistent worker (execution log runner \"worker\")" \
   test "${n}" -gt 0 -a "$(count_runner "${TMP}/exec1.json" DebuginfoUpload worker)" == "${n}"
+n="$(count_spawns "${TMP}/exec1.json" DebuginfoExtract)"
+check "every DebuginfoExtract (${n}) ran in the persistent extract worker (execution log runner \"worker\")" \
+  test "${n}" -gt 0 -a "$(count_runner "${TMP}/exec1.json" DebuginfoExtract worker)" == "${n}"
 
 # 2. A no-op rebuild executes no extract and no upload.
 bz build "${BAZEL_COMMON[@]}" "${UPLOAD_FLAGS[@]}" --execution_log_json_file="${TMP}/exec2.json" //... \
@@ -327,8 +330,8 @@ check "aquery: with remote_upload the upload may run remotely (still no remote c
   grep -q "ExecutionInfo: {no-remote-cache: 1, requires-network: 1}" "${TMP}/aquery-remote.txt"
 bz aquery "${BAZEL_COMMON[@]}" "${UPLOAD_FLAGS[@]}" "${AQ[@]}" 'mnemonic("DebuginfoExtract", //...)' \
   >"${TMP}/aquery-extract.txt" 2>/dev/null
-check "aquery: DebuginfoExtract has no execution requirements (cacheable, remote-executable)" \
-  bash -c "grep -q 'Mnemonic: DebuginfoExtract' '${TMP}/aquery-extract.txt' && ! grep -q ExecutionInfo '${TMP}/aquery-extract.txt'"
+check "aquery: DebuginfoExtract only supports workers (cacheable, remote-executable, sandboxed if asked)" \
+  bash -c "grep -q 'Mnemonic: DebuginfoExtract' '${TMP}/aquery-extract.txt' && grep -q 'ExecutionInfo: {supports-workers: 1}' '${TMP}/aquery-extract.txt'"
 check "aquery lists the upload actions of the aspect with --include_aspects" \
   test "$(grep -c 'Mnemonic: DebuginfoUpload' "${TMP}/aquery.txt")" -ge "${#BINARIES[@]}"
 check "aquery: no upload action for e2e_go/one_test (go_test is not in the default kinds)" \

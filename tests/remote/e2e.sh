@@ -485,7 +485,7 @@ if build case5 "${CACHE[@]}" "${S5[@]}"; then ok "5: bazel build --remote_cache 
   not_ok "5: bazel build --remote_cache (no executor)"
 fi
 check "5: every DebuginfoExtract ran here (not remotely, not a hit)" \
-  all_spawns "${TMP}/case5.json" DebuginfoExtract "${N}" "(linux-sandbox|processwrapper-sandbox|local) run"
+  all_spawns "${TMP}/case5.json" DebuginfoExtract "${N}" "(worker|linux-sandbox|processwrapper-sandbox|local) run"
 check "5: the cache holds every extract" test "$(ac_entries cache '_debuginfo/[^/]+/record\.json')" == "${N}"
 check "5: the cache holds no upload" test "$(ac_entries cache 'upload\.receipt\.json')" == 0
 bz clean >/dev/null 2>&1

@@ -79,13 +79,14 @@ func readLimited(path string, limit int64) ([]byte, error) {
 // runWorker serves Bazel's proto worker protocol: length-delimited
 // WorkRequests on stdin, WorkResponses on stdout, one request at a time,
 // until stdin closes. args are the startup arguments ("upload
-// --persistent_worker"); each request's arguments are appended to them and
+// --persistent_worker" or "extract --persistent_worker"); each request's
+// arguments are appended to them and
 // run through Main with an Env of its own, so a request's flags, output and
 // store state never reach another's. Only the store connections persist.
 func runWorker(env *Env, args []string) int {
 	prefix := slices.DeleteFunc(slices.Clone(args), func(a string) bool { return a == persistentWorkerFlag })
-	if len(prefix) != 1 || prefix[0] != "upload" {
-		say(env.Stderr, "debuginfo: %s is supported for 'debuginfo upload' only (got %q)\n", persistentWorkerFlag, strings.Join(prefix, " "))
+	if len(prefix) != 1 || prefix[0] != "upload" && prefix[0] != "extract" {
+		say(env.Stderr, "debuginfo: %s is supported for 'debuginfo upload' and 'debuginfo extract' only (got %q)\n", persistentWorkerFlag, strings.Join(prefix, " "))
 		return ExitUsage
 	}
 	pool := &store.Pool{Log: env.Stderr}

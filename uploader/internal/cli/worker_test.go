@@ -146,11 +146,34 @@ func TestWorkerOutputMatchesOneShot(t *testing.T) {
 	}
 }
 
+// An extraction served by a worker writes what a one-shot run writes, and a
+// failing request leaves the next one unharmed.
+func TestWorkerExtractMatchesOneShot(t *testing.T) {
+	bin := testbin.C(t, "wx", "wx", "-g")
+	dir := t.TempDir()
+	one, viaWorker := filepath.Join(dir, "one.debug"), filepath.Join(dir, "worker.debug")
+	if code, _, stderr := cliRun(t, nil, "extract", bin, "-o", one); code != ExitOK {
+		t.Fatalf("one-shot extract: exit %d: %s", code, stderr)
+	}
+	flagfile := writeFile(t, filepath.Join(dir, "args"), bin+"\n-o\n"+viaWorker+"\n")
+	_, resps, log := runWorkerWith(t, []string{"extract", "--persistent_worker"},
+		&workerpb.WorkRequest{Arguments: []string{filepath.Join(dir, "missing"), "-o", filepath.Join(dir, "x")}, RequestId: 1},
+		&workerpb.WorkRequest{Arguments: []string{"--flagfile=" + flagfile}, RequestId: 2})
+	if len(resps) != 2 || resps[0].ExitCode == 0 || resps[1].ExitCode != 0 {
+		t.Fatalf("responses %v (log %s), want a failure then a success", resps, log)
+	}
+	a, _ := os.ReadFile(one)
+	b, err := os.ReadFile(viaWorker)
+	if err != nil || !bytes.Equal(a, b) || len(a) == 0 {
+		t.Errorf("the worker's debug file (%d bytes, %v) differs from the one-shot one (%d bytes)", len(b), err, len(a))
+	}
+}
+
 var duration = regexp.MustCompile(`[0-9.]+ ?(ns|µs|ms|s)\b`)
 
 func TestWorkerRefusesOtherCommandsAndBadInput(t *testing.T) {
-	if code, _, log := runWorkerWith(t, []string{"extract", "--persistent_worker"}); code != ExitUsage || !strings.Contains(log, "upload") {
-		t.Errorf("extract worker: exit %d, log %q", code, log)
+	if code, _, log := runWorkerWith(t, []string{"sources", "--persistent_worker"}); code != ExitUsage || !strings.Contains(log, "'debuginfo upload' and 'debuginfo extract' only") {
+		t.Errorf("sources worker: exit %d, log %q", code, log)
 	}
 	// A truncated request: the worker says so and exits non-zero.
 	var log bytes.Buffer
