@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"debug/elf"
+	"io"
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"sync/atomic"
 	"testing"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
@@ -63,6 +65,36 @@ func TestIncompressibleSectionKept(t *testing.T) {
 		}
 		ef.Close()
 	}
+}
+
+// TestIncompressibleSectionGivenUpEarly: a section that does not shrink is
+// compressed no further than its first incompressibleAfter bytes before it
+// is copied as it is, so the extraction reads it about once, not twice.
+func TestIncompressibleSectionGivenUpEarly(t *testing.T) {
+	big, payload := largeRandom(t, 8*incompressibleAfter)
+	b, err := os.ReadFile(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &byteCounter{r: bytes.NewReader(b)}
+	if _, err := ExtractWith(c, int64(len(b)), io.Discard, Options{Compress: Zlib}); err != nil {
+		t.Fatal(err)
+	}
+	if limit := int64(len(payload) + 2*incompressibleAfter); c.n > limit {
+		t.Errorf("read %d bytes of a file with a %d-byte random section; want at most %d", c.n, len(payload), limit)
+	}
+}
+
+// byteCounter counts the bytes read through it.
+type byteCounter struct {
+	r io.ReaderAt
+	n int64
+}
+
+func (c *byteCounter) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.r.ReadAt(p, off)
+	atomic.AddInt64(&c.n, int64(n))
+	return n, err
 }
 
 // TestParallelCompressionDeterministic: the bytes of an extraction do not
