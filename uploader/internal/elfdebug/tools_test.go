@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 
@@ -136,18 +137,7 @@ func alignProblems(f *elf.File) []string {
 // a compressed section's ch_addralign instead.
 func chdrProblems(t *testing.T, in, out string) []string {
 	t.Helper()
-	parse := func(path string) *elfparse.File {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := elfparse.Parse(bytes.NewReader(b), int64(len(b)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return f
-	}
-	fi, f := parse(in), parse(out)
+	fi, f := parseFile(t, in), parseFile(t, out)
 	want := uint64(8)
 	if f.Class == elf.ELFCLASS32 {
 		want = 4
@@ -160,6 +150,48 @@ func chdrProblems(t *testing.T, in, out string) []string {
 		}
 	}
 	return probs
+}
+
+// gapProblems lists the sections Extract placed (those not at their input
+// offset) that sit further from the previous section's end than their
+// alignment needs: the layout packs them, so every byte of a gap is waste
+// on the wire.
+func gapProblems(t *testing.T, in, out string) []string {
+	t.Helper()
+	fi, fo := parseFile(t, in), parseFile(t, out)
+	type placed struct {
+		name           string
+		off, end, algn uint64
+		moved          bool
+	}
+	var secs []placed
+	for i, s := range fo.Sections {
+		if s.HasData {
+			secs = append(secs, placed{s.Name, s.Off, s.Off + s.Size, max(1, s.Addralign), s.Off != fi.Sections[i].Off})
+		}
+	}
+	sort.Slice(secs, func(a, b int) bool { return secs[a].off < secs[b].off })
+	var probs []string
+	for k := 1; k < len(secs); k++ {
+		prev, s := secs[k-1], secs[k]
+		if s.moved && s.off >= prev.end && s.off-prev.end >= s.algn {
+			probs = append(probs, fmt.Sprintf("%s at %#x: %d bytes after %s, aligned to %d", s.name, s.off, s.off-prev.end, prev.name, s.algn))
+		}
+	}
+	return probs
+}
+
+func parseFile(t *testing.T, path string) *elfparse.File {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := elfparse.Parse(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
 
 func TestAlignProblemsCatchesMisalignment(t *testing.T) {
