@@ -72,13 +72,54 @@ func TestStringTableKeptByLinkNotName(t *testing.T) {
 }
 
 // A symbol table linking to a section that does not exist is extracted
-// without its string table, not a crash.
+// without keeping anything for that link, not a crash.
 func TestSymbolTableLinkOutOfRange(t *testing.T) {
 	b := gccBytes(t)
 	f, _ := elfparse.Parse(bytes.NewReader(b), int64(len(b)))
 	h := sectionHeader(t, b, ".symtab")
 	binary.LittleEndian.PutUint32(h[40:], uint32(len(f.Sections))) // sh_link: one past the last
-	extractBytes(t, b)
+	out, err := elf.NewFile(bytes.NewReader(extractBytes(t, b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := out.Section(".symtab"); s == nil || s.Type != elf.SHT_SYMTAB {
+		t.Errorf(".symtab not kept: %+v", s)
+	}
+}
+
+// A hostile alignment (2^40) is not honoured with terabytes of padding: the
+// output stays the size of the ordinary one.
+func TestHugeAlignmentIsNotPadded(t *testing.T) {
+	b := gccBytes(t)
+	normal := len(extractBytes(t, b))
+	binary.LittleEndian.PutUint64(sectionHeader(t, b, ".comment")[48:], 1<<40) // sh_addralign
+	var out countingWriter
+	done := make(chan error, 1)
+	go func() {
+		_, err := Extract(bytes.NewReader(b), int64(len(b)), &capped{&out, 64 << 20})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil || out.n > 2*normal {
+			t.Errorf("extraction wrote %d bytes (%v); the same file aligned normally gives %d", out.n, err, normal)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("extraction did not end")
+	}
+}
+
+// capped fails writes past limit bytes, so a runaway output ends the test.
+type capped struct {
+	w     *countingWriter
+	limit int
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	if c.w.n+len(p) > c.limit {
+		return 0, errors.New("output past the test's cap")
+	}
+	return c.w.Write(p)
 }
 
 // A file cut short while it is being extracted (its headers were read, its
