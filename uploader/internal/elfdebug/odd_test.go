@@ -53,22 +53,32 @@ func TestStringTableKeptByLinkNotName(t *testing.T) {
 		t.Fatal("no .strtab name")
 	}
 	copy(b[i+1:], ".names\x00\x00") // same length: the name table keeps its size
+	j := bytes.Index(b, []byte("\x00.dynstr\x00"))
+	if j < 0 {
+		t.Fatal("no .dynstr name")
+	}
+	copy(b[j+1:], ".dnames\x00")
 	out := extractBytes(t, b)
 	f, err := elf.NewFile(bytes.NewReader(out))
 	if err != nil {
 		t.Fatal(err)
 	}
+	has := func(what string, syms []elf.Symbol, err error, name string) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		for _, s := range syms {
+			if s.Name == name {
+				return
+			}
+		}
+		t.Errorf("%s is not among the %d %s of the extracted file: its string table was dropped", name, len(syms), what)
+	}
 	syms, err := f.Symbols()
-	if err != nil {
-		t.Fatal(err)
-	}
-	found := false
-	for _, s := range syms {
-		found = found || s.Name == "sum_squares"
-	}
-	if !found {
-		t.Errorf("sum_squares is not among the %d symbols of the extracted file: its string table was dropped", len(syms))
-	}
+	has("symbols", syms, err, "sum_squares")
+	dyn, err := f.DynamicSymbols()
+	has("dynamic symbols", dyn, err, "printf")
 }
 
 // A symbol table linking to a section that does not exist is extracted
