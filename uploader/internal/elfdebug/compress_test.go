@@ -91,7 +91,7 @@ func checkCompression(t *testing.T, in input) {
 				t.Errorf("line tables differ from the uncompressed output")
 			}
 			fi, fo := openELF(t, in.path), openELF(t, out)
-			for _, p := range append(append(progProblems(fi, fo), alignProblems(fo)...), append(chdrProblems(t, in.path, out), gapProblems(t, in.path, out)...)...) {
+			for _, p := range append(append(progProblems(fi, fo), alignProblems(fo)...), append(append(chdrProblems(t, in.path, out), gapProblems(t, in.path, out)...), headProblems(t, in.path, out)...)...) {
 				t.Error(p)
 			}
 			for i, s := range fo.Sections {

@@ -181,6 +181,38 @@ func gapProblems(t *testing.T, in, out string) []string {
 	return probs
 }
 
+// headProblems lists the kept allocated sections inside the input's first
+// PT_LOAD that did not keep their input offset (the head's promise, for
+// inputs whose dropped bytes there are under the budget: every real binary
+// here), and a first PT_LOAD whose file bytes stop short of the last of them.
+func headProblems(t *testing.T, in, out string) []string {
+	t.Helper()
+	fi, fo := parseFile(t, in), parseFile(t, out)
+	var load0, oload0 *elfparse.Prog
+	for i := range fi.Progs {
+		if fi.Progs[i].Type == uint32(elf.PT_LOAD) {
+			load0, oload0 = &fi.Progs[i], &fo.Progs[i]
+			break
+		}
+	}
+	if load0 == nil {
+		return nil
+	}
+	var probs []string
+	for i, s := range fi.Sections {
+		o := fo.Sections[i]
+		if !s.HasData || !o.HasData || s.Flags&uint64(elf.SHF_ALLOC) == 0 || s.Off < load0.Off || s.Off+s.Size > load0.Off+load0.Filesz {
+			continue
+		}
+		if o.Off != s.Off {
+			probs = append(probs, fmt.Sprintf("%s (in the first PT_LOAD) moved from %#x to %#x", s.Name, s.Off, o.Off))
+		} else if s.Off+s.Size > oload0.Off+oload0.Filesz {
+			probs = append(probs, fmt.Sprintf("%s at %#x is past the first PT_LOAD's %d file bytes", s.Name, s.Off, oload0.Filesz))
+		}
+	}
+	return probs
+}
+
 func parseFile(t *testing.T, path string) *elfparse.File {
 	t.Helper()
 	b, err := os.ReadFile(path)
