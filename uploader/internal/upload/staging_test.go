@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -65,5 +66,23 @@ func TestStagingLeavesNothingInTMPDIR(t *testing.T) {
 		for _, e := range left {
 			t.Errorf("fail=%v: TMPDIR keeps %s after the upload", fail, e.Name())
 		}
+	}
+}
+
+// When the staging file cannot be written (TMPDIR missing), the user is told
+// so, not that the input changed, and nothing is marked finished.
+func TestStagingFailureIsReported(t *testing.T) {
+	bin := bigObject(t)
+	missing := filepath.Join(t.TempDir(), "missing")
+	srv := teststore.Start(t, teststore.Options{})
+	st := grpcStoreTries(t, srv, 1)
+	t.Setenv("TMPDIR", missing)
+	got, failed := run(t, st, []string{bin}, upload.Options{})
+	r := got[bin+"#debuginfo"]
+	if failed != 1 || r.Action != upload.Failed || !strings.Contains(r.Reason, "staging") || !strings.Contains(r.Reason, missing) {
+		t.Fatalf("%+v, want a failure naming the staging file in %s", r, missing)
+	}
+	if n := srv.Calls("MarkUploadFinished"); n != 0 {
+		t.Errorf("MarkUploadFinished called %d times", n)
 	}
 }
