@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -56,6 +58,24 @@ func hostileSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 			t.Cleanup(hostile.Close)
 			srv := teststore.Start(t, teststore.Options{SignedURL: true, SignedURLBase: hostile.URL})
 			r := args("upload", "--store-address="+srv.Addr(), "--insecure", "--retries=0", fx.elf)
+			r.after = func(t *testing.T) {
+				if n := srv.Calls("MarkUploadFinished"); n != 0 {
+					t.Errorf("MarkUploadFinished called %d times", n)
+				}
+			}
+			return r
+		},
+		"signed-url-untrusted-cert": func(t *testing.T) *badRun {
+			host := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				t.Errorf("the PUT reached a host whose certificate is not trusted")
+			}))
+			host.TLS, _ = teststore.SelfSignedTLS(t)
+			host.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes
+			host.StartTLS()
+			t.Cleanup(host.Close)
+			srv := teststore.Start(t, teststore.Options{SignedURL: true, SignedURLBase: host.URL})
+			r := args("upload", "--store-address="+srv.Addr(), "--insecure", fx.elf)
+			r.maxTime = 5 * time.Second // the default retries back off for ~15 s
 			r.after = func(t *testing.T) {
 				if n := srv.Calls("MarkUploadFinished"); n != 0 {
 					t.Errorf("MarkUploadFinished called %d times", n)

@@ -56,6 +56,13 @@ func TestFileStoreMarksNothingFinishedOnBadBytes(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("Upload err = %v, want it to mention %q", err, c.want)
 			}
+			// Checked before anything else runs that could sweep stale temps.
+			filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+				if err == nil && strings.Contains(d.Name(), ".tmp-") {
+					t.Errorf("the failed write left a temp file: %s", p)
+				}
+				return nil
+			})
 			if should, reason, _ := fs.ShouldUpload(ctx, key, false); !should {
 				t.Errorf("after a failed upload the store says %v, %q", should, reason)
 			}

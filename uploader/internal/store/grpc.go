@@ -388,9 +388,14 @@ func (g *grpcStore) put(ctx context.Context, url string, obj Object, progress Pr
 	req.ContentLength = obj.Size
 	resp, err := g.http.Do(req)
 	if err != nil {
-		// Connection resets and the like: worth another try. The URL itself
-		// may carry a signature, so it is not repeated in the message.
-		return Transient(fmt.Errorf("signed URL PUT to %s: %w", req.URL.Host, unwrapURLError(err)))
+		// The URL itself may carry a signature, so it is not repeated in
+		// the message.
+		err = fmt.Errorf("signed URL PUT to %s: %w", req.URL.Host, unwrapURLError(err))
+		if hint := signedURLTLSHint(err); hint != "" {
+			return &final{fmt.Errorf("%s: %w", hint, err)} // does not heal by waiting
+		}
+		// Connection resets and the like: worth another try.
+		return Transient(err)
 	}
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
@@ -410,6 +415,24 @@ func (g *grpcStore) put(ctx context.Context, url string, obj Object, progress Pr
 		return Transient(err)
 	}
 	return err
+}
+
+// signedURLTLSHint says what is wrong when err is a TLS set-up mismatch
+// with the host a signed URL names, "" otherwise. That host is checked
+// against the system's roots, not --ca-file (which is for the store).
+func signedURLTLSHint(err error) string {
+	var verify *tls.CertificateVerificationError
+	var record tls.RecordHeaderError
+	var alert tls.AlertError
+	switch {
+	case errors.As(err, &verify):
+		return "the signed-URL host's TLS certificate is not trusted by this machine's CA roots (--ca-file is only for the store's own address: add its CA to the system roots or SSL_CERT_FILE)"
+	case errors.Is(err, http.ErrSchemeMismatch), errors.As(err, &record):
+		return "the signed-URL host speaks plaintext behind an https:// URL: the store hands out URLs for the wrong port or scheme"
+	case errors.As(err, &alert):
+		return "the TLS handshake with the signed-URL host failed"
+	}
+	return ""
 }
 
 // hostOf names where a redirect points without its query (a signature).

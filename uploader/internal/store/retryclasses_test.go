@@ -3,6 +3,10 @@ package store_test
 import (
 	"context"
 	"crypto/tls"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -61,3 +65,47 @@ func TestTLSMismatchFailsWithoutBackoff(t *testing.T) {
 }
 
 func tlsOnly(cfg *tls.Config, _ []byte) *tls.Config { return cfg }
+
+// The same holds for the host a signed URL names: an untrusted certificate
+// or a plaintext host behind an https:// URL fails at once, saying so,
+// and nothing is marked finished.
+func TestSignedURLTLSMismatchFailsWithoutBackoff(t *testing.T) {
+	stored := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusOK)
+	})
+	untrusted := httptest.NewUnstartedServer(stored)
+	untrusted.TLS = tlsOnly(teststore.SelfSignedTLS(t))
+	untrusted.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes
+	untrusted.StartTLS()
+	t.Cleanup(untrusted.Close)
+	plain := httptest.NewServer(stored)
+	t.Cleanup(plain.Close)
+	for _, c := range []struct {
+		name, base, want string
+	}{
+		{"untrusted certificate", untrusted.URL, "signed-URL host's TLS certificate is not trusted"},
+		{"plaintext host behind https", "https://" + plain.Listener.Addr().String(), "signed-URL host speaks plaintext"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := teststore.Start(t, teststore.Options{SignedURL: true, SignedURLBase: c.base})
+			g := open(t, srv.Addr(), store.Config{Insecure: true, Retry: store.Retry{Attempts: 6, Base: time.Hour, Max: time.Hour}})
+			obj, _ := object(t, 1000)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			err := g.Upload(ctx, key, obj, false, nil)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want advice naming %q", err, c.want)
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("retried until the deadline: %v", err)
+			}
+			if n := srv.Calls("InitiateUpload"); n != 1 {
+				t.Errorf("InitiateUpload called %d times, want 1 (no retry)", n)
+			}
+			if n := srv.Calls("MarkUploadFinished"); n != 0 {
+				t.Errorf("MarkUploadFinished called %d times", n)
+			}
+		})
+	}
+}

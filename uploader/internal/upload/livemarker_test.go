@@ -56,3 +56,29 @@ func TestLiveUploadersMarkerIsRespected(t *testing.T) {
 		t.Errorf("the live uploader's marker was removed (%d markers)", len(entries))
 	}
 }
+
+// A marker naming no process (pid 0 or negative: hand-edited, or written
+// by something else) is an orphan, never "alive" through kill(0, 0) or
+// kill(-1, 0), which ask about a whole process group: the re-run takes the
+// upload over with force instead of skipping it with the --force advice.
+func TestMarkerWithoutProcessIsOrphaned(t *testing.T) {
+	bin := testbin.C(t, "nopid", "n", "-g")
+	id, _ := buildid.Read(bin)
+	for _, pid := range []int{0, -1} {
+		srv := teststore.Start(t, teststore.Options{})
+		st := grpcStoreTries(t, srv, 1)
+		journal := openJournal(t, t.TempDir(), srv.Addr())
+		srv.CutStreamAfter(1)
+		if _, failed := run(t, st, []string{bin}, upload.Options{Journal: journal}); failed != 1 {
+			t.Fatal("first attempt did not fail")
+		}
+		rewriteMarkerPID(t, journal.Dir, pid)
+		got, failed := run(t, st, []string{bin}, upload.Options{Journal: journal})
+		if r := got[bin+"#debuginfo"]; failed != 0 || r.Action != upload.Uploaded {
+			t.Errorf("pid %d: re-run %+v, want the orphaned upload taken over", pid, r)
+		}
+		if _, ok := srv.Uploaded(id.Value, 0); !ok {
+			t.Errorf("pid %d: not stored", pid)
+		}
+	}
+}

@@ -471,8 +471,10 @@ func fileSource(path string) source {
 
 // measure streams the object once to learn its size and hash (the store
 // wants both before the first byte), and returns an Object that streams it
-// again for each attempt. Nothing is staged on disk: extraction is cheap to
-// repeat, and memory stays flat whatever the file's size. A changed input
+// again for each attempt. A plain file is read again and other objects
+// written again (cheap to repeat); a compressed extraction is staged instead
+// (see spill: in memory up to 1 MiB, then an unlinked temp file in
+// TMPDIR), so memory stays flat whatever the file's size. A changed input
 // fails its last Read, so it is never marked finished.
 func (s source) measure(name string) (store.Object, func(), error) {
 	release := func() {}
