@@ -1,0 +1,166 @@
+package sources
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
+	"testing"
+)
+
+// Hand-made DWARF in a minimal ELF file, for inputs no compiler writes:
+// the exact byte layouts that the streaming reader's bounds are for.
+
+// enc appends little-endian DWARF values.
+type enc struct{ b []byte }
+
+func (e *enc) u8(v ...byte) *enc { e.b = append(e.b, v...); return e }
+func (e *enc) u16(v uint16) *enc { e.b = binary.LittleEndian.AppendUint16(e.b, v); return e }
+func (e *enc) u32(v uint32) *enc { e.b = binary.LittleEndian.AppendUint32(e.b, v); return e }
+func (e *enc) u64(v uint64) *enc { e.b = binary.LittleEndian.AppendUint64(e.b, v); return e }
+func (e *enc) str(s string) *enc { e.b = append(append(e.b, s...), 0); return e }
+func (e *enc) pad(n int) *enc    { e.b = append(e.b, make([]byte, n)...); return e }
+
+func (e *enc) uleb(v uint64) *enc {
+	for {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if v != 0 {
+			c |= 0x80
+		}
+		e.b = append(e.b, c)
+		if v == 0 {
+			return e
+		}
+	}
+}
+
+func (e *enc) sleb(v int64) *enc {
+	for {
+		c := byte(v & 0x7f)
+		v >>= 7
+		done := v == 0 && c&0x40 == 0 || v == -1 && c&0x40 != 0
+		if !done {
+			c |= 0x80
+		}
+		e.b = append(e.b, c)
+		if done {
+			return e
+		}
+	}
+}
+
+// unit32 is a 32-bit DWARF unit: its initial length, then body.
+func unit32(body []byte) []byte {
+	return append(binary.LittleEndian.AppendUint32(nil, uint32(len(body))), body...)
+}
+
+// abbrevTable is one abbreviation table whose abbreviation code 1 is a
+// DW_TAG_compile_unit with the given (attribute, form) pairs.
+func abbrevTable(attrs ...[2]uint64) []byte {
+	e := (&enc{}).uleb(1).uleb(tagCompileUnit).u8(0)
+	for _, a := range attrs {
+		e.uleb(a[0]).uleb(a[1])
+	}
+	return e.u8(0, 0, 0).b
+}
+
+// cuV4 is a DWARF 4 compile unit (abbreviation table at 0, code 1) whose
+// first entry's attribute values are entry.
+func cuV4(entry []byte) []byte {
+	return unit32((&enc{}).u16(4).u32(0).u8(8).uleb(1).u8(entry...).b)
+}
+
+// nullUnit is a DWARF 4 unit of size bytes in all whose first entry is a
+// null entry: skipped by every reader, it moves what follows.
+func nullUnit(size int) []byte {
+	return unit32((&enc{}).u16(4).u32(0).u8(8).u8(0).pad(size - 4 - 8).b)
+}
+
+// lineV4 is a DWARF 4 line table with the given include directories and
+// files (each file in directory 0, the comp_dir) and an empty program.
+func lineV4(dirs []string, files []string) []byte {
+	h := (&enc{}).u8(1, 1, 1).sleb(-5).u8(14, 13).u8(0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1)
+	for _, d := range dirs {
+		h.str(d)
+	}
+	h.u8(0)
+	for _, f := range files {
+		h.str(f).uleb(0).uleb(0).uleb(0)
+	}
+	h.u8(0)
+	body := (&enc{}).u16(4).u32(uint32(len(h.b))).u8(h.b...).b
+	return unit32(body)
+}
+
+// lineV5 is a DWARF 5 line table whose directory and file tables are given
+// as encoded, after the standard fields; hlen < 0 makes header_length
+// cover exactly the tables.
+func lineV5(tables []byte, hlen int) []byte {
+	h := (&enc{}).u8(1, 1, 1).sleb(-5).u8(14, 13).u8(0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1).u8(tables...)
+	if hlen < 0 {
+		hlen = len(h.b)
+	}
+	body := (&enc{}).u16(5).u8(8, 0).u32(uint32(hlen)).u8(h.b...).b
+	return unit32(body)
+}
+
+// dwarfELF is a little-endian ELF64 executable holding the given sections
+// (name, contents), in order, and nothing else.
+func dwarfELF(secs ...any) []byte {
+	type sec struct {
+		name string
+		data []byte
+	}
+	var list []sec
+	for i := 0; i < len(secs); i += 2 {
+		list = append(list, sec{secs[i].(string), secs[i+1].([]byte)})
+	}
+	shstr := []byte{0}
+	var names []uint32
+	for _, s := range append(list, sec{name: ".shstrtab"}) {
+		names = append(names, uint32(len(shstr)))
+		shstr = append(append(shstr, s.name...), 0)
+	}
+	list = append(list, sec{".shstrtab", shstr})
+	body := make([]byte, 64)
+	var offs []uint64
+	for _, s := range list {
+		offs = append(offs, uint64(len(body)))
+		body = append(body, s.data...)
+	}
+	for len(body)%8 != 0 {
+		body = append(body, 0)
+	}
+	shoff := uint64(len(body))
+	e := &enc{b: body}
+	e.pad(64) // the null section header
+	for i, s := range list {
+		typ := uint32(1) // SHT_PROGBITS
+		if s.name == ".shstrtab" {
+			typ = 3
+		}
+		e.u32(names[i]).u32(typ).u64(0).u64(0).u64(offs[i]).u64(uint64(len(s.data))).u32(0).u32(0).u64(1).u64(0)
+	}
+	h := &enc{}
+	h.u8(0x7f, 'E', 'L', 'F', 2, 1, 1).pad(9)
+	h.u16(2).u16(0x3e).u32(1).u64(0).u64(0).u64(shoff).u32(0)
+	h.u16(64).u16(0).u16(0).u16(64).u16(uint16(len(list) + 1)).u16(uint16(len(list)))
+	copy(e.b, h.b)
+	return e.b
+}
+
+// listCrafted lists the line-table files of a crafted file as an upload
+// does.
+func listCrafted(file []byte) ([]dwarfFile, error) {
+	return lineTableFiles(bytes.NewReader(file), int64(len(file)))
+}
+
+// referenceFiles lists them with debug/dwarf.
+func referenceFiles(t *testing.T, file []byte) ([]dwarfFile, error) {
+	t.Helper()
+	f, err := elf.NewFile(bytes.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lineTableFilesDWARF(f, int64(len(file)))
+}
