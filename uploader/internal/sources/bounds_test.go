@@ -66,7 +66,8 @@ func TestValuesAcrossTheReadWindow(t *testing.T) {
 
 // TestEntryStopsAtItsUnitsEnd: a compile unit whose comp_dir string runs
 // past its unit's length is malformed, however the bytes after it read:
-// here the next unit's length, "c\0\0\0", would complete "/sr" as "/src".
+// here the next unit's length, "c\0\0\0", would complete "/sr" as "/src";
+// so is one whose last attribute, a block, claims more than the unit has.
 // The unit's end is enforced both in bytes already buffered (the unit
 // starts past the first 4 KiB window) and in bytes read afresh (a 5,000
 // byte block before comp_dir moves it out of the window).
@@ -82,6 +83,10 @@ func TestEntryStopsAtItsUnitsEnd(t *testing.T) {
 		"read afresh",
 		abbrevTable([2]uint64{atStmtList, fSecOffset}, [2]uint64{0x02, fBlock2}, [2]uint64{atCompDir, fString}),
 		slices.Concat(cuV4((&enc{}).u32(0).u16(5000).pad(5000).u8('/', 's', 'r').b), next),
+	}, {
+		// a block that claims 5 bytes more than the unit has left
+		"block", abbrevTable([2]uint64{atStmtList, fSecOffset}, [2]uint64{atCompDir, fString}, [2]uint64{0x02, fBlock1}),
+		slices.Concat(cuV4((&enc{}).u32(0).str("/src").u8(15).pad(10).b), nullUnit(64)),
 	}} {
 		file := dwarfELF(".debug_abbrev", tc.abbrev, ".debug_info", tc.units, ".debug_line", lineV4(nil, []string{"a.c"}))
 		got, err := listCrafted(file)
