@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
+	"slices"
 	"testing"
 )
 
@@ -102,6 +103,38 @@ func lineV5(tables []byte, hlen int) []byte {
 	}
 	body := (&enc{}).u16(5).u8(8, 0).u32(uint32(hlen)).u8(h.b...).b
 	return unit32(body)
+}
+
+// v5Tables encodes DWARF 5 directory and file tables: paths as inline
+// strings, each file's directory index as udata.
+func v5Tables(dirs []string, files []string, fileDirs []uint64) []byte {
+	e := (&enc{}).u8(1).uleb(lnctPath).uleb(fString).uleb(uint64(len(dirs)))
+	for _, d := range dirs {
+		e.str(d)
+	}
+	e.u8(2).uleb(lnctPath).uleb(fString).uleb(lnctDirIndex).uleb(fUdata).uleb(uint64(len(files)))
+	for i, f := range files {
+		e.str(f).uleb(fileDirs[i])
+	}
+	return e.b
+}
+
+// withProgram appends n bytes of line-number program to a 32-bit line
+// table (never decoded: only headers name files).
+func withProgram(table []byte, n int) []byte {
+	out := append(slices.Clone(table), make([]byte, n)...)
+	binary.LittleEndian.PutUint32(out, uint32(len(out)-4))
+	return out
+}
+
+// unitsWithCompDirs is one DWARF 4 compile unit per comp_dir, all with the
+// line table at offset 0.
+func unitsWithCompDirs(dirs []string) []byte {
+	var info []byte
+	for _, d := range dirs {
+		info = append(info, cuV4((&enc{}).u32(0).str(d).b)...)
+	}
+	return info
 }
 
 // dwarfELF is a little-endian ELF64 executable holding the given sections
