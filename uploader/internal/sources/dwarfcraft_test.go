@@ -2,6 +2,7 @@ package sources
 
 import (
 	"bytes"
+	"compress/zlib"
 	"debug/elf"
 	"encoding/binary"
 	"slices"
@@ -140,21 +141,47 @@ func unitsWithCompDirs(dirs []string) []byte {
 // dwarfELF is a little-endian ELF64 executable holding the given sections
 // (name, contents), in order, and nothing else.
 func dwarfELF(secs ...any) []byte {
-	type sec struct {
-		name string
-		data []byte
-	}
-	var list []sec
+	var list []craftSec
 	for i := 0; i < len(secs); i += 2 {
-		list = append(list, sec{secs[i].(string), secs[i+1].([]byte)})
+		list = append(list, craftSec{name: secs[i].(string), data: secs[i+1].([]byte)})
 	}
+	return craftELF(elf.ET_EXEC, list...)
+}
+
+// craftSec is one section of a crafted ELF file.
+type craftSec struct {
+	name  string
+	data  []byte
+	flags elf.SectionFlag
+}
+
+// compressed is a SHF_COMPRESSED section declaring size bytes once
+// decompressed, with data after its header (zlib, or anything: the
+// declared size is checked before data is read).
+func compressed(name string, size uint64, data []byte) craftSec {
+	hdr := (&enc{}).u32(uint32(elf.COMPRESS_ZLIB)).u32(0).u64(size).u64(1).b
+	return craftSec{name: name, data: append(hdr, data...), flags: elf.SHF_COMPRESSED}
+}
+
+// zlibZeros is size zero bytes, zlib-compressed.
+func zlibZeros(size int) []byte {
+	var b bytes.Buffer
+	w, _ := zlib.NewWriterLevel(&b, zlib.BestSpeed)
+	w.Write(make([]byte, size))
+	w.Close()
+	return b.Bytes()
+}
+
+// craftELF is a little-endian x86-64 ELF64 file of type typ holding the
+// given sections, in order, then .shstrtab.
+func craftELF(typ elf.Type, list ...craftSec) []byte {
 	shstr := []byte{0}
 	var names []uint32
-	for _, s := range append(list, sec{name: ".shstrtab"}) {
+	for _, s := range append(list, craftSec{name: ".shstrtab"}) {
 		names = append(names, uint32(len(shstr)))
 		shstr = append(append(shstr, s.name...), 0)
 	}
-	list = append(list, sec{".shstrtab", shstr})
+	list = append(list, craftSec{name: ".shstrtab", data: shstr})
 	body := make([]byte, 64)
 	var offs []uint64
 	for _, s := range list {
@@ -168,15 +195,15 @@ func dwarfELF(secs ...any) []byte {
 	e := &enc{b: body}
 	e.pad(64) // the null section header
 	for i, s := range list {
-		typ := uint32(1) // SHT_PROGBITS
+		st := uint32(elf.SHT_PROGBITS)
 		if s.name == ".shstrtab" {
-			typ = 3
+			st = uint32(elf.SHT_STRTAB)
 		}
-		e.u32(names[i]).u32(typ).u64(0).u64(0).u64(offs[i]).u64(uint64(len(s.data))).u32(0).u32(0).u64(1).u64(0)
+		e.u32(names[i]).u32(st).u64(uint64(s.flags)).u64(0).u64(offs[i]).u64(uint64(len(s.data))).u32(0).u32(0).u64(1).u64(0)
 	}
 	h := &enc{}
 	h.u8(0x7f, 'E', 'L', 'F', 2, 1, 1).pad(9)
-	h.u16(2).u16(0x3e).u32(1).u64(0).u64(0).u64(shoff).u32(0)
+	h.u16(uint16(typ)).u16(uint16(elf.EM_X86_64)).u32(1).u64(0).u64(0).u64(shoff).u32(0)
 	h.u16(64).u16(0).u16(0).u16(64).u16(uint16(len(list) + 1)).u16(uint16(len(list)))
 	copy(e.b, h.b)
 	return e.b
