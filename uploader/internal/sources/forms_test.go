@@ -36,3 +36,35 @@ func TestSignedValues(t *testing.T) {
 		t.Errorf("stmt_list -2: %q, %v; want an error", got, err)
 	}
 }
+
+// TestInlineStringsSkipped: inline strings the listing does not need
+// (DW_AT_name, DW_AT_producer) are stepped over whatever their length:
+// empty, or 10,000 bytes across several read windows (no limit applies to
+// a string that is not kept).
+func TestInlineStringsSkipped(t *testing.T) {
+	abbrev := abbrevTable([2]uint64{0x03, fString}, [2]uint64{0x25, fString}, [2]uint64{atStmtList, fSecOffset}, [2]uint64{atCompDir, fString})
+	want := []dwarfFile{{"/src/a.c", "/src"}}
+	for _, tc := range []struct{ name, producer string }{
+		{"", ""}, {"a.c", strings.Repeat("p", 10000)}, {strings.Repeat("n", 4091), ""},
+	} {
+		file := dwarfELF(".debug_abbrev", abbrev, ".debug_info", cuV4((&enc{}).str(tc.name).str(tc.producer).u32(0).str("/src").b),
+			".debug_line", lineV4(nil, []string{"a.c"}))
+		if got, err := listCrafted(file); err != nil || !slices.Equal(got, want) {
+			t.Errorf("name of %d bytes, producer of %d: %q, %v; want %q", len(tc.name), len(tc.producer), got, err, want)
+		}
+	}
+}
+
+// TestOverlongNamesRefused: a comp_dir or file name longer than any path
+// Linux can open (4096 bytes) is an error, not held in memory.
+func TestOverlongNamesRefused(t *testing.T) {
+	long := "/" + strings.Repeat("x", maxString)
+	for name, file := range map[string][]byte{
+		"comp_dir": dwarfELF(".debug_abbrev", stmtCompDir, ".debug_info", cuV4((&enc{}).u32(0).str(long).b), ".debug_line", lineV4(nil, []string{"a.c"})),
+		"file":     dwarfELF(".debug_abbrev", stmtCompDir, ".debug_info", cuV4((&enc{}).u32(0).str("/src").b), ".debug_line", lineV4(nil, []string{long})),
+	} {
+		if got, err := listCrafted(file); err == nil || !strings.Contains(err.Error(), "string longer than 4096 bytes") {
+			t.Errorf("%s of %d bytes: %d files, %v; want an error", name, len(long), len(got), err)
+		}
+	}
+}
