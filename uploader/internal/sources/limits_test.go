@@ -1,6 +1,7 @@
 package sources
 
 import (
+	"debug/elf"
 	"fmt"
 	"slices"
 	"strings"
@@ -41,25 +42,29 @@ func TestManyDistinctFilesRefused(t *testing.T) {
 
 // TestSharedLineTableReadOverAndOver: units with different comp_dirs may
 // share a line table, but 30 of them reading one 100 KB table (3 MB of
-// reading from a file of 100 KB) is refused; 3 of them are read.
+// reading from a file of 100 KB) is refused; 3 of them are read. Object
+// files, read by debug/dwarf, are held to the same.
 func TestSharedLineTableReadOverAndOver(t *testing.T) {
 	line := withProgram(lineV4(nil, []string{"a.c"}), 100<<10)
-	for _, tc := range []struct {
-		units int
-		fail  bool
-	}{{3, false}, {30, true}} {
-		var dirs []string
-		for i := range tc.units {
-			dirs = append(dirs, fmt.Sprintf("/u%d", i))
-		}
-		file := dwarfELF(".debug_abbrev", stmtCompDir, ".debug_info", unitsWithCompDirs(dirs), ".debug_line", line)
-		got, err := listCrafted(file)
-		if tc.fail {
-			if err == nil || !strings.Contains(err.Error(), "compile units read the same line tables, abbreviations or strings over and over") {
-				t.Errorf("%d units: %d files listed, err %v; want the work limit", tc.units, len(got), err)
+	for _, typ := range []elf.Type{elf.ET_EXEC, elf.ET_REL} {
+		for _, tc := range []struct {
+			units int
+			fail  bool
+		}{{3, false}, {30, true}} {
+			var dirs []string
+			for i := range tc.units {
+				dirs = append(dirs, fmt.Sprintf("/u%d", i))
 			}
-		} else if err != nil || len(got) != tc.units {
-			t.Errorf("%d units: %q, err %v; want %d files", tc.units, got, err, tc.units)
+			file := craftELF(typ, craftSec{name: ".debug_abbrev", data: stmtCompDir},
+				craftSec{name: ".debug_info", data: unitsWithCompDirs(dirs)}, craftSec{name: ".debug_line", data: line})
+			got, err := listCrafted(file)
+			if tc.fail {
+				if err == nil || !strings.Contains(err.Error(), "compile units read the same line tables") {
+					t.Errorf("%s, %d units: %d files listed, err %v; want the work limit", typ, tc.units, len(got), err)
+				}
+			} else if err != nil || len(got) != tc.units {
+				t.Errorf("%s, %d units: %q, err %v; want %d files", typ, tc.units, got, err, tc.units)
+			}
 		}
 	}
 }
