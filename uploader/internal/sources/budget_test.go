@@ -58,7 +58,8 @@ func TestCompressionBombRefused(t *testing.T) {
 
 // TestObjectFileDWARFSum: an object file's DWARF sections and their
 // relocations, read whole by debug/elf, may declare 24 MiB together: two
-// of 14 MiB, or a relocation section of 25 MiB, are refused unread.
+// of 14 MiB, or a relocation section of 25 MiB, are refused unread; two
+// of 12 MiB are read.
 func TestObjectFileDWARFSum(t *testing.T) {
 	const mib = 1 << 20
 	for _, tc := range []struct {
@@ -74,5 +75,10 @@ func TestObjectFileDWARFSum(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %q, %v; want an error with %q", tc.name, got, err, want)
 		}
+	}
+	// Exactly 24 MiB passes the check: the junk in it is the error.
+	file := craftELF(elf.ET_REL, compressed(".debug_info", 12*mib, []byte("junk")), compressed(".debug_str", 12*mib, []byte("junk")))
+	if got, err := listCrafted(file); err == nil || !strings.Contains(err.Error(), "zlib: invalid header") {
+		t.Errorf("24 MiB: %q, %v; want the data's error", got, err)
 	}
 }
