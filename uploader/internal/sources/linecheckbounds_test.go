@@ -69,3 +69,24 @@ func TestLineHeaderEntryCounts(t *testing.T) {
 		t.Errorf("stream, 4 entries in 3 bytes: %q, %v", got, err)
 	}
 }
+
+// TestLineHeaderEmptyFields: fields of no bytes (no standard opcodes, an
+// empty block) are valid, for both readers and the check.
+func TestLineHeaderEmptyFields(t *testing.T) {
+	h := (&enc{}).u8(1, 1, 1).sleb(-5).u8(14, 1) // opcode_base 1: no opcode lengths
+	h.u8(1).uleb(lnctPath).uleb(fString).uleb(1).str("/src")
+	h.u8(2).uleb(lnctPath).uleb(fString).uleb(0x2001).uleb(fBlock) // a vendor content type
+	h.uleb(1).str("a.c").uleb(0)                                   // its block empty
+	line := unit32((&enc{}).u16(5).u8(8, 0).u32(uint32(len(h.b))).u8(h.b...).b)
+	if err := checkLineHeader(line, 0, binary.LittleEndian); err != nil {
+		t.Errorf("check: %v", err)
+	}
+	want := []dwarfFile{{"a.c", "/src"}} // no directory index: not joined
+	for _, typ := range []elf.Type{elf.ET_EXEC, elf.ET_REL} {
+		file := craftELF(typ, craftSec{name: ".debug_abbrev", data: stmtCompDir},
+			craftSec{name: ".debug_info", data: cuV4((&enc{}).u32(0).str("/src").b)}, craftSec{name: ".debug_line", data: line})
+		if got, err := listCrafted(file); err != nil || !slices.Equal(got, want) {
+			t.Errorf("%s: %q, %v; want %q", typ, got, err, want)
+		}
+	}
+}
