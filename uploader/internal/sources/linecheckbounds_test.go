@@ -90,3 +90,43 @@ func TestLineHeaderEmptyFields(t *testing.T) {
 		}
 	}
 }
+
+// TestLineHeaderUnknownForm: a form no line-table header may use (here
+// DW_FORM_addr) is refused by name, in both readers.
+func TestLineHeaderUnknownForm(t *testing.T) {
+	tables := (&enc{}).u8(1).uleb(lnctPath).uleb(fString).uleb(1).str("/src").
+		u8(2).uleb(lnctPath).uleb(fString).uleb(0x2001).uleb(fAddr).uleb(1).str("a.c").u64(0).b
+	line := lineV5(tables, -1)
+	const want = "line table header uses form 0x1"
+	if err := checkLineHeader(line, 0, binary.LittleEndian); err == nil || err.Error() != want {
+		t.Errorf("check: %v; want %q", err, want)
+	}
+	for _, typ := range []elf.Type{elf.ET_EXEC, elf.ET_REL} {
+		file := craftELF(typ, craftSec{name: ".debug_abbrev", data: stmtCompDir},
+			craftSec{name: ".debug_info", data: cuV4((&enc{}).u32(0).str("/src").b)}, craftSec{name: ".debug_line", data: line})
+		if got, err := listCrafted(file); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %q, %v; want %q", typ, got, err, want)
+		}
+	}
+}
+
+// TestObjectFileWithManyUnits: a partially linked object (ld -r) holds a
+// unit and a line table per source: six tables of 10 KB are each read
+// once, well within the work allowed for 60 KB of line tables.
+func TestObjectFileWithManyUnits(t *testing.T) {
+	var info, line []byte
+	var want []dwarfFile
+	for i := range 6 {
+		dir := "/src" + strings.Repeat("x", i)
+		info = append(info, cuV4((&enc{}).u32(uint32(len(line))).str(dir).b)...)
+		line = append(line, withProgram(lineV4(nil, []string{"a.c"}), 10<<10)...)
+		want = append(want, dwarfFile{dir + "/a.c", dir})
+	}
+	for _, typ := range []elf.Type{elf.ET_EXEC, elf.ET_REL} {
+		file := craftELF(typ, craftSec{name: ".debug_abbrev", data: stmtCompDir},
+			craftSec{name: ".debug_info", data: info}, craftSec{name: ".debug_line", data: line})
+		if got, err := listCrafted(file); err != nil || !slices.Equal(got, want) {
+			t.Errorf("%s: %q, %v; want %q", typ, got, err, want)
+		}
+	}
+}
