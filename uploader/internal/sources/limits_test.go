@@ -70,8 +70,8 @@ func TestSharedLineTableReadOverAndOver(t *testing.T) {
 }
 
 // TestLineTableDirectoryLimits: a line table's directory names may take
-// up to 1 MiB (with 16 bytes each of overhead): 1.1 MB of them is refused,
-// in DWARF 4 and 5 alike. A DWARF 5 table, which declares its count up
+// up to 1 MiB (with 16 bytes each of overhead): 1.1 MB of them, or 62000
+// names of 2 bytes, is refused, in DWARF 4 and 5 alike. A DWARF 5 table, which declares its count up
 // front, may list maxDirs directories (as empty names, the only way to fit
 // them in 1 MiB), and is refused beyond.
 func TestLineTableDirectoryLimits(t *testing.T) {
@@ -82,6 +82,11 @@ func TestLineTableDirectoryLimits(t *testing.T) {
 		}
 		return d
 	}
+	var exact []string // 1024 of 1008 bytes and 16 of overhead
+	for i := range 1024 {
+		exact = append(exact, fmt.Sprintf("/%04d", i)+strings.Repeat("d", 1003))
+	}
+	tiny := slices.Repeat([]string{"/a"}, 62000) // 124 KB, but 62000 strings
 	list := func(line []byte) ([]dwarfFile, error) {
 		return listCrafted(dwarfELF(".debug_abbrev", stmtCompDir, ".debug_info", cuV4((&enc{}).u32(0).str("/src").b), ".debug_line", line))
 	}
@@ -95,6 +100,9 @@ func TestLineTableDirectoryLimits(t *testing.T) {
 		{"v4 1100 KB", lineV4(long(1100), []string{"a.c"}), nil, "directories take over 65536 entries or 1048576 bytes"},
 		{"v5 1000 KB", lineV5(v5Tables(long(1000), []string{"a.c"}, []uint64{1}), -1), []dwarfFile{{long(2)[1] + "/a.c", "/src"}}, ""},
 		{"v5 1100 KB", lineV5(v5Tables(long(1100), []string{"a.c"}, []uint64{1}), -1), nil, "directories take over 1048576 bytes"},
+		{"v4 exactly 1 MiB", lineV4(exact, []string{"a.c"}), []dwarfFile{{"/src/a.c", "/src"}}, ""},
+		{"v4 62000 of 2 bytes", lineV4(tiny, []string{"a.c"}), nil, "directories take over 65536 entries or 1048576 bytes"},
+		{"v5 62000 of 2 bytes", lineV5(v5Tables(tiny, []string{"a.c"}, []uint64{1}), -1), nil, "directories take over 1048576 bytes"},
 		{"v5 maxDirs", lineV5(v5Tables(make([]string, maxDirs), []string{"a.c"}, []uint64{maxDirs - 1}), -1), []dwarfFile{{"a.c", "/src"}}, ""},
 		{"v5 maxDirs+1", lineV5(v5Tables(make([]string, maxDirs+1), []string{"a.c"}, []uint64{0}), -1), nil, "directories take over 65536 entries"},
 	} {
