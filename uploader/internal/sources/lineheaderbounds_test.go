@@ -2,6 +2,7 @@ package sources
 
 import (
 	"encoding/binary"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -78,6 +79,36 @@ func TestLineTableBoundsErrors(t *testing.T) {
 		got, err := listCrafted(file)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %q, %v; want an error with %q", tc.name, got, err, tc.want)
+		}
+	}
+}
+
+// TestLineTableVersions: DWARF 2 and 3 line tables (no
+// maximum_operations_per_instruction) read like DWARF 4 ones; versions 1
+// and 6 are refused by number.
+func TestLineTableVersions(t *testing.T) {
+	for _, version := range []uint16{1, 2, 3, 4, 6} {
+		h := (&enc{}).u8(1)
+		if version >= 4 {
+			h.u8(1) // maximum_operations_per_instruction
+		}
+		h.u8(1).sleb(-5).u8(14, 13).u8(0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1).str("inc").u8(0).str("a.c").uleb(1).uleb(0).uleb(0).u8(0)
+		line := unit32((&enc{}).u16(version).u32(uint32(len(h.b))).u8(h.b...).b)
+		file := dwarfELF(".debug_abbrev", stmtCompDir, ".debug_info", cuV4((&enc{}).u32(0).str("/src").b), ".debug_line", line)
+		got, err := listCrafted(file)
+		if version < 2 || version > 5 {
+			want := fmt.Sprintf("unknown line table version %d", version)
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("version %d: %q, %v; want %q", version, got, err, want)
+			}
+			continue
+		}
+		want := []dwarfFile{{"/src/inc/a.c", "/src"}}
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("version %d: %q, %v; want %q", version, got, err, want)
+		}
+		if ref, err := referenceFiles(t, file); err != nil || !slices.Equal(ref, want) {
+			t.Errorf("debug/dwarf, version %d: %q, %v; want %q", version, ref, err, want)
 		}
 	}
 }
