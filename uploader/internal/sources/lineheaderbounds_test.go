@@ -12,8 +12,8 @@ import (
 // with a drive letter, UNC shares, drive-relative names, either slash)
 // are joined exactly as debug/dwarf joins them.
 func TestDOSPathsMatchDebugDwarf(t *testing.T) {
-	for _, compDir := range []string{`C:\build`, `c:/build/`, `\\srv\share\build`, `//srv/share`, `C:`, `/unix/build`} {
-		dirs := []string{`inc`, `\\\triple\x`, `///tri/x`, `\\ab`, `D:\other`, `\\srv2\sh\dir`, `C:`, `c:\x\`, `//srv/sh/x`, `\rooted`, `C:rel`, `/abs/dir`}
+	for _, compDir := range []string{`a:\`, `z:`, `A:/x`, `Z:\y`, `C:\build`, `c:/build/`, `\\srv\share\build`, `//srv/share`, `C:`, `/unix/build`} {
+		dirs := []string{`inc`, `\\\triple\x`, `///tri/x`, `\\ab`, `D:\other`, `\\srv2\sh\dir`, `C:`, `c:\x\`, `//srv/sh/x`, `\rooted`, `C:rel`, `/abs/dir`, `a:\lo`, `z:/hi`, `A:`, `Z:up`, `@:no`, `[:no`, "`:no", `{:no`}
 		var files []string
 		var fileDirs []uint64
 		for i := range len(dirs) + 1 {
