@@ -37,15 +37,19 @@ func TestCheckLineHeaderBounds(t *testing.T) {
 	}
 }
 
-// TestLineHeaderEntryCounts: an empty file table with no formats, and a
-// table whose one-byte entries fill the header exactly, are valid DWARF 5
+// TestLineHeaderEntryCounts: an empty file table with no formats (or a
+// format no entry uses), and a table whose one-byte entries fill the
+// header exactly, are valid DWARF 5
 // (every entry takes at least a byte, so only more entries than bytes is
 // refused), for executables and object files alike.
 func TestLineHeaderEntryCounts(t *testing.T) {
 	noFiles := (&enc{}).u8(1).uleb(lnctPath).uleb(fString).uleb(1).str("/src").u8(0).uleb(0).b
 	oneByte := (&enc{}).u8(1).uleb(lnctPath).uleb(fString).uleb(1).str("/src").
 		u8(1).uleb(lnctDirIndex).uleb(fData1).uleb(3).u8(0, 0, 0).b
-	for name, tables := range map[string][]byte{"no files": noFiles, "one-byte entries": oneByte} {
+	// A format no header may use is no error when no entry uses it.
+	oddUnused := (&enc{}).u8(1).uleb(lnctPath).uleb(fString).uleb(1).str("/src").
+		u8(1).uleb(lnctPath).uleb(fAddr).uleb(0).b
+	for name, tables := range map[string][]byte{"no files": noFiles, "one-byte entries": oneByte, "unused odd format": oddUnused} {
 		line := lineV5(tables, -1)
 		if err := checkLineHeader(line, 0, binary.LittleEndian); err != nil {
 			t.Errorf("%s: check: %v", name, err)
