@@ -21,6 +21,7 @@ var ErrNotELF = errors.New("not an ELF file")
 const (
 	maxSections  = 1 << 20  // far above any real file, far below what a lie could claim
 	maxProgs     = 1 << 16  // PN_XNUM files are theoretical; cap them anyway
+	maxEntsize   = 256      // a header table entry is 32 to 64 bytes; this bounds a table's allocation
 	maxShstrtab  = 16 << 20 // section names are a few KiB in practice
 	maxNoteBytes = 16 << 20 // total note bytes scanned per file
 	// MaxDesc is the largest note descriptor we keep in memory.
@@ -134,7 +135,7 @@ func Parse(r io.ReaderAt, size int64) (*File, error) {
 	// Section headers first: extended numbering keeps the real counts in
 	// section 0.
 	if f.Shoff != 0 {
-		if f.Shentsz < stdSh {
+		if f.Shentsz < stdSh || f.Shentsz > maxEntsize {
 			return nil, fmt.Errorf("bad section header size %d", f.Shentsz)
 		}
 		if shnum == 0 || f.Shstrndx == uint32(elf.SHN_XINDEX) || phnum == 0xffff {
@@ -176,7 +177,7 @@ func Parse(r io.ReaderAt, size int64) (*File, error) {
 		}
 	}
 	if f.Phoff != 0 && phnum > 0 {
-		if f.Phentsz < stdPh {
+		if f.Phentsz < stdPh || f.Phentsz > maxEntsize {
 			return nil, fmt.Errorf("bad program header size %d", f.Phentsz)
 		}
 		if phnum > maxProgs {

@@ -134,3 +134,19 @@ func TestInFileBoundary(t *testing.T) {
 		}
 	}
 }
+
+// A header table whose entries claim to be kilobytes long is refused before
+// a byte of it is read: each table's allocation stays bounded by the counts'
+// caps, not by the size of the file.
+func TestHugeEntrySizesRefused(t *testing.T) {
+	for _, c := range []struct {
+		off  int // e_shentsize or e_phentsize in an ELF64 header
+		want string
+	}{{0x3a, "bad section header size 60000"}, {0x36, "bad program header size 60000"}} {
+		b := gccELF(t)
+		binary.LittleEndian.PutUint16(b[c.off:], 60000)
+		if _, err := parseBytes(b); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("err = %v, want %q", err, c.want)
+		}
+	}
+}
