@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime/debug"
 	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/encoding/protodelim"
 
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/capped"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/workerpb"
 )
@@ -44,7 +44,7 @@ func expandFlagfiles(args []string) ([]string, error) {
 			out = append(out, a)
 			continue
 		}
-		b, err := readLimited(path, maxFlagfile)
+		b, err := capped.ReadFile(path, maxFlagfile, "a flag file")
 		if err != nil {
 			return nil, fmt.Errorf("%s%s: %v", flagfilePrefix, path, err)
 		}
@@ -58,22 +58,6 @@ func expandFlagfiles(args []string) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("larger than %d bytes", limit)
-	}
-	return b, nil
 }
 
 // runWorker serves Bazel's proto worker protocol: length-delimited

@@ -14,7 +14,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"regexp"
@@ -22,6 +21,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/capped"
 )
 
 // Environment variables read by Resolve.
@@ -250,7 +251,7 @@ func (p *Provider) findToken(o *Options, getenv func(string) string) (tok, src s
 }
 
 func (p *Provider) readTokenFile(path string) (string, error) {
-	b, err := readCapped(path, maxTokenFile)
+	b, err := capped.ReadFile(path, maxTokenFile, "a token file")
 	if err != nil {
 		return "", fmt.Errorf("reading the bearer token file: %v", err)
 	}
@@ -268,20 +269,6 @@ func (p *Provider) readTokenFile(path string) (string, error) {
 // maxTokenFile bounds a token file: tokens are a few hundred bytes, and a
 // path like /dev/zero must not read without end.
 const maxTokenFile = 64 << 10
-
-// readCapped reads path, failing once it holds more than limit bytes.
-func readCapped(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err == nil && int64(len(b)) > limit {
-		err = fmt.Errorf("%s holds more than %d bytes: not a token file", path, limit)
-	}
-	return b, err
-}
 
 // setToken validates tok and records what Summary may say about it.
 func (p *Provider) setToken(tok, src string) error {

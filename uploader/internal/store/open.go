@@ -4,9 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"io"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -15,6 +13,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/capped"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/creds"
 )
 
@@ -114,14 +113,5 @@ func dial(address string, cfg Config, perRPC credentials.PerRPCCredentials) (*gr
 const maxCAFile = 16 << 20
 
 func readCA(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxCAFile+1))
-	if err == nil && len(b) > maxCAFile {
-		err = fmt.Errorf("%s holds more than %d bytes: not a PEM bundle", path, maxCAFile)
-	}
-	return b, err
+	return capped.ReadFile(path, maxCAFile, "a PEM bundle")
 }
