@@ -53,11 +53,7 @@ func TestSilentStoreIsGivenUp(t *testing.T) {
 	g := open(t, hang.Addr(), store.Config{Insecure: true, CallTimeout: 200 * time.Millisecond,
 		Retry: store.Retry{Attempts: 2, Base: 20 * time.Millisecond, Max: 50 * time.Millisecond}})
 	for i := range 6 {
-		k := key
-		k.BuildID = fmt.Sprintf("%s%02d", key.BuildID, i)
-		start := time.Now()
-		_, _, err := g.ShouldUpload(context.Background(), k, false)
-		took := time.Since(start)
+		took, err := timedAsk(g, i)
 		if err == nil {
 			t.Fatalf("call %d: no error from a silent store", i)
 		}
@@ -79,6 +75,16 @@ func TestCAFileWithoutEnd(t *testing.T) {
 	}
 }
 
+// timedAsk asks g about the i-th build ID of a run and says how long the
+// answer took.
+func timedAsk(g store.Store, i int) (time.Duration, error) {
+	k := key
+	k.BuildID = fmt.Sprintf("%s%02d", key.BuildID, i)
+	start := time.Now()
+	_, _, err := g.ShouldUpload(context.Background(), k, false)
+	return time.Since(start), err
+}
+
 // TestSilentStoreGivenUpAfterThreeCalls: each of the first three unanswered
 // calls waits out its timeout (a slow store gets its chance), the fourth
 // fails at once.
@@ -87,11 +93,7 @@ func TestSilentStoreGivenUpAfterThreeCalls(t *testing.T) {
 	const timeout = 300 * time.Millisecond
 	g := open(t, hang.Addr(), store.Config{Insecure: true, CallTimeout: timeout, Retry: store.Retry{Attempts: 1}})
 	for i := range 4 {
-		k := key
-		k.BuildID = fmt.Sprintf("%s%02d", key.BuildID, i)
-		start := time.Now()
-		_, _, err := g.ShouldUpload(context.Background(), k, false)
-		took := time.Since(start)
+		took, err := timedAsk(g, i)
 		if err == nil {
 			t.Fatalf("call %d: no error from a silent store", i)
 		}
