@@ -26,24 +26,6 @@ func gccBytes(t *testing.T) []byte {
 	return b
 }
 
-// sectionHeader returns the raw section header of the section called name
-// in the ELF file b, to be patched in place.
-func sectionHeader(t *testing.T, b []byte, name string) []byte {
-	t.Helper()
-	f, err := elfparse.Parse(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, s := range f.Sections {
-		if s.Name == name {
-			off := f.Shoff + uint64(i*f.Shentsz)
-			return b[off : off+uint64(f.Shentsz)]
-		}
-	}
-	t.Fatalf("no section %s", name)
-	return nil
-}
-
 // A symbol table's string table is kept because the symbol table links to
 // it, whatever it is called: names come from it.
 func TestStringTableKeptByLinkNotName(t *testing.T) {
@@ -86,7 +68,7 @@ func TestStringTableKeptByLinkNotName(t *testing.T) {
 func TestSymbolTableLinkOutOfRange(t *testing.T) {
 	b := gccBytes(t)
 	f, _ := elfparse.Parse(bytes.NewReader(b), int64(len(b)))
-	h := sectionHeader(t, b, ".symtab")
+	h := testbin.SectionHeader(t, b, ".symtab")
 	binary.LittleEndian.PutUint32(h[40:], uint32(len(f.Sections))) // sh_link: one past the last
 	out, err := elf.NewFile(bytes.NewReader(extractBytes(t, b)))
 	if err != nil {
@@ -102,7 +84,7 @@ func TestSymbolTableLinkOutOfRange(t *testing.T) {
 func TestHugeAlignmentIsNotPadded(t *testing.T) {
 	b := gccBytes(t)
 	normal := len(extractBytes(t, b))
-	binary.LittleEndian.PutUint64(sectionHeader(t, b, ".comment")[48:], 1<<40) // sh_addralign
+	binary.LittleEndian.PutUint64(testbin.SectionHeader(t, b, ".comment")[48:], 1<<40) // sh_addralign
 	var out countingWriter
 	done := make(chan error, 1)
 	go func() {
@@ -243,7 +225,7 @@ func TestELF32OutputOver4GiB(t *testing.T) {
 	}
 	// .debug_info now claims the file's bytes from 4 KiB to 4 GiB, which a
 	// sparse file really holds.
-	h := sectionHeader(t, b, ".debug_info")
+	h := testbin.SectionHeader(t, b, ".debug_info")
 	binary.LittleEndian.PutUint32(h[16:], 0x1000)           // sh_offset
 	binary.LittleEndian.PutUint32(h[20:], 0xffffffff-0xfff) // sh_size
 	path := dir + "/huge"

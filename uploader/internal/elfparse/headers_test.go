@@ -25,23 +25,6 @@ func gccELF(t *testing.T) []byte {
 	return b
 }
 
-// sectionHeader returns the raw header of the section called name in b.
-func sectionHeader(t *testing.T, b []byte, name string) []byte {
-	t.Helper()
-	f, err := Parse(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, s := range f.Sections {
-		if s.Name == name {
-			off := f.Shoff + uint64(i*f.Shentsz)
-			return b[off : off+uint64(f.Shentsz)]
-		}
-	}
-	t.Fatalf("no section %s", name)
-	return nil
-}
-
 func parseBytes(b []byte) (*File, error) { return Parse(bytes.NewReader(b), int64(len(b))) }
 
 // Extended numbering keeps the real counts in section 0. A lying count there
@@ -83,7 +66,7 @@ func TestLyingExtendedCounts(t *testing.T) {
 // none of the bytes after the section may become a note's descriptor.
 func TestNoteDescPastSectionEnd(t *testing.T) {
 	b := gccELF(t)
-	sh := sectionHeader(t, b, ".note.gnu.build-id")
+	sh := testbin.SectionHeader(t, b, ".note.gnu.build-id")
 	le := binary.LittleEndian
 	off, size := le.Uint64(sh[24:]), le.Uint64(sh[32:])
 	if size != 36 || le.Uint32(b[off+4:]) != 20 {
