@@ -125,7 +125,8 @@ func Read(path string) (ID, error) {
 		return ID{}, err
 	}
 	defer f.Close()
-	w, err := elfparse.Window(f, st.Size())
+	w, release, err := elfparse.Window(f, st.Size())
+	defer release()
 	if err != nil {
 		return ID{}, fmt.Errorf("%s: %w", path, err)
 	}
@@ -140,7 +141,16 @@ func Read(path string) (ID, error) {
 // whose ID fails Check is an error (a crafted Go note with ".." parts would
 // otherwise become a path on the store), not a reason to fall back.
 func FromReaderAt(r io.ReaderAt, size int64) (ID, error) {
-	id, err := fromReaderAt(r, size)
+	f, err := elfparse.Parse(r, size)
+	if err != nil {
+		return ID{}, err
+	}
+	return FromParsed(f, r, size)
+}
+
+// FromParsed is FromReaderAt for a file already parsed from r.
+func FromParsed(f *elfparse.File, r io.ReaderAt, size int64) (ID, error) {
+	id, err := fromParsed(f, r, size)
 	if err != nil {
 		return ID{}, err
 	}
@@ -150,11 +160,7 @@ func FromReaderAt(r io.ReaderAt, size int64) (ID, error) {
 	return id, nil
 }
 
-func fromReaderAt(r io.ReaderAt, size int64) (ID, error) {
-	f, err := elfparse.Parse(r, size)
-	if err != nil {
-		return ID{}, err
-	}
+func fromParsed(f *elfparse.File, r io.ReaderAt, size int64) (ID, error) {
 	notes, err := f.Notes(r)
 	if err != nil {
 		return ID{}, err

@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -105,8 +104,8 @@ type badRun struct {
 	absent []string
 	// once are texts that must be printed exactly once (stdout and stderr).
 	once []string
-	// asNobody runs the command on a thread whose file-system user is
-	// nobody, so that a mode-000 file is unreadable even to root.
+	// asNobody runs the command as a process of user nobody, so that a
+	// mode-000 file is unreadable even when the tests run as root.
 	asNobody bool
 }
 
@@ -186,6 +185,9 @@ func TestBadInputTable(t *testing.T) {
 // time, turning a panic into a test failure.
 func runBad(t *testing.T, run *badRun) (code int, stdout, stderr string) {
 	t.Helper()
+	if run.asNobody && os.Geteuid() == 0 {
+		return runAsNobody(t, run.args, run.env)
+	}
 	var o, e syncBuffer
 	env := &Env{Stdin: strings.NewReader(""), Stdout: &o, Stderr: &e, Getenv: func(k string) string { return run.env[k] }}
 	maxTime := run.maxTime
@@ -234,13 +236,6 @@ func runBad(t *testing.T, run *badRun) (code int, stdout, stderr string) {
 				done <- result{code: -1, panic: fmt.Sprintf("%v\n%s", p, debug.Stack())}
 			}
 		}()
-		if run.asNobody && os.Geteuid() == 0 {
-			// The goroutine ends locked to the thread, which then exits.
-			runtime.LockOSThread()
-			if err := syscall.Setfsuid(65534); err != nil {
-				panic(err)
-			}
-		}
 		done <- result{code: Main(env, run.args)}
 	}()
 	var res result
@@ -446,15 +441,16 @@ func badInputSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 		"missing-path":         func(t *testing.T) *badRun { return args("upload", "--dry-run", filepath.Join(t.TempDir(), "missing")) },
 		"missing-path-buildid": func(t *testing.T) *badRun { return args("buildid", filepath.Join(t.TempDir(), "missing")) },
 		"unreadable-mode-000": func(t *testing.T) *badRun {
-			if os.Geteuid() == 0 {
-				t.Skip("running as root, which reads a mode-000 file anyway; unreadable-not-a-directory and the fifo rows cover unreadable paths")
-				return nil
-			}
 			p := testbin.Copy(t, fx.elf, "noread")
 			if err := os.Chmod(p, 0); err != nil {
 				t.Fatal(err)
 			}
-			return args("buildid", p)
+			for d := filepath.Dir(p); d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
+				os.Chmod(d, 0o755) // nobody may walk in
+			}
+			r := args("buildid", p)
+			r.asNobody = true // root would read it anyway
+			return r
 		},
 		"unreadable-not-a-directory": func(t *testing.T) *badRun { return args("buildid", filepath.Join(text(t), "x")) },
 		"fifo-upload": func(t *testing.T) *badRun {

@@ -48,7 +48,8 @@ func Extract(r io.ReaderAt, size int64, w io.Writer) (Stats, error) {
 func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, error) {
 	// Headers, notes, symbol tables and a small file's DWARF are many small
 	// reads near the ends of the file: served from two up-front reads.
-	r, err := elfparse.Window(r, size)
+	r, release, err := elfparse.Window(r, size)
+	defer release()
 	if err != nil {
 		return Stats{}, err
 	}

@@ -1,6 +1,9 @@
 package elfparse
 
-import "io"
+import (
+	"io"
+	"sync"
+)
 
 // windowSize is how much of each end of a file is read up front. ELF and
 // program headers and the build-ID notes sit at the start of a linked file,
@@ -16,28 +19,40 @@ type window struct {
 	tailOff    int64
 }
 
+// windowBufs recycles window buffers: a run over many small files would
+// otherwise allocate (and collect) one per file.
+var windowBufs = sync.Pool{New: func() any { b := make([]byte, 2*windowSize); return &b }}
+
 // Window reads both ends of r (size bytes) and returns a reader that serves
 // ReadAt from them where it can: parsing headers, notes and section tables
-// through it costs two reads.
-func Window(r io.ReaderAt, size int64) (io.ReaderAt, error) {
-	w := &window{r: r}
-	if size <= 2*windowSize {
-		w.head = make([]byte, size)
-		if err := readFull(r, w.head, 0); err != nil {
-			return nil, err
+// through it costs two reads (one for a file up to 128 KiB). release gives
+// the buffer back; the reader must not be used after it.
+func Window(r io.ReaderAt, size int64) (w io.ReaderAt, release func(), err error) {
+	buf := windowBufs.Get().(*[]byte)
+	win := &window{r: r}
+	release = func() {
+		// A reader used after release reads the file itself, never a buffer
+		// another file's window may now hold; a second release is a no-op.
+		if win.head != nil {
+			win.head, win.tail = nil, nil
+			windowBufs.Put(buf)
 		}
-		return w, nil
 	}
-	w.head = make([]byte, windowSize)
-	w.tail = make([]byte, windowSize)
-	w.tailOff = size - windowSize
-	if err := readFull(r, w.head, 0); err != nil {
-		return nil, err
+	if size <= 2*windowSize {
+		win.head = (*buf)[:size]
+		err = readFull(r, win.head, 0)
+	} else {
+		win.head, win.tail = (*buf)[:windowSize], (*buf)[windowSize:]
+		win.tailOff = size - windowSize
+		if err = readFull(r, win.head, 0); err == nil {
+			err = readFull(r, win.tail, win.tailOff)
+		}
 	}
-	if err := readFull(r, w.tail, w.tailOff); err != nil {
-		return nil, err
+	if err != nil {
+		release()
+		return nil, release, err
 	}
-	return w, nil
+	return win, release, nil
 }
 
 // readFull fills p from off. A ReaderAt may say io.EOF with a read that ends

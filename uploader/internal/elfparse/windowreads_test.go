@@ -27,7 +27,8 @@ func (c *countingReader) ReadAt(p []byte, off int64) (int, error) {
 func TestWindowServesBothEndsWithoutFurtherReads(t *testing.T) {
 	for _, size := range []int{100, 2*windowSize - 1, 2 * windowSize, 2*windowSize + 1, 5 * windowSize} {
 		c := &countingReader{data: make([]byte, size)}
-		w, err := Window(c, int64(size))
+		w, release, err := Window(c, int64(size))
+		defer release()
 		if err != nil {
 			t.Fatalf("size %d: %v", size, err)
 		}

@@ -46,7 +46,11 @@ func Of(r io.ReaderAt, size int64) (Quality, error) {
 	if err != nil {
 		return Quality{}, err
 	}
-	var q Quality
+	return OfParsed(f, r)
+}
+
+// OfParsed is Of for a file already parsed from r.
+func OfParsed(f *elfparse.File, r io.ReaderAt) (q Quality, err error) {
 	for _, s := range f.Sections {
 		if !s.HasData {
 			continue

@@ -15,12 +15,19 @@ type PathError struct {
 	Err  error
 }
 
-// Collect expands paths: a file stands for itself (it must be ELF unless
-// anyFile), a directory for every ELF file below it except relocatable
-// objects (.o: no profiler ever loads one), which it returns as objects.
-// Directories are walked without following symlinked directories, so link
-// loops cannot trap the walk, and only one file is open at a time.
-func Collect(paths []string, anyFile bool) (files, objects []string, errs []PathError) {
+// candidate is a file that may be uploaded: named on the command line, or
+// found by walking a directory (where only ELF files that are not objects
+// count; see identify).
+type candidate struct {
+	path   string
+	walked bool
+}
+
+// collect expands paths: a file stands for itself, a directory for every
+// regular file below it. Directories are walked without following
+// symlinked directories, so link loops cannot trap the walk. Files are not
+// opened here: identify reads each once, in parallel.
+func collect(paths []string) (cands []candidate, errs []PathError) {
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
@@ -32,16 +39,7 @@ func Collect(paths []string, anyFile bool) (files, objects []string, errs []Path
 				errs = append(errs, PathError{p, fmt.Errorf("not a regular file")})
 				continue
 			}
-			if !anyFile {
-				if ok, _, err := elfKind(p); err != nil {
-					errs = append(errs, PathError{p, explainPath(err)})
-					continue
-				} else if !ok {
-					errs = append(errs, PathError{p, fmt.Errorf("not an ELF file (use --no-extract --build-id=ID to upload other files)")})
-					continue
-				}
-			}
-			files = append(files, p)
+			cands = append(cands, candidate{path: p})
 			continue
 		}
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
@@ -57,25 +55,14 @@ func Collect(paths []string, anyFile bool) (files, objects []string, errs []Path
 			default:
 				return nil // directories (WalkDir enters them), devices, FIFOs
 			}
-			// Inside a directory, non-ELF files and relocatable objects (a build
-			// directory's .o files) are expected and passed over; a file we
-			// cannot read may be an ELF file, so it fails.
-			ok, relocatable, err := elfKind(path)
-			switch {
-			case err != nil:
-				errs = append(errs, PathError{path, explainPath(err)})
-			case ok && relocatable:
-				objects = append(objects, path)
-			case ok:
-				files = append(files, path)
-			}
+			cands = append(cands, candidate{path: path, walked: true})
 			return nil
 		})
 		if err != nil {
 			errs = append(errs, PathError{p, err})
 		}
 	}
-	return files, objects, errs
+	return cands, errs
 }
 
 func isRegular(path string) bool {
@@ -83,25 +70,20 @@ func isRegular(path string) bool {
 	return err == nil && fi.Mode().IsRegular()
 }
 
-// elfKind says whether path is an ELF file and, if so, whether it is ET_REL
-// (an object file), from one read of its first 18 bytes: e_ident, then
-// e_type. A file too short to hold them is not ELF.
-func elfKind(path string) (isELF, relocatable bool, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return false, false, err
-	}
-	defer f.Close()
+// elfKind says whether the file r is an ELF file and, if so, whether it is
+// ET_REL (an object file), from its first 18 bytes: e_ident, then e_type. A
+// file too short to hold them is not ELF.
+func elfKind(r io.ReaderAt) (isELF, relocatable bool) {
 	var h [18]byte
-	n, _ := io.ReadFull(f, h[:])
+	n, _ := r.ReadAt(h[:], 0)
 	if n < 4 || string(h[:4]) != "\x7fELF" {
-		return false, false, nil
+		return false, false
 	}
 	var order binary.ByteOrder = binary.LittleEndian
 	if h[5] == 2 { // EI_DATA: ELFDATA2MSB
 		order = binary.BigEndian
 	}
-	return true, n == len(h) && order.Uint16(h[16:]) == 1, nil // ET_REL
+	return true, n == len(h) && order.Uint16(h[16:]) == 1 // ET_REL
 }
 
 func explainPath(err error) error {

@@ -140,14 +140,14 @@ func Run(ctx context.Context, st store.Store, paths []string, prepared []Prepare
 		}
 		report(r)
 	}
-	files, objects, errs := Collect(paths, opts.asGiven())
+	cands, errs := collect(paths)
 	for _, e := range errs {
 		emit(Report{Path: e.Path, Type: store.TypeName(opts.Type), Action: Failed, Reason: e.Err.Error()})
 	}
+	jobs, objects := identify(cands, opts)
 	for _, o := range objects {
 		emit(Report{Path: o, Type: store.TypeName(opts.Type), Action: PassedOver, Reason: relocatableReason})
 	}
-	jobs := identify(files, opts)
 	for i := range prepared {
 		jobs = append(jobs, preparedJob(&prepared[i]))
 	}
@@ -162,20 +162,26 @@ func Run(ctx context.Context, st store.Store, paths []string, prepared []Prepare
 	return failed
 }
 
-// identify reads build IDs in parallel.
-func identify(files []string, opts Options) []*job {
-	jobs := make([]*job, len(files))
-	parallel(opts.Concurrency, len(files), func(i int) {
-		j := &job{path: files[i], content: files[i]}
-		jobs[i] = j
-		if opts.BuildID != "" {
-			t, err := buildid.Classify(opts.BuildID)
-			j.id, j.err = buildid.ID{Value: opts.BuildID, Type: t, Source: "--build-id"}, err
-			return
-		}
-		j.id, j.warning, j.err = inspect(files[i], opts.Type == pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED)
+// identify reads build IDs in parallel, and passes over what a directory
+// walk found that is not ELF (dropped) or is an object file (returned).
+func identify(cands []candidate, opts Options) (jobs []*job, objects []string) {
+	all := make([]*job, len(cands))
+	kinds := make([]kind, len(cands))
+	parallel(opts.Concurrency, len(cands), func(i int) {
+		j := &job{path: cands[i].path, content: cands[i].path}
+		all[i] = j
+		kinds[i], j.id, j.warning, j.err = inspect(cands[i], opts)
 	})
-	return jobs
+	for i, j := range all {
+		switch kinds[i] {
+		case notELF:
+		case object:
+			objects = append(objects, j.path)
+		default:
+			jobs = append(jobs, j)
+		}
+	}
+	return jobs, objects
 }
 
 // preparedJob is a record's object; its debuginfo file stands for it when
@@ -568,27 +574,59 @@ func extract(w io.Writer, path string, opts Options) error {
 	return err
 }
 
-// inspect reads a file's build ID and, when check is set, its quality (see
-// checkQuality), through one open and one window over both ends of the file:
-// on a re-run of many small files, where every file is skipped, these reads
-// are most of the work.
-func inspect(path string, check bool) (id buildid.ID, warning string, err error) {
-	f, st, err := elfparse.OpenRegular(path)
+// kind is what inspect found a candidate to be.
+type kind int
+
+const (
+	toUpload kind = iota
+	notELF        // found in a walk: not ours to upload
+	object        // found in a walk: a relocatable object, passed over
+)
+
+// inspect reads a candidate's build ID and, for debuginfo, its quality (see
+// checkQuality), through one open, one window over both ends of the file
+// and one parse: on a re-run of many small files, where every file is
+// skipped, these reads are most of the work.
+func inspect(c candidate, opts Options) (k kind, id buildid.ID, warning string, err error) {
+	given := opts.BuildID != ""
+	if given && opts.asGiven() && !c.walked {
+		// Sent as it is, under the given ID: the file need not be ELF.
+		t, err := buildid.Classify(opts.BuildID)
+		return toUpload, buildid.ID{Value: opts.BuildID, Type: t, Source: "--build-id"}, "", err
+	}
+	f, st, err := elfparse.OpenRegular(c.path)
 	if err != nil {
-		return buildid.ID{}, "", err
+		return toUpload, buildid.ID{}, "", err
 	}
 	defer f.Close()
-	r, err := elfparse.Window(f, st.Size())
+	r, release, err := elfparse.Window(f, st.Size())
+	defer release()
 	if err != nil {
-		return buildid.ID{}, "", fmt.Errorf("%s: %w", path, err)
+		return toUpload, buildid.ID{}, "", fmt.Errorf("%s: %w", c.path, err)
 	}
-	if id, err = buildid.FromReaderAt(r, st.Size()); err != nil {
-		return buildid.ID{}, "", fmt.Errorf("%s: %w", path, err)
+	isELF, relocatable := elfKind(r)
+	switch {
+	case c.walked && !isELF:
+		return notELF, buildid.ID{}, "", nil
+	case c.walked && relocatable:
+		return object, buildid.ID{}, "", nil
+	case !isELF && !opts.asGiven():
+		return toUpload, buildid.ID{}, "", fmt.Errorf("not an ELF file (use --no-extract --build-id=ID to upload other files)")
+	case given:
+		t, err := buildid.Classify(opts.BuildID)
+		return toUpload, buildid.ID{Value: opts.BuildID, Type: t, Source: "--build-id"}, "", err
 	}
-	if check {
-		warning, err = qualityOf(path, r, st.Size())
+	p, err := elfparse.Parse(r, st.Size())
+	if err == nil {
+		id, err = buildid.FromParsed(p, r, st.Size())
 	}
-	return id, warning, err
+	if err == nil && opts.Type == pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED {
+		warning, err = qualityFrom(p, r)
+	}
+	if err != nil {
+		return toUpload, buildid.ID{}, "", fmt.Errorf("%s: %w", c.path, err)
+	}
+	return toUpload, id, warning, nil
 }
 
 // checkQuality refuses a debuginfo file from which nothing can be
@@ -599,14 +637,21 @@ func checkQuality(path string) (warning string, err error) {
 		return "", err
 	}
 	defer f.Close()
-	return qualityOf(path, f, st.Size())
+	p, err := elfparse.Parse(f, st.Size())
+	if err == nil {
+		warning, err = qualityFrom(p, f)
+	}
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	return warning, nil
 }
 
-func qualityOf(path string, r io.ReaderAt, size int64) (warning string, err error) {
-	q, err := quality.Of(r, size)
+func qualityFrom(p *elfparse.File, r io.ReaderAt) (warning string, err error) {
+	q, err := quality.OfParsed(p, r)
 	switch {
 	case err != nil:
-		return "", fmt.Errorf("%s: %w", path, err)
+		return "", err
 	case q.Useless():
 		return "", errors.New(quality.UselessError)
 	case q.SymbolsOnly():
