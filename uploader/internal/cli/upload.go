@@ -272,13 +272,28 @@ type reporter struct {
 	counts  map[string]int
 	bytes   int64
 	bar     *progress
+	stdout  io.Writer
+	batch   *batched // stdout when no progress bar is drawn; nil otherwise
 	encoder *json.Encoder
 }
 
 func newReporter(env *Env, asJSON bool, redact func(string) string) *reporter {
-	r := &reporter{env: env, json: asJSON, redact: redact, counts: map[string]int{}, encoder: json.NewEncoder(env.Stdout)}
+	r := &reporter{env: env, json: asJSON, redact: redact, counts: map[string]int{}, stdout: env.Stdout}
+	if !env.Terminal || asJSON {
+		r.batch = newBatched(env.Stdout)
+		r.stdout = r.batch
+	}
+	r.encoder = json.NewEncoder(r.stdout)
 	r.bar = &progress{w: env.Stderr}
 	return r
+}
+
+// toStderr readies stderr for a message: what stdout holds goes first.
+func (r *reporter) toStderr() {
+	if r.batch != nil {
+		r.batch.Flush()
+	}
+	r.bar.clear()
 }
 
 func (r *reporter) report(rep upload.Report) {
@@ -292,10 +307,10 @@ func (r *reporter) report(rep upload.Report) {
 	}
 	switch {
 	case rep.Warning != "" && rep.Action == upload.Skipped:
-		r.bar.clear()
+		r.toStderr()
 		say(r.env.Stderr, "debuginfo: warning: not uploading %s: %s\n", rep.Path, rep.Reason)
 	case rep.Warning != "":
-		r.bar.clear()
+		r.toStderr()
 		say(r.env.Stderr, "debuginfo: warning: %s: %s\n", rep.Path, rep.Warning)
 	}
 	if r.json {
@@ -308,7 +323,6 @@ func (r *reporter) report(rep upload.Report) {
 	if rep.Warning != "" && rep.Action == upload.Skipped {
 		return // the warning said it all
 	}
-	r.bar.clear()
 	line := fmt.Sprintf("%-9s %-10s %s  %s", rep.Action, rep.Type, escape(orDash(rep.BuildID)), escape(rep.Path))
 	switch {
 	case rep.Action == upload.Uploaded || rep.Action == upload.DryRun:
@@ -317,14 +331,20 @@ func (r *reporter) report(rep upload.Report) {
 	if rep.Reason != "" && rep.Action != upload.Uploaded {
 		line += ": " + escape(rep.Reason)
 	}
-	w := r.env.Stdout
+	w := r.stdout
 	if rep.Action == upload.Failed {
+		r.toStderr()
 		w = r.env.Stderr
+	} else {
+		r.bar.clear()
 	}
 	fmt.Fprintln(w, line)
 }
 
 func (r *reporter) finish(elapsed time.Duration) {
+	if r.batch != nil {
+		r.batch.Flush()
+	}
 	r.bar.done()
 	if r.json {
 		return
