@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
@@ -298,26 +299,23 @@ func hashFile(path string) (string, int64, error) {
 	return hex.EncodeToString(h.Sum(nil)), n, err
 }
 
-// parallel runs f(0..n-1) on at most c goroutines.
+// parallel runs f(0..n-1) on at most c goroutines, which take the next
+// index from a shared counter (a channel would wake one per index).
 func parallel(c, n int, f func(i int)) {
 	if c < 1 {
 		c = 1
 	}
 	var wg sync.WaitGroup
-	next := make(chan int)
+	var next atomic.Int64
 	for w := 0; w < min(c, n); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
 				f(i)
 			}
 		}()
 	}
-	for i := 0; i < n; i++ {
-		next <- i
-	}
-	close(next)
 	wg.Wait()
 }
 
