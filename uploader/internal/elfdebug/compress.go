@@ -1,6 +1,7 @@
 package elfdebug
 
 import (
+	"bufio"
 	"debug/elf"
 	"errors"
 	"fmt"
@@ -115,6 +116,42 @@ func (m *memSpool) ReadAt(p []byte, off int64) (int, error) {
 		return n, io.EOF
 	}
 	return n, nil
+}
+
+// fileSpool is a spoolFile in an unlinked temp file, written through a
+// buffer: a compressor hands over a few hundred bytes at a time (flate
+// flushes every 248), which unbuffered would cost a write call each.
+type fileSpool struct {
+	f *os.File
+	w *bufio.Writer
+}
+
+func newFileSpool(f *os.File) *fileSpool { return &fileSpool{f: f, w: bufio.NewWriterSize(f, 64<<10)} }
+
+func (s *fileSpool) Write(p []byte) (int, error) { return s.w.Write(p) }
+func (s *fileSpool) Close() error                { return s.f.Close() }
+
+func (s *fileSpool) Truncate(n int64) error {
+	if err := s.w.Flush(); err != nil {
+		return err
+	}
+	return s.f.Truncate(n)
+}
+
+func (s *fileSpool) Seek(off int64, whence int) (int64, error) {
+	if err := s.w.Flush(); err != nil {
+		return 0, err
+	}
+	return s.f.Seek(off, whence)
+}
+
+func (s *fileSpool) ReadAt(p []byte, off int64) (int, error) {
+	if s.w.Buffered() > 0 {
+		if err := s.w.Flush(); err != nil {
+			return 0, err
+		}
+	}
+	return s.f.ReadAt(p, off)
 }
 
 // minCompress is the smallest section worth a compression header.
@@ -257,7 +294,7 @@ func compressSections(r io.ReaderAt, f *elfparse.File, next <-chan int, c Compre
 					return fail(fmt.Errorf("compressing debug sections: %w", err))
 				}
 				os.Remove(t.Name()) // unlinked: gone when closed, whatever happens
-				tmp = t
+				tmp = newFileSpool(t)
 			}
 			cw = &countWriter{w: tmp}
 		}
@@ -309,6 +346,11 @@ func compressSections(r io.ReaderAt, f *elfparse.File, next <-chan int, c Compre
 			continue
 		}
 		out[i] = packed{src: tmp, off: pos, size: uint64(cw.n) - pos}
+	}
+	if fs, ok := tmp.(*fileSpool); ok {
+		if err := fs.w.Flush(); err != nil {
+			return fail(fmt.Errorf("compressing debug sections: %w", err))
+		}
 	}
 	return out, tmp, nil
 }
