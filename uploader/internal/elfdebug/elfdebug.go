@@ -183,7 +183,9 @@ func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, e
 			}
 		}
 	}
-	cw.padTo(l.shoff)
+	if len(shdrs) > 0 { // none in a file stripped of them (sstrip): shoff is 0
+		cw.padTo(l.shoff)
+	}
 	for _, h := range shdrs {
 		cw.Write(h)
 	}

@@ -1,0 +1,77 @@
+package elfdebug
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
+	"os"
+	"testing"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
+)
+
+// A binary without section headers (what sstrip leaves) still has its
+// notes: the debug file keeps them where PT_NOTE said, inside the first
+// PT_LOAD's file bytes, so a profiler finds the same build ID there. (The
+// CLI refuses such a file before extracting: without section headers no
+// symbol table is found, so it would symbolize nothing.)
+func TestNoSectionHeaders(t *testing.T) {
+	testbin.Need(t, "gcc")
+	dir := t.TempDir()
+	bin := testbin.GCC(t, dir, "hello", testbin.HelloC, "-g")
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// e_shoff, e_shnum and e_shstrndx of an ELF64 header: no sections.
+	binary.LittleEndian.PutUint64(b[0x28:], 0)
+	binary.LittleEndian.PutUint16(b[0x3c:], 0)
+	binary.LittleEndian.PutUint16(b[0x3e:], 0)
+	if err := os.WriteFile(bin, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	want, err := buildid.Read(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := extractFile(t, bin)
+	if got, err := buildid.Read(out); err != nil || got.Value != want.Value {
+		t.Errorf("debug file's build ID %q (%v), want %q", got.Value, err, want.Value)
+	}
+	fi, fo := elfFile(t, bin), elfFile(t, out)
+	ob, _ := os.ReadFile(out)
+	var load0 *elf.Prog
+	for _, p := range fo.Progs {
+		if p.Type == elf.PT_LOAD {
+			load0 = p
+			break
+		}
+	}
+	for i, p := range fi.Progs {
+		if p.Type != elf.PT_NOTE {
+			continue
+		}
+		o := fo.Progs[i]
+		if o.Off != p.Off || o.Filesz != p.Filesz {
+			t.Errorf("PT_NOTE at %#x (%d bytes), was at %#x (%d bytes)", o.Off, o.Filesz, p.Off, p.Filesz)
+			continue
+		}
+		if load0 == nil || o.Off+o.Filesz > load0.Off+load0.Filesz {
+			t.Errorf("PT_NOTE at %#x is past the first PT_LOAD's file bytes", o.Off)
+		}
+		if !bytes.Equal(ob[o.Off:o.Off+o.Filesz], b[p.Off:p.Off+p.Filesz]) {
+			t.Errorf("PT_NOTE's bytes at %#x changed", o.Off)
+		}
+	}
+}
+
+func elfFile(t *testing.T, path string) *elf.File {
+	t.Helper()
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
