@@ -494,7 +494,7 @@ func (d *dwarfStream) abbreviation(off, code uint64) (uint64, []attrSpec, error)
 		return d.abbrevTag, d.abbrevAttr, nil
 	}
 	c := d.ca
-	if off > uint64(d.abbrev.size) {
+	if off >= uint64(d.abbrev.size) {
 		return 0, nil, fmt.Errorf(".debug_abbrev: table offset %#x past the section's end", off)
 	}
 	c.seek(int64(off), d.abbrev.size)
