@@ -25,7 +25,7 @@ func TestHostileUnitHeaders(t *testing.T) {
 		{"length past the end", stmtCompDir, tooLong, fmt.Sprintf("unit length %d past the section's end", len(tooLong)-4+2)},
 		{"abbreviations at the section's end", stmtCompDir, unit32((&enc{}).u16(4).u32(uint32(len(stmtCompDir))).u8(8).uleb(1).u8(entry...).b),
 			fmt.Sprintf("table offset %#x past the section's end", len(stmtCompDir))},
-		{"abbreviations past the section's end", stmtCompDir, unit32((&enc{}).u16(4).u32(uint32(len(stmtCompDir)+1)).u8(8).uleb(1).u8(entry...).b),
+		{"abbreviations past the section's end", stmtCompDir, unit32((&enc{}).u16(4).u32(uint32(len(stmtCompDir) + 1)).u8(8).uleb(1).u8(entry...).b),
 			fmt.Sprintf("table offset %#x past the section's end", len(stmtCompDir)+1)},
 		{"address size 3", abbrevTable([2]uint64{0x11, fAddr}, [2]uint64{atStmtList, fSecOffset}, [2]uint64{atCompDir, fString}),
 			unit32((&enc{}).u16(4).u32(0).u8(3).uleb(1).u8(1, 2, 3).u32(0).str("/src").b), "unknown address size 3"},

@@ -17,34 +17,41 @@ type PathError struct {
 
 // candidate is a file that may be uploaded: named on the command line, or
 // found by walking a directory (where only ELF files that are not objects
-// count; see identify).
+// count; see identify). seq is its place in the walk.
 type candidate struct {
 	path   string
 	walked bool
+	seq    int
 }
 
-// collect expands paths: a file stands for itself, a directory for every
-// regular file below it. Directories are walked without following
-// symlinked directories, so link loops cannot trap the walk. Files are not
-// opened here: identify reads each once, in parallel.
-func collect(paths []string) (cands []candidate, errs []PathError) {
+// collect expands paths and hands each file to found, in order: a file
+// stands for itself, a directory for every regular file below it.
+// Directories are walked without following symlinked directories, so link
+// loops cannot trap the walk. Files are not opened here: identify reads
+// each once, in parallel with the walk.
+func collect(paths []string, found func(candidate), fail func(PathError)) {
+	seq := 0
+	add := func(path string, walked bool) {
+		found(candidate{path: path, walked: walked, seq: seq})
+		seq++
+	}
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
-			errs = append(errs, PathError{p, explainPath(err)})
+			fail(PathError{p, explainPath(err)})
 			continue
 		}
 		if !fi.IsDir() {
 			if !fi.Mode().IsRegular() {
-				errs = append(errs, PathError{p, fmt.Errorf("not a regular file")})
+				fail(PathError{p, fmt.Errorf("not a regular file")})
 				continue
 			}
-			cands = append(cands, candidate{path: p})
+			add(p, false)
 			continue
 		}
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
-				errs = append(errs, PathError{path, explainPath(err)})
+				fail(PathError{path, explainPath(err)})
 				return nil
 			}
 			switch {
@@ -55,14 +62,13 @@ func collect(paths []string) (cands []candidate, errs []PathError) {
 			default:
 				return nil // directories (WalkDir enters them), devices, FIFOs
 			}
-			cands = append(cands, candidate{path: path, walked: true})
+			add(path, true)
 			return nil
 		})
 		if err != nil {
-			errs = append(errs, PathError{p, err})
+			fail(PathError{p, err})
 		}
 	}
-	return cands, errs
 }
 
 func isRegular(path string) bool {

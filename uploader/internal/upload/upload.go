@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -141,11 +142,9 @@ func Run(ctx context.Context, st store.Store, paths []string, prepared []Prepare
 		}
 		report(r)
 	}
-	cands, errs := collect(paths)
-	for _, e := range errs {
+	jobs, objects := identify(paths, opts, func(e PathError) {
 		emit(Report{Path: e.Path, Type: store.TypeName(opts.Type), Action: Failed, Reason: e.Err.Error()})
-	}
-	jobs, objects := identify(cands, opts)
+	})
 	for _, o := range objects {
 		emit(Report{Path: o, Type: store.TypeName(opts.Type), Action: PassedOver, Reason: relocatableReason})
 	}
@@ -163,23 +162,46 @@ func Run(ctx context.Context, st store.Store, paths []string, prepared []Prepare
 	return failed
 }
 
-// identify reads build IDs in parallel, and passes over what a directory
-// walk found that is not ELF (dropped) or is an object file (returned).
-func identify(cands []candidate, opts Options) (jobs []*job, objects []string) {
-	all := make([]*job, len(cands))
-	kinds := make([]kind, len(cands))
-	parallel(opts.Concurrency, len(cands), func(i int) {
-		j := &job{path: cands[i].path, content: cands[i].path}
-		all[i] = j
-		kinds[i], j.id, j.warning, j.err = inspect(cands[i], opts)
-	})
-	for i, j := range all {
-		switch kinds[i] {
-		case notELF:
-		case object:
-			objects = append(objects, j.path)
-		default:
-			jobs = append(jobs, j)
+// identify reads the build IDs of the files paths name, in parallel with
+// the walk that finds them, and passes over what a directory walk found
+// that is not ELF (dropped: a source tree may hold many such files, and
+// nothing is kept for them) or is an object file (returned). Both lists
+// are in walk order.
+func identify(paths []string, opts Options, fail func(PathError)) (jobs []*job, objects []string) {
+	type result struct {
+		seq int
+		k   kind
+		j   *job
+	}
+	var mu sync.Mutex
+	var results []result
+	cands := make(chan candidate, 256)
+	var wg sync.WaitGroup
+	for range max(opts.Concurrency, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range cands {
+				j := &job{path: c.path, content: c.path}
+				var k kind
+				if k, j.id, j.warning, j.err = inspect(c, opts); k == notELF {
+					continue
+				}
+				mu.Lock()
+				results = append(results, result{c.seq, k, j})
+				mu.Unlock()
+			}
+		}()
+	}
+	collect(paths, func(c candidate) { cands <- c }, fail)
+	close(cands)
+	wg.Wait()
+	sort.Slice(results, func(a, b int) bool { return results[a].seq < results[b].seq })
+	for _, r := range results {
+		if r.k == object {
+			objects = append(objects, r.j.path)
+		} else {
+			jobs = append(jobs, r.j)
 		}
 	}
 	return jobs, objects
