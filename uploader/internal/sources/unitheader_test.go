@@ -75,3 +75,41 @@ func TestManyShortDistinctFilesRefused(t *testing.T) {
 		}
 	}
 }
+
+// A comp_dir given as a string offset at the very end of .debug_str is
+// refused as past the end, like one beyond it.
+func TestCompDirStringAtSectionEnd(t *testing.T) {
+	str := (&enc{}).str("/src").b
+	abbrev := abbrevTable([2]uint64{atStmtList, fSecOffset}, [2]uint64{atCompDir, fStrp})
+	for _, off := range []int{len(str), len(str) + 1} {
+		info := cuV4((&enc{}).u32(0).u32(uint32(off)).b)
+		got, err := listCrafted(dwarfELF(".debug_abbrev", abbrev, ".debug_info", info, ".debug_line", lineV4(nil, []string{"a.c"}), ".debug_str", str))
+		if want := fmt.Sprintf("string offset %#x past the section's end", off); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("offset %d: files %v, err %v; want an error saying %q", off, got, err, want)
+		}
+	}
+	info := cuV4((&enc{}).u32(0).u32(0).b)
+	if got, err := listCrafted(dwarfELF(".debug_abbrev", abbrev, ".debug_info", info, ".debug_line", lineV4(nil, []string{"a.c"}), ".debug_str", str)); err != nil || len(got) != 1 || got[0].compDir != "/src" {
+		t.Errorf("offset 0: files %v, err %v; want a.c in /src", got, err)
+	}
+}
+
+// Units sharing one abbreviation table, whose compile-unit abbreviation
+// comes after a thousand others (a compiler's table is long), are read:
+// the table is scanned once, not once per unit, so the reading budget
+// (a multiple of the sections' sizes) holds for 1,000 units.
+func TestManyUnitsShareALongAbbreviationTable(t *testing.T) {
+	e := &enc{}
+	for code := uint64(2); code < 1002; code++ {
+		e.uleb(code).uleb(0x34).u8(0).uleb(0x03).uleb(fString).u8(0, 0) // a DW_TAG_variable with a name
+	}
+	e.uleb(1).uleb(tagCompileUnit).u8(0).uleb(atStmtList).uleb(fSecOffset).uleb(atCompDir).uleb(fString).u8(0, 0, 0)
+	var dirs []string
+	for i := range 1000 {
+		dirs = append(dirs, fmt.Sprintf("/u%d", i))
+	}
+	got, err := listCrafted(dwarfELF(".debug_abbrev", e.b, ".debug_info", unitsWithCompDirs(dirs), ".debug_line", lineV4(nil, []string{"a.c"})))
+	if err != nil || len(got) != 1000 {
+		t.Errorf("%d files listed, err %v; want a.c in each of 1,000 comp_dirs", len(got), err)
+	}
+}
