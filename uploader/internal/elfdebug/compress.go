@@ -17,6 +17,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/scratch"
 )
 
 // Compression says how Extract compresses the DWARF sections it writes
@@ -289,11 +290,10 @@ func compressSections(r io.ReaderAt, f *elfparse.File, next <-chan int, c Compre
 			if total <= memSpoolMax {
 				tmp = &memSpool{b: make([]byte, 0, total/2)}
 			} else {
-				t, err := os.CreateTemp("", "debuginfo-extract-*")
+				t, err := scratch.File("debuginfo-extract-*")
 				if err != nil {
 					return fail(fmt.Errorf("compressing debug sections: %w", err))
 				}
-				os.Remove(t.Name()) // unlinked: gone when closed, whatever happens
 				tmp = newFileSpool(t)
 			}
 			cw = &countWriter{w: tmp}

@@ -6,8 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/scratch"
 )
 
 // The streaming reader lists the same files as debug/dwarf's
@@ -174,11 +175,10 @@ func openSection(s *elf.Section, budget *int64, size int64) (*section, io.Closer
 		return nil, nil, tooBig(s.Name, want, size)
 	}
 	*budget -= int64(want)
-	tmp, err := os.CreateTemp("", "debuginfo-dwarf-*")
+	tmp, err := scratch.File("debuginfo-dwarf-*")
 	if err != nil {
 		return nil, nil, err
 	}
-	os.Remove(tmp.Name()) // unlinked: gone when closed, whatever happens
 	n, err := io.Copy(tmp, io.LimitReader(r, int64(want)))
 	if err == nil && n < int64(want) {
 		err = errors.New("data ends before the size its header declares")

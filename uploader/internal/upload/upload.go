@@ -24,6 +24,7 @@ import (
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/objhash"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/quality"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/scratch"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
 )
 
@@ -711,10 +712,9 @@ func (s *spill) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	if s.f == nil {
-		if s.f, s.err = os.CreateTemp("", "debuginfo-stage-*"); s.err != nil {
+		if s.f, s.err = scratch.File("debuginfo-stage-*"); s.err != nil {
 			return len(p), nil
 		}
-		os.Remove(s.f.Name()) // unlinked: gone when closed, whatever happens
 		_, s.err = s.f.Write(s.mem)
 		s.mem = nil
 	}
