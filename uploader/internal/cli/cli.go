@@ -23,6 +23,9 @@ const (
 	ExitOK     = 0 // everything asked for was done
 	ExitFailed = 1 // at least one file (or check) failed
 	ExitUsage  = 2 // the command line itself is wrong
+	// ExitInterrupted: an upload was cancelled (SIGINT, SIGTERM) and stopped
+	// early; 130 as shells report a command killed by SIGINT.
+	ExitInterrupted = 130
 )
 
 // Env is what a command may touch of the outside world; tests build their own.

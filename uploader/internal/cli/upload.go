@@ -208,6 +208,9 @@ func runUpload(env *Env, args []string) int {
 			return ExitFailed
 		}
 	}
+	if ctx.Err() != nil {
+		return ExitInterrupted
+	}
 	if failed > 0 {
 		return ExitFailed
 	}
@@ -317,8 +320,8 @@ func (r *reporter) report(rep upload.Report) {
 		r.encoder.Encode(rep)
 		return
 	}
-	if rep.Action == upload.PassedOver {
-		return // counted in the summary: a build directory holds many
+	if rep.Action == upload.PassedOver || rep.Action == upload.Interrupted && rep.Reason == upload.NotStarted {
+		return // counted in the summary: a build directory holds many, a cancelled run may leave many
 	}
 	if rep.Warning != "" && rep.Action == upload.Skipped {
 		return // the warning said it all
@@ -332,7 +335,7 @@ func (r *reporter) report(rep upload.Report) {
 		line += ": " + escape(rep.Reason)
 	}
 	w := r.stdout
-	if rep.Action == upload.Failed {
+	if rep.Action == upload.Failed || rep.Action == upload.Interrupted {
 		r.toStderr()
 		w = r.env.Stderr
 	} else {
@@ -350,7 +353,7 @@ func (r *reporter) finish(elapsed time.Duration) {
 		return
 	}
 	var parts []string
-	for _, a := range []string{upload.Uploaded, upload.Skipped, upload.Checked, upload.DryRun, upload.PassedOver, upload.Failed} {
+	for _, a := range []string{upload.Uploaded, upload.Skipped, upload.Checked, upload.DryRun, upload.PassedOver, upload.Failed, upload.Interrupted} {
 		if n := r.counts[a]; n > 0 || a == upload.Failed || a == upload.Uploaded {
 			parts = append(parts, fmt.Sprintf("%d %s", n, a))
 		}

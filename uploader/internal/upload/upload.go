@@ -71,6 +71,9 @@ const (
 	DryRun   = "dry-run"
 	Checked  = "checked" // --no-initiate: the store was asked, nothing sent
 	Failed   = "failed"
+	// Interrupted: the run was cancelled (Ctrl-C, SIGTERM) before this
+	// object was done; nothing of it is marked finished on the store.
+	Interrupted = "interrupted"
 	// PassedOver: a relocatable object (.o) found in a directory; named on
 	// the command line, one is uploaded like any ELF file.
 	PassedOver = "passed-over"
@@ -138,7 +141,7 @@ func Run(ctx context.Context, st store.Store, paths []string, prepared []Prepare
 	emit := func(r Report) {
 		mu.Lock()
 		defer mu.Unlock()
-		if r.Action == Failed {
+		if r.Action == Failed || r.Action == Interrupted {
 			failed++
 		}
 		report(r)
@@ -158,10 +161,19 @@ func Run(ctx context.Context, st store.Store, paths []string, prepared []Prepare
 	}
 	markCollisions(jobs, opts.AllowSharedBuildID)
 	parallel(opts.Concurrency, len(jobs), func(i int) {
+		if ctx.Err() != nil {
+			// Cancelled: what has not started is not started now.
+			emit(Report{Path: jobs[i].path, Type: store.TypeName(opts.Type), Action: Interrupted, Reason: NotStarted})
+			return
+		}
 		process(ctx, st, jobs[i], opts, emit)
 	})
 	return failed
 }
+
+// NotStarted is the reason of an Interrupted report for an object the
+// cancelled run never started on.
+const NotStarted = "not started"
 
 // identify reads the build IDs of the files paths name, in parallel with
 // the walk that finds them, and passes over what a directory walk found
@@ -424,6 +436,9 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 	force := opts.Force
 	if !opts.DryRun {
 		should, reason, err := st.ShouldUpload(ctx, key, force)
+		if err != nil && ctx.Err() == context.Canceled {
+			return done(Interrupted, "interrupted")
+		}
 		if err != nil {
 			return done(Failed, err.Error())
 		}
@@ -472,6 +487,8 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 	switch {
 	case errors.As(err, &sk):
 		return done(Skipped, sk.Reason)
+	case err != nil && ctx.Err() == context.Canceled:
+		return done(Interrupted, "interrupted during the upload: the store keeps no finished copy")
 	case err != nil:
 		if ctx.Err() == context.DeadlineExceeded {
 			return done(Failed, fmt.Sprintf("timed out after %s (--timeout): %v", opts.Timeout, err))
