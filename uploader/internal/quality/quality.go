@@ -23,6 +23,20 @@ type Quality struct {
 // SymbolsOnly reports a file that gives names but no file:line or sources.
 func (q Quality) SymbolsOnly() bool { return !q.DWARF && !q.Useless() }
 
+// Rank orders what a file gives a profiler: 3 DWARF (file:line), 2 a
+// symbol table or Go pclntab (names), 1 dynamic symbols only, 0 nothing.
+func (q Quality) Rank() int {
+	switch {
+	case q.DWARF:
+		return 3
+	case q.Symtab || q.GoPclntab:
+		return 2
+	case q.Dynsym:
+		return 1
+	}
+	return 0
+}
+
 // Useless reports a file from which no name can be recovered.
 func (q Quality) Useless() bool { return !q.DWARF && !q.Symtab && !q.Dynsym && !q.GoPclntab }
 

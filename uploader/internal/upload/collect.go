@@ -17,11 +17,13 @@ type PathError struct {
 
 // candidate is a file that may be uploaded: named on the command line, or
 // found by walking a directory (where only ELF files that are not objects
-// count; see identify). seq is its place in the walk.
+// count; see identify). seq is its place in the walk, dir the index in
+// paths of the directory it was found in.
 type candidate struct {
 	path   string
 	walked bool
 	seq    int
+	dir    int
 }
 
 // collect expands paths and hands each file to found, in order: a file
@@ -31,11 +33,11 @@ type candidate struct {
 // each once, in parallel with the walk.
 func collect(paths []string, found func(candidate), fail func(PathError)) {
 	seq := 0
-	add := func(path string, walked bool) {
-		found(candidate{path: path, walked: walked, seq: seq})
-		seq++
-	}
-	for _, p := range paths {
+	for i, p := range paths {
+		add := func(path string, walked bool) {
+			found(candidate{path: path, walked: walked, seq: seq, dir: i})
+			seq++
+		}
 		fi, err := os.Stat(p)
 		if err != nil {
 			fail(PathError{p, explainPath(err)})
@@ -49,7 +51,14 @@ func collect(paths []string, found func(candidate), fail func(PathError)) {
 			add(p, false)
 			continue
 		}
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		root := p
+		if li, err := os.Lstat(p); err == nil && li.Mode()&fs.ModeSymlink != 0 {
+			// A directory named through a link (bazel-bin) is searched: the
+			// trailing separator makes the walk resolve it. Links met inside
+			// the walk are still not followed.
+			root = p + string(filepath.Separator)
+		}
+		err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				fail(PathError{path, explainPath(err)})
 				return nil
@@ -76,20 +85,24 @@ func isRegular(path string) bool {
 	return err == nil && fi.Mode().IsRegular()
 }
 
-// elfKind says whether the file r is an ELF file and, if so, whether it is
-// ET_REL (an object file), from its first 18 bytes: e_ident, then e_type. A
-// file too short to hold them is not ELF.
-func elfKind(r io.ReaderAt) (isELF, relocatable bool) {
+// elfKind says whether the file r is an ELF file and, if so, its e_type
+// (ET_REL for an object file, ET_CORE for a core dump), from its first 18
+// bytes. A file too short to hold the magic is not ELF; one too short for
+// e_type is ELF of type 0, for the parser to refuse.
+func elfKind(r io.ReaderAt) (isELF bool, etype uint16) {
 	var h [18]byte
 	n, _ := r.ReadAt(h[:], 0)
 	if n < 4 || string(h[:4]) != "\x7fELF" {
-		return false, false
+		return false, 0
+	}
+	if n < len(h) {
+		return true, 0
 	}
 	var order binary.ByteOrder = binary.LittleEndian
 	if h[5] == 2 { // EI_DATA: ELFDATA2MSB
 		order = binary.BigEndian
 	}
-	return true, n == len(h) && order.Uint16(h[16:]) == 1 // ET_REL
+	return true, order.Uint16(h[16:])
 }
 
 func explainPath(err error) error {

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"debug/elf"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -82,6 +83,9 @@ const (
 // relocatableReason says why a walk passes over an object file.
 const relocatableReason = "relocatable object (ET_REL): no profiler loads one; name it on the command line to upload it anyway"
 
+// coreReason says why a walk passes over a core dump.
+const coreReason = "core dump (ET_CORE): not a program"
+
 // ErrNothingToSend (wrapped) from a write function turns the object into a
 // skip: e.g. no source file of a binary exists on this machine.
 var ErrNothingToSend = errors.New("nothing to send")
@@ -126,9 +130,16 @@ type job struct {
 	prepared *Prepared
 	content  string // the file whose bytes stand for the job: the binary, or a record's debuginfo
 	dupOf    string // same content as this earlier path: skip
-	warning  string // the debuginfo gives symbols only
-	err      error  // failed before reaching the store
-	shared   bool   // err is a shared build ID (skippable with SkipSharedBuildID)
+	dupWhy   string // why dupOf stands for this file, when not the same content
+	// debugOnly: no code, only what a debug file holds (objcopy
+	// --only-keep-debug, our own extraction); rank orders what a file gives
+	// a profiler (3 DWARF, 2 symbol table or pclntab, 1 dynamic symbols).
+	debugOnly bool
+	rank      int
+	useless   bool   // err is that the file gives a profiler nothing (id is still set)
+	warning   string // the debuginfo gives symbols only
+	err       error  // failed before reaching the store
+	shared    bool   // err is a shared build ID (skippable with SkipSharedBuildID)
 }
 
 // Run uploads paths (files or directories) and prepared objects to st
@@ -146,11 +157,11 @@ func Run(ctx context.Context, st store.Store, paths []string, prepared []Prepare
 		}
 		report(r)
 	}
-	jobs, objects := identify(paths, opts, func(e PathError) {
+	jobs, over := identify(paths, opts, func(e PathError) {
 		emit(Report{Path: e.Path, Type: store.TypeName(opts.Type), Action: Failed, Reason: e.Err.Error()})
 	})
-	for _, o := range objects {
-		emit(Report{Path: o, Type: store.TypeName(opts.Type), Action: PassedOver, Reason: relocatableReason})
+	for _, o := range over {
+		emit(Report{Path: o.path, Type: store.TypeName(opts.Type), Action: PassedOver, Reason: o.reason})
 	}
 	for i := range prepared {
 		jobs = append(jobs, preparedJob(&prepared[i]))
@@ -175,16 +186,19 @@ func Run(ctx context.Context, st store.Store, paths []string, prepared []Prepare
 // cancelled run never started on.
 const NotStarted = "not started"
 
+// passed is a file a directory walk found and passed over, and why.
+type passed struct{ path, reason string }
+
 // identify reads the build IDs of the files paths name, in parallel with
 // the walk that finds them, and passes over what a directory walk found
 // that is not ELF (dropped: a source tree may hold many such files, and
-// nothing is kept for them) or is an object file (returned). Both lists
-// are in walk order.
-func identify(paths []string, opts Options, fail func(PathError)) (jobs []*job, objects []string) {
+// nothing is kept for them) or is an object file or a core dump
+// (returned). Both lists are in walk order.
+func identify(paths []string, opts Options, fail func(PathError)) (jobs []*job, over []passed) {
 	type result struct {
-		seq int
-		k   kind
-		j   *job
+		seq, dir int
+		k        kind
+		j        *job
 	}
 	var mu sync.Mutex
 	var results []result
@@ -196,12 +210,12 @@ func identify(paths []string, opts Options, fail func(PathError)) (jobs []*job, 
 			defer wg.Done()
 			for c := range cands {
 				j := &job{path: c.path, content: c.path}
-				var k kind
-				if k, j.id, j.warning, j.err = inspect(c, opts); k == notELF {
+				k := inspect(c, opts, j)
+				if k == notELF {
 					continue
 				}
 				mu.Lock()
-				results = append(results, result{c.seq, k, j})
+				results = append(results, result{c.seq, c.dir, k, j})
 				mu.Unlock()
 			}
 		}()
@@ -210,14 +224,27 @@ func identify(paths []string, opts Options, fail func(PathError)) (jobs []*job, 
 	close(cands)
 	wg.Wait()
 	sort.Slice(results, func(a, b int) bool { return results[a].seq < results[b].seq })
+	found := make([]bool, len(paths))
 	for _, r := range results {
-		if r.k == object {
-			objects = append(objects, r.j.path)
-		} else {
+		found[r.dir] = found[r.dir] || r.k == toUpload
+	}
+	for i, p := range paths {
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() && !found[i] {
+			// Likely the wrong directory: say so rather than upload nothing.
+			fail(PathError{p, errors.New("nothing to upload: no ELF program or library below this directory")})
+		}
+	}
+	for _, r := range results {
+		switch r.k {
+		case object:
+			over = append(over, passed{r.j.path, relocatableReason})
+		case core:
+			over = append(over, passed{r.j.path, coreReason})
+		default:
 			jobs = append(jobs, r.j)
 		}
 	}
-	return jobs, objects
+	return jobs, over
 }
 
 // preparedJob is a record's object; its debuginfo file stands for it when
@@ -281,6 +308,19 @@ func markCollisions(jobs []*job, allow bool) {
 				differ = append(differ, j.path)
 			}
 		}
+		if len(differ) > 0 && !allow {
+			if best := debugCompanion(group); best != nil {
+				// A program and its own debug file(s), or debug files of one
+				// program: one upload serves them all; the one that gives
+				// the profiler most is sent.
+				for _, j := range group {
+					if j != best && j.err == nil && j.dupOf == "" {
+						j.dupOf, j.dupWhy = best.path, " (a program and its debug file: one upload serves both)"
+					}
+				}
+				continue
+			}
+		}
 		if len(differ) == 0 || allow {
 			for _, j := range group[1:] {
 				if j.err == nil && j.dupOf == "" {
@@ -296,6 +336,48 @@ func markCollisions(jobs []*job, allow bool) {
 			}
 		}
 	}
+	// A stripped program gives nothing, but its debug file in the same run
+	// (objcopy --only-keep-debug next to it) serves its build ID: a skip,
+	// not a failure.
+	for _, j := range jobs {
+		if !j.useless {
+			continue
+		}
+		for _, o := range byID[j.id.Value] {
+			if o.err == nil && o.dupOf == "" {
+				j.err, j.useless, j.dupOf = nil, false, o.path
+				j.dupWhy = " (its debug file; this copy has no symbols of its own)"
+				break
+			}
+		}
+	}
+}
+
+// debugCompanion says which file to send for a build ID that different
+// files carry, when at most one of them is a program and the rest are debug
+// files (no code): the highest rank, the program on a tie. nil otherwise,
+// and always for a record's object, whose program is not in this run.
+func debugCompanion(group []*job) *job {
+	var best *job
+	programs := 0
+	for _, j := range group {
+		if j.prepared != nil {
+			return nil
+		}
+		if j.err != nil || j.dupOf != "" {
+			continue
+		}
+		if !j.debugOnly {
+			programs++
+		}
+		if best == nil || j.rank > best.rank || j.rank == best.rank && best.debugOnly && !j.debugOnly {
+			best = j
+		}
+	}
+	if programs > 1 {
+		return nil
+	}
+	return best
 }
 
 // sameContent compares two files cheaply first (same inode, size) and by
@@ -379,7 +461,9 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 		emit(base)
 		return
 	case j.dupOf != "":
-		base.Action, base.Reason = Skipped, "same build ID as "+j.dupOf+" in this run"
+		// The copy that is sent carries any warning about what it gives.
+		base.Action, base.Reason = Skipped, "same build ID as "+j.dupOf+" in this run"+j.dupWhy
+		base.SymbolsOnly, base.Warning = false, ""
 		emit(base)
 		return
 	}
@@ -448,8 +532,10 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 		}
 		if !should && inProgress(reason) {
 			// Either another uploader is busy with it, or a run on another
-			// machine died mid-upload: only the user can tell which.
-			return done(Skipped, reason+" If no other uploader is running (an interrupted run on another machine), rerun with --force.")
+			// machine died mid-upload: only the user can tell which, so it
+			// is a warning (and "warning" in --json), not a quiet skip.
+			r.SymbolsOnly, r.Warning = false, reason+" If no other uploader is running (an interrupted run on another machine), rerun with --force."
+			return done(Skipped, r.Warning)
 		}
 		if !should {
 			return done(Skipped, reason)
@@ -549,7 +635,7 @@ func (s source) measure(name string) (store.Object, func(), error) {
 		obj.Open = func() (io.ReadCloser, error) { return io.NopCloser(sp.reader(cw.n)), nil }
 		return obj, release, nil
 	}
-	changed := fmt.Errorf("%s changed while uploading; run again", name)
+	changed := errors.New("changed while uploading; run again")
 	if s.file != "" {
 		// A plain file is sent straight from disk; unchanged size and mtime
 		// at the end vouch for the hash taken before.
@@ -619,52 +705,78 @@ const (
 	toUpload kind = iota
 	notELF        // found in a walk: not ours to upload
 	object        // found in a walk: a relocatable object, passed over
+	core          // found in a walk: a core dump, passed over
 )
 
 // inspect reads a candidate's build ID and, for debuginfo, its quality (see
-// checkQuality), through one open, one window over both ends of the file
-// and one parse: on a re-run of many small files, where every file is
+// checkQuality) into j, through one open, one window over both ends of the
+// file and one parse: on a re-run of many small files, where every file is
 // skipped, these reads are most of the work.
-func inspect(c candidate, opts Options) (k kind, id buildid.ID, warning string, err error) {
+func inspect(c candidate, opts Options, j *job) kind {
 	given := opts.BuildID != ""
 	if given && opts.asGiven() && !c.walked {
 		// Sent as it is, under the given ID: the file need not be ELF.
 		t, err := buildid.Classify(opts.BuildID)
-		return toUpload, buildid.ID{Value: opts.BuildID, Type: t, Source: "--build-id"}, "", err
+		j.id, j.err = buildid.ID{Value: opts.BuildID, Type: t, Source: "--build-id"}, err
+		return toUpload
 	}
 	f, st, err := elfparse.OpenRegular(c.path)
 	if err != nil {
-		return toUpload, buildid.ID{}, "", err
+		j.err = err
+		return toUpload
 	}
 	defer f.Close()
 	r, release, err := elfparse.Window(f, st.Size())
 	defer release()
 	if err != nil {
-		return toUpload, buildid.ID{}, "", fmt.Errorf("%s: %w", c.path, err)
+		j.err = fmt.Errorf("%s: %w", c.path, err)
+		return toUpload
 	}
-	isELF, relocatable := elfKind(r)
+	isELF, etype := elfKind(r)
 	switch {
 	case c.walked && !isELF:
-		return notELF, buildid.ID{}, "", nil
-	case c.walked && relocatable:
-		return object, buildid.ID{}, "", nil
+		return notELF
+	case c.walked && etype == uint16(elf.ET_REL):
+		return object
+	case c.walked && etype == uint16(elf.ET_CORE):
+		return core
 	case !isELF && !opts.asGiven():
-		return toUpload, buildid.ID{}, "", fmt.Errorf("not an ELF file (use --no-extract --build-id=ID to upload other files)")
+		j.err = fmt.Errorf("not an ELF file (use --no-extract --build-id=ID to upload other files)")
+		return toUpload
 	case given:
 		t, err := buildid.Classify(opts.BuildID)
-		return toUpload, buildid.ID{Value: opts.BuildID, Type: t, Source: "--build-id"}, "", err
+		j.id, j.err = buildid.ID{Value: opts.BuildID, Type: t, Source: "--build-id"}, err
+		return toUpload
 	}
 	p, err := elfparse.Parse(r, st.Size())
 	if err == nil {
-		id, err = buildid.FromParsed(p, r, st.Size())
+		j.id, err = buildid.FromParsed(p, r, st.Size())
 	}
 	if err == nil && opts.Type == pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED {
-		warning, err = qualityFrom(p, r)
+		var q quality.Quality
+		if q, err = quality.OfParsed(p, r); err == nil {
+			j.warning, err = judge(q)
+			j.debugOnly, j.rank = !hasCode(p), q.Rank()
+			if j.useless = err != nil; j.useless {
+				j.err = err // the ID stays: another file of this run may serve it
+				return toUpload
+			}
+		}
 	}
 	if err != nil {
-		return toUpload, buildid.ID{}, "", fmt.Errorf("%s: %w", c.path, err)
+		j.id, j.err = buildid.ID{}, fmt.Errorf("%s: %w", c.path, err)
 	}
-	return toUpload, id, warning, nil
+	return toUpload
+}
+
+// hasCode says whether f holds code: an executable section with file bytes.
+func hasCode(f *elfparse.File) bool {
+	for _, s := range f.Sections {
+		if s.HasData && s.Flags&uint64(elf.SHF_EXECINSTR) != 0 {
+			return true
+		}
+	}
+	return len(f.Sections) == 0 // without section headers, assume so
 }
 
 // checkQuality refuses a debuginfo file from which nothing can be
@@ -675,9 +787,9 @@ func checkQuality(path string) (warning string, err error) {
 		return "", err
 	}
 	defer f.Close()
-	p, err := elfparse.Parse(f, st.Size())
+	q, err := quality.Of(f, st.Size())
 	if err == nil {
-		warning, err = qualityFrom(p, f)
+		warning, err = judge(q)
 	}
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", path, err)
@@ -685,11 +797,9 @@ func checkQuality(path string) (warning string, err error) {
 	return warning, nil
 }
 
-func qualityFrom(p *elfparse.File, r io.ReaderAt) (warning string, err error) {
-	q, err := quality.OfParsed(p, r)
+// judge refuses what gives a profiler nothing and warns of names only.
+func judge(q quality.Quality) (warning string, err error) {
 	switch {
-	case err != nil:
-		return "", err
 	case q.Useless():
 		return "", errors.New(quality.UselessError)
 	case q.SymbolsOnly():

@@ -336,8 +336,8 @@ func TestRerunTakesOverUploadOfDeadProcess(t *testing.T) {
 
 	// Another live uploader's work is respected: without our marker, skip.
 	got, _ = run(t, st, []string{bin}, upload.Options{Journal: openJournal(t, t.TempDir(), srv.Addr())})
-	if r := got[bin+"#debuginfo"]; r.Action != upload.Skipped {
-		t.Fatalf("foreign in-progress upload: %+v", r)
+	if r := got[bin+"#debuginfo"]; r.Action != upload.Skipped || !strings.Contains(r.Warning, "rerun with --force") {
+		t.Fatalf("foreign in-progress upload: %+v; want a skip with a warning (the user may have to act)", r)
 	}
 
 	// Our marker names a process that no longer exists: take over.
@@ -414,7 +414,8 @@ func TestChangedBytesAreNeverMarkedFinished(t *testing.T) {
 func TestSymbolsOnlyWarnsAndUselessIsRefused(t *testing.T) {
 	noG := testbin.C(t, "nog", "no -g", "-O1")
 	withG := testbin.C(t, "withg", "with -g", "-g")
-	stripped := testbin.Copy(t, noG, "stripped")
+	// A program of its own: a stripped copy of noG would be served by noG.
+	stripped := testbin.C(t, "stripped", "stripped", "-O1")
 	testbin.Run(t, filepath.Dir(stripped), "strip", "--strip-all", stripped)
 	goNoDWARF := testbin.Go(t, "gonodwarf", "go without DWARF", "-ldflags=-w")
 	srv := teststore.Start(t, teststore.Options{})
