@@ -48,10 +48,12 @@ func TestNoSectionHeaders(t *testing.T) {
 			break
 		}
 	}
+	var notesEnd uint64
 	for i, p := range fi.Progs {
 		if p.Type != elf.PT_NOTE {
 			continue
 		}
+		notesEnd = max(notesEnd, p.Off+p.Filesz)
 		o := fo.Progs[i]
 		if o.Off != p.Off || o.Filesz != p.Filesz {
 			t.Errorf("PT_NOTE at %#x (%d bytes), was at %#x (%d bytes)", o.Off, o.Filesz, p.Off, p.Filesz)
@@ -63,6 +65,11 @@ func TestNoSectionHeaders(t *testing.T) {
 		if !bytes.Equal(ob[o.Off:o.Off+o.Filesz], b[p.Off:p.Off+p.Filesz]) {
 			t.Errorf("PT_NOTE's bytes at %#x changed", o.Off)
 		}
+	}
+	// Nothing but the head (headers and notes in place) is kept: no note
+	// is written a second time after it.
+	if uint64(len(ob)) != notesEnd {
+		t.Errorf("debug file is %d bytes; want %d, the end of the last note", len(ob), notesEnd)
 	}
 }
 
