@@ -107,3 +107,38 @@ func TestNothingKeptInTheFirstLoad(t *testing.T) {
 		t.Errorf("DWARF: %v", err)
 	}
 }
+
+// Kept sections after the head are packed in input order (the layout's
+// promise, which keeps the output deterministic and readable in order).
+func TestRestPackedInInputOrder(t *testing.T) {
+	for _, c := range []Compression{None, Zlib} {
+		bin := testbin.C(t, "prog", "p", "-g")
+		f, err := os.Open(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, _ := f.Stat()
+		out := filepath.Join(t.TempDir(), "out")
+		o, err := os.Create(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ExtractWith(f, fi.Size(), o, Options{Compress: c}); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		o.Close()
+		in, ou := elfFile(t, bin), elfFile(t, out)
+		var prev *elf.Section
+		for i, s := range in.Sections {
+			o := ou.Sections[i]
+			if s.Type == elf.SHT_NULL || o.Type == elf.SHT_NOBITS || s.Flags&elf.SHF_ALLOC != 0 {
+				continue // dropped, or in the head at its input offset
+			}
+			if prev != nil && o.Offset < prev.Offset {
+				t.Errorf("%v: %s at %#x comes before %s at %#x, against input order", c, s.Name, o.Offset, prev.Name, prev.Offset)
+			}
+			prev = o
+		}
+	}
+}
