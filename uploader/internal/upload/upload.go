@@ -136,10 +136,18 @@ type job struct {
 	// a profiler (3 DWARF, 2 symbol table or pclntab, 1 dynamic symbols).
 	debugOnly bool
 	rank      int
-	useless   bool   // err is that the file gives a profiler nothing (id is still set)
-	warning   string // the debuginfo gives symbols only
-	err       error  // failed before reaching the store
-	shared    bool   // err is a shared build ID (skippable with SkipSharedBuildID)
+	useless   bool    // err is that the file gives a profiler nothing (id is still set)
+	warning   string  // the debuginfo gives symbols only
+	err       error   // failed before reaching the store
+	shared    bool    // err is a shared build ID (skippable with SkipSharedBuildID)
+	asked     *answer // the store's answer to ShouldUpload, asked ahead
+}
+
+// answer is what the store said to ShouldUpload.
+type answer struct {
+	should bool
+	reason string
+	err    error
 }
 
 // Run uploads paths (files or directories) and prepared objects to st
@@ -171,6 +179,29 @@ func Run(ctx context.Context, st store.Store, paths []string, prepared []Prepare
 		refuseRedacted(jobs)
 	}
 	markCollisions(jobs, opts.AllowSharedBuildID)
+	if !opts.DryRun {
+		// Ask the store about every file first, more at once than -j: a
+		// question is one small RPC whose time is the round trip, and a
+		// re-run, where every file is skipped, is nothing but questions.
+		parallel(askAhead*max(opts.Concurrency, 1), len(jobs), func(i int) {
+			j := jobs[i]
+			if j.err != nil || j.dupOf != "" || j.prepared != nil || ctx.Err() != nil {
+				return
+			}
+			actx := ctx
+			if opts.Timeout > 0 {
+				var cancel context.CancelFunc
+				actx, cancel = context.WithTimeout(ctx, opts.Timeout)
+				defer cancel()
+			}
+			a := &answer{}
+			a.should, a.reason, a.err = st.ShouldUpload(actx, j.key(opts), opts.Force)
+			if a.err != nil && actx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+				a.err = fmt.Errorf("timed out after %s (--timeout): %v", opts.Timeout, a.err)
+			}
+			j.asked = a
+		})
+	}
 	parallel(opts.Concurrency, len(jobs), func(i int) {
 		if ctx.Err() != nil {
 			// Cancelled: what has not started is not started now.
@@ -180,6 +211,13 @@ func Run(ctx context.Context, st store.Store, paths []string, prepared []Prepare
 		process(ctx, st, jobs[i], opts, emit)
 	})
 	return failed
+}
+
+// askAhead is how many ShouldUpload questions are in flight per -j.
+const askAhead = 4
+
+func (j *job) key(opts Options) store.Key {
+	return store.Key{BuildID: j.id.Value, BuildIDType: j.id.Type.Proto(), Type: opts.Type}
 }
 
 // NotStarted is the reason of an Interrupted report for an object the
@@ -480,16 +518,16 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 				}
 				base.SymbolsOnly, base.Warning = warning != "", warning
 			}
-			send(ctx, st, key, base, opts, fileSource(f.Path), emit)
+			send(ctx, st, key, base, opts, fileSource(f.Path), nil, emit)
 		}
 		return
 	}
-	key := store.Key{BuildID: j.id.Value, BuildIDType: j.id.Type.Proto(), Type: opts.Type}
+	key := j.key(opts)
 	src := source{write: func(w io.Writer) error { return extract(w, j.path, opts) }, stage: opts.Compress != elfdebug.None}
 	if opts.asGiven() {
 		src = fileSource(j.path)
 	}
-	sent := send(ctx, st, key, base, opts, src, emit)
+	sent := send(ctx, st, key, base, opts, src, j.asked, emit)
 	if opts.Sources != nil && key.Type == pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED && sent {
 		skey := key
 		skey.Type = pb.DebuginfoType_DEBUGINFO_TYPE_SOURCES
@@ -503,13 +541,14 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 			emit(sbase)
 			return
 		}
-		send(ctx, st, skey, sbase, opts, source{write: func(w io.Writer) error { return opts.Sources(ctx, j.path, w) }}, emit)
+		send(ctx, st, skey, sbase, opts, source{write: func(w io.Writer) error { return opts.Sources(ctx, j.path, w) }}, nil, emit)
 	}
 }
 
-// send asks the store, writes the object to a temp file (hashing it on the
-// way) and uploads it. It reports once and returns false only on failure.
-func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Options, src source, emit func(Report)) bool {
+// send asks the store (unless asked holds its answer already), writes the
+// object to a temp file (hashing it on the way) and uploads it. It reports
+// once and returns false only on failure.
+func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Options, src source, asked *answer, emit func(Report)) bool {
 	start := time.Now()
 	done := func(action, reason string) bool {
 		r.Action, r.Reason = action, reason
@@ -519,7 +558,11 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 	}
 	force := opts.Force
 	if !opts.DryRun {
-		should, reason, err := st.ShouldUpload(ctx, key, force)
+		if asked == nil {
+			asked = &answer{}
+			asked.should, asked.reason, asked.err = st.ShouldUpload(ctx, key, force)
+		}
+		should, reason, err := asked.should, asked.reason, asked.err
 		if err != nil && ctx.Err() == context.Canceled {
 			return done(Interrupted, "interrupted")
 		}
