@@ -570,15 +570,16 @@ func badInputSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 			r.maxTime = 10 * time.Second
 			return r
 		},
-		"bad-type":             func(t *testing.T) *badRun { return args("upload", "--dry-run", "--type=bogus", fx.elf) },
-		"build-id-two-paths":   func(t *testing.T) *badRun { return args("upload", "--dry-run", "--build-id=abc123", fx.elf, fx.elf) },
-		"unknown-command":      func(t *testing.T) *badRun { return args("frobnicate") },
-		"usage-buildid":        func(t *testing.T) *badRun { return args("buildid") },
-		"usage-extract":        func(t *testing.T) *badRun { return args("extract") },
-		"usage-extract-no-out": func(t *testing.T) *badRun { return args("extract", fx.elf) },
-		"usage-sources":        func(t *testing.T) *badRun { return args("sources") },
-		"usage-stamp":          func(t *testing.T) *badRun { return args("stamp") },
-		"usage-stamp-no-out":   func(t *testing.T) *badRun { return args("stamp", fx.elf) },
-		"usage-upload":         func(t *testing.T) *badRun { return args("upload") },
+		"bad-type":              func(t *testing.T) *badRun { return args("upload", "--dry-run", "--type=bogus", fx.elf) },
+		"build-id-two-paths":    func(t *testing.T) *badRun { return args("upload", "--dry-run", "--build-id=abc123", fx.elf, fx.elf) },
+		"unknown-command":       func(t *testing.T) *badRun { return args("frobnicate") },
+		"usage-buildid":         func(t *testing.T) *badRun { return args("buildid") },
+		"usage-extract":         func(t *testing.T) *badRun { return args("extract") },
+		"usage-extract-no-out":  func(t *testing.T) *badRun { return args("extract", fx.elf) },
+		"usage-extract-out-dir": func(t *testing.T) *badRun { return args("extract", fx.elf, "-o", t.TempDir()) },
+		"usage-sources":         func(t *testing.T) *badRun { return args("sources") },
+		"usage-stamp":           func(t *testing.T) *badRun { return args("stamp") },
+		"usage-stamp-no-out":    func(t *testing.T) *badRun { return args("stamp", fx.elf) },
+		"usage-upload":          func(t *testing.T) *badRun { return args("upload") },
 	}
 }

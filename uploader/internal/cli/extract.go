@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/pflag"
@@ -48,6 +49,8 @@ func runExtract(env *Env, args []string) int {
 		return usageError(env, "extract", "-o OUT is required")
 	case samePath(fs.Arg(0), *out):
 		return usageError(env, "extract", "OUT must not be the input file")
+	case isDir(*out):
+		return usageError(env, "extract", "-o %s is a directory: give the debug file's name (e.g. %s)", *out, filepath.Join(*out, filepath.Base(fs.Arg(0))+".debug"))
 	}
 	if *recordPath != "" {
 		od, err1 := filepath.Abs(filepath.Dir(*out))
@@ -179,4 +182,9 @@ func mustAbs(p string) string {
 		return p
 	}
 	return a
+}
+
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }
