@@ -85,7 +85,8 @@ func runUpload(env *Env, args []string) int {
 	fs := flags(env, "upload [flags] PATH...",
 		"Uploads the debuginfo of each ELF file (a debug-only copy, extracted on the fly) to a Parca-compatible\n"+
 			"store under its build ID, skipping what the store already has. Directories are searched recursively;\n"+
-			"non-ELF files and relocatable objects (.o) inside them are passed over. Accepts parca-debuginfo's upload flags.")
+			"non-ELF files, relocatable objects (.o) and core dumps inside them are passed over, and a named directory\n"+
+			"with nothing to upload fails. Exit 130 when interrupted. Accepts parca-debuginfo's upload flags.")
 	conn := addConnFlags(fs)
 	var (
 		noExtract   = fs.Bool("no-extract", false, "upload files as they are instead of a debug-only copy")
@@ -324,7 +325,7 @@ func (r *reporter) report(rep upload.Report) {
 		return // counted in the summary: a build directory holds many, a cancelled run may leave many
 	}
 	if rep.Warning != "" && rep.Action == upload.Skipped {
-		return // the warning said it all
+		rep.Reason = "see the warning on stderr" // one line per object on stdout, the message once
 	}
 	line := fmt.Sprintf("%-9s %-10s %s  %s", rep.Action, rep.Type, escape(orDash(rep.BuildID)), escape(rep.Path))
 	switch {

@@ -136,11 +136,15 @@ type job struct {
 	// a profiler (3 DWARF, 2 symbol table or pclntab, 1 dynamic symbols).
 	debugOnly bool
 	rank      int
-	useless   bool    // err is that the file gives a profiler nothing (id is still set)
-	warning   string  // the debuginfo gives symbols only
-	err       error   // failed before reaching the store
-	shared    bool    // err is a shared build ID (skippable with SkipSharedBuildID)
-	asked     *answer // the store's answer to ShouldUpload, asked ahead
+	// layout is the file's allocated sections (name, address, size), which
+	// a debug file keeps from its program: equal layouts say "the same
+	// program" where a build ID alone cannot.
+	layout  string
+	useless bool    // err is that the file gives a profiler nothing (id is still set)
+	warning string  // the debuginfo gives symbols only
+	err     error   // failed before reaching the store
+	shared  bool    // err is a shared build ID (skippable with SkipSharedBuildID)
+	asked   *answer // the store's answer to ShouldUpload, asked ahead
 }
 
 // answer is what the store said to ShouldUpload.
@@ -367,7 +371,8 @@ func markCollisions(jobs []*job, allow bool) {
 			}
 			continue
 		}
-		msg := fmt.Errorf("build ID %s is shared by different files (%s and %s): the store would mix them up; %s (override: --allow-shared-build-id)", id, first.path, differ[0], buildid.UniqueIDAdvice)
+		a, b := collidingPair(group, first.path, differ[0])
+		msg := fmt.Errorf("build ID %s is shared by different files (%s and %s): the store would mix them up; %s (override: --allow-shared-build-id)", id, a, b, buildid.UniqueIDAdvice)
 		for _, j := range group {
 			if j.err == nil && j.dupOf == "" {
 				j.err, j.shared = msg, true
@@ -382,13 +387,35 @@ func markCollisions(jobs []*job, allow bool) {
 			continue
 		}
 		for _, o := range byID[j.id.Value] {
-			if o.err == nil && o.dupOf == "" {
+			switch {
+			case o.err != nil || o.dupOf != "":
+			case o.layout != "" && o.layout == j.layout:
 				j.err, j.useless, j.dupOf = nil, false, o.path
 				j.dupWhy = " (its debug file; this copy has no symbols of its own)"
+			case !allow:
+				// Another program's file under this one's ID: sending it
+				// would give this program's profiles its names.
+				o.err = fmt.Errorf("build ID %s is shared by different files (%s and %s): the store would mix them up; %s (override: --allow-shared-build-id)", j.id.Value, o.path, j.path, buildid.UniqueIDAdvice)
+				o.shared = true
+			}
+			if !j.useless {
 				break
 			}
 		}
 	}
+}
+
+// collidingPair names two files of a group that are not one program (their
+// allocated sections differ), else the pair given.
+func collidingPair(group []*job, a, b string) (string, string) {
+	for _, x := range group {
+		for _, y := range group {
+			if x.err == nil && y.err == nil && x.layout != "" && y.layout != "" && x.layout != y.layout {
+				return x.path, y.path
+			}
+		}
+	}
+	return a, b
 }
 
 // debugCompanion says which file to send for a build ID that different
@@ -407,6 +434,9 @@ func debugCompanion(group []*job) *job {
 		}
 		if !j.debugOnly {
 			programs++
+		}
+		if j.layout == "" || best != nil && j.layout != best.layout {
+			return nil // not provably one program: a real collision
 		}
 		if best == nil || j.rank > best.rank || j.rank == best.rank && best.debugOnly && !j.debugOnly {
 			best = j
@@ -783,6 +813,9 @@ func inspect(c candidate, opts Options, j *job) kind {
 		return object
 	case c.walked && etype == uint16(elf.ET_CORE):
 		return core
+	case etype == uint16(elf.ET_CORE):
+		j.err = errors.New("a core dump (ET_CORE), not a program: upload the program that dumped it")
+		return toUpload
 	case !isELF && !opts.asGiven():
 		j.err = fmt.Errorf("not an ELF file (use --no-extract --build-id=ID to upload other files)")
 		return toUpload
@@ -799,7 +832,7 @@ func inspect(c candidate, opts Options, j *job) kind {
 		var q quality.Quality
 		if q, err = quality.OfParsed(p, r); err == nil {
 			j.warning, err = judge(q)
-			j.debugOnly, j.rank = !hasCode(p), q.Rank()
+			j.debugOnly, j.rank, j.layout = !hasCode(p), q.Rank(), allocLayout(p)
 			if j.useless = err != nil; j.useless {
 				j.err = err // the ID stays: another file of this run may serve it
 				return toUpload
@@ -810,6 +843,17 @@ func inspect(c candidate, opts Options, j *job) kind {
 		j.id, j.err = buildid.ID{}, fmt.Errorf("%s: %w", c.path, err)
 	}
 	return toUpload
+}
+
+// allocLayout lists f's allocated sections by name, address and size.
+func allocLayout(f *elfparse.File) string {
+	var b strings.Builder
+	for _, s := range f.Sections {
+		if s.Flags&uint64(elf.SHF_ALLOC) != 0 {
+			fmt.Fprintf(&b, "%s@%x+%x;", s.Name, s.Addr, s.Size)
+		}
+	}
+	return b.String()
 }
 
 // hasCode says whether f holds code: an executable section with file bytes.

@@ -65,6 +65,12 @@ func TestCoreDumpInDirectoryPassedOver(t *testing.T) {
 	if r := got[filepath.Join(dir, "core.1234")+"#debuginfo"]; failed != 0 || r.Action != upload.PassedOver || !strings.Contains(r.Reason, "core dump") {
 		t.Errorf("core dump: %+v (%d failed)", r, failed)
 	}
+	// Named, it fails, saying what it is (not "build with -g").
+	core := filepath.Join(dir, "core.1234")
+	got, failed = run(t, nil, []string{core}, upload.Options{DryRun: true})
+	if r := got[core+"#debuginfo"]; failed != 1 || !strings.Contains(r.Reason, "a core dump (ET_CORE), not a program") {
+		t.Errorf("named core dump: %+v", r)
+	}
 }
 
 // A program and its own debug file (objcopy --only-keep-debug next to it,
@@ -138,5 +144,54 @@ func TestCopiesSkippedWithoutWarning(t *testing.T) {
 	}
 	if r := got[bin+"#debuginfo"]; r.Warning == "" {
 		t.Errorf("first copy: %+v; want the symbols-only warning", r)
+	}
+}
+
+// The debug file of one program next to another program with the same
+// build ID is a collision, not a companion: its allocated sections (which a
+// debug file keeps from its program) differ. Nothing is sent, and the
+// message names two files that really differ.
+func TestAnotherProgramsDebugFileIsACollision(t *testing.T) {
+	testbin.Need(t, "objcopy", "strip")
+	const id = "-Wl,--build-id=0x1234567890abcdef1234"
+	for _, tc := range []struct {
+		name            string
+		withA, stripped bool
+	}{{"debug file of A, program B", false, false}, {"debug file of A, stripped B", false, true}, {"A, its debug file, and B", true, false}} {
+		dir := t.TempDir()
+		a, b := filepath.Join(dir, "A"), filepath.Join(dir, "B")
+		if err := os.Rename(testbin.C(t, "alpha_only", "a", "-g", id), a); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(testbin.C(t, "beta_other", "b", "-g", "-O2", id), b); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command("objcopy", "--only-keep-debug", a, a+".debug").CombinedOutput(); err != nil {
+			t.Fatalf("objcopy: %v\n%s", err, out)
+		}
+		if !tc.withA {
+			os.Remove(a)
+		}
+		if tc.stripped {
+			if out, err := exec.Command("strip", b).CombinedOutput(); err != nil {
+				t.Fatalf("strip: %v\n%s", err, out)
+			}
+		}
+		got, failed := run(t, nil, []string{dir}, upload.Options{DryRun: true})
+		for p, r := range got {
+			if r.Action == upload.DryRun || r.Action == upload.Skipped {
+				t.Errorf("%s: %s would be sent or skipped as served: %+v", tc.name, p, r)
+			}
+		}
+		if failed != len(got) {
+			t.Errorf("%s: %d of %d failed", tc.name, failed, len(got))
+		}
+		if tc.withA {
+			for p, r := range got {
+				if strings.Contains(r.Reason, "("+a+" and "+a+".debug)") {
+					t.Errorf("%s: %s names the program and its own debug file as the collision: %s", tc.name, p, r.Reason)
+				}
+			}
+		}
 	}
 }
