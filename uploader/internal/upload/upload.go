@@ -372,7 +372,7 @@ func markCollisions(jobs []*job, allow bool) {
 			continue
 		}
 		a, b := collidingPair(group, first.path, differ[0])
-		msg := fmt.Errorf("build ID %s is shared by different files (%s and %s): the store would mix them up; %s (override: --allow-shared-build-id)", id, a, b, buildid.UniqueIDAdvice)
+		msg := collision(id, a, b)
 		for _, j := range group {
 			if j.err == nil && j.dupOf == "" {
 				j.err, j.shared = msg, true
@@ -395,14 +395,18 @@ func markCollisions(jobs []*job, allow bool) {
 			case !allow:
 				// Another program's file under this one's ID: sending it
 				// would give this program's profiles its names.
-				o.err = fmt.Errorf("build ID %s is shared by different files (%s and %s): the store would mix them up; %s (override: --allow-shared-build-id)", j.id.Value, o.path, j.path, buildid.UniqueIDAdvice)
-				o.shared = true
+				o.err, o.shared = collision(j.id.Value, o.path, j.path), true
 			}
 			if !j.useless {
 				break
 			}
 		}
 	}
+}
+
+// collision is the error for different files claiming build ID id.
+func collision(id, a, b string) error {
+	return fmt.Errorf("build ID %s is shared by different files (%s and %s): the store would mix them up; %s (override: --allow-shared-build-id)", id, a, b, buildid.UniqueIDAdvice)
 }
 
 // collidingPair names two files of a group that are not one program (their
