@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
@@ -81,4 +82,55 @@ func elfFile(t *testing.T, path string) *elf.File {
 	}
 	t.Cleanup(func() { f.Close() })
 	return f
+}
+
+// A PT_NOTE outside the first PT_LOAD (here: a section-less file whose
+// second note segment was moved into the code segment) is packed after the
+// head, and its program header moves with its bytes.
+func TestNoteSegmentOutsideTheHeadMovesWithItsBytes(t *testing.T) {
+	testbin.Need(t, "gcc")
+	dir := t.TempDir()
+	bin := testbin.GCC(t, dir, "hello", testbin.HelloC, "-g")
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := elfFile(t, bin)
+	var code *elf.Prog
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD && p.Flags&elf.PF_X != 0 {
+			code = p
+			break
+		}
+	}
+	phoff := binary.LittleEndian.Uint64(b[0x20:])
+	moved := -1
+	for i, p := range f.Progs {
+		if p.Type == elf.PT_NOTE && code != nil && p.Filesz <= code.Filesz {
+			moved = i // the last note segment: its bytes go into the code segment
+		}
+	}
+	if moved < 0 {
+		t.Skip("no note segment to move")
+	}
+	p := f.Progs[moved]
+	to := code.Off + 16 // inside the code segment, 4-aligned
+	copy(b[to:to+p.Filesz], b[p.Off:p.Off+p.Filesz])
+	binary.LittleEndian.PutUint64(b[phoff+uint64(moved)*56+8:], to) // p_offset
+	binary.LittleEndian.PutUint64(b[0x28:], 0)                      // no section headers
+	binary.LittleEndian.PutUint16(b[0x3c:], 0)
+	binary.LittleEndian.PutUint16(b[0x3e:], 0)
+	in := filepath.Join(dir, "moved-note")
+	if err := os.WriteFile(in, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := extractFile(t, in)
+	ob, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := elfFile(t, out).Progs[moved]
+	if o.Filesz != p.Filesz || o.Off+o.Filesz > uint64(len(ob)) || !bytes.Equal(ob[o.Off:o.Off+o.Filesz], b[to:to+p.Filesz]) {
+		t.Errorf("moved PT_NOTE: %+v in a %d-byte debug file; want its %d bytes where it points", o.ProgHeader, len(ob), p.Filesz)
+	}
 }
