@@ -26,12 +26,14 @@ type candidate struct {
 	dir    int
 }
 
-// collect expands paths and hands each file to found, in order: a file
+// collect expands paths and hands each file to found, in order, and says
+// which paths were directories: a file
 // stands for itself, a directory for every regular file below it.
 // Directories are walked without following symlinked directories, so link
 // loops cannot trap the walk. Files are not opened here: identify reads
 // each once, in parallel with the walk.
-func collect(paths []string, found func(candidate), fail func(PathError)) {
+func collect(paths []string, found func(candidate), fail func(PathError)) (isDir []bool) {
+	isDir = make([]bool, len(paths))
 	seq := 0
 	for i, p := range paths {
 		add := func(path string, walked bool) {
@@ -43,7 +45,8 @@ func collect(paths []string, found func(candidate), fail func(PathError)) {
 			fail(PathError{p, explainPath(err)})
 			continue
 		}
-		if !fi.IsDir() {
+		isDir[i] = fi.IsDir()
+		if !isDir[i] {
 			if !fi.Mode().IsRegular() {
 				fail(PathError{p, fmt.Errorf("not a regular file")})
 				continue
@@ -78,6 +81,7 @@ func collect(paths []string, found func(candidate), fail func(PathError)) {
 			fail(PathError{p, err})
 		}
 	}
+	return isDir
 }
 
 func isRegular(path string) bool {

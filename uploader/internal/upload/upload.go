@@ -262,7 +262,7 @@ func identify(paths []string, opts Options, fail func(PathError)) (jobs []*job, 
 			}
 		}()
 	}
-	collect(paths, func(c candidate) { cands <- c }, fail)
+	isDir := collect(paths, func(c candidate) { cands <- c }, fail)
 	close(cands)
 	wg.Wait()
 	sort.Slice(results, func(a, b int) bool { return results[a].seq < results[b].seq })
@@ -271,7 +271,7 @@ func identify(paths []string, opts Options, fail func(PathError)) (jobs []*job, 
 		found[r.dir] = found[r.dir] || r.k == toUpload
 	}
 	for i, p := range paths {
-		if fi, err := os.Stat(p); err == nil && fi.IsDir() && !found[i] {
+		if isDir[i] && !found[i] {
 			// Likely the wrong directory: say so rather than upload nothing.
 			fail(PathError{p, errors.New("nothing to upload: no ELF program or library below this directory")})
 		}
