@@ -192,16 +192,12 @@ func Run(ctx context.Context, st store.Store, paths []string, prepared []Prepare
 			if j.err != nil || j.dupOf != "" || j.prepared != nil || ctx.Err() != nil {
 				return
 			}
-			actx := ctx
-			if opts.Timeout > 0 {
-				var cancel context.CancelFunc
-				actx, cancel = context.WithTimeout(ctx, opts.Timeout)
-				defer cancel()
-			}
+			actx, cancel := fileContext(ctx, opts)
+			defer cancel()
 			a := &answer{}
 			a.should, a.reason, a.err = st.ShouldUpload(actx, j.key(opts), opts.Force)
 			if a.err != nil && actx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
-				a.err = fmt.Errorf("timed out after %s (--timeout): %v", opts.Timeout, a.err)
+				a.err = timedOut(opts, a.err)
 			}
 			j.asked = a
 		})
@@ -508,13 +504,23 @@ func parallel(c, n int, f func(i int)) {
 	wg.Wait()
 }
 
+// fileContext bounds the work on one file by --timeout, when it is set.
+func fileContext(ctx context.Context, opts Options) (context.Context, context.CancelFunc) {
+	if opts.Timeout > 0 {
+		return context.WithTimeout(ctx, opts.Timeout)
+	}
+	return ctx, func() {}
+}
+
+// timedOut is err from a file that ran out of --timeout.
+func timedOut(opts Options, err error) error {
+	return fmt.Errorf("timed out after %s (--timeout): %v", opts.Timeout, err)
+}
+
 // process sends one job's objects and reports each.
 func process(ctx context.Context, st store.Store, j *job, opts Options, emit func(Report)) {
-	if opts.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
-		defer cancel()
-	}
+	ctx, cancel := fileContext(ctx, opts)
+	defer cancel()
 	base := Report{Path: j.path, Type: store.TypeName(opts.Type), SymbolsOnly: j.warning != "", Warning: j.warning}
 	if j.prepared != nil {
 		base.Type = store.TypeName(pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED)
@@ -654,7 +660,7 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 		return done(Interrupted, "interrupted during the upload: the store keeps no finished copy")
 	case err != nil:
 		if ctx.Err() == context.DeadlineExceeded {
-			return done(Failed, fmt.Sprintf("timed out after %s (--timeout): %v", opts.Timeout, err))
+			return done(Failed, timedOut(opts, err).Error())
 		}
 		return done(Failed, err.Error())
 	}
