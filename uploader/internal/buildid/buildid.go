@@ -120,17 +120,12 @@ var redactedIDs = func() map[string]bool {
 
 // Read returns the build ID of the ELF file at path.
 func Read(path string) (ID, error) {
-	f, st, err := elfparse.OpenRegular(path)
+	w, size, done, err := elfparse.OpenWindow(path)
+	defer done()
 	if err != nil {
 		return ID{}, err
 	}
-	defer f.Close()
-	w, release, err := elfparse.Window(f, st.Size())
-	defer release()
-	if err != nil {
-		return ID{}, fmt.Errorf("%s: %w", path, err)
-	}
-	id, err := FromReaderAt(w, st.Size())
+	id, err := FromReaderAt(w, size)
 	if err != nil {
 		return ID{}, fmt.Errorf("%s: %w", path, err)
 	}

@@ -1,6 +1,7 @@
 package elfparse
 
 import (
+	"fmt"
 	"io"
 	"sync"
 )
@@ -78,4 +79,20 @@ func (w *window) ReadAt(p []byte, off int64) (int, error) {
 		return copy(p, w.tail[off-w.tailOff:end-w.tailOff]), nil
 	}
 	return w.r.ReadAt(p, off)
+}
+
+// OpenWindow opens the regular file at path (see OpenRegular) and reads its
+// two ends (see Window). done closes the file and releases the window; it
+// is a no-op after an error, which names path.
+func OpenWindow(path string) (r io.ReaderAt, size int64, done func(), err error) {
+	f, st, err := OpenRegular(path)
+	if err != nil {
+		return nil, 0, func() {}, err
+	}
+	w, release, err := Window(f, st.Size())
+	if err != nil {
+		f.Close()
+		return nil, 0, func() {}, fmt.Errorf("%s: %w", path, err)
+	}
+	return w, st.Size(), func() { release(); f.Close() }, nil
 }

@@ -803,16 +803,10 @@ func inspect(c candidate, opts Options, j *job) kind {
 		j.id, j.err = buildid.ID{Value: opts.BuildID, Type: t, Source: "--build-id"}, err
 		return toUpload
 	}
-	f, st, err := elfparse.OpenRegular(c.path)
+	r, size, done, err := elfparse.OpenWindow(c.path)
+	defer done()
 	if err != nil {
 		j.err = err
-		return toUpload
-	}
-	defer f.Close()
-	r, release, err := elfparse.Window(f, st.Size())
-	defer release()
-	if err != nil {
-		j.err = fmt.Errorf("%s: %w", c.path, err)
 		return toUpload
 	}
 	isELF, etype := elfKind(r)
@@ -834,9 +828,9 @@ func inspect(c candidate, opts Options, j *job) kind {
 		j.id, j.err = buildid.ID{Value: opts.BuildID, Type: t, Source: "--build-id"}, err
 		return toUpload
 	}
-	p, err := elfparse.Parse(r, st.Size())
+	p, err := elfparse.Parse(r, size)
 	if err == nil {
-		j.id, err = buildid.FromParsed(p, r, st.Size())
+		j.id, err = buildid.FromParsed(p, r, size)
 	}
 	if err == nil && opts.Type == pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED {
 		var q quality.Quality
