@@ -2,6 +2,8 @@ package elfdebug
 
 import (
 	"bufio"
+	"bytes"
+	"cmp"
 	"debug/elf"
 	"errors"
 	"fmt"
@@ -9,7 +11,7 @@ import (
 	"maps"
 	"os"
 	"runtime"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 
@@ -72,14 +74,9 @@ type Options struct {
 
 // Compressors holds idle compressors for reuse; safe for concurrent use.
 // The zero value is ready.
-type Compressors struct{ zlib, zstd sync.Pool }
+type Compressors struct{ pools [Zstd + 1]sync.Pool } // one per Compression
 
-func (p *Compressors) pool(c Compression) *sync.Pool {
-	if c == Zstd {
-		return &p.zstd
-	}
-	return &p.zlib
-}
+func (p *Compressors) pool(c Compression) *sync.Pool { return &p.pools[c] }
 
 // memSpoolMax is the largest DWARF total compressed in memory rather than
 // through a temp file: creating and unlinking a file per extraction cost
@@ -109,14 +106,7 @@ func (m *memSpool) Seek(off int64, whence int) (int64, error) {
 	return off, nil
 }
 func (m *memSpool) ReadAt(p []byte, off int64) (int, error) {
-	if off >= int64(len(m.b)) {
-		return 0, io.EOF
-	}
-	n := copy(p, m.b[off:])
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
+	return bytes.NewReader(m.b).ReadAt(p, off)
 }
 
 // fileSpool is a spoolFile in an unlinked temp file, written through a
@@ -147,10 +137,8 @@ func (s *fileSpool) Seek(off int64, whence int) (int64, error) {
 }
 
 func (s *fileSpool) ReadAt(p []byte, off int64) (int, error) {
-	if s.w.Buffered() > 0 {
-		if err := s.w.Flush(); err != nil {
-			return 0, err
-		}
+	if err := s.w.Flush(); err != nil { // a no-op once flushed
+		return 0, err
 	}
 	return s.f.ReadAt(p, off)
 }
@@ -212,7 +200,7 @@ func spool(r io.ReaderAt, f *elfparse.File, keep []bool, c Compression, reuse *C
 	if total > memSpoolMax {
 		workers = min(runtime.GOMAXPROCS(0), maxWorkers, len(todo))
 		// Largest first, so that no worker is left with the big one at the end.
-		sort.SliceStable(todo, func(a, b int) bool { return f.Sections[todo[a]].Size > f.Sections[todo[b]].Size })
+		slices.SortStableFunc(todo, func(a, b int) int { return cmp.Compare(f.Sections[b].Size, f.Sections[a].Size) })
 	}
 	spools := make(spools, workers)
 	results := make([]map[int]packed, workers)

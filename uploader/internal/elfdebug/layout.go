@@ -1,8 +1,10 @@
 package elfdebug
 
 import (
+	"cmp"
 	"debug/elf"
 	"io"
+	"slices"
 	"sort"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
@@ -91,7 +93,7 @@ func plan(f *elfparse.File, keep []bool, comp map[int]packed) *layout {
 			}
 		}
 	}
-	sort.SliceStable(cands, func(i, j int) bool { return cands[i].off < cands[j].off })
+	slices.SortStableFunc(cands, func(a, b cand) int { return cmp.Compare(a.off, b.off) })
 	// Extend the head to the last kept candidate, as long as the zeros it
 	// holds in place of dropped bytes stay within budget.
 	budget := uint64(headDropBudget)
@@ -146,7 +148,7 @@ func plan(f *elfparse.File, keep []bool, comp map[int]packed) *layout {
 		}
 		return r.old
 	}
-	sort.SliceStable(l.rest, func(i, j int) bool { return inputOff(l.rest[i]) < inputOff(l.rest[j]) })
+	slices.SortStableFunc(l.rest, func(a, b region) int { return cmp.Compare(inputOff(a), inputOff(b)) })
 	cur := l.headEnd
 	for i := range l.rest {
 		r := &l.rest[i]
