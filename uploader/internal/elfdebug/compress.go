@@ -196,8 +196,9 @@ func spool(r io.ReaderAt, f *elfparse.File, keep []bool, c Compression, reuse *C
 	if reuse == nil {
 		reuse = &Compressors{}
 	}
+	inMemory := total <= memSpoolMax
 	workers := 1
-	if total > memSpoolMax {
+	if !inMemory {
 		workers = min(runtime.GOMAXPROCS(0), maxWorkers, len(todo))
 		// Largest first, so that no worker is left with the big one at the end.
 		slices.SortStableFunc(todo, func(a, b int) int { return cmp.Compare(f.Sections[b].Size, f.Sections[a].Size) })
@@ -215,7 +216,7 @@ func spool(r io.ReaderAt, f *elfparse.File, keep []bool, c Compression, reuse *C
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[k], spools[k], errs[k] = compressSections(r, f, next, c, reuse, total)
+			results[k], spools[k], errs[k] = compressSections(r, f, next, c, reuse, inMemory)
 		}()
 	}
 	wg.Wait()
@@ -253,8 +254,8 @@ const incompressibleAfter = 4 << 20
 
 // compressSections compresses the sections it takes from next, one after
 // another with one compressor, into a spool of its own: in memory when all
-// the DWARF (total bytes) is small, sized to it, else a temp file.
-func compressSections(r io.ReaderAt, f *elfparse.File, next <-chan int, c Compression, reuse *Compressors, total uint64) (map[int]packed, spoolFile, error) {
+// the DWARF is small, else a temp file.
+func compressSections(r io.ReaderAt, f *elfparse.File, next <-chan int, c Compression, reuse *Compressors, inMemory bool) (map[int]packed, spoolFile, error) {
 	var tmp spoolFile
 	var cw *countWriter
 	var zw compressor // its buffers are most of the memory
@@ -275,8 +276,8 @@ func compressSections(r io.ReaderAt, f *elfparse.File, next <-chan int, c Compre
 	for i := range next {
 		s := f.Sections[i]
 		if tmp == nil {
-			if total <= memSpoolMax {
-				tmp = &memSpool{b: make([]byte, 0, total/2)}
+			if inMemory {
+				tmp = &memSpool{}
 			} else {
 				t, err := scratch.File("debuginfo-extract-*")
 				if err != nil {

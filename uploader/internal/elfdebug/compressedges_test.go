@@ -3,13 +3,16 @@ package elfdebug
 import (
 	"bytes"
 	"debug/elf"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 )
 
@@ -88,6 +91,110 @@ func TestSmallDWARFOneCompressor(t *testing.T) {
 		t.Logf("%v: one compressor %d bytes, one extraction %d bytes", c, one, whole)
 		if whole > one*3/2 {
 			t.Errorf("%v: an extraction of a %d-byte binary allocates %d bytes, a compressor %d: more than one compressor", c, len(b), whole, one)
+		}
+	}
+}
+
+// dwarfSized is a gcc -g program whose .debug_str is resized so that the
+// DWARF Extract compresses totals exactly total bytes.
+func dwarfSized(t *testing.T, total uint64) string {
+	t.Helper()
+	bin := testbin.GCC(t, t.TempDir(), "sized", testbin.HelloC, "-g")
+	fi, err := os.Stat(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := os.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	f, err := elfparse.Parse(r, fi.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var others uint64
+	for _, s := range f.Sections {
+		if s.Name != ".debug_str" && compressible(s) {
+			others += s.Size
+		}
+	}
+	return makeLarge(t, bin, ".debug_str", int64(total-others))
+}
+
+// DWARF of up to memSpoolMax bytes is compressed in memory, so extracting
+// a small binary needs no temp directory; one byte more goes through a
+// temp file, whose failure names TMPDIR.
+func TestSmallDWARFNeedsNoTempDir(t *testing.T) {
+	testbin.Need(t, "gcc")
+	exact, over := dwarfSized(t, memSpoolMax), dwarfSized(t, memSpoolMax+1)
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
+	for _, c := range []Compression{Zlib, Zstd} {
+		b, err := os.ReadFile(exact)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, err := ExtractWith(bytes.NewReader(b), int64(len(b)), io.Discard, Options{Compress: c}); err != nil || st.Compressed == 0 {
+			t.Errorf("%v: %d bytes of DWARF without a temp dir: %+v, %v", c, memSpoolMax, st, err)
+		}
+		if b, err = os.ReadFile(over); err != nil {
+			t.Fatal(err)
+		}
+		_, err = ExtractWith(bytes.NewReader(b), int64(len(b)), io.Discard, Options{Compress: c})
+		if err == nil || !strings.Contains(err.Error(), "TMPDIR") {
+			t.Errorf("%v: %d bytes of DWARF without a temp dir: err %v, want one naming TMPDIR", c, memSpoolMax+1, err)
+		}
+	}
+}
+
+// failBetween fails every read that touches [lo, hi).
+type failBetween struct {
+	r      io.ReaderAt
+	lo, hi int64
+}
+
+func (f failBetween) ReadAt(p []byte, off int64) (int, error) {
+	if off < f.hi && off+int64(len(p)) > f.lo {
+		return 0, errors.New("injected read error")
+	}
+	return f.r.ReadAt(p, off)
+}
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	return len(fds)
+}
+
+// Extraction closes its temp files whether it succeeds or fails halfway
+// through the DWARF: a persistent worker or a run over thousands of files
+// would otherwise run out of file descriptors.
+func TestSpoolFilesClosed(t *testing.T) {
+	big := dwarfSized(t, 24<<20)
+	b, err := os.ReadFile(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := bytes.NewReader(b)
+	for _, c := range []Compression{Zlib, Zstd} {
+		before := openFDs(t)
+		if _, err := ExtractWith(r, r.Size(), io.Discard, Options{Compress: c}); err != nil {
+			t.Fatal(err)
+		}
+		if n := openFDs(t); n != before {
+			t.Errorf("%v: %d open files after an extraction, %d before", c, n, before)
+		}
+		// Within .debug_str (the file's last 24 MiB, before the section
+		// headers), past what the up-front reads of the file's ends cover.
+		_, err := ExtractWith(failBetween{r, r.Size() - 8<<20, r.Size() - 4<<20}, r.Size(), io.Discard, Options{Compress: c})
+		if err == nil || !strings.Contains(err.Error(), "injected") {
+			t.Fatalf("%v: err %v, want the read error", c, err)
+		}
+		if n := openFDs(t); n != before {
+			t.Errorf("%v: %d open files after a failed extraction, %d before", c, n, before)
 		}
 	}
 }
