@@ -302,9 +302,13 @@ func compressSections(r io.ReaderAt, f *elfparse.File, next <-chan int, c Compre
 		} else {
 			zw.Reset(cw)
 		}
+		// Worth it while the output (header included) stays under 97% of
+		// the input read so far; checked every incompressibleAfter bytes
+		// and once more when the compressor has flushed.
+		worth := func(in uint64) bool { return uint64(cw.n)-pos <= in*97/100 }
 		shrinks := true
 		sr := io.NewSectionReader(r, int64(s.Off), int64(s.Size))
-		for in := int64(0); in < int64(s.Size); {
+		for in := int64(0); in < int64(s.Size) && shrinks; {
 			n, err := io.CopyBuffer(zw, io.LimitReader(sr, incompressibleAfter), buf)
 			if err == nil && n == 0 {
 				err = io.ErrUnexpectedEOF
@@ -313,17 +317,15 @@ func compressSections(r io.ReaderAt, f *elfparse.File, next <-chan int, c Compre
 				return fail(fmt.Errorf("compressing %s: %w", s.Name, err))
 			}
 			in += n
-			if uint64(cw.n)-pos > uint64(in)*97/100 {
-				shrinks = false
-				break
-			}
+			shrinks = worth(uint64(in))
 		}
 		if shrinks {
 			if err := zw.Close(); err != nil || cw.err != nil {
 				return fail(fmt.Errorf("compressing %s: %w", s.Name, firstErr(cw.err, err)))
 			}
+			shrinks = worth(s.Size)
 		}
-		if n := uint64(cw.n) - pos; !shrinks || n >= s.Size {
+		if !shrinks {
 			// Not worth it: forget these bytes.
 			if err := tmp.Truncate(int64(pos)); err != nil {
 				return fail(err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -195,6 +196,57 @@ func TestSpoolFilesClosed(t *testing.T) {
 		}
 		if n := openFDs(t); n != before {
 			t.Errorf("%v: %d open files after a failed extraction, %d before", c, n, before)
+		}
+	}
+}
+
+// A section that compression would shrink by less than 3% (compression
+// header included) is stored as it is: a reader would pay a decompression
+// for almost nothing.
+func TestBarelyCompressibleSectionStoredAsIs(t *testing.T) {
+	testbin.Need(t, "gcc")
+	for _, tc := range []struct {
+		c     Compression
+		zeros int // KiB of zeros after random bytes, for 97-100% of the size
+	}{{Zlib, 3}, {Zstd, 2}} {
+		payload := make([]byte, 64<<10)
+		r := rand.New(rand.NewPCG(3, 4))
+		for i := range (64 - tc.zeros) << 10 {
+			payload[i] = byte(r.Uint32())
+		}
+		var z bytes.Buffer
+		zw, err := newCompressor(&z, tc.c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zw.Write(payload)
+		zw.Close()
+		if ratio := float64(z.Len()+24) / float64(len(payload)); ratio <= 0.97 || ratio >= 1 {
+			t.Fatalf("%v: the payload compresses to %.3f of its size; the test needs 0.97-1", tc.c, ratio)
+		}
+		dir := t.TempDir()
+		data := filepath.Join(dir, "payload")
+		if err := os.WriteFile(data, payload, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s := filepath.Join(dir, "extra.s")
+		if err := os.WriteFile(s, []byte(".section .debug_rules,\"\",@progbits\n.incbin \""+data+"\"\n.section .note.GNU-stack,\"\",@progbits\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c := filepath.Join(dir, "main.c")
+		if err := os.WriteFile(c, []byte(testbin.HelloC), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		bin := filepath.Join(dir, "barely")
+		testbin.Run(t, dir, "gcc", "-g", "-o", bin, c, s)
+		out, _ := extractWith(t, bin, "."+tc.c.String(), tc.c)
+		sec := elfFile(t, out).Section(".debug_rules")
+		if sec == nil || sec.Flags&elf.SHF_COMPRESSED != 0 {
+			t.Errorf("%v: .debug_rules (saves under 3%% compressed) was compressed: %+v", tc.c, sec)
+			continue
+		}
+		if b, err := sec.Data(); err != nil || !bytes.Equal(b, payload) {
+			t.Errorf("%v: .debug_rules does not read back (err %v)", tc.c, err)
 		}
 	}
 }
