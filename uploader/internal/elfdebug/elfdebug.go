@@ -112,9 +112,9 @@ func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, e
 		return Stats{}, fmt.Errorf("debug-only ELF32 file would be %d bytes, too large", l.size)
 	}
 
-	newOff := make(map[int]uint64, len(l.head)+len(l.rest))
+	newOff := map[int]uint64{}
 	for _, r := range append(append([]region(nil), l.head...), l.rest...) {
-		if r.sec >= 0 {
+		if r.sec != noSection {
 			newOff[r.sec] = r.new
 		}
 	}
@@ -140,12 +140,10 @@ func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, e
 		case p.Type == uint32(elf.PT_PHDR):
 			f.PutProgOffFilesz(h, l.phoff, p.Filesz)
 		case p.Type == uint32(elf.PT_LOAD):
-			// p_offset stays: symbolizers match it against a mapping's file offset.
-			filesz := uint64(0)
-			if p.Off < l.headEnd {
-				filesz = min(p.Filesz, l.headEnd-p.Off)
-			}
-			f.PutProgOffFilesz(h, p.Off, filesz)
+			// p_offset stays: symbolizers match it against a mapping's file
+			// offset. Its file bytes are what of it the head holds (none
+			// for a segment starting at or past the head's end).
+			f.PutProgOffFilesz(h, p.Off, min(p.Filesz, max(l.headEnd, p.Off)-p.Off))
 		default:
 			if off, ok := l.segment(p.Off, p.Filesz); ok {
 				f.PutProgOffFilesz(h, off, p.Filesz)

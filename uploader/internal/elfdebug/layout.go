@@ -36,10 +36,13 @@ import (
 // remaining sections are packed after the head like the rest.
 const headDropBudget = 1 << 20
 
+// noSection is a region's sec when it is not a section's bytes.
+const noSection = -1
+
 // region is a run of input bytes copied to the output.
 type region struct {
 	old, size, new uint64
-	sec            int         // section index, or -1 for a PT_NOTE of a file without section headers
+	sec            int         // section index, or noSection for a PT_NOTE of a file without section headers
 	spooled        io.ReaderAt // non-nil: the bytes are compressed, in this spool at old
 }
 
@@ -88,7 +91,7 @@ func plan(f *elfparse.File, keep []bool, comp map[int]packed) *layout {
 		if len(f.Sections) == 0 {
 			for _, p := range f.Progs {
 				if p.Type == uint32(elf.PT_NOTE) && p.Filesz > 0 && inLoad0(p.Off, p.Filesz) {
-					cands = append(cands, cand{p.Off, p.Off + p.Filesz, -1, true})
+					cands = append(cands, cand{p.Off, p.Off + p.Filesz, noSection, true})
 				}
 			}
 		}
@@ -137,13 +140,13 @@ func plan(f *elfparse.File, keep []bool, comp map[int]packed) *layout {
 	if len(f.Sections) == 0 {
 		for _, p := range f.Progs {
 			if p.Type == uint32(elf.PT_NOTE) && p.Filesz > 0 && f.InFile(p.Off, p.Filesz) && !(n > 0 && p.Off < l.headEnd) {
-				l.rest = append(l.rest, region{old: p.Off, size: p.Filesz, sec: -1})
+				l.rest = append(l.rest, region{old: p.Off, size: p.Filesz, sec: noSection})
 			}
 		}
 	}
 	// Input order (spooled sections by their input offset too).
 	inputOff := func(r region) uint64 {
-		if r.sec >= 0 {
+		if r.sec != noSection {
 			return f.Sections[r.sec].Off
 		}
 		return r.old
@@ -156,7 +159,7 @@ func plan(f *elfparse.File, keep []bool, comp map[int]packed) *layout {
 		switch {
 		case r.spooled != nil:
 			align = chdrAlign(f.Class)
-		case r.sec >= 0:
+		case r.sec != noSection:
 			align = sanitizeAlign(f.Sections[r.sec].Addralign)
 		}
 		r.new = alignUp(cur, align)
