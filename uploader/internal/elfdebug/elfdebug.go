@@ -108,7 +108,7 @@ func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, e
 	}
 	st.Compressed = len(comp)
 	l := plan(f, keep, comp)
-	if f.Class == elf.ELFCLASS32 && l.size > 1<<32-1 {
+	if f.Class == elf.ELFCLASS32 && l.size >= 1<<32 { // offsets are 32-bit
 		return Stats{}, fmt.Errorf("debug-only ELF32 file would be %d bytes, too large", l.size)
 	}
 

@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -123,9 +124,11 @@ func TestFileTruncatedDuringExtraction(t *testing.T) {
 	}
 	f, _ := elfparse.Parse(bytes.NewReader(b), int64(len(b)))
 	var cut int64
+	var span string // the bytes a plain copy names when they run out
 	for _, s := range f.Sections {
 		if s.Name == ".debug_str" {
 			cut = int64(s.Off) + 100
+			span = fmt.Sprintf("copying input bytes %#x-%#x: ", s.Off, s.Off+s.Size)
 		}
 	}
 	for _, c := range []Compression{None, Zlib} {
@@ -138,6 +141,8 @@ func TestFileTruncatedDuringExtraction(t *testing.T) {
 		case err := <-done:
 			if err == nil || !errors.Is(err, io.ErrUnexpectedEOF) && !strings.Contains(err.Error(), "EOF") {
 				t.Errorf("%v: err = %v, want the short read named", c, err)
+			} else if c == None && !strings.Contains(err.Error(), span) {
+				t.Errorf("%v: err = %v, want it to name the bytes (%q)", c, err, span)
 			}
 		case <-time.After(20 * time.Second):
 			t.Fatalf("%v: extraction of a truncated file did not end", c)
@@ -206,9 +211,10 @@ func TestStatsCountKeptAndDropped(t *testing.T) {
 	}
 }
 
-// An ELF32 file whose debug-only copy would pass 4 GiB (offsets are 32-bit)
-// is refused before a byte is written.
-func TestELF32OutputOver4GiB(t *testing.T) {
+// elf32Sized is a Go 386 program whose .debug_info claims size bytes from
+// 4 KiB on, which a sparse file of 4 GiB really holds.
+func elf32Sized(t *testing.T, size uint32) string {
+	t.Helper()
 	testbin.Need(t, "go")
 	dir := t.TempDir()
 	os.WriteFile(dir+"/main.go", []byte(testbin.HelloGo("386")), 0o644)
@@ -223,11 +229,9 @@ func TestELF32OutputOver4GiB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// .debug_info now claims the file's bytes from 4 KiB to 4 GiB, which a
-	// sparse file really holds.
 	h := testbin.SectionHeader(t, b, ".debug_info")
-	binary.LittleEndian.PutUint32(h[16:], 0x1000)           // sh_offset
-	binary.LittleEndian.PutUint32(h[20:], 0xffffffff-0xfff) // sh_size
+	binary.LittleEndian.PutUint32(h[16:], 0x1000) // sh_offset
+	binary.LittleEndian.PutUint32(h[20:], size)   // sh_size
 	path := dir + "/huge"
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
@@ -235,15 +239,39 @@ func TestELF32OutputOver4GiB(t *testing.T) {
 	if err := os.Truncate(path, 1<<32); err != nil {
 		t.Fatal(err)
 	}
+	return path
+}
+
+func extractTo(t *testing.T, path string, w io.Writer) error {
+	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
+	_, err = ExtractWith(f, 1<<32, w, Options{Compress: None})
+	return err
+}
+
+// An ELF32 file whose debug-only copy would be 4 GiB or more (offsets are
+// 32-bit) is refused before a byte is written; just under is written.
+func TestELF32OutputOver4GiB(t *testing.T) {
 	var out countingWriter
-	_, err = ExtractWith(f, 1<<32, &out, Options{Compress: None})
-	if err == nil || !strings.Contains(err.Error(), "too large") || out.n != 0 {
+	if err := extractTo(t, elf32Sized(t, 0xffffffff-0xfff), &out); err == nil || !strings.Contains(err.Error(), "too large") || out.n != 0 {
 		t.Errorf("err = %v after %d bytes written, want 'too large' before any", err, out.n)
+	}
+
+	// Exactly 4 GiB: the output's size moves with .debug_info's (sizes in
+	// steps of 8 keep every later section's alignment).
+	const small = 1 << 20
+	out = countingWriter{}
+	if err := extractTo(t, elf32Sized(t, small), &out); err != nil {
+		t.Fatal(err)
+	}
+	exact := small + (1<<32 - out.n)
+	out = countingWriter{}
+	if err := extractTo(t, elf32Sized(t, uint32(exact)), &out); err == nil || !strings.Contains(err.Error(), "would be 4294967296 bytes") || out.n != 0 {
+		t.Errorf("err = %v after %d bytes written, want a 4 GiB output refused before any byte", err, out.n)
 	}
 }
 
