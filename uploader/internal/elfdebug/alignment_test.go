@@ -18,6 +18,9 @@ func TestKeptSectionsStayAligned(t *testing.T) {
 		"gcc-zlib":  testbin.GCC(t, dir, "zlib", testbin.HelloC, "-g", "-gz=zlib"),
 		"gcc-nopie": testbin.GCC(t, dir, "nopie", testbin.HelloC, "-g", "-no-pie"),
 		"go":        testbin.GoBuild(t, dir, "gohello", testbin.HelloGo("hi"), ""),
+		// A note aligned to 64 KiB, the largest alignment honoured (larger
+		// ones, which no toolchain emits for notes, would pad with zeros).
+		"align-64k": withAsm(t, "align64k", ".section .note.rules,\"\",@note\n.p2align 16\n.long 4, 4, 1\n.asciz \"abc\"\n.long 0\n"),
 	}
 	for name, bin := range bins {
 		t.Run(name, func(t *testing.T) {

@@ -17,23 +17,29 @@ import (
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 )
 
-// withDebugSection builds a gcc -g program that also carries a DWARF-named
-// section .debug_rules of n zero bytes (zeros compress to a few bytes).
-func withDebugSection(t *testing.T, n int) string {
+// withAsm builds a gcc -g program linked with the assembly asm (sections
+// of its own, assembled without debug info).
+func withAsm(t *testing.T, name, asm string) string {
 	t.Helper()
+	testbin.Need(t, "gcc")
 	dir := t.TempDir()
 	s := filepath.Join(dir, "extra.s")
-	text := fmt.Sprintf(".section .debug_rules,\"\",@progbits\n.zero %d\n.section .note.GNU-stack,\"\",@progbits\n", n)
-	if err := os.WriteFile(s, []byte(text), 0o644); err != nil {
+	if err := os.WriteFile(s, []byte(asm+".section .note.GNU-stack,\"\",@progbits\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	c := filepath.Join(dir, "main.c")
 	if err := os.WriteFile(c, []byte(testbin.HelloC), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(dir, fmt.Sprintf("extra%d", n))
+	bin := filepath.Join(dir, name)
 	testbin.Run(t, dir, "gcc", "-g", "-o", bin, c, s)
 	return bin
+}
+
+// withDebugSection builds a gcc -g program that also carries a DWARF-named
+// section .debug_rules of n zero bytes (zeros compress to a few bytes).
+func withDebugSection(t *testing.T, n int) string {
+	return withAsm(t, fmt.Sprintf("extra%d", n), fmt.Sprintf(".section .debug_rules,\"\",@progbits\n.zero %d\n", n))
 }
 
 // A DWARF section of minCompress bytes is the smallest that gets a
@@ -229,16 +235,7 @@ func TestBarelyCompressibleSectionStoredAsIs(t *testing.T) {
 		if err := os.WriteFile(data, payload, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		s := filepath.Join(dir, "extra.s")
-		if err := os.WriteFile(s, []byte(".section .debug_rules,\"\",@progbits\n.incbin \""+data+"\"\n.section .note.GNU-stack,\"\",@progbits\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		c := filepath.Join(dir, "main.c")
-		if err := os.WriteFile(c, []byte(testbin.HelloC), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		bin := filepath.Join(dir, "barely")
-		testbin.Run(t, dir, "gcc", "-g", "-o", bin, c, s)
+		bin := withAsm(t, "barely", ".section .debug_rules,\"\",@progbits\n.incbin \""+data+"\"\n")
 		out, _ := extractWith(t, bin, "."+tc.c.String(), tc.c)
 		sec := elfFile(t, out).Section(".debug_rules")
 		if sec == nil || sec.Flags&elf.SHF_COMPRESSED != 0 {
