@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"debug/elf"
 	"io"
+	"math/bits"
 	"slices"
 	"sort"
 
@@ -191,16 +192,17 @@ func firstLoad(f *elfparse.File) (elfparse.Prog, bool) {
 // segment returns where the input bytes [off, off+n) are in the output, if
 // they were all copied together: inside the head, or inside one region after it.
 func (l *layout) segment(off, n uint64) (uint64, bool) {
-	if n == 0 || n-1 > ^uint64(0)-off {
+	end, wraps := bits.Add64(off, n, 0)
+	if n == 0 || wraps != 0 {
 		return off, false
 	}
-	if !l.phMoved && off+n <= l.headEnd {
+	if !l.phMoved && end <= l.headEnd {
 		return off, true
 	}
 	i := sort.Search(len(l.moved), func(i int) bool { return l.moved[i].old+l.moved[i].size > off })
 	if i < len(l.moved) {
 		r := l.moved[i]
-		if off >= r.old && off+n <= r.old+r.size {
+		if off >= r.old && end <= r.old+r.size {
 			return r.new + (off - r.old), true
 		}
 	}
