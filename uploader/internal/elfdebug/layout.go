@@ -83,7 +83,10 @@ func plan(f *elfparse.File, keep []bool, comp map[int]packed) *layout {
 	}
 	var cands []cand
 	if load0, ok := firstLoad(f); ok && !l.phMoved {
-		inLoad0 := func(off, n uint64) bool { return off >= l.headEnd && n <= load0.Filesz && off <= load0.Filesz-n }
+		inLoad0 := func(off, n uint64) bool {
+			end, wraps := bits.Add64(off, n, 0)
+			return off >= l.headEnd && wraps == 0 && end <= load0.Filesz
+		}
 		for i, s := range f.Sections {
 			if s.HasData && s.Flags&uint64(elf.SHF_ALLOC) != 0 && inLoad0(s.Off, s.Size) {
 				cands = append(cands, cand{s.Off, s.Off + s.Size, i, keep[i]})
