@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
@@ -203,5 +204,63 @@ func TestZeroSizeNoteKeepsNothing(t *testing.T) {
 	fi2, _ := os.Stat(out)
 	if uint64(fi2.Size()) != notesEnd {
 		t.Errorf("debug file is %d bytes, want %d (the end of the last non-empty note)", fi2.Size(), notesEnd)
+	}
+}
+
+// The head may hold exactly headDropBudget bytes that are not kept (holes
+// and dropped sections) before a kept section, which then stays at its
+// input offset; 8 bytes more and it is packed after the head instead.
+// Built by moving a dynamic program's .rela.plt (kept) further into its
+// first PT_LOAD, past everything else.
+func TestHeadDropBudgetExactly(t *testing.T) {
+	testbin.Need(t, "gcc")
+	bin := testbin.GCC(t, t.TempDir(), "hello", testbin.HelloC, "-g")
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi := elfFile(t, bin)
+	plain, _ := extractFile(t, bin)
+	fo := elfFile(t, plain)
+	load0 := firstLoadOf(t, fi)
+	load0Idx := slices.Index(fi.Progs, load0)
+	phEnd := binary.LittleEndian.Uint64(b[0x20:]) + uint64(len(fi.Progs))*56
+	relaIdx, kept := -1, uint64(0)
+	for i, s := range fi.Sections {
+		inLoad0 := s.Flags&elf.SHF_ALLOC != 0 && s.Type != elf.SHT_NOBITS && s.Offset >= phEnd && s.Offset+s.Size <= load0.Filesz
+		switch {
+		case s.Name == ".rela.plt":
+			relaIdx = i
+		case inLoad0 && fo.Sections[i].Type != elf.SHT_NOBITS:
+			kept += s.Size // in the head, and not counted against the budget
+		}
+	}
+	if relaIdx < 0 || fo.Sections[relaIdx].Type == elf.SHT_NOBITS {
+		t.Fatal("input has no kept .rela.plt")
+	}
+	rela := fi.Sections[relaIdx]
+	shoff := binary.LittleEndian.Uint64(b[0x28:])
+	for _, tc := range []struct {
+		extra  uint64
+		inHead bool
+	}{{0, true}, {8, false}} {
+		at := phEnd + kept + headDropBudget + tc.extra
+		moved := patched(t, "moved", b, func(c []byte) []byte {
+			c = append(c, make([]byte, at-uint64(len(c)))...)
+			c = append(c, b[rela.Offset:rela.Offset+rela.Size]...)
+			binary.LittleEndian.PutUint64(c[shoff+uint64(relaIdx)*64+24:], at) // sh_offset
+			h := progEntry(c, load0Idx)
+			binary.LittleEndian.PutUint64(h[phFilesz:], at+rela.Size)
+			binary.LittleEndian.PutUint64(h[40:], at+rela.Size) // p_memsz
+			return c
+		})
+		out, _ := extractFile(t, moved)
+		got := elfFile(t, out).Sections[relaIdx]
+		if tc.inHead && got.Offset != at {
+			t.Errorf("with exactly %d bytes not kept before it, .rela.plt moved from %#x to %#x", headDropBudget, at, got.Offset)
+		}
+		if !tc.inHead && got.Offset >= headDropBudget {
+			t.Errorf("with %d bytes not kept before it, .rela.plt stayed at %#x (in the debug file at %#x)", headDropBudget+tc.extra, at, got.Offset)
+		}
 	}
 }
