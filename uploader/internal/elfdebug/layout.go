@@ -28,9 +28,10 @@ import (
 // Program headers keep their type, flags, p_offset, p_vaddr, p_paddr,
 // p_memsz and p_align: a symbolizer maps a runtime address to a file address
 // through the PT_LOAD whose p_offset matches the mapping's file offset (Parca,
-// pprof). Only p_filesz shrinks, to the bytes the head still holds; a
-// non-LOAD segment whose bytes all moved together (a PT_NOTE outside the
-// head) moves with them.
+// pprof). Only p_filesz shrinks, to the bytes the head still holds. A
+// non-LOAD segment keeps its file bytes only where all of them were copied
+// together (kept in place in the head, or packed side by side after it, as
+// a PT_NOTE outside the head is); otherwise its p_filesz is 0.
 
 // headDropBudget bounds the zeros the head may hold (where dropped sections
 // were) to keep later kept sections at their original offsets; past it, the
@@ -193,21 +194,35 @@ func firstLoad(f *elfparse.File) (elfparse.Prog, bool) {
 }
 
 // segment returns where the input bytes [off, off+n) are in the output, if
-// they were all copied together: inside the head, or inside one region after it.
+// they were all copied, and together: by a run of head regions or of
+// regions after the head, each starting where the one before ended, in the
+// input and in the output. (Inside the head's range is not enough: the
+// zeros there stand for dropped bytes, or for kept ones packed after it.)
 func (l *layout) segment(off, n uint64) (uint64, bool) {
 	end, wraps := bits.Add64(off, n, 0)
 	if n == 0 || wraps != 0 {
 		return off, false
 	}
-	if !l.phMoved && end <= l.headEnd {
-		return off, true
-	}
-	i := sort.Search(len(l.moved), func(i int) bool { return l.moved[i].old+l.moved[i].size > off })
-	if i < len(l.moved) {
-		r := l.moved[i]
-		if off >= r.old && end <= r.old+r.size {
-			return r.new + (off - r.old), true
+	for _, rs := range [][]region{l.head, l.moved} {
+		if to, ok := through(rs, off, end); ok {
+			return to, true
 		}
 	}
 	return off, false
+}
+
+// through finds [off, end) in rs (sorted by old, not overlapping) as one
+// run of regions copied together, and returns where off went.
+func through(rs []region, off, end uint64) (uint64, bool) {
+	i := sort.Search(len(rs), func(i int) bool { return rs[i].old+rs[i].size > off })
+	if i == len(rs) || rs[i].old > off {
+		return 0, false
+	}
+	to := rs[i].new + (off - rs[i].old)
+	for ; rs[i].old+rs[i].size < end; i++ {
+		if i+1 == len(rs) || rs[i+1].old != rs[i].old+rs[i].size || rs[i+1].new != rs[i].new+rs[i].size {
+			return 0, false
+		}
+	}
+	return to, true
 }
