@@ -18,6 +18,10 @@ bin=$PWD/.cache/gremlins-$GREMLINS_VERSION
 if [ ! -x "$bin/gremlins" ]; then
   GOBIN=$bin go install "github.com/go-gremlins/gremlins/cmd/gremlins@$GREMLINS_VERSION"
 fi
+# gremlins times each mutant's test run against its coverage run; a coverage
+# run answered from Go's test cache takes a fraction of a second and would
+# make every mutant "time out".
+export GOFLAGS="${GOFLAGS:+$GOFLAGS }-count=1"
 pkgs=("$@")
 if [ ${#pkgs[@]} -eq 0 ]; then
   pkgs=(creds buildid store upload elfdebug sources)
