@@ -92,8 +92,10 @@ func (d *dwarfStream) tableV4(c *cursor, compDir string, emit func(string) error
 		if !pathIsAbs(dir) {
 			dir = pathJoin(compDir, dir)
 		}
-		if dirBytes += len(dir) + 16; dirBytes > maxDirBytes || len(dirs) >= maxDirs {
-			return fmt.Errorf("%s: a line table's directories take over %d entries or %d bytes", d.line.name, maxDirs, maxDirBytes)
+		// Names here are not empty (an empty one ends the list), so the
+		// byte limit also keeps the count under maxDirs.
+		if dirBytes += len(dir) + 16; dirBytes > maxDirBytes {
+			return fmt.Errorf("%s: a line table's directories take over %d bytes", d.line.name, maxDirBytes)
 		}
 		dirs = append(dirs, dir)
 	}
