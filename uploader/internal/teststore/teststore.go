@@ -17,6 +17,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -92,6 +93,7 @@ type Server struct {
 	objects map[key]*object
 	faults  faults
 	calls   map[string]int
+	history []string // "Method buildID" of questions and initiations, in order
 
 	compressedStreams int
 }
@@ -207,6 +209,14 @@ func (s *Server) State(buildID string, typ pb.DebuginfoType) (pb.DebuginfoUpload
 	return o.state, o.buildIDType
 }
 
+// History lists the questions (ShouldInitiateUpload) and initiations
+// (InitiateUpload) the store answered, in order, as "Method buildID".
+func (s *Server) History() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.history)
+}
+
 // Calls counts RPCs by method name ("Upload", "InitiateUpload", ...).
 func (s *Server) Calls(method string) int {
 	s.mu.Lock()
@@ -240,6 +250,7 @@ func (s *Server) ShouldInitiateUpload(ctx context.Context, req *pb.ShouldInitiat
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.history = append(s.history, "ShouldInitiateUpload "+req.BuildId)
 	should, reason := s.should(req.BuildId, req.Type, req.Force)
 	return &pb.ShouldInitiateUploadResponse{ShouldInitiateUpload: should, Reason: reason}, nil
 }
@@ -273,6 +284,7 @@ func (s *Server) InitiateUpload(ctx context.Context, req *pb.InitiateUploadReque
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.history = append(s.history, "InitiateUpload "+req.BuildId)
 	if should, reason := s.should(req.BuildId, req.Type, req.Force); !should {
 		return nil, status.Errorf(codes.FailedPrecondition, "upload should not have been attempted to be initiated, a previous check should have failed with: %s", reason)
 	}

@@ -289,7 +289,8 @@ func TestHungStoreFailsOneFileAndGoesOn(t *testing.T) {
 	if hung.Action == upload.Uploaded {
 		hung, next = next, hung
 	}
-	if !strings.Contains(hung.Reason, "--timeout") {
+	// The reason says which limit ran out and how long it was.
+	if !strings.HasPrefix(hung.Reason, "timed out after 300ms (--timeout): ") {
 		t.Errorf("hung file: %+v", hung)
 	}
 	if next.Action != upload.Uploaded {
