@@ -2,6 +2,8 @@ package upload_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -55,5 +57,70 @@ func questionsFirstAndOnce(t *testing.T, concurrency int) {
 	}
 	if n := srv.Calls("ShouldInitiateUpload"); n != len(ids)+1 {
 		t.Errorf("%d questions for %d build IDs: %q", n, len(ids)+1, h)
+	}
+}
+
+// A prepared object (a Bazel build's record) is checked like a walked file:
+// a build ID that every -buildid=redacted Go binary shares is refused unless
+// allowed, and its debuginfo file (not its source archive, whatever the
+// order it is listed in) is what a walked file with the same build ID is
+// compared with: an identical copy is one upload, not a collision.
+func TestPreparedObjectsChecked(t *testing.T) {
+	// One of the IDs every -buildid=redacted binary has (buildid's table).
+	sum := sha256.Sum256([]byte("redacted"))
+	sum[0] ^= 0x01
+	redacted := hex.EncodeToString(sum[:20])
+	if !buildid.IsRedacted(redacted) {
+		t.Fatalf("%s is not a redacted ID", redacted)
+	}
+	dbg := testbin.C(t, "r.debuginfo", "r", "-g")
+	src := testbin.File(t, "r.tar.zst", []byte("source bytes"))
+	files := []upload.PreparedFile{
+		{Path: src, Type: pb.DebuginfoType_DEBUGINFO_TYPE_SOURCES},
+		{Path: dbg, Type: pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED},
+	}
+	for _, allow := range []bool{false, true} {
+		srv := teststore.Start(t, teststore.Options{})
+		var reasons []string
+		failed := upload.Run(context.Background(), grpcStore(t, srv), nil, []upload.Prepared{{Label: "r", BuildID: redacted, BuildIDType: buildid.GNU, Files: files}},
+			upload.Options{AllowSharedBuildID: allow}, func(r upload.Report) { reasons = append(reasons, string(r.Action)+": "+r.Reason) })
+		if refused := failed > 0 && strings.Contains(strings.Join(reasons, "\n"), "--allow-shared-build-id"); refused == allow {
+			t.Errorf("redacted build ID, allowed %v: failed %d, %q", allow, failed, reasons)
+		}
+	}
+
+	id, err := buildid.Read(dbg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := teststore.Start(t, teststore.Options{})
+	copyOf := testbin.Copy(t, dbg, "walked-copy")
+	var got []upload.Report
+	failed := upload.Run(context.Background(), grpcStore(t, srv), []string{copyOf}, []upload.Prepared{{Label: "r", BuildID: id.Value, BuildIDType: buildid.GNU, Files: files}},
+		upload.Options{}, func(r upload.Report) { got = append(got, r) })
+	if failed != 0 || srv.Calls("InitiateUpload") != 1 {
+		t.Errorf("a prepared object and a copy of its debuginfo file: failed %d, %d uploads started: %+v", failed, srv.Calls("InitiateUpload"), got)
+	}
+}
+
+// A prepared object without a debuginfo file (only its source archive) is
+// compared through that file: a walked program with the same build ID is a
+// collision, named as one, and an empty record lists nothing to compare.
+func TestPreparedSourcesOnlyCollides(t *testing.T) {
+	bin := testbin.C(t, "s", "s", "-g")
+	id, err := buildid.Read(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := testbin.File(t, "s.tar.zst", []byte("source bytes"))
+	for _, files := range [][]upload.PreparedFile{{{Path: src, Type: pb.DebuginfoType_DEBUGINFO_TYPE_SOURCES}}, nil} {
+		srv := teststore.Start(t, teststore.Options{})
+		var reasons []string
+		upload.Run(context.Background(), grpcStore(t, srv), []string{bin}, []upload.Prepared{{Label: "s", BuildID: id.Value, BuildIDType: buildid.GNU, Files: files}},
+			upload.Options{}, func(r upload.Report) { reasons = append(reasons, r.Reason) })
+		collided := strings.Contains(strings.Join(reasons, "\n"), "is shared by different files")
+		if collided != (files != nil) {
+			t.Errorf("a program and a record of %d files with its build ID: %q", len(files), reasons)
+		}
 	}
 }

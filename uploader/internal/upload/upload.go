@@ -5,6 +5,7 @@ package upload
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"debug/elf"
@@ -13,7 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -261,7 +262,7 @@ func identify(paths []string, opts Options, fail func(PathError)) (jobs []*job, 
 	isDir := collect(paths, func(c candidate) { cands <- c }, fail)
 	close(cands)
 	wg.Wait()
-	sort.Slice(results, func(a, b int) bool { return results[a].seq < results[b].seq })
+	slices.SortFunc(results, func(a, b result) int { return cmp.Compare(a.seq, b.seq) })
 	found := make([]bool, len(paths))
 	for _, r := range results {
 		found[r.dir] = found[r.dir] || r.k == toUpload
