@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -121,6 +123,44 @@ func TestPreparedSourcesOnlyCollides(t *testing.T) {
 		collided := strings.Contains(strings.Join(reasons, "\n"), "is shared by different files")
 		if collided != (files != nil) {
 			t.Errorf("a program and a record of %d files with its build ID: %q", len(files), reasons)
+		}
+	}
+}
+
+// In a walk, a link to a file is uploaded like the file; a link to a
+// directory is not followed and is no error. A 4-byte file holding only
+// the ELF magic is a broken ELF file, not "not ELF".
+func TestWalkLinksAndBareMagic(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{})
+	dir := t.TempDir()
+	bin := testbin.C(t, "linked", "l", "-g")
+	if err := os.Symlink(bin, filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(t.TempDir(), filepath.Join(dir, "dirlink")); err != nil {
+		t.Fatal(err)
+	}
+	got, failed := run(t, grpcStore(t, srv), []string{dir}, upload.Options{})
+	if r := got[filepath.Join(dir, "link")+"#debuginfo"]; failed != 0 || r.Action != upload.Uploaded || len(got) != 1 {
+		t.Errorf("a walk over a file link and a directory link: failed %d, %+v", failed, got)
+	}
+
+	// Files that start with the ELF magic: too short for an ELF header's
+	// first 18 bytes (passed over, like any file that is not ELF), and
+	// long enough (a broken ELF file: it fails).
+	short := t.TempDir()
+	for _, n := range []int{4, 17, 18} {
+		if err := os.WriteFile(filepath.Join(short, fmt.Sprint(n)), []byte("\x7fELF"+strings.Repeat("\x01", n-4)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, failed = run(t, grpcStore(t, srv), []string{short}, upload.Options{})
+	if r := got[filepath.Join(short, "18")+"#debuginfo"]; failed != 1 || r.Action != upload.Failed {
+		t.Errorf("files of 4, 17 and 18 bytes that start with the ELF magic: failed %d, %+v", failed, got)
+	}
+	for _, n := range []string{"4", "17"} {
+		if r, ok := got[filepath.Join(short, n)+"#debuginfo"]; ok && r.Action != upload.PassedOver {
+			t.Errorf("a %s-byte file with the ELF magic: %+v", n, r)
 		}
 	}
 }

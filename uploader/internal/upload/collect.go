@@ -91,16 +91,12 @@ func isRegular(path string) bool {
 
 // elfKind says whether the file r is an ELF file and, if so, its e_type
 // (ET_REL for an object file, ET_CORE for a core dump), from its first 18
-// bytes. A file too short to hold the magic is not ELF; one too short for
-// e_type is ELF of type 0, for the parser to refuse.
+// bytes. A file shorter than that is not ELF whatever it starts with (no
+// ELF header is that short), so a walk passes it over like any other.
 func elfKind(r io.ReaderAt) (isELF bool, etype uint16) {
 	var h [18]byte
-	n, _ := r.ReadAt(h[:], 0)
-	if n < 4 || string(h[:4]) != "\x7fELF" {
+	if n, _ := r.ReadAt(h[:], 0); n < len(h) || string(h[:4]) != "\x7fELF" {
 		return false, 0
-	}
-	if n < len(h) {
-		return true, 0
 	}
 	var order binary.ByteOrder = binary.LittleEndian
 	if h[5] == 2 { // EI_DATA: ELFDATA2MSB

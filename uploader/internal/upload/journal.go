@@ -125,9 +125,10 @@ func (j *Journal) begin(k store.Key) {
 		return
 	}
 	_, werr := f.Write(b)
-	if cerr := f.Close(); werr != nil || cerr != nil || j.root.Rename(tmp, j.name(k)) != nil {
-		_ = j.root.Remove(tmp)
+	if cerr := f.Close(); werr == nil && cerr == nil {
+		_ = j.root.Rename(tmp, j.name(k))
 	}
+	_ = j.root.Remove(tmp) // a half-written or unrenamed marker; gone once renamed
 }
 
 func (j *Journal) end(k store.Key) {
