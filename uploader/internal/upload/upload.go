@@ -488,12 +488,9 @@ func hashFile(path string) (string, int64, error) {
 // parallel runs f(0..n-1) on at most c goroutines, which take the next
 // index from a shared counter (a channel would wake one per index).
 func parallel(c, n int, f func(i int)) {
-	if c < 1 {
-		c = 1
-	}
 	var wg sync.WaitGroup
 	var next atomic.Int64
-	for w := 0; w < min(c, n); w++ {
+	for range min(max(c, 1), n) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
