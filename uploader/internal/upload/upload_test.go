@@ -180,9 +180,14 @@ func TestDuplicatesAndCollisions(t *testing.T) {
 	if r := got[b+"#debuginfo"]; !strings.Contains(r.Reason, "shared by different files") {
 		t.Errorf("collision reason: %q", r.Reason)
 	}
+	before := srv.Calls("InitiateUpload")
 	got, failed = run(t, st, []string{a, b}, upload.Options{Force: true, AllowSharedBuildID: true})
 	if failed != 0 || got[a+"#debuginfo"].Action != upload.Uploaded {
 		t.Errorf("--allow-shared-build-id: %v", got)
+	}
+	// The first file wins; the other is not sent over it.
+	if r := got[b+"#debuginfo"]; r.Action != upload.Skipped || r.Reason != "same build ID as "+a+" in this run" || srv.Calls("InitiateUpload") != before+1 {
+		t.Errorf("--allow-shared-build-id, second file: %+v (%d uploads started)", r, srv.Calls("InitiateUpload")-before)
 	}
 }
 
