@@ -347,23 +347,24 @@ func markCollisions(jobs []*job, allow bool) {
 				differ = append(differ, j.path)
 			}
 		}
-		if len(differ) > 0 && !allow {
-			if best := debugCompanion(group); best != nil {
-				// A program and its own debug file(s), or debug files of one
-				// program: one upload serves them all; the one that gives
-				// the profiler most is sent.
-				for _, j := range group {
-					if j != best && j.err == nil && j.dupOf == "" {
-						j.dupOf, j.dupWhy = best.path, " (a program and its debug file: one upload serves both)"
-					}
-				}
-				continue
-			}
+		if len(differ) == 0 {
+			continue // copies only, each skipped as the first one's
 		}
-		if len(differ) == 0 || allow {
+		if allow {
 			for _, j := range group[1:] {
 				if j.err == nil && j.dupOf == "" {
 					j.dupOf = first.path // allowed: the first one wins
+				}
+			}
+			continue
+		}
+		if best := debugCompanion(group); best != nil {
+			// A program and its own debug file(s), or debug files of one
+			// program: one upload serves them all; the one that gives the
+			// profiler most is sent.
+			for _, j := range group {
+				if j != best && j.err == nil && j.dupOf == "" {
+					j.dupOf, j.dupWhy = best.path, " (a program and its debug file: one upload serves both)"
 				}
 			}
 			continue
