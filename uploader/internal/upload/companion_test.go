@@ -1,0 +1,75 @@
+package upload_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/upload"
+)
+
+// Files that share a build ID, named in an order that puts the debug file
+// first: a program and its own debug file are one upload and the program
+// (as much DWARF, and its code too) is the one sent; plain copies are
+// skipped as copies; another program under the same ID is a collision
+// whose message names it and one of the files it differs from.
+func TestSharedBuildIDChoices(t *testing.T) {
+	testbin.Need(t, "objcopy")
+	const id = "0x99887766554433221100"
+	prog := testbin.C(t, "prog", "p", "-g", "-Wl,--build-id="+id)
+	dbg := prog + ".debug"
+	if out, err := exec.Command("objcopy", "--only-keep-debug", prog, dbg).CombinedOutput(); err != nil {
+		t.Fatalf("objcopy: %v\n%s", err, out)
+	}
+	got, failed := run(t, nil, []string{dbg, prog}, upload.Options{DryRun: true})
+	if p, d := got[prog+"#debuginfo"], got[dbg+"#debuginfo"]; failed != 0 || p.Action != upload.DryRun || d.Action != upload.Skipped ||
+		d.Reason != "same build ID as "+prog+" in this run (a program and its debug file: one upload serves both)" {
+		t.Errorf("debug file named first: program %+v, debug file %+v; want the program sent", p, d)
+	}
+
+	for _, orig := range []string{prog, dbg} {
+		cp := testbin.Copy(t, orig, "copy")
+		got, failed = run(t, nil, []string{orig, cp}, upload.Options{DryRun: true})
+		if c := got[cp+"#debuginfo"]; failed != 0 || c.Action != upload.Skipped || c.Reason != "same build ID as "+orig+" in this run" {
+			t.Errorf("a plain copy of %s: %+v", orig, c)
+		}
+	}
+
+	other := testbin.C(t, "other", "a different program", "-g", "-Wl,--build-id="+id)
+	got, failed = run(t, nil, []string{prog, dbg, other}, upload.Options{DryRun: true})
+	r := got[prog+"#debuginfo"]
+	if failed != 3 || !strings.Contains(r.Reason, "shared by different files") || !strings.Contains(r.Reason, other) {
+		t.Errorf("another program under the same build ID: failed %d, %+v; want the collision to name %s", failed, r, other)
+	}
+}
+
+// A journal holds its directory open until Close (a long-lived process, the
+// persistent worker, opens one per store); without a journal (nil) Close is
+// a no-op.
+func TestJournalCloseReleasesItsDirectory(t *testing.T) {
+	fds := func() int {
+		e, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skip("no /proc/self/fd")
+		}
+		return len(e)
+	}
+	before := fds()
+	j, err := upload.OpenJournal(filepath.Join(t.TempDir(), "journal"), "store:443")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fds() <= before {
+		t.Fatal("an open journal holds no file open: nothing to test")
+	}
+	if err := j.Close(); err != nil || fds() > before {
+		t.Errorf("Close: %v, %d files open, %d before", err, fds(), before)
+	}
+	var none *upload.Journal
+	if err := none.Close(); err != nil {
+		t.Errorf("nil journal: %v", err)
+	}
+}
