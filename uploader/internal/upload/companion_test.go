@@ -6,8 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/teststore"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/upload"
 )
 
@@ -71,5 +73,17 @@ func TestJournalCloseReleasesItsDirectory(t *testing.T) {
 	var none *upload.Journal
 	if err := none.Close(); err != nil {
 		t.Errorf("nil journal: %v", err)
+	}
+}
+
+// A file whose upload (not its question) runs out of --timeout says so,
+// with the limit, and the next file goes on.
+func TestUploadRunsOutOfTimeout(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{})
+	bin := testbin.C(t, "slow", "s", "-g")
+	srv.HangNext("InitiateUpload", 1)
+	got, failed := run(t, grpcStoreTries(t, srv, 1), []string{bin}, upload.Options{Timeout: 300 * time.Millisecond})
+	if r := got[bin+"#debuginfo"]; failed != 1 || !strings.HasPrefix(r.Reason, "timed out after 300ms (--timeout): ") {
+		t.Errorf("failed %d, %+v", failed, r)
 	}
 }
