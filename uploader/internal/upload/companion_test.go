@@ -1,6 +1,8 @@
 package upload_test
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
+	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/teststore"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/upload"
@@ -85,5 +89,43 @@ func TestUploadRunsOutOfTimeout(t *testing.T) {
 	got, failed := run(t, grpcStoreTries(t, srv, 1), []string{bin}, upload.Options{Timeout: 300 * time.Millisecond})
 	if r := got[bin+"#debuginfo"]; failed != 1 || !strings.HasPrefix(r.Reason, "timed out after 300ms (--timeout): ") {
 		t.Errorf("failed %d, %+v", failed, r)
+	}
+}
+
+// What a report says follows the object: --type names the type of a file
+// sent as it is; a prepared debuginfo file without DWARF is flagged as
+// symbols only, with the warning, and one with DWARF is not; a prepared
+// file that is missing fails with the reason.
+func TestReportTypesAndPreparedQuality(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{})
+	bin := testbin.C(t, "exe", "e", "-g")
+	got, failed := run(t, grpcStore(t, srv), []string{bin}, upload.Options{Type: pb.DebuginfoType_DEBUGINFO_TYPE_EXECUTABLE, DryRun: true})
+	if r, ok := got[bin+"#executable"]; failed != 0 || !ok || r.Action != upload.DryRun {
+		t.Errorf("--type=executable: %v", got)
+	}
+
+	noDWARF := testbin.C(t, "nodwarf", "n", "-O1")
+	for _, tc := range []struct {
+		path        string
+		symbolsOnly bool
+		fail        string
+	}{{bin, false, ""}, {noDWARF, true, ""}, {filepath.Join(t.TempDir(), "missing"), false, "no such file"}} {
+		id := fmt.Sprintf("%040x", len(tc.path))
+		var reps []upload.Report
+		failed := upload.Run(context.Background(), grpcStore(t, srv), nil, []upload.Prepared{{Label: "p", BuildID: id, BuildIDType: buildid.GNU,
+			Files: []upload.PreparedFile{{Path: tc.path, Type: pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED}}}},
+			upload.Options{Force: true}, func(r upload.Report) { reps = append(reps, r) })
+		if len(reps) != 1 {
+			t.Fatalf("%s: %+v", tc.path, reps)
+		}
+		r := reps[0]
+		switch {
+		case tc.fail != "":
+			if failed != 1 || r.Action != upload.Failed || !strings.Contains(r.Reason, tc.fail) {
+				t.Errorf("missing prepared file: %+v", r)
+			}
+		case r.Action != upload.Uploaded || r.SymbolsOnly != tc.symbolsOnly || (r.Warning != "") != tc.symbolsOnly:
+			t.Errorf("%s: %+v; want symbols only %v, with a warning then", tc.path, r, tc.symbolsOnly)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package upload
 import (
 	"bytes"
 	"io"
+	"os"
 	"testing"
 )
 
@@ -30,6 +31,18 @@ func TestSpill(t *testing.T) {
 				t.Fatalf("size %d: read back %d bytes, err %v; equal %v", size, len(got), err, bytes.Equal(got, want))
 			}
 		}
+		before := openFiles(t)
 		s.close()
+		if size > spillMax && openFiles(t) != before-1 {
+			t.Errorf("size %d: close left the temp file open", size)
+		}
 	}
+}
+
+func openFiles(t *testing.T) int {
+	e, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	return len(e)
 }

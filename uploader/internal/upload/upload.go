@@ -602,10 +602,10 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 			asked.should, asked.reason, asked.err = st.ShouldUpload(ctx, key, force)
 		}
 		should, reason, err := asked.should, asked.reason, asked.err
-		if err != nil && ctx.Err() == context.Canceled {
-			return done(Interrupted, "interrupted")
-		}
 		if err != nil {
+			if ctx.Err() == context.Canceled {
+				return done(Interrupted, "interrupted")
+			}
 			return done(Failed, err.Error())
 		}
 		if !should && inProgress(reason) && opts.Journal.orphaned(key) {
