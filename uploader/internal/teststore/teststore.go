@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -49,6 +50,9 @@ type Options struct {
 	// that uses the client has it): compressed streams are refused before
 	// the handler runs, with grpc-go's own status (TestNoGzipLikeGRPCGo).
 	NoGzip bool
+	// QuestionDelay makes each ShouldInitiateUpload take this long, so that
+	// MaxQuestionsInFlight shows how many a client asks at once.
+	QuestionDelay time.Duration
 }
 
 // compressed notes a stream that arrives compressed and, for a NoGzip
@@ -94,6 +98,8 @@ type Server struct {
 	faults  faults
 	calls   map[string]int
 	history []string // "Method buildID" of questions and initiations, in order
+
+	inFlight, maxInFlight int // ShouldInitiateUpload calls being answered
 
 	compressedStreams int
 }
@@ -217,6 +223,14 @@ func (s *Server) History() []string {
 	return slices.Clone(s.history)
 }
 
+// MaxQuestionsInFlight is the most ShouldInitiateUpload calls answered at
+// once (counted with Options.QuestionDelay only).
+func (s *Server) MaxQuestionsInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxInFlight
+}
+
 // Calls counts RPCs by method name ("Upload", "InitiateUpload", ...).
 func (s *Server) Calls(method string) int {
 	s.mu.Lock()
@@ -247,6 +261,14 @@ func validBuildID(id string) error {
 func (s *Server) ShouldInitiateUpload(ctx context.Context, req *pb.ShouldInitiateUploadRequest) (*pb.ShouldInitiateUploadResponse, error) {
 	if err := validBuildID(req.BuildId); err != nil {
 		return nil, err
+	}
+	if d := s.opts.QuestionDelay; d > 0 {
+		s.mu.Lock()
+		s.inFlight++
+		s.maxInFlight = max(s.maxInFlight, s.inFlight)
+		s.mu.Unlock()
+		time.Sleep(d)
+		defer func() { s.mu.Lock(); s.inFlight--; s.mu.Unlock() }()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

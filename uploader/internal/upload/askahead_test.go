@@ -1,6 +1,7 @@
 package upload_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
 	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
@@ -162,5 +164,39 @@ func TestWalkLinksAndBareMagic(t *testing.T) {
 		if r, ok := got[filepath.Join(short, n)+"#debuginfo"]; ok && r.Action != upload.PassedOver {
 			t.Errorf("a %s-byte file with the ELF magic: %+v", n, r)
 		}
+	}
+}
+
+// Questions go out 4x -j at once (a question's cost is its round trip),
+// while -j still bounds the files extracted and sent.
+func TestQuestionsInFlight(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{QuestionDelay: 50 * time.Millisecond})
+	bin := testbin.C(t, "many", "m", "-g")
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := buildid.Read(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := hex.DecodeString(id.Value)
+	at := bytes.Index(b, raw)
+	if at < 0 || bytes.Count(b, raw) != 1 {
+		t.Fatalf("build ID bytes found %d times", bytes.Count(b, raw))
+	}
+	dir := t.TempDir()
+	for i := range 40 { // 40 programs that differ only in their build ID
+		c := bytes.Clone(b)
+		c[at], c[at+1] = byte(i), 0xee
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprint(i)), c, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if failed := upload.Run(context.Background(), grpcStore(t, srv), []string{dir}, nil, upload.Options{Concurrency: 2}, func(upload.Report) {}); failed != 0 {
+		t.Fatalf("failed %d", failed)
+	}
+	if n := srv.MaxQuestionsInFlight(); n != 8 {
+		t.Errorf("at -j 2, %d questions in flight at most, want 8", n)
 	}
 }
