@@ -161,7 +161,7 @@ func TestWalkLinksAndBareMagic(t *testing.T) {
 		t.Errorf("files of 4, 17 and 18 bytes that start with the ELF magic: failed %d, %+v", failed, got)
 	}
 	for _, n := range []string{"4", "17"} {
-		if r, ok := got[filepath.Join(short, n)+"#debuginfo"]; ok && r.Action != upload.PassedOver {
+		if r, ok := got[filepath.Join(short, n)+"#debuginfo"]; ok { // not ELF: a walk does not report it
 			t.Errorf("a %s-byte file with the ELF magic: %+v", n, r)
 		}
 	}

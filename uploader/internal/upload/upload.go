@@ -197,7 +197,7 @@ func Run(ctx context.Context, st store.Store, paths []string, prepared []Prepare
 			defer cancel()
 			a := &answer{}
 			a.should, a.reason, a.err = st.ShouldUpload(actx, j.key(opts), opts.Force)
-			if a.err != nil && actx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+			if a.err != nil && ranOut(actx) && ctx.Err() == nil {
 				a.err = timedOut(opts, a.err)
 			}
 			j.asked = a
@@ -511,6 +511,14 @@ func fileContext(ctx context.Context, opts Options) (context.Context, context.Ca
 	return ctx, func() {}
 }
 
+// ranOut says whether ctx's deadline has passed. gRPC fails a call as soon
+// as its own clock passes the deadline, which can be before ctx's timer
+// fires and sets ctx.Err(); asking the clock agrees with gRPC.
+func ranOut(ctx context.Context) bool {
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
+}
+
 // timedOut is err from a file that ran out of --timeout.
 func timedOut(opts Options, err error) error {
 	return fmt.Errorf("timed out after %s (--timeout): %v", opts.Timeout, err)
@@ -658,7 +666,7 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 	case err != nil && ctx.Err() == context.Canceled:
 		return done(Interrupted, "interrupted during the upload: the store keeps no finished copy")
 	case err != nil:
-		if ctx.Err() == context.DeadlineExceeded {
+		if ranOut(ctx) {
 			return done(Failed, timedOut(opts, err).Error())
 		}
 		return done(Failed, err.Error())
