@@ -111,11 +111,15 @@ func TestReportTypesAndPreparedQuality(t *testing.T) {
 		fail        string
 	}{{bin, false, ""}, {noDWARF, true, ""}, {filepath.Join(t.TempDir(), "missing"), false, "no such file"}} {
 		id := fmt.Sprintf("%040x", len(tc.path))
+		files := []upload.PreparedFile{{Path: tc.path, Type: pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED}}
+		if tc.fail != "" { // its source archive is not sent without it
+			files = append(files, upload.PreparedFile{Path: testbin.File(t, "p.tar.zst", []byte("src")), Type: pb.DebuginfoType_DEBUGINFO_TYPE_SOURCES})
+		}
+		started := srv.Calls("InitiateUpload")
 		var reps []upload.Report
-		failed := upload.Run(context.Background(), grpcStore(t, srv), nil, []upload.Prepared{{Label: "p", BuildID: id, BuildIDType: buildid.GNU,
-			Files: []upload.PreparedFile{{Path: tc.path, Type: pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED}}}},
+		failed := upload.Run(context.Background(), grpcStore(t, srv), nil, []upload.Prepared{{Label: "p", BuildID: id, BuildIDType: buildid.GNU, Files: files}},
 			upload.Options{Force: true}, func(r upload.Report) { reps = append(reps, r) })
-		if len(reps) != 1 {
+		if len(reps) != 1 || tc.fail != "" && srv.Calls("InitiateUpload") != started {
 			t.Fatalf("%s: %+v", tc.path, reps)
 		}
 		r := reps[0]
@@ -126,6 +130,26 @@ func TestReportTypesAndPreparedQuality(t *testing.T) {
 			}
 		case r.Action != upload.Uploaded || r.SymbolsOnly != tc.symbolsOnly || (r.Warning != "") != tc.symbolsOnly:
 			t.Errorf("%s: %+v; want symbols only %v, with a warning then", tc.path, r, tc.symbolsOnly)
+		}
+	}
+}
+
+// A stripped program (nothing to give) and another program under its build
+// ID: a collision, unless --allow-shared-build-id says the ID is shared on
+// purpose, and then the other program is sent.
+func TestStrippedProgramAndAnotherUnderItsID(t *testing.T) {
+	testbin.Need(t, "strip")
+	const id = "0x5566778899aabbccddeeff"
+	stripped := testbin.C(t, "stripped", "s", "-g", "-Wl,--build-id="+id)
+	if out, err := exec.Command("strip", stripped).CombinedOutput(); err != nil {
+		t.Fatalf("strip: %v\n%s", err, out)
+	}
+	other := testbin.C(t, "other", "another program", "-g", "-Wl,--build-id="+id)
+	for _, allow := range []bool{false, true} {
+		got, _ := run(t, nil, []string{stripped, other}, upload.Options{DryRun: true, AllowSharedBuildID: allow})
+		o := got[other+"#debuginfo"]
+		if collided := strings.Contains(o.Reason, "shared by different files"); collided == allow || allow && o.Action != upload.DryRun {
+			t.Errorf("allowed %v: the other program %+v", allow, o)
 		}
 	}
 }

@@ -357,6 +357,14 @@ func TestRerunTakesOverUploadOfDeadProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	rewriteMarkerPID(t, journal.Dir, dead.Process.Pid)
+
+	// A marker is per store: one left for another store's address (the
+	// same directory, as every run of one user shares it) is not ours here.
+	got, _ = run(t, st, []string{bin}, upload.Options{Journal: openJournal(t, journal.Dir, "other-store.example:443")})
+	if r := got[bin+"#debuginfo"]; r.Action != upload.Skipped || !strings.Contains(r.Warning, "rerun with --force") {
+		t.Fatalf("a dead attempt's marker for another store: %+v; want the in-progress skip", r)
+	}
+
 	got, failed = run(t, st, []string{bin}, upload.Options{Journal: journal})
 	if r := got[bin+"#debuginfo"]; failed != 0 || r.Action != upload.Uploaded {
 		t.Fatalf("rerun after a dead attempt: %+v", r)
