@@ -200,13 +200,7 @@ func runBad(t *testing.T, run *badRun) (code int, stdout, stderr string) {
 	sampled := make(chan int, 1)
 	base := 0
 	if run.maxExtraFDs > 0 {
-		sample = func() int {
-			ents, err := os.ReadDir("/proc/self/fd")
-			if err != nil {
-				t.Skipf("cannot count open files: %v", err)
-			}
-			return len(ents)
-		}
+		sample = func() int { return testbin.OpenFiles(t) }
 		base = sample()
 		go func() {
 			peak := 0

@@ -168,15 +168,6 @@ func (f failBetween) ReadAt(p []byte, off int64) (int, error) {
 	return f.r.ReadAt(p, off)
 }
 
-func openFDs(t *testing.T) int {
-	t.Helper()
-	fds, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skip("no /proc/self/fd")
-	}
-	return len(fds)
-}
-
 // Extraction closes its temp files whether it succeeds or fails halfway
 // through the DWARF: a persistent worker or a run over thousands of files
 // would otherwise run out of file descriptors.
@@ -188,11 +179,11 @@ func TestSpoolFilesClosed(t *testing.T) {
 	}
 	r := bytes.NewReader(b)
 	for _, c := range []Compression{Zlib, Zstd} {
-		before := openFDs(t) // more after would be a leak (fewer: a file another test left, collected)
+		before := testbin.OpenFiles(t) // more after would be a leak (fewer: a file another test left, collected)
 		if _, err := ExtractWith(r, r.Size(), io.Discard, Options{Compress: c}); err != nil {
 			t.Fatal(err)
 		}
-		if n := openFDs(t); n > before {
+		if n := testbin.OpenFiles(t); n > before {
 			t.Errorf("%v: %d open files after an extraction, %d before", c, n, before)
 		}
 		// Within .debug_str (the file's last 24 MiB, before the section
@@ -201,7 +192,7 @@ func TestSpoolFilesClosed(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "injected") {
 			t.Fatalf("%v: err %v, want the read error", c, err)
 		}
-		if n := openFDs(t); n > before {
+		if n := testbin.OpenFiles(t); n > before {
 			t.Errorf("%v: %d open files after a failed extraction, %d before", c, n, before)
 		}
 	}

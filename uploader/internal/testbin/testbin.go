@@ -60,3 +60,13 @@ func sanitize(s string) string {
 	}
 	return string(b)
 }
+
+// OpenFiles counts this process's open file descriptors, for tests that
+// check nothing is left open; it skips the test where /proc is missing.
+func OpenFiles(t testing.TB) int {
+	e, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("cannot count open files: %v", err)
+	}
+	return len(e)
+}

@@ -3,7 +3,6 @@ package upload_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -56,23 +55,16 @@ func TestSharedBuildIDChoices(t *testing.T) {
 // persistent worker, opens one per store); without a journal (nil) Close is
 // a no-op.
 func TestJournalCloseReleasesItsDirectory(t *testing.T) {
-	fds := func() int {
-		e, err := os.ReadDir("/proc/self/fd")
-		if err != nil {
-			t.Skip("no /proc/self/fd")
-		}
-		return len(e)
-	}
-	before := fds()
+	before := testbin.OpenFiles(t)
 	j, err := upload.OpenJournal(filepath.Join(t.TempDir(), "journal"), "store:443")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fds() <= before {
+	if testbin.OpenFiles(t) <= before {
 		t.Fatal("an open journal holds no file open: nothing to test")
 	}
-	if err := j.Close(); err != nil || fds() > before {
-		t.Errorf("Close: %v, %d files open, %d before", err, fds(), before)
+	if err := j.Close(); err != nil || testbin.OpenFiles(t) > before {
+		t.Errorf("Close: %v, %d files open, %d before", err, testbin.OpenFiles(t), before)
 	}
 	var none *upload.Journal
 	if err := none.Close(); err != nil {

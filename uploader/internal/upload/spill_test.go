@@ -3,8 +3,9 @@ package upload
 import (
 	"bytes"
 	"io"
-	"os"
 	"testing"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 )
 
 // TestSpill: staged bytes read back the same below and above spillMax
@@ -31,18 +32,10 @@ func TestSpill(t *testing.T) {
 				t.Fatalf("size %d: read back %d bytes, err %v; equal %v", size, len(got), err, bytes.Equal(got, want))
 			}
 		}
-		before := openFiles(t)
+		before := testbin.OpenFiles(t)
 		s.close()
-		if size > spillMax && openFiles(t) != before-1 {
+		if size > spillMax && testbin.OpenFiles(t) != before-1 {
 			t.Errorf("size %d: close left the temp file open", size)
 		}
 	}
-}
-
-func openFiles(t *testing.T) int {
-	e, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skip("no /proc/self/fd")
-	}
-	return len(e)
 }
