@@ -175,22 +175,8 @@ func TestSegmentEndingAt2To64(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx := -1
-	for i, p := range fi.Progs {
-		if p.Type == elf.PT_GNU_STACK {
-			idx = i
-		}
-	}
-	if idx < 0 {
-		t.Fatal("no PT_GNU_STACK to turn into a hostile note")
-	}
-	bin := patched(t, "wrap", b, func(c []byte) []byte {
-		h := progEntry(c, idx)
-		binary.LittleEndian.PutUint32(h[phType:], uint32(elf.PT_NOTE))
-		binary.LittleEndian.PutUint64(h[phOffset:], 1<<64-16)
-		binary.LittleEndian.PutUint64(h[phFilesz:], 16)
-		return c
-	})
+	idx := stackIndex(t, fi)
+	bin := patched(t, "wrap", b, func(c []byte) []byte { asNote(c, idx, 1<<64-16, 16); return c })
 	out, _ := extractFile(t, bin)
 	ob, _ := os.ReadFile(out)
 	h := progEntry(ob, idx)
@@ -213,18 +199,15 @@ func TestZeroSizeNoteKeepsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	load0 := firstLoadOf(t, fi)
-	idx := -1
+	idx := stackIndex(t, fi)
 	var notesEnd uint64
-	for i, p := range fi.Progs {
-		switch p.Type {
-		case elf.PT_GNU_STACK:
-			idx = i
-		case elf.PT_NOTE:
+	for _, p := range fi.Progs {
+		if p.Type == elf.PT_NOTE {
 			notesEnd = max(notesEnd, p.Off+p.Filesz)
 		}
 	}
-	if idx < 0 || load0.Filesz < notesEnd+64 {
-		t.Fatalf("input does not fit the test: PT_GNU_STACK %d, first PT_LOAD %d bytes, notes end at %#x", idx, load0.Filesz, notesEnd)
+	if load0.Filesz < notesEnd+64 {
+		t.Fatalf("input does not fit the test: first PT_LOAD %d bytes, notes end at %#x", load0.Filesz, notesEnd)
 	}
 	bin := patched(t, "zeronote", b, func(c []byte) []byte {
 		// No section headers (as sstrip leaves), and an empty note near
@@ -232,10 +215,7 @@ func TestZeroSizeNoteKeepsNothing(t *testing.T) {
 		binary.LittleEndian.PutUint64(c[0x28:], 0)
 		binary.LittleEndian.PutUint16(c[0x3c:], 0)
 		binary.LittleEndian.PutUint16(c[0x3e:], 0)
-		h := progEntry(c, idx)
-		binary.LittleEndian.PutUint32(h[phType:], uint32(elf.PT_NOTE))
-		binary.LittleEndian.PutUint64(h[phOffset:], load0.Filesz-32)
-		binary.LittleEndian.PutUint64(h[phFilesz:], 0)
+		asNote(c, idx, load0.Filesz-32, 0)
 		return c
 	})
 	out, _ := extractFile(t, bin)
@@ -301,6 +281,17 @@ func TestHeadDropBudgetExactly(t *testing.T) {
 			t.Errorf("with %d bytes not kept before it, .rela.plt stayed at %#x (in the debug file at %#x)", headDropBudget+tc.extra, at, got.Offset)
 		}
 	}
+}
+
+// stackIndex is the index of f's PT_GNU_STACK, a program header no test
+// input needs, which the tests turn into a note of their choosing.
+func stackIndex(t *testing.T, f *elf.File) int {
+	t.Helper()
+	i := slices.IndexFunc(f.Progs, func(p *elf.Prog) bool { return p.Type == elf.PT_GNU_STACK })
+	if i < 0 {
+		t.Fatal("no PT_GNU_STACK to turn into a note")
+	}
+	return i
 }
 
 // asNote turns program header idx of b (an ELF64 file) into a PT_NOTE over
@@ -397,10 +388,7 @@ func checkNoteOver(t *testing.T, name string, b []byte, off, to uint64, keeps bo
 	if err != nil {
 		t.Fatal(err)
 	}
-	stack := slices.IndexFunc(fi.Progs, func(p *elf.Prog) bool { return p.Type == elf.PT_GNU_STACK })
-	if stack < 0 {
-		t.Fatal("no PT_GNU_STACK to turn into a note")
-	}
+	stack := stackIndex(t, fi)
 	p := patched(t, "seg", b, func(c []byte) []byte { asNote(c, stack, off, to-off); return c })
 	fo := elfFile(t, extracted(t, p))
 	for _, pr := range progProblems(elfFile(t, p), fo) {
