@@ -806,8 +806,7 @@ func inspect(c candidate, opts Options, j *job) kind {
 	given := opts.BuildID != ""
 	if given && opts.asGiven() && !c.walked {
 		// Sent as it is, under the given ID: the file need not be ELF.
-		t, err := buildid.Classify(opts.BuildID)
-		j.id, j.err = buildid.ID{Value: opts.BuildID, Type: t, Source: "--build-id"}, err
+		j.id, j.err = givenID(opts)
 		return toUpload
 	}
 	r, size, done, err := elfparse.OpenWindow(c.path)
@@ -831,8 +830,7 @@ func inspect(c candidate, opts Options, j *job) kind {
 		j.err = fmt.Errorf("not an ELF file (use --no-extract --build-id=ID to upload other files)")
 		return toUpload
 	case given:
-		t, err := buildid.Classify(opts.BuildID)
-		j.id, j.err = buildid.ID{Value: opts.BuildID, Type: t, Source: "--build-id"}, err
+		j.id, j.err = givenID(opts)
 		return toUpload
 	}
 	p, err := elfparse.Parse(r, size)
@@ -854,6 +852,12 @@ func inspect(c candidate, opts Options, j *job) kind {
 		j.id, j.err = buildid.ID{}, fmt.Errorf("%s: %w", c.path, err)
 	}
 	return toUpload
+}
+
+// givenID is the build ID --build-id names.
+func givenID(opts Options) (buildid.ID, error) {
+	t, err := buildid.Classify(opts.BuildID)
+	return buildid.ID{Value: opts.BuildID, Type: t, Source: "--build-id"}, err
 }
 
 // allocLayout lists f's allocated sections by name, address and size.
