@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/encoding/gzip"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 
 	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
@@ -311,7 +312,7 @@ func (g *grpcStore) send(ctx context.Context, key Key, uploadID string, obj Obje
 	defer f.Close()
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	st, err := g.client.Upload(sctx, opts...)
+	st, err := g.client.Upload(sctx, append(opts, grpc.ForceCodecV2(uploadCodec))...)
 	if err != nil {
 		return err
 	}
@@ -320,20 +321,27 @@ func (g *grpcStore) send(ctx context.Context, key Key, uploadID string, obj Obje
 	}}}); err != nil {
 		return streamError(st, err)
 	}
-	// A small object gets a buffer of its size: 1 MiB per stream was most of
-	// the client's allocation when uploading many small files.
-	buf := make([]byte, min(ChunkSize, max(obj.Size, 1)))
+	// Each chunk is read into a pooled buffer that gRPC sends as it is and
+	// gives back (see chunk). A small object takes a buffer of its size:
+	// 1 MiB per stream was most of the client's allocation when uploading
+	// many small files.
+	pool := mem.DefaultBufferPool()
+	size := int(min(ChunkSize, max(obj.Size, 1)))
 	var sent int64
 	for {
-		n, rerr := io.ReadFull(f, buf)
+		buf := pool.Get(size)
+		n, rerr := io.ReadFull(f, *buf)
 		if n > 0 {
-			if err := st.Send(&pb.UploadRequest{Data: &pb.UploadRequest_ChunkData{ChunkData: buf[:n]}}); err != nil {
+			*buf = (*buf)[:n]
+			if err := st.SendMsg(chunk{mem.NewBuffer(buf, pool)}); err != nil {
 				return streamError(st, err)
 			}
 			sent += int64(n)
 			if progress != nil {
 				progress(int64(n))
 			}
+		} else {
+			pool.Put(buf)
 		}
 		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
 			break
