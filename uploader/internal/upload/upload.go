@@ -565,14 +565,14 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 				}
 				base.SymbolsOnly, base.Warning = warning != "", warning
 			}
-			send(ctx, st, key, base, opts, fileSource(f.Path), nil, emit)
+			send(ctx, st, key, base, opts, source{file: f.Path}, nil, emit)
 		}
 		return
 	}
 	key := j.key(opts)
 	src := source{write: func(w io.Writer) error { return extract(w, j.path, opts) }, stage: opts.Compress != elfdebug.None}
 	if opts.asGiven() {
-		src = fileSource(j.path)
+		src = source{file: j.path}
 	}
 	sent := send(ctx, st, key, base, opts, src, j.asked, emit)
 	if opts.Sources != nil && key.Type == pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED && sent {
@@ -685,28 +685,21 @@ type source struct {
 	stage bool
 }
 
-func fileSource(path string) source {
-	return source{file: path, write: func(w io.Writer) error { return copyFile(w, path) }}
-}
-
 // measure streams the object once to learn its size and hash (the store
 // wants both before the first byte), and returns an Object that streams it
-// again for each attempt. A plain file is read again and other objects
-// written again (cheap to repeat); a compressed extraction is staged instead
-// (see spill: in memory up to 1 MiB, then an unlinked temp file in
-// TMPDIR), so memory stays flat whatever the file's size. A changed input
-// fails its last Read, so it is never marked finished.
+// again for each attempt. A plain file is read again (see measureFile) and
+// other objects written again (cheap to repeat); a compressed extraction is
+// staged instead (see spill: in memory up to 1 MiB, then an unlinked temp
+// file in TMPDIR), so memory stays flat whatever the file's size. A changed
+// input fails its last Read, so it is never marked finished.
 func (s source) measure(name string) (store.Object, func(), error) {
 	release := func() {}
+	if s.file != "" {
+		obj, err := measureFile(name, s.file)
+		return obj, release, err
+	}
 	h := objhash.New()
 	cw := &countWriter{}
-	var before os.FileInfo
-	if s.file != "" {
-		var err error
-		if before, err = os.Stat(s.file); err != nil {
-			return store.Object{}, release, err
-		}
-	}
 	var sp *spill
 	w := io.MultiWriter(h, cw)
 	if s.stage {
@@ -725,26 +718,13 @@ func (s source) measure(name string) (store.Object, func(), error) {
 		obj.Open = func() (io.ReadCloser, error) { return io.NopCloser(sp.reader(cw.n)), nil }
 		return obj, release, nil
 	}
-	changed := errors.New("changed while uploading; run again")
-	if s.file != "" {
-		// A plain file is sent straight from disk; unchanged size and mtime
-		// at the end vouch for the hash taken before.
-		obj.Open = func() (io.ReadCloser, error) {
-			f, err := os.Open(s.file)
-			if err != nil {
-				return nil, err
-			}
-			return &statChecked{File: f, before: before, changed: changed}, nil
-		}
-		return obj, release, nil
-	}
 	obj.Open = func() (io.ReadCloser, error) {
 		pr, pw := io.Pipe()
 		go func() {
 			h := objhash.New()
 			err := s.write(io.MultiWriter(pw, h))
 			if err == nil && objhash.Sum(h) != obj.Hash {
-				err = changed
+				err = errChanged
 			}
 			pw.CloseWithError(err)
 		}()
@@ -753,18 +733,45 @@ func (s source) measure(name string) (store.Object, func(), error) {
 	return obj, release, nil
 }
 
+var errChanged = errors.New("changed while uploading; run again")
+
+// measureFile hashes a file sent as it is (objhash.File) and sends it
+// straight from disk; unchanged size and mtime at the end of each send vouch
+// for the hash taken before.
+func measureFile(name, path string) (store.Object, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return store.Object{}, err
+	}
+	defer f.Close()
+	before, err := f.Stat()
+	if err != nil {
+		return store.Object{}, err
+	}
+	sum, err := objhash.File(f, before.Size())
+	if err != nil {
+		return store.Object{}, fmt.Errorf("%s: %w; run again", path, err)
+	}
+	return store.Object{Name: name, Size: before.Size(), Hash: sum, Open: func() (io.ReadCloser, error) {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		return &statChecked{File: f, before: before}, nil
+	}}, nil
+}
+
 // statChecked turns EOF into an error when the file changed since it was hashed.
 type statChecked struct {
 	*os.File
-	before  os.FileInfo
-	changed error
+	before os.FileInfo
 }
 
 func (c *statChecked) Read(p []byte) (int, error) {
 	n, err := c.File.Read(p)
 	if err == io.EOF {
 		if now, serr := c.File.Stat(); serr != nil || now.Size() != c.before.Size() || !now.ModTime().Equal(c.before.ModTime()) {
-			return n, c.changed
+			return n, errChanged
 		}
 	}
 	return n, err
@@ -908,16 +915,6 @@ func judge(q quality.Quality) (warning string, err error) {
 		return q.SymbolsOnlyWarning(), nil
 	}
 	return "", nil
-}
-
-func copyFile(w io.Writer, path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	_, err = io.Copy(w, f)
-	return err
 }
 
 // spillMax is what a staged object keeps in memory before it moves to an
