@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Upload benchmarks against the real Parca server over loopback (issue 18):
 # one 268 MB ELF with a 256 MiB debug section, every client side by side in
-# one run (best of BENCH_N, process wall time and peak RSS, forced uploads),
+# one run (BENCH_N rounds of every client in turn; best and median process
+# wall time, peak RSS; forced uploads),
 # then 1,000 small binaries at several concurrencies, first run and re-run.
 # parca-debuginfo is measured only when PARCA_DEBUGINFO names its binary: it
 # is not installable here, and this script never builds or fetches it.
@@ -22,54 +23,55 @@ rm "$work/junk"
 "$work/debuginfo" extract --compress-debug-sections=none "$work/big.bin" -o "$work/big.debug" >/dev/null
 size=$(stat -c %s "$work/big.bin")
 
-# best VAR CMD...: best wall time of n runs of CMD; VAR="seconds peak_rss_kb"
-# (the peak RSS is the largest of the runs).
-best() {
-  local _var=$1 _i _t _r _bs="" _br=0; shift
-  for ((_i = 0; _i < n; _i++)); do
-    timed _one "$@"
-    read -r _t _r <<<"$_one"
-    if [ -z "$_bs" ] || awk -v a="$_t" -v b="$_bs" 'BEGIN{exit !(a < b)}'; then _bs=$_t; fi
-    if ((_r > _br)); then _br=$_r; fi
-  done
-  printf -v "$_var" '%s %s' "$_bs" "$_br"
-}
-up=("$work/debuginfo" upload --insecure --store-address="$PARCA_ADDR" --force)
-rows=()
-row() { # row LABEL RESULT
-  local s r; read -r s r <<<"$2"
-  rows+=("$1|$s|$r")
-}
-best ceil "$work/ceiling" -addr "$PARCA_ADDR" -file "$work/big.debug"
-row "minimal gRPC client, bytes already in memory (ceiling; sends the uncompressed debug file)" "$ceil"
-# The ceiling's own timer around the send alone (no process start or exit,
-# no mapping): a stricter bar than its process wall time.
-send=""
-for ((i = 0; i < n; i++)); do
-  read -r t _ < <("$work/ceiling" -addr "$PARCA_ADDR" -file "$work/big.debug")
-  if [ -z "$send" ] || awk -v a="$t" -v b="$send" 'BEGIN{exit !(a < b)}'; then send=$t; fi
-done
-best r "${up[@]}" --compress-debug-sections=none "$work/big.bin"
-row "\`debuginfo upload --compress-debug-sections=none\` (extract)" "$r"
-best r "${up[@]}" --compress-debug-sections=none --no-extract --build-id=b1b1b1b1b1b1b1b1 "$work/big.debug"
-row "\`debuginfo upload --no-extract\` (the same debug file)" "$r"
-best r "${up[@]}" "$work/big.bin"
-row "\`debuginfo upload\` (extract, default zlib; random payload: worst case)" "$r"
+up="$work/debuginfo upload --insecure --store-address=$PARCA_ADDR --force"
+labels=() cmds=()
+client() { labels+=("$1"); cmds+=("$2"); }
+client "minimal gRPC client, bytes already in memory (ceiling; sends the uncompressed debug file)" \
+  "$work/ceiling -addr $PARCA_ADDR -file $work/big.debug"
+client "\`debuginfo upload --compress-debug-sections=none\` (extract)" "$up --compress-debug-sections=none $work/big.bin"
+client "\`debuginfo upload --no-extract\` (the same debug file)" "$up --no-extract --build-id=b1b1b1b1b1b1b1b1 $work/big.debug"
+client "\`debuginfo upload\` (extract, default zlib; random payload: worst case)" "$up $work/big.bin"
 if [ -n "${PARCA_DEBUGINFO:-}" ]; then
-  best r "$PARCA_DEBUGINFO" upload --insecure --store-address="$PARCA_ADDR" --force "$work/big.bin"
-  row "parca-debuginfo (extract)" "$r"
-  best r "$PARCA_DEBUGINFO" upload --insecure --store-address="$PARCA_ADDR" --force --no-extract --build-id=b2b2b2b2b2b2b2b2 "$work/big.debug"
-  row "parca-debuginfo \`--no-extract\`" "$r"
+  client "parca-debuginfo (extract)" "$PARCA_DEBUGINFO upload --insecure --store-address=$PARCA_ADDR --force $work/big.bin"
+  client "parca-debuginfo \`--no-extract\`" \
+    "$PARCA_DEBUGINFO upload --insecure --store-address=$PARCA_ADDR --force --no-extract --build-id=b2b2b2b2b2b2b2b2 $work/big.debug"
 fi
 
-read -r csecs _ <<<"$ceil"
-echo "### Upload of a $((size / 1000000)) MB ELF ($(($(stat -c %s "$work/big.debug") >> 20)) MiB debug file) to Parca over loopback, best of $n"
+# n rounds, each client once per round in turn, Parca's bucket emptied and
+# synced before every run: each upload adds 256 MiB of dirty pages, and
+# clients run after them (as in a client-by-client order) paid for their
+# writeback. Per client: best seconds and largest peak RSS; for the ceiling
+# also the best of its own timer around the send alone (no process start or
+# exit, no mapping): a stricter bar than its process wall time.
+best=() rss=() all=() send=""
+for ((i = 0; i < n; i++)); do
+  for k in "${!cmds[@]}"; do
+    rm -rf "${PARCA_BUCKET:?}"/*
+    sync
+    # shellcheck disable=SC2086 # each command is words without spaces in them
+    timed one ${cmds[k]}
+    read -r t r <<<"$one"
+    all[k]="${all[k]:-} $t"
+    if [ -z "${best[k]:-}" ] || awk -v a="$t" -v b="${best[k]}" 'BEGIN{exit !(a < b)}'; then best[k]=$t; fi
+    if ((r > ${rss[k]:-0})); then rss[k]=$r; fi
+    if ((k == 0)); then
+      read -r t _ <"$work/out"
+      if [ -z "$send" ] || awk -v a="$t" -v b="$send" 'BEGIN{exit !(a < b)}'; then send=$t; fi
+    fi
+  done
+done
+median() { tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+rows=()
+for k in "${!cmds[@]}"; do rows+=("${labels[k]}|${best[k]}|$(median "${all[k]}")|${rss[k]}"); done
+csecs=${best[0]} cmed=$(median "${all[0]}")
+echo "### Upload of a $((size / 1000000)) MB ELF ($(($(stat -c %s "$work/big.debug") >> 20)) MiB debug file) to Parca over loopback, $n rounds"
 echo
-echo "| client | seconds | speed vs ceiling | vs its send phase ($send s) | peak RSS |"
-echo "|---|---:|---:|---:|---:|"
+echo "| client | best (s) | speed vs ceiling | vs its send phase ($send s) | median (s) | speed vs ceiling, medians | peak RSS |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+pct() { awk -v c="$1" -v s="$2" 'BEGIN{printf "%.0f%%", 100*c/s}'; }
 for x in "${rows[@]}"; do
-  IFS='|' read -r label s r <<<"$x"
-  echo "| $label | $s | $(awk -v c="$csecs" -v s="$s" 'BEGIN{printf "%.0f%%", 100*c/s}') | $(awk -v c="$send" -v s="$s" 'BEGIN{printf "%.0f%%", 100*c/s}') | $((r / 1024)) MB |"
+  IFS='|' read -r label s m r <<<"$x"
+  echo "| $label | $s | $(pct "$csecs" "$s") | $(pct "$send" "$s") | $m | $(pct "$cmed" "$m") | $((r / 1024)) MB |"
 done
 echo
 
