@@ -704,7 +704,7 @@ func (s source) measure(name string) (store.Object, func(), error) {
 		return obj, release, err
 	}
 	var before os.FileInfo
-	if s.input != "" {
+	if s.input != "" && !s.stage { // a staged object is sent from its own copy
 		var err error
 		if before, err = os.Stat(s.input); err != nil {
 			return store.Object{}, release, err
