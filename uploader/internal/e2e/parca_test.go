@@ -219,6 +219,14 @@ func TestLargeDebuginfo(t *testing.T) {
 	if m.GetUpload().GetHash() != hash {
 		t.Fatalf("metadata hash %s, want %s", m.GetUpload().GetHash(), hash)
 	}
+	// The same debug file sent as it is: hashed through a mapping, sent in
+	// pooled chunks (uncompressed extraction, so 300 MiB+ on the wire).
+	const asGiven = "0123456789abcdef0123456789abcdef01234567"
+	rep = one(t, mustUpload(t, p, "--no-extract", "--build-id="+asGiven, debug))
+	if rep.Action != upload.Uploaded || rep.Bytes < 300<<20 {
+		t.Fatalf("--no-extract: %+v, want uploaded, 300 MiB+", rep)
+	}
+	checkStored(t, p, asGiven, "debuginfo", debug)
 }
 
 // Case 5b: over the server's --debuginfo-upload-max-size: a clear message,
