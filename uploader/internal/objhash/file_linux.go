@@ -31,7 +31,7 @@ func fileHash(f *os.File, size int64) (string, error) {
 	}
 	m, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
 	if err != nil {
-		return readHash(f, size) // no address space for it (a 32-bit process)
+		return readHash(f, size) // a file system without mmap, or no address space for it
 	}
 	ready := make(chan int, ahead)
 	stop := make(chan struct{})
