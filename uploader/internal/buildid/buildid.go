@@ -120,12 +120,12 @@ var redactedIDs = func() map[string]bool {
 
 // Read returns the build ID of the ELF file at path.
 func Read(path string) (ID, error) {
-	w, size, done, err := elfparse.OpenWindow(path)
+	w, st, done, err := elfparse.OpenWindow(path)
 	defer done()
 	if err != nil {
 		return ID{}, err
 	}
-	id, err := FromReaderAt(w, size)
+	id, err := FromReaderAt(w, st.Size())
 	if err != nil {
 		return ID{}, fmt.Errorf("%s: %w", path, err)
 	}

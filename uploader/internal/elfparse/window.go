@@ -3,6 +3,7 @@ package elfparse
 import (
 	"fmt"
 	"io"
+	"os"
 	"sync"
 )
 
@@ -82,17 +83,18 @@ func (w *window) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // OpenWindow opens the regular file at path (see OpenRegular) and reads its
-// two ends (see Window). done closes the file and releases the window; it
-// is a no-op after an error, which names path.
-func OpenWindow(path string) (r io.ReaderAt, size int64, done func(), err error) {
+// two ends (see Window). st is the open file's stat, the state in which it
+// was read. done closes the file and releases the window; it is a no-op
+// after an error, which names path.
+func OpenWindow(path string) (r io.ReaderAt, st os.FileInfo, done func(), err error) {
 	f, st, err := OpenRegular(path)
 	if err != nil {
-		return nil, 0, func() {}, err
+		return nil, nil, func() {}, err
 	}
 	w, release, err := Window(f, st.Size())
 	if err != nil {
 		f.Close()
-		return nil, 0, func() {}, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, func() {}, fmt.Errorf("%s: %w", path, err)
 	}
-	return w, st.Size(), func() { release(); f.Close() }, nil
+	return w, st, func() { release(); f.Close() }, nil
 }

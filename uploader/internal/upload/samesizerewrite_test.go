@@ -1,7 +1,9 @@
 package upload_test
 
 import (
+	"bytes"
 	"crypto/rand"
+	"debug/elf"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,52 +58,86 @@ func TestSameSizeRewriteDuringUploadFails(t *testing.T) {
 }
 
 // An extracted object is written twice, once to hash it and once to send
-// it; the input's identity, size and mtime, unchanged at the end of the
-// send, vouch that both passes read the same bytes. An input touched, or
-// replaced by a copy that keeps its size and mtime, while it is being sent
-// must fail, not be marked finished.
-func TestExtractionInputChangedDuringUploadFails(t *testing.T) {
+// it, and the send is hashed again on the way. An input changed while it is
+// being sent fails the upload when the bytes sent would differ from the
+// hashed ones, whatever its mtime says, and is never marked finished; a
+// touch that leaves the bytes alone, or a file renamed over the one being
+// read, uploads the hashed bytes.
+func TestExtractionInputChangedDuringSend(t *testing.T) {
 	bin := testbin.C(t, "rewritten", "c", "-g")
 	// 8 MiB of debug section: more than gRPC's flow-control windows, so the
 	// second extraction is still running when the store sees its first bytes.
 	junk := testbin.File(t, "junk", make([]byte, 8<<20))
 	big := filepath.Join(t.TempDir(), "big")
 	testbin.Run(t, "", "objcopy", "--add-section", ".debug_junk="+junk, "--set-section-flags", ".debug_junk=readonly", bin, big)
+	ef, err := elf.Open(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lastJunk := int64(ef.Section(".debug_junk").Offset) + 8<<20 - 4096 // sent last of all
+	ef.Close()
 	old := time.Now().Add(-time.Hour).Truncate(time.Second)
-	for name, change := range map[string]func(path string) error{
-		"touched": func(path string) error { return os.Chtimes(path, time.Now(), time.Now()) },
-		"replaced by a copy with the same size and mtime": func(path string) error {
+	flipJunk := func(path string) error { // other bytes, same size
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = f.WriteAt(bytes.Repeat([]byte{0xff}, 4096), lastJunk)
+		return err
+	}
+	for _, c := range []struct {
+		name   string
+		change func(path string) error
+		fails  bool
+	}{
+		{"touched, bytes unchanged", func(path string) error { return os.Chtimes(path, time.Now(), time.Now()) }, false},
+		{"rewritten in place, same size, mtime set back", func(path string) error {
+			if err := flipJunk(path); err != nil {
+				return err
+			}
+			return os.Chtimes(path, old, old)
+		}, true},
+		// The send has the old file open: its bytes, the hashed ones, go on.
+		{"another copy renamed over it, same size and mtime", func(path string) error {
+			tmp := filepath.Join(filepath.Dir(path), "new")
 			b, err := os.ReadFile(path)
+			if err == nil {
+				err = os.WriteFile(tmp, b, 0o755)
+			}
+			if err == nil {
+				err = flipJunk(tmp)
+			}
+			if err == nil {
+				err = os.Chtimes(tmp, old, old)
+			}
 			if err != nil {
 				return err
 			}
-			tmp := path + ".new"
-			if err := os.WriteFile(tmp, b, 0o755); err != nil {
-				return err
-			}
-			if err := os.Chtimes(tmp, old, old); err != nil {
-				return err
-			}
 			return os.Rename(tmp, path)
-		},
+		}, false},
 	} {
-		t.Run(name, func(t *testing.T) {
+		t.Run(c.name, func(t *testing.T) {
 			path := testbin.Copy(t, big, "in")
 			os.Chtimes(path, old, old)
+			want := extractedWith(t, path, elfdebug.None)
+			id, _ := buildid.Read(path)
 			srv := teststore.Start(t, teststore.Options{})
 			srv.OnBytes(1, func() {
-				if err := change(path); err != nil {
+				if err := c.change(path); err != nil {
 					t.Error(err)
 				}
 			})
 			got, failed := run(t, grpcStoreTries(t, srv, 1), []string{path}, upload.Options{Compress: elfdebug.None})
 			r := got[path+"#debuginfo"]
-			if failed != 1 || r.Action != upload.Failed || !strings.Contains(r.Reason, "changed while uploading") {
-				t.Fatalf("failed=%d %+v", failed, r)
-			}
-			id, _ := buildid.Read(path)
-			if _, ok := srv.Uploaded(id.Value, pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED); ok {
+			stored, ok := srv.Uploaded(id.Value, pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED)
+			switch {
+			case c.fails && (failed != 1 || r.Action != upload.Failed || !strings.Contains(r.Reason, "changed while uploading")):
+				t.Fatalf("failed=%d %+v, want failed: changed while uploading", failed, r)
+			case c.fails && ok:
 				t.Error("a debug file whose input changed mid-upload was marked finished")
+			case !c.fails && (failed != 0 || !ok || !bytes.Equal(stored, want)):
+				t.Fatalf("failed=%d %+v; stored %d bytes (finished %v), want the %d bytes extract gives", failed, r, len(stored), ok, len(want))
 			}
 		})
 	}

@@ -146,6 +146,9 @@ type job struct {
 	err     error   // failed before reaching the store
 	shared  bool    // err is a shared build ID (skippable with SkipSharedBuildID)
 	asked   *answer // the store's answer to ShouldUpload, asked ahead
+	// seen is the file as it was when its build ID was read: what is sent
+	// must come from that file, unchanged (see unchanged).
+	seen os.FileInfo
 }
 
 // answer is what the store said to ShouldUpload.
@@ -570,9 +573,9 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 		return
 	}
 	key := j.key(opts)
-	src := source{write: func(w io.Writer) error { return extract(w, j.path, opts) }, input: j.path, stage: opts.Compress != elfdebug.None}
+	src := source{write: func(w io.Writer) error { return extract(w, j.path, opts) }, input: j.path, seen: j.seen, stage: opts.Compress != elfdebug.None}
 	if opts.asGiven() {
-		src = source{file: j.path}
+		src = source{file: j.path, seen: j.seen}
 	}
 	sent := send(ctx, st, key, base, opts, src, j.asked, emit)
 	if opts.Sources != nil && key.Type == pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED && sent {
@@ -679,11 +682,13 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 type source struct {
 	file  string
 	write func(io.Writer) error
-	// input is the one file write reads, if there is one: its size, mtime
-	// and identity, unchanged at the end of a send, vouch that write gave
-	// the hashed bytes again. Without it each send hashes them again (a
-	// source archive), which cost 3% of the time of a 256 MiB extraction.
+	// input is the one file write reads, if there is one, and seen that
+	// file as it was when its build ID was read (nil: not read). The hash
+	// pass must end with the input as seen (see unchanged), so that what is
+	// hashed is that file's content, not a mix of two versions or another
+	// file renamed over it.
 	input string
+	seen  os.FileInfo
 	// stage keeps the bytes of the hash pass for the send pass instead of
 	// writing them again: for compressed extraction, where writing them
 	// means compressing every DWARF section a second time.
@@ -692,23 +697,32 @@ type source struct {
 
 // measure streams the object once to learn its size and hash (the store
 // wants both before the first byte), and returns an Object that streams it
-// again for each attempt. A plain file is read again (see measureFile) and
-// other objects written again (cheap to repeat); a compressed extraction is
-// staged instead (see spill: in memory up to 1 MiB, then an unlinked temp
-// file in TMPDIR), so memory stays flat whatever the file's size. A changed
-// input fails its last Read, so it is never marked finished.
+// again for each attempt. A plain file is read again and other objects
+// written again (cheap to repeat); a compressed extraction is staged instead
+// (see spill: in memory up to 1 MiB, then an unlinked temp file in
+// TMPDIR), so memory stays flat whatever the file's size. Every send is
+// hashed again on the way (see verify): bytes that differ from the hashed
+// ones fail the send's last Read, so they are never marked finished.
 func (s source) measure(name string) (store.Object, func(), error) {
 	release := func() {}
 	if s.file != "" {
-		obj, err := measureFile(name, s.file)
+		obj, err := measureFile(name, s.file, s.seen)
 		return obj, release, err
 	}
-	var before os.FileInfo
-	if s.input != "" && !s.stage { // a staged object is sent from its own copy
+	before := s.seen
+	if s.input != "" && before == nil {
 		var err error
 		if before, err = os.Stat(s.input); err != nil {
 			return store.Object{}, release, err
 		}
+	}
+	// changed tells whether the input is no longer as it was before.
+	changed := func() bool {
+		if s.input == "" {
+			return false
+		}
+		now, err := os.Stat(s.input)
+		return err != nil || !unchanged(before, now)
 	}
 	h := objhash.New()
 	cw := &countWriter{}
@@ -719,7 +733,11 @@ func (s source) measure(name string) (store.Object, func(), error) {
 		release = sp.close
 		w = io.MultiWriter(h, cw, sp)
 	}
-	if err := s.write(w); err != nil {
+	err := s.write(w)
+	if changed() {
+		return store.Object{}, release, errChanged
+	}
+	if err != nil {
 		return store.Object{}, release, err
 	}
 	if sp != nil && sp.err != nil {
@@ -727,38 +745,26 @@ func (s source) measure(name string) (store.Object, func(), error) {
 	}
 	obj := store.Object{Name: name, Size: cw.n, Hash: objhash.Sum(h)}
 	if sp != nil {
-		obj.Open = func() (io.ReadCloser, error) { return io.NopCloser(sp.reader(cw.n)), nil }
+		obj.Open = func() (io.ReadCloser, error) { return verify(io.NopCloser(sp.reader(cw.n)), obj), nil }
 		return obj, release, nil
 	}
 	obj.Open = func() (io.ReadCloser, error) {
 		pr, pw := io.Pipe()
 		go func() {
-			var err error
-			if before != nil {
-				err = s.write(pw)
-				if now, serr := os.Stat(s.input); err == nil && (serr != nil || !unchanged(before, now)) {
-					err = errChanged
-				}
-			} else {
-				h := objhash.New()
-				err = s.write(io.MultiWriter(pw, h))
-				if err == nil && objhash.Sum(h) != obj.Hash {
-					err = errChanged
-				}
+			err := s.write(pw)
+			if err != nil && changed() {
+				err = errChanged // an input cut short says so, not "unexpected EOF"
 			}
 			pw.CloseWithError(err)
 		}()
-		return pr, nil
+		return verify(pr, obj), nil
 	}
 	return obj, release, nil
 }
 
-var errChanged = errors.New("changed while uploading; run again")
-
-// measureFile hashes a file sent as it is (objhash.File) and sends it
-// straight from disk; unchanged size and mtime at the end of each send vouch
-// for the hash taken before.
-func measureFile(name, path string) (store.Object, error) {
+// measureFile hashes a file sent as it is (objhash.File); each send reads it
+// again from disk.
+func measureFile(name, path string, seen os.FileInfo) (store.Object, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return store.Object{}, err
@@ -768,39 +774,25 @@ func measureFile(name, path string) (store.Object, error) {
 	if err != nil {
 		return store.Object{}, err
 	}
+	if seen != nil && !unchanged(seen, before) {
+		return store.Object{}, errChanged
+	}
 	sum, err := objhash.File(f, before.Size())
 	if err != nil {
-		return store.Object{}, fmt.Errorf("%s: %w; run again", path, err)
+		return store.Object{}, err
 	}
-	return store.Object{Name: name, Size: before.Size(), Hash: sum, Open: func() (io.ReadCloser, error) {
+	if now, err := f.Stat(); err != nil || !unchanged(before, now) {
+		return store.Object{}, errChanged // rewritten while hashed
+	}
+	obj := store.Object{Name: name, Size: before.Size(), Hash: sum}
+	obj.Open = func() (io.ReadCloser, error) {
 		f, err := os.Open(path)
 		if err != nil {
 			return nil, err
 		}
-		return &statChecked{File: f, before: before}, nil
-	}}, nil
-}
-
-// statChecked turns EOF into an error when the file changed since it was hashed.
-type statChecked struct {
-	*os.File
-	before os.FileInfo
-}
-
-func (c *statChecked) Read(p []byte) (int, error) {
-	n, err := c.File.Read(p)
-	if err == io.EOF {
-		if now, serr := c.File.Stat(); serr != nil || !unchanged(c.before, now) {
-			return n, errChanged
-		}
+		return verify(f, obj), nil
 	}
-	return n, err
-}
-
-// unchanged tells whether now is the file before was, as it was: the same
-// file (not one renamed over it), size and modification time.
-func unchanged(before, now os.FileInfo) bool {
-	return os.SameFile(before, now) && now.Size() == before.Size() && now.ModTime().Equal(before.ModTime())
+	return obj, nil
 }
 
 type countWriter struct{ n int64 }
@@ -842,12 +834,14 @@ func inspect(c candidate, opts Options, j *job) kind {
 		j.id, j.err = givenID(opts)
 		return toUpload
 	}
-	r, size, done, err := elfparse.OpenWindow(c.path)
+	r, st, done, err := elfparse.OpenWindow(c.path)
 	defer done()
 	if err != nil {
 		j.err = err
 		return toUpload
 	}
+	j.seen = st
+	size := st.Size()
 	isELF, etype := elfKind(r)
 	switch {
 	case c.walked && !isELF:

@@ -58,6 +58,12 @@ func run(t *testing.T, st store.Store, paths []string, opts upload.Options) (map
 
 func extracted(t *testing.T, path string) []byte {
 	t.Helper()
+	return extractedWith(t, path, elfdebug.Zlib)
+}
+
+// extractedWith is what extraction of path gives with c.
+func extractedWith(t *testing.T, path string, c elfdebug.Compression) []byte {
+	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +71,7 @@ func extracted(t *testing.T, path string) []byte {
 	defer f.Close()
 	fi, _ := f.Stat()
 	var buf bytes.Buffer
-	if _, err := elfdebug.Extract(f, fi.Size(), &buf); err != nil {
+	if _, err := elfdebug.ExtractWith(f, fi.Size(), &buf, elfdebug.Options{Compress: c}); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()

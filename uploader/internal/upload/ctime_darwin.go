@@ -1,0 +1,14 @@
+package upload
+
+import (
+	"os"
+	"syscall"
+)
+
+// changeTime is fi's ctime in nanoseconds.
+func changeTime(fi os.FileInfo) int64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return st.Ctimespec.Nano()
+	}
+	return 0
+}

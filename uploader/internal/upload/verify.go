@@ -1,0 +1,62 @@
+package upload
+
+import (
+	"errors"
+	"hash"
+	"io"
+	"os"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/objhash"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
+)
+
+var errChanged = errors.New("changed while uploading; run again")
+
+// unchanged tells whether now is the file before was, as it was: the same
+// file (not one renamed over it), with the same size, modification time and
+// change time. The change time catches a rewrite that sets the mtime back
+// (touch -d, cp -p): no one can set it.
+func unchanged(before, now os.FileInfo) bool {
+	return os.SameFile(before, now) && now.Size() == before.Size() &&
+		now.ModTime().Equal(before.ModTime()) && changeTime(now) == changeTime(before)
+}
+
+// verify reads obj's bytes for one send from r: at most obj.Size of them,
+// hashed on the way. Its last Read fails with errChanged unless they are
+// exactly obj.Size bytes that hash to obj.Hash, so a store never gets more
+// bytes than announced, and a send whose bytes differ from the hashed ones
+// ends in an error before the store is told it finished.
+func verify(r io.ReadCloser, obj store.Object) io.ReadCloser {
+	return &verified{r: r, left: obj.Size, h: objhash.New(), want: obj.Hash}
+}
+
+type verified struct {
+	r    io.ReadCloser
+	left int64
+	h    hash.Hash64
+	want string
+}
+
+func (v *verified) Read(p []byte) (int, error) {
+	if v.left <= 0 {
+		return 0, v.end()
+	}
+	n, err := v.r.Read(p[:min(int64(len(p)), v.left)])
+	v.h.Write(p[:n])
+	v.left -= int64(n)
+	if err == io.EOF || (err == nil && v.left == 0) {
+		err = v.end()
+	}
+	return n, err
+}
+
+// end is the error that ends the bytes: io.EOF when they are all there and
+// hash to what was announced.
+func (v *verified) end() error {
+	if v.left != 0 || objhash.Sum(v.h) != v.want {
+		return errChanged
+	}
+	return io.EOF
+}
+
+func (v *verified) Close() error { return v.r.Close() }
