@@ -564,8 +564,15 @@ func badInputSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 			r.maxTime = 10 * time.Second
 			return r
 		},
-		"bad-type":              func(t *testing.T) *badRun { return args("upload", "--dry-run", "--type=bogus", fx.elf) },
-		"build-id-two-paths":    func(t *testing.T) *badRun { return args("upload", "--dry-run", "--build-id=abc123", fx.elf, fx.elf) },
+		"bad-type":           func(t *testing.T) *badRun { return args("upload", "--dry-run", "--type=bogus", fx.elf) },
+		"build-id-two-paths": func(t *testing.T) *badRun { return args("upload", "--dry-run", "--build-id=abc123", fx.elf, fx.elf) },
+		"build-id-directory": func(t *testing.T) *badRun {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "prog"), fx.elfData, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			return args("upload", "--dry-run", "--no-extract", "--build-id=abc123", dir)
+		},
 		"unknown-command":       func(t *testing.T) *badRun { return args("frobnicate") },
 		"usage-buildid":         func(t *testing.T) *badRun { return args("buildid") },
 		"usage-extract":         func(t *testing.T) *badRun { return args("extract") },

@@ -121,6 +121,13 @@ func runUpload(env *Env, args []string) int {
 	if *buildID != "" && len(paths) != 1 {
 		return usageError(env, "upload", "--build-id needs exactly one PATH")
 	}
+	if *buildID != "" {
+		// One ID for whatever a walk finds would store one file under an
+		// ID it does not have, or fail every file as sharing it.
+		if fi, err := os.Stat(paths[0]); err == nil && fi.IsDir() {
+			return usageError(env, "upload", "--build-id names one file's ID: PATH is a directory")
+		}
+	}
 	if t == pb.DebuginfoType_DEBUGINFO_TYPE_SOURCES && *buildID == "" {
 		return usageError(env, "upload", "--type=sources needs --build-id (the build ID of the binary the sources belong to)")
 	}
