@@ -146,8 +146,8 @@ type job struct {
 	err     error   // failed before reaching the store
 	shared  bool    // err is a shared build ID (skippable with SkipSharedBuildID)
 	asked   *answer // the store's answer to ShouldUpload, asked ahead
-	// seen is the file as it was when its build ID was read: what is sent
-	// must come from that file, unchanged (see unchanged).
+	// seen is the file as it was when id was read from it (nil: the ID
+	// was given): see source.seen.
 	seen os.FileInfo
 }
 
@@ -568,15 +568,13 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 				}
 				base.SymbolsOnly, base.Warning = warning != "", warning
 			}
-			send(ctx, st, key, base, opts, source{file: f.Path}, nil, emit)
+			send(ctx, st, key, base, opts, source{input: f.Path, asIs: true}, nil, emit)
 		}
 		return
 	}
 	key := j.key(opts)
-	src := source{write: func(w io.Writer) error { return extract(w, j.path, opts) }, input: j.path, seen: j.seen, stage: opts.Compress != elfdebug.None}
-	if opts.asGiven() {
-		src = source{file: j.path, seen: j.seen}
-	}
+	src := source{input: j.path, seen: j.seen, id: j.id, asIs: opts.asGiven(), stage: opts.Compress != elfdebug.None,
+		write: func(w io.Writer, in *os.File) error { return extract(w, in, opts) }}
 	sent := send(ctx, st, key, base, opts, src, j.asked, emit)
 	if opts.Sources != nil && key.Type == pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED && sent {
 		skey := key
@@ -591,7 +589,7 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 			emit(sbase)
 			return
 		}
-		send(ctx, st, skey, sbase, opts, source{write: func(w io.Writer) error { return opts.Sources(ctx, j.path, w) }}, nil, emit)
+		send(ctx, st, skey, sbase, opts, source{write: func(w io.Writer, _ *os.File) error { return opts.Sources(ctx, j.path, w) }}, nil, emit)
 	}
 }
 
@@ -677,18 +675,23 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 	return done(Uploaded, "")
 }
 
-// source produces an object's bytes: a file sent as it is, or a function
-// that writes them (extraction, a source archive).
+// source produces an object's bytes: a file sent as it is, an extraction
+// of a file, or a source archive, which reads many files.
 type source struct {
-	file  string
-	write func(io.Writer) error
-	// input is the one file write reads, if there is one, and seen that
-	// file as it was when its build ID was read (nil: not read). The hash
-	// pass must end with the input as seen (see unchanged), so that what is
-	// hashed is that file's content, not a mix of two versions or another
-	// file renamed over it.
+	// input is the one file the object comes from ("" for a source
+	// archive). It is opened once, and both passes read that open file,
+	// so nothing done to its path meanwhile changes what they read.
 	input string
-	seen  os.FileInfo
+	// asIs sends input as it is; otherwise write writes the object (given
+	// input open, nil without one).
+	asIs  bool
+	write func(w io.Writer, in *os.File) error
+	// seen is input as it was when id was read from it (nil: the ID was
+	// not read from it). The hash pass must start from a file that still
+	// has that ID and end with it unchanged (see unchanged), so that what
+	// is stored under an ID carries that ID and is one version of the file.
+	seen os.FileInfo
+	id   buildid.ID
 	// stage keeps the bytes of the hash pass for the send pass instead of
 	// writing them again: for compressed extraction, where writing them
 	// means compressing every DWARF section a second time.
@@ -697,32 +700,43 @@ type source struct {
 
 // measure streams the object once to learn its size and hash (the store
 // wants both before the first byte), and returns an Object that streams it
-// again for each attempt. A plain file is read again and other objects
-// written again (cheap to repeat); a compressed extraction is staged instead
-// (see spill: in memory up to 1 MiB, then an unlinked temp file in
-// TMPDIR), so memory stays flat whatever the file's size. Every send is
-// hashed again on the way (see verify): bytes that differ from the hashed
-// ones fail the send's last Read, so they are never marked finished.
-func (s source) measure(name string) (store.Object, func(), error) {
-	release := func() {}
-	if s.file != "" {
-		obj, err := measureFile(name, s.file, s.seen)
-		return obj, release, err
+// again for each attempt. A file is read again and other objects written
+// again (cheap to repeat); a compressed extraction is staged instead (see
+// spill: in memory up to 1 MiB, then an unlinked temp file in TMPDIR), so
+// memory stays flat whatever the file's size. Every send is hashed again
+// on the way (see verify): bytes that differ from the hashed ones fail the
+// send's last Read, so they are never marked finished. release closes
+// what the Object reads from.
+func (s source) measure(name string) (obj store.Object, release func(), err error) {
+	in, before, err := s.open()
+	release = func() {}
+	if in != nil {
+		release = func() { in.Close() }
 	}
-	before := s.seen
-	if s.input != "" && before == nil {
-		var err error
-		if before, err = os.Stat(s.input); err != nil {
-			return store.Object{}, release, err
-		}
+	if err != nil {
+		return store.Object{}, release, err
 	}
 	// changed tells whether the input is no longer as it was before.
 	changed := func() bool {
-		if s.input == "" {
+		if in == nil {
 			return false
 		}
-		now, err := os.Stat(s.input)
+		now, err := in.Stat()
 		return err != nil || !unchanged(before, now)
+	}
+	if s.asIs {
+		sum, err := objhash.File(in, before.Size())
+		if err != nil {
+			return store.Object{}, release, err
+		}
+		if changed() {
+			return store.Object{}, release, errChanged // rewritten while hashed
+		}
+		obj = store.Object{Name: name, Size: before.Size(), Hash: sum}
+		obj.Open = func() (io.ReadCloser, error) {
+			return verify(io.NopCloser(io.NewSectionReader(in, 0, obj.Size)), obj), nil
+		}
+		return obj, release, nil
 	}
 	h := objhash.New()
 	cw := &countWriter{}
@@ -730,10 +744,11 @@ func (s source) measure(name string) (store.Object, func(), error) {
 	w := io.MultiWriter(h, cw)
 	if s.stage {
 		sp = &spill{}
-		release = sp.close
+		closeIn := release
+		release = func() { sp.close(); closeIn() }
 		w = io.MultiWriter(h, cw, sp)
 	}
-	err := s.write(w)
+	err = s.write(w, in)
 	if changed() {
 		return store.Object{}, release, errChanged
 	}
@@ -743,7 +758,7 @@ func (s source) measure(name string) (store.Object, func(), error) {
 	if sp != nil && sp.err != nil {
 		return store.Object{}, release, fmt.Errorf("staging %s: %w", name, sp.err)
 	}
-	obj := store.Object{Name: name, Size: cw.n, Hash: objhash.Sum(h)}
+	obj = store.Object{Name: name, Size: cw.n, Hash: objhash.Sum(h)}
 	if sp != nil {
 		obj.Open = func() (io.ReadCloser, error) { return verify(io.NopCloser(sp.reader(cw.n)), obj), nil }
 		return obj, release, nil
@@ -751,7 +766,7 @@ func (s source) measure(name string) (store.Object, func(), error) {
 	obj.Open = func() (io.ReadCloser, error) {
 		pr, pw := io.Pipe()
 		go func() {
-			err := s.write(pw)
+			err := s.write(pw, in)
 			if err != nil && changed() {
 				err = errChanged // an input cut short says so, not "unexpected EOF"
 			}
@@ -762,49 +777,32 @@ func (s source) measure(name string) (store.Object, func(), error) {
 	return obj, release, nil
 }
 
-// measureFile hashes a file sent as it is (objhash.File); each send reads it
-// again from disk.
-func measureFile(name, path string, seen os.FileInfo) (store.Object, error) {
-	f, err := os.Open(path)
+// open opens the input, if there is one, and checks it against seen: a
+// file that is not the one seen, or has changed since, must still carry
+// the ID read from it (a chmod, a new hard link or a touch leave it so).
+func (s source) open() (*os.File, os.FileInfo, error) {
+	if s.input == "" {
+		return nil, nil, nil
+	}
+	in, err := os.Open(s.input)
 	if err != nil {
-		return store.Object{}, err
+		return nil, nil, err
 	}
-	defer f.Close()
-	before, err := f.Stat()
-	if err != nil {
-		return store.Object{}, err
+	before, err := in.Stat()
+	if err != nil || s.seen == nil || unchanged(s.seen, before) {
+		return in, before, err
 	}
-	if seen != nil && !unchanged(seen, before) {
-		return store.Object{}, errChanged
+	if id, err := buildid.FromReaderAt(in, before.Size()); err != nil || id.Value != s.id.Value {
+		return in, before, errChanged
 	}
-	sum, err := objhash.File(f, before.Size())
-	if err != nil {
-		return store.Object{}, err
-	}
-	if now, err := f.Stat(); err != nil || !unchanged(before, now) {
-		return store.Object{}, errChanged // rewritten while hashed
-	}
-	obj := store.Object{Name: name, Size: before.Size(), Hash: sum}
-	obj.Open = func() (io.ReadCloser, error) {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		return verify(f, obj), nil
-	}
-	return obj, nil
+	return in, before, nil
 }
 
 type countWriter struct{ n int64 }
 
 func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
 
-func extract(w io.Writer, path string, opts Options) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
+func extract(w io.Writer, f *os.File, opts Options) error {
 	fi, err := f.Stat()
 	if err != nil {
 		return err
@@ -840,7 +838,6 @@ func inspect(c candidate, opts Options, j *job) kind {
 		j.err = err
 		return toUpload
 	}
-	j.seen = st
 	size := st.Size()
 	isELF, etype := elfKind(r)
 	switch {
@@ -863,6 +860,7 @@ func inspect(c candidate, opts Options, j *job) kind {
 	p, err := elfparse.Parse(r, size)
 	if err == nil {
 		j.id, err = buildid.FromParsed(p, r, size)
+		j.seen = st
 	}
 	if err == nil && opts.Type == pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED {
 		var q quality.Quality

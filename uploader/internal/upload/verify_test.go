@@ -10,45 +10,65 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfdebug"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/objhash"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 )
 
-// The file as it was when its build ID was read is what must be hashed: a
-// file changed or replaced since then fails the hash pass, whether it is
-// sent as it is or extracted, staged or not. Every change keeps the size and
-// sets the mtime back; only the identity or the change time tells.
+// What is stored under a build ID must carry it: a file changed or replaced
+// since its ID was read must still have that ID when the hash pass opens
+// it, and must not change while the pass reads it; a chmod, a touch or a
+// copy of the same program renamed over it are not changes that matter.
+// Whatever is done to the path after the open, both passes read the file
+// opened (a directory on the path swapped back and forth, found by an
+// independent review, uploaded another program under the ID).
 func TestHashPassNeedsTheFileAsSeen(t *testing.T) {
+	a := testbin.C(t, "a", "program a", "-g")
+	b := testbin.C(t, "b", "program b", "-g")
+	idA, err := buildid.Read(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyTo := func(t *testing.T, src, dst string) {
+		data, err := os.ReadFile(src)
+		if err == nil {
+			err = os.WriteFile(dst+".new", data, 0o755)
+		}
+		if err == nil {
+			err = os.Rename(dst+".new", dst)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, c := range []struct {
 		name   string
 		change func(t *testing.T, path string)
+		fails  bool
 	}{
-		{"rewritten in place, mtime set back", func(t *testing.T, path string) {
+		{"another program renamed over it", func(t *testing.T, path string) { copyTo(t, b, path) }, true},
+		{"rewritten in place with another program, mtime set back", func(t *testing.T, path string) {
 			fi, _ := os.Stat(path)
-			time.Sleep(10 * time.Millisecond) // a change time of its own
-			if err := os.WriteFile(path, []byte("THE CONTENT THE ID WAS READ"), 0o644); err != nil {
+			data, _ := os.ReadFile(b)
+			f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+			if err != nil {
 				t.Fatal(err)
 			}
+			f.Write(data)
+			f.Close()
 			os.Chtimes(path, fi.ModTime(), fi.ModTime())
-		}},
-		{"another file renamed over it, same size and mtime", func(t *testing.T, path string) {
-			fi, _ := os.Stat(path)
-			tmp := path + ".new"
-			if err := os.WriteFile(tmp, []byte("THE CONTENT THE ID WAS READ"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			os.Chtimes(tmp, fi.ModTime(), fi.ModTime())
-			if err := os.Rename(tmp, path); err != nil {
-				t.Fatal(err)
-			}
-		}},
+		}, true},
+		{"chmod and touch", func(t *testing.T, path string) {
+			os.Chmod(path, 0o700)
+			os.Chtimes(path, time.Now(), time.Now())
+		}, false},
+		{"the same program renamed over it", func(t *testing.T, path string) { copyTo(t, a, path) }, false},
 	} {
 		for _, kind := range []string{"sent as it is", "written", "staged"} {
 			t.Run(c.name+"/"+kind, func(t *testing.T) {
-				path := filepath.Join(t.TempDir(), "in")
-				if err := os.WriteFile(path, []byte("the content the ID was read"), 0o644); err != nil {
-					t.Fatal(err)
-				}
+				path := testbin.Copy(t, a, "in")
 				old := time.Now().Add(-time.Hour)
 				os.Chtimes(path, old, old)
 				seen, err := os.Stat(path)
@@ -56,18 +76,32 @@ func TestHashPassNeedsTheFileAsSeen(t *testing.T) {
 					t.Fatal(err)
 				}
 				c.change(t, path)
-				src := source{file: path, seen: seen}
-				if kind != "sent as it is" {
-					src = source{input: path, seen: seen, stage: kind == "staged", write: func(w io.Writer) error {
-						b, err := os.ReadFile(path)
-						w.Write(b)
-						return err
-					}}
+				src := source{input: path, seen: seen, id: idA, asIs: kind == "sent as it is", stage: kind == "staged",
+					write: func(w io.Writer, in *os.File) error { return extract(w, in, Options{Compress: elfdebug.None}) }}
+				obj, release, err := src.measure("in")
+				defer release()
+				if c.fails {
+					if !errors.Is(err, errChanged) {
+						t.Fatalf("measure: %v, want %v", err, errChanged)
+					}
+					return
 				}
-				_, release, err := src.measure("in")
-				release()
-				if !errors.Is(err, errChanged) {
-					t.Fatalf("measure: %v, want %v", err, errChanged)
+				if err != nil {
+					t.Fatalf("measure: %v", err)
+				}
+				// Both passes read the file opened, whatever the path names now.
+				copyTo(t, b, path)
+				r, err := obj.Open()
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer r.Close()
+				sent, err := io.ReadAll(r)
+				if err != nil || int64(len(sent)) != obj.Size {
+					t.Fatalf("send after the path was pointed elsewhere: %d bytes, %v", len(sent), err)
+				}
+				if got, err := buildid.FromReaderAt(bytes.NewReader(sent), int64(len(sent))); err != nil || got.Value != idA.Value {
+					t.Errorf("sent bytes carry build ID %q (%v), want %s", got.Value, err, idA.Value)
 				}
 			})
 		}
