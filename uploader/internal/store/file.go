@@ -123,22 +123,47 @@ func (f *File) Upload(ctx context.Context, key Key, obj Object, force bool, prog
 		return err
 	}
 	defer src.Close()
+	// The object is renamed into place and its metadata written under a
+	// lock on the directory: two uploads of one build ID at once (--force)
+	// could otherwise leave one's object under the other's hash, marked
+	// uploaded.
+	var unlock func()
 	err = renameInto(filepath.Join(dir, objectName(key.Type)), func(tmp *os.File) error {
 		n, err := io.Copy(tmp, &countingReader{r: readerCtx{ctx, src}, progress: progress})
 		if err == nil && n != obj.Size {
 			return fmt.Errorf("%s changed while uploading (%d bytes read, %d expected)", obj.Name, n, obj.Size)
 		}
-		if err != nil {
-			return err
+		if err == nil {
+			err = tmp.Sync() // the bytes are on disk before metadata says "uploaded"
 		}
-		return tmp.Sync() // the bytes are on disk before metadata says "uploaded"
+		if err == nil {
+			unlock, err = lockDir(dir)
+		}
+		return err
 	})
+	if unlock != nil {
+		defer unlock()
+	}
 	if err != nil {
 		return err
 	}
 	meta.Upload.State = pb.DebuginfoUpload_STATE_UPLOADED
 	meta.Upload.FinishedAt = timestamppb.New(f.now())
 	return writeMeta(dir, key.Type, meta)
+}
+
+// lockDir takes an exclusive flock on dir, for as long as a rename and a
+// metadata write take.
+func lockDir(dir string) (unlock func(), err error) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(d.Fd()), syscall.LOCK_EX); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("locking %s: %w", dir, err)
+	}
+	return func() { d.Close() }, nil // closing the last descriptor releases the lock
 }
 
 func writeMeta(dir string, t pb.DebuginfoType, m *pb.Debuginfo) error {
