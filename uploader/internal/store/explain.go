@@ -95,7 +95,9 @@ func sentence(st *status.Status, tlsHint string, t Target) string {
 		}
 		return fmt.Sprintf("store unavailable at %s (%s%s): %s; check --store-address and that the store is running", t.Address, over, retried, msg)
 	case codes.DeadlineExceeded:
-		return fmt.Sprintf("no answer from %s in time (see --timeout): %s", t.Address, msg)
+		// A store that hangs and an upload too large for the time allowed end
+		// the same way: say what is known, not which.
+		return fmt.Sprintf("the call to %s did not finish in time (see --timeout): %s", t.Address, msg)
 	case codes.Unimplemented:
 		return fmt.Sprintf("%s does not serve this call of the Parca debuginfo API: check --store-address%s", t.Address, said)
 	}

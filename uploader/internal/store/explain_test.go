@@ -57,7 +57,7 @@ func TestExplain(t *testing.T) {
 		{"unavailable, no TLS evidence, one try", status.Error(codes.Unavailable, "connection refused"), tls,
 			"store unavailable at grpc.example.com:443 (TLS): connection refused; check --store-address and that the store is running"},
 		{"deadline", status.Error(codes.DeadlineExceeded, "context deadline exceeded"), tls,
-			"no answer from grpc.example.com:443 in time (see --timeout): context deadline exceeded"},
+			"the call to grpc.example.com:443 did not finish in time (see --timeout): context deadline exceeded"},
 		{"unimplemented", status.Error(codes.Unimplemented, "unknown service parca.debuginfo.v1alpha1.DebuginfoService"), tls,
 			"grpc.example.com:443 does not serve this call of the Parca debuginfo API: check --store-address (store said: unknown service parca.debuginfo.v1alpha1.DebuginfoService)"},
 		{"any other code", status.Error(codes.DataLoss, "disk on fire"), tls,
