@@ -19,11 +19,15 @@ type chunk struct{ buf mem.Buffer }
 // chunkDataField is UploadRequest.chunk_data's field number.
 var chunkDataField = (&pb.UploadRequest{}).ProtoReflect().Descriptor().Fields().ByName("chunk_data").Number()
 
-// chunkCodec is gRPC's proto codec that also marshals a chunk. It keeps the
-// name "proto", so the wire (content type included) does not change.
+// chunkCodec is gRPC's proto codec that also marshals a chunk.
 type chunkCodec struct{ encoding.CodecV2 }
 
 var uploadCodec = chunkCodec{encoding.GetCodecV2(proto.Name)}
+
+// Name is empty: gRPC names a forced codec in the content type
+// ("application/grpc+proto"), and the stream is to go out as every other
+// call does, "application/grpc", for stores and proxies that match it.
+func (chunkCodec) Name() string { return "" }
 
 func (c chunkCodec) Marshal(v any) (mem.BufferSlice, error) {
 	ch, ok := v.(chunk)
