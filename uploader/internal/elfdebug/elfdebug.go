@@ -112,8 +112,9 @@ func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, e
 		return Stats{}, fmt.Errorf("debug-only ELF32 file would be %d bytes, too large", l.size)
 	}
 
+	regions := append(append([]region(nil), l.head...), l.rest...)
 	newOff := map[int]uint64{}
-	for _, r := range append(append([]region(nil), l.head...), l.rest...) {
+	for _, r := range regions {
 		if r.sec != noSection {
 			newOff[r.sec] = r.new
 		}
@@ -163,7 +164,6 @@ func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, e
 	for _, h := range phdrs {
 		cw.Write(h)
 	}
-	regions := append(append([]region(nil), l.head...), l.rest...)
 	// One copy buffer for every region, not one per io.Copy, as large as
 	// the largest region up to 1 MiB: a 256 MiB section copied through
 	// 32 KiB took 8,192 reads and 54 ms, through 1 MiB 44 ms.
