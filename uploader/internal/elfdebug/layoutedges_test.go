@@ -167,14 +167,12 @@ func TestNoteSegmentsKeepTheirBytes(t *testing.T) {
 // wraps to 0, which must not read as "inside the head").
 func TestSegmentEndingAt2To64(t *testing.T) {
 	testbin.Need(t, "gcc")
-	b, err := os.ReadFile(testbin.GCC(t, t.TempDir(), "hello", testbin.HelloC, "-g"))
+	hello := testbin.GCC(t, t.TempDir(), "hello", testbin.HelloC, "-g")
+	b, err := os.ReadFile(hello)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fi, err := elf.NewFile(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
+	fi := elfFile(t, hello)
 	idx := stackIndex(t, fi)
 	bin := patched(t, "wrap", b, func(c []byte) []byte { asNote(c, idx, 1<<64-16, 16); return c })
 	out, _ := extractFile(t, bin)
@@ -190,14 +188,12 @@ func TestSegmentEndingAt2To64(t *testing.T) {
 // (the debug file still ends where the last real note does).
 func TestZeroSizeNoteKeepsNothing(t *testing.T) {
 	testbin.Need(t, "gcc")
-	b, err := os.ReadFile(testbin.GCC(t, t.TempDir(), "hello", testbin.HelloC, "-g"))
+	hello := testbin.GCC(t, t.TempDir(), "hello", testbin.HelloC, "-g")
+	b, err := os.ReadFile(hello)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fi, err := elf.NewFile(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
+	fi := elfFile(t, hello)
 	load0 := firstLoadOf(t, fi)
 	idx := stackIndex(t, fi)
 	var notesEnd uint64
