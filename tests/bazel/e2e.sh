@@ -444,8 +444,11 @@ if [[ -n "${PARCA_ADDR:-}" ]]; then
   if (cd "${ROOT}/tests/parca" && GOWORK=off go build -o "${TMP}/symbolize-check" ./cmd/symbolize-check) >"${TMP}/sc-build.log" 2>&1; then
     sc() { "${TMP}/symbolize-check" -source-root "${WS}" "$@"; }
     check "Parca symbolizes c/hello with lines and sources" sc -binary "${BIN}/c/hello" main
-    # (Not examples::Greeting: Parca v0.28.0 shows its name but no file:line, even from the whole binary.)
-    check "Parca symbolizes cc/hello with lines and sources" sc -binary "${BIN}/cc/hello" main
+    # examples::Greeting sits in a unit whose line table is out of address order (its
+    # inline std::string functions have sections of their own): Parca v0.28.0 shows its
+    # file:line only because extraction sorts the sequences.
+    check "Parca symbolizes cc/hello with lines and sources" sc -binary "${BIN}/cc/hello" main \
+      _ZN8examples8GreetingERKNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEE=Greeting
     check "Parca symbolizes go/hello_stamped with lines and sources" sc -binary "${BIN}/go/hello_stamped" main.main
   else
     tail -20 "${TMP}/sc-build.log"

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/lineorder"
 )
 
 // ErrNotELF is the same error buildid.ErrNotELF is, so either works with errors.Is.
@@ -99,6 +100,9 @@ func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, e
 		}
 	}
 
+	if r, err = sortLines(r, f, keep); err != nil {
+		return Stats{}, err
+	}
 	comp, spools, err := spool(r, f, keep, opts.Compress, opts.Reuse)
 	if err != nil {
 		return Stats{}, err
@@ -242,4 +246,58 @@ func (c *countWriter) padTo(off uint64) {
 	for c.err == nil && uint64(c.n) < off {
 		c.Write(zeros[:min(uint64(len(zeros)), off-uint64(c.n))])
 	}
+}
+
+// sortLines returns r with the kept, uncompressed .debug_line section's
+// sequences in address order (see package lineorder), or r as it is.
+func sortLines(r io.ReaderAt, f *elfparse.File, keep []bool) (io.ReaderAt, error) {
+	for i, s := range f.Sections {
+		if !keep[i] || s.Name != ".debug_line" || s.Flags&uint64(elf.SHF_COMPRESSED) != 0 {
+			continue
+		}
+		sorted, ok, err := lineorder.Reorder(io.NewSectionReader(r, int64(s.Off), int64(s.Size)), int64(s.Size), f.Order)
+		if err != nil {
+			return nil, fmt.Errorf("reading .debug_line: %w", err)
+		}
+		if !ok {
+			return r, nil
+		}
+		return overlay{ReaderAt: r, off: int64(s.Off), size: int64(s.Size), sec: sorted}, nil
+	}
+	return r, nil
+}
+
+// overlay is a file whose bytes [off, off+size) are read from sec instead.
+type overlay struct {
+	io.ReaderAt
+	off, size int64
+	sec       io.ReaderAt
+}
+
+func (o overlay) ReadAt(p []byte, off int64) (int, error) {
+	n := 0
+	for n < len(p) {
+		at := off + int64(n)
+		var m int
+		var err error
+		switch {
+		case at < o.off:
+			m, err = o.ReaderAt.ReadAt(p[n:min(len(p), n+int(o.off-at))], at)
+		case at < o.off+o.size:
+			m, err = o.sec.ReadAt(p[n:min(len(p), n+int(o.off+o.size-at))], at-o.off)
+		default:
+			m, err = o.ReaderAt.ReadAt(p[n:], at)
+		}
+		n += m
+		if err == io.EOF && m > 0 && n < len(p) && at < o.off+o.size {
+			err = nil // the end of one part, not of the file
+		}
+		if err != nil {
+			return n, err
+		}
+		if m == 0 {
+			return n, io.ErrNoProgress
+		}
+	}
+	return n, nil
 }

@@ -1,0 +1,135 @@
+package elfdebug
+
+import (
+	"bytes"
+	"cmp"
+	"debug/dwarf"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
+)
+
+// o2Program has main in .text.startup and a cold part in .text.unlikely
+// at -O2: its unit's line-table sequences are out of address order.
+const o2Program = `#include <stdio.h>
+#include <stdlib.h>
+__attribute__((cold, noinline, noreturn)) static void bad(long x) { fprintf(stderr, "%ld\n", x); abort(); }
+__attribute__((noinline)) long sum(const long *v, int n) {
+  long s = 0;
+  for (int i = 0; i < n; i++) { if (__builtin_expect(v[i] < 0, 0)) bad(v[i]); s += v[i]; }
+  return s;
+}
+int main(int argc, char **argv) { long v[4] = {argc, 2, 3, 4}; printf("%ld\n", sum(v, 4)); return 0; }
+`
+
+// sequenceStarts returns each unit's sequence start addresses, and the
+// rows of every unit, sorted, as Go's debug/dwarf reads them.
+func sequenceStarts(t *testing.T, path string) ([][]uint64, []dwarf.LineEntry) {
+	t.Helper()
+	d, err := elfFile(t, path).DWARF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var starts [][]uint64
+	var rows []dwarf.LineEntry
+	r := d.Reader()
+	for {
+		e, err := r.Next()
+		if err != nil || e == nil {
+			break
+		}
+		r.SkipChildren()
+		lr, err := d.LineReader(e)
+		if err != nil || lr == nil {
+			continue
+		}
+		var s []uint64
+		first := true
+		for {
+			var le dwarf.LineEntry
+			if lr.Next(&le) == io.EOF {
+				break
+			}
+			if first {
+				s = append(s, le.Address)
+			}
+			first = le.EndSequence
+			le.File = &dwarf.LineFile{Name: le.File.Name}
+			rows = append(rows, le)
+		}
+		starts = append(starts, s)
+	}
+	slices.SortFunc(rows, func(a, b dwarf.LineEntry) int {
+		return cmp.Or(cmp.Compare(a.Address, b.Address), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column),
+			cmp.Compare(a.File.Name, b.File.Name), boolCmp(a.IsStmt, b.IsStmt), boolCmp(a.EndSequence, b.EndSequence))
+	})
+	return starts, rows
+}
+
+// TestExtractSortsLineSequences: Parca v0.28.0 finds no line for code in
+// a sequence out of address order, so extraction sorts them, with every
+// compression, and keeps every row.
+func TestExtractSortsLineSequences(t *testing.T) {
+	bin := testbin.GCC(t, t.TempDir(), "o2", o2Program, "-g", "-O2")
+	inStarts, inRows := sequenceStarts(t, bin)
+	if allSorted(inStarts) {
+		t.Fatalf("gcc -O2 gave sorted line tables (%x): the test needs them out of order", inStarts)
+	}
+	for _, c := range []Compression{None, Zlib, Zstd} {
+		out, _ := extractWith(t, bin, "."+c.String(), c)
+		starts, rows := sequenceStarts(t, out)
+		if !allSorted(starts) {
+			t.Errorf("%s: sequences start at %x, not in address order", c, starts)
+		}
+		if len(rows) != len(inRows) || !slices.EqualFunc(rows, inRows, func(a, b dwarf.LineEntry) bool {
+			return a.Address == b.Address && a.Line == b.Line && a.Column == b.Column && a.IsStmt == b.IsStmt &&
+				a.EndSequence == b.EndSequence && a.File.Name == b.File.Name
+		}) {
+			t.Errorf("%s: %d rows, want the input's %d, the same", c, len(rows), len(inRows))
+		}
+	}
+}
+
+func boolCmp(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
+func allSorted(starts [][]uint64) bool {
+	for _, s := range starts {
+		if !slices.IsSorted(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestOverlayReadAt reads an overlaid file in windows of every size and
+// place, against the bytes it should give.
+func TestOverlayReadAt(t *testing.T) {
+	base := bytes.Repeat([]byte("abcdefghij"), 50)
+	sec := bytes.Repeat([]byte("XYZ"), 40)
+	want := slices.Concat(base[:200], sec, base[320:])
+	o := overlay{ReaderAt: bytes.NewReader(base), off: 200, size: int64(len(sec)), sec: bytes.NewReader(sec)}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 3000 {
+		at := rng.Int64N(int64(len(want)) + 4)
+		buf := make([]byte, rng.IntN(len(want)+8))
+		n, err := o.ReadAt(buf, at)
+		wantN := int(max(0, min(int64(len(buf)), int64(len(want))-at)))
+		if n != wantN || !bytes.Equal(buf[:n], want[min(at, int64(len(want))):][:n]) {
+			t.Fatalf("ReadAt(%d bytes at %d) = %d, %v; want %d bytes", len(buf), at, n, err, wantN)
+		}
+		if n < len(buf) && err == nil {
+			t.Fatalf("ReadAt(%d bytes at %d) = %d, nil: a short read needs an error", len(buf), at, n)
+		}
+	}
+}

@@ -1,0 +1,288 @@
+package lineorder
+
+import (
+	"bytes"
+	"debug/dwarf"
+	"debug/elf"
+	"encoding/binary"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
+)
+
+// build compiles testdata/o2.c and testdata/twice.c with gcc and flags.
+func build(t testing.TB, flags ...string) string {
+	t.Helper()
+	testbin.Need(t, "gcc")
+	src, err := filepath.Abs("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "prog")
+	testbin.Run(t, src, "gcc", append(flags, "-o", out, "o2.c", "twice.c")...)
+	return out
+}
+
+// lineSection returns the file's bytes and its .debug_line's extent.
+func lineSection(t testing.TB, path string) (file []byte, off, size int64) {
+	t.Helper()
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s := f.Section(".debug_line")
+	if s == nil {
+		t.Fatal("no .debug_line")
+	}
+	file, err = os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return file, int64(s.Offset), int64(s.Size)
+}
+
+// row is a line-table row as Go's debug/dwarf reads it.
+type row struct {
+	unit      dwarf.Offset
+	addr      uint64
+	file      string
+	line, col int
+	stmt, end bool
+}
+
+// rows reads every unit's rows, and the first address of each sequence.
+func rows(t *testing.T, path string) (all []row, starts map[dwarf.Offset][]uint64) {
+	t.Helper()
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	d, err := f.DWARF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	starts = map[dwarf.Offset][]uint64{}
+	r := d.Reader()
+	for {
+		e, err := r.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e == nil {
+			break
+		}
+		if e.Tag != dwarf.TagCompileUnit {
+			r.SkipChildren()
+			continue
+		}
+		lr, err := d.LineReader(e)
+		if err != nil || lr == nil {
+			t.Fatalf("line reader: %v", err)
+		}
+		first := true
+		for {
+			var le dwarf.LineEntry
+			if err := lr.Next(&le); err == io.EOF {
+				break
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if first {
+				starts[e.Offset] = append(starts[e.Offset], le.Address)
+			}
+			first = le.EndSequence
+			all = append(all, row{e.Offset, le.Address, le.File.Name, le.Line, le.Column, le.IsStmt, le.EndSequence})
+		}
+		r.SkipChildren()
+	}
+	return all, starts
+}
+
+func sortRows(rs []row) {
+	slices.SortFunc(rs, func(a, b row) int {
+		return cmpAll(int64(a.unit)-int64(b.unit), int64(a.addr)-int64(b.addr), int64(a.line-b.line),
+			int64(a.col-b.col), boolInt(a.end)-boolInt(b.end), boolInt(a.stmt)-boolInt(b.stmt))
+	})
+}
+
+func cmpAll(d ...int64) int {
+	for _, x := range d {
+		if x != 0 {
+			return int(min(max(x, -1), 1))
+		}
+	}
+	return 0
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestReorderGCC sorts the line tables of gcc -O2 programs (main in
+// .text.startup, a cold part in .text.unlikely, one section a function),
+// keeping every row, and leaves sorted ones alone.
+func TestReorderGCC(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		flags []string
+		moves bool
+	}{
+		{"O2-dwarf5", []string{"-g", "-O2", "-gdwarf-5"}, true},
+		{"O2-dwarf4", []string{"-g", "-O2", "-gdwarf-4"}, true},
+		{"O2-function-sections", []string{"-g", "-O2", "-ffunction-sections", "-Wl,--gc-sections"}, true},
+		{"O0", []string{"-g", "-O0"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bin := build(t, tc.flags...)
+			file, off, size := lineSection(t, bin)
+			_, before := rows(t, bin)
+			r, ok, err := Reorder(bytes.NewReader(file[off:off+size]), size, binary.LittleEndian)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok != tc.moves {
+				t.Fatalf("Reorder moved sequences: %v, want %v (sequence starts %x)", ok, tc.moves, before)
+			}
+			if !ok {
+				return
+			}
+			sorted := make([]byte, size)
+			if n, err := r.ReadAt(sorted, 0); n != int(size) || err != nil {
+				t.Fatalf("ReadAt: %d, %v", n, err)
+			}
+			out := filepath.Join(t.TempDir(), "sorted")
+			patched := slices.Clone(file)
+			copy(patched[off:], sorted)
+			if err := os.WriteFile(out, patched, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			want, _ := rows(t, bin)
+			got, starts := rows(t, out)
+			sortRows(want)
+			sortRows(got)
+			if !slices.Equal(got, want) {
+				t.Fatalf("rows differ after sorting: %d rows, want %d", len(got), len(want))
+			}
+			for unit, s := range starts {
+				if !slices.IsSorted(s) {
+					t.Errorf("unit %#x: sequences start at %x, not in address order", unit, s)
+				}
+			}
+			if readelf, err := testbinReadelf(t, out); err != nil || bytes.Contains(readelf, []byte("Warning")) {
+				t.Errorf("readelf --debug-dump=decodedline: %v\n%s", err, readelf)
+			}
+		})
+	}
+}
+
+func testbinReadelf(t *testing.T, path string) ([]byte, error) {
+	t.Helper()
+	testbin.Need(t, "readelf")
+	return exec.Command("readelf", "--debug-dump=decodedline", path).CombinedOutput()
+}
+
+// TestReadAtEverywhere reads the sorted section in windows of every
+// size and place, against one whole read.
+func TestReadAtEverywhere(t *testing.T) {
+	bin := build(t, "-g", "-O2")
+	file, off, size := lineSection(t, bin)
+	r, ok, err := Reorder(bytes.NewReader(file[off:off+size]), size, binary.LittleEndian)
+	if err != nil || !ok {
+		t.Fatalf("Reorder: %v, %v", ok, err)
+	}
+	whole := make([]byte, size)
+	if _, err := r.ReadAt(whole, 0); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		at := rng.Int64N(size + 8)
+		buf := make([]byte, rng.IntN(int(size)+16))
+		n, err := r.ReadAt(buf, at)
+		wantN := int(max(0, min(int64(len(buf)), size-at)))
+		if n != wantN || !bytes.Equal(buf[:n], whole[min(at, size):min(at, size)+int64(n)]) {
+			t.Fatalf("ReadAt(%d bytes at %d) = %d, %v; want %d bytes", len(buf), at, n, err, wantN)
+		}
+		if (n < len(buf)) != (err == io.EOF) {
+			t.Fatalf("ReadAt(%d bytes at %d) = %d, %v: EOF iff short", len(buf), at, n, err)
+		}
+	}
+}
+
+// TestReorderLeavesWhatItCannotParse: a unit cut short, an unknown
+// version, or a sequence with rows before its first address stays as it is,
+// and the units before it are still sorted.
+func TestReorderLeavesWhatItCannotParse(t *testing.T) {
+	bin := build(t, "-g", "-O2")
+	file, off, size := lineSection(t, bin)
+	sec := file[off : off+size]
+	first := int64(binary.LittleEndian.Uint32(sec)) + 4 // the first unit's length
+	for _, tc := range []struct {
+		name string
+		edit func(b []byte) []byte
+	}{
+		{"second unit cut short", func(b []byte) []byte { return b[:first+40] }},
+		{"second unit of version 9", func(b []byte) []byte { binary.LittleEndian.PutUint16(b[first+4:], 9); return b }},
+		{"second unit's length past the end", func(b []byte) []byte {
+			binary.LittleEndian.PutUint32(b[first:], uint32(len(b)))
+			return b
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := tc.edit(slices.Clone(sec))
+			r, ok, err := Reorder(bytes.NewReader(b), int64(len(b)), binary.LittleEndian)
+			if err != nil || !ok {
+				t.Fatalf("Reorder: %v, %v (the first unit is out of order)", ok, err)
+			}
+			out := make([]byte, len(b))
+			if n, err := r.ReadAt(out, 0); n != len(b) || err != nil {
+				t.Fatalf("ReadAt: %d, %v", n, err)
+			}
+			if !bytes.Equal(out[first:], b[first:]) {
+				t.Error("the unit it could not parse changed")
+			}
+			if bytes.Equal(out[:first], b[:first]) {
+				t.Error("the first unit was not sorted")
+			}
+		})
+	}
+}
+
+// FuzzReorder: whatever the bytes, no panic, and what comes out is the
+// same bytes in another order.
+func FuzzReorder(f *testing.F) {
+	bin := build(f, "-g", "-O2", "-ffunction-sections")
+	file, off, size := lineSection(f, bin)
+	f.Add(file[off : off+size])
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, ok, err := Reorder(bytes.NewReader(b), int64(len(b)), binary.LittleEndian)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			return
+		}
+		out := make([]byte, len(b))
+		if n, err := r.ReadAt(out, 0); n != len(b) || err != nil {
+			t.Fatalf("ReadAt: %d, %v", n, err)
+		}
+		x, y := slices.Clone(b), slices.Clone(out)
+		slices.Sort(x)
+		slices.Sort(y)
+		if !bytes.Equal(x, y) {
+			t.Fatalf("not a permutation of the input (%d bytes)", len(b))
+		}
+	})
+}
