@@ -237,6 +237,95 @@ CI=true cmake --build "${TMP}/single/n" >"${log}" 2>&1
 check "POST_BUILD, no credentials, CI=true: the build fails" test $? != 0
 check "POST_BUILD, no credentials, CI=true: a clear error" contains "${log}" "error: cannot upload 1 binaries: no credentials" || show "${log}"
 
+# ---------------------------------------------------------------- EXCLUDE_FROM_ALL
+
+# Targets excluded from `all` (the target property, or a directory added with
+# EXCLUDE_FROM_ALL, here one level up) stay out of a plain build, even when
+# they do not compile; built explicitly they work, and are uploaded as
+# docs/cmake.md says: debuginfo_upload(TARGET) right after the link,
+# debuginfo_upload_all() by the next plain build.
+mkdir -p "${TMP}/excl/contrib/deeper"
+cat >"${TMP}/excl/CMakeLists.txt" <<EOF
+cmake_minimum_required(VERSION 3.16)
+project(excl C)
+list(APPEND CMAKE_MODULE_PATH "${TMP}/my project/rules_debuginfo/tools/cmake")
+include(Debuginfo)
+option(UPLOAD_ALL "" ON)
+add_executable(normal normal.c)
+add_executable(optional EXCLUDE_FROM_ALL optional.c)
+if(UPLOAD_ALL)
+  debuginfo_upload_all()
+endif()
+add_subdirectory(contrib EXCLUDE_FROM_ALL)
+EOF
+cat >"${TMP}/excl/contrib/CMakeLists.txt" <<'EOF'
+add_executable(broken broken.c)
+add_subdirectory(deeper)
+EOF
+cat >"${TMP}/excl/contrib/deeper/CMakeLists.txt" <<'EOF'
+add_executable(tool tool.c)
+debuginfo_upload(TARGET tool)
+add_library(brokenlib SHARED broken.c)
+EOF
+echo "int main(void) { return 0; }" >"${TMP}/excl/normal.c"
+echo "int main(void) { return 3; }" >"${TMP}/excl/optional.c"
+echo "int main(void) { return 4; }" >"${TMP}/excl/contrib/deeper/tool.c"
+echo "int main(void) { this does not compile }" >"${TMP}/excl/contrib/broken.c"
+cp "${TMP}/excl/contrib/broken.c" "${TMP}/excl/contrib/deeper/broken.c"
+for gen in "Unix Makefiles" "Ninja"; do
+  name="excl-$(echo "${gen}" | tr -d ' ' | tr 'A-Z' 'a-z')"
+  b="${TMP}/${name}"
+  store="${TMP}/store-${name}"
+  cmake -S "${TMP}/excl" -B "${b}" -G "${gen}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDEBUGINFO="${DEBUGINFO}" \
+    -DDEBUGINFO_STORE_ADDRESS="file://${store}" >"${TMP}/${name}.configure.log" 2>&1
+  check "${gen}, EXCLUDE_FROM_ALL: configure" test $? = 0 || show "${TMP}/${name}.configure.log"
+  log="${TMP}/${name}.build1.log"
+  cmake --build "${b}" >"${log}" 2>&1
+  check "${gen}, EXCLUDE_FROM_ALL: a plain build succeeds (the broken excluded targets are not built)" test $? = 0 || show "${log}"
+  check "${gen}, EXCLUDE_FROM_ALL: ... and uploads the normal target only" contains "${log}" "uploading 1 binaries" || show "${log}"
+  check "${gen}, EXCLUDE_FROM_ALL: the normal target is stored" in_store "${store}" "${b}/normal"
+  check "${gen}, EXCLUDE_FROM_ALL: excluded targets are not built" \
+    bash -c '! ls "$1/optional" "$1/contrib/deeper/tool" >/dev/null 2>&1' _ "${b}"
+  log="${TMP}/${name}.upload-target.log"
+  cmake --build "${b}" --target debuginfo-upload >"${log}" 2>&1
+  check "${gen}, EXCLUDE_FROM_ALL: --target debuginfo-upload does not build them either" test $? = 0 || show "${log}"
+  log="${TMP}/${name}.broken.log"
+  cmake --build "${b}" --target broken >"${log}" 2>&1
+  check "${gen}, EXCLUDE_FROM_ALL: (the excluded target 'broken' really does not compile)" test $? != 0
+  # debuginfo_upload_all(): built explicitly, uploaded by the next plain build.
+  log="${TMP}/${name}.optional.log"
+  cmake --build "${b}" --target optional >"${log}" 2>&1
+  check "${gen}, EXCLUDE_FROM_ALL: building the excluded target explicitly works" test $? = 0 || show "${log}"
+  check "${gen}, EXCLUDE_FROM_ALL: ... without building anything else" test ! -e "${b}/contrib/deeper/tool"
+  log="${TMP}/${name}.build2.log"
+  cmake --build "${b}" >"${log}" 2>&1
+  check "${gen}, EXCLUDE_FROM_ALL: the next plain build succeeds" test $? = 0 || show "${log}"
+  check "${gen}, EXCLUDE_FROM_ALL: ... and uploads the explicitly built target" in_store "${store}" "${b}/optional" || show "${log}"
+  check "${gen}, EXCLUDE_FROM_ALL: ... and only it" contains "${log}" "uploading 1 binaries" || show "${log}"
+  # debuginfo_upload(TARGET): built explicitly, uploaded right after its link.
+  log="${TMP}/${name}.tool.log"
+  cmake --build "${b}" --target tool >"${log}" 2>&1
+  check "${gen}, EXCLUDE_FROM_ALL + debuginfo_upload(TARGET): building it explicitly works" test $? = 0 || show "${log}"
+  check "${gen}, EXCLUDE_FROM_ALL + debuginfo_upload(TARGET): uploaded right after its link" in_store "${store}" "${b}/contrib/deeper/tool" || show "${log}"
+  log="${TMP}/${name}.build3.log"
+  cmake --build "${b}" >"${log}" 2>&1
+  check "${gen}, EXCLUDE_FROM_ALL: then a plain build uploads nothing" lacks "${log}" "debuginfo: uploading" || show "${log}"
+done
+# Without credentials, an excluded target built explicitly says what it left pending:
+# no batched step follows in that build. The next plain build has one, even
+# though the only registration (no debuginfo_upload_all()) is in an excluded directory.
+cmake -S "${TMP}/excl" -B "${TMP}/excl-nocreds" -G Ninja -DUPLOAD_ALL=OFF -DDEBUGINFO="${DEBUGINFO}" \
+  -DDEBUGINFO_STORE_ADDRESS=127.0.0.1:9 >"${TMP}/excl-nocreds.configure.log" 2>&1
+log="${TMP}/excl-nocreds.tool.log"
+cmake --build "${TMP}/excl-nocreds" --target tool >"${log}" 2>&1
+check "EXCLUDE_FROM_ALL + debuginfo_upload(TARGET), no credentials: the explicit build succeeds" test $? = 0 || show "${log}"
+check "EXCLUDE_FROM_ALL + debuginfo_upload(TARGET), no credentials: says so once" count_is "${log}" "not uploading 1 binaries" 1 || show "${log}"
+log="${TMP}/excl-nocreds.build.log"
+cmake --build "${TMP}/excl-nocreds" >"${log}" 2>&1
+check "debuginfo_upload(TARGET) only in an excluded directory: a plain build succeeds" test $? = 0 || show "${log}"
+check "debuginfo_upload(TARGET) only in an excluded directory: a plain build still ends with the upload step" \
+  count_is "${log}" "not uploading 1 binaries" 1 || show "${log}"
+
 # ---------------------------------------------------------------- the uploader built from this repository
 
 # Out of tree, so examples/ itself is not written to.

@@ -234,6 +234,39 @@ add_custom_target(debuginfo-upload
 file(GENERATE OUTPUT "${CMAKE_BINARY_DIR}/debuginfo-targets/$<CONFIG>.txt"
   CONTENT "$<JOIN:$<GENEX_EVAL:$<TARGET_PROPERTY:debuginfo-upload,DEBUGINFO_FILES>>,\n>\n")
 
+# Sets out to ON when the top-level `all` does not build target, decided as
+# CMake decides it: the target property EXCLUDE_FROM_ALL when it is set (to
+# anything; a generator expression counts as true, it cannot be evaluated at
+# configure time), else the directory property EXCLUDE_FROM_ALL of the target's
+# directory or of any parent below the top (add_subdirectory(dir EXCLUDE_FROM_ALL)).
+# Both are read: CMake (3.25 at least) does not copy the directory property
+# into the target property.
+function(_debuginfo_excluded target out)
+  set(${out} OFF PARENT_SCOPE)
+  get_property(set TARGET ${target} PROPERTY EXCLUDE_FROM_ALL SET)
+  if(set)
+    get_target_property(ex ${target} EXCLUDE_FROM_ALL)
+    if(ex)
+      set(${out} ON PARENT_SCOPE)
+    endif()
+    return()
+  endif()
+  get_target_property(dir ${target} SOURCE_DIR)
+  while(NOT dir STREQUAL "" AND NOT dir STREQUAL CMAKE_SOURCE_DIR)
+    get_property(ex DIRECTORY "${dir}" PROPERTY EXCLUDE_FROM_ALL)
+    if(ex)
+      set(${out} ON PARENT_SCOPE)
+      return()
+    endif()
+    get_property(dir DIRECTORY "${dir}" PROPERTY PARENT_DIRECTORY)
+  endwhile()
+endfunction()
+
+# Lists target's file for `debuginfo-upload`, which also depends on the target,
+# unless it is excluded from `all`: that dependency would make every build
+# build it. An excluded target's file is uploaded by the first upload step
+# that finds it built (a missing file is skipped): in the same build when
+# something in `all` needs it, else the next build after it was built explicitly.
 function(_debuginfo_register target)
   get_target_property(type ${target} TYPE)
   if(NOT type MATCHES "^(EXECUTABLE|SHARED_LIBRARY|MODULE_LIBRARY)$")
@@ -247,7 +280,10 @@ function(_debuginfo_register target)
   if(NOT target IN_LIST done)
     set_property(TARGET debuginfo-upload APPEND PROPERTY DEBUGINFO_TARGETS ${target})
     set_property(TARGET debuginfo-upload APPEND PROPERTY DEBUGINFO_FILES "$<TARGET_FILE:${target}>")
-    add_dependencies(debuginfo-upload ${target})
+    _debuginfo_excluded(${target} excluded)
+    if(NOT excluded)
+      add_dependencies(debuginfo-upload ${target})
+    endif()
   endif()
 endfunction()
 
@@ -259,6 +295,10 @@ function(_debuginfo_on_build)
   endif()
   if(NOT TARGET debuginfo-upload-on-build)
     add_custom_target(debuginfo-upload-on-build ALL)
+    # Created in the directory of the first call, which may be excluded from
+    # `all` (debuginfo_upload() in an add_subdirectory(... EXCLUDE_FROM_ALL)):
+    # the target property wins over the directory's.
+    set_target_properties(debuginfo-upload-on-build PROPERTIES EXCLUDE_FROM_ALL OFF)
     add_dependencies(debuginfo-upload-on-build debuginfo-upload)
   endif()
 endfunction()
@@ -267,7 +307,9 @@ endfunction()
 # (a POST_BUILD step), and include it in `debuginfo-upload`, which ends every
 # build and sends what the POST_BUILD step could not (no credentials then, a
 # failed upload). Call it in the directory that defines t (CMake allows
-# POST_BUILD steps only there).
+# POST_BUILD steps only there). A t excluded from `all` (when this is called)
+# stays out of plain builds; when built explicitly, its POST_BUILD step is the
+# only upload step of that build, so it says itself what it could not send.
 function(debuginfo_upload)
   cmake_parse_arguments(PARSE_ARGV 0 arg "" "TARGET;SOURCES" "")
   if(NOT arg_TARGET OR arg_UNPARSED_ARGUMENTS)
@@ -287,8 +329,14 @@ function(debuginfo_upload)
   endif()
   _debuginfo_register(${arg_TARGET})
   _debuginfo_on_build()
+  # DEBUGINFO_POST_BUILD=ON: a batched step follows in the same build.
+  _debuginfo_excluded(${arg_TARGET} excluded)
+  set(batched ON)
+  if(excluded)
+    set(batched OFF)
+  endif()
   add_custom_command(TARGET ${arg_TARGET} POST_BUILD
-    COMMAND "${CMAKE_COMMAND}" ${_debuginfo_script_args} "-DDEBUGINFO_SOURCES=${sources}" -DDEBUGINFO_POST_BUILD=ON
+    COMMAND "${CMAKE_COMMAND}" ${_debuginfo_script_args} "-DDEBUGINFO_SOURCES=${sources}" "-DDEBUGINFO_POST_BUILD=${batched}"
     "-DDEBUGINFO_FILE=$<TARGET_FILE:${arg_TARGET}>"
     -P "${_debuginfo_module_dir}/Upload.cmake"
     VERBATIM)
@@ -307,22 +355,34 @@ endfunction()
 function(_debuginfo_upload_all_now)
   _debuginfo_collect("${CMAKE_SOURCE_DIR}" targets)
   set(n 0)
+  set(excluded_n 0)
   foreach(t IN LISTS targets)
     get_target_property(type ${t} TYPE)
     get_target_property(skip ${t} DEBUGINFO_SKIP)
     if(type MATCHES "^(EXECUTABLE|SHARED_LIBRARY|MODULE_LIBRARY)$" AND NOT skip)
       _debuginfo_register(${t})
-      math(EXPR n "${n} + 1")
+      _debuginfo_excluded(${t} excluded)
+      if(excluded)
+        math(EXPR excluded_n "${excluded_n} + 1")
+      else()
+        math(EXPR n "${n} + 1")
+      endif()
     endif()
   endforeach()
-  message(STATUS "debuginfo: ${n} targets uploaded by the debuginfo-upload step of every build")
+  set(more "")
+  if(excluded_n GREATER 0)
+    set(more " (and ${excluded_n} excluded from all, not built by it: uploaded once built)")
+  endif()
+  message(STATUS "debuginfo: ${n} targets uploaded by the debuginfo-upload step of every build${more}")
 endfunction()
 
 # debuginfo_upload_all(): every executable and shared library of the whole
 # directory tree (skip one with set_target_properties(t PROPERTIES
 # DEBUGINFO_SKIP ON)) is uploaded by `debuginfo-upload`, which then runs as part
-# of every build. With CMake >= 3.19 the targets are gathered at the end of the
-# top-level CMakeLists.txt; before that, call it after your add_subdirectory()s.
+# of every build. Targets excluded from `all` are not built by it: they are
+# uploaded by the first upload step after they have been built. With CMake >=
+# 3.19 the targets are gathered at the end of the top-level CMakeLists.txt;
+# before that, call it after your add_subdirectory()s.
 function(debuginfo_upload_all)
   get_property(done GLOBAL PROPERTY _DEBUGINFO_ALL)
   if(done)

@@ -5,6 +5,8 @@
 # from the environment here, at build time; no secret is ever passed in.
 # DEBUGINFO_POST_BUILD: this is one target's POST_BUILD step; what it cannot
 # send is left to the batched step at the end of the same build, which says so.
+# (OFF for the POST_BUILD step of a target excluded from `all`: the builds
+# that link it explicitly have no batched step, so it speaks for itself.)
 cmake_minimum_required(VERSION 3.16)
 
 # Everything this step prints goes out in one piece at the end, so that a
@@ -192,7 +194,7 @@ if(DEBUGINFO_SOURCES)
   list(APPEND cmd --include-sources "--source-root=${DEBUGINFO_SOURCE_ROOT}")
 endif()
 # One receipt per step: POST_BUILD steps of different targets run in parallel.
-if(DEBUGINFO_POST_BUILD)
+if(DEFINED DEBUGINFO_FILE)
   string(SHA256 name "${DEBUGINFO_FILE}")
   set(receipt "${stamps}/${name}.receipt")
 else()
