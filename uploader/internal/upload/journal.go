@@ -21,9 +21,11 @@ import (
 // Journal remembers, on this machine, which uploads are in flight. A store
 // like Parca keeps an interrupted upload "in progress" (blocking everyone
 // but a forced request) for its whole max duration plus two minutes. When
-// the uploader that started it is gone (killed, machine rebooted), a rerun
-// finds its marker with a dead PID and may safely restart with force; an
-// upload by a live process, here or elsewhere, is still respected.
+// the uploader that started it is gone (killed, machine rebooted), or it
+// failed and stopped sending, a rerun finds its marker with a dead PID or
+// marked ended and may safely restart with force; an upload by a live
+// process, here or elsewhere, is still respected. (Ended matters for a
+// process that outlives its failed upload: Bazel's persistent worker.)
 //
 // Markers live in a private directory (ours, writable by no one else, not
 // a symlink; created 0700) and
@@ -38,6 +40,9 @@ type Journal struct {
 type marker struct {
 	PID     int       `json:"pid"`
 	Started time.Time `json:"started"`
+	// Ended: the upload failed and its process sends nothing more, though
+	// the store may still call it in progress.
+	Ended bool `json:"ended,omitempty"`
 }
 
 // DefaultJournalDir is under the user's cache directory or, without one
@@ -115,10 +120,21 @@ func (j *Journal) name(k store.Key) string {
 // A marker is written under a fresh name (O_EXCL) and renamed into place:
 // a rename replaces whatever is at the name, never writes through it.
 func (j *Journal) begin(k store.Key) {
+	j.write(k, marker{PID: os.Getpid(), Started: time.Now()})
+}
+
+// failed records that this process's upload of k is over although the
+// store may not know it: any run may take it over, this process's next
+// one included.
+func (j *Journal) failed(k store.Key) {
+	j.write(k, marker{PID: os.Getpid(), Started: time.Now(), Ended: true})
+}
+
+func (j *Journal) write(k store.Key, m marker) {
 	if j == nil {
 		return
 	}
-	b, _ := json.Marshal(marker{PID: os.Getpid(), Started: time.Now()})
+	b, _ := json.Marshal(m)
 	tmp := ".tmp-" + j.name(k) + "-" + strconv.Itoa(os.Getpid())
 	f, err := j.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -159,7 +175,7 @@ func (j *Journal) orphaned(k store.Key) bool {
 	if json.Unmarshal(b, &m) != nil || m.PID <= 0 {
 		return true // a torn marker: its writer died mid-write
 	}
-	return m.PID != os.Getpid() && !alive(m.PID)
+	return m.Ended || m.PID != os.Getpid() && !alive(m.PID)
 }
 
 func alive(pid int) bool {

@@ -82,3 +82,29 @@ func TestMarkerWithoutProcessIsOrphaned(t *testing.T) {
 		}
 	}
 }
+
+// A process that outlives its failed upload (Bazel's persistent worker
+// serves the next build's request) takes the upload over on its next run:
+// the store still calls it in progress, and skipping it with the --force
+// advice left the debuginfo missing behind a green, cached build.
+func TestFailedUploadIsTakenOverBySameProcess(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{})
+	st := grpcStoreTries(t, srv, 1)
+	bin := testbin.C(t, "worker", "w", "-g")
+	id, _ := buildid.Read(bin)
+	journal := openJournal(t, t.TempDir(), srv.Addr())
+	srv.CutStreamAfter(1)
+	if _, failed := run(t, st, []string{bin}, upload.Options{Journal: journal}); failed != 1 {
+		t.Fatal("first attempt did not fail")
+	}
+	got, failed := run(t, st, []string{bin}, upload.Options{Journal: journal})
+	if r := got[bin+"#debuginfo"]; failed != 0 || r.Action != upload.Uploaded {
+		t.Fatalf("same process, next run: %+v, want the failed upload taken over", r)
+	}
+	if _, ok := srv.Uploaded(id.Value, 0); !ok {
+		t.Error("the store has no finished debuginfo")
+	}
+	if entries, _ := os.ReadDir(journal.Dir); len(entries) != 0 {
+		t.Errorf("%d markers left after the upload finished", len(entries))
+	}
+}

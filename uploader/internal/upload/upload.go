@@ -655,12 +655,15 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 	}
 	opts.Journal.begin(key)
 	err = st.Upload(ctx, key, obj, force, opts.Progress)
-	if err == nil {
-		// On failure the marker stays: once this process has exited, a
-		// rerun may take over the upload the store still thinks is running.
-		opts.Journal.end(key)
-	}
 	var sk *store.Skipped
+	if err == nil || errors.As(err, &sk) {
+		opts.Journal.end(key)
+	} else {
+		// The marker stays, marked ended: a rerun, even by this process (a
+		// persistent worker), takes over the upload the store still thinks
+		// is running.
+		opts.Journal.failed(key)
+	}
 	switch {
 	case errors.As(err, &sk):
 		return done(Skipped, sk.Reason)
