@@ -37,7 +37,34 @@ func Explain(err error, t Target) error {
 	if !ok {
 		return err
 	}
+	var cut *cutOff
+	if errors.As(err, &cut) && st.Code() == codes.Unavailable {
+		return &explained{cutSentence(cut, st, t), err}
+	}
 	return &explained{sentence(st, tlsHint(err), t), err}
+}
+
+// cutSentence explains a stream dropped mid-upload. A store killed then
+// ends it too, so both causes are named.
+func cutSentence(c *cutOff, st *status.Status, t Target) string {
+	retried := ""
+	if t.Retried {
+		retried = "; every attempt was, the last"
+	}
+	return fmt.Sprintf("the store at %s dropped the upload%s %.1fs and %s into it: %s; "+
+		"a store that limits how long one request may take cuts off long uploads "+
+		"(Parca: raise --http-read-timeout and --http-write-timeout, 5s by default), else check that the store is running",
+		t.Address, retried, c.after.Seconds(), humanSize(c.sent), clip(st.Message()))
+}
+
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // maxSaid bounds how much of a store's message is repeated: a hostile or

@@ -8,3 +8,11 @@ func SlowReconnect(cfg Config, d time.Duration) Config {
 	cfg.reconnectDelay = d
 	return cfg
 }
+
+// CutOffAfter sets how long a stream must run to count as cut off by the
+// store, until the test ends.
+func CutOffAfter(t interface{ Cleanup(func()) }, d time.Duration) {
+	old := cutOffAfter
+	cutOffAfter = d
+	t.Cleanup(func() { cutOffAfter = old })
+}

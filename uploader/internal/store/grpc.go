@@ -328,13 +328,15 @@ func (g *grpcStore) send(ctx context.Context, key Key, uploadID string, obj Obje
 	pool := mem.DefaultBufferPool()
 	size := int(min(ChunkSize, max(obj.Size, 1)))
 	var sent int64
+	start := time.Now()
+	cut := func(err error) error { return cutOffOr(err, time.Since(start), sent) }
 	for {
 		buf := pool.Get(size)
 		n, rerr := io.ReadFull(f, *buf)
 		if n > 0 {
 			*buf = (*buf)[:n]
 			if err := st.SendMsg(chunk{mem.NewBuffer(buf, pool)}); err != nil {
-				return streamError(st, err)
+				return cut(streamError(st, err))
 			}
 			sent += int64(n)
 			if progress != nil {
@@ -355,12 +357,36 @@ func (g *grpcStore) send(ctx context.Context, key Key, uploadID string, obj Obje
 	}
 	resp, err := st.CloseAndRecv()
 	if err != nil {
-		return err
+		return cut(err)
 	}
 	if resp.GetSize() != 0 && resp.GetSize() != uint64(obj.Size) {
 		return Transient(fmt.Errorf("store received %d of %d bytes", resp.GetSize(), obj.Size))
 	}
 	return nil
+}
+
+// cutOff is an upload stream the store dropped (Unavailable) after bytes
+// went out: its explanation names a server-side time limit, the usual cause
+// when every attempt is cut about as far in (Parca's --http-read-timeout).
+type cutOff struct {
+	err   error
+	after time.Duration
+	sent  int64
+}
+
+func (c *cutOff) Error() string { return c.err.Error() }
+func (c *cutOff) Unwrap() error { return c.err }
+
+// cutOffAfter is how long a stream must have run to count as cut off: a
+// store that refuses a stream does so at once (with bytes already handed
+// to gRPC), a time limit takes seconds.
+var cutOffAfter = time.Second
+
+func cutOffOr(err error, after time.Duration, sent int64) error {
+	if sent == 0 || after < cutOffAfter || status.Code(err) != codes.Unavailable {
+		return err
+	}
+	return &cutOff{err, after, sent}
 }
 
 // streamError: a failed Send returns io.EOF; the real status comes from Recv.

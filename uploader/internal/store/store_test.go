@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
@@ -365,5 +366,35 @@ func TestFileStoreRemovesStaleTemps(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(filepath.Join(objDir, "debuginfo")); !bytes.Equal(got, data) {
 		t.Error("object not stored intact")
+	}
+}
+
+// A stream the store drops after bytes went out, on every attempt, is
+// explained as what it usually is: a server-side limit on one request's
+// time (Parca's --http-read-timeout, 5s by default), not a wrong address.
+// A stream refused before any byte keeps the plain explanation.
+func TestStreamDroppedMidUploadNamesTheStoresTimeLimit(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{})
+	g := client(t, srv, func(c *store.Config) {
+		c.Retry = store.Retry{Attempts: 2, Base: time.Millisecond, Max: time.Millisecond}
+	})
+	obj, _ := object(t, 3*store.ChunkSize)
+	store.CutOffAfter(t, 0) // the test store cuts at once, not after seconds
+	srv.CutStreamAfter(store.ChunkSize)
+	srv.CutStreamAfter(store.ChunkSize)
+	err := g.Upload(context.Background(), key, obj, false, nil)
+	if err == nil || !strings.Contains(err.Error(), "dropped the upload; every attempt was") ||
+		!strings.Contains(err.Error(), "MiB into it") || !strings.Contains(err.Error(), "--http-read-timeout") {
+		t.Fatalf("upload cut on every attempt: %v", err)
+	}
+	if status.Code(err) != codes.Unavailable {
+		t.Errorf("status code %v, want Unavailable kept", status.Code(err))
+	}
+
+	store.CutOffAfter(t, time.Second) // the default: a refusal at the start comes at once
+	srv.FailNext("Upload", codes.Unavailable, codes.Unavailable)
+	err = g.Upload(context.Background(), key, obj, true, nil)
+	if err == nil || strings.Contains(err.Error(), "dropped the upload") || !strings.Contains(err.Error(), "store unavailable") {
+		t.Fatalf("upload refused before its first byte: %v", err)
 	}
 }
