@@ -145,3 +145,28 @@ func TestStrippedProgramAndAnotherUnderItsID(t *testing.T) {
 		}
 	}
 }
+
+// A program stripped in place after its upload (an install step; strip
+// keeps the build ID) is a skip when the store has its build ID: it failed
+// every later run (and every CI build) with nothing missing from the store.
+// A stripped program the store lacks still fails.
+func TestStrippedAfterUploadIsSkipped(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{})
+	st := grpcStoreTries(t, srv, 1)
+	bin := testbin.C(t, "installed", "i", "-g")
+	if _, failed := run(t, st, []string{bin}, upload.Options{}); failed != 0 {
+		t.Fatal("first upload failed")
+	}
+	testbin.Run(t, filepath.Dir(bin), "strip", "--strip-all", bin)
+	got, failed := run(t, st, []string{bin}, upload.Options{})
+	if r := got[bin+"#debuginfo"]; failed != 0 || r.Action != upload.Skipped || !strings.Contains(r.Reason, "already has this build ID") {
+		t.Fatalf("stripped after upload: failed=%d %+v, want skipped", failed, r)
+	}
+
+	other := testbin.C(t, "neverup", "n", "-g")
+	testbin.Run(t, filepath.Dir(other), "strip", "--strip-all", other)
+	got, failed = run(t, st, []string{other}, upload.Options{})
+	if r := got[other+"#debuginfo"]; failed != 1 || r.Action != upload.Failed {
+		t.Fatalf("stripped, never uploaded: failed=%d %+v, want failed", failed, r)
+	}
+}

@@ -543,6 +543,12 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 		base.Action, base.Reason, base.Warning = Skipped, j.err.Error(), j.err.Error()
 		emit(base)
 		return
+	case j.err != nil && j.useless && !j.id.Redacted && storeHasIt(ctx, st, j.key(opts), opts):
+		// Stripped after an earlier upload of the same build (strip keeps
+		// the ID): what profiles need is on the store already.
+		base.Action, base.Reason = Skipped, "the store already has this build ID; this copy itself has nothing to symbolize (stripped?)"
+		emit(base)
+		return
 	case j.err != nil:
 		// The report already names the path; the error need not again.
 		base.Action, base.Reason = Failed, strings.TrimPrefix(j.err.Error(), j.path+": ")
@@ -591,6 +597,16 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 		}
 		send(ctx, st, skey, sbase, opts, source{write: func(w io.Writer, _ *os.File) error { return opts.Sources(ctx, j.path, w) }}, nil, emit)
 	}
+}
+
+// storeHasIt says whether the store has a finished upload of key (asked
+// only for a file refused as useless; a dry run asks nothing).
+func storeHasIt(ctx context.Context, st store.Store, key store.Key, opts Options) bool {
+	if opts.DryRun || opts.Force || st == nil {
+		return false
+	}
+	should, reason, err := st.ShouldUpload(ctx, key, false)
+	return err == nil && !should && !inProgress(reason)
 }
 
 // send asks the store (unless asked holds its answer already), writes the

@@ -434,8 +434,9 @@ func TestChangedBytesAreNeverMarkedFinished(t *testing.T) {
 }
 
 // What Parca can show decides what is sent: symbols only gets a warning in
-// the report (so in --json and the receipt); nothing at all is refused
-// before the store is asked.
+// the report (so in --json and the receipt); nothing at all is refused,
+// the store asked only whether it has that build ID already (see
+// TestStrippedAfterUploadIsSkipped), never sent it.
 func TestSymbolsOnlyWarnsAndUselessIsRefused(t *testing.T) {
 	noG := testbin.C(t, "nog", "no -g", "-O1")
 	withG := testbin.C(t, "withg", "with -g", "-g")
@@ -464,7 +465,10 @@ func TestSymbolsOnlyWarnsAndUselessIsRefused(t *testing.T) {
 	if r := got[goNoDWARF]; r.Action != upload.Uploaded || !r.SymbolsOnly || !strings.Contains(r.Warning, "Go's pclntab") {
 		t.Errorf("Go binary linked with -w: %+v", r)
 	}
-	if n := srv.Calls("ShouldInitiateUpload"); n != 3 {
-		t.Errorf("the store was asked %d times, want 3 (never about the refused binary)", n)
+	if n := srv.Calls("ShouldInitiateUpload"); n != 4 {
+		t.Errorf("the store was asked %d times, want 4 (once about the refused binary)", n)
+	}
+	if n := srv.Calls("InitiateUpload"); n != 3 {
+		t.Errorf("InitiateUpload called %d times, want 3 (never for the refused binary)", n)
 	}
 }
