@@ -82,6 +82,23 @@ func checkArchiveClean(t *testing.T, data []byte) {
 	}
 }
 
+// tokenHeld uploads the hostile sources with the token given by env or
+// flags, and checks the stored archive.
+func tokenHeld(t *testing.T, env map[string]string, flags ...string) *badRun {
+	h := buildHostileSources(t)
+	srv := teststore.Start(t, teststore.Options{})
+	args := append([]string{"upload", "--store-address=" + srv.Addr(), "--insecure", "--include-sources", "--source-root=" + h.root}, flags...)
+	r := &badRun{args: append(args, h.bin), env: env, absent: []string{tokenValue}}
+	r.after = func(t *testing.T) {
+		data, ok := srv.Uploaded(mustID(t, h.bin), pb.DebuginfoType_DEBUGINFO_TYPE_SOURCES)
+		if !ok {
+			t.Fatal("no source archive uploaded")
+		}
+		checkArchiveClean(t, data)
+	}
+	return r
+}
+
 func archiveFile(t *testing.T, p string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(p)
@@ -225,6 +242,12 @@ func hostileInputSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 		"sources-dotdot-name":    sources,
 		"sources-token-file":     sources,
 		"sources-symlink-escape": sources,
+		"sources-token-in-env": func(t *testing.T) *badRun {
+			r := sources(t)
+			r.env = map[string]string{"POLARSIGNALS_TOKEN": tokenValue}
+			r.absent = []string{tokenValue}
+			return r
+		},
 		"upload-sources-token-file": func(t *testing.T) *badRun {
 			h := buildHostileSources(t)
 			srv := teststore.Start(t, teststore.Options{})
@@ -237,6 +260,17 @@ func hostileInputSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 				checkArchiveClean(t, data)
 			}
 			return r
+		},
+		// The token file is no longer the one in use, but holds the token.
+		"upload-sources-token-in-env": func(t *testing.T) *badRun {
+			return tokenHeld(t, map[string]string{"POLARSIGNALS_TOKEN": tokenValue})
+		},
+		"upload-sources-helper-token": func(t *testing.T) *badRun {
+			h := filepath.Join(t.TempDir(), "helper.sh")
+			if err := os.WriteFile(h, []byte("#!/bin/sh\ncat >/dev/null\necho '{\"headers\":{\"Authorization\":[\"Bearer "+tokenValue+"\"]}}'\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			return tokenHeld(t, nil, "--credential-helper="+h)
 		},
 		"upload-sources-left-out-once": func(t *testing.T) *badRun {
 			h := buildHostileSources(t)

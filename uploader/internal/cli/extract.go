@@ -149,7 +149,7 @@ func (x *extractExtras) complete(env *Env, binary, dir string, rec *record.Recor
 	if od, err := filepath.Abs(filepath.Dir(x.out)); err != nil || od != mustAbs(dir) {
 		return fmt.Errorf("--sources-out must be in the same directory as OUT (the record names it relative to itself)")
 	}
-	opts, err := sourceOptions(x.roots, x.prefixMaps, x.include, nil, 0, credentialFiles(env, nil))
+	opts, err := sourceOptions(x.roots, x.prefixMaps, x.include, nil, 0, credentialFiles(env, nil), credentialValues(env, nil))
 	if err != nil {
 		return err
 	}

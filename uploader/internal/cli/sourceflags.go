@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/spf13/pflag"
 
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/capped"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/creds"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/sources"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/upload"
@@ -25,6 +27,9 @@ type sourcesUploadFlags struct {
 	globsIn    []string
 	globsOut   []string
 	maxSize    int64
+	// tokens are the credentials the store connection resolved (a
+	// credential helper's answer); set before the first archive is made.
+	tokens []string
 }
 
 func addSourcesUploadFlags(fs *pflag.FlagSet) *sourcesUploadFlags {
@@ -47,9 +52,10 @@ func addSourceRootFlag(fs *pflag.FlagSet, roots *[]string, prefix string) {
 // `extract --sources-out` and `upload --include-sources` into Options,
 // checking every root, prefix map and glob up front. The roots are the
 // working directory (unless it is "/", which would admit every file) and
-// roots; never are the credential files no archive may hold.
-func sourceOptions(roots, prefixMaps, include, exclude []string, maxSize int64, never []string) (sources.Options, error) {
-	opts := sources.Options{Include: include, Exclude: exclude, MaxFileSize: maxSize, Never: never}
+// roots; never are the credential files no archive may hold, secrets the
+// credential values no archived file may contain.
+func sourceOptions(roots, prefixMaps, include, exclude []string, maxSize int64, never, secrets []string) (sources.Options, error) {
+	opts := sources.Options{Include: include, Exclude: exclude, MaxFileSize: maxSize, Never: never, Secrets: secrets}
 	if wd, err := os.Getwd(); err == nil && wd != "/" {
 		opts.Roots = append(opts.Roots, wd)
 	}
@@ -81,6 +87,40 @@ func credentialFiles(env *Env, o *creds.Options) []string {
 		o = &creds.Options{}
 	}
 	return o.Files(env.Getenv)
+}
+
+// credentialValues are the bearer tokens the credential flags and the
+// environment give, whichever is in use: no archived file may contain one
+// (a copy of the token file, or the token file when the token is in env).
+func credentialValues(env *Env, o *creds.Options) []string {
+	if o == nil {
+		o = &creds.Options{}
+	}
+	out := []string{o.BearerToken, env.Getenv(creds.EnvBearerToken), env.Getenv(creds.EnvPolarSignalsTok)}
+	for _, f := range []string{o.BearerTokenFile, env.Getenv(creds.EnvTokenFile)} {
+		// Only a regular file: a FIFO would block a run that has no use
+		// for the token otherwise (sources, extract).
+		if fi, err := os.Stat(f); err == nil && fi.Mode().IsRegular() {
+			if b, err := capped.ReadFile(f, 64<<10, "a token file"); err == nil {
+				out = append(out, string(b))
+			}
+		}
+	}
+	return out
+}
+
+// sentToken is the credential p sends in its authorization header (from a
+// credential helper or --grpc-headers), without the scheme, or nothing.
+func sentToken(ctx context.Context, p *creds.Provider) []string {
+	md, err := p.GetRequestMetadata(ctx)
+	if err != nil {
+		return nil
+	}
+	v := strings.TrimSpace(md["authorization"])
+	if _, tok, ok := strings.Cut(v, " "); ok {
+		v = strings.TrimSpace(tok)
+	}
+	return []string{v}
 }
 
 // policySummary is one line on what the path policy left out, or "".
@@ -119,18 +159,20 @@ func policySummary(res sources.Result) string {
 
 // archiver returns the function that writes a binary's source archive, or
 // nil when sources are not wanted.
-func (s *sourcesUploadFlags) archiver(env *Env, never []string) (func(ctx context.Context, binary string, w io.Writer) error, error) {
+func (s *sourcesUploadFlags) archiver(env *Env, never, secrets []string) (func(ctx context.Context, binary string, w io.Writer) error, error) {
 	if !s.include {
 		return nil, nil
 	}
-	opts, err := sourceOptions(s.roots, s.prefixMaps, s.globsIn, s.globsOut, s.maxSize, never)
+	opts, err := sourceOptions(s.roots, s.prefixMaps, s.globsIn, s.globsOut, s.maxSize, never, secrets)
 	if err != nil {
 		return nil, err
 	}
 	var mu sync.Mutex // binaries are archived in parallel
 	told := map[string]bool{}
 	return func(ctx context.Context, binary string, w io.Writer) error {
-		res, err := sources.FromBinary(binary, opts, w)
+		o := opts
+		o.Secrets = append(slices.Clip(opts.Secrets), s.tokens...)
+		res, err := sources.FromBinary(binary, o, w)
 		if err != nil {
 			return err
 		}

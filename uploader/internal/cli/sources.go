@@ -33,9 +33,11 @@ Only files under the source roots go in: the working directory, every
 --source-root and the NEW side of every --prefix-map (symlinks are resolved
 first, so a link out of a root does not count). Anything else, such as
 /usr/include, is listed as skipped unless an --include glob names it.
-Credential files in use (token files, credential helpers, netrc) and files
-under ~/.ssh and the like never go in. Entry names must be clean relative
-paths: a DWARF name with ".." parts is skipped. See docs/sources.md.
+Credential files in use (token files, credential helpers, netrc), files
+under ~/.ssh and the like, and files holding the token in use or anything
+shaped like a token (psc_v1_..., a JWT) never go in. Entry names must be
+clean relative paths: a DWARF name with ".." parts is skipped. See
+docs/sources.md.
 
 With --sources-manifest the archive holds exactly the manifest's files instead
 (lines "archive-name<TAB>path-on-disk"); PATH is then optional.
@@ -92,7 +94,7 @@ func runSources(env *Env, args []string) int {
 	if *maxSize <= 0 {
 		return usageError(env, cmd, "--max-file-size must be positive")
 	}
-	opts, err := sourceOptions(roots, *prefixMaps, *include, *exclude, *maxSize, credentialFiles(env, nil))
+	opts, err := sourceOptions(roots, *prefixMaps, *include, *exclude, *maxSize, credentialFiles(env, nil), credentialValues(env, nil))
 	if err != nil {
 		return usageError(env, cmd, "%v", err)
 	}

@@ -149,7 +149,7 @@ func runUpload(env *Env, args []string) int {
 		DryRun: *dryRun, Type: t, BuildID: *buildID, Timeout: *timeout,
 		AllowSharedBuildID: *allowShared, SkipSharedBuildID: *skipShared, Compress: comp,
 	}
-	if opts.Sources, err = srcFlags.archiver(env, credentialFiles(env, conn.creds)); err != nil {
+	if opts.Sources, err = srcFlags.archiver(env, credentialFiles(env, conn.creds), credentialValues(env, conn.creds)); err != nil {
 		return usageError(env, "upload", "%v", err)
 	}
 	var prepared []upload.Prepared
@@ -181,6 +181,7 @@ func runUpload(env *Env, args []string) int {
 		}
 		defer st.Close()
 		if p != nil {
+			srcFlags.tokens = sentToken(ctx, p)
 			for _, w := range p.Warnings() {
 				say(env.Stderr, "debuginfo: warning: %s\n", w)
 			}

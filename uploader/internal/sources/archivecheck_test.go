@@ -21,11 +21,11 @@ func TestCheckArchive(t *testing.T) {
 	}
 	var empty, one bytes.Buffer
 	var res Result
-	if err := write(&empty, nil, &res); err != nil {
+	if err := write(&empty, nil, &res, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	src := put("a.c", []byte("int a;\n"))
-	if err := write(&one, []entry{{name: "a.c", disk: src, size: 7}}, &res); err != nil {
+	if err := write(&one, []entry{{name: "a.c", disk: src, size: 7}}, &res, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	enc, _ := zstd.NewWriter(nil)

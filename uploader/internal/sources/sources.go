@@ -83,6 +83,10 @@ type Options struct {
 	// credential files and helpers in use. Compared by identity, so links
 	// to them are caught too.
 	Never []string
+	// Secrets are the credentials this run holds (bearer tokens from flags,
+	// the environment, token files, a credential helper): a file whose
+	// content holds one never goes in, whatever its name (see content.go).
+	Secrets []string
 	// MaxFileSize skips larger files; 0 means DefaultMaxFileSize.
 	MaxFileSize int64
 	// Warn gets one line per skipped or missing file when non-nil.
@@ -248,7 +252,7 @@ func FromBinary(path string, opts Options, w io.Writer) (Result, error) {
 			fmt.Fprintf(opts.Warn, "missing: %s\n", p)
 		}
 	}
-	return res, write(w, entries, &res)
+	return res, write(w, entries, &res, opts)
 }
 
 // diskCandidates lists where a DWARF file may be on disk, best first, and
@@ -348,7 +352,7 @@ func FromManifest(manifest string, opts Options, w io.Writer) (Result, error) {
 		return Result{}, fmt.Errorf("%s: %w", manifest, err)
 	}
 	slices.Sort(res.Missing)
-	return res, write(w, entries, &res)
+	return res, write(w, entries, &res, opts)
 }
 
 // ParseManifestLine parses one manifest line. ok is false for blank and
@@ -391,18 +395,25 @@ func newEncoder(w io.Writer) (*zstd.Encoder, error) {
 	)
 }
 
-// write streams the sorted entries as tar + zstd into w.
-func write(w io.Writer, entries []entry, res *Result) error {
+// write streams the sorted entries as tar + zstd into w, leaving out those
+// whose content holds a credential.
+func write(w io.Writer, entries []entry, res *Result, opts Options) error {
 	slices.SortFunc(entries, func(a, b entry) int { return cmp.Compare(a.name, b.name) })
 	zw, err := newEncoder(w)
 	if err != nil {
 		return err
 	}
 	tw := tar.NewWriter(zw)
+	sc := newScanner(opts.Secrets)
 	for _, e := range entries {
-		if err := addFile(tw, e); err != nil {
+		why, err := addFile(tw, e, sc)
+		if err != nil {
 			zw.Close()
 			return err
+		}
+		if why != "" {
+			res.skip(opts.Warn, e.name, why)
+			continue
 		}
 		res.Files++
 		res.Bytes += e.size
@@ -414,12 +425,30 @@ func write(w io.Writer, entries []entry, res *Result) error {
 	return zw.Close()
 }
 
-func addFile(tw *tar.Writer, e entry) error {
+// betweenScans runs between a file's two reads; tests change the file there.
+var betweenScans = func(disk string) {}
+
+// addFile archives e unless its content holds a credential (why says so).
+func addFile(tw *tar.Writer, e entry, sc *scanner) (why string, err error) {
 	f, _, err := elfparse.OpenRegular(e.disk)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer f.Close()
+	fail := func(err error) (string, error) { return "", fmt.Errorf("%s (%s): %w", e.name, e.disk, err) }
+	// Decide before any of the file is in the archive: once its header is
+	// written, leaving it out is no longer possible.
+	_, why, err = sc.scan(io.Discard, io.LimitReader(f, e.size))
+	if err != nil {
+		return fail(err)
+	}
+	if why != "" {
+		return why, nil
+	}
+	betweenScans(e.disk)
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fail(err)
+	}
 	hdr := &tar.Header{
 		Typeflag: tar.TypeReg,
 		Name:     e.name,
@@ -429,18 +458,24 @@ func addFile(tw *tar.Writer, e entry) error {
 		Format:   tar.FormatPAX, // long names need PAX anyway; one format for all
 	}
 	if err := tw.WriteHeader(hdr); err != nil {
-		return fmt.Errorf("%s: %w", e.name, err)
+		return "", fmt.Errorf("%s: %w", e.name, err)
 	}
-	// The size was taken at stat time; a file that changed since is an
-	// error rather than a silently truncated or padded entry.
-	n, err := io.Copy(tw, io.LimitReader(f, e.size))
-	if err == nil && n != e.size {
+	// The bytes copied are scanned again as they go, so what is written is
+	// what was checked: a file that gained a credential since the first
+	// pass fails the archive before any of the credential is written. The
+	// size was taken at stat time; a file that changed since is an error
+	// rather than a silently truncated or padded entry.
+	n, why, err := sc.scan(tw, io.LimitReader(f, e.size))
+	switch {
+	case why != "":
+		err = fmt.Errorf("changed while archiving: %s", strings.TrimSuffix(why, " (never archived)"))
+	case err == nil && n != e.size:
 		err = fmt.Errorf("file shrank while archiving (%d of %d bytes)", n, e.size)
 	}
 	if err != nil {
-		return fmt.Errorf("%s (%s): %w", e.name, e.disk, err)
+		return fail(err)
 	}
-	return nil
+	return "", nil
 }
 
 // matcher holds validated options.

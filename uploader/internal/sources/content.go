@@ -1,0 +1,165 @@
+package sources
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+)
+
+// The content rule. A file's name and identity do not say what it holds: a
+// copy of the CI token (ci/old-token), or the token file itself when the
+// token came from the environment, looks like any other file. So every file
+// is read before it goes in, and one holding a credential stays out: the
+// exact value of a credential this run holds (Options.Secrets), or anything
+// shaped like a Polar Signals service-account token or a JWT, which may be
+// an old token or another project's.
+
+// minSecret: a shorter value would match ordinary text, and hides little.
+const minSecret = 8
+
+// scanChunk is how much of a file is read at a time. Memory stays at
+// scanChunk plus the overlap whatever the file's size (the package keeps
+// under 100 MB on any input).
+const scanChunk = 256 << 10
+
+// maxJWT bounds the JWTs found wherever they lie in a file: a longer one is
+// missed when it spans two reads. A bearer token travels in a request
+// header, which servers cap at 8 to 16 KiB.
+const maxJWT = 16 << 10
+
+var (
+	pscPrefix = []byte("psc_v1_")
+	jsonPart  = []byte("eyJ") // `{"` in base64url: a JWT's header and payload
+)
+
+// hasServiceAccountToken reports whether b holds "psc_v1_" and 64 hex digits.
+func hasServiceAccountToken(b []byte) bool {
+	for {
+		i := bytes.Index(b, pscPrefix)
+		if i < 0 {
+			return false
+		}
+		b = b[i+len(pscPrefix):]
+		if runLen(b[:min(len(b), 64)], isHexDigit) == 64 {
+			return true
+		}
+	}
+}
+
+// hasJWT reports whether b holds three base64url parts joined by dots, the
+// first two starting "eyJ" and at least 13 long, the signature at least 16
+// (an unsigned JWT authenticates nothing). Written out rather than as a
+// regexp: Go's took a second per 2 MB of "eyJeyJ...".
+func hasJWT(b []byte) bool {
+	for {
+		i := bytes.Index(b, jsonPart)
+		if i < 0 {
+			return false
+		}
+		b = b[i:]
+		n1 := runLen(b, isBase64URL)
+		if rest := b[n1:]; n1 >= 13 && len(rest) > 0 && rest[0] == '.' {
+			rest = rest[1:]
+			n2 := runLen(rest, isBase64URL)
+			if n2 >= 13 && bytes.HasPrefix(rest, jsonPart) && n2 < len(rest) && rest[n2] == '.' &&
+				runLen(rest[n2+1:min(len(rest), n2+1+16)], isBase64URL) == 16 {
+				return true
+			}
+		}
+		// A later "eyJ" in the same part ends where this one does, with
+		// less before the dot: go on after the part, so each byte is
+		// looked at a bounded number of times.
+		b = b[n1:]
+	}
+}
+
+// runLen is the length of the longest prefix of b whose bytes satisfy in.
+func runLen(b []byte, in func(byte) bool) int {
+	for i, c := range b {
+		if !in(c) {
+			return i
+		}
+	}
+	return len(b)
+}
+
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func isBase64URL(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
+}
+
+// scanner finds credentials in file contents. It reads a chunk at a time
+// and keeps the last overlap bytes of the previous chunk in front of the
+// next one, so a secret split between two reads is still seen whole.
+type scanner struct {
+	secrets [][]byte
+	overlap int // the longest pattern: no match can span more
+	buf     []byte
+}
+
+func newScanner(secrets []string) *scanner {
+	s := &scanner{overlap: maxJWT}
+	for _, v := range secrets {
+		// Token files end in a newline the token does not have.
+		if v = strings.TrimSpace(v); len(v) >= minSecret {
+			s.secrets = append(s.secrets, []byte(v))
+			s.overlap = max(s.overlap, len(v))
+		}
+	}
+	return s
+}
+
+// find says what credential b holds, or "". The secret itself is never
+// part of the answer.
+func (s *scanner) find(b []byte) string {
+	for _, v := range s.secrets {
+		if bytes.Contains(b, v) {
+			return "its content holds a credential given to this run (never archived)"
+		}
+	}
+	if hasServiceAccountToken(b) {
+		return "its content holds a service-account token, psc_v1_... (never archived)"
+	}
+	if hasJWT(b) {
+		return "its content holds a JWT, such as a legacy project token (never archived)"
+	}
+	return ""
+}
+
+// scan reads r to its end and writes it to w, stopping at the first
+// credential and saying what it is. The last overlap bytes read are held
+// back until the next read shows no secret runs through them, so no byte
+// of a secret found is ever written. n counts the bytes read.
+func (s *scanner) scan(w io.Writer, r io.Reader) (n int64, why string, err error) {
+	if s.buf == nil {
+		s.buf = make([]byte, s.overlap+scanChunk)
+	}
+	kept := 0 // bytes carried over from the previous read
+	for {
+		m, rerr := io.ReadFull(r, s.buf[kept:kept+scanChunk])
+		n += int64(m)
+		win := s.buf[:kept+m]
+		if why := s.find(win); why != "" {
+			return n, why, nil
+		}
+		end := errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF)
+		if rerr != nil && !end {
+			return n, "", rerr
+		}
+		out := win
+		if !end {
+			out = win[:max(0, len(win)-s.overlap)]
+		}
+		if _, err := w.Write(out); err != nil {
+			return n, "", err
+		}
+		if end {
+			return n, "", nil
+		}
+		kept = copy(s.buf, win[len(out):])
+	}
+}

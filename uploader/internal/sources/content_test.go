@@ -1,0 +1,235 @@
+package sources
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
+)
+
+// Credentials for the tests. The opaque ones have no token shape, so only
+// the exact-value check can find them.
+var (
+	envToken  = "opaque-env-token-0123456789"
+	fileToken = "opaque-file-token-9876543210"
+	pscToken  = "psc_v1_" + strings.Repeat("0123456789abcdef", 4)
+	jwt       = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJwcm9qZWN0IjoiNDIifQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+)
+
+// archiveNaming writes files into a source root, builds with gcc a program
+// whose line tables name each of them (#line sets the file name recorded
+// for the code after it) and archives its sources with secrets as the
+// credentials this run holds and never (names in the root) as the
+// credential files in use. It returns the archive's entries, what was
+// skipped and what was printed.
+func archiveNaming(t *testing.T, files map[string]string, secrets []string, never ...string) (got map[string]string, skipped []string, warn string) {
+	t.Helper()
+	testbin.Need(t, "gcc")
+	dir := t.TempDir()
+	var src strings.Builder
+	for i, name := range slices.Sorted(maps.Keys(files)) {
+		writeFile(t, filepath.Join(dir, name), files[name])
+		fmt.Fprintf(&src, "#line 1 %q\nint f%d(void) { return %d; }\n", name, i, i)
+	}
+	src.WriteString("#line 1 \"main.c\"\nint main(void) { return 0; }\n")
+	bin := testbin.GCC(t, dir, "prog", src.String(), "-g")
+	for i, n := range never {
+		never[i] = filepath.Join(dir, n)
+	}
+	var w bytes.Buffer
+	b, res := fromBinary(t, bin, Options{Roots: []string{dir}, Secrets: secrets, Never: never, Warn: &w})
+	got, _ = readArchive(t, b)
+	for _, s := range append(slices.Clone(secrets), envToken, fileToken, pscToken, jwt) {
+		if strings.Contains(w.String(), s) || strings.Contains(strings.Join(res.Skipped, "\n"), s) {
+			t.Errorf("a secret is printed:\n%s", w.String())
+		}
+	}
+	return got, res.Skipped, w.String()
+}
+
+// refused fails unless name stayed out of the archive, reported (in the
+// result and the warnings) with a reason containing why.
+func refused(t *testing.T, got map[string]string, skipped []string, warn, name, why string) {
+	t.Helper()
+	if _, ok := got[name]; ok {
+		t.Errorf("%s archived; it holds a credential", name)
+	}
+	if !slices.ContainsFunc(skipped, func(s string) bool { return strings.HasPrefix(s, name+": ") && strings.Contains(s, why) }) {
+		t.Errorf("skipped lacks %s: ...%s...:\n%s", name, why, strings.Join(skipped, "\n"))
+	}
+	if !strings.Contains(warn, "skipped: "+name+": ") {
+		t.Errorf("no warning names %s:\n%s", name, warn)
+	}
+}
+
+// The reviewer's case: the token is given in POLARSIGNALS_TOKEN, and the
+// token file in the tree, not in use, holds it.
+func TestEnvTokenInSourceTreeNotArchived(t *testing.T) {
+	got, skipped, warn := archiveNaming(t, map[string]string{
+		"ci/token": envToken + "\n",
+		"src/a.c":  "int a;\n",
+	}, []string{envToken})
+	refused(t, got, skipped, warn, "ci/token", "holds a credential given to this run (never archived)")
+	if got["src/a.c"] != "int a;\n" {
+		t.Errorf("src/a.c not archived: %v", keys(got))
+	}
+}
+
+// A copy of the token file in use is not that file, but holds its token.
+func TestTokenFileCopyNotArchived(t *testing.T) {
+	got, skipped, warn := archiveNaming(t, map[string]string{
+		"ci/token":     fileToken + "\n",
+		"ci/old-token": "  " + fileToken + "\n",
+	}, []string{fileToken + "\n"}, "ci/token")
+	refused(t, got, skipped, warn, "ci/token", "a credential file in use")
+	refused(t, got, skipped, warn, "ci/old-token", "holds a credential given to this run")
+}
+
+// An old token, or another project's, is not known to the run: its shape
+// gives it away.
+func TestOtherServiceAccountTokenNotArchived(t *testing.T) {
+	got, skipped, warn := archiveNaming(t, map[string]string{
+		"ci/other-token": pscToken + "\n",
+		"src/upper.c":    "// " + strings.ToUpper(pscToken[7:]) + " after psc_v1_ too:\n// psc_v1_" + strings.ToUpper(pscToken[7:]) + "\n",
+	}, []string{envToken})
+	refused(t, got, skipped, warn, "ci/other-token", "a service-account token")
+	refused(t, got, skipped, warn, "src/upper.c", "a service-account token")
+}
+
+func TestJWTNotArchived(t *testing.T) {
+	got, skipped, warn := archiveNaming(t, map[string]string{
+		"src/legacy.c": "static const char *token = \"" + jwt + "\";\n",
+		// A part that is no JWT's does not hide the JWT after it.
+		"src/after.c": "// eyJno.eyJtoo.short." + jwt + "\n",
+	}, nil)
+	refused(t, got, skipped, warn, "src/legacy.c", "a JWT")
+	refused(t, got, skipped, warn, "src/after.c", "a JWT")
+}
+
+// A file is read scanChunk bytes at a time: a secret split between two
+// reads is found all the same.
+func TestSecretAcrossScanBoundary(t *testing.T) {
+	straddling := func(secret string) string {
+		pad := strings.Repeat("/* filler */\n", scanChunk/13)
+		at := scanChunk - len(secret)/2
+		return pad[:at] + secret + "\n" + pad
+	}
+	files := map[string]string{
+		"big/env.c": straddling(envToken),
+		"big/psc.c": straddling(pscToken),
+		"big/jwt.c": straddling(jwt),
+	}
+	got, skipped, warn := archiveNaming(t, files, []string{envToken})
+	for name, c := range files {
+		if len(c) <= scanChunk+maxJWT {
+			t.Fatalf("%s: %d bytes, not more than one read", name, len(c))
+		}
+	}
+	refused(t, got, skipped, warn, "big/env.c", "holds a credential given to this run")
+	refused(t, got, skipped, warn, "big/psc.c", "a service-account token")
+	refused(t, got, skipped, warn, "big/jwt.c", "a JWT")
+}
+
+// Text that only looks a little like a token goes in, and a file larger
+// than one read goes in whole.
+func TestOrdinarySourcesStillArchived(t *testing.T) {
+	hex63 := pscToken[7 : 7+63]
+	big := strings.Repeat("int filler; /* psc_v1_ eyJ. */\n", 3*scanChunk/32)
+	files := map[string]string{
+		"src/prefix.c":    "/* service-account tokens start with psc_v1_ */\n",
+		"src/nonhex.c":    "const char *p = \"psc_v1_" + hex63 + "g\";\n",
+		"src/short.c":     "const char *p = \"psc_v1_" + hex63 + "\";\n",
+		"src/words.c":     "int psc_v1_handler(void); /* psc_v1_" + strings.Repeat("x", 64) + " */\n",
+		"src/jwtparts.c":  "/* eyJhbGciOiJIUzI1NiJ9 is a header; eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ. is unsigned */\n",
+		"src/jwtshort.c":  "/* eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2ln */\n",
+		"src/dotted.c":    "x = eyJfoo.eyJbar.baz;\n",
+		"src/jwthead.c":   "/* eyJhbGci.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJlc2lnbmF0dXJl */\n",
+		"src/jwtpay.c":    "/* eyJhbGciOiJIUzI1NiJ9.eyJzdWIi.c2lnbmF0dXJlc2lnbmF0dXJl */\n",
+		"src/jwtbody.c":   "/* eyJhbGciOiJIUzI1NiJ9.bWFueSBieXRlcyBoZXJlIQ.c2lnbmF0dXJlc2lnbmF0dXJl */\n",
+		"src/big.c":       big,
+		"src/shortsec.c":  "int abc;\n", // "abc" is a secret too short to look for
+		"src/envtoken.go": "const name = \"POLARSIGNALS_TOKEN\"\n",
+	}
+	got, skipped, _ := archiveNaming(t, files, []string{envToken, "abc"})
+	for name, c := range files {
+		if got[name] != c {
+			t.Errorf("%s not archived as it is (%d of %d bytes); skipped:\n%s", name, len(got[name]), len(c), strings.Join(skipped, "\n"))
+		}
+	}
+}
+
+// The copy holds back what may still turn out to be the start of a secret:
+// when one is found, none of it has been written.
+func TestScanWritesNoSecretByte(t *testing.T) {
+	for _, secret := range []string{envToken, pscToken, jwt} {
+		at := 2*scanChunk - 5
+		in := strings.Repeat("a", at) + secret + strings.Repeat("b", scanChunk)
+		var out bytes.Buffer
+		_, why, err := newScanner([]string{envToken}).scan(&out, strings.NewReader(in))
+		if err != nil || why == "" {
+			t.Fatalf("%.10s...: why %q, err %v", secret, why, err)
+		}
+		if out.Len() > at {
+			t.Errorf("%.10s...: %d bytes written, the secret starts at %d", secret, out.Len(), at)
+		}
+		if !strings.HasPrefix(in, out.String()) {
+			t.Errorf("%.10s...: what was written is not the input's start", secret)
+		}
+	}
+	// Without a secret, everything is written, in order.
+	in := strings.Repeat("0123456789", scanChunk/4)
+	var out bytes.Buffer
+	n, why, err := newScanner(nil).scan(&out, strings.NewReader(in))
+	if err != nil || why != "" || n != int64(len(in)) || out.String() != in {
+		t.Errorf("clean input: n %d of %d, why %q, err %v, output equal: %v", n, len(in), why, err, out.String() == in)
+	}
+}
+
+// A file that gains a credential between the scan that admits it and the
+// copy fails the archive, and the error does not show the credential.
+func TestFileChangedAfterScanFailsTheArchive(t *testing.T) {
+	testbin.Need(t, "gcc")
+	dir := t.TempDir()
+	clean := "/* " + strings.Repeat("x", len(pscToken)) + " */\n"
+	writeFile(t, filepath.Join(dir, "src/a.c"), clean)
+	bin := testbin.GCC(t, dir, "prog", "#line 1 \"src/a.c\"\nint a(void) { return 1; }\n#line 1 \"main.c\"\nint main(void) { return 0; }\n", "-g")
+	defer func(f func(string)) { betweenScans = f }(betweenScans)
+	betweenScans = func(disk string) {
+		if strings.HasSuffix(disk, "/src/a.c") {
+			// Rewritten in place, the same size: only reading it again tells.
+			writeFile(t, disk, "/* "+pscToken+" */\n")
+		}
+	}
+	var out bytes.Buffer
+	_, err := FromBinary(bin, Options{Roots: []string{dir}}, &out)
+	if err == nil || !strings.Contains(err.Error(), "src/a.c") || !strings.Contains(err.Error(), "changed while archiving: its content holds a service-account token") {
+		t.Fatalf("err = %v, want src/a.c changed while archiving", err)
+	}
+	if strings.Contains(err.Error(), pscToken) {
+		t.Errorf("the error shows the token: %v", err)
+	}
+}
+
+// A manifest (the Bazel aspect's list) gets the same content rule.
+func TestManifestFileHoldingTokenNotArchived(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "ci/token"), pscToken+"\n")
+	writeFile(t, filepath.Join(dir, "src/a.c"), "int a;\n")
+	m := filepath.Join(t.TempDir(), "m.tsv")
+	writeFile(t, m, "ci/token\t"+filepath.Join(dir, "ci/token")+"\nsrc/a.c\t"+filepath.Join(dir, "src/a.c")+"\n")
+	var b, w bytes.Buffer
+	res, err := FromManifest(m, Options{Roots: []string{dir}, Warn: &w}, &b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := readArchive(t, b.Bytes())
+	refused(t, got, res.Skipped, w.String(), "ci/token", "a service-account token")
+	if got["src/a.c"] != "int a;\n" || res.Files != 1 {
+		t.Errorf("archive %v, %d files; want src/a.c only", keys(got), res.Files)
+	}
+}
