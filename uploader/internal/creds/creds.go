@@ -434,10 +434,20 @@ var secretPatterns = []*regexp.Regexp{
 // RedactPatterns hides anything shaped like a credential: the word after
 // "Bearer", service-account tokens and JWTs. It is the fallback for text
 // (a helper's stderr, a server's message) that may hold secrets we never saw.
+// A value found so is hidden wherever else it appears in s too: a helper
+// that prints "using token X; Authorization: Bearer X" shows X bare once.
 func RedactPatterns(s string) string {
-	s = secretPatterns[0].ReplaceAllString(s, "${1}"+Redacted)
+	var found []string
+	for _, m := range secretPatterns[0].FindAllStringSubmatchIndex(s, -1) {
+		found = append(found, s[m[3]:m[1]]) // the token after "bearer "
+	}
 	for _, re := range secretPatterns[1:] {
-		s = re.ReplaceAllString(s, Redacted)
+		found = append(found, re.FindAllString(s, -1)...)
+	}
+	// Longest first, so a value holding another is replaced whole.
+	sort.Slice(found, func(i, j int) bool { return len(found[i]) > len(found[j]) })
+	for _, v := range found {
+		s = strings.ReplaceAll(s, v, Redacted)
 	}
 	return s
 }
