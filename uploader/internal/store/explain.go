@@ -93,7 +93,10 @@ func sentence(st *status.Status, tlsHint string, t Target) string {
 	switch st.Code() {
 	case codes.Unauthenticated:
 		if c.Kind == "" || c.Kind == creds.KindNone {
-			return fmt.Sprintf("the store at %s wants a token and none was given: use --bearer-token-file, env %s or a credential helper%s", t.Address, creds.EnvPolarSignalsTok, said)
+			// The same words reach Bazel's upload actions, where the shell's
+			// environment does not: name the rules' settings too.
+			return fmt.Sprintf("the store at %s wants a token and none was given: use --bearer-token-file, env %s or a credential helper "+
+				"(Bazel's aspect: --@rules_debuginfo//rules:bearer_token_file or :credential_helper)%s", t.Address, creds.EnvPolarSignalsTok, said)
 		}
 		return fmt.Sprintf("token unknown or revoked: the store at %s rejected the %s%s; use a current token%s", t.Address, c.Kind, from(c.Source, " from %s"), said)
 	case codes.PermissionDenied:

@@ -31,7 +31,7 @@ func TestExplain(t *testing.T) {
 		want string
 	}{
 		{"unauthenticated, no token", status.Error(codes.Unauthenticated, "missing token"), store.Target{Address: addr, Creds: none},
-			"the store at grpc.example.com:443 wants a token and none was given: use --bearer-token-file, env POLARSIGNALS_TOKEN or a credential helper (store said: missing token)"},
+			"the store at grpc.example.com:443 wants a token and none was given: use --bearer-token-file, env POLARSIGNALS_TOKEN or a credential helper (Bazel's aspect: --@rules_debuginfo//rules:bearer_token_file or :credential_helper) (store said: missing token)"},
 		{"unauthenticated, a token", status.Error(codes.Unauthenticated, "invalid token"), tls,
 			"token unknown or revoked: the store at grpc.example.com:443 rejected the service-account token from env POLARSIGNALS_TOKEN; use a current token (store said: invalid token)"},
 		{"permission denied, legacy token and a project", status.Error(codes.PermissionDenied, "denied"), store.Target{Address: addr, Creds: legacy},
