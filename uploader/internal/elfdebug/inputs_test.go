@@ -43,7 +43,7 @@ type input struct {
 }
 
 // inputs builds the binaries every layout test runs on: gcc C (PIE and
-// non-PIE, DWARF 5 and 4), g++ and Go (plain and PIE).
+// non-PIE, DWARF 5 and 4, -O2), g++ and Go (plain and PIE).
 func inputs(t *testing.T) []input {
 	t.Helper()
 	testbin.Need(t, "gcc", "g++", "go")
@@ -59,6 +59,9 @@ func inputs(t *testing.T) []input {
 	return []input{
 		{name: "c-pie", path: testbin.GCC(t, dir, "pie", testbin.HelloC, "-g", "-O1", "-fPIE", "-pie"), funcs: cFuncs, gdbFunc: "sum_squares"},
 		{name: "c-nopie-dwarf4", path: testbin.GCC(t, dir, "nopie", testbin.HelloC, "-g", "-gdwarf-4", "-O1", "-fno-PIE", "-no-pie"), funcs: cFuncs, gdbFunc: "sum_squares"},
+		// gcc -O2: main in .text.startup, a .cold part: line tables that
+		// extraction puts in address order (lineorder_test.go).
+		{name: "c-O2", path: testbin.GCC(t, dir, "o2", o2Program, "-g", "-O2"), funcs: []string{"sum", "main"}, gdbFunc: "sum"},
 		{name: "c++", path: ccBin, funcs: []string{"_ZNK6shapes6Square4areaEv", "_Z5totalRKSt6vectorIN6shapes6SquareESaIS1_EE", "main"}, gdbFunc: "shapes::Square::area"},
 		{name: "go", path: testbin.GoBuild(t, dir, "hellogo", testbin.HelloGo("hi"), ""), funcs: goFuncs, gdbFunc: "main.main", goBin: true},
 		{name: "go-pie", path: testbin.Go(t, "hellogopie", "hi", "-buildmode=pie"), funcs: goFuncs, gdbFunc: "main.main", goBin: true},
