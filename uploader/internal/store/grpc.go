@@ -201,15 +201,22 @@ func (g *grpcStore) Upload(ctx context.Context, key Key, obj Object, force bool,
 	if err := key.Check(); err != nil {
 		return err
 	}
+	// unanswered: an InitiateUpload of ours may have taken effect without
+	// its answer reaching us (a reset after the store committed, a reply
+	// past the call timeout). The store then holds the build ID "in
+	// progress" for us, and asking again without force would be refused as
+	// if another uploader held it: a silent skip with nothing stored.
+	unanswered := false
 	err := g.cfg.Retry.do(ctx, func(attempt int) error {
 		forceNow := force || attempt > 0
 		var ins *pb.UploadInstructions
 		err := g.unary(ctx, func(ctx context.Context) error {
 			resp, err := g.client.InitiateUpload(ctx, &pb.InitiateUploadRequest{
 				BuildId: key.BuildID, BuildIdType: key.BuildIDType, Type: key.Type,
-				Size: obj.Size, Hash: obj.Hash, Force: forceNow,
+				Size: obj.Size, Hash: obj.Hash, Force: forceNow || unanswered,
 			})
 			if err != nil {
+				unanswered = unanswered || mayHaveTakenEffect(err)
 				return err
 			}
 			ins = resp.UploadInstructions
@@ -246,6 +253,16 @@ func (g *grpcStore) Upload(ctx context.Context, key Key, obj Object, force bool,
 		return err
 	}
 	return g.explain(err)
+}
+
+// mayHaveTakenEffect says whether a call that failed with err may still
+// have been carried out: the store did not refuse it, the answer was lost.
+func mayHaveTakenEffect(err error) bool {
+	switch status.Code(err) {
+	case codes.Unavailable, codes.DeadlineExceeded, codes.Unknown, codes.Internal, codes.Aborted:
+		return true
+	}
+	return false
 }
 
 // initiateError turns the store's refusals at initiation into skips.

@@ -398,3 +398,40 @@ func TestStreamDroppedMidUploadNamesTheStoresTimeLimit(t *testing.T) {
 		t.Fatalf("upload refused before its first byte: %v", err)
 	}
 }
+
+// An InitiateUpload that took effect but whose answer was lost leaves the
+// build ID "in progress" for us: the retry must take it over (force), not
+// be refused as if another uploader held it and reported skipped with
+// nothing stored. Parca does this after a reset or a slow answer.
+func TestLostInitiateAnswerIsTakenOver(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{})
+	g := client(t, srv)
+	obj, data := object(t, 2*store.ChunkSize)
+	srv.LoseAnswers("InitiateUpload", 1)
+	if err := g.Upload(context.Background(), key, obj, false, nil); err != nil {
+		t.Fatalf("upload after a lost InitiateUpload answer: %v", err)
+	}
+	if got, ok := srv.Uploaded(key.BuildID, key.Type); !ok || !bytes.Equal(got, data) {
+		t.Fatal("nothing, or other bytes, stored")
+	}
+	if n := srv.Calls("InitiateUpload"); n != 2 {
+		t.Errorf("InitiateUpload called %d times, want 2", n)
+	}
+}
+
+// A MarkUploadFinished answer lost after it took effect: the upload is
+// finished on the store, so the run must not fail it.
+func TestLostMarkFinishedAnswer(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{})
+	g := client(t, srv)
+	obj, data := object(t, 1000)
+	srv.LoseAnswers("MarkUploadFinished", 1)
+	err := g.Upload(context.Background(), key, obj, false, nil)
+	got, ok := srv.Uploaded(key.BuildID, key.Type)
+	if !ok || !bytes.Equal(got, data) {
+		t.Fatalf("not stored: %v", err)
+	}
+	if err != nil {
+		t.Errorf("upload reported %v although the store finished it", err)
+	}
+}

@@ -17,6 +17,7 @@ type faults struct {
 	hang     map[string]int          // method -> calls to hang until the client gives up
 	short    int                     // upload streams to answer with one byte fewer than received
 	onBytes  []bytesHook
+	lose     map[string]int // method -> calls to handle, then answer Unavailable
 }
 
 type bytesHook struct {
@@ -40,6 +41,28 @@ func (s *Server) FailNext(method string, cs ...codes.Code) {
 		s.faults.fail = map[string][]codes.Code{}
 	}
 	s.faults.fail[method] = append(s.faults.fail[method], cs...)
+}
+
+// LoseAnswers makes the next n calls of method take effect and then answer
+// Unavailable, as a connection reset after the store committed does.
+func (s *Server) LoseAnswers(method string, n int) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	if s.faults.lose == nil {
+		s.faults.lose = map[string]int{}
+	}
+	s.faults.lose[method] += n
+}
+
+// lost says whether this call's answer is to be lost.
+func (f *faults) lost(method string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.lose[method] > 0 {
+		f.lose[method]--
+		return true
+	}
+	return false
 }
 
 // CutStreamAfter aborts the next upload stream once it has received n bytes.

@@ -149,7 +149,11 @@ func Listen(addr string, opts Options) (*Server, error) {
 			if err := s.before(ctx, info.FullMethod); err != nil {
 				return nil, err
 			}
-			return h(ctx, req)
+			resp, err := h(ctx, req)
+			if err == nil && s.faults.lost(info.FullMethod[strings.LastIndex(info.FullMethod, "/")+1:]) {
+				return nil, status.Error(codes.Unavailable, "answer lost")
+			}
+			return resp, err
 		}),
 		grpc.StreamInterceptor(func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
 			if err := s.compressed(ss.Context()); err != nil {
@@ -414,6 +418,9 @@ func (s *Server) MarkUploadFinished(ctx context.Context, req *pb.MarkUploadFinis
 	}
 	if o.uploadID != req.UploadId {
 		return nil, status.Error(codes.InvalidArgument, "upload id mismatch")
+	}
+	if o.state == pb.DebuginfoUpload_STATE_UPLOADED && o.pending == nil {
+		return &pb.MarkUploadFinishedResponse{}, nil // again, as Parca allows
 	}
 	// Parca itself does not re-check here; the test store is stricter so
 	// that a client marking a half-sent upload finished is caught.
