@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"regexp"
 	"sort"
@@ -398,8 +399,74 @@ func (p *Provider) Redact(s string) string {
 		for _, sec := range secrets {
 			s = strings.ReplaceAll(s, sec, Redacted)
 		}
+		s = redactFragments(s, secrets)
 	}
 	return RedactPatterns(s)
+}
+
+// Fragments: a store or proxy may echo a token changed: without its psc_v1_
+// prefix (the 64 hex digits are the whole secret), cut short, upper-cased,
+// or URL-encoded (which splits it at + / =). So a run of token characters
+// that shares minFragment characters in a row, in any case, with a known
+// secret of at least minFragmentSecret is hidden whole. Shorter secrets
+// (header values like a tenant name) are hidden only where they appear
+// exactly: their fragments would match ordinary words.
+const (
+	minFragment       = 12
+	minFragmentSecret = 16
+)
+
+func redactFragments(s string, secrets []string) string {
+	var long []string
+	for _, sec := range secrets {
+		if len(sec) >= minFragmentSecret {
+			long = append(long, strings.ToLower(sec))
+		}
+	}
+	if len(long) == 0 {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		j := i
+		for j < len(s) && isTokenChar(s[j]) {
+			j++
+		}
+		if j == i {
+			b.WriteByte(s[i])
+			i++
+			continue
+		}
+		run := s[i:j]
+		decoded := run
+		if d, err := url.PathUnescape(run); err == nil {
+			decoded = d
+		}
+		if len(decoded) >= minFragment && sharesFragment(strings.ToLower(decoded), long) {
+			run = Redacted
+		}
+		b.WriteString(run)
+		i = j
+	}
+	return b.String()
+}
+
+func isTokenChar(c byte) bool {
+	// '%': a URL-encoded token is one run, decoded before it is compared.
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("._~+/=-%", c) >= 0
+}
+
+// sharesFragment says whether run and one of secrets have minFragment
+// characters in a row in common.
+func sharesFragment(run string, secrets []string) bool {
+	for i := 0; i+minFragment <= len(run); i++ {
+		for _, sec := range secrets {
+			if strings.Contains(sec, run[i:i+minFragment]) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // redactHeaderValues hides, in a helper's stderr, every header value the
@@ -427,7 +494,7 @@ const Redacted = "[REDACTED]"
 var secretPatterns = []*regexp.Regexp{
 	// At least 8 token characters, so that prose like "bearer token file" survives.
 	regexp.MustCompile(`(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}`),
-	regexp.MustCompile(`psc_v1_[0-9A-Za-z]+`),
+	regexp.MustCompile(`(?i)psc_v1_[0-9a-z]+`),
 	regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`),
 }
 

@@ -1,0 +1,41 @@
+package creds
+
+import (
+	"strings"
+	"testing"
+)
+
+// A store may echo a token changed: the hex body of a psc_v1_ token without
+// its prefix (the whole secret), cut short, upper-cased or URL-encoded.
+// Each is hidden; ordinary text and short header values' look-alikes stay.
+func TestRedactHidesChangedEchoesOfAToken(t *testing.T) {
+	hex := strings.Repeat("a1b2c3d4", 8)
+	psc := "psc_v1_" + hex
+	opaque := "my0paque+Tok/en=ValueXyz"
+	for _, tc := range []struct {
+		token, said, secret string
+	}{
+		{psc, "unknown service account key " + hex, hex},
+		{psc, "key " + strings.ToUpper(psc) + " revoked", strings.ToUpper(hex)},
+		{psc, "token psc_v1_" + hex[:20] + "... unknown", hex[:20]},
+		{opaque, "trunc: " + opaque[:14] + "...", opaque[:14]},
+		{opaque, "sent my0paque%2BTok%2Fen%3DValueXyz", "Tok%2Fen%3DValueXyz"},
+		{opaque, "sent " + strings.ToUpper(opaque), strings.ToUpper(opaque)},
+	} {
+		p, err := Resolve(&Options{BearerToken: tc.token, ProjectID: "p1"}, "h:443", true, env())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.Redact(tc.said); strings.Contains(got, tc.secret) || !strings.Contains(got, Redacted) {
+			t.Errorf("Redact(%q) = %q: the echoed token shows", tc.said, got)
+		}
+	}
+	p, err := Resolve(&Options{BearerToken: psc, ProjectID: "p1"}, "h:443", true, env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const plain = "permission denied: the token lacks the Debug Info Writer role for project p1"
+	if got := p.Redact(plain); got != plain {
+		t.Errorf("Redact(%q) = %q: ordinary text changed", plain, got)
+	}
+}
