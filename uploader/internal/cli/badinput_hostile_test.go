@@ -226,6 +226,13 @@ func hostileSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 			r.maxTime = 9 * time.Second
 			return r
 		},
+		"stalled-upload-many": func(t *testing.T) *badRun {
+			srv := teststore.Start(t, teststore.Options{})
+			srv.HangNext("Upload", 1000)
+			r := args("upload", "--store-address="+srv.Addr(), "--insecure", "-j", "2", "--timeout=2s", elfDir(t, 12))
+			r.maxTime = 12 * time.Second
+			return r
+		},
 		"journal-planted-symlink": func(t *testing.T) *badRun {
 			tmp := t.TempDir()
 			t.Setenv("HOME", "")

@@ -40,6 +40,10 @@ type grpcStore struct {
 	down atomic.Pointer[error]
 	// timeouts counts calls in a row that got no answer in time.
 	timeouts atomic.Int32
+	// stalls counts uploads in a row that ran out of time: a store (or
+	// signed-URL host) that takes bytes and never answers still answers
+	// the calls around them, and would cost every file its whole --timeout.
+	stalls atomic.Int32
 	// gzipRefused is set once the store answered that it lacks the gzip
 	// decompressor: the rest of the run sends uncompressed at once.
 	gzipRefused atomic.Bool
@@ -248,6 +252,15 @@ func (g *grpcStore) Upload(ctx context.Context, key Key, obj Object, force bool,
 		}
 		return nil
 	})
+	switch {
+	case err == nil:
+		g.stalls.Store(0)
+	case ctx.Err() == context.DeadlineExceeded:
+		if n := g.stalls.Add(1); n >= maxTimeouts {
+			down := fmt.Errorf("store not finishing uploads: %d in a row ran out of time (--timeout); giving up on it for this run", n)
+			g.down.CompareAndSwap(nil, &down)
+		}
+	}
 	var sk *Skipped
 	if errors.As(err, &sk) {
 		return err

@@ -435,3 +435,31 @@ func TestLostMarkFinishedAnswer(t *testing.T) {
 		t.Errorf("upload reported %v although the store finished it", err)
 	}
 }
+
+// A store that takes the upload stream and never answers, while answering
+// every other call: after three uploads in a row run out of time, the rest
+// of the run fails at once instead of each waiting its whole --timeout.
+func TestStoreThatNeverFinishesUploadsIsGivenUp(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{})
+	g := client(t, srv)
+	obj, _ := object(t, 1000)
+	srv.HangNext("Upload", 100)
+	for i := range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		err := g.Upload(ctx, key, obj, true, nil)
+		cancel()
+		if err == nil {
+			t.Fatalf("upload %d succeeded against a hanging store", i)
+		}
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := g.Upload(ctx, key, obj, true, nil)
+	if err == nil || !strings.Contains(err.Error(), "store not finishing uploads: 3 in a row ran out of time") {
+		t.Fatalf("fourth upload: %v", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("the fourth upload took %v: it should fail at once", d)
+	}
+}
