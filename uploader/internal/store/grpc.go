@@ -194,7 +194,8 @@ func (g *grpcStore) ShouldUpload(ctx context.Context, key Key, force bool) (bool
 	if err != nil {
 		return false, "", g.explain(err)
 	}
-	return resp.ShouldInitiateUpload, resp.Reason, nil
+	// The reason is printed once per file: a store's megabytes would flood the log.
+	return resp.ShouldInitiateUpload, clip(resp.Reason), nil
 }
 
 // Upload initiates, sends and finishes one object. When the bytes do not
@@ -429,6 +430,21 @@ func streamError(st pb.DebuginfoService_UploadClient, err error) error {
 	return err
 }
 
+// checkSignedURL refuses a signed URL that is no http(s) URL with a host,
+// without repeating it: its query is the signature.
+func checkSignedURL(raw string) error {
+	u, err := neturl.Parse(raw)
+	switch {
+	case err != nil:
+		return errors.New("the store's signed URL is not a valid URL")
+	case u.Scheme != "https" && u.Scheme != "http":
+		return fmt.Errorf("the store's signed URL has scheme %q: only https and http can take an upload", clip(u.Scheme))
+	case u.Host == "":
+		return errors.New("the store's signed URL names no host")
+	}
+	return nil
+}
+
 // signedURLClient sends PUTs to signed URLs. It follows no redirect: Go's
 // client turns a PUT into a GET on 301-303 (whose 200 would pass for
 // success with nothing stored), and any redirect would hand the signed URL
@@ -439,6 +455,9 @@ func signedURLClient() *http.Client {
 }
 
 func (g *grpcStore) put(ctx context.Context, url string, obj Object, progress Progress) error {
+	if err := checkSignedURL(url); err != nil {
+		return &final{err} // the store's answer: asking again gives the same
+	}
 	f, err := obj.Open()
 	if err != nil {
 		return err
@@ -447,7 +466,7 @@ func (g *grpcStore) put(ctx context.Context, url string, obj Object, progress Pr
 	body := &countingReader{r: f, progress: progress}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, body)
 	if err != nil {
-		return fmt.Errorf("signed URL: %w", err)
+		return &final{errors.New("the store's signed URL is not a valid URL")}
 	}
 	req.ContentLength = obj.Size
 	resp, err := g.http.Do(req)

@@ -463,3 +463,26 @@ func TestStoreThatNeverFinishesUploadsIsGivenUp(t *testing.T) {
 		t.Errorf("the fourth upload took %v: it should fail at once", d)
 	}
 }
+
+// A signed URL that is no http(s) URL with a host fails at once (asking the
+// store again gives the same URL), and the message never repeats it: its
+// query is the signature.
+func TestBadSignedURLFailsAtOnceWithoutRepeatingIt(t *testing.T) {
+	for _, tc := range []struct{ base, want string }{
+		{"file://", `scheme "file"`},
+		{"ftp://h.example", `scheme "ftp"`},
+		{"http://", "names no host"},
+		{"http://[::1", "not a valid URL"},
+	} {
+		srv := teststore.Start(t, teststore.Options{SignedURL: true, SignedURLBase: tc.base})
+		g := client(t, srv)
+		obj, _ := object(t, 1000)
+		err := g.Upload(context.Background(), key, obj, false, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "upload/") || strings.Contains(err.Error(), "build_id=") {
+			t.Errorf("signed URL base %q: %v", tc.base, err)
+		}
+		if n := srv.Calls("InitiateUpload"); n != 1 {
+			t.Errorf("signed URL base %q: InitiateUpload called %d times, want 1 (no retry)", tc.base, n)
+		}
+	}
+}
