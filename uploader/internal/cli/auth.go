@@ -102,7 +102,7 @@ func printAuth(env *Env, p *creds.Provider, rep *authReport, asJSON bool) int {
 	}
 	if asJSON {
 		b, _ := json.Marshal(rep)
-		fmt.Fprintln(env.Stdout, redact(string(b)))
+		fmt.Fprintln(jsonOut{env.Stdout}, redact(string(b)))
 		return code
 	}
 	for _, w := range rep.Warnings {

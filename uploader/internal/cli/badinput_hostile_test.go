@@ -153,6 +153,16 @@ func hostileSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 			r.absent = []string{"\x1b", "\u202e", "\nuploaded"}
 			return r
 		},
+		"control-chars-in-path-json": func(t *testing.T) *badRun {
+			dir := t.TempDir()
+			name := "prog\n\x1b[2Jforged\u202e\u200b"
+			if err := os.WriteFile(filepath.Join(dir, name), fx.elfData, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			r := args("upload", "--dry-run", "--json", dir)
+			r.absent = []string{"\x1b", "\u202e", "\u200b"}
+			return r
+		},
 		"server-message-control-chars": func(t *testing.T) *badRun {
 			deny := func(context.Context, string) error {
 				return status.Error(codes.PermissionDenied, "no\n\x1b[32muploaded  debuginfo  forged")

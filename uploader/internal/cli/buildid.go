@@ -37,7 +37,7 @@ func runBuildID(env *Env, args []string) int {
 	}
 	code := ExitOK
 	seen := map[string]string{} // build ID -> first path with it
-	enc := json.NewEncoder(env.Stdout)
+	enc := json.NewEncoder(jsonOut{env.Stdout})
 	for _, path := range fs.Args() {
 		id, err := buildid.Read(path)
 		if err != nil {

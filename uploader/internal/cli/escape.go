@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -58,4 +60,40 @@ func say(w io.Writer, format string, a ...any) {
 		}
 	}
 	fmt.Fprintf(w, format, args...)
+}
+
+// jsonOut writes JSON with every non-printable rune (bidi overrides such as
+// U+202E, C1 controls, zero-width marks) as a \u escape: encoding/json
+// escapes only ASCII controls, so a file name or a store's reason could
+// reorder or hide what a terminal shows of --json output. JSON's structure
+// is ASCII, so such runes only ever occur inside strings, where \u is
+// valid. Each Write must hold whole runes (json.Encoder writes a value at
+// once).
+type jsonOut struct{ w io.Writer }
+
+func (j jsonOut) Write(p []byte) (int, error) {
+	clean := true
+	for _, r := range string(p) {
+		if r >= utf8.RuneSelf && !strconv.IsPrint(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return j.w.Write(p)
+	}
+	var b bytes.Buffer
+	for _, r := range string(p) {
+		if r < utf8.RuneSelf || strconv.IsPrint(r) {
+			b.WriteRune(r)
+			continue
+		}
+		for _, u := range utf16.Encode([]rune{r}) {
+			fmt.Fprintf(&b, `\u%04x`, u)
+		}
+	}
+	if _, err := j.w.Write(b.Bytes()); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

@@ -125,7 +125,7 @@ func runSources(env *Env, args []string) int {
 		}
 	}
 	if *asJSON {
-		enc := json.NewEncoder(env.Stdout)
+		enc := json.NewEncoder(jsonOut{env.Stdout})
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(s); err != nil {
 			return ExitFailed

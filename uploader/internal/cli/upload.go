@@ -295,7 +295,7 @@ func newReporter(env *Env, asJSON bool, redact func(string) string) *reporter {
 		r.batch = newBatched(env.Stdout)
 		r.stdout = r.batch
 	}
-	r.encoder = json.NewEncoder(r.stdout)
+	r.encoder = json.NewEncoder(jsonOut{r.stdout})
 	r.bar = &progress{w: env.Stderr}
 	return r
 }
@@ -372,7 +372,7 @@ func (r *reporter) finish(elapsed time.Duration) {
 
 func (r *reporter) writeReceipt(path string) error {
 	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
-		enc := json.NewEncoder(w)
+		enc := json.NewEncoder(jsonOut{w})
 		for _, rep := range r.all {
 			if err := enc.Encode(rep); err != nil {
 				return err
