@@ -211,13 +211,14 @@ func ResolveContext(ctx context.Context, o *Options, host string, secure bool, g
 	if p.info.Kind == KindLegacyJWT {
 		p.warnings = append(p.warnings, fmt.Sprintf("the token from %s is a legacy project token (JWT); Polar Signals now issues service-account tokens (psc_v1_...) sent with a projectID header: see %s", p.info.Source, MigrationDoc))
 	}
-	if p.info.Kind != KindNone && !secure && !isLoopback(hostname) {
-		p.warnings = append(p.warnings, fmt.Sprintf("sending credentials to %s without TLS (--insecure): anyone on the path can read them", hostname))
-	}
 	for k := range p.static {
 		if k != ProjectHeader && k != "authorization" {
 			p.info.Headers = append(p.info.Headers, k)
 		}
+	}
+	// Every header but projectID may be a secret (x-api-key, x-tenant).
+	if (p.info.Kind != KindNone || len(p.info.Headers) > 0) && !secure && !isLoopback(hostname) {
+		p.warnings = append(p.warnings, fmt.Sprintf("sending credentials to %s without TLS (--insecure): anyone on the path can read them", hostname))
 	}
 	sort.Strings(p.info.Headers) // map order would make `auth check --json` differ run to run
 	return p, nil

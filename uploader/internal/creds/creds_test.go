@@ -198,6 +198,15 @@ func TestSummaryAndRedact(t *testing.T) {
 	if w := p.Warnings(); len(w) != 1 || !strings.Contains(w[0], "without TLS") {
 		t.Errorf("plaintext warnings = %q", w)
 	}
+	// A custom header is a credential too (x-api-key); projectID alone is not.
+	p, _ = Resolve(&Options{GRPCHeaders: []string{"x-api-key=SeCrEtKeY99"}}, "store.example.com:80", false, env())
+	if w := p.Warnings(); len(w) != 1 || !strings.Contains(w[0], "without TLS") {
+		t.Errorf("plaintext warnings with x-api-key = %q", w)
+	}
+	p, _ = Resolve(&Options{ProjectID: "p1"}, "store.example.com:80", false, env())
+	if w := p.Warnings(); len(w) != 0 {
+		t.Errorf("plaintext warnings with only a project ID = %q", w)
+	}
 }
 
 func TestUsageErrors(t *testing.T) {

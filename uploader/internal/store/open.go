@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -60,7 +61,24 @@ func Open(address string, cfg Config) (Store, error) {
 		}
 		return NewFile(u.Path)
 	}
+	// A pasted web address would be retried for seconds and then blamed on
+	// name resolution or "too many colons".
+	if scheme, rest, ok := strings.Cut(address, "://"); ok && (strings.EqualFold(scheme, "https") || strings.EqualFold(scheme, "http")) {
+		return nil, fmt.Errorf("--store-address takes host:port, not a URL: use %s (TLS is the default; --insecure for plaintext)", hostPort(rest, strings.EqualFold(scheme, "https")))
+	}
 	return openGRPC(address, cfg)
+}
+
+// hostPort is the host:port a pasted URL's rest (after "://") names.
+func hostPort(rest string, tls bool) string {
+	host, _, _ := strings.Cut(rest, "/")
+	if _, _, err := net.SplitHostPort(host); err == nil {
+		return host
+	}
+	if tls {
+		return net.JoinHostPort(strings.Trim(host, "[]"), "443")
+	}
+	return net.JoinHostPort(strings.Trim(host, "[]"), "80")
 }
 
 // perRPC is c as per-call credentials; nil (not a typed nil) for none.

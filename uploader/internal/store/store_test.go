@@ -486,3 +486,19 @@ func TestBadSignedURLFailsAtOnceWithoutRepeatingIt(t *testing.T) {
 		}
 	}
 }
+
+// A pasted web address fails at once, naming the host:port to use, instead
+// of seconds of retries blamed on name resolution or "too many colons".
+func TestStoreAddressURLIsRefused(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://grpc.polarsignals.com":  "use grpc.polarsignals.com:443",
+		"HTTPS://127.0.0.1:7070/x?y":     "use 127.0.0.1:7070",
+		"http://[::1]":                   "use [::1]:80",
+		"https://grpc.example.com:8443/": "use grpc.example.com:8443",
+	} {
+		_, err := store.Open(in, store.Config{})
+		if err == nil || !strings.Contains(err.Error(), "takes host:port, not a URL: "+want) {
+			t.Errorf("Open(%q) = %v, want %q", in, err, want)
+		}
+	}
+}
