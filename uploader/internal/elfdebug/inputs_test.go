@@ -61,7 +61,7 @@ func inputs(t *testing.T) []input {
 		{name: "c-nopie-dwarf4", path: testbin.GCC(t, dir, "nopie", testbin.HelloC, "-g", "-gdwarf-4", "-O1", "-fno-PIE", "-no-pie"), funcs: cFuncs, gdbFunc: "sum_squares"},
 		// gcc -O2: main in .text.startup, a .cold part: line tables that
 		// extraction puts in address order (lineorder_test.go).
-		{name: "c-O2", path: testbin.GCC(t, dir, "o2", o2Program, "-g", "-O2"), funcs: []string{"sum", "main"}, gdbFunc: "sum"},
+		{name: "c-O2", path: testbin.GCC(t, dir, "o2", testbin.O2C, "-g", "-O2"), funcs: []string{"sum", "main"}, gdbFunc: "sum"},
 		{name: "c++", path: ccBin, funcs: []string{"_ZNK6shapes6Square4areaEv", "_Z5totalRKSt6vectorIN6shapes6SquareESaIS1_EE", "main"}, gdbFunc: "shapes::Square::area"},
 		{name: "go", path: testbin.GoBuild(t, dir, "hellogo", testbin.HelloGo("hi"), ""), funcs: goFuncs, gdbFunc: "main.main", goBin: true},
 		{name: "go-pie", path: testbin.Go(t, "hellogopie", "hi", "-buildmode=pie"), funcs: goFuncs, gdbFunc: "main.main", goBin: true},

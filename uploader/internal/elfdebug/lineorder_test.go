@@ -12,19 +12,6 @@ import (
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 )
 
-// o2Program has main in .text.startup and a cold part in .text.unlikely
-// at -O2: its unit's line-table sequences are out of address order.
-const o2Program = `#include <stdio.h>
-#include <stdlib.h>
-__attribute__((cold, noinline, noreturn)) static void bad(long x) { fprintf(stderr, "%ld\n", x); abort(); }
-__attribute__((noinline)) long sum(const long *v, int n) {
-  long s = 0;
-  for (int i = 0; i < n; i++) { if (__builtin_expect(v[i] < 0, 0)) bad(v[i]); s += v[i]; }
-  return s;
-}
-int main(int argc, char **argv) { long v[4] = {argc, 2, 3, 4}; printf("%ld\n", sum(v, 4)); return 0; }
-`
-
 // sequenceStarts returns each unit's sequence start addresses, and the
 // rows of every unit, sorted, as Go's debug/dwarf reads them.
 func sequenceStarts(t *testing.T, path string) ([][]uint64, []dwarf.LineEntry) {
@@ -73,7 +60,7 @@ func sequenceStarts(t *testing.T, path string) ([][]uint64, []dwarf.LineEntry) {
 // a sequence out of address order, so extraction sorts them, with every
 // compression, and keeps every row.
 func TestExtractSortsLineSequences(t *testing.T) {
-	bin := testbin.GCC(t, t.TempDir(), "o2", o2Program, "-g", "-O2")
+	bin := testbin.GCC(t, t.TempDir(), "o2", testbin.O2C, "-g", "-O2")
 	inStarts, inRows := sequenceStarts(t, bin)
 	if allSorted(inStarts) {
 		t.Fatalf("gcc -O2 gave sorted line tables (%x): the test needs them out of order", inStarts)

@@ -16,16 +16,21 @@ import (
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 )
 
-// build compiles testdata/o2.c and testdata/twice.c with gcc and flags.
+// other is a second unit, so that a section has units after the first.
+const other = "__attribute__((noinline)) long twice(long x) { return 2 * x; }\n"
+
+// build compiles testbin.O2C and a second unit with gcc and flags.
 func build(t testing.TB, flags ...string) string {
 	t.Helper()
 	testbin.Need(t, "gcc")
-	src, err := filepath.Abs("testdata")
-	if err != nil {
-		t.Fatal(err)
+	dir := t.TempDir()
+	for name, src := range map[string]string{"o2.c": testbin.O2C, "other.c": other} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	out := filepath.Join(t.TempDir(), "prog")
-	testbin.Run(t, src, "gcc", append(flags, "-o", out, "o2.c", "twice.c")...)
+	out := filepath.Join(dir, "prog")
+	testbin.Run(t, dir, "gcc", append(flags, "-o", out, "o2.c", "other.c")...)
 	return out
 }
 

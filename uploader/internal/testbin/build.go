@@ -29,6 +29,20 @@ int main(int argc, char **argv) {
 }
 `
 
+// O2C has main in .text.startup and a cold part in .text.unlikely at
+// gcc -O2: its unit's line-table sequences are out of address order, as
+// Parca v0.28.0 cannot symbolize (see package lineorder).
+const O2C = `#include <stdio.h>
+#include <stdlib.h>
+__attribute__((cold, noinline, noreturn)) static void bad(long x) { fprintf(stderr, "%ld\n", x); abort(); }
+__attribute__((noinline)) long sum(const long *v, int n) {
+  long s = 0;
+  for (int i = 0; i < n; i++) { if (__builtin_expect(v[i] < 0, 0)) bad(v[i]); s += v[i]; }
+  return s;
+}
+int main(int argc, char **argv) { long v[4] = {argc, 2, 3, 4}; printf("%ld\n", sum(v, 4)); return 0; }
+`
+
 // HelloGo prints msg; two different msgs make two different programs.
 func HelloGo(msg string) string {
 	return "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(" + `"` + msg + `"` + ") }\n"
