@@ -2,9 +2,6 @@ package elfdebug
 
 import (
 	"bytes"
-	"cmp"
-	"debug/dwarf"
-	"io"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -12,82 +9,25 @@ import (
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 )
 
-// sequenceStarts returns each unit's sequence start addresses, and the
-// rows of every unit, sorted, as Go's debug/dwarf reads them.
-func sequenceStarts(t *testing.T, path string) ([][]uint64, []dwarf.LineEntry) {
-	t.Helper()
-	d, err := elfFile(t, path).DWARF()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var starts [][]uint64
-	var rows []dwarf.LineEntry
-	r := d.Reader()
-	for {
-		e, err := r.Next()
-		if err != nil || e == nil {
-			break
-		}
-		r.SkipChildren()
-		lr, err := d.LineReader(e)
-		if err != nil || lr == nil {
-			continue
-		}
-		var s []uint64
-		first := true
-		for {
-			var le dwarf.LineEntry
-			if lr.Next(&le) == io.EOF {
-				break
-			}
-			if first {
-				s = append(s, le.Address)
-			}
-			first = le.EndSequence
-			le.File = &dwarf.LineFile{Name: le.File.Name}
-			rows = append(rows, le)
-		}
-		starts = append(starts, s)
-	}
-	slices.SortFunc(rows, func(a, b dwarf.LineEntry) int {
-		return cmp.Or(cmp.Compare(a.Address, b.Address), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column),
-			cmp.Compare(a.File.Name, b.File.Name), boolCmp(a.IsStmt, b.IsStmt), boolCmp(a.EndSequence, b.EndSequence))
-	})
-	return starts, rows
-}
-
 // TestExtractSortsLineSequences: Parca v0.28.0 finds no line for code in
 // a sequence out of address order, so extraction sorts them, with every
 // compression, and keeps every row.
 func TestExtractSortsLineSequences(t *testing.T) {
 	bin := testbin.GCC(t, t.TempDir(), "o2", testbin.O2C, "-g", "-O2")
-	inStarts, inRows := sequenceStarts(t, bin)
+	inRows, inStarts := testbin.LineRows(t, bin)
 	if allSorted(inStarts) {
 		t.Fatalf("gcc -O2 gave sorted line tables (%x): the test needs them out of order", inStarts)
 	}
 	for _, c := range []Compression{None, Zlib, Zstd} {
 		out, _ := extractWith(t, bin, "."+c.String(), c)
-		starts, rows := sequenceStarts(t, out)
+		rows, starts := testbin.LineRows(t, out)
 		if !allSorted(starts) {
 			t.Errorf("%s: sequences start at %x, not in address order", c, starts)
 		}
-		if len(rows) != len(inRows) || !slices.EqualFunc(rows, inRows, func(a, b dwarf.LineEntry) bool {
-			return a.Address == b.Address && a.Line == b.Line && a.Column == b.Column && a.IsStmt == b.IsStmt &&
-				a.EndSequence == b.EndSequence && a.File.Name == b.File.Name
-		}) {
+		if !slices.Equal(rows, inRows) {
 			t.Errorf("%s: %d rows, want the input's %d, the same", c, len(rows), len(inRows))
 		}
 	}
-}
-
-func boolCmp(a, b bool) int {
-	switch {
-	case a == b:
-		return 0
-	case a:
-		return 1
-	}
-	return -1
 }
 
 func allSorted(starts [][]uint64) bool {

@@ -2,7 +2,6 @@ package lineorder
 
 import (
 	"bytes"
-	"debug/dwarf"
 	"debug/elf"
 	"encoding/binary"
 	"io"
@@ -53,87 +52,6 @@ func lineSection(t testing.TB, path string) (file []byte, off, size int64) {
 	return file, int64(s.Offset), int64(s.Size)
 }
 
-// row is a line-table row as Go's debug/dwarf reads it.
-type row struct {
-	unit      dwarf.Offset
-	addr      uint64
-	file      string
-	line, col int
-	stmt, end bool
-}
-
-// rows reads every unit's rows, and the first address of each sequence.
-func rows(t *testing.T, path string) (all []row, starts map[dwarf.Offset][]uint64) {
-	t.Helper()
-	f, err := elf.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	d, err := f.DWARF()
-	if err != nil {
-		t.Fatal(err)
-	}
-	starts = map[dwarf.Offset][]uint64{}
-	r := d.Reader()
-	for {
-		e, err := r.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e == nil {
-			break
-		}
-		if e.Tag != dwarf.TagCompileUnit {
-			r.SkipChildren()
-			continue
-		}
-		lr, err := d.LineReader(e)
-		if err != nil || lr == nil {
-			t.Fatalf("line reader: %v", err)
-		}
-		first := true
-		for {
-			var le dwarf.LineEntry
-			if err := lr.Next(&le); err == io.EOF {
-				break
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			if first {
-				starts[e.Offset] = append(starts[e.Offset], le.Address)
-			}
-			first = le.EndSequence
-			all = append(all, row{e.Offset, le.Address, le.File.Name, le.Line, le.Column, le.IsStmt, le.EndSequence})
-		}
-		r.SkipChildren()
-	}
-	return all, starts
-}
-
-func sortRows(rs []row) {
-	slices.SortFunc(rs, func(a, b row) int {
-		return cmpAll(int64(a.unit)-int64(b.unit), int64(a.addr)-int64(b.addr), int64(a.line-b.line),
-			int64(a.col-b.col), boolInt(a.end)-boolInt(b.end), boolInt(a.stmt)-boolInt(b.stmt))
-	})
-}
-
-func cmpAll(d ...int64) int {
-	for _, x := range d {
-		if x != 0 {
-			return int(min(max(x, -1), 1))
-		}
-	}
-	return 0
-}
-
-func boolInt(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // TestReorderGCC sorts the line tables of gcc -O2 programs (main in
 // .text.startup, a cold part in .text.unlikely, one section a function),
 // keeping every row, and leaves sorted ones alone.
@@ -151,7 +69,7 @@ func TestReorderGCC(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			bin := build(t, tc.flags...)
 			file, off, size := lineSection(t, bin)
-			_, before := rows(t, bin)
+			_, before := testbin.LineRows(t, bin)
 			r, ok, err := Reorder(bytes.NewReader(file[off:off+size]), size, binary.LittleEndian)
 			if err != nil {
 				t.Fatal(err)
@@ -172,16 +90,14 @@ func TestReorderGCC(t *testing.T) {
 			if err := os.WriteFile(out, patched, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			want, _ := rows(t, bin)
-			got, starts := rows(t, out)
-			sortRows(want)
-			sortRows(got)
+			want, _ := testbin.LineRows(t, bin)
+			got, starts := testbin.LineRows(t, out)
 			if !slices.Equal(got, want) {
 				t.Fatalf("rows differ after sorting: %d rows, want %d", len(got), len(want))
 			}
-			for unit, s := range starts {
+			for i, s := range starts {
 				if !slices.IsSorted(s) {
-					t.Errorf("unit %#x: sequences start at %x, not in address order", unit, s)
+					t.Errorf("unit %d: sequences start at %x, not in address order", i, s)
 				}
 			}
 			if readelf, err := testbinReadelf(t, out); err != nil || bytes.Contains(readelf, []byte("Warning")) {

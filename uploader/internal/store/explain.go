@@ -54,17 +54,7 @@ func cutSentence(c *cutOff, st *status.Status, t Target) string {
 	return fmt.Sprintf("the store at %s dropped the upload%s %.1fs and %s into it: %s; "+
 		"a store that limits how long one request may take cuts off long uploads "+
 		"(Parca: raise --http-read-timeout and --http-write-timeout, 5s by default), else check that the store is running",
-		t.Address, retried, c.after.Seconds(), humanSize(c.sent), clip(st.Message()))
-}
-
-func humanSize(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
+		t.Address, retried, c.after.Seconds(), fmt.Sprintf("%.1f MiB", float64(c.sent)/(1<<20)), clip(st.Message()))
 }
 
 // maxSaid bounds how much of a store's message is repeated: a hostile or

@@ -1,8 +1,11 @@
 package testbin
 
 import (
+	"cmp"
 	"debug/dwarf"
 	"debug/elf"
+	"io"
+	"slices"
 	"testing"
 )
 
@@ -48,4 +51,78 @@ func LineTableFiles(t testing.TB, bin string) []LineFile {
 			}
 		}
 	}
+}
+
+// LineRow is one line-table row, as Go's debug/dwarf reads it.
+type LineRow struct {
+	Unit         dwarf.Offset
+	Addr         uint64
+	File         string
+	Line, Column int
+	Stmt, End    bool
+}
+
+// LineRows reads every compile unit's line-table rows of bin, sorted (so
+// the same rows in another order compare equal), and each unit's sequence
+// start addresses in the order the sequences come.
+func LineRows(t testing.TB, bin string) (rows []LineRow, starts [][]uint64) {
+	t.Helper()
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	d, err := f.DWARF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := d.Reader()
+	for {
+		e, err := r.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e == nil {
+			break
+		}
+		r.SkipChildren()
+		if e.Tag != dwarf.TagCompileUnit {
+			continue
+		}
+		lr, err := d.LineReader(e)
+		if err != nil || lr == nil {
+			continue
+		}
+		var s []uint64
+		first := true
+		for {
+			var le dwarf.LineEntry
+			if err := lr.Next(&le); err == io.EOF {
+				break
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if first {
+				s = append(s, le.Address)
+			}
+			first = le.EndSequence
+			rows = append(rows, LineRow{e.Offset, le.Address, le.File.Name, le.Line, le.Column, le.IsStmt, le.EndSequence})
+		}
+		starts = append(starts, s)
+	}
+	slices.SortFunc(rows, func(a, b LineRow) int {
+		return cmp.Or(cmp.Compare(a.Unit, b.Unit), cmp.Compare(a.Addr, b.Addr), cmp.Compare(a.Line, b.Line),
+			cmp.Compare(a.Column, b.Column), cmp.Compare(a.File, b.File), boolCmp(a.Stmt, b.Stmt), boolCmp(a.End, b.End))
+	})
+	return rows, starts
+}
+
+func boolCmp(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
