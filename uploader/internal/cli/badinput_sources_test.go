@@ -272,6 +272,9 @@ func hostileInputSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 			}
 			return tokenHeld(t, nil, "--credential-helper="+h)
 		},
+		"upload-sources-header-value": func(t *testing.T) *badRun {
+			return tokenHeld(t, nil, "--grpc-headers=x-api-key="+tokenValue)
+		},
 		"upload-sources-left-out-once": func(t *testing.T) *badRun {
 			h := buildHostileSources(t)
 			srv := teststore.Start(t, teststore.Options{})

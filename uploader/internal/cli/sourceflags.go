@@ -97,6 +97,15 @@ func credentialValues(env *Env, o *creds.Options) []string {
 		o = &creds.Options{}
 	}
 	out := []string{o.BearerToken, env.Getenv(creds.EnvBearerToken), env.Getenv(creds.EnvPolarSignalsTok)}
+	// --grpc-headers values (k=v;k2=v2) but projectID: an x-api-key is a
+	// credential too, also when the store is file:// and nothing is sent.
+	for _, h := range o.GRPCHeaders {
+		for _, kv := range strings.Split(h, ";") {
+			if k, v, ok := strings.Cut(kv, "="); ok && !strings.EqualFold(strings.TrimSpace(k), creds.ProjectHeader) {
+				out = append(out, strings.TrimSpace(v))
+			}
+		}
+	}
 	for _, f := range []string{o.BearerTokenFile, env.Getenv(creds.EnvTokenFile)} {
 		// Only a regular file: a FIFO would block a run that has no use
 		// for the token otherwise (sources, extract).
@@ -109,18 +118,29 @@ func credentialValues(env *Env, o *creds.Options) []string {
 	return out
 }
 
-// sentToken is the credential p sends in its authorization header (from a
-// credential helper or --grpc-headers), without the scheme, or nothing.
+// sentToken is what p sends that may be a secret: the authorization
+// header without its scheme, and every other header (x-api-key, from
+// --grpc-headers or a credential helper) but projectID.
 func sentToken(ctx context.Context, p *creds.Provider) []string {
 	md, err := p.GetRequestMetadata(ctx)
 	if err != nil {
 		return nil
 	}
-	v := strings.TrimSpace(md["authorization"])
-	if _, tok, ok := strings.Cut(v, " "); ok {
-		v = strings.TrimSpace(tok)
+	var out []string
+	for k, v := range md {
+		switch {
+		case strings.EqualFold(k, creds.ProjectHeader):
+		case strings.EqualFold(k, "authorization"):
+			v = strings.TrimSpace(v)
+			if _, tok, ok := strings.Cut(v, " "); ok {
+				v = strings.TrimSpace(tok)
+			}
+			out = append(out, v)
+		default:
+			out = append(out, v)
+		}
 	}
-	return []string{v}
+	return out
 }
 
 // policySummary is one line on what the path policy left out, or "".

@@ -102,6 +102,7 @@ type Provider struct {
 
 	smu     sync.Mutex // separate from mu: fetchLocked adds secrets under mu
 	secrets []string
+	tokens  []string // the bearer tokens among secrets: hidden in fragments too
 }
 
 // Resolve validates the options and builds a Provider for the store at host
@@ -275,6 +276,9 @@ const maxTokenFile = 64 << 10
 // setToken validates tok and records what Summary may say about it.
 func (p *Provider) setToken(tok, src string) error {
 	p.addSecret(tok)
+	p.smu.Lock()
+	p.tokens = append(p.tokens, tok)
+	p.smu.Unlock()
 	kind, err := Classify(tok)
 	if err != nil {
 		return fmt.Errorf("the token from %s: %w", src, err)
@@ -395,12 +399,12 @@ func (p *Provider) Summary() string {
 func (p *Provider) Redact(s string) string {
 	if p != nil {
 		p.smu.Lock()
-		secrets := p.secrets
+		secrets, tokens := p.secrets, p.tokens
 		p.smu.Unlock()
 		for _, sec := range secrets {
 			s = strings.ReplaceAll(s, sec, Redacted)
 		}
-		s = redactFragments(s, secrets)
+		s = redactFragments(s, tokens)
 	}
 	return RedactPatterns(s)
 }
@@ -408,10 +412,10 @@ func (p *Provider) Redact(s string) string {
 // Fragments: a store or proxy may echo a token changed: without its psc_v1_
 // prefix (the 64 hex digits are the whole secret), cut short, upper-cased,
 // or URL-encoded (which splits it at + / =). So a run of token characters
-// that shares minFragment characters in a row, in any case, with a known
-// secret of at least minFragmentSecret is hidden whole. Shorter secrets
-// (header values like a tenant name) are hidden only where they appear
-// exactly: their fragments would match ordinary words.
+// that shares minFragment characters in a row, in any case, with a bearer
+// token of at least minFragmentSecret is hidden whole. Other header values
+// (a tenant like team-payments-production) are hidden only where they
+// appear exactly: their fragments are words that other text shares.
 const (
 	minFragment       = 12
 	minFragmentSecret = 16
@@ -512,10 +516,18 @@ func RedactPatterns(s string) string {
 	for _, re := range secretPatterns[1:] {
 		found = append(found, re.FindAllString(s, -1)...)
 	}
-	// Longest first, so a value holding another is replaced whole.
+	// Longest first, so a value holding another is replaced whole. A short
+	// one ("bearer credentials", "Bearer realm=parca") is a word, not a
+	// token: hidden where the pattern found it, not everywhere.
 	sort.Slice(found, func(i, j int) bool { return len(found[i]) > len(found[j]) })
 	for _, v := range found {
-		s = strings.ReplaceAll(s, v, Redacted)
+		if len(v) >= minFragmentSecret {
+			s = strings.ReplaceAll(s, v, Redacted)
+		}
+	}
+	s = secretPatterns[0].ReplaceAllString(s, "${1}"+Redacted)
+	for _, re := range secretPatterns[1:] {
+		s = re.ReplaceAllString(s, Redacted)
 	}
 	return s
 }

@@ -38,4 +38,15 @@ func TestRedactHidesChangedEchoesOfAToken(t *testing.T) {
 	if got := p.Redact(plain); got != plain {
 		t.Errorf("Redact(%q) = %q: ordinary text changed", plain, got)
 	}
+	// Other header values are hidden exactly, not in fragments: a tenant's
+	// name shares words with others (a review found team-payments-staging
+	// hidden for x-scope-orgid=team-payments-production).
+	p, err = Resolve(&Options{GRPCHeaders: []string{"x-scope-orgid=team-payments-production"}}, "h:443", true, env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const tenant = "tenant team-payments-production denied; try team-payments-staging"
+	if got := p.Redact(tenant); got != "tenant [REDACTED] denied; try team-payments-staging" {
+		t.Errorf("Redact(%q) = %q", tenant, got)
+	}
 }

@@ -103,11 +103,21 @@ type scanner struct {
 
 func newScanner(secrets []string) *scanner {
 	s := &scanner{overlap: maxJWT}
+	add := func(v string) {
+		if len(v) >= minSecret {
+			// Compared in lower case: an upper-cased copy is the same secret.
+			s.secrets = append(s.secrets, []byte(strings.ToLower(v)))
+			s.overlap = max(s.overlap, len(v))
+		}
+	}
 	for _, v := range secrets {
 		// Token files end in a newline the token does not have.
-		if v = strings.TrimSpace(v); len(v) >= minSecret {
-			s.secrets = append(s.secrets, []byte(v))
-			s.overlap = max(s.overlap, len(v))
+		v = strings.TrimSpace(v)
+		add(v)
+		// A service-account token's 64 hex digits are the whole secret:
+		// the prefix is public.
+		if len(v) > len(pscPrefix) && strings.EqualFold(v[:len(pscPrefix)], string(pscPrefix)) {
+			add(v[len(pscPrefix):])
 		}
 	}
 	return s
@@ -116,9 +126,12 @@ func newScanner(secrets []string) *scanner {
 // find says what credential b holds, or "". The secret itself is never
 // part of the answer.
 func (s *scanner) find(b []byte) string {
-	for _, v := range s.secrets {
-		if bytes.Contains(b, v) {
-			return "its content holds a credential given to this run (never archived)"
+	if len(s.secrets) > 0 {
+		lower := bytes.ToLower(b)
+		for _, v := range s.secrets {
+			if bytes.Contains(lower, v) {
+				return "its content holds a credential given to this run (never archived)"
+			}
 		}
 	}
 	if hasServiceAccountToken(b) {

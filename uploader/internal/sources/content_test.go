@@ -233,3 +233,23 @@ func TestManifestFileHoldingTokenNotArchived(t *testing.T) {
 		t.Errorf("archive %v, %d files; want src/a.c only", keys(got), res.Files)
 	}
 }
+
+// The run's own service-account token without its prefix (the 64 hex
+// digits are the whole secret) or upper-cased, and a custom header's value
+// (x-api-key) the run holds, stay out too (found by a review).
+func TestChangedCopiesOfTheRunsSecretsNotArchived(t *testing.T) {
+	const apiKey = "k3y-Zq81-mmXq-77aa"
+	run := "psc_v1_" + strings.Repeat("0f1e2d3c", 8)
+	got, skipped, warn := archiveNaming(t, map[string]string{
+		"ci/hex":    strings.Repeat("0f1e2d3c", 8) + "\n",
+		"ci/upper":  strings.ToUpper(run) + "\n",
+		"ci/apikey": "key = \"" + apiKey + "\";\n",
+		"src/a.c":   "int a; /* 0f1e2d3c */\n",
+	}, []string{run, apiKey})
+	refused(t, got, skipped, warn, "ci/hex", "holds a credential given to this run")
+	refused(t, got, skipped, warn, "ci/upper", "holds a credential given to this run")
+	refused(t, got, skipped, warn, "ci/apikey", "holds a credential given to this run")
+	if got["src/a.c"] == "" {
+		t.Errorf("src/a.c not archived: %v", keys(got))
+	}
+}
