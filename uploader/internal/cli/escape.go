@@ -72,9 +72,11 @@ func say(w io.Writer, format string, a ...any) {
 type jsonOut struct{ w io.Writer }
 
 func (j jsonOut) Write(p []byte) (int, error) {
+	// DEL is the one ASCII control encoding/json leaves raw.
+	escaped := func(r rune) bool { return r == 0x7f || r >= utf8.RuneSelf && !strconv.IsPrint(r) }
 	clean := true
 	for _, r := range string(p) {
-		if r >= utf8.RuneSelf && !strconv.IsPrint(r) {
+		if escaped(r) {
 			clean = false
 			break
 		}
@@ -84,7 +86,7 @@ func (j jsonOut) Write(p []byte) (int, error) {
 	}
 	var b bytes.Buffer
 	for _, r := range string(p) {
-		if r < utf8.RuneSelf || strconv.IsPrint(r) {
+		if !escaped(r) {
 			b.WriteRune(r)
 			continue
 		}

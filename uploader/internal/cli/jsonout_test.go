@@ -10,12 +10,12 @@ import (
 // \u escapes (encoding/json leaves them raw), and still decodes to the
 // same text.
 func TestJSONOutEscapesInvisibleRunes(t *testing.T) {
-	in := map[string]string{"path": "bin/\u202egnp.exe\u0085\u200b\U000e0041 ok é 世"}
+	in := map[string]string{"path": "bin/\u202egnp.exe\u0085\u200b\U000e0041\x7f ok é 世"}
 	var out bytes.Buffer
 	if err := json.NewEncoder(jsonOut{&out}).Encode(in); err != nil {
 		t.Fatal(err)
 	}
-	for _, raw := range []string{"\u202e", "\u0085", "\u200b", "\U000e0041"} {
+	for _, raw := range []string{"\u202e", "\u0085", "\u200b", "\U000e0041", "\x7f"} {
 		if bytes.Contains(out.Bytes(), []byte(raw)) {
 			t.Errorf("%q written raw: %s", raw, out.Bytes())
 		}

@@ -252,7 +252,7 @@ func (c *countWriter) padTo(off uint64) {
 // sequences in address order (see package lineorder), or r as it is.
 func sortLines(r io.ReaderAt, f *elfparse.File, keep []bool) (io.ReaderAt, error) {
 	for i, s := range f.Sections {
-		if !keep[i] || s.Name != ".debug_line" || s.Flags&uint64(elf.SHF_COMPRESSED) != 0 {
+		if !keep[i] || s.Name != ".debug_line" || s.Flags&uint64(elf.SHF_COMPRESSED) != 0 || overlapsAnother(f, i) {
 			continue
 		}
 		sorted, ok, err := lineorder.Reorder(io.NewSectionReader(r, int64(s.Off), int64(s.Size)), int64(s.Size), f.Order)
@@ -265,6 +265,18 @@ func sortLines(r io.ReaderAt, f *elfparse.File, keep []bool) (io.ReaderAt, error
 		return overlay{ReaderAt: r, off: int64(s.Off), size: int64(s.Size), sec: sorted}, nil
 	}
 	return r, nil
+}
+
+// overlapsAnother says whether section i shares file bytes with another
+// section (only in a crafted file): its new order would change that one too.
+func overlapsAnother(f *elfparse.File, i int) bool {
+	a := f.Sections[i]
+	for j, b := range f.Sections {
+		if j != i && b.HasData && b.Type != uint32(elf.SHT_NOBITS) && a.Off < b.Off+b.Size && b.Off < a.Off+a.Size {
+			return true
+		}
+	}
+	return false
 }
 
 // overlay is a file whose bytes [off, off+size) are read from sec instead.

@@ -61,13 +61,17 @@ func Open(address string, cfg Config) (Store, error) {
 		}
 		return NewFile(u.Path)
 	}
-	// A pasted web address would be retried for seconds and then blamed on
-	// name resolution or "too many colons".
-	if scheme, rest, ok := strings.Cut(address, "://"); ok && (strings.EqualFold(scheme, "https") || strings.EqualFold(scheme, "http")) {
-		return nil, fmt.Errorf("--store-address takes host:port, not a URL: use %s (TLS is the default; --insecure for plaintext)", hostPort(rest, strings.EqualFold(scheme, "https")))
+	// A pasted web address (or grpc://) would be retried for seconds and
+	// then blamed on name resolution or "too many colons". gRPC's own
+	// target schemes (dns:///host:port, unix:///path) pass.
+	if scheme, rest, ok := strings.Cut(address, "://"); ok && !grpcSchemes[strings.ToLower(scheme)] {
+		return nil, fmt.Errorf("--store-address takes host:port, not a URL: use %s (TLS is the default; --insecure for plaintext)", hostPort(rest, !strings.EqualFold(scheme, "http")))
 	}
 	return openGRPC(address, cfg)
 }
+
+// grpcSchemes are the target schemes grpc-go resolves.
+var grpcSchemes = map[string]bool{"dns": true, "passthrough": true, "unix": true, "unix-abstract": true}
 
 // hostPort is the host:port a pasted URL's rest (after "://") names.
 func hostPort(rest string, tls bool) string {

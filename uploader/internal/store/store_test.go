@@ -495,10 +495,20 @@ func TestStoreAddressURLIsRefused(t *testing.T) {
 		"HTTPS://127.0.0.1:7070/x?y":     "use 127.0.0.1:7070",
 		"http://[::1]":                   "use [::1]:80",
 		"https://grpc.example.com:8443/": "use grpc.example.com:8443",
+		"grpc://grpc.example.com":        "use grpc.example.com:443",
+		"grpcs://10.0.0.5:7070":          "use 10.0.0.5:7070",
 	} {
 		_, err := store.Open(in, store.Config{})
 		if err == nil || !strings.Contains(err.Error(), "takes host:port, not a URL: "+want) {
 			t.Errorf("Open(%q) = %v, want %q", in, err, want)
+		}
+	}
+	// gRPC's own target schemes still work.
+	for _, in := range []string{"dns:///grpc.example.com:443", "unix:///tmp/store.sock", "passthrough:///127.0.0.1:7070"} {
+		if s, err := store.Open(in, store.Config{Insecure: true}); err != nil {
+			t.Errorf("Open(%q) = %v", in, err)
+		} else {
+			s.Close()
 		}
 	}
 }
