@@ -26,10 +26,9 @@ import (
 // maxSpans bounds the memory a section's new order takes (24 bytes a
 // span), and maxUnit the bytes of one unit read at once. Units past
 // either are left as they are.
-const (
-	maxSpans = 1 << 16
-	maxUnit  = 8 << 20
-)
+const maxSpans = 1 << 16
+
+var maxUnit int64 = 8 << 20 // a var for tests
 
 // span is n bytes at in, which go to out (offsets in the section).
 type span struct{ out, in, n int64 }
@@ -69,10 +68,16 @@ func Reorder(sec io.ReaderAt, size int64, bo binary.ByteOrder) (r *Reordered, ok
 		if length == 0xffffffff && n == 12 {
 			length, lenSize = bo.Uint64(hdr[4:]), 12
 		}
-		if length >= 0xfffffff0 && lenSize == 4 || length > uint64(size-off-lenSize) || length > maxUnit {
+		if length >= 0xfffffff0 && lenSize == 4 || length > uint64(size-off-lenSize) {
 			break // the rest stays as it is
 		}
 		unitLen := lenSize + int64(length)
+		if length > uint64(maxUnit) {
+			// Too large to read at once: this unit stays, the next ones are sorted.
+			spans = append(spans, span{out: off, in: off, n: unitLen})
+			off += unitLen
+			continue
+		}
 		buf = slices.Grow(buf[:0], int(unitLen))[:unitLen]
 		if n, err := sec.ReadAt(buf, off); n < len(buf) {
 			if err == nil || err == io.EOF {

@@ -207,3 +207,44 @@ func FuzzReorder(f *testing.F) {
 		}
 	})
 }
+
+// tinyUnit is a DWARF 4 line unit of two one-row sequences, at addresses
+// first and second, in that order.
+func tinyUnit(first, second uint64) []byte {
+	hdr := []byte{1, 1, 1, 0xfb, 14, 13, 0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1, 0, 'a', '.', 'c', 0, 0, 0, 0, 0}
+	var prog []byte
+	for _, a := range []uint64{first, second} {
+		prog = append(prog, 0, 9, 2)
+		prog = binary.LittleEndian.AppendUint64(prog, a)
+		prog = append(prog, 1, 0, 1, 1) // DW_LNS_copy, DW_LNE_end_sequence
+	}
+	u := binary.LittleEndian.AppendUint16(nil, 4)
+	u = binary.LittleEndian.AppendUint32(u, uint32(len(hdr)))
+	u = append(append(u, hdr...), prog...)
+	return append(binary.LittleEndian.AppendUint32(nil, uint32(len(u))), u...)
+}
+
+// A unit too large to read at once stays as it is, and the units after it
+// are still sorted.
+func TestLargeUnitIsSkippedNotTheRest(t *testing.T) {
+	defer func(m int64) { maxUnit = m }(maxUnit)
+	small := tinyUnit(0x2000, 0x1000)
+	maxUnit = int64(len(small))
+	big := binary.LittleEndian.AppendUint32(nil, uint32(maxUnit+50))
+	big = append(big, bytes.Repeat([]byte{0xab}, int(maxUnit+50))...)
+	sec := append(slices.Clone(big), small...)
+	r, ok, err := Reorder(bytes.NewReader(sec), int64(len(sec)), binary.LittleEndian)
+	if err != nil || !ok {
+		t.Fatalf("Reorder: %v, %v: the unit after the large one is out of order", ok, err)
+	}
+	out := make([]byte, len(sec))
+	if _, err := r.ReadAt(out, 0); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(out[:len(big)], big) {
+		t.Error("the large unit changed")
+	}
+	if want := tinyUnit(0x1000, 0x2000); !bytes.Equal(out[len(big):], want) {
+		t.Errorf("the unit after it: %x, want %x", out[len(big):], want)
+	}
+}
