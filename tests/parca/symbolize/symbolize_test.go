@@ -127,6 +127,8 @@ var fixtures = []fixture{
 		{at: "main.cc:main", functions: []string{"main"}, files: []string{"main.cc"}},
 	}},
 	{name: "c-O2", src: "o2", build: gcc("gcc", "-g", "-O2"), upload: plain, wants: o2Wants, unsorted: true},
+	// -gz: the input's .debug_line is compressed; it is sorted all the same.
+	{name: "c-O2-gz", src: "o2", build: gcc("gcc", "-g", "-O2", "-gz"), upload: plain, wants: o2Wants, unsorted: true},
 	{name: "c-O2-function-sections", src: "o2", build: gcc("gcc", "-g", "-O2", "-ffunction-sections", "-Wl,--gc-sections"),
 		upload: compressed("zstd"), wants: o2Wants},
 	{name: "go", src: "go", build: goBuild(), upload: plain, wants: goWants},

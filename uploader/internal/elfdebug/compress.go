@@ -178,14 +178,23 @@ func chdrAlign(c elf.Class) uint64 {
 // the output is the same every time whichever worker took it (the upload
 // streams it twice: hash, then send). A section that would not shrink stays
 // as it is. The returned closer releases the spools.
-func spool(r io.ReaderAt, f *elfparse.File, keep []bool, c Compression, reuse *Compressors) (map[int]packed, io.Closer, error) {
-	if c == None {
-		return nil, nil, nil
+func spool(r io.ReaderAt, f *elfparse.File, keep []bool, c Compression, reuse *Compressors, plain map[int]plainSection) (map[int]packed, io.Closer, error) {
+	onlyPlain := c == None
+	if onlyPlain {
+		if len(plain) == 0 {
+			return nil, nil, nil
+		}
+		// A section compressed in the input stays compressed: zlib, which
+		// every reader takes.
+		c = Zlib
 	}
 	var todo []int
 	var total uint64
 	for i, s := range f.Sections {
-		if keep[i] && compressible(s) {
+		if p, ok := plain[i]; ok && keep[i] {
+			todo = append(todo, i)
+			total += p.size
+		} else if keep[i] && compressible(s) && !onlyPlain {
 			todo = append(todo, i)
 			total += s.Size
 		}
@@ -216,7 +225,7 @@ func spool(r io.ReaderAt, f *elfparse.File, keep []bool, c Compression, reuse *C
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[k], spools[k], errs[k] = compressSections(r, f, next, c, reuse, inMemory)
+			results[k], spools[k], errs[k] = compressSections(r, f, next, c, reuse, inMemory, plain)
 		}()
 	}
 	wg.Wait()
@@ -255,7 +264,7 @@ const incompressibleAfter = 4 << 20
 // compressSections compresses the sections it takes from next, one after
 // another with one compressor, into a spool of its own: in memory when all
 // the DWARF is small, else a temp file.
-func compressSections(r io.ReaderAt, f *elfparse.File, next <-chan int, c Compression, reuse *Compressors, inMemory bool) (map[int]packed, spoolFile, error) {
+func compressSections(r io.ReaderAt, f *elfparse.File, next <-chan int, c Compression, reuse *Compressors, inMemory bool, plain map[int]plainSection) (map[int]packed, spoolFile, error) {
 	var tmp spoolFile
 	var cw *countWriter
 	var zw compressor // its buffers are most of the memory
@@ -275,6 +284,12 @@ func compressSections(r io.ReaderAt, f *elfparse.File, next <-chan int, c Compre
 	buf := make([]byte, 32<<10)
 	for i := range next {
 		s := f.Sections[i]
+		// The bytes to compress: the section's, or its uncompressed form
+		// (see sortCompressedLines).
+		sr := io.NewSectionReader(r, int64(s.Off), int64(s.Size))
+		if p, ok := plain[i]; ok {
+			sr, s.Size = io.NewSectionReader(p.r, 0, int64(p.size)), p.size
+		}
 		if tmp == nil {
 			if inMemory {
 				tmp = &memSpool{}
@@ -307,7 +322,6 @@ func compressSections(r io.ReaderAt, f *elfparse.File, next <-chan int, c Compre
 		// and once more when the compressor has flushed.
 		worth := func(in uint64) bool { return uint64(cw.n)-pos <= in*97/100 }
 		shrinks := true
-		sr := io.NewSectionReader(r, int64(s.Off), int64(s.Size))
 		for in := int64(0); in < int64(s.Size) && shrinks; {
 			n, err := io.CopyBuffer(zw, io.LimitReader(sr, incompressibleAfter), buf)
 			if err == nil && n == 0 {

@@ -100,10 +100,21 @@ func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, e
 		}
 	}
 
-	if r, err = sortLines(r, f, keep); err != nil {
-		return Stats{}, err
+	// Go's linker writes line tables Parca reads as they are (checked on
+	// this tool's own binary: every function asked shows its line), and
+	// sorting a Go binary's compressed one cost 35 ms of a 20 MB binary's
+	// extraction (decompress, compress again).
+	var plain map[int]plainSection
+	if !st.HasGoPclntab {
+		if r, err = sortLines(r, f, keep); err != nil {
+			return Stats{}, err
+		}
+		var lines io.Closer
+		if plain, lines = sortCompressedLines(r, f, keep); lines != nil {
+			defer lines.Close()
+		}
 	}
-	comp, spools, err := spool(r, f, keep, opts.Compress, opts.Reuse)
+	comp, spools, err := spool(r, f, keep, opts.Compress, opts.Reuse, plain)
 	if err != nil {
 		return Stats{}, err
 	}

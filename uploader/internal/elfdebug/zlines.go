@@ -1,0 +1,75 @@
+package elfdebug
+
+import (
+	"debug/elf"
+	"io"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/lineorder"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/scratch"
+)
+
+// maxZLines bounds the decompressed .debug_line sortCompressedLines
+// writes to a temp file (a hostile header may claim any size), and
+// maxZLinesInMemory what it keeps in memory instead.
+const (
+	maxZLines         = 256 << 20
+	maxZLinesInMemory = 8 << 20
+)
+
+// plainSection is a section's uncompressed bytes, read from r.
+type plainSection struct {
+	r    io.ReaderAt
+	size uint64
+}
+
+// sortCompressedLines handles a kept .debug_line that is compressed in the
+// input (gcc -gz, ld --compress-debug-sections): such sections are passed
+// through, so its sequences would stay out of order and Parca would show
+// "?:0" (see sortLines). When they are out of order it is decompressed
+// (into memory, or a temp file past 8 MiB), sorted, and returned as
+// the section's new uncompressed bytes, for spool to compress again (with
+// zlib when the rest is not compressed). Nothing is returned for a legacy
+// .zdebug_line, or when the section cannot be read: the extraction goes on
+// with the bytes as they are.
+func sortCompressedLines(r io.ReaderAt, f *elfparse.File, keep []bool) (map[int]plainSection, io.Closer) {
+	for i, s := range f.Sections {
+		if !keep[i] || s.Name != ".debug_line" || s.Flags&uint64(elf.SHF_COMPRESSED) == 0 || overlapsAnother(f, i) {
+			continue
+		}
+		ef, err := elf.NewFile(r)
+		if err != nil {
+			return nil, nil
+		}
+		sec := ef.Section(".debug_line")
+		if sec == nil || sec.Offset != s.Off {
+			return nil, nil
+		}
+		// In memory up to maxZLinesInMemory: sorted, a section is read
+		// back one sequence at a time (a Go binary has tens of thousands),
+		// a read call each from a temp file.
+		var sp spoolFile = &memSpool{}
+		if sec.Size > maxZLinesInMemory {
+			t, err := scratch.File("debuginfo-lines-*")
+			if err != nil {
+				return nil, nil
+			}
+			sp = newFileSpool(t)
+		}
+		n, err := io.Copy(sp, io.LimitReader(sec.Open(), maxZLines+1))
+		if fs, ok := sp.(*fileSpool); ok && err == nil {
+			err = fs.w.Flush()
+		}
+		if err != nil || n > maxZLines || uint64(n) != sec.Size {
+			sp.Close()
+			return nil, nil
+		}
+		sorted, ok, err := lineorder.Reorder(sp, n, f.Order)
+		if err != nil || !ok {
+			sp.Close()
+			return nil, nil
+		}
+		return map[int]plainSection{i: {sorted, uint64(n)}}, sp
+	}
+	return nil, nil
+}
