@@ -13,49 +13,35 @@ import (
 
 // TestExtractSortsLineSequences: Parca v0.28.0 finds no line for code in
 // a sequence out of address order, so extraction sorts them, with every
-// compression, and keeps every row.
+// compression, and keeps every row. A .debug_line compressed in the input
+// (gcc -gz) is decompressed, sorted and stays compressed (a review found it
+// passed through unsorted, and Parca showing "?:0").
 func TestExtractSortsLineSequences(t *testing.T) {
-	bin := testbin.GCC(t, t.TempDir(), "o2", testbin.O2C, "-g", "-O2")
-	inRows, inStarts := testbin.LineRows(t, bin)
-	if allSorted(inStarts) {
-		t.Fatalf("gcc -O2 gave sorted line tables (%x): the test needs them out of order", inStarts)
-	}
-	for _, c := range []Compression{None, Zlib, Zstd} {
-		out, _ := extractWith(t, bin, "."+c.String(), c)
-		rows, starts := testbin.LineRows(t, out)
-		if !allSorted(starts) {
-			t.Errorf("%s: sequences start at %x, not in address order", c, starts)
+	for _, gz := range []bool{false, true} {
+		flags := []string{"-g", "-O2"}
+		if gz {
+			flags = append(flags, "-gz")
 		}
-		if !slices.Equal(rows, inRows) {
-			t.Errorf("%s: %d rows, want the input's %d, the same", c, len(rows), len(inRows))
+		bin := testbin.GCC(t, t.TempDir(), "o2", testbin.O2C, flags...)
+		if s := elfFile(t, bin).Section(".debug_line"); s == nil || (s.Flags&elf.SHF_COMPRESSED != 0) != gz {
+			t.Fatalf("gcc %v: .debug_line compressed = %v", flags, !gz)
 		}
-	}
-}
-
-// TestExtractSortsCompressedLineSequences: a .debug_line compressed in the
-// input (gcc -gz) is decompressed, sorted and compressed again, with every
-// --compress-debug-sections value (found by a review: it was passed through
-// unsorted, and Parca showed "?:0").
-func TestExtractSortsCompressedLineSequences(t *testing.T) {
-	bin := testbin.GCC(t, t.TempDir(), "o2gz", testbin.O2C, "-g", "-O2", "-gz")
-	if s := elfFile(t, bin).Section(".debug_line"); s == nil || s.Flags&elf.SHF_COMPRESSED == 0 {
-		t.Fatal("gcc -gz gave no compressed .debug_line")
-	}
-	inRows, inStarts := testbin.LineRows(t, bin)
-	if allSorted(inStarts) {
-		t.Fatalf("gcc -O2 gave sorted line tables (%x): the test needs them out of order", inStarts)
-	}
-	for _, c := range []Compression{None, Zlib, Zstd} {
-		out, _ := extractWith(t, bin, "."+c.String(), c)
-		rows, starts := testbin.LineRows(t, out)
-		if !allSorted(starts) {
-			t.Errorf("%s: sequences start at %x, not in address order", c, starts)
+		inRows, inStarts := testbin.LineRows(t, bin)
+		if allSorted(inStarts) {
+			t.Fatalf("gcc %v gave sorted line tables (%x): the test needs them out of order", flags, inStarts)
 		}
-		if !slices.Equal(rows, inRows) {
-			t.Errorf("%s: %d rows, want the input's %d, the same", c, len(rows), len(inRows))
-		}
-		if s := elfFile(t, out).Section(".debug_line"); s.Flags&elf.SHF_COMPRESSED == 0 {
-			t.Errorf("%s: .debug_line is no longer compressed", c)
+		for _, c := range []Compression{None, Zlib, Zstd} {
+			out, _ := extractWith(t, bin, "."+c.String(), c)
+			rows, starts := testbin.LineRows(t, out)
+			if !allSorted(starts) {
+				t.Errorf("%v, %s: sequences start at %x, not in address order", flags, c, starts)
+			}
+			if !slices.Equal(rows, inRows) {
+				t.Errorf("%v, %s: %d rows, want the input's %d, the same", flags, c, len(rows), len(inRows))
+			}
+			if s := elfFile(t, out).Section(".debug_line"); gz && s.Flags&elf.SHF_COMPRESSED == 0 {
+				t.Errorf("%v, %s: .debug_line is no longer compressed", flags, c)
+			}
 		}
 	}
 }

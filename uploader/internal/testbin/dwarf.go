@@ -17,16 +17,31 @@ type LineFile struct{ Name, CompDir string }
 // read independently of the code under test.
 func LineTableFiles(t testing.TB, bin string) []LineFile {
 	t.Helper()
-	f, err := elf.Open(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	d, err := f.DWARF()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []LineFile
+	eachUnit(t, bin, func(e *dwarf.Entry, lr *dwarf.LineReader) {
+		compDir, _ := e.Val(dwarf.AttrCompDir).(string)
+		for _, lf := range lr.Files() {
+			if lf != nil {
+				out = append(out, LineFile{Name: lf.Name, CompDir: compDir})
+			}
+		}
+	})
+	return out
+}
+
+// eachUnit calls f with every compile unit of bin that has a line table,
+// in order.
+func eachUnit(t testing.TB, bin string, f func(*dwarf.Entry, *dwarf.LineReader)) {
+	t.Helper()
+	ef, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ef.Close()
+	d, err := ef.DWARF()
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := d.Reader()
 	for {
 		e, err := r.Next()
@@ -34,21 +49,14 @@ func LineTableFiles(t testing.TB, bin string) []LineFile {
 			t.Fatal(err)
 		}
 		if e == nil {
-			return out
+			return
 		}
 		r.SkipChildren()
 		if e.Tag != dwarf.TagCompileUnit {
 			continue
 		}
-		lr, err := d.LineReader(e)
-		if err != nil || lr == nil {
-			continue
-		}
-		compDir, _ := e.Val(dwarf.AttrCompDir).(string)
-		for _, lf := range lr.Files() {
-			if lf != nil {
-				out = append(out, LineFile{Name: lf.Name, CompDir: compDir})
-			}
+		if lr, err := d.LineReader(e); err == nil && lr != nil {
+			f(e, lr)
 		}
 	}
 }
@@ -67,32 +75,7 @@ type LineRow struct {
 // start addresses in the order the sequences come.
 func LineRows(t testing.TB, bin string) (rows []LineRow, starts [][]uint64) {
 	t.Helper()
-	f, err := elf.Open(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	d, err := f.DWARF()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := d.Reader()
-	for {
-		e, err := r.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e == nil {
-			break
-		}
-		r.SkipChildren()
-		if e.Tag != dwarf.TagCompileUnit {
-			continue
-		}
-		lr, err := d.LineReader(e)
-		if err != nil || lr == nil {
-			continue
-		}
+	eachUnit(t, bin, func(e *dwarf.Entry, lr *dwarf.LineReader) {
 		var s []uint64
 		first := true
 		for {
@@ -109,7 +92,7 @@ func LineRows(t testing.TB, bin string) (rows []LineRow, starts [][]uint64) {
 			rows = append(rows, LineRow{e.Offset, le.Address, le.File.Name, le.Line, le.Column, le.IsStmt, le.EndSequence})
 		}
 		starts = append(starts, s)
-	}
+	})
 	slices.SortFunc(rows, func(a, b LineRow) int {
 		return cmp.Or(cmp.Compare(a.Unit, b.Unit), cmp.Compare(a.Addr, b.Addr), cmp.Compare(a.Line, b.Line),
 			cmp.Compare(a.Column, b.Column), cmp.Compare(a.File, b.File), boolCmp(a.Stmt, b.Stmt), boolCmp(a.End, b.End))
