@@ -3,6 +3,7 @@ package elfdebug
 import (
 	"bytes"
 	"debug/elf"
+	"encoding/binary"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -110,4 +111,32 @@ func sectionBytes(t *testing.T, path, name string) []byte {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// A compressed .debug_line that inflates past the size its header claims
+// (a bomb, or a lie) is not sorted: the section goes out as it came.
+// (Decompression stops one byte past the claim, so memory stays bounded.)
+func TestCompressedLinesPastTheirClaimedSizeStayAsTheyAre(t *testing.T) {
+	bin := testbin.GCC(t, t.TempDir(), "o2", testbin.O2C, "-g", "-O2", "-gz")
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := elfFile(t, bin).Section(".debug_line")
+	binary.LittleEndian.PutUint64(b[s.Offset+8:], 16) // ELF64 Chdr.ch_size
+	lying := testbin.File(t, "lying-chdr", b)
+	raw := func(path string) []byte { // the section's bytes as stored
+		t.Helper()
+		sec := elfFile(t, path).Section(".debug_line")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b[sec.Offset : sec.Offset+sec.FileSize]
+	}
+	want := raw(lying)
+	out, _ := extractWith(t, lying, ".zlib", Zlib)
+	if got := raw(out); !bytes.Equal(got, want) {
+		t.Error(".debug_line changed: its claimed size was not respected")
+	}
 }

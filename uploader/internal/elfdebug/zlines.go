@@ -56,11 +56,17 @@ func sortCompressedLines(r io.ReaderAt, f *elfparse.File, keep []bool) (map[int]
 			}
 			sp = newFileSpool(t)
 		}
-		n, err := io.Copy(sp, io.LimitReader(sec.Open(), maxZLines+1))
+		// Never more than the header claims (a stream that inflates past
+		// it is refused), and never more than maxZLines.
+		if sec.Size > maxZLines {
+			sp.Close()
+			return nil, nil
+		}
+		n, err := io.Copy(sp, io.LimitReader(sec.Open(), int64(sec.Size)+1))
 		if fs, ok := sp.(*fileSpool); ok && err == nil {
 			err = fs.w.Flush()
 		}
-		if err != nil || n > maxZLines || uint64(n) != sec.Size {
+		if err != nil || uint64(n) != sec.Size {
 			sp.Close()
 			return nil, nil
 		}
