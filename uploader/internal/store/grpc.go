@@ -420,12 +420,14 @@ func cutOffOr(err error, after time.Duration, sent int64) error {
 	return &cutOff{err, after, sent}
 }
 
-// streamError: a failed Send returns io.EOF; the real status comes from Recv.
+// streamError: a failed Send returns io.EOF; the real status comes from
+// Recv. A store that answered OK there stopped reading before the end.
 func streamError(st pb.DebuginfoService_UploadClient, err error) error {
 	if errors.Is(err, io.EOF) {
 		if _, rerr := st.CloseAndRecv(); rerr != nil {
 			return rerr
 		}
+		return errors.New("the store ended the upload stream early, answering OK before it had every byte; not marked finished")
 	}
 	return err
 }
