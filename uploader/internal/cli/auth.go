@@ -51,6 +51,7 @@ func runAuth(env *Env, args []string) int {
 	}
 
 	rep := &authReport{Store: conn.address, TLS: tlsMode(conn)}
+	conn.creds.UnverifiedTLS = conn.insecureSkipVerify
 	p, err := creds.Resolve(conn.creds, conn.host(), !conn.insecure, env.Getenv)
 	if err != nil {
 		if creds.IsUsage(err) {

@@ -71,6 +71,7 @@ func (c *connFlags) open(ctx context.Context, env *Env, cfg store.Config) (store
 	cfg = c.config(cfg)
 	cfg.Pool = env.Pool
 	if !store.IsFileAddress(c.address) {
+		c.creds.UnverifiedTLS = c.insecureSkipVerify
 		p, err := creds.ResolveContext(ctx, c.creds, c.host(), !c.insecure, env.Getenv)
 		if err != nil {
 			return nil, nil, err

@@ -58,6 +58,9 @@ type Options struct {
 	// BearerTokenSet: --bearer-token was given, perhaps empty (an unset
 	// $VARIABLE in CI), which must fail rather than fall through to the next source.
 	BearerTokenSet bool
+	// UnverifiedTLS: TLS without checking the store's certificate
+	// (--insecure-skip-verify); credentials to a remote host then warn.
+	UnverifiedTLS bool
 }
 
 // UsageError marks a mistake on the command line itself (exit code 2).
@@ -218,8 +221,13 @@ func ResolveContext(ctx context.Context, o *Options, host string, secure bool, g
 		}
 	}
 	// Every header but projectID may be a secret (x-api-key, x-tenant).
-	if (p.info.Kind != KindNone || len(p.info.Headers) > 0) && !secure && !isLoopback(hostname) {
-		p.warnings = append(p.warnings, fmt.Sprintf("sending credentials to %s without TLS (--insecure): anyone on the path can read them", hostname))
+	if (p.info.Kind != KindNone || len(p.info.Headers) > 0) && !isLoopback(hostname) {
+		switch {
+		case !secure:
+			p.warnings = append(p.warnings, fmt.Sprintf("sending credentials to %s without TLS (--insecure): anyone on the path can read them", hostname))
+		case o.UnverifiedTLS:
+			p.warnings = append(p.warnings, fmt.Sprintf("sending credentials to %s without checking its certificate (--insecure-skip-verify): anyone on the path can pose as the store and take them", hostname))
+		}
 	}
 	sort.Strings(p.info.Headers) // map order would make `auth check --json` differ run to run
 	return p, nil

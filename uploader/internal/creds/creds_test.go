@@ -207,6 +207,16 @@ func TestSummaryAndRedact(t *testing.T) {
 	if w := p.Warnings(); len(w) != 0 {
 		t.Errorf("plaintext warnings with only a project ID = %q", w)
 	}
+	// TLS whose certificate is not checked (--insecure-skip-verify): the
+	// same exposure to whoever poses as the store; none on loopback.
+	p, _ = Resolve(&Options{BearerToken: "hunter2-opaque", UnverifiedTLS: true}, "store.example.com:443", true, env())
+	if w := p.Warnings(); len(w) != 1 || !strings.Contains(w[0], "without checking its certificate") {
+		t.Errorf("unverified TLS warnings = %q", w)
+	}
+	p, _ = Resolve(&Options{BearerToken: "hunter2-opaque", UnverifiedTLS: true}, "127.0.0.1:7070", true, env())
+	if w := p.Warnings(); len(w) != 0 {
+		t.Errorf("unverified TLS on loopback warned: %q", w)
+	}
 }
 
 func TestUsageErrors(t *testing.T) {
