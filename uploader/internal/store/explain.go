@@ -116,7 +116,12 @@ func sentence(st *status.Status, tlsHint string, t Target) string {
 		return fmt.Sprintf("store unavailable at %s (%s%s): %s; check --store-address and that the store is running", t.Address, over, retried, msg)
 	case codes.DeadlineExceeded:
 		// A store that hangs and an upload too large for the time allowed end
-		// the same way: say what is known, not which.
+		// the same way: say what is known, not which. gRPC's own deadline
+		// says "context deadline exceeded"; anything else is the store's
+		// answer, which no --timeout would change.
+		if !strings.Contains(msg, "context deadline exceeded") {
+			return fmt.Sprintf("the store at %s answered DeadlineExceeded itself (no --timeout of ours ran out)%s", t.Address, said)
+		}
 		return fmt.Sprintf("the call to %s did not finish in time (see --timeout): %s", t.Address, msg)
 	case codes.Unimplemented:
 		return fmt.Sprintf("%s does not serve this call of the Parca debuginfo API: check --store-address%s", t.Address, said)

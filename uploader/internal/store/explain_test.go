@@ -58,6 +58,8 @@ func TestExplain(t *testing.T) {
 			"store unavailable at grpc.example.com:443 (TLS): connection refused; check --store-address and that the store is running"},
 		{"deadline", status.Error(codes.DeadlineExceeded, "context deadline exceeded"), tls,
 			"the call to grpc.example.com:443 did not finish in time (see --timeout): context deadline exceeded"},
+		{"deadline from the store", status.Error(codes.DeadlineExceeded, "backend timed out"), tls,
+			"the store at grpc.example.com:443 answered DeadlineExceeded itself (no --timeout of ours ran out) (store said: backend timed out)"},
 		{"unimplemented", status.Error(codes.Unimplemented, "unknown service parca.debuginfo.v1alpha1.DebuginfoService"), tls,
 			"grpc.example.com:443 does not serve this call of the Parca debuginfo API: check --store-address (store said: unknown service parca.debuginfo.v1alpha1.DebuginfoService)"},
 		{"any other code", status.Error(codes.DataLoss, "disk on fire"), tls,
