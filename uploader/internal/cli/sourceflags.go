@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/capped"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/creds"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/sources"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/upload"
@@ -27,8 +26,8 @@ type sourcesUploadFlags struct {
 	globsIn    []string
 	globsOut   []string
 	maxSize    int64
-	// tokens are the credentials the store connection resolved (a
-	// credential helper's answer); set before the first archive is made.
+	// tokens are the secrets the store connection sends (a credential
+	// helper's answer included); set before the first archive is made.
 	tokens []string
 }
 
@@ -89,58 +88,13 @@ func credentialFiles(env *Env, o *creds.Options) []string {
 	return o.Files(env.Getenv)
 }
 
-// credentialValues are the bearer tokens the credential flags and the
-// environment give, whichever is in use: no archived file may contain one
-// (a copy of the token file, or the token file when the token is in env).
+// credentialValues are the credentials the flags and the environment
+// give (creds.Options.Values): no archived file may contain one.
 func credentialValues(env *Env, o *creds.Options) []string {
 	if o == nil {
 		o = &creds.Options{}
 	}
-	out := []string{o.BearerToken, env.Getenv(creds.EnvBearerToken), env.Getenv(creds.EnvPolarSignalsTok)}
-	// --grpc-headers values (k=v;k2=v2) but projectID: an x-api-key is a
-	// credential too, also when the store is file:// and nothing is sent.
-	for _, h := range o.GRPCHeaders {
-		for _, kv := range strings.Split(h, ";") {
-			if k, v, ok := strings.Cut(kv, "="); ok && !strings.EqualFold(strings.TrimSpace(k), creds.ProjectHeader) {
-				out = append(out, strings.TrimSpace(v))
-			}
-		}
-	}
-	for _, f := range []string{o.BearerTokenFile, env.Getenv(creds.EnvTokenFile)} {
-		// Only a regular file: a FIFO would block a run that has no use
-		// for the token otherwise (sources, extract).
-		if fi, err := os.Stat(f); err == nil && fi.Mode().IsRegular() {
-			if b, err := capped.ReadFile(f, 64<<10, "a token file"); err == nil {
-				out = append(out, string(b))
-			}
-		}
-	}
-	return out
-}
-
-// sentToken is what p sends that may be a secret: the authorization
-// header without its scheme, and every other header (x-api-key, from
-// --grpc-headers or a credential helper) but projectID.
-func sentToken(ctx context.Context, p *creds.Provider) []string {
-	md, err := p.GetRequestMetadata(ctx)
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for k, v := range md {
-		switch {
-		case strings.EqualFold(k, creds.ProjectHeader):
-		case strings.EqualFold(k, "authorization"):
-			v = strings.TrimSpace(v)
-			if _, tok, ok := strings.Cut(v, " "); ok {
-				v = strings.TrimSpace(tok)
-			}
-			out = append(out, v)
-		default:
-			out = append(out, v)
-		}
-	}
-	return out
+	return o.Values(env.Getenv)
 }
 
 // policySummary is one line on what the path policy left out, or "".

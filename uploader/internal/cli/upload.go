@@ -182,7 +182,7 @@ func runUpload(env *Env, args []string) int {
 		}
 		defer st.Close()
 		if p != nil {
-			srcFlags.tokens = sentToken(ctx, p)
+			srcFlags.tokens = p.Secrets(ctx)
 			for _, w := range p.Warnings() {
 				say(env.Stderr, "debuginfo: warning: %s\n", w)
 			}

@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -415,6 +416,18 @@ func (p *Provider) Redact(s string) string {
 		s = redactFragments(s, tokens)
 	}
 	return RedactPatterns(s)
+}
+
+// Secrets lists every secret p sends (tokens, header values but
+// projectID), a credential helper's included: it is run first if it has
+// not been.
+func (p *Provider) Secrets(ctx context.Context) []string {
+	if _, err := p.GetRequestMetadata(ctx); err != nil {
+		return nil
+	}
+	p.smu.Lock()
+	defer p.smu.Unlock()
+	return slices.Clone(p.secrets)
 }
 
 // Fragments: a store or proxy may echo a token changed: without its psc_v1_
