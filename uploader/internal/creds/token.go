@@ -22,7 +22,9 @@ const (
 // ServiceAccountPrefix starts every Polar Signals service-account token.
 const ServiceAccountPrefix = "psc_v1_"
 
-const serviceAccountHexLen = 64
+// ServiceAccountHexLen is how many hex digits follow the prefix: the
+// secret itself.
+const ServiceAccountHexLen = 64
 
 // Classify tells the kind of tok and reports a token that cannot work as
 // given. Errors describe the problem by position and never include the token.
@@ -63,8 +65,8 @@ func checkServiceAccount(rest string) error {
 			return fmt.Errorf("malformed service-account token: whitespace at character %d after %s (a copy-paste error?)", i+1, ServiceAccountPrefix)
 		}
 	}
-	if len(rest) != serviceAccountHexLen {
-		return fmt.Errorf("malformed service-account token: %s must be followed by %d hex characters, this one has %d", ServiceAccountPrefix, serviceAccountHexLen, len(rest))
+	if len(rest) != ServiceAccountHexLen {
+		return fmt.Errorf("malformed service-account token: %s must be followed by %d hex characters, this one has %d", ServiceAccountPrefix, ServiceAccountHexLen, len(rest))
 	}
 	for i := 0; i < len(rest); i++ {
 		if !isHex(rest[i]) {

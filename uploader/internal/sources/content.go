@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"strings"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/creds"
 )
 
 // The content rule. A file's name and identity do not say what it holds: a
@@ -29,11 +31,12 @@ const scanChunk = 256 << 10
 const maxJWT = 16 << 10
 
 var (
-	pscPrefix = []byte("psc_v1_")
+	pscPrefix = []byte(creds.ServiceAccountPrefix)
 	jsonPart  = []byte("eyJ") // `{"` in base64url: a JWT's header and payload
 )
 
-// hasServiceAccountToken reports whether b holds "psc_v1_" and 64 hex digits.
+// hasServiceAccountToken reports whether b holds a service-account token's
+// shape: its prefix and 64 hex digits (creds.Classify's format).
 func hasServiceAccountToken(b []byte) bool {
 	for {
 		i := bytes.Index(b, pscPrefix)
@@ -41,7 +44,7 @@ func hasServiceAccountToken(b []byte) bool {
 			return false
 		}
 		b = b[i+len(pscPrefix):]
-		if runLen(b[:min(len(b), 64)], isHexDigit) == 64 {
+		if runLen(b[:min(len(b), creds.ServiceAccountHexLen)], isHexDigit) == creds.ServiceAccountHexLen {
 			return true
 		}
 	}
