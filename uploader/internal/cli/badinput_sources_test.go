@@ -83,11 +83,12 @@ func checkArchiveClean(t *testing.T, data []byte) {
 }
 
 // tokenHeld uploads the hostile sources with the token given by env or
-// flags, and checks the stored archive.
-func tokenHeld(t *testing.T, env map[string]string, flags ...string) *badRun {
+// flags (which may name the sources' token file), and checks the stored
+// archive.
+func tokenHeld(t *testing.T, env map[string]string, flags func(hostileSources) []string) *badRun {
 	h := buildHostileSources(t)
 	srv := teststore.Start(t, teststore.Options{})
-	args := append([]string{"upload", "--store-address=" + srv.Addr(), "--insecure", "--include-sources", "--source-root=" + h.root}, flags...)
+	args := append([]string{"upload", "--store-address=" + srv.Addr(), "--insecure", "--include-sources", "--source-root=" + h.root}, flags(h)...)
 	r := &badRun{args: append(args, h.bin), env: env, absent: []string{tokenValue}}
 	r.after = func(t *testing.T) {
 		data, ok := srv.Uploaded(mustID(t, h.bin), pb.DebuginfoType_DEBUGINFO_TYPE_SOURCES)
@@ -249,31 +250,21 @@ func hostileInputSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 			return r
 		},
 		"upload-sources-token-file": func(t *testing.T) *badRun {
-			h := buildHostileSources(t)
-			srv := teststore.Start(t, teststore.Options{})
-			r := args("upload", "--store-address="+srv.Addr(), "--insecure", "--include-sources", "--source-root="+h.root, "--bearer-token-file="+h.token, h.bin)
-			r.after = func(t *testing.T) {
-				data, ok := srv.Uploaded(mustID(t, h.bin), pb.DebuginfoType_DEBUGINFO_TYPE_SOURCES)
-				if !ok {
-					t.Fatal("no source archive uploaded")
-				}
-				checkArchiveClean(t, data)
-			}
-			return r
+			return tokenHeld(t, nil, func(h hostileSources) []string { return []string{"--bearer-token-file=" + h.token} })
 		},
 		// The token file is no longer the one in use, but holds the token.
 		"upload-sources-token-in-env": func(t *testing.T) *badRun {
-			return tokenHeld(t, map[string]string{"POLARSIGNALS_TOKEN": tokenValue})
+			return tokenHeld(t, map[string]string{"POLARSIGNALS_TOKEN": tokenValue}, func(hostileSources) []string { return nil })
 		},
 		"upload-sources-helper-token": func(t *testing.T) *badRun {
 			h := filepath.Join(t.TempDir(), "helper.sh")
 			if err := os.WriteFile(h, []byte("#!/bin/sh\ncat >/dev/null\necho '{\"headers\":{\"Authorization\":[\"Bearer "+tokenValue+"\"]}}'\n"), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			return tokenHeld(t, nil, "--credential-helper="+h)
+			return tokenHeld(t, nil, func(hostileSources) []string { return []string{"--credential-helper=" + h} })
 		},
 		"upload-sources-header-value": func(t *testing.T) *badRun {
-			return tokenHeld(t, nil, "--grpc-headers=x-api-key="+tokenValue)
+			return tokenHeld(t, nil, func(hostileSources) []string { return []string{"--grpc-headers=x-api-key=" + tokenValue} })
 		},
 		"upload-sources-left-out-once": func(t *testing.T) *badRun {
 			h := buildHostileSources(t)
