@@ -150,7 +150,7 @@ func Listen(addr string, opts Options) (*Server, error) {
 				return nil, err
 			}
 			resp, err := h(ctx, req)
-			if err == nil && s.faults.lost(info.FullMethod[strings.LastIndex(info.FullMethod, "/")+1:]) {
+			if err == nil && s.faults.lost(methodName(info.FullMethod)) {
 				return nil, status.Error(codes.Unavailable, "answer lost")
 			}
 			return resp, err
@@ -242,8 +242,13 @@ func (s *Server) Calls(method string) int {
 	return s.calls[method]
 }
 
+// methodName is "Upload" of "/parca.debuginfo.v1alpha1.DebuginfoService/Upload".
+func methodName(fullMethod string) string {
+	return fullMethod[strings.LastIndex(fullMethod, "/")+1:]
+}
+
 func (s *Server) before(ctx context.Context, fullMethod string) error {
-	name := fullMethod[strings.LastIndex(fullMethod, "/")+1:]
+	name := methodName(fullMethod)
 	s.mu.Lock()
 	s.calls[name]++
 	s.mu.Unlock()
