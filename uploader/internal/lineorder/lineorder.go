@@ -210,10 +210,12 @@ func sequences(u []byte, lenSize int64, bo binary.ByteOrder) ([]sequence, int64,
 		return nil, 0, errFormat
 	}
 	opcodeBase := u[i]
-	argc := u[i+1 : i+1+max(int(opcodeBase)-1, 0)]
-	if opcodeBase == 0 || i+len(argc) >= prog {
+	// standard_opcode_lengths must lie within the header, checked before
+	// it is sliced: a hostile opcode_base runs past the unit.
+	if opcodeBase == 0 || i+int(opcodeBase) > prog {
 		return nil, 0, errFormat
 	}
+	argc := u[i+1 : i+int(opcodeBase)]
 	seqs, err := walk(u[:len(u):len(u)], prog, opcodeBase, argc, bo)
 	return seqs, int64(prog), err
 }
