@@ -243,6 +243,19 @@ func hostileSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 			r.maxTime = 12 * time.Second
 			return r
 		},
+		"mark-unavailable-many": func(t *testing.T) *badRun {
+			srv := teststore.Start(t, teststore.Options{})
+			srv.FailNext("MarkUploadFinished", codes.Unavailable)
+			r := args("upload", "--store-address="+srv.Addr(), "--insecure", "--retries=0", "-j", "1", elfDir(t, 4))
+			r.absent = []string{"that the store is running"}
+			r.once = []string{"0 uploaded, 4 failed; 0 B stored"}
+			r.after = func(t *testing.T) {
+				if n := srv.Calls("InitiateUpload"); n != 1 {
+					t.Errorf("%d uploads initiated after the store was given up on, want only the first", n-1)
+				}
+			}
+			return r
+		},
 		"journal-planted-symlink": func(t *testing.T) *badRun {
 			tmp := t.TempDir()
 			t.Setenv("HOME", "")

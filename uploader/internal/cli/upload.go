@@ -368,7 +368,7 @@ func (r *reporter) finish(elapsed time.Duration) {
 			parts = append(parts, fmt.Sprintf("%d %s", n, a))
 		}
 	}
-	fmt.Fprintf(r.env.Stderr, "debuginfo: %s; %s sent in %.1fs\n", strings.Join(parts, ", "), humanBytes(r.bytes), elapsed.Seconds())
+	fmt.Fprintf(r.env.Stderr, "debuginfo: %s; %s stored in %.1fs\n", strings.Join(parts, ", "), humanBytes(r.bytes), elapsed.Seconds())
 }
 
 func (r *reporter) writeReceipt(path string) error {

@@ -343,3 +343,19 @@ func TestLoad5000Files(t *testing.T) {
 		t.Errorf("up to %d open files, want a bound near -j", maxFDs)
 	}
 }
+
+// TestDeadProxyIsNamed: gRPC reaches a non-loopback store through
+// HTTPS_PROXY, so when that proxy is dead the message names it (never its
+// credentials) instead of blaming only the store's address.
+func TestDeadProxyIsNamed(t *testing.T) {
+	bin := testbin.GCC(t, t.TempDir(), "proxied", "int main(void) { return 0; }\n", "-g")
+	env := []string{"HTTPS_PROXY=http://someone:proxypass@127.0.0.1:1", "NO_PROXY=", "no_proxy=",
+		"POLARSIGNALS_TOKEN=", "PARCA_DEBUGINFO_BEARER_TOKEN="}
+	r := startCLI(t, env, "upload", "--store-address=store.invalid:443", "--retries=0", bin).wait()
+	if r.code == 0 || !strings.Contains(r.stderr, "through the proxy 127.0.0.1:1") || !strings.Contains(r.stderr, "check the proxy (HTTPS_PROXY") {
+		t.Fatalf("want the dead proxy named:\n%v", r)
+	}
+	if strings.Contains(r.stderr+r.stdout, "proxypass") {
+		t.Errorf("the proxy's password is printed:\n%v", r)
+	}
+}

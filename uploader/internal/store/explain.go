@@ -18,6 +18,8 @@ type Target struct {
 	Insecure bool       // plaintext (--insecure) rather than TLS
 	Creds    creds.Info // the credentials sent (zero: none)
 	Retried  bool       // transient failures were retried before giving up
+	Answered bool       // the store answered an earlier call of this run
+	Proxy    string     // host:port of the proxy gRPC went through ("": none)
 }
 
 // Explain puts the store's answer in err into the sentence a user sees:
@@ -32,6 +34,12 @@ func Explain(err error, t Target) error {
 	var done *explained
 	if errors.As(err, &done) {
 		return err
+	}
+	var gu *givenUp
+	if errors.As(err, &gu) {
+		// This call was never made: say so, then why, in the words the
+		// file that gave up got.
+		return &explained{"not sent: this run gave up on the store after an earlier failure: " + Explain(gu.err, t).Error(), err}
 	}
 	st, ok := statusOf(err)
 	if !ok {
@@ -110,8 +118,18 @@ func sentence(st *status.Status, tlsHint string, t Target) string {
 		if t.Insecure {
 			over = "plaintext"
 		}
+		if t.Proxy != "" {
+			over += " through the proxy " + t.Proxy
+		}
 		if t.Retried {
 			retried = ", gave up after retries"
+		}
+		switch {
+		case t.Answered:
+			return fmt.Sprintf("store unavailable at %s (%s%s): %s; it answered earlier calls of this run, so the address is right: "+
+				"it went down, is restarting or overloaded, or a proxy or load balancer in front of it is failing", t.Address, over, retried, msg)
+		case t.Proxy != "":
+			return fmt.Sprintf("store unavailable at %s (%s%s): %s; check the proxy (HTTPS_PROXY, or NO_PROXY to bypass it), --store-address and that the store is running", t.Address, over, retried, msg)
 		}
 		return fmt.Sprintf("store unavailable at %s (%s%s): %s; check --store-address and that the store is running", t.Address, over, retried, msg)
 	case codes.DeadlineExceeded:
@@ -146,6 +164,13 @@ func statusOf(err error) (*status.Status, bool) {
 	}
 	return gs.GRPCStatus(), true
 }
+
+// givenUp is the error of a call not made because an earlier one gave up
+// on the store for this run; it wraps that one's error.
+type givenUp struct{ err error }
+
+func (e *givenUp) Error() string { return e.err.Error() }
+func (e *givenUp) Unwrap() error { return e.err }
 
 // explained is a store error put in words; it wraps the error it explains.
 type explained struct {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/teststore"
 )
@@ -177,5 +179,29 @@ func TestDownStoreIsNotHammered(t *testing.T) {
 	time.Sleep(700 * time.Millisecond)
 	if n := always.Accepted(); n > 3 {
 		t.Errorf("%d connections within 0.7 s of one failed call: no reconnect backoff", n)
+	}
+}
+
+// TestUnavailableAfterAnswersAndLaterFiles: a store that answered the run's
+// first calls and then fails is not called unreachable, and the files after
+// the one that gave up say they were never sent rather than repeating its
+// failure as their own (a hostile-store review found both).
+func TestUnavailableAfterAnswersAndLaterFiles(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{})
+	g := plainClient(t, srv.Addr(), store.Retry{Attempts: 2, Base: time.Millisecond, Max: time.Millisecond})
+	srv.FailNext("MarkUploadFinished", codes.Unavailable, codes.Unavailable)
+	obj, _ := object(t, 5000)
+	err := g.Upload(context.Background(), key, obj, false, nil)
+	if err == nil || !strings.Contains(err.Error(), "it answered earlier calls of this run") || strings.Contains(err.Error(), "that the store is running") {
+		t.Fatalf("err = %v, want the store named as reachable but failing", err)
+	}
+	asked := srv.Calls("ShouldInitiateUpload")
+	other := store.Key{BuildID: "fedcba9876543210", BuildIDType: key.BuildIDType}
+	_, _, err = g.ShouldUpload(context.Background(), other, false)
+	if err == nil || !strings.HasPrefix(err.Error(), "not sent: this run gave up on the store after an earlier failure: store unavailable") {
+		t.Errorf("a later file: err = %v, want it said to be not sent", err)
+	}
+	if n := srv.Calls("ShouldInitiateUpload"); n != asked {
+		t.Errorf("a later file asked the store %d times after it was given up on", n-asked)
 	}
 }

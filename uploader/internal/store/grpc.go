@@ -32,6 +32,7 @@ type grpcStore struct {
 	client  pb.DebuginfoServiceClient
 	http    *http.Client
 	address string // as given, for messages
+	proxy   string // the proxy's host:port when gRPC goes through one
 	cfg     Config // with defaults filled in
 
 	// down holds the error that made one file give up on an unreachable
@@ -44,6 +45,9 @@ type grpcStore struct {
 	// signed-URL host) that takes bytes and never answers still answers
 	// the calls around them, and would cost every file its whole --timeout.
 	stalls atomic.Int32
+	// answered is set once any call got the store's answer: a store that
+	// fails later is up but failing, not unreachable.
+	answered atomic.Bool
 	// gzipRefused is set once the store answered that it lacks the gzip
 	// decompressor: the rest of the run sends uncompressed at once.
 	gzipRefused atomic.Bool
@@ -85,7 +89,7 @@ func openGRPC(address string, cfg Config) (*grpcStore, error) {
 	if cfg.CallTimeout <= 0 {
 		cfg.CallTimeout = defaultCallTimeout
 	}
-	return &grpcStore{conn: conn, release: release, client: pb.NewDebuginfoServiceClient(conn), http: signedURLClient(), address: address, cfg: cfg}, nil
+	return &grpcStore{conn: conn, release: release, client: pb.NewDebuginfoServiceClient(conn), http: signedURLClient(), address: address, proxy: proxyFor(address), cfg: cfg}, nil
 }
 
 // Close closes the connection, or gives a pooled one back to its Pool,
@@ -103,11 +107,11 @@ func (g *grpcStore) MarksInProgress() bool { return true }
 
 func (g *grpcStore) unary(ctx context.Context, f func(ctx context.Context) error) error {
 	if down := g.down.Load(); down != nil {
-		return *down
+		return &givenUp{*down}
 	}
 	err := g.cfg.Retry.do(ctx, func(attempt int) error {
 		if down := g.down.Load(); down != nil {
-			return &final{*down} // another file gave up meanwhile
+			return &final{&givenUp{*down}} // another file gave up meanwhile
 		}
 		if attempt > 0 {
 			// A retry reconnects now, not when gRPC's own reconnect backoff
@@ -117,6 +121,9 @@ func (g *grpcStore) unary(ctx context.Context, f func(ctx context.Context) error
 		cctx, cancel := context.WithTimeout(ctx, g.cfg.CallTimeout)
 		defer cancel()
 		err := f(cctx)
+		if err == nil {
+			g.answered.Store(true)
+		}
 		if err == nil || status.Code(err) != codes.DeadlineExceeded {
 			g.timeouts.Store(0) // the store answered
 		}
@@ -135,7 +142,8 @@ func (g *grpcStore) unary(ctx context.Context, f func(ctx context.Context) error
 		return err
 	})
 	// Out of retries or out of time, the store was still unreachable.
-	if status.Code(err) == codes.Unavailable {
+	var gu *givenUp
+	if status.Code(err) == codes.Unavailable && !errors.As(err, &gu) {
 		g.down.CompareAndSwap(nil, &err)
 	}
 	return err
@@ -541,7 +549,8 @@ func unwrapURLError(err error) error {
 
 // explain puts err in words for this store and these credentials.
 func (g *grpcStore) explain(err error) error {
-	t := Target{Address: g.address, Insecure: g.cfg.Insecure, Retried: g.cfg.Retry.Attempts > 1}
+	t := Target{Address: g.address, Insecure: g.cfg.Insecure, Retried: g.cfg.Retry.Attempts > 1,
+		Answered: g.answered.Load(), Proxy: g.proxy}
 	if g.cfg.Creds != nil {
 		t.Creds = g.cfg.Creds.Info()
 	}

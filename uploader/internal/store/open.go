@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -128,6 +129,25 @@ func dial(address string, cfg Config, perRPC credentials.PerRPCCredentials) (*gr
 		return nil, fmt.Errorf("store address %q: %w", address, err)
 	}
 	return conn, nil
+}
+
+// proxyFor names the proxy (host:port, never its credentials) that gRPC
+// goes through to reach address, "" for none. It asks what grpc-go's
+// resolver asks: HTTPS_PROXY and NO_PROXY for an https URL of the target
+// (so loopback targets are never proxied), TCP targets only.
+func proxyFor(address string) string {
+	host := address
+	if scheme, rest, ok := strings.Cut(address, "://"); ok {
+		if !strings.EqualFold(scheme, "dns") && !strings.EqualFold(scheme, "passthrough") {
+			return ""
+		}
+		host = rest[strings.LastIndex(rest, "/")+1:]
+	}
+	p, err := http.ProxyFromEnvironment(&http.Request{URL: &url.URL{Scheme: "https", Host: host}})
+	if err != nil || p == nil {
+		return ""
+	}
+	return p.Host
 }
 
 // maxCAFile bounds --ca-file (a full system bundle is well under 1 MiB), so
