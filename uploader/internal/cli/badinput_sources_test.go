@@ -191,6 +191,28 @@ func hostileInputSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 			r.absent, r.after = []string{"opaque-shadow-hash"}, nothingStored(srv)
 			return r
 		},
+		"record-sources-hold-run-token": func(t *testing.T) *badRun {
+			// Extracted without any credential (as in a Bazel action), from
+			// a tree whose header holds the token the upload run is given.
+			src := t.TempDir()
+			if err := os.WriteFile(filepath.Join(src, "deploy.h"), []byte("/* deploy with "+tokenValue+" */\nint deployed;\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			bin := testbin.GCC(t, src, "prog", "#include \"deploy.h\"\nint main(void) { return deployed; }\n", "-g")
+			dir := t.TempDir()
+			rec := filepath.Join(dir, "x.json")
+			if code, _, stderr := cliRun(t, nil, "extract", bin, "-o", filepath.Join(dir, "x.debuginfo"), "--record", rec, "--sources-out", filepath.Join(dir, "x.src.tar.zst"), "--source-root", src); code != 0 {
+				t.Fatalf("extract: %s", stderr)
+			}
+			token := filepath.Join(t.TempDir(), "ci-token")
+			if err := os.WriteFile(token, []byte(tokenValue+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			srv := teststore.Start(t, teststore.Options{})
+			r := args("upload", "--store-address="+srv.Addr(), "--insecure", "--bearer-token-file="+token, "--record", rec)
+			r.absent, r.after = []string{tokenValue}, nothingStored(srv)
+			return r
+		},
 		"record-debuginfo-not-elf": func(t *testing.T) *badRun {
 			rec, srv, token := extracted(t, map[string]string{"x.debuginfo": secretText(t)})
 			r := args("upload", "--store-address="+srv.Addr(), "--insecure", "--bearer-token-file="+token, "--record", rec)

@@ -155,7 +155,7 @@ func runUpload(env *Env, args []string) int {
 	}
 	var prepared []upload.Prepared
 	for _, r := range *records {
-		p, err := readPrepared(r, credentialFiles(env, conn.creds))
+		p, err := readPrepared(r, credentialFiles(env, conn.creds), credentialValues(env, conn.creds))
 		if err != nil {
 			say(env.Stderr, "debuginfo upload: %v\n", err)
 			return ExitFailed
@@ -232,7 +232,7 @@ func runUpload(env *Env, args []string) int {
 // (Bazel's sandbox is made of them), so what they lead to is checked before
 // anything is sent: never a credential file (never lists them) or a system
 // secret, and each file must be of the kind extract writes.
-func readPrepared(path string, never []string) (upload.Prepared, error) {
+func readPrepared(path string, never, secrets []string) (upload.Prepared, error) {
 	rec, dir, err := record.Read(path)
 	if err != nil {
 		return upload.Prepared{}, fmt.Errorf("--record %s: %w", path, err)
@@ -249,7 +249,8 @@ func readPrepared(path string, never []string) (upload.Prepared, error) {
 		what := "debuginfo"
 		check := checkELF
 		if f.Type == pb.DebuginfoType_DEBUGINFO_TYPE_SOURCES {
-			what, check = "sources", sources.CheckArchive
+			what = "sources"
+			check = func(path string) error { return sources.CheckArchive(path, secrets) }
 		}
 		if why := sources.NeverSent(f.Path, never); why != "" {
 			return upload.Prepared{}, fmt.Errorf("--record %s: its %s file %s is %s; nothing of this record is uploaded", path, what, f.Path, why)

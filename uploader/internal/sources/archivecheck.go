@@ -21,8 +21,13 @@ var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 // sandbox is made of them): whatever it leads to is uploaded as the
 // sources, so a token file or /etc/shadow must be refused here. Only the
 // first tar header (or the end-of-archive marker of an empty archive) is
-// read; memory stays small whatever the file holds.
-func CheckArchive(path string) error {
+// read for that; memory stays small whatever the file holds.
+//
+// Then the whole archive is read through the content rule (content.go)
+// with secrets, the credentials of the uploading run: an archive made by
+// `extract` where no credential was given (a Bazel action) was only
+// checked for token shapes, and an opaque token must not leave in it.
+func CheckArchive(path string, secrets []string) error {
 	f, _, err := elfparse.OpenRegular(path)
 	if err != nil {
 		return err
@@ -43,5 +48,32 @@ func CheckArchive(path string) error {
 	if _, err := tar.NewReader(io.LimitReader(zr, 1<<20)).Next(); err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("%s is not a source archive (zstd, but not a tar archive inside: %v)", path, err)
 	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if err := zr.Reset(f); err != nil {
+		return err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	// Source text compresses 5 to 20 times; far more is a bomb, which would
+	// cost time, not memory.
+	limit := max(minScanLimit, maxArchiveInflation*st.Size())
+	n, why, err := newScanner(secrets).scan(io.Discard, io.LimitReader(zr, limit+1))
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s is not a source archive: %v", path, err)
+	case why != "":
+		return fmt.Errorf("%s: a file in it is not sent: %s; make the archive again without it", path, why)
+	case n > limit:
+		return fmt.Errorf("%s expands to more than %d bytes (%d times its size): not an archive `debuginfo extract` writes", path, limit, maxArchiveInflation)
+	}
 	return nil
 }
+
+// Bounds on what CheckArchive decompresses (a variable for tests).
+const maxArchiveInflation = 64
+
+var minScanLimit int64 = 1 << 30

@@ -1,6 +1,7 @@
 package sources
 
 import (
+	"archive/tar"
 	"bytes"
 	"os"
 	"path/filepath"
@@ -41,12 +42,60 @@ func TestCheckArchive(t *testing.T) {
 		{"short", []byte{0x28}, "no zstd magic"},
 		{"notar.zst", notTar, "not a tar archive inside"},
 	} {
-		err := CheckArchive(put(c.name, c.data))
+		err := CheckArchive(put(c.name, c.data), nil)
 		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
 			t.Errorf("%s: CheckArchive = %v, want %q", c.name, err, c.want)
 		}
 	}
-	if err := CheckArchive(dir); err == nil || !strings.Contains(err.Error(), "is a directory") {
+	if err := CheckArchive(dir, nil); err == nil || !strings.Contains(err.Error(), "is a directory") {
 		t.Errorf("a directory: %v", err)
+	}
+}
+
+// TestCheckArchiveScansForTheRunsSecrets: an archive made where no
+// credential was given (a Bazel extract action) holds an opaque token, which
+// has no shape to be found by; the uploading run, which holds the token,
+// refuses it. A bomb is refused after a bounded amount of work.
+func TestCheckArchiveScansForTheRunsSecrets(t *testing.T) {
+	dir := t.TempDir()
+	const secret = "my0paque+Tok/en=Value%x"
+	src := filepath.Join(dir, "config.h")
+	// The token at a chunk boundary of the scan, as well as in the middle.
+	body := strings.Repeat("x", scanChunk-10) + secret + "\n"
+	if err := os.WriteFile(src, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	var res Result
+	if err := write(&buf, []entry{{name: "config.h", disk: src, size: int64(len(body))}}, &res, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	arch := filepath.Join(dir, "s.tar.zst")
+	if err := os.WriteFile(arch, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckArchive(arch, nil); err != nil {
+		t.Fatalf("without the secret: %v", err)
+	}
+	err := CheckArchive(arch, []string{"short", secret})
+	if err == nil || !strings.Contains(err.Error(), "holds a credential given to this run") || strings.Contains(err.Error(), secret) {
+		t.Errorf("with the secret: %v", err)
+	}
+
+	defer func(old int64) { minScanLimit = old }(minScanLimit)
+	minScanLimit = 1 << 20
+	enc, _ := zstd.NewWriter(nil)
+	zeros := make([]byte, 4<<20)
+	var tarred bytes.Buffer
+	tw := tar.NewWriter(&tarred)
+	tw.WriteHeader(&tar.Header{Name: "big.c", Mode: 0o644, Size: int64(len(zeros))})
+	tw.Write(zeros)
+	tw.Close()
+	bomb := filepath.Join(dir, "bomb.tar.zst")
+	if err := os.WriteFile(bomb, enc.EncodeAll(tarred.Bytes(), nil), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckArchive(bomb, nil); err == nil || !strings.Contains(err.Error(), "expands to more than 1048576 bytes") {
+		t.Errorf("bomb: %v", err)
 	}
 }
