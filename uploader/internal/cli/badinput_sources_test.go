@@ -100,6 +100,33 @@ func tokenHeld(t *testing.T, env map[string]string, flags func(hostileSources) [
 	return r
 }
 
+// tokenInRecord is an upload, with the credential flag given, of a record
+// extracted without any credential (as in a Bazel action) from a tree
+// whose header holds tokenValue: nothing may be uploaded.
+func tokenInRecord(t *testing.T, credFlag string) *badRun {
+	src := t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "deploy.h"), []byte("/* deploy with "+tokenValue+" */\nint deployed;\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := testbin.GCC(t, src, "prog", "#include \"deploy.h\"\nint main(void) { return deployed; }\n", "-g")
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "x.json")
+	if code, _, stderr := cliRun(t, nil, "extract", bin, "-o", filepath.Join(dir, "x.debuginfo"), "--record", rec, "--sources-out", filepath.Join(dir, "x.src.tar.zst"), "--source-root", src); code != 0 {
+		t.Fatalf("extract: %s", stderr)
+	}
+	srv := teststore.Start(t, teststore.Options{})
+	r := &badRun{args: []string{"upload", "--store-address="+srv.Addr(), "--insecure", credFlag, "--record", rec}}
+	r.absent = []string{tokenValue}
+	r.after = func(t *testing.T) {
+		for _, m := range []string{"InitiateUpload", "MarkUploadFinished"} {
+			if n := srv.Calls(m); n != 0 {
+				t.Errorf("%s called %d times: part of a refused record was uploaded", m, n)
+			}
+		}
+	}
+	return r
+}
+
 func archiveFile(t *testing.T, p string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(p)
@@ -192,26 +219,14 @@ func hostileInputSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 			return r
 		},
 		"record-sources-hold-run-token": func(t *testing.T) *badRun {
-			// Extracted without any credential (as in a Bazel action), from
-			// a tree whose header holds the token the upload run is given.
-			src := t.TempDir()
-			if err := os.WriteFile(filepath.Join(src, "deploy.h"), []byte("/* deploy with "+tokenValue+" */\nint deployed;\n"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			bin := testbin.GCC(t, src, "prog", "#include \"deploy.h\"\nint main(void) { return deployed; }\n", "-g")
-			dir := t.TempDir()
-			rec := filepath.Join(dir, "x.json")
-			if code, _, stderr := cliRun(t, nil, "extract", bin, "-o", filepath.Join(dir, "x.debuginfo"), "--record", rec, "--sources-out", filepath.Join(dir, "x.src.tar.zst"), "--source-root", src); code != 0 {
-				t.Fatalf("extract: %s", stderr)
-			}
 			token := filepath.Join(t.TempDir(), "ci-token")
 			if err := os.WriteFile(token, []byte(tokenValue+"\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			srv := teststore.Start(t, teststore.Options{})
-			r := args("upload", "--store-address="+srv.Addr(), "--insecure", "--bearer-token-file="+token, "--record", rec)
-			r.absent, r.after = []string{tokenValue}, nothingStored(srv)
-			return r
+			return tokenInRecord(t, "--bearer-token-file="+token)
+		},
+		"record-sources-hold-helper-token": func(t *testing.T) *badRun {
+			return tokenInRecord(t, "--credential-helper="+writeHelper(t, `echo '{"headers": {"Authorization": ["Bearer `+tokenValue+`"]}}'`))
 		},
 		"record-debuginfo-not-elf": func(t *testing.T) *badRun {
 			rec, srv, token := extracted(t, map[string]string{"x.debuginfo": secretText(t)})

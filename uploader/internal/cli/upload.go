@@ -155,7 +155,7 @@ func runUpload(env *Env, args []string) int {
 	}
 	var prepared []upload.Prepared
 	for _, r := range *records {
-		p, err := readPrepared(r, credentialFiles(env, conn.creds), credentialValues(env, conn.creds))
+		p, err := readPrepared(r, credentialFiles(env, conn.creds))
 		if err != nil {
 			say(env.Stderr, "debuginfo upload: %v\n", err)
 			return ExitFailed
@@ -182,7 +182,7 @@ func runUpload(env *Env, args []string) int {
 		}
 		defer st.Close()
 		if p != nil {
-			srcFlags.tokens = p.Secrets(ctx)
+			srcFlags.tokens = p.Secrets(ctx) // a helper's token included: it has run now
 			for _, w := range p.Warnings() {
 				say(env.Stderr, "debuginfo: warning: %s\n", w)
 			}
@@ -203,6 +203,15 @@ func runUpload(env *Env, args []string) int {
 				say(env.Stderr, "debuginfo: %s\n", p.Summary())
 			}
 		}
+	}
+
+	secrets := srcFlags.tokens
+	if *dryRun {
+		secrets = credentialValues(env, conn.creds)
+	}
+	if err := scanPrepared(prepared, *records, secrets); err != nil {
+		say(env.Stderr, "debuginfo upload: %s\n", redact(err.Error()))
+		return ExitFailed
 	}
 
 	out := newReporter(env, *asJSON, redact)
@@ -232,7 +241,7 @@ func runUpload(env *Env, args []string) int {
 // (Bazel's sandbox is made of them), so what they lead to is checked before
 // anything is sent: never a credential file (never lists them) or a system
 // secret, and each file must be of the kind extract writes.
-func readPrepared(path string, never, secrets []string) (upload.Prepared, error) {
+func readPrepared(path string, never []string) (upload.Prepared, error) {
 	rec, dir, err := record.Read(path)
 	if err != nil {
 		return upload.Prepared{}, fmt.Errorf("--record %s: %w", path, err)
@@ -249,8 +258,7 @@ func readPrepared(path string, never, secrets []string) (upload.Prepared, error)
 		what := "debuginfo"
 		check := checkELF
 		if f.Type == pb.DebuginfoType_DEBUGINFO_TYPE_SOURCES {
-			what = "sources"
-			check = func(path string) error { return sources.CheckArchive(path, secrets) }
+			what, check = "sources", sources.CheckArchive
 		}
 		if why := sources.NeverSent(f.Path, never); why != "" {
 			return upload.Prepared{}, fmt.Errorf("--record %s: its %s file %s is %s; nothing of this record is uploaded", path, what, f.Path, why)
@@ -260,6 +268,22 @@ func readPrepared(path string, never, secrets []string) (upload.Prepared, error)
 		}
 	}
 	return p, nil
+}
+
+// scanPrepared reads each record's source archive through for secrets, the
+// run's own credentials (sources.ScanArchive).
+func scanPrepared(prepared []upload.Prepared, records, secrets []string) error {
+	for i, p := range prepared {
+		for _, f := range p.Files {
+			if f.Type != pb.DebuginfoType_DEBUGINFO_TYPE_SOURCES {
+				continue
+			}
+			if err := sources.ScanArchive(f.Path, secrets); err != nil {
+				return fmt.Errorf("--record %s: its sources file: %w; nothing of this record is uploaded", records[i], err)
+			}
+		}
+	}
+	return nil
 }
 
 // checkELF refuses a record's debuginfo file unless it is an ELF file.

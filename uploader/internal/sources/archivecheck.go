@@ -21,13 +21,8 @@ var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 // sandbox is made of them): whatever it leads to is uploaded as the
 // sources, so a token file or /etc/shadow must be refused here. Only the
 // first tar header (or the end-of-archive marker of an empty archive) is
-// read for that; memory stays small whatever the file holds.
-//
-// Then the whole archive is read through the content rule (content.go)
-// with secrets, the credentials of the uploading run: an archive made by
-// `extract` where no credential was given (a Bazel action) was only
-// checked for token shapes, and an opaque token must not leave in it.
-func CheckArchive(path string, secrets []string) error {
+// read; memory stays small whatever the file holds.
+func CheckArchive(path string) error {
 	f, _, err := elfparse.OpenRegular(path)
 	if err != nil {
 		return err
@@ -48,12 +43,25 @@ func CheckArchive(path string, secrets []string) error {
 	if _, err := tar.NewReader(io.LimitReader(zr, 1<<20)).Next(); err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("%s is not a source archive (zstd, but not a tar archive inside: %v)", path, err)
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
+	return nil
+}
+
+// ScanArchive reads the source archive at path (one CheckArchive accepted)
+// through the content rule (content.go) with secrets, the credentials of
+// the uploading run: an archive made by `extract` where no credential was
+// given (a Bazel action) was only checked for token shapes, and an opaque
+// token must not leave in it.
+func ScanArchive(path string, secrets []string) error {
+	f, _, err := elfparse.OpenRegular(path)
+	if err != nil {
 		return err
 	}
-	if err := zr.Reset(f); err != nil {
+	defer f.Close()
+	zr, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(8<<20), zstd.WithDecoderLowmem(true))
+	if err != nil {
 		return err
 	}
+	defer zr.Close()
 	st, err := f.Stat()
 	if err != nil {
 		return err
@@ -73,7 +81,7 @@ func CheckArchive(path string, secrets []string) error {
 	return nil
 }
 
-// Bounds on what CheckArchive decompresses (a variable for tests).
+// Bounds on what ScanArchive decompresses (a variable for tests).
 const maxArchiveInflation = 64
 
 var minScanLimit int64 = 1 << 30

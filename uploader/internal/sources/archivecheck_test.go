@@ -42,21 +42,21 @@ func TestCheckArchive(t *testing.T) {
 		{"short", []byte{0x28}, "no zstd magic"},
 		{"notar.zst", notTar, "not a tar archive inside"},
 	} {
-		err := CheckArchive(put(c.name, c.data), nil)
+		err := CheckArchive(put(c.name, c.data))
 		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
 			t.Errorf("%s: CheckArchive = %v, want %q", c.name, err, c.want)
 		}
 	}
-	if err := CheckArchive(dir, nil); err == nil || !strings.Contains(err.Error(), "is a directory") {
+	if err := CheckArchive(dir); err == nil || !strings.Contains(err.Error(), "is a directory") {
 		t.Errorf("a directory: %v", err)
 	}
 }
 
-// TestCheckArchiveScansForTheRunsSecrets: an archive made where no
+// TestScanArchiveFindsTheRunsSecrets: an archive made where no
 // credential was given (a Bazel extract action) holds an opaque token, which
 // has no shape to be found by; the uploading run, which holds the token,
 // refuses it. A bomb is refused after a bounded amount of work.
-func TestCheckArchiveScansForTheRunsSecrets(t *testing.T) {
+func TestScanArchiveFindsTheRunsSecrets(t *testing.T) {
 	dir := t.TempDir()
 	const secret = "my0paque+Tok/en=Value%x"
 	src := filepath.Join(dir, "config.h")
@@ -74,10 +74,10 @@ func TestCheckArchiveScansForTheRunsSecrets(t *testing.T) {
 	if err := os.WriteFile(arch, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := CheckArchive(arch, nil); err != nil {
+	if err := ScanArchive(arch, nil); err != nil {
 		t.Fatalf("without the secret: %v", err)
 	}
-	err := CheckArchive(arch, []string{"short", secret})
+	err := ScanArchive(arch, []string{"short", secret})
 	if err == nil || !strings.Contains(err.Error(), "holds a credential given to this run") || strings.Contains(err.Error(), secret) {
 		t.Errorf("with the secret: %v", err)
 	}
@@ -95,7 +95,7 @@ func TestCheckArchiveScansForTheRunsSecrets(t *testing.T) {
 	if err := os.WriteFile(bomb, enc.EncodeAll(tarred.Bytes(), nil), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := CheckArchive(bomb, nil); err == nil || !strings.Contains(err.Error(), "expands to more than 1048576 bytes") {
+	if err := ScanArchive(bomb, nil); err == nil || !strings.Contains(err.Error(), "expands to more than 1048576 bytes") {
 		t.Errorf("bomb: %v", err)
 	}
 }
