@@ -115,7 +115,7 @@ func tokenInRecord(t *testing.T, credFlag string) *badRun {
 		t.Fatalf("extract: %s", stderr)
 	}
 	srv := teststore.Start(t, teststore.Options{})
-	r := &badRun{args: []string{"upload", "--store-address="+srv.Addr(), "--insecure", credFlag, "--record", rec}}
+	r := &badRun{args: []string{"upload", "--store-address=" + srv.Addr(), "--insecure", credFlag, "--record", rec}}
 	r.absent = []string{tokenValue}
 	r.after = func(t *testing.T) {
 		for _, m := range []string{"InitiateUpload", "MarkUploadFinished"} {
