@@ -76,6 +76,14 @@ func goBuild(flags ...string) func(t *testing.T, e *env, dir, out string) {
 	}
 }
 
+// cgoBuild builds a Go program with C code (cgo's default CFLAGS: -g -O2).
+func cgoBuild(flags ...string) func(t *testing.T, e *env, dir, out string) {
+	return func(t *testing.T, e *env, dir, out string) {
+		run(t, dir, []string{"GOWORK=off", "GOFLAGS=-buildvcs=false", "CGO_ENABLED=1"}, "go",
+			append(append([]string{"build"}, flags...), "-o", out, ".")...)
+	}
+}
+
 // plain uploads the binary as linked.
 func plain(t *testing.T, e *env, dir, bin string) (string, []string) { return bin, nil }
 
@@ -134,6 +142,13 @@ var fixtures = []fixture{
 	{name: "go", src: "go", build: goBuild(), upload: plain, wants: goWants},
 	{name: "go-redacted-stamped", src: "go", build: goBuild("-ldflags=-buildid=redacted"), upload: stamped, wants: goWants},
 	{name: "go-trimpath", src: "go", build: goBuild("-trimpath"), upload: trimmed, wants: goWants},
+	// The C units of a cgo program are gcc -O2 output, out of order.
+	{name: "cgo-O2", src: "cgo", build: cgoBuild(), upload: plain, unsorted: true, wants: []want{
+		{at: "sum.c:hot", functions: []string{"checked_sum"}, files: []string{"sum.c"}},
+		{at: "sum.c:cold", functions: []string{"checked_sum"}, files: []string{"sum.c"}},
+		{at: "sum.c:scaled", functions: []string{"scaled"}, files: []string{"sum.c"}},
+		{at: "main.go:main", functions: []string{"main.main"}, files: []string{"main.go"}},
+	}},
 	// The same from compressed and uncompressed DWARF (each is checked
 	// against the whole binary, uploaded uncompressed).
 	{name: "c-none", src: "c", build: gcc("gcc", "-g", "-O1"), upload: compressed("none"), wants: cWants, stored: "none"},

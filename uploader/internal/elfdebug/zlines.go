@@ -45,22 +45,23 @@ func sortCompressedLines(r io.ReaderAt, f *elfparse.File, keep []bool) (map[int]
 		if sec == nil || sec.Offset != s.Off {
 			return nil, nil
 		}
+		// Never more than the header claims (a stream that inflates past
+		// it is refused), and never more than maxZLines.
+		if sec.Size > maxZLines {
+			return nil, nil
+		}
 		// In memory up to maxZLinesInMemory: sorted, a section is read
 		// back one sequence at a time (a Go binary has tens of thousands),
 		// a read call each from a temp file.
-		var sp spoolFile = &memSpool{}
+		var sp spoolFile
 		if sec.Size > maxZLinesInMemory {
 			t, err := scratch.File("debuginfo-lines-*")
 			if err != nil {
 				return nil, nil
 			}
 			sp = newFileSpool(t)
-		}
-		// Never more than the header claims (a stream that inflates past
-		// it is refused), and never more than maxZLines.
-		if sec.Size > maxZLines {
-			sp.Close()
-			return nil, nil
+		} else {
+			sp = &memSpool{b: make([]byte, 0, sec.Size+1)}
 		}
 		n, err := io.Copy(sp, io.LimitReader(sec.Open(), int64(sec.Size)+1))
 		if fs, ok := sp.(*fileSpool); ok && err == nil {

@@ -1,0 +1,3 @@
+module example.com/symcgo
+
+go 1.24
