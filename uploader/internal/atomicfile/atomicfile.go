@@ -3,6 +3,7 @@
 package atomicfile
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,7 +16,25 @@ import (
 // error the temporary file is removed and path is left as it was. The temp
 // file is locked while it is written; the temps of path that killed
 // writers left (unlocked, not brand new) are removed first.
+//
+// A path that is not a regular file (/dev/null, /dev/stdout, a FIFO) is
+// written to as it is: a rename would replace the node or link itself,
+// which for root means /dev/null becomes a file for the whole machine.
 func Write(path string, perm os.FileMode, write func(io.Writer) error) (err error) {
+	if flags, direct, err := special(path); err != nil || direct {
+		if err != nil {
+			return err
+		}
+		f, err := os.OpenFile(path, flags, 0)
+		if err != nil {
+			return err
+		}
+		if err := write(f); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
 	prefix := "." + filepath.Base(path) + ".tmp"
 	RemoveStale(filepath.Dir(path), prefix)
 	tmp, err := os.CreateTemp(filepath.Dir(path), prefix+"*")
@@ -41,6 +60,40 @@ func Write(path string, perm os.FileMode, write func(io.Writer) error) (err erro
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// special says whether path is written through rather than replaced, and
+// with which open flags: an existing device, FIFO or socket, or a link
+// into /proc (/dev/stdout is one to /proc/self/fd/1, a regular file when
+// stdout is redirected to one: appended to, as the shell's >> or a fresh
+// > file expects). A directory is an error.
+func special(path string) (flags int, direct bool, err error) {
+	fi, err := os.Stat(path)
+	switch {
+	case os.IsNotExist(err):
+		return 0, false, nil
+	case err != nil:
+		return 0, false, err
+	case fi.IsDir():
+		return 0, false, fmt.Errorf("%s is a directory: give a file name", path)
+	case !fi.Mode().IsRegular():
+		return os.O_WRONLY, true, nil
+	}
+	// Each link in turn: /proc/self/fd/N is itself a link to the file.
+	for range 40 {
+		target, err := os.Readlink(path)
+		if err != nil {
+			break
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(path), target)
+		}
+		if strings.HasPrefix(target, "/proc/") {
+			return os.O_WRONLY | os.O_APPEND, true, nil
+		}
+		path = target
+	}
+	return 0, false, nil
 }
 
 // StaleAfter is how old an unlocked temp file must be before it is taken

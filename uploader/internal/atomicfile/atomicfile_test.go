@@ -1,9 +1,11 @@
 package atomicfile
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -52,4 +54,61 @@ func TestWriteRemovesStaleTemps(t *testing.T) {
 	if b, _ := os.ReadFile(path); string(b) != "{}\n" {
 		t.Errorf("path holds %q", b)
 	}
+}
+
+// TestWriteThroughSpecialFiles: a FIFO, a link to a device and a link into
+// /proc are written to, not replaced (as root, renaming over /dev/null made
+// it a regular file for the whole machine); a directory is refused by name.
+func TestWriteThroughSpecialFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string)
+	go func() {
+		b, _ := os.ReadFile(fifo)
+		got <- string(b)
+	}()
+	if err := Write(fifo, 0o644, func(w io.Writer) error { _, err := io.WriteString(w, "through"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if s := <-got; s != "through" {
+		t.Errorf("the FIFO's reader got %q", s)
+	}
+	for _, link := range []struct{ name, target string }{
+		{"null", "/dev/null"},
+		{"stdout", "/proc/self/fd/" + fmt.Sprint(openFile(t, filepath.Join(dir, "redirected")).Fd())},
+	} {
+		p := filepath.Join(dir, link.name)
+		if err := os.Symlink(link.target, p); err != nil {
+			t.Fatal(err)
+		}
+		if err := Write(p, 0o644, func(w io.Writer) error { _, err := io.WriteString(w, "x"); return err }); err != nil {
+			t.Fatalf("%s: %v", link.name, err)
+		}
+		if fi, err := os.Lstat(p); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("%s -> %s was replaced: %v %v", link.name, link.target, fi.Mode(), err)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "redirected")); string(b) != "x" {
+		t.Errorf("the file behind the /proc link holds %q", b)
+	}
+	for _, f := range []string{fifo} {
+		if fi, err := os.Lstat(f); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+			t.Errorf("%s is no longer a FIFO", f)
+		}
+	}
+	if err := Write(dir, 0o644, func(io.Writer) error { return nil }); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("a directory: %v", err)
+	}
+}
+
+func openFile(t *testing.T, p string) *os.File {
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
 }
