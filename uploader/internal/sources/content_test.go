@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -251,5 +252,50 @@ func TestChangedCopiesOfTheRunsSecretsNotArchived(t *testing.T) {
 	refused(t, got, skipped, warn, "ci/apikey", "holds a credential given to this run")
 	if got["src/a.c"] == "" {
 		t.Errorf("src/a.c not archived: %v", keys(got))
+	}
+}
+
+// TestSwappedForLinkAfterCheck: a file, or a directory on its path, that
+// is replaced by a link leading out of the roots after the policy admitted
+// it is not archived: what is opened must be the file that was checked (a
+// review got a file from outside the roots, once ~/.ssh/id_rsa, into 3% of
+// archives by flipping a source between a file and a link).
+func TestSwappedForLinkAfterCheck(t *testing.T) {
+	testbin.Need(t, "gcc")
+	outside := t.TempDir()
+	writeFile(t, filepath.Join(outside, "a.c"), "OUTSIDE-SECRET\n")
+	for _, swap := range []string{"file", "directory"} {
+		t.Run(swap, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "src/a.c"), "int a;\n")
+			writeFile(t, filepath.Join(dir, "main.c"), "int main(void) { return 0; }\n")
+			bin := testbin.GCC(t, dir, "prog", "#line 1 \"src/a.c\"\nint a(void) { return 1; }\n#line 1 \"main.c\"\nint main(void) { return 0; }\n", "-g")
+			defer func(f func(string)) { beforeOpen = f }(beforeOpen)
+			beforeOpen = func(disk string) {
+				if !strings.HasSuffix(disk, "/src/a.c") {
+					return
+				}
+				from, to := disk, filepath.Join(outside, "a.c")
+				if swap == "directory" {
+					from, to = filepath.Dir(disk), outside
+				}
+				if err := os.RemoveAll(from); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Symlink(to, from); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var out, w bytes.Buffer
+			res, err := FromBinary(bin, Options{Roots: []string{dir}, Warn: &w}, &out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := readArchive(t, out.Bytes())
+			refused(t, got, res.Skipped, w.String(), "src/a.c", "changed while archiving")
+			if strings.Contains(out.String(), "OUTSIDE") || got[strings.TrimPrefix(filepath.Join(dir, "main.c"), "/")] == "" {
+				t.Errorf("archive %v", keys(got))
+			}
+		})
 	}
 }

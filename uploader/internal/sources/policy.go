@@ -160,34 +160,49 @@ func (p *policy) secret(abs, real string, fi os.FileInfo) string {
 	return ""
 }
 
-// admit decides on an existing file: reason is why it stays out ("" if it
-// goes in), real its path with symlinks resolved (what is checked is what is
-// read), outside whether the roots were the reason.
-// included says an Include glob named the file.
-func (p *policy) admit(disk string, fi os.FileInfo, included bool) (real, reason string, outside bool) {
+// resolve returns disk's absolute path, that path with every link
+// resolved, and the identity of the file there (not following a link that
+// appeared since: then the file is not regular), or why not.
+func resolve(disk string) (abs, real string, id os.FileInfo, why string) {
 	abs, err := filepath.Abs(disk)
 	if err != nil {
-		return "", err.Error(), false
+		return "", "", nil, err.Error()
 	}
 	real, err = filepath.EvalSymlinks(abs)
 	if err != nil {
-		return "", "cannot resolve its path: " + err.Error(), false
+		return "", "", nil, "cannot resolve its path: " + err.Error()
 	}
-	if r := p.secret(abs, real, fi); r != "" {
-		return real, r, false
+	id, err = os.Lstat(real)
+	if err != nil || !id.Mode().IsRegular() {
+		return "", "", nil, "changed while it was looked at (no longer a regular file)"
+	}
+	return abs, real, id, ""
+}
+
+// admit decides on an existing file: reason is why it stays out ("" if it
+// goes in), real its path with symlinks resolved and id the file there
+// (what is checked is what is read: see sameAsAdmitted), outside whether
+// the roots were the reason. included says an Include glob named the file.
+func (p *policy) admit(disk string, included bool) (real string, id os.FileInfo, reason string, outside bool) {
+	abs, real, id, why := resolve(disk)
+	if why != "" {
+		return "", nil, why, false
+	}
+	if r := p.secret(abs, real, id); r != "" {
+		return real, id, r, false
 	}
 	if slices.ContainsFunc(p.roots, func(root string) bool { return within(real, root) }) {
-		return real, "", false
+		return real, id, "", false
 	}
 	// A link planted in a checkout must not carry a file out of it, even
 	// when a broad glob such as "src/**" names the link.
 	if real != abs && slices.ContainsFunc(p.roots, func(root string) bool { return within(abs, root) }) {
-		return real, fmt.Sprintf("a symlink to %s, outside the source roots", real), true
+		return real, id, fmt.Sprintf("a symlink to %s, outside the source roots", real), true
 	}
 	if included {
-		return real, "", false
+		return real, id, "", false
 	}
-	return real, fmt.Sprintf("%s is outside the source roots (add --source-root, or an include glob naming it)", real), true
+	return real, id, fmt.Sprintf("%s is outside the source roots (add --source-root, or an include glob naming it)", real), true
 }
 
 // admitListed decides on a manifest file. The path as listed must lie
@@ -196,33 +211,29 @@ func (p *policy) admit(disk string, fi os.FileInfo, included bool) (real, reason
 // names. The one exception is Bazel's exec root, which is made of
 // symlinks into the workspace (and a sandbox of symlinks into the exec
 // root): see bazelMirror.
-func (p *policy) admitListed(disk string, fi os.FileInfo, included bool) (string, string) {
-	abs, err := filepath.Abs(disk)
-	if err != nil {
-		return "", err.Error()
+func (p *policy) admitListed(disk string, included bool) (path, real string, id os.FileInfo, reason string) {
+	abs, real, id, why := resolve(disk)
+	if why != "" {
+		return "", "", nil, why
 	}
-	real, err := filepath.EvalSymlinks(abs)
-	if err != nil {
-		return "", "cannot resolve its path: " + err.Error()
-	}
-	if r := p.secret(abs, real, fi); r != "" {
-		return "", r
+	if r := p.secret(abs, real, id); r != "" {
+		return "", "", nil, r
 	}
 	inRoot := func(f string) bool {
 		return slices.ContainsFunc(p.roots, func(root string) bool { return within(f, root) })
 	}
 	switch {
 	case inRoot(real):
-		return abs, ""
+		return abs, real, id, ""
 	case inRoot(abs):
 		if p.bazelMirror(abs, real) {
-			return abs, ""
+			return abs, real, id, ""
 		}
-		return "", fmt.Sprintf("a symlink to %s, outside the source roots", real)
+		return "", "", nil, fmt.Sprintf("a symlink to %s, outside the source roots", real)
 	case included:
-		return abs, ""
+		return abs, real, id, ""
 	}
-	return "", fmt.Sprintf("%s is outside the source roots (add --source-root, or an include glob naming it)", abs)
+	return "", "", nil, fmt.Sprintf("%s is outside the source roots (add --source-root, or an include glob naming it)", abs)
 }
 
 // bazelMirror reports whether abs, a path under a root whose real file real

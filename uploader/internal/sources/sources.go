@@ -29,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"slices"
@@ -115,6 +116,11 @@ type entry struct {
 	name string // archive name, normalized
 	disk string // where its bytes are
 	size int64
+	// real and id are the file the policy admitted: its path with every
+	// link resolved, and its identity. What is opened must still be that
+	// file: a link swapped in since would lead out of the roots.
+	real string
+	id   os.FileInfo
 }
 
 // Normalize strips one leading "/" or "./", as the server does to both the
@@ -221,17 +227,17 @@ func FromBinary(path string, opts Options, w io.Writer) (Result, error) {
 				continue
 			}
 			done[name] = true
-			real, reason, outside := pol.admit(c, fi, m.included(name))
+			real, id, reason, outside := pol.admit(c, m.included(name))
 			switch {
 			case reason != "":
 				res.skip(opts.Warn, name, reason)
 				if outside {
 					res.Outside = append(res.Outside, real)
 				}
-			case fi.Size() > m.maxSize:
-				res.skip(opts.Warn, name, fmt.Sprintf("too large (%d bytes, limit %d)", fi.Size(), m.maxSize))
+			case id.Size() > m.maxSize:
+				res.skip(opts.Warn, name, fmt.Sprintf("too large (%d bytes, limit %d)", id.Size(), m.maxSize))
 			default:
-				entries = append(entries, entry{name: name, disk: real, size: fi.Size()})
+				entries = append(entries, entry{name: name, disk: real, size: id.Size(), real: real, id: id})
 			}
 			break
 		}
@@ -337,16 +343,16 @@ func FromManifest(manifest string, opts Options, w io.Writer) (Result, error) {
 			}
 			continue
 		}
-		path, reason := pol.admitListed(disk, fi, m.included(name))
+		path, real, id, reason := pol.admitListed(disk, m.included(name))
 		if reason != "" {
 			res.skip(opts.Warn, name, reason)
 			continue
 		}
-		if fi.Size() > m.maxSize {
-			res.skip(opts.Warn, name, fmt.Sprintf("too large (%d bytes, limit %d)", fi.Size(), m.maxSize))
+		if id.Size() > m.maxSize {
+			res.skip(opts.Warn, name, fmt.Sprintf("too large (%d bytes, limit %d)", id.Size(), m.maxSize))
 			continue
 		}
-		entries = append(entries, entry{name: name, disk: path, size: fi.Size()})
+		entries = append(entries, entry{name: name, disk: path, size: id.Size(), real: real, id: id})
 	}
 	if err := sc.Err(); err != nil {
 		return Result{}, fmt.Errorf("%s: %w", manifest, err)
@@ -425,16 +431,25 @@ func write(w io.Writer, entries []entry, res *Result, opts Options) error {
 	return zw.Close()
 }
 
-// betweenScans runs between a file's two reads; tests change the file there.
-var betweenScans = func(disk string) {}
+// betweenScans runs between a file's two reads, and beforeOpen between the
+// policy's check and the open; tests change the file there.
+var betweenScans, beforeOpen = func(disk string) {}, func(disk string) {}
 
-// addFile archives e unless its content holds a credential (why says so).
+// addFile archives e unless its content holds a credential or it is no
+// longer the file the policy admitted (why says so).
 func addFile(tw *tar.Writer, e entry, sc *scanner) (why string, err error) {
-	f, _, err := elfparse.OpenRegular(e.disk)
-	if err != nil {
+	beforeOpen(e.disk)
+	f, fi, err := elfparse.OpenRegular(e.disk)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || err != nil && strings.HasSuffix(err.Error(), ": not a regular file"):
+		return "changed while archiving: " + err.Error(), nil
+	case err != nil:
 		return "", err
 	}
 	defer f.Close()
+	if why := sameAsAdmitted(f, fi, e); why != "" {
+		return why, nil
+	}
 	fail := func(err error) (string, error) { return "", fmt.Errorf("%s (%s): %w", e.name, e.disk, err) }
 	// Decide before any of the file is in the archive: once its header is
 	// written, leaving it out is no longer possible.
@@ -476,6 +491,23 @@ func addFile(tw *tar.Writer, e entry, sc *scanner) (why string, err error) {
 		return fail(err)
 	}
 	return "", nil
+}
+
+// sameAsAdmitted says why the open file f (fi its stat) is not the file
+// the policy admitted for e, or "". The kernel's name for the open file
+// (/proc/self/fd) cannot race: a directory or the file itself replaced by
+// a link between the policy's check and the open shows there.
+func sameAsAdmitted(f *os.File, fi os.FileInfo, e entry) string {
+	if e.id == nil {
+		return "" // a test's entry, made by hand
+	}
+	if !os.SameFile(fi, e.id) {
+		return "changed while archiving: it is now another file (never archived)"
+	}
+	if at, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", f.Fd())); err == nil && at != e.real {
+		return fmt.Sprintf("changed while archiving: it is now reached as %s (never archived)", at)
+	}
+	return ""
 }
 
 // matcher holds validated options.
