@@ -119,10 +119,32 @@ func Resolve(o *Options, host string, secure bool, getenv func(string) string) (
 
 // ResolveContext is Resolve with a context for the first credential-helper run.
 func ResolveContext(ctx context.Context, o *Options, host string, secure bool, getenv func(string) string) (*Provider, error) {
+	p := &Provider{static: map[string]string{}, now: time.Now}
+	if err := p.resolve(ctx, o, host, secure, getenv); err != nil {
+		// Callers print this error, some without a Provider to redact it
+		// with (they get none): hide here what is known so far.
+		return nil, p.redactError(err)
+	}
+	return p, nil
+}
+
+// redactError is err with p's secrets and token shapes hidden, still a
+// UsageError if it was one.
+func (p *Provider) redactError(err error) error {
+	msg := p.Redact(err.Error())
+	switch {
+	case msg == err.Error():
+		return err
+	case IsUsage(err):
+		return &UsageError{errors.New(msg)}
+	}
+	return errors.New(msg)
+}
+
+func (p *Provider) resolve(ctx context.Context, o *Options, host string, secure bool, getenv func(string) string) error {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	p := &Provider{static: map[string]string{}, now: time.Now}
 	hostname := host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		hostname = h
@@ -131,12 +153,12 @@ func ResolveContext(ctx context.Context, o *Options, host string, secure bool, g
 	// Helper specs are checked even when a direct token makes them moot.
 	for _, v := range o.CredentialHelpers {
 		if _, err := parseHelperSpec(v); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	hdrs, err := parseGRPCHeaders(o.GRPCHeaders)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for k, v := range hdrs {
 		p.static[k] = v
@@ -148,7 +170,7 @@ func ResolveContext(ctx context.Context, o *Options, host string, secure bool, g
 	// Project.
 	switch gh := hdrs[ProjectHeader]; {
 	case o.ProjectID != "" && gh != "" && gh != o.ProjectID:
-		return nil, usagef("--project-id %q and --grpc-headers projectID=%q disagree: give one", o.ProjectID, gh)
+		return usagef("--project-id %q and --grpc-headers projectID=%q disagree: give one", o.ProjectID, gh)
 	case o.ProjectID != "":
 		p.info.ProjectID, p.info.ProjectSource = o.ProjectID, "--project-id"
 	case gh != "":
@@ -163,11 +185,11 @@ func ResolveContext(ctx context.Context, o *Options, host string, secure bool, g
 	// Token.
 	tok, src, err := p.findToken(o, getenv)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if auth, ok := hdrs["authorization"]; ok {
 		if tok != "" {
-			return nil, usagef("both %s and --grpc-headers authorization=... give a token: keep one", src)
+			return usagef("both %s and --grpc-headers authorization=... give a token: keep one", src)
 		}
 		tok, src = strings.TrimSpace(auth), "--grpc-headers authorization"
 		if len(tok) > 7 && strings.EqualFold(tok[:7], "bearer ") {
@@ -180,7 +202,7 @@ func ResolveContext(ctx context.Context, o *Options, host string, secure bool, g
 	}
 	if tok != "" {
 		if err := p.setToken(tok, src); err != nil {
-			return nil, err
+			return err
 		}
 		p.static["authorization"] = "Bearer " + tok
 	} else if p.info.Kind == "" && !o.NoHelpers {
@@ -190,7 +212,7 @@ func ResolveContext(ctx context.Context, o *Options, host string, secure bool, g
 		}
 		spec, ok, err := selectHelper(values, hostname)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if ok {
 			timeout := o.CredentialHelperTimeout
@@ -203,7 +225,7 @@ func ResolveContext(ctx context.Context, o *Options, host string, secure bool, g
 			_, err := p.fetchLocked(ctx)
 			p.mu.Unlock()
 			if err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
@@ -211,7 +233,7 @@ func ResolveContext(ctx context.Context, o *Options, host string, secure bool, g
 		p.info.Kind = KindNone
 	}
 	if p.info.Kind == KindServiceAccount && p.info.ProjectID == "" {
-		return nil, errNoProject(p.info.Source)
+		return errNoProject(p.info.Source)
 	}
 	if p.info.Kind == KindLegacyJWT {
 		p.warnings = append(p.warnings, fmt.Sprintf("the token from %s is a legacy project token (JWT); Polar Signals now issues service-account tokens (psc_v1_...) sent with a projectID header: see %s", p.info.Source, MigrationDoc))
@@ -231,7 +253,7 @@ func ResolveContext(ctx context.Context, o *Options, host string, secure bool, g
 		}
 	}
 	sort.Strings(p.info.Headers) // map order would make `auth check --json` differ run to run
-	return p, nil
+	return nil
 }
 
 func errNoProject(src string) error {
@@ -560,7 +582,9 @@ func (p *Provider) addSecret(v string) {
 	p.smu.Lock()
 	defer p.smu.Unlock()
 	for _, cand := range []string{v, strings.TrimSpace(v)} {
-		if len(cand) < 4 {
+		// The bare scheme word ("Bearer " with an unset variable after
+		// it) hides nothing, and hiding it garbles the error about it.
+		if len(cand) < 4 || strings.EqualFold(strings.TrimSpace(cand), "bearer") {
 			continue
 		}
 		dup := false

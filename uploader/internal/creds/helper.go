@@ -266,7 +266,9 @@ func parseHelperResponse(name, uri string, out []byte) (map[string]string, time.
 		var err error
 		exp, err = time.Parse(time.RFC3339, resp.Expires)
 		if err != nil {
-			return nil, time.Time{}, fmt.Errorf("%s returned an \"expires\" that is not RFC 3339: %v", name, err)
+			// time.Parse quotes its input, which a mixed-up variable can
+			// make the token itself: give only the length.
+			return nil, time.Time{}, fmt.Errorf("%s returned an \"expires\" that is not RFC 3339, like 2030-01-01T00:00:00Z (the value, %d characters, is not shown)", name, len(resp.Expires))
 		}
 	}
 	return md, exp, nil
