@@ -143,8 +143,73 @@ func (s *scanner) find(b []byte) string {
 	if hasJWT(b) {
 		return "its content holds a JWT, such as a legacy project token (never archived)"
 	}
+	if what := otherSecret(b); what != "" {
+		return "its content holds " + what + " (never archived)"
+	}
 	return ""
 }
+
+// Other well-known credential shapes that source trees end up holding: a
+// deploy key or a cloud service-account JSON (PEM private keys), a .env of
+// AWS keys, a GitHub token (actions/checkout writes one into .git/config).
+var (
+	pemBegin      = []byte("-----BEGIN ")
+	pemPrivate    = []byte("PRIVATE KEY-----")
+	awsIDs        = [][]byte{[]byte("AKIA"), []byte("ASIA")}
+	awsDocExample = []byte("AKIAIOSFODNN7EXAMPLE") // AWS's own documentation key, in SDK sources
+	githubPrefix  = []byte("gh")
+	githubPAT     = []byte("github_pat_")
+)
+
+// otherSecret names the credential shape b holds, or "".
+func otherSecret(b []byte) string {
+	for rest := b; ; {
+		i := bytes.Index(rest, pemBegin)
+		if i < 0 {
+			break
+		}
+		rest = rest[i+len(pemBegin):]
+		// "-----BEGIN RSA PRIVATE KEY-----", "...ENCRYPTED PRIVATE KEY-----"
+		if bytes.Contains(rest[:min(len(rest), 40)], pemPrivate) {
+			return "a PEM private key"
+		}
+	}
+	for _, id := range awsIDs {
+		for rest := b; ; {
+			i := bytes.Index(rest, id)
+			if i < 0 {
+				break
+			}
+			key := rest[i:min(len(rest), i+20)]
+			if len(key) == 20 && runLen(key[4:], isUpperOrDigit) == 16 && !bytes.Equal(key, awsDocExample) &&
+				(i == 0 || !isUpperOrDigit(rest[i-1])) && (i+20 == len(rest) || !isUpperOrDigit(rest[i+20])) {
+				return "an AWS access key ID"
+			}
+			rest = rest[i+len(id):]
+		}
+	}
+	for rest := b; ; {
+		i := bytes.Index(rest, githubPrefix)
+		if i < 0 {
+			break
+		}
+		// ghp_, gho_, ghu_, ghs_, ghr_ and 36 alphanumerics.
+		t := rest[i:]
+		if len(t) >= 40 && bytes.IndexByte([]byte("pousr"), t[2]) >= 0 && t[3] == '_' && runLen(t[4:40], isAlnum) == 36 &&
+			(len(t) == 40 || !isAlnum(t[40])) {
+			return "a GitHub token"
+		}
+		rest = rest[i+len(githubPrefix):]
+	}
+	if i := bytes.Index(b, githubPAT); i >= 0 && runLen(b[i+len(githubPAT):], isBase64URL) >= 80 {
+		return "a GitHub token"
+	}
+	return ""
+}
+
+func isUpperOrDigit(c byte) bool { return 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' }
+
+func isAlnum(c byte) bool { return isUpperOrDigit(c) || 'a' <= c && c <= 'z' }
 
 // scan reads r to its end and writes it to w, stopping at the first
 // credential and saying what it is. The last overlap bytes read are held

@@ -299,3 +299,40 @@ func TestSwappedForLinkAfterCheck(t *testing.T) {
 		})
 	}
 }
+
+// TestWellKnownSecretsNotArchived: what a review got archived from a CI
+// checkout by naming it in #line: the job token actions/checkout writes into
+// .git/config, a .env of AWS keys, a deploy key, a cloud service-account JSON
+// and a GitHub token. Look-alikes that are ordinary source stay in.
+func TestWellKnownSecretsNotArchived(t *testing.T) {
+	ghs := "ghs_" + strings.Repeat("A1b2C3", 6)
+	files := map[string]string{
+		".git/config":          "[http \"https://github.com/\"]\n\textraheader = AUTHORIZATION: basic eC1hY2Nlc3M=\n",
+		"app/.env":             "AWS_REGION=eu-west-1\n",
+		"app/.env.production":  "API=1\n",
+		"deploy/aws.env":       "AWS_ACCESS_KEY_ID=AKIA" + strings.Repeat("Q7", 8) + "\n",
+		"keys/deploy_key":      "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn\n-----END OPENSSH PRIVATE KEY-----\n",
+		"gcp/credentials.json": "{\"type\": \"service_account\", \"private_key\": \"-----BEGIN PRIVATE KEY-----\\nMIIE\\n\"}\n",
+		"ci/token.txt":         ghs + "\n",
+		// Look-alikes: kept.
+		"src/pem.c":     "static const char *h = \"-----BEGIN CERTIFICATE-----\";\n",
+		"src/example.c": "/* AKIAIOSFODNN7EXAMPLE is AWS's documentation key */\n",
+		"src/words.c":   "/* ghp_short and AKIA_NOT_A_KEY */\n",
+	}
+	got, skipped, warn := archiveNaming(t, files, nil)
+	for name, why := range map[string]string{
+		".git/config": ".git holds credentials", "app/.env": ".env holds credentials", "app/.env.production": ".env files hold credentials",
+		"deploy/aws.env": "an AWS access key ID", "keys/deploy_key": "a PEM private key", "gcp/credentials.json": "a PEM private key",
+		"ci/token.txt": "a GitHub token",
+	} {
+		refused(t, got, skipped, warn, name, why)
+	}
+	for _, name := range []string{"src/pem.c", "src/example.c", "src/words.c"} {
+		if !slices.ContainsFunc(slices.Collect(maps.Keys(got)), func(k string) bool { return k == name || strings.HasSuffix(k, "/"+name) }) {
+			t.Errorf("%s left out: %s", name, warn)
+		}
+	}
+	if strings.Contains(warn, ghs) {
+		t.Errorf("the token is printed: %s", warn)
+	}
+}

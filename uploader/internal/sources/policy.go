@@ -57,6 +57,10 @@ func CheckName(name string) (string, error) {
 var secretNames = []string{
 	".ssh", ".gnupg", ".aws", ".docker", ".kube", ".password-store", ".config/gcloud",
 	".netrc", "_netrc", ".git-credentials", ".pgpass", ".npmrc", ".pypirc",
+	// A git directory holds no source, and its config may hold the CI job's
+	// token (actions/checkout's http.extraheader).
+	".git",
+	".env",
 }
 
 // pseudoDirs hold kernel and device files whose content is not a source
@@ -155,6 +159,10 @@ func (p *policy) secret(abs, real string, fi os.FileInfo) string {
 			if strings.HasSuffix(f, "/"+s) || strings.Contains(f, "/"+s+"/") {
 				return s + " holds credentials (never archived)"
 			}
+		}
+		// .env.local, .env.production and the like.
+		if strings.HasPrefix(filepath.Base(f), ".env.") {
+			return ".env files hold credentials (never archived)"
 		}
 	}
 	return ""
