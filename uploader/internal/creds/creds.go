@@ -260,28 +260,100 @@ func errNoProject(src string) error {
 	return fmt.Errorf("the token from %s is a service-account token (psc_v1_...), which needs the project to upload to: add --project-id=ID, --grpc-headers=projectID=ID or env %s (find the ID in the project settings)", src, EnvProjectID)
 }
 
+// tokenSource is one place a token may be given directly.
+type tokenSource struct {
+	name  string // as shown to users
+	value string // the token as given, or
+	file  string // the file that holds it
+}
+
 // findToken applies the precedence for a token given directly.
 func (p *Provider) findToken(o *Options, getenv func(string) string) (tok, src string, err error) {
-	if o.BearerToken != "" {
-		return o.BearerToken, "--bearer-token", nil
-	}
-	if o.BearerTokenSet {
+	if o.BearerToken == "" && o.BearerTokenSet {
 		return "", "", usagef("--bearer-token is empty (an unset variable in --bearer-token=$VAR?): give a token or drop the flag")
 	}
-	if o.BearerTokenFile != "" {
-		tok, err := p.readTokenFile(o.BearerTokenFile)
-		return tok, "--bearer-token-file " + o.BearerTokenFile, err
+	srcs := []tokenSource{
+		{name: "--bearer-token", value: o.BearerToken},
+		{name: "--bearer-token-file " + o.BearerTokenFile, file: o.BearerTokenFile},
+		{name: "env " + EnvBearerToken, value: getenv(EnvBearerToken)},
+		{name: "env " + EnvPolarSignalsTok, value: getenv(EnvPolarSignalsTok)},
+		{name: "env " + EnvTokenFile + " " + getenv(EnvTokenFile), file: getenv(EnvTokenFile)},
 	}
-	for _, e := range []string{EnvBearerToken, EnvPolarSignalsTok} {
-		if v := getenv(e); v != "" {
-			return v, "env " + e, nil
+	for i, s := range srcs {
+		if s.value == "" && s.file == "" {
+			continue
 		}
-	}
-	if f := getenv(EnvTokenFile); f != "" {
-		tok, err := p.readTokenFile(f)
-		return tok, "env " + EnvTokenFile + " " + f, err
+		tok = s.value
+		if s.file != "" {
+			if tok, err = p.readTokenFile(s.file); err != nil {
+				return "", s.name, err
+			}
+		}
+		p.noteIgnored(tok, s.name, srcs[i+1:])
+		return tok, s.name, nil
 	}
 	return "", "", nil
+}
+
+// noteIgnored warns, once, about the sources in rest that hold a token
+// other than tok, from used. Precedence is documented, but while migrating,
+// the new token (POLARSIGNALS_TOKEN) is easily added beside an old one that
+// still wins: auth check would then pass on the old token, and revoking it
+// would break the uploads.
+func (p *Provider) noteIgnored(tok, used string, rest []tokenSource) {
+	usedKind, _ := Classify(tok)
+	var ignored []string
+	newer := false
+	for _, s := range rest {
+		v := s.value
+		if s.file != "" {
+			v = peekTokenFile(s.file)
+		}
+		if v = strings.TrimSpace(v); v == "" || v == strings.TrimSpace(tok) {
+			continue
+		}
+		// Not sent, but a secret all the same, echoed as changed as one sent.
+		p.addSecret(v)
+		p.smu.Lock()
+		p.tokens = append(p.tokens, v)
+		p.smu.Unlock()
+		ignored = append(ignored, s.name)
+		if kind, _ := Classify(v); kind == KindServiceAccount {
+			newer = true
+		}
+	}
+	if len(ignored) == 0 {
+		return
+	}
+	w := fmt.Sprintf("%s holds a different token, which is ignored: %s comes first", ignored[0], used)
+	if len(ignored) > 1 {
+		w = fmt.Sprintf("%s and %s hold different tokens, which are ignored: %s comes first", strings.Join(ignored[:len(ignored)-1], ", "), ignored[len(ignored)-1], used)
+	}
+	if newer && usedKind == KindLegacyJWT {
+		w += fmt.Sprintf("; the one in use is a legacy project token and an ignored one a service-account token: %s so that the new token is used (and checked by `debuginfo auth check`) before you revoke the legacy one, or uploads will fail then", dropHow(used))
+	}
+	p.warnings = append(p.warnings, w)
+}
+
+// dropHow says how to stop using the token source named src.
+func dropHow(src string) string {
+	if v, ok := strings.CutPrefix(src, "env "); ok {
+		return "unset " + strings.Fields(v)[0]
+	}
+	return "drop " + strings.Fields(src)[0]
+}
+
+// peekTokenFile is the token in a file that is not used, or "" when it
+// cannot be read quietly (only regular files: a FIFO would block).
+func peekTokenFile(path string) string {
+	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+		return ""
+	}
+	b, err := capped.ReadFile(path, maxTokenFile, "a token file")
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }
 
 func (p *Provider) readTokenFile(path string) (string, error) {
