@@ -2,7 +2,7 @@
 
 load("@rules_debuginfo_compat//:compat.bzl", "compat")
 load(":binary.bzl", "stamp_action")
-load(":providers.bzl", "DebuginfoInfo", "DebuginfoOptionsInfo", "DebuginfoSourcesInfo")
+load(":providers.bzl", "DebuginfoInfo", "DebuginfoLibrariesInfo", "DebuginfoOptionsInfo", "DebuginfoSourcesInfo")
 load(":toolchain.bzl", "TOOLCHAIN_KWARGS", "TOOLCHAIN_TYPE")
 
 OPT_OUT_TAG = "no-debuginfo-upload"
@@ -85,7 +85,20 @@ def upload_execution_requirements(remote_upload):
 def _is_source(f):
     return f.extension in _SOURCE_EXTENSIONS
 
-def _collect_sources(target, ctx):
+def _propagated_deps(ctx):
+    """The targets of the attributes the aspect follows (PROPAGATE_ATTRS)."""
+    targets = []
+    for name in PROPAGATE_ATTRS:
+        deps = getattr(ctx.rule.attr, name, None)
+        if deps == None:
+            continue
+        if type(deps) != "list":
+            deps = [deps]
+        targets.extend([dep for dep in deps if type(dep) == "Target"])
+    return targets
+
+def _own_sources(target, ctx):
+    """This target's sources and the headers it can see (its dependencies' too)."""
     direct = []
     for name in _SOURCE_ATTRS:
         for f in getattr(ctx.rule.files, name, []):
@@ -96,47 +109,86 @@ def _collect_sources(target, ctx):
     # The global on Bazel 4.2 to 8 (WORKSPACE), rules_cc's under bzlmod (Bazel 9 has no global).
     if compat.CcInfo in target:
         transitive.append(target[compat.CcInfo].compilation_context.headers)
-    for name in PROPAGATE_ATTRS:
-        deps = getattr(ctx.rule.attr, name, None)
-        if deps == None:
-            continue
-        if type(deps) != "list":
-            deps = [deps]
-        for dep in deps:
-            if type(dep) == "Target" and DebuginfoSourcesInfo in dep:
-                transitive.append(dep[DebuginfoSourcesInfo].srcs)
     return depset(direct, transitive = transitive)
+
+def _collect_sources(own, ctx):
+    transitive = [own]
+    for dep in _propagated_deps(ctx):
+        if DebuginfoSourcesInfo in dep:
+            transitive.append(dep[DebuginfoSourcesInfo].srcs)
+    return depset(transitive = transitive)
 
 def _manifest_line(f):
     # Bazel compiles in the exec root with exec-root-relative paths, so the name in
     # the DWARF line table and the path on disk are the same string.
     return "%s\t%s" % (f.path, f.path)
 
+def _is_opted_out(ctx):
+    return OPT_OUT_TAG in getattr(ctx.rule.attr, "tags", [])
+
 def _should_visit(target, ctx, options):
     if ctx.rule.kind not in options.kinds:
         return False
-    if OPT_OUT_TAG in getattr(ctx.rule.attr, "tags", []):
+    if _is_opted_out(ctx):
         return False
     files_to_run = target[DefaultInfo].files_to_run
     return files_to_run != None and files_to_run.executable != None
 
-def _debuginfo_aspect_impl(target, ctx):
-    options = ctx.attr._options[DebuginfoOptionsInfo]
-    srcs = _collect_sources(target, ctx)
-    providers = [DebuginfoSourcesInfo(srcs = srcs)]
-    if not _should_visit(target, ctx, options):
-        return providers
+def _own_shared_libraries(target, ctx):
+    """The Bazel-built shared libraries whose owner is this target.
 
-    tool = ctx.toolchains[TOOLCHAIN_TYPE].debuginfo
-    binary = target[DefaultInfo].files_to_run.executable
-    prefix = "_debuginfo/%s/" % target.label.name
-    stamped = None
-    if options.stamp_go and ctx.rule.kind in _GO_KINDS:
-        # Every rules_go binary carries the same -buildid=redacted GNU build ID:
-        # give this one its own before anything is keyed by it.
-        stamped = ctx.actions.declare_file(prefix + binary.basename)
-        stamp_action(ctx.actions, tool, binary, stamped, target.label)
-        binary = stamped
+    A `cc_library` with sources links one (`lib<name>.so`); Bazel links a dynamically
+    linked binary against its `_solib_<cpu>` symlink (`dynamic_library`), which is also
+    what the binary's runfiles hold, and the symlink points to the file itself
+    (`resolved_symlink_dynamic_library`). Prebuilt libraries (`cc_import`, a `.so` in
+    `srcs`) are source files, not built by Bazel: left out, like system libraries.
+
+    Args:
+      target: the target the aspect visits.
+      ctx: the aspect's context.
+
+    Returns:
+      A list of (tuple of the Files a binary's runfiles may hold for it, File to extract).
+    """
+    if compat.CcInfo not in target or _is_opted_out(ctx):
+        return []
+
+    # A cc_library without sources (headers only) links nothing: skip the walk below.
+    if getattr(ctx.rule.attr, "srcs", None) == []:
+        return []
+    libraries = []
+
+    # linker_inputs is transitive; this target's own are those it owns.
+    for linker_input in target[compat.CcInfo].linking_context.linker_inputs.to_list():
+        if linker_input.owner != target.label:
+            continue
+        for library in linker_input.libraries:
+            dynamic = library.dynamic_library
+            if dynamic == None:
+                continue
+            resolved = library.resolved_symlink_dynamic_library or dynamic
+            if resolved.is_source:
+                continue
+            loaded = (dynamic, resolved) if resolved != dynamic else (dynamic,)
+            libraries.append((loaded, resolved))
+    return libraries
+
+def _extract_and_upload(ctx, options, tool, srcs, binary, prefix, what, stamped = None):
+    """Registers the `DebuginfoExtract` and `DebuginfoUpload` actions of one file.
+
+    Args:
+      ctx: the aspect's context.
+      options: `DebuginfoOptionsInfo`.
+      tool: the toolchain's `DebuginfoToolchainInfo`.
+      srcs: depset of File, the sources and headers for the source archive.
+      binary: File, the executable or shared library to extract.
+      prefix: the directory of the outputs, relative to the package (ends with "/").
+      what: what the progress messages name.
+      stamped: File or None, `binary` when the aspect stamped it.
+
+    Returns:
+      `DebuginfoInfo` (with no libraries).
+    """
     record = ctx.actions.declare_file(prefix + "record.json")
     debuginfo = ctx.actions.declare_file(prefix + binary.basename + ".debuginfo")
 
@@ -168,7 +220,7 @@ def _debuginfo_aspect_impl(target, ctx):
 
     ctx.actions.run(
         mnemonic = "DebuginfoExtract",
-        progress_message = "Extracting debuginfo of %s" % target.label,
+        progress_message = "Extracting debuginfo of %s" % what,
         executable = tool.files_to_run,
         arguments = ["extract", args],
         inputs = depset(inputs, transitive = transitive_inputs),
@@ -178,7 +230,6 @@ def _debuginfo_aspect_impl(target, ctx):
     )
 
     files = depset([f for f in [record, debuginfo, sources] if f])
-    group = depset([stamped], transitive = [files]) if stamped else files
     receipt = ctx.actions.declare_file(prefix + "upload.receipt.json")
     upload = ctx.actions.args()
     if not options.remote_upload:
@@ -191,7 +242,7 @@ def _debuginfo_aspect_impl(target, ctx):
     add_upload_flags(upload, options)
     ctx.actions.run(
         mnemonic = "DebuginfoUpload",
-        progress_message = "Uploading debuginfo of %s" % target.label,
+        progress_message = "Uploading debuginfo of %s" % what,
         executable = tool.files_to_run,
         arguments = ["upload", upload],
         inputs = files,
@@ -203,7 +254,7 @@ def _debuginfo_aspect_impl(target, ctx):
         **TOOLCHAIN_KWARGS
     )
 
-    providers.append(DebuginfoInfo(
+    return DebuginfoInfo(
         binary = binary,
         record = record,
         debuginfo = debuginfo,
@@ -212,10 +263,122 @@ def _debuginfo_aspect_impl(target, ctx):
         receipt = receipt,
         files = files,
         stamped = stamped,
+        libraries = depset(),
+    )
+
+def _collect_libraries(target, ctx, options, srcs):
+    """Registers the actions of this target's shared libraries; gathers its dependencies'.
+
+    Here, on the library's owner, the actions are registered once however many binaries
+    load the library.
+
+    Args:
+      target: the target the aspect visits.
+      ctx: the aspect's context.
+      options: `DebuginfoOptionsInfo`.
+      srcs: depset of File, the target's own sources and headers, for the source archives.
+
+    Returns:
+      `DebuginfoLibrariesInfo.libraries`.
+    """
+    direct = []
+    own = _own_shared_libraries(target, ctx)
+    if own:
+        tool = ctx.toolchains[TOOLCHAIN_TYPE].debuginfo
+        for loaded, library in own:
+            # One directory per library: the record names its siblings relative to it.
+            prefix = "_debuginfo/%s/%s/" % (target.label.name, library.basename)
+            info = _extract_and_upload(
+                ctx,
+                options,
+                tool,
+                srcs,
+                library,
+                prefix,
+                "%s (%s)" % (target.label, library.basename),
+            )
+            direct.append(struct(loaded = loaded, info = info))
+    transitive = [
+        dep[DebuginfoLibrariesInfo].libraries
+        for dep in _propagated_deps(ctx)
+        if DebuginfoLibrariesInfo in dep
+    ]
+    return depset(direct, transitive = transitive)
+
+def _loaded_libraries(target, libraries):
+    """The libraries of `libraries` that the binary of `target` loads at run time.
+
+    Bazel puts exactly the shared libraries a binary links dynamically into its runfiles
+    (none of those it links statically), on Bazel 4.2 as in the Starlark cc rules of
+    Bazel 7 and later.
+
+    Args:
+      target: a binary the aspect visits.
+      libraries: `DebuginfoLibrariesInfo.libraries` of it.
+
+    Returns:
+      depset of `DebuginfoInfo`.
+    """
+    if not libraries:
+        return depset()
+    by_file = {}
+    for library in libraries.to_list():
+        for f in library.loaded:
+            by_file[f] = library.info
+
+    # By record: a library's symlink and the file it points to may both be there.
+    loaded = {}
+    for f in target[DefaultInfo].default_runfiles.files.to_list():
+        info = by_file.get(f)
+        if info != None:
+            loaded[info.record] = info
+    return depset(loaded.values())
+
+def _debuginfo_aspect_impl(target, ctx):
+    options = ctx.attr._options[DebuginfoOptionsInfo]
+    own_srcs = _own_sources(target, ctx)
+    srcs = _collect_sources(own_srcs, ctx)
+
+    # A cc_library's shared library holds its own objects only: each dependency that
+    # has sources links one of its own.
+    libraries = _collect_libraries(target, ctx, options, own_srcs)
+    providers = [
+        DebuginfoSourcesInfo(srcs = srcs),
+        DebuginfoLibrariesInfo(libraries = libraries),
+    ]
+    if not _should_visit(target, ctx, options):
+        return providers
+
+    tool = ctx.toolchains[TOOLCHAIN_TYPE].debuginfo
+    binary = target[DefaultInfo].files_to_run.executable
+    prefix = "_debuginfo/%s/" % target.label.name
+    stamped = None
+    if options.stamp_go and ctx.rule.kind in _GO_KINDS:
+        # Every rules_go binary carries the same -buildid=redacted GNU build ID:
+        # give this one its own before anything is keyed by it.
+        stamped = ctx.actions.declare_file(prefix + binary.basename)
+        stamp_action(ctx.actions, tool, binary, stamped, target.label)
+        binary = stamped
+    info = _extract_and_upload(ctx, options, tool, srcs, binary, prefix, target.label, stamped)
+    loaded = _loaded_libraries(target, libraries)
+    files = depset(transitive = [info.files] + [library.files for library in loaded.to_list()])
+    group = depset([stamped], transitive = [files]) if stamped else files
+    receipts = depset([info.receipt] + [library.receipt for library in loaded.to_list()])
+
+    providers.append(DebuginfoInfo(
+        binary = info.binary,
+        record = info.record,
+        debuginfo = info.debuginfo,
+        sources = info.sources,
+        sources_manifest = info.sources_manifest,
+        receipt = info.receipt,
+        files = info.files,
+        stamped = stamped,
+        libraries = loaded,
     ))
     providers.append(OutputGroupInfo(
         debuginfo = group,
-        debuginfo_upload = depset([receipt]),
+        debuginfo_upload = receipts,
     ))
     return providers
 
@@ -270,6 +433,13 @@ action and a `DebuginfoUpload` action (requires-network, no-remote-cache, local 
 `--@rules_debuginfo//rules:remote_upload`). Output groups: `debuginfo` (extract only) and
 `debuginfo_upload` (the upload receipts).
 
+The Bazel-built shared libraries a binary loads at run time (a `cc_test`, a
+`cc_binary(linkstatic = False)`, `--dynamic_mode=fully`: the `.so` files of its runfiles
+that a dependency such as a `cc_library` built) get the same two actions, registered on the
+library's own target, so each is extracted and uploaded once however many binaries load it;
+the binary's output groups include them. Libraries linked statically, prebuilt ones and
+system libraries are not uploaded, nor libraries of a target tagged `no-debuginfo-upload`.
+
 Enable it for a whole repository with one `.bazelrc` line:
 
     build:debuginfo --aspects=@rules_debuginfo//rules:defs.bzl%debuginfo_aspect --output_groups=+debuginfo_upload
@@ -281,6 +451,6 @@ Enable it for a whole repository with one `.bazelrc` line:
             providers = [DebuginfoOptionsInfo],
         ),
     },
-    provides = [DebuginfoSourcesInfo],
+    provides = [DebuginfoSourcesInfo, DebuginfoLibrariesInfo],
     toolchains = [TOOLCHAIN_TYPE],
 )

@@ -23,6 +23,24 @@ siblings relative to its own directory.""",
         "receipt": "File: the JSON result lines of the upload action (only built with the " +
                    "`debuginfo_upload` output group).",
         "files": "depset of File: `record`, `debuginfo` and `sources`: what an upload needs.",
+        "libraries": "depset of DebuginfoInfo: one per Bazel-built shared library that `binary` " +
+                     "loads at run time (the `.so` files of its runfiles that a `cc_library` among its " +
+                     "dependencies built: a `cc_test`, `linkstatic = False`, `--dynamic_mode=fully`). " +
+                     "Each library is extracted and uploaded once per build, by the aspect on the " +
+                     "library's own target, in `<package>/_debuginfo/<target name>/<library>/`; its " +
+                     "`binary` is the library file, its `libraries` is empty. Empty for a binary that " +
+                     "links its libraries statically.",
+    },
+)
+
+DebuginfoLibrariesInfo = provider(
+    doc = """Internal: the Bazel-built shared libraries that `debuginfo_aspect` reached so far.""",
+    fields = {
+        "libraries": "depset of struct(loaded = tuple of File, info = DebuginfoInfo): the shared libraries " +
+                     "of this target and its dependencies (the aspect registered their extract and " +
+                     "upload actions on their owners). `loaded`: the files a binary's runfiles may " +
+                     "hold for it (the `_solib_<cpu>` symlink Bazel links against, and the file it " +
+                     "points to).",
     },
 )
 

@@ -14,14 +14,20 @@ def _shell_quote(s):
 def _debuginfo_upload_impl(ctx):
     options = ctx.attr._options[DebuginfoOptionsInfo]
     tool = ctx.attr._tool[DebuginfoToolchainInfo]
-    records = []
-    files = []
+    infos = []
     for t in ctx.attr.targets:
         if DebuginfoInfo not in t:
             fail("%s: debuginfo_aspect did not visit it (its kind is not in --@rules_debuginfo//rules:kinds, or it is tagged no-debuginfo-upload)" % t.label)
         info = t[DebuginfoInfo]
-        records.append(info.record)
-        files.append(info.files)
+        infos.append(info)
+
+        # The shared libraries it loads, each once however many targets load it.
+        infos.extend(info.libraries.to_list())
+    by_record = {}
+    for info in infos:
+        by_record[info.record] = info
+    records = by_record.keys()
+    files = [info.files for info in by_record.values()]
 
     flags = []
     add_upload_flags(flags, options, ctx.attr.store_address, ctx.attr.project_id)
@@ -53,7 +59,8 @@ def _debuginfo_upload_impl(ctx):
 debuginfo_upload = rule(
     implementation = _debuginfo_upload_impl,
     executable = True,
-    doc = """Uploads the debuginfo and sources of `targets` when run: `bazel run //pkg:upload [-- FLAGS]`.
+    doc = """Uploads the debuginfo and sources of `targets` when run: `bazel run //pkg:upload [-- FLAGS]`,
+and of the Bazel-built shared libraries they load (`DebuginfoInfo.libraries`), each once.
 
 Authorization: the run happens in the caller's environment, not in an action. Pass a
 token file (`-- --bearer-token-file=PATH`) or a credential helper (`-- --credential-helper=PATH`,
@@ -79,7 +86,7 @@ Example:
 """,
     attrs = {
         "targets": attr.label_list(
-            doc = "Binary targets (of the kinds the aspect visits) whose debuginfo to upload.",
+            doc = "Binary targets (of the kinds the aspect visits) whose debuginfo to upload, with that of the shared libraries they load.",
             mandatory = True,
             aspects = [debuginfo_aspect],
         ),

@@ -83,14 +83,19 @@ upload_flags_test = unittest.make(_upload_flags_test_impl)
 
 _ProbeInfo = provider(
     doc = "What the probe saw of its dependency.",
-    fields = {"info": "DebuginfoInfo or None", "groups": "list of output group names"},
+    fields = {
+        "info": "DebuginfoInfo or None",
+        "groups": "list of output group names",
+        "files": "dict: output group name -> list of File",
+    },
 )
 
 def _probe_impl(ctx):
     dep = ctx.attr.dep
     info = dep[DebuginfoInfo] if DebuginfoInfo in dep else None
     groups = [g for g in ["debuginfo", "debuginfo_upload"] if OutputGroupInfo in dep and hasattr(dep[OutputGroupInfo], g)]
-    return [_ProbeInfo(info = info, groups = groups)]
+    files = {g: getattr(dep[OutputGroupInfo], g).to_list() for g in groups}
+    return [_ProbeInfo(info = info, groups = groups, files = files)]
 
 debuginfo_probe = rule(
     implementation = _probe_impl,
@@ -117,9 +122,48 @@ def _aspect_outputs_test_impl(ctx):
     for f in [info.debuginfo, info.sources, info.sources_manifest, info.receipt]:
         asserts.equals(env, info.record.dirname, f.dirname)
     asserts.equals(env, ["fixture.debuginfo", "fixture.sources.tar.zst", "record.json"], _basenames(info.files.to_list()))
+
+    # Linked statically (cc_binary's default): it loads no library of its deps.
+    asserts.equals(env, [], info.libraries.to_list())
+    asserts.equals(env, [info.receipt], probe.files["debuginfo_upload"])
+    asserts.equals(env, sorted(info.files.to_list()), sorted(probe.files["debuginfo"]))
     return analysistest.end(env)
 
 aspect_outputs_test = analysistest.make(_aspect_outputs_test_impl)
+
+def _libraries_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    probe = analysistest.target_under_test(env)[_ProbeInfo]
+    info = probe.info
+    libraries = info.libraries.to_list()
+    asserts.equals(env, 1, len(libraries), "fixture_dyn loads libfixture_lib.so: %s" % libraries)
+    lib = libraries[0]
+    asserts.true(env, lib.binary.basename.startswith("libfixture_lib."), lib.binary.path)
+    asserts.false(env, lib.binary.is_source)
+
+    # Registered on the library's own target, in a directory of its own.
+    asserts.true(env, "rules/tests/_debuginfo/fixture_lib/%s/record.json" % lib.binary.basename in lib.record.short_path, lib.record.short_path)
+    for f in [lib.debuginfo, lib.sources, lib.sources_manifest, lib.receipt]:
+        asserts.equals(env, lib.record.dirname, f.dirname)
+    asserts.equals(env, [], lib.libraries.to_list())
+    asserts.equals(env, None, lib.stamped)
+
+    # The binary's output groups run the library's extract and upload too.
+    asserts.equals(env, sorted([info.receipt, lib.receipt]), sorted(probe.files["debuginfo_upload"]))
+    asserts.equals(env, sorted(info.files.to_list() + lib.files.to_list()), sorted(probe.files["debuginfo"]))
+    return analysistest.end(env)
+
+libraries_test = analysistest.make(_libraries_test_impl)
+
+def _no_libraries_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    info = analysistest.target_under_test(env)[_ProbeInfo].info
+    asserts.true(env, info != None, "the aspect visited the cc_binary")
+    asserts.equals(env, [], info.libraries.to_list())
+    return analysistest.end(env)
+
+# A dynamically linked binary whose library is tagged no-debuginfo-upload.
+no_libraries_test = analysistest.make(_no_libraries_test_impl)
 
 def _no_sources_test_impl(ctx):
     env = analysistest.begin(ctx)
@@ -170,6 +214,24 @@ def _upload_launcher_test_impl(ctx):
     for want in ["record.json", "fixture.debuginfo", "fixture.sources.tar.zst"]:
         asserts.true(env, want in runfiles, "%s not in runfiles %s" % (want, runfiles))
     return analysistest.end(env)
+
+def _upload_launcher_libraries_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    target = analysistest.target_under_test(env)
+    actions = [a for a in analysistest.target_actions(env) if a.mnemonic == "TemplateExpand"]
+    records = actions[0].substitutions["%RECORDS%"].split(" ")
+    for want in ["fixture_dyn/record.json", "fixture_dyn2/record.json"]:
+        asserts.equals(env, 1, len([r for r in records if r.endswith("/_debuginfo/" + want + "'")]), "%s in %s" % (want, records))
+
+    # Both binaries load the library: its record is uploaded once.
+    lib = [r for r in records if "/_debuginfo/fixture_lib/" in r]
+    asserts.equals(env, 1, len(lib), str(records))
+    asserts.equals(env, 3, len(records), str(records))
+    runfiles = [f.short_path for f in target[DefaultInfo].default_runfiles.files.to_list()]
+    asserts.equals(env, 1, len([f for f in runfiles if "/_debuginfo/fixture_lib/" in f and f.endswith(".debuginfo")]), str(runfiles))
+    return analysistest.end(env)
+
+upload_launcher_libraries_test = analysistest.make(_upload_launcher_libraries_test_impl)
 
 upload_launcher_test = analysistest.make(
     _upload_launcher_test_impl,
@@ -230,6 +292,9 @@ def analysis_test_suite(name):
         upload_flags_test,
     )
     aspect_outputs_test(name = "aspect_outputs_test", target_under_test = ":probe_fixture")
+    libraries_test(name = "libraries_test", target_under_test = ":probe_fixture_dyn")
+    no_libraries_test(name = "library_opt_out_tag_test", target_under_test = ":probe_fixture_dyn_private")
+    upload_launcher_libraries_test(name = "upload_launcher_libraries_test", target_under_test = ":upload_fixture_dyn")
     no_sources_test(name = "no_sources_test", target_under_test = ":probe_fixture")
     not_visited_test(name = "opt_out_tag_test", target_under_test = ":probe_opted_out")
     not_visited_kind_test(name = "kinds_flag_test", target_under_test = ":probe_fixture")
@@ -242,6 +307,9 @@ def analysis_test_suite(name):
         tests = [
             name + "_unit",
             ":aspect_outputs_test",
+            ":libraries_test",
+            ":library_opt_out_tag_test",
+            ":upload_launcher_libraries_test",
             ":no_sources_test",
             ":opt_out_tag_test",
             ":kinds_flag_test",
