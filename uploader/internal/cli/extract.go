@@ -167,7 +167,7 @@ func (x *extractExtras) complete(env *Env, binary, dir string, rec *record.Recor
 		return fmt.Errorf("sources: %w", err)
 	}
 	say(env.Stdout, "%s -> %s  %d source files, %d missing\n", binary, x.out, res.Files, len(res.Missing))
-	if line := policySummary(res); line != "" {
+	if line := policySummary(res, "--sources-include"); line != "" {
 		say(env.Stderr, "debuginfo extract: sources: %s\n", line)
 	}
 	if res.Files > 0 {

@@ -98,7 +98,8 @@ func credentialValues(env *Env, o *creds.Options) []string {
 }
 
 // policySummary is one line on what the path policy left out, or "".
-func policySummary(res sources.Result) string {
+// include names the command's include-glob flag.
+func policySummary(res sources.Result, include string) string {
 	var outside, secret, unsafe, link int
 	for _, s := range res.Skipped {
 		switch {
@@ -126,9 +127,33 @@ func policySummary(res sources.Result) string {
 	}
 	s := "left out " + strings.Join(parts, ", ")
 	if d := commonPrefix(res.Outside); d != "" {
-		s += fmt.Sprintf(" (most outside ones under %s: --source-root or --sources-include admits them)", d)
+		s += fmt.Sprintf(" (most outside ones under %s: --source-root or %s admits them)", d, include)
 	}
 	return s
+}
+
+// noSources says why a binary's source archive came out empty: nothing
+// found on disk, or everything found left out by the policy.
+func noSources(binary string, res sources.Result) string {
+	if len(res.Missing) == 0 && len(res.Skipped) > 0 {
+		return fmt.Sprintf("every source file of %s found on disk was left out (%d; the line above says why)", binary, len(res.Skipped))
+	}
+	return fmt.Sprintf("no source file of %s found on disk (%d missing; %s)", binary, len(res.Missing), missingHint(res.Missing))
+}
+
+// missingHint suggests the --prefix-map for names not found on disk.
+func missingHint(missing []string) string {
+	p := commonPrefix(missing)
+	switch {
+	case p == "":
+		return "--prefix-map OLD=NEW may help"
+	case !strings.HasPrefix(p, "/") && slices.ContainsFunc(missing, func(m string) bool { return strings.HasSuffix(m, ".go") }):
+		return "Go -trimpath names are import paths: --prefix-map=<module path>=<its directory> (the standard library's are under $(go env GOROOT)/src)"
+	case !strings.HasPrefix(p, "/"):
+		// Relative names: relative to where the build ran.
+		return "the names are relative to where the build ran: run from there, or --prefix-map=./=/that/dir/"
+	}
+	return fmt.Sprintf("most are under %s: --prefix-map=%s=/where/they/are/now", p, p)
 }
 
 // archiver returns the function that writes a binary's source archive, or
@@ -152,7 +177,7 @@ func (s *sourcesUploadFlags) archiver(env *Env, never, secrets []string) (func(c
 		}
 		// An upload archives a binary more than once (to hash the archive,
 		// then to send it): say what was left out once.
-		if line := policySummary(res); line != "" {
+		if line := policySummary(res, "--sources-include"); line != "" {
 			mu.Lock()
 			if !told[binary] {
 				told[binary] = true
@@ -161,7 +186,7 @@ func (s *sourcesUploadFlags) archiver(env *Env, never, secrets []string) (func(c
 			mu.Unlock()
 		}
 		if res.Files == 0 {
-			return fmt.Errorf("%w: no source file of %s found on disk (%d missing; --prefix-map may help)", upload.ErrNothingToSend, binary, len(res.Missing))
+			return fmt.Errorf("%w: %s", upload.ErrNothingToSend, noSources(binary, res))
 		}
 		return nil
 	}, nil

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"path"
 	"strings"
@@ -119,10 +118,7 @@ func runSources(env *Env, args []string) int {
 		Missing: nonNil(res.Missing), Skipped: nonNil(res.Skipped),
 	}
 	if res.Files == 0 && len(res.Missing) > 0 && *manifest == "" {
-		s.Hint = "no source file was found on disk; --prefix-map OLD=NEW may help"
-		if p := commonPrefix(res.Missing); p != "" {
-			s.Hint += fmt.Sprintf(" (most missing files are under %s, e.g. --prefix-map=%s=/path/to/checkout)", p, p)
-		}
+		s.Hint = "no source file was found on disk; " + missingHint(res.Missing)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(jsonOut{env.Stdout})
@@ -146,7 +142,7 @@ func runSources(env *Env, args []string) int {
 			more = " (--verbose lists them with the reason)"
 		}
 		say(env.Stdout, "skipped: %d files%s\n", len(s.Skipped), more)
-		if line := policySummary(res); line != "" {
+		if line := policySummary(res, "--include"); line != "" {
 			say(env.Stdout, "policy: %s\n", line)
 		}
 	}

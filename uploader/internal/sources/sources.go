@@ -266,21 +266,36 @@ func FromBinary(path string, opts Options, w io.Writer) (Result, error) {
 func diskCandidates(df dwarfFile, maps []PrefixMap) (candidates []string, want string) {
 	names := []string{df.name}
 	want = df.name
-	// A relative comp_dir (Go writes ".") says nothing about where the
-	// build ran, so only an absolute one is used.
-	if !path.IsAbs(df.name) && path.IsAbs(df.compDir) {
-		want = path.Join(df.compDir, df.name)
-		names = []string{want, df.name}
+	if !path.IsAbs(df.name) {
+		switch {
+		case path.IsAbs(df.compDir):
+			want = path.Join(df.compDir, df.name)
+			names = []string{want, df.name}
+		case df.compDir != "" && df.compDir != ".":
+			// A relative comp_dir (-fdebug-prefix-map=$PWD=tree): the
+			// name as the compiler saw it, which a map of OLD=tree finds.
+			names = append(names, path.Join(df.compDir, df.name))
+		}
 	}
 	for _, n := range names {
 		for _, pm := range maps {
 			if rest, ok := strings.CutPrefix(n, pm.Old); ok {
+				candidates = append(candidates, pm.New+rest)
+			} else if rest, ok := strings.CutPrefix("./"+n, pm.Old); ok && !path.IsAbs(n) {
+				// debug/dwarf cleans "./src/a.c" (comp_dir "." from
+				// -fdebug-prefix-map=$(CURDIR)=.) to "src/a.c": a map of
+				// OLD "." or "./" still applies.
 				candidates = append(candidates, pm.New+rest)
 			}
 		}
 	}
 	if path.IsAbs(want) {
 		candidates = append(candidates, want)
+	} else {
+		// Without an absolute comp_dir nothing says where the build ran:
+		// the working directory is the likeliest place (make runs the
+		// upload where it compiled). The policy still decides.
+		candidates = append(candidates, names...)
 	}
 	return candidates, want
 }
