@@ -683,8 +683,11 @@ func redactable(k string) bool {
 }
 
 // parseGRPCHeaders reads --grpc-headers values: k=v;k2=v2, repeatable.
+// A projectID given twice with different values is an error returned with
+// the complete md (Values still wants the other headers).
 func parseGRPCHeaders(values []string) (map[string]string, error) {
 	md := map[string]string{}
+	var twice error
 	n := 0
 	for _, h := range values {
 		for _, kv := range strings.Split(h, ";") {
@@ -711,10 +714,15 @@ func parseGRPCHeaders(values []string) (map[string]string, error) {
 			if !printableASCII(v) {
 				return nil, usagef("--grpc-headers: the value of %q has characters gRPC cannot send (control or non-ASCII)", k)
 			}
+			// The last one winning would upload to a project nobody
+			// chose; any other header may carry several values.
+			if old, ok := md[k]; ok && k == ProjectHeader && old != v {
+				twice = usagef("--grpc-headers: projectID is given more than once with different values (header names are case-insensitive): give one (the values are not shown)")
+			}
 			md[k] = v
 		}
 	}
-	return md, nil
+	return md, twice
 }
 
 // helperURI is what a credential helper is asked about. Bazel's protocol is

@@ -53,11 +53,10 @@ func (o *Options) Files(getenv func(string) string) []string {
 // when the token is in env). Values are as given, untrimmed.
 func (o *Options) Values(getenv func(string) string) []string {
 	out := []string{o.BearerToken, getenv(EnvBearerToken), getenv(EnvPolarSignalsTok)}
-	if md, err := parseGRPCHeaders(o.GRPCHeaders); err == nil {
-		for k, v := range md {
-			if redactable(k) {
-				out = append(out, v)
-			}
+	md, _ := parseGRPCHeaders(o.GRPCHeaders) // even on an error: a dry run never resolves the flags
+	for k, v := range md {
+		if redactable(k) {
+			out = append(out, v)
 		}
 	}
 	for _, f := range []string{o.BearerTokenFile, getenv(EnvTokenFile)} {

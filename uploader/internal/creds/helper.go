@@ -254,6 +254,13 @@ func parseHelperResponse(name, uri string, out []byte) (map[string]string, time.
 				keep = append(keep, v)
 			}
 		}
+		if key == ProjectHeader && len(keep) > 1 {
+			// "a, b" would name no project: one run uploads to one.
+			if n := distinct(keep); n > 1 {
+				return nil, time.Time{}, fmt.Errorf("%s returned %d projectID values: one project per run, answer one", name, n)
+			}
+			keep = keep[:1]
+		}
 		if len(keep) > 0 {
 			md[key] = strings.Join(keep, ", ")
 		}
@@ -272,6 +279,15 @@ func parseHelperResponse(name, uri string, out []byte) (map[string]string, time.
 		}
 	}
 	return md, exp, nil
+}
+
+// distinct counts the different strings in vs.
+func distinct(vs []string) int {
+	seen := map[string]bool{}
+	for _, v := range vs {
+		seen[v] = true
+	}
+	return len(seen)
 }
 
 // printableASCII is gRPC's rule for the values of non-binary metadata.
