@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
@@ -334,5 +335,61 @@ func TestWellKnownSecretsNotArchived(t *testing.T) {
 	}
 	if strings.Contains(warn, ghs) {
 		t.Errorf("the token is printed: %s", warn)
+	}
+}
+
+// TestKernelFileByFilesystem: procfs mounted elsewhere than /proc (a
+// container's /host/proc) escapes the path rule; the open file's
+// filesystem tells.
+func TestKernelFileByFilesystem(t *testing.T) {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		t.Skip(err)
+	}
+	defer f.Close()
+	fi, _ := f.Stat()
+	if why := sameAsAdmitted(f, fi, entry{real: "/host/proc/self/status", id: fi}); !strings.Contains(why, "a kernel file") {
+		t.Errorf("why = %q", why)
+	}
+}
+
+// TestPrintableNames: names holding bidi overrides or invisible characters
+// are quoted in what is printed.
+func TestPrintableNames(t *testing.T) {
+	for in, want := range map[string]string{"src/a.c": "src/a.c", "ln\u202ek.c": `"ln\u202ek.c"`, "a\u200b.c": `"a\u200b.c"`, "é.c": "é.c"} {
+		if got := printable(in); got != want {
+			t.Errorf("printable(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// TestNotAFileSaysWhat: a FIFO, a directory, a device or a symlink loop
+// where DWARF names a source file is reported as what it is, not as
+// missing from the disk (a review found all of them listed as missing).
+func TestNotAFileSaysWhat(t *testing.T) {
+	testbin.Need(t, "gcc")
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo.c"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "adir.c"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.Symlink("loop2.c", filepath.Join(dir, "loop1.c"))
+	os.Symlink("loop1.c", filepath.Join(dir, "loop2.c"))
+	var src strings.Builder
+	for i, n := range []string{"fifo.c", "adir.c", "loop1.c", "/dev/zero"} {
+		fmt.Fprintf(&src, "#line 1 %q\nint f%d(void) { return %d; }\n", n, i, i)
+	}
+	bin := testbin.GCC(t, dir, "prog", src.String()+"#line 1 \"main.c\"\nint main(void) { return 0; }\n", "-g")
+	var w bytes.Buffer
+	_, res := fromBinary(t, bin, Options{Roots: []string{dir}, Warn: &w})
+	for _, want := range []string{"fifo.c: a FIFO", "adir.c: a directory", "loop1.c: a symlink loop", "dev/zero: a device"} {
+		if !strings.Contains(w.String(), want) {
+			t.Errorf("no %q in:\n%s", want, w.String())
+		}
+	}
+	if len(res.Missing) > 1 { // main.c only
+		t.Errorf("missing: %v", res.Missing)
 	}
 }

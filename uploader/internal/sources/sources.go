@@ -33,8 +33,11 @@ import (
 	"os"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
+	"unicode"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
@@ -223,7 +226,12 @@ func FromBinary(path string, opts Options, w io.Writer) (Result, error) {
 		candidates, want := diskCandidates(df, opts.PrefixMaps)
 		for _, c := range candidates {
 			fi, err := os.Stat(c)
-			if err != nil || !fi.Mode().IsRegular() {
+			if why := notAFile(fi, err); why != "" {
+				done[name] = true
+				res.skip(opts.Warn, name, why)
+				break
+			}
+			if err != nil {
 				continue
 			}
 			done[name] = true
@@ -255,7 +263,7 @@ func FromBinary(path string, opts Options, w io.Writer) (Result, error) {
 	slices.Sort(res.Missing)
 	if opts.Warn != nil {
 		for _, p := range res.Missing {
-			fmt.Fprintf(opts.Warn, "missing: %s\n", p)
+			fmt.Fprintf(opts.Warn, "missing: %s\n", printable(p))
 		}
 	}
 	return res, write(w, entries, &res, opts)
@@ -303,8 +311,19 @@ func diskCandidates(df dwarfFile, maps []PrefixMap) (candidates []string, want s
 func (r *Result) skip(warn io.Writer, name, reason string) {
 	r.Skipped = append(r.Skipped, name+": "+reason)
 	if warn != nil {
-		fmt.Fprintf(warn, "skipped: %s: %s\n", name, reason)
+		fmt.Fprintf(warn, "skipped: %s: %s\n", printable(name), reason)
 	}
+}
+
+// printable quotes a name that would not show as itself on a terminal:
+// names may hold bidi overrides (U+202E) and invisible characters.
+func printable(name string) string {
+	if strings.ContainsFunc(name, func(r rune) bool {
+		return !unicode.IsGraphic(r) || unicode.Is(unicode.Bidi_Control, r) || unicode.Is(unicode.Cf, r)
+	}) {
+		return strconv.QuoteToASCII(name)
+	}
+	return name
 }
 
 // FromManifest archives an explicit list, one "archive-name<TAB>path-on-disk"
@@ -351,10 +370,14 @@ func FromManifest(manifest string, opts Options, w io.Writer) (Result, error) {
 			continue
 		}
 		fi, err := os.Stat(disk)
-		if err != nil || !fi.Mode().IsRegular() {
+		if why := notAFile(fi, err); why != "" {
+			res.skip(opts.Warn, name, why)
+			continue
+		}
+		if err != nil {
 			res.Missing = append(res.Missing, disk)
 			if opts.Warn != nil {
-				fmt.Fprintf(opts.Warn, "missing: %s (for %s)\n", disk, name)
+				fmt.Fprintf(opts.Warn, "missing: %s (for %s)\n", printable(disk), printable(name))
 			}
 			continue
 		}
@@ -519,11 +542,46 @@ func sameAsAdmitted(f *os.File, fi os.FileInfo, e entry) string {
 	if !os.SameFile(fi, e.id) {
 		return "changed while archiving: it is now another file (never archived)"
 	}
+	// procfs or sysfs mounted somewhere else than /proc or /sys (a
+	// container's /host/proc): the path rule cannot see it.
+	var st syscall.Statfs_t
+	if err := syscall.Fstatfs(int(f.Fd()), &st); err == nil && (st.Type == procMagic || st.Type == sysfsMagic) {
+		return "a kernel file (never archived)"
+	}
 	if at, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", f.Fd())); err == nil && at != e.real {
 		return fmt.Sprintf("changed while archiving: it is now reached as %s (never archived)", at)
 	}
 	return ""
 }
+
+// notAFile says why something found where a source file should be is not
+// one (a directory, a FIFO, a device, a socket, a symlink loop), or "" for a
+// regular file or nothing there at all (missing).
+func notAFile(fi os.FileInfo, err error) string {
+	switch {
+	case errors.Is(err, syscall.ELOOP):
+		return "a symlink loop"
+	case err != nil:
+		return ""
+	case fi.IsDir():
+		return "a directory, not a file"
+	case fi.Mode()&os.ModeNamedPipe != 0:
+		return "a FIFO, not a file (never read)"
+	case fi.Mode()&(os.ModeDevice|os.ModeCharDevice) != 0:
+		return "a device, not a file (never read)"
+	case fi.Mode()&os.ModeSocket != 0:
+		return "a socket, not a file"
+	case !fi.Mode().IsRegular():
+		return "not a regular file"
+	}
+	return ""
+}
+
+// Filesystem magic numbers (linux/magic.h).
+const (
+	procMagic  = 0x9fa0
+	sysfsMagic = 0x62656572
+)
 
 // matcher holds validated options.
 type matcher struct {
