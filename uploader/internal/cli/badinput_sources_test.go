@@ -276,7 +276,10 @@ func hostileInputSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 			}
 			return args("upload", "--dry-run", "--record", rec)
 		},
-		"sources-outside-roots":  sources,
+		"sources-outside-roots": sources,
+		"sources-root-slash": func(t *testing.T) *badRun {
+			return args("sources", fx.elf, "-o", filepath.Join(t.TempDir(), "s.tar.zst"), "--source-root", "/")
+		},
 		"sources-dotdot-name":    sources,
 		"sources-token-file":     sources,
 		"sources-symlink-escape": sources,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -61,6 +62,9 @@ func sourceOptions(roots, prefixMaps, include, exclude []string, maxSize int64, 
 	for _, r := range roots {
 		if fi, err := os.Stat(r); err != nil || !fi.IsDir() {
 			return opts, fmt.Errorf("--source-root %s: not a directory", r)
+		}
+		if real, err := filepath.EvalSymlinks(r); err == nil && filepath.Clean(real) == "/" {
+			return opts, fmt.Errorf("--source-root %s would admit every file on the machine: name the directory that holds your sources (or use an include glob)", r)
 		}
 		opts.Roots = append(opts.Roots, r)
 	}

@@ -95,7 +95,10 @@ func newPolicy(opts Options) *policy {
 		add(r)
 	}
 	for _, pm := range opts.PrefixMaps {
-		add(pm.New)
+		// A map to "/" (an easy slip) would make every file a source.
+		if filepath.Clean(pm.New) != "/" {
+			add(pm.New)
+		}
 	}
 	for _, f := range opts.Never {
 		if f == "" {

@@ -3,6 +3,7 @@ package sources
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
@@ -47,4 +48,13 @@ func keys(m map[string]string) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestPrefixMapToRootAdmitsNothing: --prefix-map=X=/ (an easy slip) does
+// not make "/" a source root: /etc/passwd named by DWARF stays out.
+func TestPrefixMapToRootAdmitsNothing(t *testing.T) {
+	p := newPolicy(Options{Roots: []string{t.TempDir()}, PrefixMaps: []PrefixMap{{Old: "/nothing", New: "/"}}})
+	if _, _, reason, _ := p.admit("/etc/passwd", false); !strings.Contains(reason, "outside the source roots") {
+		t.Errorf("/etc/passwd: reason %q", reason)
+	}
 }
