@@ -54,6 +54,7 @@ type sourcesSummary struct {
 	Missing      []string `json:"missing"`
 	Skipped      []string `json:"skipped"`
 	Hint         string   `json:"hint,omitempty"`
+	Error        string   `json:"error,omitempty"` // why no archive was written
 }
 
 func runSources(env *Env, args []string) int {
@@ -110,6 +111,12 @@ func runSources(env *Env, args []string) int {
 	res, n, sum, err := writeAtomically(*out, build)
 	if err != nil {
 		say(env.Stderr, "debuginfo %s: %v\n", cmd, err)
+		if *asJSON {
+			// A --json reader gets an answer it can parse either way.
+			enc := json.NewEncoder(jsonOut{env.Stdout})
+			enc.SetIndent("", "  ")
+			enc.Encode(sourcesSummary{Output: *out, Missing: []string{}, Skipped: []string{}, Error: err.Error()})
+		}
 		return ExitFailed
 	}
 

@@ -193,3 +193,14 @@ func TestCommonPrefix(t *testing.T) {
 		}
 	}
 }
+
+// TestSourcesJSONOnFailure: a failed archive still gives a --json reader
+// an object to parse, with the reason (a review got an empty stdout).
+func TestSourcesJSONOnFailure(t *testing.T) {
+	_, bin := buildC(t, true)
+	code, stdout, _ := runCLI(t, "sources", bin, "-o", filepath.Join(t.TempDir(), "no", "such", "dir", "s.tar.zst"), "--json")
+	var s sourcesSummary
+	if err := json.Unmarshal([]byte(stdout), &s); code != ExitFailed || err != nil || s.Error == "" {
+		t.Errorf("exit %d, %v, summary %+v:\n%s", code, err, s, stdout)
+	}
+}
