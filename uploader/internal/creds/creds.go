@@ -167,16 +167,25 @@ func (p *Provider) resolve(ctx context.Context, o *Options, host string, secure 
 		}
 	}
 
-	// Project.
+	// Project. --project-id is trimmed like the variable (a secret pasted
+	// with its newline); what is left must be sendable, or gRPC refuses it
+	// only at the first call, after retries, in words that blame the store.
+	projectFlag := strings.TrimSpace(o.ProjectID)
+	if !printableASCII(projectFlag) {
+		return usagef("--project-id has characters gRPC cannot send (a line break or other control character, or non-ASCII) inside it (the value is not shown)")
+	}
 	switch gh := hdrs[ProjectHeader]; {
-	case o.ProjectID != "" && gh != "" && gh != o.ProjectID:
-		return usagef("--project-id %q and --grpc-headers projectID=%q disagree: give one", o.ProjectID, gh)
-	case o.ProjectID != "":
-		p.info.ProjectID, p.info.ProjectSource = o.ProjectID, "--project-id"
+	case projectFlag != "" && gh != "" && gh != projectFlag:
+		return usagef("--project-id %q and --grpc-headers projectID=%q disagree: give one", projectFlag, gh)
+	case projectFlag != "":
+		p.info.ProjectID, p.info.ProjectSource = projectFlag, "--project-id"
 	case gh != "":
 		p.info.ProjectID, p.info.ProjectSource = gh, "--grpc-headers"
-	case getenv(EnvProjectID) != "":
+	case strings.TrimSpace(getenv(EnvProjectID)) != "":
 		p.info.ProjectID, p.info.ProjectSource = strings.TrimSpace(getenv(EnvProjectID)), "env "+EnvProjectID
+		if !printableASCII(p.info.ProjectID) {
+			return fmt.Errorf("env %s has characters gRPC cannot send (a line break or other control character, or non-ASCII) inside it (the value is not shown)", EnvProjectID)
+		}
 	}
 	if p.info.ProjectID != "" {
 		p.static[ProjectHeader] = p.info.ProjectID
