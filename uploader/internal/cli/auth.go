@@ -111,7 +111,9 @@ func printAuth(env *Env, p *creds.Provider, rep *authReport, asJSON bool) int {
 	}
 	i := rep.Credentials
 	cred := "none"
-	if i.Kind != creds.KindNone && i.Source != "" {
+	if i.Kind == creds.KindNone && i.Source != "" {
+		cred = "no token from " + i.Source // a helper that answered without one
+	} else if i.Kind != creds.KindNone && i.Source != "" {
 		cred = string(i.Kind)
 		if i.Last4 != "" {
 			cred += " ..." + i.Last4

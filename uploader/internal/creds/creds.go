@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -231,10 +232,18 @@ func (p *Provider) resolve(ctx context.Context, o *Options, host string, secure 
 			p.helper = &helper{spec: spec, uri: helperURI(host), timeout: timeout}
 			p.info.Source = "credential helper " + spec.path
 			p.mu.Lock()
-			_, err := p.fetchLocked(ctx)
+			md, err := p.fetchLocked(ctx)
+			expires := p.expires
 			p.mu.Unlock()
 			if err != nil {
 				return err
+			}
+			if md["authorization"] == "" {
+				names := slices.Sorted(maps.Keys(md))
+				p.warnings = append(p.warnings, fmt.Sprintf("%s returned no Authorization header (only %s): no token is sent, and a store that wants one will refuse the uploads", p.info.Source, strings.Join(names, ", ")))
+			}
+			if !expires.IsZero() && !expires.After(p.now()) {
+				p.warnings = append(p.warnings, fmt.Sprintf("%s answered with \"expires\" %s, already past: its headers are used all the same, and the store may refuse them (a stale cache in the helper?)", p.info.Source, expires.Format(time.RFC3339)))
 			}
 		}
 	}
@@ -321,11 +330,7 @@ func (p *Provider) noteIgnored(tok, used string, rest []tokenSource) {
 		if v = strings.TrimSpace(v); v == "" || v == strings.TrimSpace(tok) {
 			continue
 		}
-		// Not sent, but a secret all the same, echoed as changed as one sent.
-		p.addSecret(v)
-		p.smu.Lock()
-		p.tokens = append(p.tokens, v)
-		p.smu.Unlock()
+		p.addToken(v) // not sent, but a secret all the same
 		ignored = append(ignored, s.name)
 		if kind, _ := Classify(v); kind == KindServiceAccount {
 			newer = true
@@ -387,10 +392,7 @@ const maxTokenFile = 64 << 10
 
 // setToken validates tok and records what Summary may say about it.
 func (p *Provider) setToken(tok, src string) error {
-	p.addSecret(tok)
-	p.smu.Lock()
-	p.tokens = append(p.tokens, tok)
-	p.smu.Unlock()
+	p.addToken(tok)
 	kind, err := Classify(tok)
 	if err != nil {
 		return fmt.Errorf("the token from %s: %w", src, err)
@@ -410,8 +412,13 @@ func (p *Provider) fetchLocked(ctx context.Context) (map[string]string, error) {
 			p.addSecret(v)
 		}
 	}
-	scheme, tok, _ := strings.Cut(strings.TrimSpace(md["authorization"]), " ")
-	if strings.EqualFold(scheme, "bearer") {
+	auth := strings.TrimSpace(md["authorization"])
+	scheme, tok, _ := strings.Cut(auth, " ")
+	switch {
+	case auth == "":
+		// No token: the kind stays none (Resolve warns), not "opaque",
+		// which made a refusal read "token unknown or revoked".
+	case strings.EqualFold(scheme, "bearer"):
 		// "Bearer" and nothing after it would go out as is and fail as
 		// Unauthenticated, with a summary claiming a token.
 		if tok = strings.TrimSpace(tok); tok == "" {
@@ -420,8 +427,13 @@ func (p *Provider) fetchLocked(ctx context.Context) (map[string]string, error) {
 		if err := p.setToken(tok, p.info.Source); err != nil {
 			return nil, err
 		}
-	} else if p.info.Kind == "" {
-		p.info.Kind = KindOpaque
+	case tok == "":
+		// One word is a scheme without credentials, in practice a bare
+		// token: the store would call it unknown or revoked.
+		p.addToken(auth)
+		return nil, fmt.Errorf("%s returned an Authorization value without the \"Bearer \" prefix: answer \"Bearer TOKEN\" (the value is not shown)", p.info.Source)
+	case p.info.Kind == "":
+		p.info.Kind = KindOpaque // another scheme (Basic ...), sent as is
 	}
 	if p.info.ProjectSource == "" || p.info.ProjectSource == p.info.Source {
 		if proj := md[ProjectHeader]; proj != "" {
@@ -433,8 +445,17 @@ func (p *Provider) fetchLocked(ctx context.Context) (map[string]string, error) {
 	}
 	now := p.now()
 	p.fetched, p.expires, p.refresh = md, exp, refreshAt(now, exp)
+	if !exp.IsZero() && !exp.After(now) {
+		// Already expired: running the helper again at every call (the
+		// refresh time is past) would only get the same answer.
+		p.refresh = now.Add(expiredRetry)
+	}
 	return md, nil
 }
+
+// expiredRetry is how long an answer that came already expired is used
+// before the helper is asked again.
+const expiredRetry = time.Minute
 
 // GetRequestMetadata implements credentials.PerRPCCredentials. With a
 // credential helper it re-runs the helper once its answer nears expiry;
@@ -491,6 +512,9 @@ func (p *Provider) Summary() string {
 	var b strings.Builder
 	if i.Kind == KindNone {
 		b.WriteString("no token")
+		if i.Source != "" { // a helper that answered without one
+			b.WriteString(" from " + i.Source)
+		}
 	} else {
 		b.WriteString(string(i.Kind))
 		if i.Last4 != "" {
@@ -654,6 +678,15 @@ func RedactPatterns(s string) string {
 		s = re.ReplaceAllString(s, Redacted)
 	}
 	return s
+}
+
+// addToken remembers a bearer token for Redact, whose changed echoes
+// (fragments, another case) are hidden too.
+func (p *Provider) addToken(tok string) {
+	p.addSecret(tok)
+	p.smu.Lock()
+	p.tokens = append(p.tokens, tok)
+	p.smu.Unlock()
 }
 
 // addSecret remembers v for Redact, longest first so that a secret holding

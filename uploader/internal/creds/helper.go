@@ -254,10 +254,14 @@ func parseHelperResponse(name, uri string, out []byte) (map[string]string, time.
 				keep = append(keep, v)
 			}
 		}
-		if key == ProjectHeader && len(keep) > 1 {
-			// "a, b" would name no project: one run uploads to one.
-			if n := distinct(keep); n > 1 {
+		if (key == ProjectHeader || key == "authorization") && len(keep) > 1 {
+			// Joined, "a, b" would name no project, and "Bearer x, Bearer
+			// y" no token (it was reported as whitespace in a token).
+			switch n := distinct(keep); {
+			case n > 1 && key == ProjectHeader:
 				return nil, time.Time{}, fmt.Errorf("%s returned %d projectID values: one project per run, answer one", name, n)
+			case n > 1:
+				return nil, time.Time{}, fmt.Errorf("%s returned %d Authorization values, one is expected (the values are not shown)", name, n)
 			}
 			keep = keep[:1]
 		}
