@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -222,11 +223,28 @@ func (h *helper) get(ctx context.Context, redact func(string) string) (map[strin
 			if redact != nil {
 				msg = redact(msg)
 			}
-			return nil, time.Time{}, fmt.Errorf("%s failed (%s): %s", name, ee.ProcessState, RedactPatterns(msg))
+			return nil, time.Time{}, fmt.Errorf("%s failed (%s): %s", name, ee.ProcessState, redactHexRuns(RedactPatterns(msg)))
 		}
 		return nil, time.Time{}, fmt.Errorf("%s could not run: %v", name, err)
 	}
 	return parseHelperResponse(name, h.uri, stdout.buf.Bytes())
+}
+
+// hexRun is a run of hex digits long enough to be a secret.
+var hexRun = regexp.MustCompile(`[0-9A-Fa-f]{16,}`)
+
+// redactHexRuns hides, in a helper's stderr, every run of 16 or more hex
+// digits with a digit and a letter in it, standing alone: the 64 hex
+// digits of a psc_v1_ token are the whole secret, and on a first run no
+// token is known yet to hide its fragments. Store messages are spared
+// this: they may name build IDs.
+func redactHexRuns(s string) string {
+	return hexRun.ReplaceAllStringFunc(s, func(m string) string {
+		if !strings.ContainsAny(m, "0123456789") || !strings.ContainsAny(m, "abcdefABCDEF") {
+			return m
+		}
+		return Redacted
+	})
 }
 
 // parseHelperResponse reads a helper's answer: headers as lower-case gRPC
