@@ -108,6 +108,7 @@ type Provider struct {
 	smu     sync.Mutex // separate from mu: fetchLocked adds secrets under mu
 	secrets []string
 	tokens  []string // the bearer tokens among secrets: hidden in fragments too
+	echoes  []*regexp.Regexp
 }
 
 // Resolve validates the options and builds a Provider for the store at host
@@ -165,6 +166,7 @@ func (p *Provider) resolve(ctx context.Context, o *Options, host string, secure 
 		p.static[k] = v
 		if redactable(k) {
 			p.addSecret(v)
+			p.addEcho(k, v)
 		}
 	}
 
@@ -410,6 +412,7 @@ func (p *Provider) fetchLocked(ctx context.Context) (map[string]string, error) {
 	for k, v := range md {
 		if redactable(k) {
 			p.addSecret(v)
+			p.addEcho(k, v)
 		}
 	}
 	auth := strings.TrimSpace(md["authorization"])
@@ -535,10 +538,13 @@ func (p *Provider) Summary() string {
 func (p *Provider) Redact(s string) string {
 	if p != nil {
 		p.smu.Lock()
-		secrets, tokens := p.secrets, p.tokens
+		secrets, tokens, echoes := p.secrets, p.tokens, p.echoes
 		p.smu.Unlock()
 		for _, sec := range secrets {
 			s = strings.ReplaceAll(s, sec, Redacted)
+		}
+		for _, re := range echoes {
+			s = re.ReplaceAllString(s, "${1}"+Redacted+"${2}")
 		}
 		s = redactFragments(s, tokens)
 	}
@@ -684,9 +690,37 @@ func RedactPatterns(s string) string {
 // (fragments, another case) are hidden too.
 func (p *Provider) addToken(tok string) {
 	p.addSecret(tok)
+	p.addEcho("bearer", tok) // as sent: authorization: "Bearer Xq7"
 	p.smu.Lock()
 	p.tokens = append(p.tokens, tok)
 	p.smu.Unlock()
+}
+
+// addEcho hides a value shorter than addSecret's minimum where it follows
+// its header's name, as a store quotes a request ("x-api-key=s3c",
+// `x-api-key: "s3c"`), or "Bearer" for a token: there it is no word of
+// other text.
+func (p *Provider) addEcho(name, v string) {
+	v = strings.TrimSpace(v)
+	if v == "" || len(v) >= 4 {
+		return
+	}
+	lead, sep := "", `\s*[=:]\s*"?`
+	if c := name[0]; 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' {
+		lead = `\b`
+	}
+	if name == "bearer" {
+		sep = `\s+`
+	}
+	re := regexp.MustCompile(`(?i)(` + lead + regexp.QuoteMeta(name) + sep + `)` + regexp.QuoteMeta(v) + `([^A-Za-z0-9._~+/=%-]|$)`)
+	p.smu.Lock()
+	defer p.smu.Unlock()
+	for _, e := range p.echoes {
+		if e.String() == re.String() {
+			return // each helper refresh gives the same headers again
+		}
+	}
+	p.echoes = append(p.echoes, re)
 }
 
 // addSecret remembers v for Redact, longest first so that a secret holding
