@@ -37,7 +37,7 @@ func TestClassify(t *testing.T) {
 		{"service account upper hex", ServiceAccountPrefix + strings.ToUpper(saToken[7:]), KindServiceAccount, ""},
 		{"sa short", saToken[:len(saToken)-1], KindServiceAccount, "followed by 64 hex characters, this one has 63"},
 		{"sa long", saToken + "0", KindServiceAccount, "this one has 65"},
-		{"sa non-hex", saToken[:10] + "g" + saToken[11:], KindServiceAccount, "character 4 after psc_v1_ is not a hex digit"},
+		{"sa non-hex", saToken[:10] + "g" + saToken[11:], KindServiceAccount, "character 4 after psc_v1_ is not a hex digit (0-9, a-f as issued; A-F is accepted too)"},
 		{"sa inner space", saToken[:20] + " " + saToken[21:], KindServiceAccount, "whitespace at character 14"},
 		{"sa trailing newline", saToken + "\n", "", "line break at its end"},
 		{"sa inner newline", saToken[:20] + "\n" + saToken[20:], "", "line break at character 21"},

@@ -70,12 +70,15 @@ func checkServiceAccount(rest string) error {
 	}
 	for i := 0; i < len(rest); i++ {
 		if !isHex(rest[i]) {
-			return fmt.Errorf("malformed service-account token: character %d after %s is not a hex digit (0-9, a-f)", i+1, ServiceAccountPrefix)
+			return fmt.Errorf("malformed service-account token: character %d after %s is not a hex digit (0-9, a-f as issued; A-F is accepted too)", i+1, ServiceAccountPrefix)
 		}
 	}
 	return nil
 }
 
+// isHex accepts upper case too: tokens are issued in lower case, but one
+// upper-cased on the way is still recognised as a service-account token
+// (whose project check then applies), and the store has the last word.
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
