@@ -23,6 +23,9 @@ type Stats struct {
 	HasDWARF, HasSymtab, HasDynsym, HasGoPclntab bool
 	Kept, Dropped                                int // sections whose data was kept / dropped
 	Compressed                                   int // kept sections Extract compressed
+	// SplitDWARF: the input's DWARF is split (-gsplit-dwarf; see
+	// SplitDWARF), so it was left out and HasDWARF is false.
+	SplitDWARF bool
 }
 
 // Sections whose data a symbolizer may need; everything else keeps its
@@ -35,8 +38,10 @@ var keepNames = map[string]bool{
 	".rela.plt": true,
 }
 
-func keepName(name string) bool {
-	return keepNames[name] || strings.HasPrefix(name, ".debug_") || strings.HasPrefix(name, ".zdebug_")
+func keepName(name string) bool { return keepNames[name] || isDWARF(name) }
+
+func isDWARF(name string) bool {
+	return strings.HasPrefix(name, ".debug_") || strings.HasPrefix(name, ".zdebug_")
 }
 
 // Extract writes a debug-only ELF copy of the file r (size bytes) to w,
@@ -59,6 +64,9 @@ func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, e
 		return Stats{}, err
 	}
 	var st Stats
+	// Split DWARF is left out: Parca then names functions from the
+	// symbol table instead of showing no frame at all.
+	st.SplitDWARF = SplitDWARF(f, r)
 	keep := make([]bool, len(f.Sections))
 	for i, s := range f.Sections {
 		if !s.HasData {
@@ -68,7 +76,7 @@ func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, e
 		case elf.SHT_NOTE, elf.SHT_SYMTAB, elf.SHT_DYNSYM:
 			keep[i] = true
 		}
-		keep[i] = keep[i] || keepName(s.Name) || uint32(i) == f.Shstrndx
+		keep[i] = keep[i] || keepName(s.Name) && !(st.SplitDWARF && isDWARF(s.Name)) || uint32(i) == f.Shstrndx
 	}
 	// Symbol tables are useless without their string tables.
 	for i, s := range f.Sections {
@@ -142,8 +150,11 @@ func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, e
 		case l.kept[i]:
 			f.PutSectionOffType(h, s.Type, newOff[i])
 		default:
-			// Dropped: the header stays as it was, without file bytes.
+			// Dropped: the header stays as it was, without file bytes
+			// and so without a compression header: debug/elf (Parca)
+			// refuses a file whose SHF_COMPRESSED section has none to read.
 			f.PutSectionOffType(h, uint32(elf.SHT_NOBITS), s.Off)
+			clearCompressed(f, h)
 		}
 		shdrs[i] = h
 	}
@@ -216,6 +227,15 @@ func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, e
 }
 
 const copyBufferMax = 1 << 20
+
+// clearCompressed clears SHF_COMPRESSED in the raw section header h.
+func clearCompressed(f *elfparse.File, h []byte) {
+	if f.Class == elf.ELFCLASS64 {
+		f.Order.PutUint64(h[8:], f.Order.Uint64(h[8:])&^uint64(elf.SHF_COMPRESSED))
+	} else {
+		f.Order.PutUint32(h[8:], f.Order.Uint32(h[8:])&^uint32(elf.SHF_COMPRESSED))
+	}
+}
 
 func sanitizeAlign(a uint64) uint64 {
 	if a == 0 || a&(a-1) != 0 || a > 1<<16 {

@@ -26,6 +26,13 @@ func FuzzExtract(f *testing.F) {
 		if err != nil {
 			t.Fatalf("output does not parse: %v", err)
 		}
+		// Parca opens it with debug/elf (a dropped SHF_COMPRESSED section
+		// made it fail: split DWARF from ld --compress-debug-sections).
+		if _, err := elf.NewFile(bytes.NewReader(data)); err == nil {
+			if _, err := elf.NewFile(bytes.NewReader(out.Bytes())); err != nil {
+				t.Fatalf("debug/elf opens the input but not the output: %v", err)
+			}
+		}
 		// Symbolizers map runtime addresses through PT_LOAD p_offset/p_vaddr/p_memsz.
 		fi, _ := elfparse.Parse(bytes.NewReader(data), int64(len(data)))
 		if len(fi.Progs) != len(fo.Progs) {
