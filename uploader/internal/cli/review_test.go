@@ -254,3 +254,18 @@ func TestReviewSourcesLargeDwarfMemory(t *testing.T) {
 		})
 	}
 }
+
+// A -gsplit-dwarf binary uploads as dwarf=true without a warning, yet a real
+// Parca v0.28.0 shows NO function names at all for it (not even the symbol
+// table's): "liner pctolines: failed to find entry for compile unit" at debug
+// level. The same happens with --no-extract. The user must be told, as for
+// binaries without DWARF (fixed: split DWARF is left out, with a warning):
+//
+//	gcc -O2 -g -gsplit-dwarf -o prog prog.c && debuginfo extract prog -o prog.debug
+func TestReviewSplitDwarfWarns(t *testing.T) {
+	_, bin := reviewBuild(t, "-O2", "-g", "-gsplit-dwarf")
+	code, stdout, stderr := runCLI(t, "extract", bin, "-o", filepath.Join(t.TempDir(), "out"))
+	if !strings.Contains(stdout+stderr, ".dwo") {
+		t.Errorf("exit %d; no warning that the DWARF is in .dwo files (not uploaded; Parca shows nothing):\n%s%s", code, stdout, stderr)
+	}
+}

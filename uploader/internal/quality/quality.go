@@ -1,7 +1,9 @@
 // Package quality tells what a profiler UI can show from an ELF file: names
 // need a symbol table, DWARF or Go's pclntab; file:line and source files
 // need DWARF (Go's pclntab gives lines but no source archive). It reads
-// headers and, for .dynsym, the symbols until one defined function is seen.
+// headers, for .dynsym the symbols until one defined function is seen, and
+// for DWARF its abbreviations and, if one may start a skeleton, its units'
+// headers (split DWARF, see elfdebug.SplitDWARF).
 package quality
 
 import (
@@ -9,15 +11,20 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfdebug"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
 )
 
 // Quality is what an ELF file holds for symbolization.
 type Quality struct {
-	DWARF     bool // a non-empty .debug_info (or .zdebug_info)
+	DWARF     bool // a non-empty .debug_info (or .zdebug_info), not split
 	Symtab    bool // a .symtab with at least one symbol
 	Dynsym    bool // a .dynsym that defines at least one function
 	GoPclntab bool // Go's .gopclntab
+	// SplitDWARF: split DWARF (-gsplit-dwarf, Bazel --fission), which
+	// extraction leaves out (Parca reads no .dwo file and shows no frame
+	// at all from it), or a .debug_info that extraction left out so.
+	SplitDWARF bool
 }
 
 // SymbolsOnly reports a file that gives names but no file:line or sources.
@@ -43,6 +50,10 @@ func (q Quality) Useless() bool { return !q.DWARF && !q.Symtab && !q.Dynsym && !
 // SymbolsOnlyWarning is the warning for a file without DWARF: what users
 // will miss, and how to fix it.
 func (q Quality) SymbolsOnlyWarning() string {
+	if q.SplitDWARF {
+		return "symbols only: split DWARF (-gsplit-dwarf), whose .dwo files Parca does not read: " +
+			"no file:line or sources; build without -gsplit-dwarf (Bazel: --fission=no)"
+	}
 	what := "symbols only: no file:line or sources"
 	if q.GoPclntab {
 		what = "symbols only: no sources (no DWARF; lines come from Go's pclntab)"
@@ -67,6 +78,9 @@ func Of(r io.ReaderAt, size int64) (Quality, error) {
 func OfParsed(f *elfparse.File, r io.ReaderAt) (q Quality, err error) {
 	for _, s := range f.Sections {
 		if !s.HasData {
+			// What extraction leaves of split DWARF: the headers.
+			isInfo := s.Name == ".debug_info" || s.Name == ".zdebug_info"
+			q.SplitDWARF = q.SplitDWARF || isInfo && s.Type == uint32(elf.SHT_NOBITS) && s.Size > 0
 			continue
 		}
 		switch {
@@ -81,6 +95,9 @@ func OfParsed(f *elfparse.File, r io.ReaderAt) (q Quality, err error) {
 				return Quality{}, err
 			}
 		}
+	}
+	if q.DWARF && elfdebug.SplitDWARF(f, r) {
+		q.DWARF, q.SplitDWARF = false, true
 	}
 	return q, nil
 }

@@ -2,10 +2,13 @@ package quality
 
 import (
 	"encoding/binary"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfdebug"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 )
 
@@ -112,5 +115,39 @@ func TestOfDynsymShorterThanOneSymbol(t *testing.T) {
 	}
 	if q.Dynsym || !q.Useless() {
 		t.Errorf("%+v: a 10-byte .dynsym defines a function?", q)
+	}
+}
+
+// Split DWARF (-gsplit-dwarf, Bazel --fission) gives Parca no frame at all,
+// so extraction leaves it out: names only, with a warning that names the
+// cause and the fix, for the binary and for its extracted file alike.
+func TestOfSplitDWARF(t *testing.T) {
+	for _, flags := range [][]string{{"-g", "-gsplit-dwarf"}, {"-g", "-gdwarf-4", "-gsplit-dwarf"}} {
+		bin := testbin.C(t, "split", "x", flags...)
+		debug := filepath.Join(t.TempDir(), "split.debug")
+		in, err := os.Open(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, _ := in.Stat()
+		out, err := os.Create(debug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = elfdebug.Extract(in, fi.Size(), out)
+		in.Close()
+		if err := errors.Join(err, out.Close()); err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range []string{bin, debug} {
+			q := of(t, path)
+			if want := (Quality{SplitDWARF: true, Symtab: true}); q != want || !q.SymbolsOnly() || q.Rank() != 2 {
+				t.Errorf("%v %s: %+v symbolsOnly=%v rank %d, want %+v, symbols only, rank 2", flags, filepath.Base(path), q, q.SymbolsOnly(), q.Rank(), want)
+			}
+			if w := q.SymbolsOnlyWarning(); !strings.HasPrefix(w, "symbols only: split DWARF (-gsplit-dwarf)") ||
+				!strings.Contains(w, ".dwo") || !strings.Contains(w, "--fission=no") {
+				t.Errorf("%v %s: warning %q", flags, filepath.Base(path), w)
+			}
+		}
 	}
 }
