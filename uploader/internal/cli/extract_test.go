@@ -119,3 +119,46 @@ func TestSymbolsOnlyWarning(t *testing.T) {
 		t.Errorf("upload of a stripped binary: exit %d, stderr %q", code, stderr)
 	}
 }
+
+// Split DWARF (-gsplit-dwarf, Bazel --fission): Parca showed no frame at
+// all from it. It is left out, with one warning naming the cause and the
+// fix, and no sources go with it: not from the Bazel aspect's extract (a
+// manifest, or DWARF 4 skeletons' line tables, still name the files), nor
+// from upload.
+func TestSplitDWARFWarning(t *testing.T) {
+	const warning = "debuginfo: warning: %s: symbols only: split DWARF (-gsplit-dwarf), whose .dwo files Parca does not read: " +
+		"no file:line or sources; build without -gsplit-dwarf (Bazel: --fission=no)\n"
+	for _, flags := range [][]string{{"-g", "-gsplit-dwarf"}, {"-g", "-gdwarf-4", "-gsplit-dwarf"}} {
+		dir := t.TempDir()
+		bin := testbin.GCC(t, dir, "split", testbin.HelloC, flags...)
+		manifest := filepath.Join(dir, "manifest")
+		if err := os.WriteFile(manifest, []byte("split.c\t"+filepath.Join(dir, "split.c")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, extra := range [][]string{{"--source-root", dir}, {"--source-root", dir, "--sources-manifest", manifest}} {
+			out := t.TempDir()
+			rec := filepath.Join(out, "split.json")
+			code, stdout, stderr := runCLI(t, append([]string{"extract", bin, "-o", filepath.Join(out, "split.debuginfo"),
+				"--record", rec, "--sources-out", filepath.Join(out, "split.tar.zst")}, extra...)...)
+			if code != ExitOK || stderr != fmt.Sprintf(warning, bin) || !strings.Contains(stdout, "dwarf=false") ||
+				!strings.Contains(stdout, " 0 source files") {
+				t.Errorf("%v: extract %v: exit %d\n%s%s", flags, extra, code, stdout, stderr)
+			}
+			if raw, err := os.ReadFile(rec); err != nil || strings.Contains(string(raw), "sources") {
+				t.Errorf("%v: record %s (%v): want no sources named", flags, raw, err)
+			}
+			// What the aspect's upload action sends: the same warning, from
+			// the extracted file.
+			code, stdout, stderr = runCLI(t, "upload", "--store-address=file://"+filepath.Join(out, "store"), "--record", rec)
+			if code != ExitOK || !strings.Contains(stderr, fmt.Sprintf(warning, "split")) || strings.Count(stderr, "warning") != 1 ||
+				strings.Contains(stdout, "sources") {
+				t.Errorf("%v: upload --record: exit %d\n%s%s", flags, code, stdout, stderr)
+			}
+		}
+		code, stdout, stderr := runCLI(t, "upload", "--store-address=file://"+filepath.Join(dir, "store"), "--include-sources", bin)
+		if code != ExitOK || !strings.Contains(stderr, fmt.Sprintf(warning, bin)) || strings.Count(stderr, "warning") != 1 ||
+			!strings.Contains(stdout, "skipped   sources") {
+			t.Errorf("%v: upload --include-sources: exit %d\n%s%s", flags, code, stdout, stderr)
+		}
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -19,27 +18,6 @@ import (
 // run with `go test -tags knownlimits ./uploader/internal/cli/`, and
 // docs/symbolization.md lists them. Move a test back to review_test.go when
 // its limit is fixed.
-
-// gcc -gsplit-dwarf keeps the line table (naming prog.c and hdr.h) in the
-// binary and moves the rest of DWARF to .dwo files. `debuginfo sources`
-// archived 0 files, exit 0, no word of why:
-//
-//	gcc -O2 -g -gsplit-dwarf -o prog prog.c && debuginfo sources prog -o s.tar.zst
-//	-> "s.tar.zst: 0 files, 0 bytes"
-func TestReviewSplitDwarfSources(t *testing.T) {
-	_, bin := reviewBuild(t, "-O2", "-g", "-gsplit-dwarf")
-	out := filepath.Join(t.TempDir(), "s.tar.zst")
-	code, stdout, stderr := runCLI(t, "sources", bin, "-o", out)
-	if code != 0 {
-		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
-	}
-	names := archiveNames(t, out)
-	for _, want := range []string{"prog.c", "hdr.h"} {
-		if !slices.ContainsFunc(names, func(n string) bool { return strings.HasSuffix(n, "/"+want) }) {
-			t.Errorf("archive lacks %s (the line table names it): %v\n%s%s", want, names, stdout, stderr)
-		}
-	}
-}
 
 // Hostile inputs extract "successfully" into files binutils rejects; the
 // brief: fail clearly, or produce a valid file.
