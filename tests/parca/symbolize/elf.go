@@ -122,7 +122,8 @@ func AddrOfLine(path, file string, line int) (uint64, error) {
 		if cu == nil {
 			break
 		}
-		if cu.Tag != dwarf.TagCompileUnit {
+		// A skeleton unit (split DWARF 5) keeps the line table too.
+		if cu.Tag != dwarf.TagCompileUnit && cu.Tag != dwarf.TagSkeletonUnit {
 			r.SkipChildren()
 			continue
 		}
