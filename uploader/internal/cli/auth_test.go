@@ -465,3 +465,145 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		t.Errorf("header echo not seen redacted:\n%s", out)
 	}
 }
+
+// upload prints a credential error before it has a Provider to redact it
+// with; the error must already be safe. Both cases printed the token.
+func TestUploadCredentialErrorsHideTheToken(t *testing.T) {
+	const tok = "psc_v1_97a53cfd00112233445566778899aabbccddeeff00112233445566778899abcd"
+	bin := testbin.C(t, "leak", "leak", "-g")
+	badExpires := writeHelper(t, `echo '{"headers": {"Authorization": ["Bearer `+tok+`"], "projectID": ["proj-a"]}, "expires": "`+tok+`"}'`)
+	for _, args := range [][]string{
+		{"--credential-helper=" + badExpires},
+		{"--credential-helper=" + tok}, // a token in the wrong flag: exec's error names it
+	} {
+		for _, cmd := range [][]string{{"upload", bin}, {"auth", "check"}} {
+			all := append(append([]string{cmd[0], "--store-address=127.0.0.1:1", "--insecure"}, args...), cmd[1:]...)
+			code, out, errOut := authRun(t, nil, "", all...)
+			if code == 0 || strings.Contains(out+errOut, tok[7:]) {
+				t.Errorf("%q: exit %d, the token shows:\n%s%s", all, code, out, errOut)
+			}
+		}
+	}
+}
+
+// Migration step 4 adds POLARSIGNALS_TOKEN to a job that still exports
+// parca-debuginfo's variable with the legacy token. That one wins, so
+// auth check's OK is about the old token: both commands must say the new
+// one is ignored and what to unset before revoking.
+func TestAuthCheckAndUploadSayANewTokenIsIgnored(t *testing.T) {
+	w := newIAMWorld(t, nil)
+	bin := testbin.C(t, "ign", "ignored", "-g")
+	env := map[string]string{"PARCA_DEBUGINFO_BEARER_TOKEN": w.legacy, "POLARSIGNALS_TOKEN": w.writer, "POLARSIGNALS_PROJECT_ID": "proj-a"}
+	store := "--store-address=" + w.srv.Addr()
+	for _, args := range [][]string{{"auth", "check", store, "--insecure"}, {"auth", "check", store, "--insecure", "--json"}, {"upload", store, "--insecure", bin}} {
+		code, out, errOut := authRun(t, env, "", args...)
+		if code != 0 {
+			t.Errorf("%q: exit %d:\n%s%s", args, code, out, errOut)
+		}
+		for _, want := range []string{"env POLARSIGNALS_TOKEN holds a different token, which is ignored: env PARCA_DEBUGINFO_BEARER_TOKEN comes first", "unset PARCA_DEBUGINFO_BEARER_TOKEN"} {
+			if !strings.Contains(out+errOut, want) {
+				t.Errorf("%q: no %q in:\n%s%s", args, want, out, errOut)
+			}
+		}
+		if strings.Contains(out+errOut, w.writer[7:]) || strings.Contains(out+errOut, w.legacy) {
+			t.Errorf("%q printed a token", args)
+		}
+	}
+}
+
+// projectID twice with different values is a usage error (exit 2) for
+// both commands, before the store is asked anything.
+func TestProjectIDTwiceIsAUsageError(t *testing.T) {
+	bin := testbin.C(t, "pt", "projtwice", "-g")
+	env := map[string]string{"POLARSIGNALS_TOKEN": "psc_v1_" + strings.Repeat("0a", 32)}
+	for _, h := range [][]string{
+		{"--grpc-headers=projectID=proj-a", "--grpc-headers=projectID=proj-b"},
+		{"--grpc-headers=projectID=proj-b;projectID=proj-a"},
+		{"--grpc-headers=PROJECTID=proj-b", "--grpc-headers=projectID=proj-a"},
+	} {
+		for _, cmd := range [][]string{{"upload", bin}, {"auth", "check"}} {
+			args := append(append([]string{cmd[0], "--store-address=127.0.0.1:1", "--insecure"}, h...), cmd[1:]...)
+			code, out, errOut := authRun(t, env, "", args...)
+			if code != ExitUsage || !strings.Contains(errOut, "projectID is given more than once") {
+				t.Errorf("%q: exit %d, want %d:\n%s%s", args, code, ExitUsage, out, errOut)
+			}
+		}
+	}
+}
+
+// A secret pasted with its newline into --project-id works, like the same
+// value in POLARSIGNALS_PROJECT_ID; a line break inside is a usage error
+// at once, not ~10 s of retries ending in "store said: ... non-printable".
+func TestProjectIDFlagWithNewline(t *testing.T) {
+	w := newIAMWorld(t, nil)
+	bin := testbin.C(t, "pn", "projnl", "-g")
+	env := map[string]string{"POLARSIGNALS_TOKEN": w.writer}
+	store := "--store-address=" + w.srv.Addr()
+	for _, cmd := range [][]string{{"upload", "--force", bin}, {"auth", "check"}} {
+		args := append([]string{cmd[0], store, "--insecure", "--project-id=proj-a\n"}, cmd[1:]...)
+		if code, out, errOut := authRun(t, env, "", args...); code != 0 {
+			t.Errorf("%q: exit %d:\n%s%s", args, code, out, errOut)
+		}
+		args = append([]string{cmd[0], store, "--insecure", "--project-id=proj-a\nzq9"}, cmd[1:]...)
+		start := time.Now()
+		code, out, errOut := authRun(t, env, "", args...)
+		if code != ExitUsage || !strings.Contains(errOut, "--project-id has characters gRPC cannot send") || strings.Contains(out+errOut, "zq9") {
+			t.Errorf("%q: exit %d, want %d:\n%s%s", args, code, ExitUsage, out, errOut)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("%q took %v", args, d)
+		}
+	}
+}
+
+// A credential helper's wrong answer is explained as such by upload and
+// auth check, not as a token the store does not know.
+func TestHelperWrongAnswersExplainedByUploadAndAuthCheck(t *testing.T) {
+	w := newIAMWorld(t, nil)
+	bin := testbin.C(t, "ha", "helperanswers", "-g")
+	store := "--store-address=" + w.srv.Addr()
+	count := filepath.Join(t.TempDir(), "count")
+	for _, tc := range []struct {
+		name, answer string
+		code         int
+		want         string
+	}{
+		{"no authorization", `{"headers": {"projectID": ["proj-a"]}}`, 1, "returned no Authorization header (only projectid): no token is sent"},
+		{"no authorization, summary", `{"headers": {"projectID": ["proj-a"]}}`, 1, "no token from credential helper "},
+		{"no Bearer prefix", `{"headers": {"Authorization": ["` + w.writer + `"], "projectID": ["proj-a"]}}`, 1, `returned an Authorization value without the "Bearer " prefix`},
+		{"two tokens", `{"headers": {"Authorization": ["Bearer ` + w.writer + `", "Bearer ` + w.scoped + `"], "projectID": ["proj-a"]}}`, 1, "returned 2 Authorization values, one is expected"},
+		{"expired", `{"headers": {"Authorization": ["Bearer ` + w.writer + `"], "projectID": ["proj-a"]}, "expires": "2001-01-01T00:00:00Z"}`, 0, `"expires" 2001-01-01T00:00:00Z, already past`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			os.Remove(count)
+			h := writeHelper(t, "echo x >> "+count+"\necho '"+tc.answer+"'")
+			for _, cmd := range [][]string{{"upload", "--force", bin}, {"auth", "check"}} {
+				args := append([]string{cmd[0], store, "--insecure", "--credential-helper=" + h}, cmd[1:]...)
+				code, out, errOut := authRun(t, nil, "", args...)
+				if code != tc.code || !strings.Contains(out+errOut, tc.want) || strings.Contains(out+errOut, "unknown or revoked") {
+					t.Errorf("%q: exit %d, want %d and %q in:\n%s%s", args, code, tc.code, tc.want, out, errOut)
+				}
+				if strings.Contains(out+errOut, w.writer[7:]) || strings.Contains(out+errOut, w.scoped[7:]) {
+					t.Errorf("%q printed a token", args)
+				}
+			}
+			if b, _ := os.ReadFile(count); tc.name == "expired" && strings.Count(string(b), "x") != 2 {
+				t.Errorf("the helper ran %d times for one upload and one check, want 2", strings.Count(string(b), "x"))
+			}
+		})
+	}
+}
+
+// A store echoing the request shows short values after their names; the
+// review saw "Bearer Xq7" and "x-api-key=s3c" printed.
+func TestAuthCheckHidesShortEchoedValues(t *testing.T) {
+	w := newIAMWorld(t, nil)
+	w.iam.EchoCredentials = true
+	code, out, errOut := authRun(t, nil, "", "auth", "check", "--store-address="+w.srv.Addr(), "--insecure", "--bearer-token=Xq7", "--grpc-headers=x-api-key=s3c")
+	if code != 1 || !strings.Contains(out, "[REDACTED]") {
+		t.Fatalf("exit %d, want 1 and an echo:\n%s%s", code, out, errOut)
+	}
+	if strings.Contains(out+errOut, "Xq7") || strings.Contains(out+errOut, "s3c") {
+		t.Errorf("a short value shows:\n%s%s", out, errOut)
+	}
+}
