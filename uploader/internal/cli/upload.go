@@ -184,7 +184,7 @@ func runUpload(env *Env, args []string) int {
 		if p != nil {
 			srcFlags.tokens = p.Secrets(ctx) // a helper's token included: it has run now
 			for _, w := range p.Warnings() {
-				say(env.Stderr, "debuginfo: warning: %s\n", w)
+				say(env.Stderr, "debuginfo: warning: %s\n", p.Redact(w))
 			}
 		}
 		if st.MarksInProgress() {
