@@ -108,9 +108,11 @@ func extract(env *Env, path, out, recordPath string, comp elfdebug.Compression, 
 		BuildIDType: id.Type.String(),
 		Debuginfo:   filepath.Base(out),
 	}
-	// Split DWARF is left out (see the warning): its skeleton line tables
-	// still name files, but no profile shows a line to open them at.
-	if err := extras.complete(env, path, filepath.Dir(out), &rec, q.SplitDWARF); err != nil {
+	// Without file:line (split DWARF, left out, or none: see the warning)
+	// no profile shows a line to open a source at, though skeleton line
+	// tables and Bazel's manifest still name files. Go's pclntab gives lines.
+	noLines := q.SplitDWARF || q.SymbolsOnly() && !q.GoPclntab
+	if err := extras.complete(env, path, filepath.Dir(out), &rec, noLines); err != nil {
 		return err
 	}
 	if recordPath == "" {

@@ -162,3 +162,26 @@ func TestSplitDWARFWarning(t *testing.T) {
 		}
 	}
 }
+
+// A stripped binary (Bazel --strip=always) gets the symbols-only warning,
+// and the aspect's extract sends no sources with it either: its manifest
+// still names them, but no profile shows a line to open them at (a review
+// saw 534 KiB of zstd's sources uploaded right after the warning).
+func TestStrippedSendsNoSources(t *testing.T) {
+	dir := t.TempDir()
+	bin := testbin.GCC(t, dir, "stripped", testbin.HelloC, "-g", "-Wl,-S") // Bazel --strip=always
+	manifest := filepath.Join(dir, "manifest")
+	if err := os.WriteFile(manifest, []byte("stripped.c\t"+filepath.Join(dir, "stripped.c")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	rec := filepath.Join(out, "s.json")
+	code, stdout, stderr := runCLI(t, "extract", bin, "-o", filepath.Join(out, "s.debuginfo"), "--record", rec,
+		"--sources-out", filepath.Join(out, "s.tar.zst"), "--source-root", dir, "--sources-manifest", manifest)
+	if code != ExitOK || !strings.Contains(stderr, "symbols only") || !strings.Contains(stdout, " 0 source files") {
+		t.Errorf("extract: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if raw, err := os.ReadFile(rec); err != nil || strings.Contains(string(raw), "sources") {
+		t.Errorf("record %s (%v): want no sources named", raw, err)
+	}
+}

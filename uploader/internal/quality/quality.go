@@ -56,7 +56,9 @@ func (q Quality) SymbolsOnlyWarning() string {
 	}
 	what := "symbols only: no file:line or sources"
 	if q.GoPclntab {
-		what = "symbols only: no sources (no DWARF; lines come from Go's pclntab)"
+		// -g is not a Go flag: Go drops DWARF with -ldflags=-w (or -s).
+		return "symbols only: no sources (no DWARF; lines come from Go's pclntab, and cgo's C functions get no name); " +
+			"build without -ldflags=-s -w and do not strip"
 	}
 	return what + "; build with -g and do not strip (Bazel: -c dbg, or --copt=-g --strip=never)"
 }
