@@ -164,11 +164,16 @@ func LineOf(path string, addr uint64) (string, int, error) {
 	if err != nil || lr == nil {
 		return "", 0, fmt.Errorf("%s: no line table for %#x", path, addr)
 	}
-	var e, prev dwarf.LineEntry
+	// Rows at one address (gcc gives a function header spanning two lines
+	// a row each at the entry): the first is_stmt one, as Parca takes it.
+	var e, prev, first dwarf.LineEntry
 	inSeq := false
 	for lr.Next(&e) == nil {
 		if inSeq && prev.Address <= addr && addr < e.Address {
-			return prev.File.Name, prev.Line, nil
+			return first.File.Name, first.Line, nil
+		}
+		if !inSeq || e.Address != prev.Address || !first.IsStmt && e.IsStmt {
+			first = e
 		}
 		prev, inSeq = e, !e.EndSequence
 	}
