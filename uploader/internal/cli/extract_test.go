@@ -185,3 +185,13 @@ func TestStrippedSendsNoSources(t *testing.T) {
 		t.Errorf("record %s (%v): want no sources named", raw, err)
 	}
 }
+
+// --no-extract of a split-DWARF binary is refused: Parca shows no frame at
+// all from its skeletons, and the copy would keep a good upload out.
+func TestSplitDWARFAsIsRefused(t *testing.T) {
+	bin := testbin.GCC(t, t.TempDir(), "split", testbin.HelloC, "-g", "-gsplit-dwarf")
+	code, stdout, stderr := runCLI(t, "upload", "--store-address=file://"+t.TempDir(), "--no-extract", bin)
+	if code != ExitFailed || !strings.Contains(stdout+stderr, "split DWARF (-gsplit-dwarf) sent as it is: Parca shows no frame at all") {
+		t.Errorf("exit %d\n%s%s", code, stdout, stderr)
+	}
+}

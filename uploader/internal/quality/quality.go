@@ -25,6 +25,9 @@ type Quality struct {
 	// extraction leaves out (Parca reads no .dwo file and shows no frame
 	// at all from it), or a .debug_info that extraction left out so.
 	SplitDWARF bool
+	// Skeletons: the file still holds split DWARF's skeleton units, which
+	// sent as they are (--no-extract) give Parca nothing at all.
+	Skeletons bool
 }
 
 // SymbolsOnly reports a file that gives names but no file:line or sources.
@@ -99,7 +102,7 @@ func OfParsed(f *elfparse.File, r io.ReaderAt) (q Quality, err error) {
 		}
 	}
 	if q.DWARF && elfdebug.SplitDWARF(f, r) {
-		q.DWARF, q.SplitDWARF = false, true
+		q.DWARF, q.SplitDWARF, q.Skeletons = false, true, true
 	}
 	return q, nil
 }

@@ -884,7 +884,7 @@ func inspect(c candidate, opts Options, j *job) kind {
 	if err == nil && opts.Type == pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED {
 		var q quality.Quality
 		if q, err = quality.OfParsed(p, r); err == nil {
-			j.warning, err = judge(q)
+			j.warning, err = judge(q, opts.NoExtract)
 			j.debugOnly, j.rank, j.layout = !hasCode(p), q.Rank(), allocLayout(p)
 			if j.useless = err != nil; j.useless {
 				j.err = err // the ID stays: another file of this run may serve it
@@ -935,7 +935,7 @@ func checkQuality(path string) (warning string, err error) {
 	defer f.Close()
 	q, err := quality.Of(f, st.Size())
 	if err == nil {
-		warning, err = judge(q)
+		warning, err = judge(q, true) // a record's file is sent as it is
 	}
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", path, err)
@@ -944,10 +944,17 @@ func checkQuality(path string) (warning string, err error) {
 }
 
 // judge refuses what gives a profiler nothing and warns of names only.
-func judge(q quality.Quality) (warning string, err error) {
+// asIs says the file is sent as it is, not extracted.
+func judge(q quality.Quality, asIs bool) (warning string, err error) {
 	switch {
 	case q.Useless():
 		return "", errors.New(quality.UselessError)
+	case q.Skeletons && asIs:
+		// Parca v0.28.0 shows no frame at all from skeleton units, not even
+		// the symbol table's names, and the useless copy would then keep
+		// a good upload of the same build ID out.
+		return "", errors.New("split DWARF (-gsplit-dwarf) sent as it is: Parca shows no frame at all from it, not even names; " +
+			"upload without --no-extract (names only) or build without -gsplit-dwarf (Bazel: --fission=no)")
 	case q.SymbolsOnly():
 		return q.SymbolsOnlyWarning(), nil
 	}
