@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end test of the Bazel rules on a real Bazel (Debian's bazel-bootstrap 4.2.3,
 # WORKSPACE mode): builds a copy of the examples under examples/bazel (plus a package of
-# Go binaries of its own, linked by a Go 1.26 SDK through rules_go) with debuginfo_aspect
+# Go binaries of its own, linked by a Go 1.26 SDK through rules_go, and one of C++ binaries
+# that load Bazel-built shared libraries) with debuginfo_aspect
 # against the embedded file:// store (and a real Parca server when PARCA_ADDR=host:port
 # is set: plaintext, --insecure) and checks what the rules promise. examples/ is never
 # edited: the copy lives under the cache, at a path fixed per checkout (so Bazel's
@@ -81,6 +82,82 @@ debuginfo_upload(name = "same_id_pair", targets = [":three", ":four"], tags = ["
 go_test(name = "one_test", srcs = ["one_test.go"])
 EOF
 
+# e2e_solib/: binaries that load Bazel-built shared libraries at run time (a cc_test, which
+# links dynamically by default, and a cc_binary with linkstatic = False), both loading
+# libshapes.so (and libbase.so, its dependency).
+mkdir -p "${WS}/e2e_solib"
+printf 'int Base(int x);\n' >"${WS}/e2e_solib/base.h"
+printf '#include "e2e_solib/base.h"\n\nint Base(int x) { return 3 * x + 1; }\n' >"${WS}/e2e_solib/base.cc"
+printf 'double Hypot2(double a, double b);\n' >"${WS}/e2e_solib/shapes.h"
+cat >"${WS}/e2e_solib/shapes.cc" <<'EOF'
+#include "e2e_solib/shapes.h"
+
+#include "e2e_solib/base.h"
+
+double Hypot2(double a, double b) {
+  double s = a * a + b * b;
+  return s + Base(static_cast<int>(s)) * 0.0;
+}
+EOF
+printf 'int Secret(int x);\n' >"${WS}/e2e_solib/private.h"
+printf '#include "e2e_solib/private.h"\n\nint Secret(int x) { return x ^ 42; }\n' >"${WS}/e2e_solib/private.cc"
+printf 'int StaticOnly(int x);\n' >"${WS}/e2e_solib/static_only.h"
+printf '#include "e2e_solib/static_only.h"\n\nint StaticOnly(int x) { return x + 7; }\n' >"${WS}/e2e_solib/static_only.cc"
+cat >"${WS}/e2e_solib/main.cc" <<'EOF'
+#include <cstdio>
+
+#include "e2e_solib/private.h"
+#include "e2e_solib/shapes.h"
+
+int main(int argc, char**) {
+  std::printf("%f %d\n", Hypot2(argc, 2), Secret(argc));
+  return 0;
+}
+EOF
+cat >"${WS}/e2e_solib/static_main.cc" <<'EOF'
+#include <cstdio>
+
+#include "e2e_solib/shapes.h"
+#include "e2e_solib/static_only.h"
+
+int main(int argc, char**) {
+  std::printf("%f %d\n", Hypot2(argc, 2), StaticOnly(argc));
+  return 0;
+}
+EOF
+cat >"${WS}/e2e_solib/shapes_test.cc" <<'EOF'
+#include "e2e_solib/shapes.h"
+
+int main() { return Hypot2(3, 4) == 25 ? 0 : 1; }
+EOF
+cat >"${WS}/e2e_solib/BUILD.bazel" <<'EOF'
+load("@rules_debuginfo//rules:defs.bzl", "debuginfo_upload")
+
+cc_library(name = "base", srcs = ["base.cc"], hdrs = ["base.h"])
+
+cc_library(name = "shapes", srcs = ["shapes.cc"], hdrs = ["shapes.h"], deps = [":base"])
+
+# Loaded by area_dyn, but opted out.
+cc_library(name = "private", srcs = ["private.cc"], hdrs = ["private.h"], tags = ["no-debuginfo-upload"])
+
+# Linked only into area_static, statically: its shared library is built but loaded by nothing.
+cc_library(name = "static_only", srcs = ["static_only.cc"], hdrs = ["static_only.h"])
+
+cc_binary(name = "area_dyn", srcs = ["main.cc"], linkstatic = False, deps = [":private", ":shapes"])
+
+cc_test(name = "shapes_test", srcs = ["shapes_test.cc"], deps = [":shapes"])
+
+cc_binary(name = "area_static", srcs = ["static_main.cc"], deps = [":shapes", ":static_only"])
+
+debuginfo_upload(name = "upload", testonly = True, targets = [":area_dyn", ":shapes_test"])
+EOF
+# A comment new in every run: the extractions that archive these sources get a new input, so
+# they execute (the disk cache and the output base outlive a run) and the execution log
+# shows them; the compiled objects, and so every build ID, stay the same.
+for f in base.cc shapes.cc; do
+  printf '// e2e run %s\n' "$(date +%s%N)-$$" >>"${WS}/e2e_solib/${f}"
+done
+
 if ! "${ROOT}/tests/bazel/setup_examples.sh" "${WS}" >"${TMP}/setup.log" 2>&1; then
   cat "${TMP}/setup.log"
   not_ok "setup_examples.sh"
@@ -109,12 +186,17 @@ UPLOAD_FLAGS=(
   "--@rules_debuginfo//rules:bearer_token_file=${TMP}/token"
 )
 # The binaries the aspect uploads, and those it must skip (rules_go's shared ID).
-BINARIES=(c/hello cc/hello go/hello_stamped e2e_go/one_stamped e2e_go/two_stamped)
+BINARIES=(c/hello cc/hello go/hello_stamped e2e_go/one_stamped e2e_go/two_stamped
+  e2e_solib/area_dyn e2e_solib/shapes_test e2e_solib/area_static)
 SHARED=(e2e_go/one e2e_go/two)
 # Where each linked binary is under bazel-bin (rules_go puts go_binary in NAME_/NAME).
 declare -A LINKED=([c/hello]=c/hello [cc/hello]=cc/hello [go/hello_stamped]=go/hello_stamped
   [e2e_go/one_stamped]=e2e_go/one_stamped [e2e_go/two_stamped]=e2e_go/two_stamped
-  [e2e_go/one]=e2e_go/one_/one [e2e_go/two]=e2e_go/two_/two)
+  [e2e_go/one]=e2e_go/one_/one [e2e_go/two]=e2e_go/two_/two
+  [e2e_solib/area_dyn]=e2e_solib/area_dyn [e2e_solib/shapes_test]=e2e_solib/shapes_test
+  [e2e_solib/area_static]=e2e_solib/area_static)
+# The shared libraries that area_dyn and shapes_test load (PACKAGE/TARGET), uploaded once each.
+LIBRARIES=(e2e_solib/shapes e2e_solib/base)
 
 bz() {
   (cd "${WS}" && bazel "$@")
@@ -133,6 +215,26 @@ count_spawns() {
 # (in each JSON object of the log, "mnemonic" comes before "runner").
 count_runner() {
   awk -v m="\"$2\"," -v r="\"$3\"," '$1 == "\"mnemonic\":" { cur = $2 } $1 == "\"runner\":" && cur == m && $2 == r { n++ } END { print n + 0 }' "$1"
+}
+
+# lib_dir PACKAGE/TARGET: where the aspect puts a cc_library's shared-library outputs.
+lib_dir() {
+  echo "${BIN}/$(dirname "$1")/_debuginfo/$(basename "$1")/lib$(basename "$1").so"
+}
+
+# loaded_lib BINARY NAME: the path of the Bazel-built shared library NAME (e.g. libshapes)
+# that the dynamic loader finds for BINARY (under bazel-bin/_solib_<cpu>/).
+loaded_lib() {
+  ldd "$1" | awk -v n="$2" '$1 ~ n"[.]so$" && $3 ~ /_solib_/ {print $3}'
+}
+
+# spawns_writing LOG MNEMONIC TEXT: executed spawns of MNEMONIC with TEXT in an output's path
+# (Bazel writes one JSON object per spawn, each top-level brace at the start of a line:
+# "{", then "}{" between two spawns, then "}"; fields in any order).
+spawns_writing() {
+  awk -v m="\"$2\"," -v p="$3" 'function end() { if (hit && cur == m) n++; cur = ""; hit = 0 }
+    /^\}/ { end() } $1 == "\"mnemonic\":" { cur = $2 } $1 == "\"listedOutputs\":" && index($0, p) { hit = 1 }
+    END { print n + 0 }' "$1"
 }
 
 record_field() {
@@ -202,6 +304,46 @@ check "cc/private_tool (tag no-debuginfo-upload) is not visited" \
 check "e2e_go/one_test (a go_test) is built, and no warning names it" \
   bash -c "test -e '${BIN}/e2e_go/one_test_/one_test' && ! grep 'warning' '${TMP}/build1.log' | grep -q one_test"
 
+# Shared libraries: area_dyn (linkstatic = False) and shapes_test (a cc_test) load
+# libshapes.so and libbase.so from bazel-bin/_solib_<cpu>/; each is extracted and uploaded
+# once, from its cc_library, although two binaries load it.
+declare -A LIB_IDS=()
+for l in "${LIBRARIES[@]}"; do
+  name="lib$(basename "$l").so"
+  dir="$(lib_dir "$l")"
+  rid="$(record_field "${dir}/record.json" build_id)"
+  LIB_IDS[$l]="${rid}"
+  for b in e2e_solib/area_dyn e2e_solib/shapes_test; do
+    so="$(loaded_lib "${BIN}/$b" "${name%.so}")"
+    check "$l: $b loads ${so:-no ${name}}, whose build ID the aspect extracted (${rid:-none})" \
+      test -n "${so}" -a -n "${rid}" -a "$(build_id_of "${so}")" == "${rid}"
+  done
+  check "$l: store holds ${name}'s debuginfo, its metadata and sources" \
+    bash -c "test -s '${STORE}/debuginfo/${rid}/debuginfo' && test -s '${STORE}/debuginfo/${rid}/sources' &&
+             ls '${STORE}/debuginfo/${rid}/' | grep -q metadata"
+  check "$l: the upload receipt says uploaded" grep -q '"action":"uploaded"' "${dir}/upload.receipt.json"
+  # Once: one extract and one upload action of any output path naming the library (both
+  # execute: the sources are new, the uploads never cached), one record and one receipt
+  # with its build ID.
+  n1="$(spawns_writing "${TMP}/exec1.json" DebuginfoExtract "lib$(basename "$l")")"
+  n2="$(spawns_writing "${TMP}/exec1.json" DebuginfoUpload "lib$(basename "$l")")"
+  n3="$(grep -rl --include=record.json "\"build_id\":\"${rid}\"" "${BIN}/e2e_solib" | wc -l)"
+  n4="$(grep -rl --include=upload.receipt.json "\"build_id\":\"${rid}\",.*\"type\":\"debuginfo\"" "${BIN}/e2e_solib" | wc -l)"
+  check "$l: loaded by two binaries, ${name} was extracted once (${n1} actions, ${n3} records) and uploaded once (${n2} actions, ${n4} receipts)" \
+    test "${n1}" == 1 -a "${n2}" == 1 -a "${n3}" == 1 -a "${n4}" == 1
+done
+check "e2e_solib/shapes: libshapes.so's source archive holds its own source and headers, not main.cc nor base.cc" \
+  bash -c "tar --zstd -tf '$(lib_dir e2e_solib/shapes)/libshapes.so.sources.tar.zst' | sed 's|^\./||' | sort | tr '\n' ' ' |
+           grep -qx 'e2e_solib/base.h e2e_solib/shapes.cc e2e_solib/shapes.h '"
+so="$(loaded_lib "${BIN}/e2e_solib/area_dyn" libprivate)"
+check "e2e_solib/private (tag no-debuginfo-upload): area_dyn loads it (${so:-not found}), but it is not extracted nor stored" \
+  bash -c "test -n '${so}' && test ! -e '${BIN}/e2e_solib/_debuginfo/private' && test ! -e '${STORE}/debuginfo/$(build_id_of "${so}")'"
+check "e2e_solib/area_static links statically: it loads no Bazel-built library" \
+  bash -c "! ldd '${BIN}/e2e_solib/area_static' | grep -q _solib_"
+check "e2e_solib/static_only (linked statically only): its libstatic_only.so is built, never extracted nor stored" \
+  bash -c "test -s '${BIN}/e2e_solib/libstatic_only.so' && test ! -e '${BIN}/e2e_solib/_debuginfo/static_only' &&
+           test ! -e '${STORE}/debuginfo/$(build_id_of "${BIN}/e2e_solib/libstatic_only.so")'"
+
 n="$(count_spawns "${TMP}/exec1.json" DebuginfoUpload)"
 check "every DebuginfoUpload (${n}) ran in the persistent worker (execution log runner \"worker\")" \
   test "${n}" -gt 0 -a "$(count_runner "${TMP}/exec1.json" DebuginfoUpload worker)" == "${n}"
@@ -213,7 +355,7 @@ check "every DebuginfoExtract (${n}) ran in the persistent extract worker (execu
 bz build "${BAZEL_COMMON[@]}" "${UPLOAD_FLAGS[@]}" --execution_log_json_file="${TMP}/exec2.json" //... \
   >"${TMP}/build2.log" 2>&1
 n="$(($(count_spawns "${TMP}/exec2.json" DebuginfoExtract) + $(count_spawns "${TMP}/exec2.json" DebuginfoUpload)))"
-check "no-op rebuild executes 0 DebuginfoExtract/DebuginfoUpload actions (saw ${n})" test "${n}" == 0
+check "no-op rebuild executes 0 DebuginfoExtract/DebuginfoUpload actions, shared libraries' included (saw ${n})" test "${n}" == 0
 
 # 3. Editing a source uploads exactly the new build ID.
 cp "${WS}/c/greeting.h" "${TMP}/greeting.h.orig"
@@ -248,6 +390,28 @@ for b in c/hello cc/hello go/hello_stamped; do
 done
 check "bazel run //:upload: no token warning without a token in the environment" \
   bash -c "! grep -q 'is set in the environment' '${TMP}/run-file.log'"
+
+# A debuginfo_upload of two binaries that load the same shared libraries: each library once.
+RUN_SOLIB="${TMP}/run-solib"
+if bz_run "${BAZEL_COMMON[@]}" //e2e_solib:upload -- "--store-address=file://${RUN_SOLIB}" \
+  "--bearer-token-file=${TMP}/token" >"${TMP}/run-solib.log" 2>&1; then
+  ok "bazel run //e2e_solib:upload (area_dyn and shapes_test)"
+else
+  tail -20 "${TMP}/run-solib.log"
+  not_ok "bazel run //e2e_solib:upload (area_dyn and shapes_test)"
+fi
+for b in e2e_solib/area_dyn e2e_solib/shapes_test; do
+  check "bazel run //e2e_solib:upload stored $b" test -s "${RUN_SOLIB}/debuginfo/${BUILD_IDS[$b]}/debuginfo"
+done
+for l in "${LIBRARIES[@]}"; do
+  name="lib$(basename "$l").so"
+  check "bazel run //e2e_solib:upload stored ${name} (${LIB_IDS[$l]:-none}), its record given once, uploaded once" \
+    bash -c "test -s '${RUN_SOLIB}/debuginfo/${LIB_IDS[$l]}/debuginfo' &&
+             test \$(grep -o '_debuginfo/$(basename "$l")/${name}/record.json' '${BIN}/e2e_solib/upload.sh' | wc -l) == 1 &&
+             test \$(grep -c '^uploaded  debuginfo  ${LIB_IDS[$l]}  ${name} ' '${TMP}/run-solib.log') == 1"
+done
+check "bazel run //e2e_solib:upload: nothing else stored (2 binaries, 2 libraries)" \
+  test "$(find "${RUN_SOLIB}/debuginfo" -mindepth 1 -maxdepth 1 | wc -l)" == 4
 
 # A token exported for bazel lands in java.log: the launcher says so. (A decoy value:
 # the real token must stay out of java.log.)
@@ -408,6 +572,21 @@ else
   not_ok "credentials.md has the wrapper (with /usr/local/bin/debuginfo, /home/me/..., YOUR-PROJECT-ID); teststored builds"
 fi
 
+# 5d. --dynamic_mode=fully: cc/hello (a cc_binary with the default linkstatic) loads
+# cc/lib's shared library, which is uploaded with it.
+if bz build "${BAZEL_COMMON[@]}" "${UPLOAD_FLAGS[@]}" --dynamic_mode=fully \
+  --execution_log_json_file="${TMP}/exec-fully.json" //cc:hello >"${TMP}/fully.log" 2>&1; then
+  so="$(loaded_lib "${BIN}/cc/hello" liblib)"
+  rid="$(record_field "${BIN}/cc/_debuginfo/lib/liblib.so/record.json" build_id)"
+  n="$(count_spawns "${TMP}/exec-fully.json" DebuginfoUpload)"
+  check "--dynamic_mode=fully: cc/hello loads ${so:-no liblib.so}, whose build ID (${rid:-none}) is stored; ${n} uploads (cc/hello, liblib.so)" \
+    bash -c "test -n '${so}' -a -n '${rid}' && test '$(build_id_of "${so}")' == '${rid}' &&
+             test -s '${STORE}/debuginfo/${rid}/debuginfo' && test '${n}' == 2"
+else
+  tail -20 "${TMP}/fully.log"
+  not_ok "bazel build --config=debuginfo --dynamic_mode=fully //cc:hello"
+fi
+
 # 6. Starlark analysis tests.
 if bz test "${BAZEL_COMMON[@]}" @rules_debuginfo//rules/tests >"${TMP}/test.log" 2>&1; then
   ok "bazel test @rules_debuginfo//rules/tests ($(grep -c PASSED "${TMP}/test.log") tests)"
@@ -427,7 +606,8 @@ if [[ -n "${PARCA_ADDR:-}" ]]; then
     not_ok "bazel build --config=debuginfo //... against Parca at ${PARCA_ADDR}"
   fi
   n="$(count_spawns "${TMP}/exec-parca.json" DebuginfoUpload)"
-  check "Parca: one upload action per visited binary (${n})" test "${n}" == "$((${#BINARIES[@]} + ${#SHARED[@]}))"
+  check "Parca: one upload action per visited binary and per shared library they load (${n})" \
+    test "${n}" == "$((${#BINARIES[@]} + ${#SHARED[@]} + ${#LIBRARIES[@]}))"
   check "Parca: every upload went through the worker" \
     test "$(count_runner "${TMP}/exec-parca.json" DebuginfoUpload worker)" == "${n}"
   # Each worker process logs each store connection it opens: one to Parca each.
@@ -439,6 +619,11 @@ if [[ -n "${PARCA_ADDR:-}" ]]; then
       check "Parca's bucket holds $b's debuginfo" test -s "${PARCA_BUCKET}/debuginfo/${BUILD_IDS[$b]}/debuginfo"
     done
     check "Parca's bucket holds nothing under the shared build ID" test ! -e "${PARCA_BUCKET}/debuginfo/${REDACTED}"
+    for l in "${LIBRARIES[@]}"; do
+      check "Parca's bucket holds the debuginfo and sources of $l's shared library (${LIB_IDS[$l]:-none})" \
+        bash -c "test -n '${LIB_IDS[$l]}' && test -s '${PARCA_BUCKET}/debuginfo/${LIB_IDS[$l]}/debuginfo' &&
+                 test -s '${PARCA_BUCKET}/debuginfo/${LIB_IDS[$l]}/sources'"
+    done
   fi
   # What Parca shows for profiles of them: names, file:line and sources.
   if (cd "${ROOT}/tests/parca" && GOWORK=off go build -o "${TMP}/symbolize-check" ./cmd/symbolize-check) >"${TMP}/sc-build.log" 2>&1; then
@@ -450,6 +635,11 @@ if [[ -n "${PARCA_ADDR:-}" ]]; then
     check "Parca symbolizes cc/hello with lines and sources" sc -binary "${BIN}/cc/hello" main \
       _ZN8examples8GreetingERKNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEE=Greeting
     check "Parca symbolizes go/hello_stamped with lines and sources" sc -binary "${BIN}/go/hello_stamped" main.main
+    # Functions that live only in the shared libraries area_dyn and shapes_test load.
+    check "Parca symbolizes libshapes.so (loaded by e2e_solib/area_dyn) with lines and sources" \
+      sc -binary "$(loaded_lib "${BIN}/e2e_solib/area_dyn" libshapes)" _Z6Hypot2dd=Hypot2
+    check "Parca symbolizes libbase.so (loaded by e2e_solib/shapes_test) with lines and sources" \
+      sc -binary "$(loaded_lib "${BIN}/e2e_solib/shapes_test" libbase)" _Z4Basei=Base
   else
     tail -20 "${TMP}/sc-build.log"
     not_ok "go build tests/parca/cmd/symbolize-check"
