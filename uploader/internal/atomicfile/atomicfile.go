@@ -21,6 +21,11 @@ import (
 // written to as it is: a rename would replace the node or link itself,
 // which for root means /dev/null becomes a file for the whole machine.
 func Write(path string, perm os.FileMode, write func(io.Writer) error) (err error) {
+	if IsStdout(path) {
+		// Through our own descriptor: a second open of /dev/stdout has
+		// its own offset, and what else goes to stdout would overwrite it.
+		return write(os.Stdout)
+	}
 	if flags, direct, err := special(path); err != nil || direct {
 		if err != nil {
 			return err
@@ -60,6 +65,18 @@ func Write(path string, perm os.FileMode, write func(io.Writer) error) (err erro
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// IsStdout says whether path names this process's standard output
+// (/dev/stdout, /proc/self/fd/1, or the file or pipe it leads to): the
+// caller then prints its messages elsewhere, or they would mix with it.
+func IsStdout(path string) bool {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	so, err := os.Stdout.Stat()
+	return err == nil && os.SameFile(fi, so)
 }
 
 // special says whether path is written through rather than replaced, and

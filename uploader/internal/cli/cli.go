@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/atomicfile"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/creds"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
 	"golang.org/x/term"
@@ -29,6 +30,17 @@ const (
 )
 
 // Env is what a command may touch of the outside world; tests build their own.
+// quietOnStdout returns env with its messages sent to Stderr when out (a
+// command's -o) is standard output, which then carries the output alone.
+func (env *Env) quietOnStdout(out string) *Env {
+	if !atomicfile.IsStdout(out) {
+		return env
+	}
+	e := *env
+	e.Stdout = env.Stderr
+	return &e
+}
+
 type Env struct {
 	Stdin  io.Reader
 	Stdout io.Writer

@@ -67,6 +67,7 @@ func runExtract(env *Env, args []string) int {
 }
 
 func extract(env *Env, path, out, recordPath string, comp elfdebug.Compression, extras *extractExtras) error {
+	env = env.quietOnStdout(out)
 	in, fi, err := elfparse.OpenRegular(path)
 	if err != nil {
 		return err

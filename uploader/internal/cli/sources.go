@@ -108,6 +108,7 @@ func runSources(env *Env, args []string) int {
 		}
 		return sources.FromBinary(bin, opts, w)
 	}
+	env = env.quietOnStdout(*out)
 	res, n, sum, err := writeAtomically(*out, build)
 	if err != nil {
 		say(env.Stderr, "debuginfo %s: %v\n", cmd, err)

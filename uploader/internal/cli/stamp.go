@@ -42,6 +42,7 @@ func runStamp(env *Env, args []string) int {
 }
 
 func stampFile(env *Env, path, out string) error {
+	env = env.quietOnStdout(out)
 	in, fi, err := elfparse.OpenRegular(path)
 	if err != nil {
 		return err
