@@ -169,8 +169,11 @@ func otherSecret(b []byte) string {
 			break
 		}
 		rest = rest[i+len(pemBegin):]
-		// "-----BEGIN RSA PRIVATE KEY-----", "...ENCRYPTED PRIVATE KEY-----"
-		if bytes.Contains(rest[:min(len(rest), 40)], pemPrivate) {
+		// "-----BEGIN RSA PRIVATE KEY-----", "...ENCRYPTED PRIVATE KEY-----",
+		// then the key's base64 (after a newline, a "\n" in a JSON or C
+		// string, or a legacy Proc-Type/DEK-Info header): code that parses
+		// PEM names the header alone.
+		if j := bytes.Index(rest[:min(len(rest), 40)], pemPrivate); j >= 0 && hasBase64Run(rest[j+len(pemPrivate):min(len(rest), j+len(pemPrivate)+200)], 40) {
 			return "a PEM private key"
 		}
 	}
@@ -181,7 +184,7 @@ func otherSecret(b []byte) string {
 				break
 			}
 			key := rest[i:min(len(rest), i+20)]
-			if len(key) == 20 && runLen(key[4:], isUpperOrDigit) == 16 && !bytes.Equal(key, awsDocExample) &&
+			if len(key) == 20 && runLen(key[4:], isUpperOrDigit) == 16 && distinct(key[4:]) >= 6 && !bytes.Equal(key, awsDocExample) &&
 				(i == 0 || !isUpperOrDigit(rest[i-1])) && (i+20 == len(rest) || !isUpperOrDigit(rest[i+20])) {
 				return "an AWS access key ID"
 			}
@@ -195,7 +198,7 @@ func otherSecret(b []byte) string {
 		}
 		// ghp_, gho_, ghu_, ghs_, ghr_ and 36 alphanumerics.
 		t := rest[i:]
-		if len(t) >= 40 && bytes.IndexByte([]byte("pousr"), t[2]) >= 0 && t[3] == '_' && runLen(t[4:40], isAlnum) == 36 &&
+		if len(t) >= 40 && bytes.IndexByte([]byte("pousr"), t[2]) >= 0 && t[3] == '_' && runLen(t[4:40], isAlnum) == 36 && distinct(t[4:40]) >= 8 &&
 			(len(t) == 40 || !isAlnum(t[40])) {
 			return "a GitHub token"
 		}
@@ -205,6 +208,34 @@ func otherSecret(b []byte) string {
 		return "a GitHub token"
 	}
 	return ""
+}
+
+// distinct counts the different bytes in b: a real key is random, a
+// placeholder (AKIAXXXXXXXXXXXXXXXX, ghp_aaaa...) is not.
+func distinct(b []byte) int {
+	var seen [256]bool
+	n := 0
+	for _, c := range b {
+		if !seen[c] {
+			seen[c], n = true, n+1
+		}
+	}
+	return n
+}
+
+// hasBase64Run says whether b holds a run of at least n base64 characters.
+func hasBase64Run(b []byte, n int) bool {
+	run := 0
+	for _, c := range b {
+		if isAlnum(c) || c == '+' || c == '/' || c == '=' {
+			if run++; run >= n {
+				return true
+			}
+		} else {
+			run = 0
+		}
+	}
+	return false
 }
 
 func isUpperOrDigit(c byte) bool { return 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' }
