@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -257,21 +259,26 @@ func parseHelperResponse(name, uri string, out []byte) (map[string]string, time.
 		// json errors name offsets and types, never the text itself.
 		return nil, time.Time{}, fmt.Errorf("%s printed invalid JSON (want {\"headers\": {\"Name\": [\"value\"]}}): %v", name, err)
 	}
-	md := map[string]string{}
-	for k, vs := range resp.Headers {
+	// Header names are case-insensitive: "Authorization" and
+	// "authorization" are one header, whose values are gathered before
+	// they are judged (taking one key's would leave the token to map order).
+	vals := map[string][]string{}
+	for _, k := range slices.Sorted(maps.Keys(resp.Headers)) {
 		key := strings.ToLower(strings.TrimSpace(k))
 		if err := checkMetadataKey(key); err != nil {
 			return nil, time.Time{}, fmt.Errorf("%s returned header %q: %v", name, k, err)
 		}
-		var keep []string
-		for _, v := range vs {
+		for _, v := range resp.Headers[k] {
 			if !printableASCII(v) {
 				return nil, time.Time{}, fmt.Errorf("%s returned a value for header %q with characters gRPC cannot send (control or non-ASCII)", name, k)
 			}
 			if v != "" {
-				keep = append(keep, v)
+				vals[key] = append(vals[key], v)
 			}
 		}
+	}
+	md := map[string]string{}
+	for key, keep := range vals {
 		if (key == ProjectHeader || key == "authorization") && len(keep) > 1 {
 			// Joined, "a, b" would name no project, and "Bearer x, Bearer
 			// y" no token (it was reported as whitespace in a token).
@@ -283,9 +290,7 @@ func parseHelperResponse(name, uri string, out []byte) (map[string]string, time.
 			}
 			keep = keep[:1]
 		}
-		if len(keep) > 0 {
-			md[key] = strings.Join(keep, ", ")
-		}
+		md[key] = strings.Join(keep, ", ")
 	}
 	if len(md) == 0 {
 		return nil, time.Time{}, fmt.Errorf("%s returned no headers for %s (is it configured for this host?)", name, uri)

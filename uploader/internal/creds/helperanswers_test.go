@@ -19,6 +19,10 @@ func TestHelperWrongAnswersExplained(t *testing.T) {
 		{"bare token", `"Authorization": ["` + saToken + `"], "projectID": ["p"]`, `returned an Authorization value without the "Bearer " prefix`},
 		{"bare opaque word", `"Authorization": ["s3cr3t-w0rd-value"]`, `without the "Bearer " prefix`},
 		{"two tokens", `"Authorization": ["Bearer ` + saToken + `", "Bearer ` + jwtToken + `"], "projectID": ["p"]`, "returned 2 Authorization values, one is expected"},
+		// One header in two spellings (a review saw either token used,
+		// by map order).
+		{"two spellings", `"Authorization": ["Bearer ` + saToken + `"], "authorization": ["Bearer ` + jwtToken + `"], "projectID": ["p"]`, "returned 2 Authorization values, one is expected"},
+		{"two projects in two spellings", `"Authorization": ["Bearer ` + saToken + `"], "projectID": ["p"], "PROJECTID": ["q"]`, "returned 2 projectID values"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := script(t, "cat >/dev/null\necho '{\"headers\": {"+tc.headers+"}}'\n")
