@@ -174,6 +174,9 @@ func (p *Provider) resolve(ctx context.Context, o *Options, host string, secure 
 	// with its newline); what is left must be sendable, or gRPC refuses it
 	// only at the first call, after retries, in words that blame the store.
 	projectFlag := strings.TrimSpace(o.ProjectID)
+	if projectFlag == "" && o.ProjectID != "" {
+		return usagef("--project-id is only whitespace (a secret that is empty but for its newline?)")
+	}
 	if !printableASCII(projectFlag) {
 		return usagef("--project-id has characters gRPC cannot send (a line break or other control character, or non-ASCII) inside it (the value is not shown)")
 	}

@@ -33,3 +33,12 @@ func TestProjectIDFlagTrimmedAndChecked(t *testing.T) {
 		}
 	}
 }
+
+// A --project-id that is only whitespace is a usage error, not a silent
+// "no project" (an empty secret but for its newline).
+func TestProjectIDFlagOnlyWhitespace(t *testing.T) {
+	_, err := Resolve(&Options{ProjectID: "\n", BearerToken: saToken}, "h:443", true, env())
+	if err == nil || !IsUsage(err) || !strings.Contains(err.Error(), "--project-id is only whitespace") {
+		t.Errorf("err = %v", err)
+	}
+}
