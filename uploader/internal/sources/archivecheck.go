@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -74,11 +75,41 @@ func ScanArchive(path string, secrets []string) error {
 	case err != nil:
 		return fmt.Errorf("%s is not a source archive: %v", path, err)
 	case why != "":
-		return fmt.Errorf("%s: a file in it is not sent: %s; make the archive again without it", path, why)
+		return fmt.Errorf("%s: %s %s; make the archive again without it", path, whichEntry(f, secrets), why)
 	case n > limit:
 		return fmt.Errorf("%s expands to more than %d bytes (%d times its size): not an archive `debuginfo extract` writes", path, limit, maxArchiveInflation)
 	}
 	return nil
+}
+
+// whichEntry names the entry of the archive in f that holds a secret, for
+// the message (found again entry by entry, only once the whole stream was
+// found to hold one): "its entry NAME:", or a vaguer phrase when the name
+// itself holds the secret or no single entry does.
+func whichEntry(f *os.File, secrets []string) string {
+	const vague = "a file in it is not sent:"
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return vague
+	}
+	zr, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(8<<20), zstd.WithDecoderLowmem(true))
+	if err != nil {
+		return vague
+	}
+	defer zr.Close()
+	sc := newScanner(secrets)
+	tr := tar.NewReader(zr)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			return vague
+		}
+		if sc.find([]byte(h.Name)) != "" {
+			return "an entry's name (not shown) holds a secret:"
+		}
+		if _, why, err := sc.scan(io.Discard, tr); err == nil && why != "" {
+			return fmt.Sprintf("its entry %s is not sent:", printable(h.Name))
+		}
+	}
 }
 
 // Bounds on what ScanArchive decompresses (a variable for tests).
