@@ -3,8 +3,10 @@
 package atomicfile
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,12 +46,17 @@ func Write(path string, perm os.FileMode, write func(io.Writer) error) (err erro
 	RemoveStale(filepath.Dir(path), prefix)
 	tmp, err := os.CreateTemp(filepath.Dir(path), prefix+"*")
 	if err != nil {
-		return err
+		return fmt.Errorf("cannot write %s: %w", path, bare(err))
 	}
 	defer func() {
 		if err != nil {
 			tmp.Close()
 			os.Remove(tmp.Name())
+			// The user named path, not our temp file beside it.
+			var pe *fs.PathError
+			if errors.As(err, &pe) && pe.Path == tmp.Name() {
+				err = fmt.Errorf("writing %s: %w", path, pe.Err)
+			}
 		}
 	}()
 	if err = syscall.Flock(int(tmp.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
@@ -64,7 +71,22 @@ func Write(path string, perm os.FileMode, write func(io.Writer) error) (err erro
 	if err = tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), path)
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		var le *os.LinkError
+		if errors.As(err, &le) {
+			err = fmt.Errorf("cannot replace %s: %w", path, le.Err)
+		}
+	}
+	return err
+}
+
+// bare is err without the path an *fs.PathError or *os.LinkError adds.
+func bare(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // IsStdout says whether path names this process's standard output

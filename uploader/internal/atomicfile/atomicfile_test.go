@@ -112,3 +112,13 @@ func openFile(t *testing.T, p string) *os.File {
 	t.Cleanup(func() { f.Close() })
 	return f
 }
+
+// TestErrorsNameThePathGiven: a directory that cannot be written to gives
+// an error naming the path the user gave, not the hidden temp file.
+func TestErrorsNameThePathGiven(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "no", "such", "x.tz")
+	err := Write(p, 0o644, func(io.Writer) error { return nil })
+	if err == nil || err.Error() != "cannot write "+p+": no such file or directory" {
+		t.Errorf("err = %v", err)
+	}
+}
