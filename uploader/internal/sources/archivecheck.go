@@ -36,7 +36,7 @@ func CheckArchive(path string) error {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	zr, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(8<<20), zstd.WithDecoderLowmem(true))
+	zr, err := newDecoder(f)
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func ScanArchive(path string, secrets []string) error {
 		return err
 	}
 	defer f.Close()
-	zr, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(8<<20), zstd.WithDecoderLowmem(true))
+	zr, err := newDecoder(f)
 	if err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func whichEntry(f *os.File, secrets []string) string {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return vague
 	}
-	zr, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(8<<20), zstd.WithDecoderLowmem(true))
+	zr, err := newDecoder(f)
 	if err != nil {
 		return vague
 	}
@@ -110,6 +110,13 @@ func whichEntry(f *os.File, secrets []string) string {
 			return fmt.Sprintf("its entry %s is not sent:", printable(h.Name))
 		}
 	}
+}
+
+// newDecoder reads an archive's zstd stream with bounded memory: one
+// goroutine, a window no larger than the encoder's (newEncoder), low-memory
+// buffers.
+func newDecoder(r io.Reader) (*zstd.Decoder, error) {
+	return zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(8<<20), zstd.WithDecoderLowmem(true))
 }
 
 // Bounds on what ScanArchive decompresses (a variable for tests).
