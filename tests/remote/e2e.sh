@@ -14,6 +14,10 @@
 #   5. --remote_cache without an executor: extracts are cached remotely, uploads never.
 #   6. the worker, then Parca, killed mid-build: the build fails with a clear message, a
 #      rerun completes, and no receipt claims what the store does not hold.
+#   7. a shared library (a cc_library that a cc_binary(linkstatic = False) and a cc_test
+#      load): extracted once on the worker, uploaded once from here, in Parca under the
+#      build ID of the .so the binaries load; from a fresh output base its extract is a
+#      remote cache hit and its upload sends nothing.
 # Prints "N passed, N failed" last; exits non-zero on any failure. Needs root (or user
 # namespaces) for `unshare -n`. Usage: tests/remote/e2e.sh   (KEEP_TMP=1 keeps the logs)
 set -uo pipefail
@@ -41,6 +45,36 @@ if [[ "${1:-}" != --inside ]]; then
   cp -r "${ROOT}/examples/bazel" "${repo}/examples/"
   rm -f "${repo}"/examples/bazel/{local_paths.bzl,user.bazelrc} "${repo}"/examples/bazel/bazel-*
   cp "${ROOT}/tests/bazel/setup_examples.sh" "${repo}/tests/bazel/"
+  # Case 7's package, in this copy only: libshapes.so (the cc_library :shapes), loaded at
+  # run time by a cc_binary with linkstatic = False and by a cc_test (dynamic by default).
+  # Tagged manual, so that the //... builds of the other cases stay as they are.
+  sol="${repo}/examples/bazel/e2e_solib"
+  mkdir -p "${sol}"
+  printf 'double Hypot2(double a, double b);\n' >"${sol}/shapes.h"
+  printf '#include "e2e_solib/shapes.h"\n\ndouble Hypot2(double a, double b) { return a * a + b * b; }\n' \
+    >"${sol}/shapes.cc"
+  cat >"${sol}/main.cc" <<'EOF'
+#include <cstdio>
+
+#include "e2e_solib/shapes.h"
+
+int main(int argc, char**) {
+  std::printf("%f\n", Hypot2(argc, 2));
+  return 0;
+}
+EOF
+  cat >"${sol}/shapes_test.cc" <<'EOF'
+#include "e2e_solib/shapes.h"
+
+int main() { return Hypot2(3, 4) == 25 ? 0 : 1; }
+EOF
+  cat >"${sol}/BUILD.bazel" <<'EOF'
+cc_library(name = "shapes", srcs = ["shapes.cc"], hdrs = ["shapes.h"], tags = ["manual"])
+
+cc_binary(name = "area_dyn", srcs = ["main.cc"], linkstatic = False, tags = ["manual"], deps = [":shapes"])
+
+cc_test(name = "shapes_test", srcs = ["shapes_test.cc"], tags = ["manual"], deps = [":shapes"])
+EOF
   DEBUGINFO_TOOL="${tool}" "${repo}/tests/bazel/setup_examples.sh" >"${TMP}/setup.log" 2>&1 ||
     { cat "${TMP}/setup.log"; exit 1; }
   set +e
@@ -133,13 +167,14 @@ OB="" # the output base of the current case
 bz() {
   (cd "${WS}" && timeout "${E2E_BAZEL_TIMEOUT:-900}" bazel "--output_base=${OB}" --max_idle_secs=900 "$@")
 }
-# build NAME FLAGS...: bazel build //... with the aspect; the log and execution log
-# are $TMP/NAME.{log,json}.
+# build NAME FLAGS...: bazel build //... (BUILD_TARGETS) with the aspect; the log and
+# execution log are $TMP/NAME.{log,json}.
+BUILD_TARGETS=(//...)
 build() {
   local name="$1"
   shift
   bz build -c dbg --config=debuginfo --symlink_prefix=/ "--execution_log_json_file=${TMP}/${name}.json" \
-    "$@" //... >"${TMP}/${name}.log" 2>&1
+    "$@" "${BUILD_TARGETS[@]}" >"${TMP}/${name}.log" 2>&1
 }
 use_output_base() {
   OB="${TMP}/ob-$1"
@@ -158,13 +193,14 @@ store_flags() {
   echo "--@rules_debuginfo//rules:bearer_token_file=${TMP}/token"
 }
 
-# spawns LOG MNEMONIC: "RUNNER HIT" per executed spawn of MNEMONIC.
-spawns() { python3 "${HERE}/spawns.py" "$1" "$2" | cut -d' ' -f2-; }
-# all_spawns LOG MNEMONIC N EXPECTED: exactly N spawns, each "RUNNER HIT" matching the
-# regular expression EXPECTED.
+# spawns LOG MNEMONIC [OUTPUT]: "RUNNER HIT" per executed spawn of MNEMONIC (of those
+# with OUTPUT in the path of one of their outputs).
+spawns() { python3 "${HERE}/spawns.py" "$1" "$2" "${3:-}" | cut -d' ' -f2-; }
+# all_spawns LOG MNEMONIC N EXPECTED [OUTPUT]: exactly N spawns (writing OUTPUT), each
+# "RUNNER HIT" matching the regular expression EXPECTED.
 all_spawns() {
   local s
-  s="$(spawns "$1" "$2")"
+  s="$(spawns "$1" "$2" "${5:-}")"
   [[ "$(grep -c . <<<"${s}")" == "$3" ]] || { echo "  $2 spawns: ${s//$'\n'/, }"; return 1; }
   ! grep -qvE "^($4)\$" <<<"${s}" || { echo "  $2 spawns: ${s//$'\n'/, }"; return 1; }
 }
@@ -185,13 +221,13 @@ in_cas() {
   [[ -f "${TMP}/$1/cas/cas/${h:0:2}/${h}" ]]
 }
 record_id() { sed -n 's/.*"build_id": *"\([^"]*\)".*/\1/p' "$1/record.json"; }
-# stored BUCKET ID TYPE FILE: Parca holds FILE as ID's TYPE, marked uploaded (that
-# the recorded hash is Parca's own is tests/parca/hash_test.go's job).
+# stored BUCKET ID TYPE FILE: Parca holds FILE as ID's TYPE, marked uploaded, with the
+# hash Parca's pkg/hash gives the stored object (xxhash64, computed by parca_object.py).
 stored() {
   local meta="$1/debuginfo/$2/$3.metadata"
   [[ "$3" != debuginfo ]] || meta="$1/debuginfo/$2/metadata"
   cmp -s "$1/debuginfo/$2/$3" "$4" &&
-    grep -q '"state": *"STATE_UPLOADED"' "${meta}"
+    python3 "${HERE}/parca_object.py" "${meta}" "$1/debuginfo/$2/$3"
 }
 # all_stored BUCKET: every example binary's debuginfo and sources are in BUCKET.
 all_stored() {
@@ -289,7 +325,7 @@ extracted_remotely() {
 for t in "${TARGETS[@]}"; do
   check "1: $t: the worker's CAS holds its debuginfo and sources, not its receipt" extracted_remotely "$t"
 done
-check "1: Parca holds every build ID's debuginfo and sources (same bytes, marked uploaded)" all_stored "${P1_BUCKET}"
+check "1: Parca holds every build ID's debuginfo and sources (same bytes, marked uploaded, Parca's hash)" all_stored "${P1_BUCKET}"
 check "1: the receipts say uploaded" receipts_say uploaded
 
 # 2. remote_upload: the uploads run on the worker and reach Parca.
@@ -380,6 +416,73 @@ if build case6b-rerun "${REMOTE[@]}" "${S1[@]}"; then ok "6: a rerun with Parca 
 fi
 check "6: Parca holds every build ID after the rerun" all_stored "${P1_BUCKET}"
 check "6: no receipt claims an object no store holds (after the rerun)" honest_receipts "${P1_BUCKET}" "${P2_BUCKET}"
+# 7. Shared libraries (output base a, Parca p1): //e2e_solib:shapes is linked dynamically
+# into a cc_binary (linkstatic = False) and a cc_test; its libshapes.so is extracted and
+# uploaded once per build, by actions of the cc_library's own target.
+SOLIB=(//e2e_solib:area_dyn //e2e_solib:shapes_test)
+build_solib() {
+  local BUILD_TARGETS=("${SOLIB[@]}")
+  build "$@"
+}
+LIB=e2e_solib/_debuginfo/shapes/libshapes.so # the library's outputs, under bazel-bin
+LIB_RE='e2e_solib/_debuginfo/shapes/libshapes\.so'
+lib_dir() { echo "$(bin_dir)/${LIB}"; }
+# lib_receipt_says ID ACTION: the library's receipt has ACTION for ID's debuginfo and sources.
+lib_receipt_says() {
+  local ty
+  for ty in debuginfo sources; do
+    grep -q "\"build_id\":\"$1\".*\"type\":\"${ty}\",\"action\":\"$2\"" "$(lib_dir)/upload.receipt.json" ||
+      { echo "  libshapes.so's receipt: no '$2' for ${1:-?}/${ty}"; return 1; }
+  done
+}
+# lib_in_worker: the worker's CAS holds the library's debuginfo and sources (outputs of the
+# extract it ran), not its receipt (the local upload's output).
+lib_in_worker() {
+  in_cas worker "$(lib_dir)/libshapes.so.debuginfo" && in_cas worker "$(lib_dir)/libshapes.so.sources.tar.zst" &&
+    ! in_cas worker "$(lib_dir)/upload.receipt.json"
+}
+# lib_stored BUCKET ID: BUCKET holds the library's debuginfo and sources as ID's.
+lib_stored() {
+  stored "$1" "$2" debuginfo "$(lib_dir)/libshapes.so.debuginfo" &&
+    stored "$1" "$2" sources "$(lib_dir)/libshapes.so.sources.tar.zst"
+}
+# loaded_so BINARY: the libshapes.so that BINARY loads, as the dynamic loader resolves it
+# through the binary's RUNPATH: bazel-bin/_solib_<cpu>/..., a link to e2e_solib/libshapes.so.
+loaded_so() { ldd "$1" | awk '$1 ~ /libshapes[.]so$/ && $3 ~ /\/_solib_[^/]*\// {print $3}'; }
+gnu_build_id() { readelf -n "$1" | sed -n 's/^ *Build ID: *\([0-9a-f]*\)$/\1/p'; }
+t0=${SECONDS}
+if build_solib case7 "${REMOTE[@]}" "${S1[@]}"; then
+  ok "7: bazel build --remote_executor ${SOLIB[*]} ($((SECONDS - t0)) s)"
+else
+  show_log case7 40
+  not_ok "7: bazel build --remote_executor ${SOLIB[*]}"
+fi
+check "7: libshapes.so's DebuginfoExtract ran once, on the worker (runner 'remote', not a cache hit)" \
+  all_spawns "${TMP}/case7.json" DebuginfoExtract 1 "remote run" "${LIB}/"
+check "7: libshapes.so's DebuginfoUpload ran once, on this machine" \
+  all_spawns "${TMP}/case7.json" DebuginfoUpload 1 "${ON_CLIENT}" "${LIB}/"
+check "7: the build's 3 extracts (2 binaries, 1 library) all ran on the worker" \
+  all_spawns "${TMP}/case7.json" DebuginfoExtract 3 "remote run"
+check "7: the build's 3 uploads all ran on this machine" \
+  all_spawns "${TMP}/case7.json" DebuginfoUpload 3 "${ON_CLIENT}"
+check "7: the worker's action cache holds the library's extract (once)" \
+  test "$(ac_entries worker "${LIB_RE}/record\.json")" == 1
+check "7: the worker's action cache holds no upload (the library's neither)" \
+  test "$(ac_entries worker 'upload\.receipt\.json')" == 0
+check "7: the worker's CAS holds libshapes.so's debuginfo and sources, not its receipt" lib_in_worker
+LIB_ID="$(record_id "$(lib_dir)")"
+for b in area_dyn shapes_test; do
+  so="$(loaded_so "$(bin_dir)/e2e_solib/$b")"
+  id="$([[ -n "${so}" ]] && gnu_build_id "${so}")"
+  check "7: $b loads ${so:+bazel-bin/${so#"$(bin_dir)/"}} (readelf: build ID ${id:-none}); the library's record names it (${LIB_ID:-none})" \
+    test -n "${id}" -a "${id}" == "${LIB_ID}"
+done
+n="$(grep -rlE --include=record.json "\"build_id\": *\"${LIB_ID}\"" "$(bin_dir)/e2e_solib" | wc -l)"
+check "7: one record names the library's build ID (saw ${n}), although two binaries load it" test "${n}" == 1
+check "7: Parca holds libshapes.so's debuginfo and sources (same bytes, marked uploaded, Parca's hash)" \
+  lib_stored "${P1_BUCKET}" "${LIB_ID}"
+check "7: the library's receipt says uploaded" lib_receipt_says "${LIB_ID}" uploaded
+
 # What each binary's files are (digest and size), from output base a, which has them all.
 declare -A DIGEST=() SIZE=()
 for t in "${TARGETS[@]}"; do
@@ -394,6 +497,33 @@ for t in "${TARGETS[@]}"; do
   done
 done
 REF="${TMP}/ref"
+(cd "${WS}" && bazel "--output_base=${OB}" shutdown >/dev/null 2>&1)
+
+# 7 (end). The shared library from a fresh output base, against the same worker and Parca.
+use_output_base c
+before="$(find "${P1_BUCKET}" -type f -printf '%p %s %T@\n' | sort)"
+t0=${SECONDS}
+if build_solib case7b "${REMOTE[@]}" "${S1[@]}"; then
+  ok "7: fresh output base, same worker: ${SOLIB[*]} ($((SECONDS - t0)) s)"
+else
+  show_log case7b 40
+  not_ok "7: fresh output base, same worker: ${SOLIB[*]}"
+fi
+check "7: fresh output base: libshapes.so's DebuginfoExtract is a remote cache hit (once)" \
+  all_spawns "${TMP}/case7b.json" DebuginfoExtract 1 "remote-cache-hit hit" "${LIB}/"
+check "7: fresh output base: libshapes.so's DebuginfoUpload ran again, once, on this machine, not from any cache" \
+  all_spawns "${TMP}/case7b.json" DebuginfoUpload 1 "${ON_CLIENT}" "${LIB}/"
+same_lib_skipped() {
+  local id
+  id="$(record_id "$(lib_dir)")"
+  [[ -n "${id}" && "${id}" == "${LIB_ID}" ]] || { echo "  build ID ${id:-none}, was ${LIB_ID:-none}"; return 1; }
+  lib_receipt_says "${id}" skipped
+}
+check "7: fresh output base: the library's record names the same build ID, its receipt says skipped" same_lib_skipped
+check "7: fresh output base: the worker's action cache still holds no upload" \
+  test "$(ac_entries worker 'upload\.receipt\.json')" == 0
+check "7: fresh output base: nothing was sent: Parca's bucket is unchanged" \
+  test "${before}" == "$(find "${P1_BUCKET}" -type f -printf '%p %s %T@\n' | sort)"
 (cd "${WS}" && bazel "--output_base=${OB}" shutdown >/dev/null 2>&1)
 
 # 3 + 4. A fresh output base against the same worker, building without the bytes.
