@@ -167,7 +167,10 @@ def _own_shared_libraries(target, ctx):
             if dynamic == None:
                 continue
             resolved = library.resolved_symlink_dynamic_library or dynamic
-            if resolved.is_source:
+
+            # Only a library this target links: a cc_import of a cc_binary's .so owns its
+            # linker input but not the file, which the cc_binary uploads with its sources.
+            if resolved.is_source or resolved.owner != target.label:
                 continue
             loaded = (dynamic, resolved) if resolved != dynamic else (dynamic,)
             libraries.append((loaded, resolved))

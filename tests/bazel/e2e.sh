@@ -130,6 +130,9 @@ cat >"${WS}/e2e_solib/shapes_test.cc" <<'EOF'
 
 int main() { return Hypot2(3, 4) == 25 ? 0 : 1; }
 EOF
+printf 'int Plugged(int x);\n' >"${WS}/e2e_solib/plugin.h"
+printf '#include "e2e_solib/plugin.h"\n\nint Plugged(int x) { return x * 5 + 2; }\n' >"${WS}/e2e_solib/plugin.cc"
+printf '#include "e2e_solib/plugin.h"\n\nint main() { return Plugged(1) == 7 ? 0 : 1; }\n' >"${WS}/e2e_solib/uses_plugin.cc"
 cat >"${WS}/e2e_solib/BUILD.bazel" <<'EOF'
 load("@rules_debuginfo//rules:defs.bzl", "debuginfo_upload")
 
@@ -148,6 +151,13 @@ cc_binary(name = "area_dyn", srcs = ["main.cc"], linkstatic = False, deps = [":p
 cc_test(name = "shapes_test", srcs = ["shapes_test.cc"], deps = [":shapes"])
 
 cc_binary(name = "area_static", srcs = ["static_main.cc"], deps = [":shapes", ":static_only"])
+
+# A plugin a cc_binary builds and a cc_import wraps (manual: built by its own case below).
+cc_binary(name = "libplugin.so", srcs = ["plugin.cc", "plugin.h"], linkshared = True, tags = ["manual"])
+
+cc_import(name = "plugin", shared_library = ":libplugin.so", hdrs = ["plugin.h"], tags = ["manual"])
+
+cc_binary(name = "uses_plugin", srcs = ["uses_plugin.cc"], deps = [":plugin"], tags = ["manual"])
 
 debuginfo_upload(name = "upload", testonly = True, targets = [":area_dyn", ":shapes_test"])
 EOF
@@ -375,6 +385,24 @@ check "edit: with --strategy=DebuginfoUpload=local the upload ran as a local pro
 check "edit: the store gained exactly the new build ID" \
   test "$((after - before))" == 1 -a -s "${STORE}/debuginfo/${newid}/debuginfo"
 check "edit: the receipt names the new build ID" grep -q "${newid}" "${BIN}/c/_debuginfo/hello/upload.receipt.json"
+
+# A plugin built by cc_binary(linkshared = True) and wrapped by cc_import is uploaded once, by
+# its cc_binary, with its own sources: the cc_import does not upload it a second time with
+# only its headers (a review saw that copy go first and Parca show no source).
+IMPORT_STORE="${TMP}/store-import"
+if bz build "${BAZEL_COMMON[@]}" --config=debuginfo "--@rules_debuginfo//rules:store_address=file://${IMPORT_STORE}" \
+  "--@rules_debuginfo//rules:bearer_token_file=${TMP}/token" --execution_log_json_file="${TMP}/exec-import.json" \
+  //e2e_solib:uses_plugin //e2e_solib:libplugin.so >"${TMP}/build-import.log" 2>&1; then
+  ok "bazel build //e2e_solib:uses_plugin //e2e_solib:libplugin.so (a cc_import of a cc_binary's .so)"
+else
+  tail -20 "${TMP}/build-import.log"
+  not_ok "bazel build //e2e_solib:uses_plugin //e2e_solib:libplugin.so (a cc_import of a cc_binary's .so)"
+fi
+pid="$(build_id_of "${BIN}/e2e_solib/libplugin.so")"
+n="$(spawns_writing "${TMP}/exec-import.json" DebuginfoUpload libplugin)"
+check "cc_import of libplugin.so: uploaded once, by its cc_binary (${n} upload actions)" test "${n}" == 1
+check "cc_import of libplugin.so: the stored sources hold plugin.cc" \
+  bash -c "test -n '${pid}' && tar --zstd -tf '${IMPORT_STORE}/debuginfo/${pid}/sources' | sed 's|^\./||' | grep -qx e2e_solib/plugin.cc"
 
 # 4. bazel run targets: a token file (what the docs recommend), then a credential helper.
 RUN_STORE="${TMP}/run-file"
