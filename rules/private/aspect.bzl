@@ -8,7 +8,7 @@ load(":toolchain.bzl", "TOOLCHAIN_KWARGS", "TOOLCHAIN_TYPE")
 OPT_OUT_TAG = "no-debuginfo-upload"
 
 # Attributes the aspect follows to collect sources transitively.
-PROPAGATE_ATTRS = ["deps", "embed", "binary"]
+PROPAGATE_ATTRS = ["deps", "embed", "binary", "shared_library"]
 
 # Kinds whose binaries `stamp_go` stamps.
 _GO_KINDS = ["go_binary", "go_test"]
@@ -301,12 +301,44 @@ def _collect_libraries(target, ctx, options, srcs):
                 "%s (%s)" % (target.label, library.basename),
             )
             direct.append(struct(loaded = loaded, info = info))
+    direct.extend(_imported_shared_library(target, ctx))
     transitive = [
         dep[DebuginfoLibrariesInfo].libraries
         for dep in _propagated_deps(ctx)
         if DebuginfoLibrariesInfo in dep
     ]
     return depset(direct, transitive = transitive)
+
+def _imported_shared_library(target, ctx):
+    """A `cc_import` of the `.so` a `cc_binary(linkshared = True)` builds: that binary's upload.
+
+    The aspect reaches the `cc_binary` through `shared_library` and registers its actions
+    there, as for any binary, with its own sources; a binary that loads the import picks
+    them up from here.
+
+    Args:
+      target: the target the aspect visits.
+      ctx: the aspect's context.
+
+    Returns:
+      A list of structs as in `DebuginfoLibrariesInfo.libraries`.
+    """
+    imported = getattr(ctx.rule.attr, "shared_library", None)
+    if type(imported) != "Target" or DebuginfoInfo not in imported or compat.CcInfo not in target:
+        return []
+    found = []
+    for linker_input in target[compat.CcInfo].linking_context.linker_inputs.to_list():
+        if linker_input.owner != target.label:
+            continue
+        for library in linker_input.libraries:
+            dynamic = library.dynamic_library
+            if dynamic == None:
+                continue
+            resolved = library.resolved_symlink_dynamic_library or dynamic
+            if resolved.owner == imported.label:
+                loaded = (dynamic, resolved) if resolved != dynamic else (dynamic,)
+                found.append(struct(loaded = loaded, info = imported[DebuginfoInfo]))
+    return found
 
 def _loaded_libraries(target, libraries):
     """The libraries of `libraries` that the binary of `target` loads at run time.
