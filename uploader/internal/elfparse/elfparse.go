@@ -176,6 +176,11 @@ func Parse(r io.ReaderAt, size int64) (*File, error) {
 			return nil, err
 		}
 	}
+	if f.Phoff == 0 && phnum > 0 {
+		// Inside the ELF header itself: no linker writes that, and a
+		// copy could not keep both (debug/elf then read past its end).
+		return nil, fmt.Errorf("%d program headers at offset 0, inside the ELF header", phnum)
+	}
 	if f.Phoff != 0 && phnum > 0 {
 		if f.Phentsz < stdPh || f.Phentsz > maxEntsize {
 			return nil, fmt.Errorf("bad program header size %d", f.Phentsz)
