@@ -156,6 +156,24 @@ def _own_shared_libraries(target, ctx):
     # A cc_library without sources (headers only) links nothing: skip the walk below.
     if getattr(ctx.rule.attr, "srcs", None) == []:
         return []
+
+    # Only a library this target links: a cc_import of a cc_binary's .so owns its linker
+    # input but not the file, which the cc_binary uploads with its sources.
+    return [
+        (loaded, resolved)
+        for loaded, resolved in _dynamic_libraries(target)
+        if not resolved.is_source and resolved.owner == target.label
+    ]
+
+def _dynamic_libraries(target):
+    """The shared libraries of the linker inputs `target` owns.
+
+    Args:
+      target: a target with `CcInfo`.
+
+    Returns:
+      A list of (tuple of the Files a binary's runfiles may hold for one, the File itself).
+    """
     libraries = []
 
     # linker_inputs is transitive; this target's own are those it owns.
@@ -167,11 +185,6 @@ def _own_shared_libraries(target, ctx):
             if dynamic == None:
                 continue
             resolved = library.resolved_symlink_dynamic_library or dynamic
-
-            # Only a library this target links: a cc_import of a cc_binary's .so owns its
-            # linker input but not the file, which the cc_binary uploads with its sources.
-            if resolved.is_source or resolved.owner != target.label:
-                continue
             loaded = (dynamic, resolved) if resolved != dynamic else (dynamic,)
             libraries.append((loaded, resolved))
     return libraries
@@ -326,19 +339,11 @@ def _imported_shared_library(target, ctx):
     imported = getattr(ctx.rule.attr, "shared_library", None)
     if type(imported) != "Target" or DebuginfoInfo not in imported or compat.CcInfo not in target:
         return []
-    found = []
-    for linker_input in target[compat.CcInfo].linking_context.linker_inputs.to_list():
-        if linker_input.owner != target.label:
-            continue
-        for library in linker_input.libraries:
-            dynamic = library.dynamic_library
-            if dynamic == None:
-                continue
-            resolved = library.resolved_symlink_dynamic_library or dynamic
-            if resolved.owner == imported.label:
-                loaded = (dynamic, resolved) if resolved != dynamic else (dynamic,)
-                found.append(struct(loaded = loaded, info = imported[DebuginfoInfo]))
-    return found
+    return [
+        struct(loaded = loaded, info = imported[DebuginfoInfo])
+        for loaded, resolved in _dynamic_libraries(target)
+        if resolved.owner == imported.label
+    ]
 
 def _loaded_libraries(target, libraries):
     """The libraries of `libraries` that the binary of `target` loads at run time.
