@@ -8,6 +8,9 @@ import (
 	"syscall"
 )
 
+// ErrNotRegular is OpenRegular's error for a FIFO, device or socket.
+var ErrNotRegular = errors.New("not a regular file")
+
 // OpenRegular opens path for reading only if it is a regular file. It opens
 // non-blocking first, so a FIFO with no writer (or a device) is refused
 // instead of hanging the run; O_NONBLOCK changes nothing for regular files.
@@ -28,11 +31,10 @@ func OpenRegular(path string) (*os.File, os.FileInfo, error) {
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		what := "not a regular file"
 		if fi.IsDir() {
-			what = "is a directory (name the files in it, or use 'debuginfo upload DIR')"
+			return nil, nil, fmt.Errorf("%s: is a directory (name the files in it, or use 'debuginfo upload DIR')", path)
 		}
-		return nil, nil, fmt.Errorf("%s: %s", path, what)
+		return nil, nil, fmt.Errorf("%s: %w", path, ErrNotRegular)
 	}
 	return f, fi, nil
 }

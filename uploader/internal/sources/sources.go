@@ -479,7 +479,7 @@ func addFile(tw *tar.Writer, e entry, sc *scanner) (why string, err error) {
 	beforeOpen(e.disk)
 	f, fi, err := elfparse.OpenRegular(e.disk)
 	switch {
-	case errors.Is(err, fs.ErrNotExist) || err != nil && strings.HasSuffix(err.Error(), ": not a regular file"):
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, elfparse.ErrNotRegular):
 		return "changed while archiving: " + err.Error(), nil
 	case err != nil:
 		return "", err
