@@ -25,13 +25,15 @@ const (
 	madvPopulateRead = 22 // Linux 5.14; older kernels refuse it, and the hash faults the pages in itself
 )
 
-func fileHash(f *os.File, size int64) (string, error) {
-	if size < window || size > math.MaxInt {
-		return readHash(f, size) // one read is as cheap as one mapping
+func fileRange(h io.Writer, f *os.File, off, n int64) error {
+	if n < window || off < 0 || n > math.MaxInt-int64(pageSize) {
+		return readRange(h, f, off, n) // one read is as cheap as one mapping
 	}
-	m, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
+	// A mapping starts at a page boundary: map from the page holding off.
+	start := off &^ int64(pageSize-1)
+	m, err := syscall.Mmap(int(f.Fd()), start, int(off-start+n), syscall.PROT_READ, syscall.MAP_SHARED)
 	if err != nil {
-		return readHash(f, size) // a file system without mmap, or no address space for it
+		return readRange(h, f, off, n) // a file system without mmap, or no address space for it
 	}
 	ready := make(chan int, ahead)
 	stop := make(chan struct{})
@@ -43,29 +45,31 @@ func fileHash(f *os.File, size int64) (string, error) {
 	}()
 	go func() {
 		defer close(ready)
-		for off := 0; off < len(m); off += window {
-			_ = syscall.Madvise(m[off:min(off+window, len(m))], madvPopulateRead) // a hint: failures show when the hash reads
+		for at := 0; at < len(m); at += window { // page-aligned: madvise refuses others
+			_ = syscall.Madvise(m[at:min(at+window, len(m))], madvPopulateRead) // a hint: failures show when the hash reads
 			select {
-			case ready <- off:
+			case ready <- at:
 			case <-stop:
 				return
 			}
 		}
 	}()
-	h := New()
-	for off := range ready {
-		w := m[off:min(off+window, len(m))]
-		if !hashMapped(h, w) {
-			return "", fmt.Errorf("%w (at byte %d of %d)", ErrShrank, off, size)
+	skip := int(off - start)
+	for at := range ready {
+		w := m[at:min(at+window, len(m))]
+		if !hashMapped(h, w[max(0, skip-at):]) {
+			return fmt.Errorf("%w (at byte %d of %d from byte %d)", ErrShrank, max(0, int64(at)-(off-start)), n, off)
 		}
 		_ = syscall.Madvise(w, syscall.MADV_DONTNEED) // a shared file mapping: drops the pages from this process only
 	}
 	// A file cut short inside its last page reads as zeros, not SIGBUS.
-	if st, err := f.Stat(); err != nil || st.Size() < size {
-		return "", fmt.Errorf("%w (%d bytes hashed)", ErrShrank, size)
+	if st, err := f.Stat(); err != nil || st.Size() < off+n {
+		return fmt.Errorf("%w (%d bytes hashed from byte %d)", ErrShrank, n, off)
 	}
-	return Sum(h), nil
+	return nil
 }
+
+var pageSize = os.Getpagesize()
 
 // hashMapped feeds m to h. A mapped page past the file's end (it was
 // truncated after the stat) raises SIGBUS when read: here that is a false

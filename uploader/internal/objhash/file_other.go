@@ -2,6 +2,9 @@
 
 package objhash
 
-import "os"
+import (
+	"io"
+	"os"
+)
 
-func fileHash(f *os.File, size int64) (string, error) { return readHash(f, size) }
+func fileRange(h io.Writer, f *os.File, off, n int64) error { return readRange(h, f, off, n) }

@@ -52,6 +52,33 @@ func TestFileEqualsSum(t *testing.T) {
 	}
 }
 
+// Range gives the hash of exactly the bytes asked for, from any offset
+// (mappings start at a page boundary) and of any length, mapped or read.
+func TestRangeEqualsSum(t *testing.T) {
+	const w = 1 << 20
+	f, _ := writeRandom(t, 6*w)
+	all, err := os.ReadFile(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, off := range []int64{0, 1, 4095, 4096, 4097, w + 123} {
+		for _, n := range []int64{0, 1, w - 1, w, w + 1, 3*w + 4097, 5*w - off} {
+			h := New()
+			if err := Range(h, f, off, n); err != nil {
+				t.Fatalf("Range(%d, %d): %v", off, n, err)
+			}
+			want := New()
+			want.Write(all[off : off+n])
+			if Sum(h) != Sum(want) {
+				t.Errorf("Range(%d, %d) hashed other bytes", off, n)
+			}
+		}
+	}
+	if err := Range(New(), f, 5*w, 2*w); !errors.Is(err, ErrShrank) {
+		t.Errorf("Range past the end: %v, want ErrShrank", err)
+	}
+}
+
 // A file that holds fewer bytes than its stat said (cut short after it)
 // is an error, not the hash of zeros or a crash: cut inside its last page
 // (zeros when mapped), by whole windows (SIGBUS when mapped) and to empty.
@@ -109,4 +136,20 @@ func peakRSS(t *testing.T) int64 {
 	}
 	t.Fatal("no VmHWM in /proc/self/status")
 	return 0
+}
+
+// The same for a range that does not start at a page boundary (an
+// extraction's section): its windows must still be dropped once hashed.
+func TestRangeMemoryStaysFlat(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("VmHWM is Linux's")
+	}
+	f, _ := writeRandom(t, 64<<20)
+	before := peakRSS(t)
+	if err := Range(New(), f, 12345, 60<<20); err != nil {
+		t.Fatal(err)
+	}
+	if grew := peakRSS(t) - before; grew > 16<<20 {
+		t.Errorf("peak RSS grew by %d MiB hashing 60 MiB from byte 12345", grew>>20)
+	}
 }
