@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"cmp"
 	"debug/elf"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -229,7 +228,7 @@ func spool(r io.ReaderAt, f *elfparse.File, keep []bool, c Compression, reuse *C
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := firstErr(errs...); err != nil { // the workers fail alike: say it once
 		spools.Close()
 		return nil, nil, err
 	}

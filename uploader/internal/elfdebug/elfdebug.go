@@ -5,6 +5,7 @@
 package elfdebug
 
 import (
+	"bytes"
 	"debug/elf"
 	"fmt"
 	"io"
@@ -52,18 +53,42 @@ func Extract(r io.ReaderAt, size int64, w io.Writer) (Stats, error) {
 
 // ExtractWith is Extract with options.
 func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, error) {
+	x, err := Open(r, size, opts)
+	if err != nil {
+		return Stats{}, err
+	}
+	defer x.Close()
+	n, err := x.WriteTo(w)
+	st := x.Stats
+	st.Bytes = n
+	return st, err
+}
+
+// Open lays out the debug-only copy of the ELF file r (size bytes), doing
+// now whatever must be done once (sorting line tables, compressing
+// sections into spools), and returns it to be read: see Extraction. r must
+// stay readable and unchanged until the Extraction is closed.
+func Open(r io.ReaderAt, size int64, opts Options) (_ *Extraction, err error) {
+	input := r
+	x := &Extraction{}
+	defer func() {
+		if err != nil {
+			x.Close()
+		}
+	}()
 	// Headers, notes, symbol tables and a small file's DWARF are many small
 	// reads near the ends of the file: served from two up-front reads.
 	r, release, err := elfparse.Window(r, size)
-	defer release()
+	x.closers = append(x.closers, closerFunc(func() error { release(); return nil }))
 	if err != nil {
-		return Stats{}, err
+		return nil, err
 	}
+	win := r
 	f, err := elfparse.Parse(r, size)
 	if err != nil {
-		return Stats{}, err
+		return nil, err
 	}
-	var st Stats
+	st := &x.Stats
 	// Split DWARF is left out: Parca then names functions from the
 	// symbol table instead of showing no frame at all.
 	st.SplitDWARF = SplitDWARF(f, r)
@@ -93,7 +118,7 @@ func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, e
 			continue
 		}
 		if !f.InFile(s.Off, s.Size) {
-			return Stats{}, fmt.Errorf("section %d (%s) at %#x (%d bytes) extends past end of file (%d bytes)", i, s.Name, s.Off, s.Size, size)
+			return nil, fmt.Errorf("section %d (%s) at %#x (%d bytes) extends past end of file (%d bytes)", i, s.Name, s.Off, s.Size, size)
 		}
 		st.Kept++
 		switch {
@@ -114,23 +139,23 @@ func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, e
 	// "?:0" in a cgo program). Sorting their compressed table costs a 20 MB
 	// binary's extraction about 40 ms (decompress, compress again).
 	if r, err = sortLines(r, f, keep); err != nil {
-		return Stats{}, err
+		return nil, err
 	}
 	plain, lines := sortCompressedLines(r, f, keep)
 	if lines != nil {
-		defer lines.Close()
+		x.closers = append(x.closers, lines)
 	}
 	comp, spools, err := spool(r, f, keep, opts.Compress, opts.Reuse, plain)
 	if err != nil {
-		return Stats{}, err
+		return nil, err
 	}
 	if spools != nil {
-		defer spools.Close()
+		x.closers = append(x.closers, spools)
 	}
 	st.Compressed = len(comp)
 	l := plan(f, keep, comp)
 	if f.Class == elf.ELFCLASS32 && l.size >= 1<<32 { // offsets are 32-bit
-		return Stats{}, fmt.Errorf("debug-only ELF32 file would be %d bytes, too large", l.size)
+		return nil, fmt.Errorf("debug-only ELF32 file would be %d bytes, too large", l.size)
 	}
 
 	regions := append(append([]region(nil), l.head...), l.rest...)
@@ -179,51 +204,36 @@ func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, e
 		phdrs[i] = h
 	}
 
-	// One sequential pass.
-	cw := &countWriter{w: w}
-	cw.Write(f.PutHeaderOffsets(l.phoff, l.shoff))
+	// The parts, in output order.
+	x.add(bytesPart(f.PutHeaderOffsets(l.phoff, l.shoff)))
 	if len(phdrs) > 0 { // none in relocatable objects (.o, .dwo): phoff is 0
-		cw.padTo(l.phoff)
+		x.padTo(int64(l.phoff))
+		x.add(bytesPart(bytes.Join(phdrs, nil)))
 	}
-	for _, h := range phdrs {
-		cw.Write(h)
-	}
-	// One copy buffer for every region, not one per io.Copy, as large as
-	// the largest region up to 1 MiB: a 256 MiB section copied through
-	// 32 KiB took 8,192 reads and 54 ms, through 1 MiB 44 ms.
-	var largest uint64
+	ov, sorted := r.(overlay)
 	for _, rg := range regions {
-		largest = max(largest, rg.size)
-	}
-	buf := make([]byte, max(1, min(largest, copyBufferMax)))
-	for _, rg := range regions {
-		cw.padTo(rg.new)
-		if cw.err == nil {
-			src := r
-			if rg.spooled != nil {
-				src = rg.spooled
-			}
-			// A short copy is an error: padding would fill the gap with zeros.
-			n, err := io.CopyBuffer(cw, io.NewSectionReader(src, int64(rg.old), int64(rg.size)), buf)
-			if err == nil && uint64(n) != rg.size {
-				err = io.ErrUnexpectedEOF
-			}
-			if err != nil && cw.err == nil {
-				cw.err = fmt.Errorf("copying input bytes %#x-%#x: %w", rg.old, rg.old+rg.size, err)
-			}
+		x.padTo(int64(rg.new))
+		p := Part{Src: input, Off: int64(rg.old), N: int64(rg.size)}
+		switch {
+		case rg.spooled != nil:
+			p.Src = rg.spooled
+		case sorted && p.Off >= ov.off && p.Off+p.N <= ov.off+ov.size:
+			p.Src, p.Off = ov.sec, p.Off-ov.off // the sorted .debug_line
+		case sorted && p.Off < ov.off+ov.size && ov.off < p.Off+p.N:
+			p.Src = r // straddles it (it cannot: see overlapsAnother)
+		case elfparse.Holds(win, p.Off, p.N):
+			p.Src = win // read already: a small file is read once
 		}
+		x.add(p)
 	}
 	if len(shdrs) > 0 { // none in a file stripped of them (sstrip): shoff is 0
-		cw.padTo(l.shoff)
+		x.padTo(int64(l.shoff))
+		x.add(bytesPart(bytes.Join(shdrs, nil)))
 	}
-	for _, h := range shdrs {
-		cw.Write(h)
+	if x.size != int64(l.size) {
+		return nil, fmt.Errorf("internal error: laid out %d bytes, planned %d", x.size, l.size)
 	}
-	if cw.err == nil && uint64(cw.n) != l.size {
-		cw.err = fmt.Errorf("internal error: wrote %d bytes, planned %d", cw.n, l.size)
-	}
-	st.Bytes = cw.n
-	return st, cw.err
+	return x, nil
 }
 
 const copyBufferMax = 1 << 20
@@ -246,14 +256,12 @@ func sanitizeAlign(a uint64) uint64 {
 
 func alignUp(v, a uint64) uint64 { return (v + a - 1) &^ (a - 1) }
 
-// countWriter counts bytes, remembers the first error and pads with zeros.
+// countWriter counts bytes and remembers the first error.
 type countWriter struct {
 	w   io.Writer
 	n   int64
 	err error
 }
-
-var zeros [4096]byte
 
 func (c *countWriter) Write(p []byte) (int, error) {
 	if c.err != nil {
@@ -266,15 +274,6 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	}
 	c.err = err
 	return n, err
-}
-
-func (c *countWriter) padTo(off uint64) {
-	if c.err == nil && uint64(c.n) > off {
-		c.err = fmt.Errorf("internal error: output at %d, past the planned offset %d", c.n, off)
-	}
-	for c.err == nil && uint64(c.n) < off {
-		c.Write(zeros[:min(uint64(len(zeros)), off-uint64(c.n))])
-	}
 }
 
 // sortLines returns r with the kept, uncompressed .debug_line section's

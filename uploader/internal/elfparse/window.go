@@ -82,6 +82,17 @@ func (w *window) ReadAt(p []byte, off int64) (int, error) {
 	return w.r.ReadAt(p, off)
 }
 
+// Holds says whether r is a window (see Window) that serves the n bytes at
+// off from its buffers, without a read of the file.
+func Holds(r io.ReaderAt, off, n int64) bool {
+	w, ok := r.(*window)
+	if !ok || off < 0 || n < 0 {
+		return false
+	}
+	end := off + n
+	return end <= int64(len(w.head)) || w.tail != nil && off >= w.tailOff && end <= w.tailOff+int64(len(w.tail))
+}
+
 // OpenWindow opens the regular file at path (see OpenRegular) and reads its
 // two ends (see Window). st is the open file's stat, the state in which it
 // was read. done closes the file and releases the window; it is a no-op

@@ -1,0 +1,145 @@
+package elfdebug
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"sort"
+)
+
+// Extraction is the debug-only copy of one ELF file, laid out but not
+// written: its bytes are read when asked for, from the input, from the
+// headers it made and from the spools of the sections it rewrote (sorted or
+// compressed, once, by Open). So it can be read twice, hashed and then
+// sent, without extracting twice, and a send can read straight from the
+// input into its own buffers. It holds no more memory than Open's spools.
+// Reads may not run concurrently with Close.
+type Extraction struct {
+	Stats
+	parts   []Part // in output order, each starting where the one before ends
+	size    int64
+	closers []io.Closer
+}
+
+// Part is a run of an Extraction's bytes: N bytes of Src from Off, or N
+// zeros when Src is nil. Src is the input given to Open (the same value)
+// for bytes copied from it as they are.
+type Part struct {
+	Src    io.ReaderAt
+	Off, N int64
+	at     int64 // where it starts in the output
+}
+
+// Size is the number of bytes in the extraction.
+func (x *Extraction) Size() int64 { return x.size }
+
+// Parts returns the extraction's parts in order; they add up to Size bytes.
+func (x *Extraction) Parts() []Part { return x.parts }
+
+// Close releases the spools and buffers; reads fail after it.
+func (x *Extraction) Close() error {
+	var first error
+	for i := len(x.closers) - 1; i >= 0; i-- {
+		if err := x.closers[i].Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	x.closers, x.parts = nil, nil
+	return first
+}
+
+func (x *Extraction) add(p Part) {
+	if p.N == 0 {
+		return
+	}
+	p.at = x.size
+	x.parts = append(x.parts, p)
+	x.size += p.N
+}
+
+// padTo adds zeros up to off. A layout that went past off is a bug, caught
+// by Open's check of the total size.
+func (x *Extraction) padTo(off int64) {
+	if off > x.size {
+		x.add(Part{N: off - x.size})
+	}
+}
+
+func bytesPart(b []byte) Part { return Part{Src: bytes.NewReader(b), N: int64(len(b))} }
+
+// ReadAt reads the extraction's bytes at off (io.ReaderAt). A part whose
+// source holds fewer bytes than laid out (an input cut short) is an error,
+// never zeros.
+func (x *Extraction) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("elfdebug: negative offset %d", off)
+	}
+	if x.parts == nil && x.size > 0 {
+		return 0, fmt.Errorf("elfdebug: read of a closed extraction")
+	}
+	i := sort.Search(len(x.parts), func(i int) bool { return x.parts[i].at+x.parts[i].N > off })
+	n := 0
+	for ; n < len(p) && i < len(x.parts); i++ {
+		pt := x.parts[i]
+		skip := off + int64(n) - pt.at
+		m := int(min(int64(len(p)-n), pt.N-skip))
+		if err := pt.read(p[n:n+m], skip); err != nil {
+			return n, err
+		}
+		n += m
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// read fills b with the part's bytes from skip on.
+func (pt Part) read(b []byte, skip int64) error {
+	if pt.Src == nil {
+		clear(b)
+		return nil
+	}
+	m, err := pt.Src.ReadAt(b, pt.Off+skip)
+	if m == len(b) {
+		return nil
+	}
+	if err == nil || err == io.EOF {
+		err = io.ErrUnexpectedEOF // padding would fill the gap with zeros
+	}
+	return fmt.Errorf("copying input bytes %#x-%#x: %w", pt.Off, pt.Off+pt.N, err)
+}
+
+// WriteTo writes the whole extraction to w in one sequential pass, through
+// one buffer as large as the largest part up to 1 MiB: a 256 MiB section
+// copied through 32 KiB took 8,192 reads and 54 ms, through 1 MiB 44 ms.
+func (x *Extraction) WriteTo(w io.Writer) (int64, error) {
+	var largest int64
+	for _, pt := range x.parts {
+		largest = max(largest, pt.N)
+	}
+	buf := make([]byte, max(1, min(largest, copyBufferMax)))
+	var n int64
+	for _, pt := range x.parts {
+		for done := int64(0); done < pt.N; {
+			b := buf[:min(int64(len(buf)), pt.N-done)]
+			if err := pt.read(b, done); err != nil {
+				return n, err
+			}
+			m, err := w.Write(b)
+			n += int64(m)
+			if err == nil && m < len(b) {
+				err = io.ErrShortWrite
+			}
+			if err != nil {
+				return n, err
+			}
+			done += int64(m)
+		}
+	}
+	return n, nil
+}
+
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }
