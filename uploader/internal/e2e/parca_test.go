@@ -205,28 +205,47 @@ func mustID(t testing.TB, path string) string {
 	return id
 }
 
-// Case 5a: a 320 MiB debuginfo file lands intact.
+// Case 5a: a 320 MiB debuginfo file lands intact, sent as an extraction
+// (zlib: its random section is found not worth compressing; none) and as
+// it is, each with a peak RSS under 32 MiB (issue 18): memory does not grow
+// with the file.
 func TestLargeDebuginfo(t *testing.T) {
 	heavy(t)
-	p := StartParca(t, ParcaOptions{})
 	bin, debug, hash := bigBinary(t)
 	id := mustID(t, bin)
-	rep := one(t, mustUpload(t, p, bin))
-	if rep.Action != upload.Uploaded || rep.Bytes < 300<<20 {
-		t.Fatalf("%+v, want uploaded, 300 MiB+", rep)
-	}
-	m := checkStored(t, p, id, "debuginfo", debug)
-	if m.GetUpload().GetHash() != hash {
-		t.Fatalf("metadata hash %s, want %s", m.GetUpload().GetHash(), hash)
-	}
-	// The same debug file sent as it is: hashed through a mapping, sent in
-	// pooled chunks (uncompressed extraction, so 300 MiB+ on the wire).
 	const asGiven = "0123456789abcdef0123456789abcdef01234567"
-	rep = one(t, mustUpload(t, p, "--no-extract", "--build-id="+asGiven, debug))
-	if rep.Action != upload.Uploaded || rep.Bytes < 300<<20 {
-		t.Fatalf("--no-extract: %+v, want uploaded, 300 MiB+", rep)
+	plain := filepath.Join(t.TempDir(), "big.none.debug")
+	if r := cli(t, "extract", "--compress-debug-sections=none", bin, "-o", plain); r.code != 0 {
+		t.Fatalf("%v", r)
 	}
-	checkStored(t, p, asGiven, "debuginfo", debug)
+	for _, c := range []struct {
+		args        []string
+		id          string
+		debug, hash string
+	}{
+		{[]string{bin}, id, debug, hash},
+		{[]string{"--compress-debug-sections=none", bin}, id, plain, xxh64File(t, plain)},
+		// The same debug file sent as it is: hashed through a mapping,
+		// sent in pooled chunks.
+		{[]string{"--no-extract", "--build-id=" + asGiven, debug}, asGiven, debug, hash},
+	} {
+		p := StartParca(t, ParcaOptions{})
+		r := cli(t, append([]string{"upload", "--store-address=" + p.Addr, "--insecure", "--json"}, c.args...)...)
+		if r.code != 0 {
+			t.Fatalf("%v", r)
+		}
+		rep := one(t, r.reports(t))
+		if rep.Action != upload.Uploaded || rep.Bytes < 300<<20 {
+			t.Fatalf("%v: %+v, want uploaded, 300 MiB+", c.args, rep)
+		}
+		m := checkStored(t, p, c.id, "debuginfo", c.debug)
+		if m.GetUpload().GetHash() != c.hash {
+			t.Fatalf("%v: metadata hash %s, want %s", c.args, m.GetUpload().GetHash(), c.hash)
+		}
+		if r.maxRSSKB > 32<<10 {
+			t.Errorf("%v: peak RSS %d MiB uploading 320 MiB, want under 32 MiB", c.args, r.maxRSSKB>>10)
+		}
+	}
 }
 
 // Case 5b: over the server's --debuginfo-upload-max-size: a clear message,

@@ -17,10 +17,23 @@ import (
 )
 
 // bigObject is a gcc -g binary with a 2 MiB .comment (one string, no
-// NUL, so the linker merges nothing away): its compressed extraction is
-// over the 1 MiB a staged object keeps in memory, while its DWARF is small
-// enough that extraction itself compresses it in memory, not in TMPDIR.
+// NUL, so the linker merges nothing away): a large extraction whose DWARF
+// is small enough to be compressed in memory, not in TMPDIR.
 func bigObject(t *testing.T) string {
+	t.Helper()
+	return withSection(t, ".comment")
+}
+
+// bigDWARF is a gcc -g binary with 2 MiB more of incompressible .debug_str:
+// compressing its DWARF needs a temp file in TMPDIR.
+func bigDWARF(t *testing.T) string {
+	t.Helper()
+	return withSection(t, ".debug_str")
+}
+
+// withSection is a gcc -g binary with 2 MiB of random non-NUL bytes and a
+// NUL in the section named.
+func withSection(t *testing.T, name string) string {
 	t.Helper()
 	dir := t.TempDir()
 	payload := make([]byte, 2<<20)
@@ -33,17 +46,25 @@ func bigObject(t *testing.T) string {
 		t.Fatal(err)
 	}
 	src := testbin.HelloC + `
-__asm__(".pushsection .comment,\"MS\",@progbits,1\n.incbin \"` + blob + `\"\n.byte 0\n.popsection");
+__asm__(".pushsection ` + name + `,\"MS\",@progbits,1\n.incbin \"` + blob + `\"\n.byte 0\n.popsection");
 `
 	return testbin.GCC(t, dir, "big", src, "-g")
 }
 
-// The staging temp file of a compressed object over 1 MiB is gone once the
-// upload ends, whether it succeeded or failed: TMPDIR is left as it was.
+// The temp files of an extraction (its compressed DWARF over 1 MiB) are
+// gone once the upload ends, whether it succeeded or failed: TMPDIR is left
+// as it was.
 func TestStagingLeavesNothingInTMPDIR(t *testing.T) {
-	bin := bigObject(t)
+	for _, bin := range []string{bigObject(t), bigDWARF(t)} {
+		for _, fail := range []bool{false, true} {
+			leavesNothing(t, bin, fail)
+		}
+	}
+}
+
+func leavesNothing(t *testing.T, bin string, fail bool) {
 	id, _ := buildid.Read(bin)
-	for _, fail := range []bool{false, true} {
+	{
 		srv := teststore.Start(t, teststore.Options{})
 		st := grpcStoreTries(t, srv, 1)
 		tmp := t.TempDir() // made before TMPDIR points into it
@@ -69,18 +90,18 @@ func TestStagingLeavesNothingInTMPDIR(t *testing.T) {
 	}
 }
 
-// When the staging file cannot be written (TMPDIR missing), the user is told
-// so, not that the input changed, and nothing is marked finished.
+// When the extraction's temp file cannot be made (TMPDIR missing), the user
+// is told so, not that the input changed, and nothing is marked finished.
 func TestStagingFailureIsReported(t *testing.T) {
-	bin := bigObject(t)
+	bin := bigDWARF(t)
 	missing := filepath.Join(t.TempDir(), "missing")
 	srv := teststore.Start(t, teststore.Options{})
 	st := grpcStoreTries(t, srv, 1)
 	t.Setenv("TMPDIR", missing)
 	got, failed := run(t, st, []string{bin}, upload.Options{})
 	r := got[bin+"#debuginfo"]
-	if failed != 1 || r.Action != upload.Failed || !strings.Contains(r.Reason, "staging") || !strings.Contains(r.Reason, missing) {
-		t.Fatalf("%+v, want a failure naming the staging file in %s", r, missing)
+	if failed != 1 || r.Action != upload.Failed || !strings.Contains(r.Reason, "cannot create a temp file") || strings.Count(r.Reason, "temp file") != 1 || !strings.Contains(r.Reason, missing) {
+		t.Fatalf("%+v, want one failure naming the temp directory %s", r, missing)
 	}
 	if n := srv.Calls("MarkUploadFinished"); n != 0 {
 		t.Errorf("MarkUploadFinished called %d times", n)

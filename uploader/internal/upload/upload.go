@@ -4,7 +4,6 @@
 package upload
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -26,7 +25,6 @@ import (
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/objhash"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/quality"
-	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/scratch"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
 )
 
@@ -579,8 +577,7 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 		return
 	}
 	key := j.key(opts)
-	src := source{input: j.path, seen: j.seen, id: j.id, asIs: opts.asGiven(), stage: opts.Compress != elfdebug.None,
-		write: func(w io.Writer, in *os.File) error { return extract(w, in, opts) }}
+	src := source{input: j.path, seen: j.seen, id: j.id, asIs: opts.asGiven(), extract: extractor(opts)}
 	sent := send(ctx, st, key, base, opts, src, j.asked, emit)
 	if opts.Sources != nil && key.Type == pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED && sent {
 		skey := key
@@ -595,7 +592,7 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 			emit(sbase)
 			return
 		}
-		send(ctx, st, skey, sbase, opts, source{write: func(w io.Writer, _ *os.File) error { return opts.Sources(ctx, j.path, w) }}, nil, emit)
+		send(ctx, st, skey, sbase, opts, source{write: func(w io.Writer) error { return opts.Sources(ctx, j.path, w) }}, nil, emit)
 	}
 }
 
@@ -701,31 +698,35 @@ type source struct {
 	// archive). It is opened once, and both passes read that open file,
 	// so nothing done to its path meanwhile changes what they read.
 	input string
-	// asIs sends input as it is; otherwise write writes the object (given
-	// input open, nil without one).
-	asIs  bool
-	write func(w io.Writer, in *os.File) error
+	// asIs sends input as it is; extract lays out its extraction (see
+	// elfdebug.Open); otherwise write writes the object.
+	asIs    bool
+	extract func(in *os.File, size int64) (*elfdebug.Extraction, error)
+	write   func(w io.Writer) error
 	// seen is input as it was when id was read from it (nil: the ID was
 	// not read from it). The hash pass must start from a file that still
 	// has that ID and end with it unchanged (see unchanged), so that what
 	// is stored under an ID carries that ID and is one version of the file.
 	seen os.FileInfo
 	id   buildid.ID
-	// stage keeps the bytes of the hash pass for the send pass instead of
-	// writing them again: for compressed extraction, where writing them
-	// means compressing every DWARF section a second time.
-	stage bool
 }
 
-// measure streams the object once to learn its size and hash (the store
-// wants both before the first byte), and returns an Object that streams it
-// again for each attempt. A file is read again and other objects written
-// again (cheap to repeat); a compressed extraction is staged instead (see
-// spill: in memory up to 1 MiB, then an unlinked temp file in TMPDIR), so
-// memory stays flat whatever the file's size. Every send is hashed again
-// on the way (see verify): bytes that differ from the hashed ones fail the
-// send's last Read, so they are never marked finished. release closes
-// what the Object reads from.
+// extractor is a source's extract for opts.
+func extractor(opts Options) func(*os.File, int64) (*elfdebug.Extraction, error) {
+	return func(in *os.File, size int64) (*elfdebug.Extraction, error) {
+		return elfdebug.Open(in, size, elfdebug.Options{Compress: opts.Compress, Reuse: opts.compressors})
+	}
+}
+
+// measure goes over the object once to learn its size and hash (the store
+// wants both before the first byte), and returns an Object that reads it
+// again for each attempt, so memory stays flat whatever the file's size:
+// a file is read again; an extraction, laid out once (its sorted and
+// compressed sections kept in its spools), is read again from those and
+// from the file, straight into the send's buffers; a source archive is
+// written again. Every send is hashed again on the way (see verify): bytes
+// that differ from the hashed ones fail the send's last Read, so they are
+// never marked finished. release closes what the Object reads from.
 func (s source) measure(name string) (obj store.Object, release func(), err error) {
 	in, before, err := s.open()
 	release = func() {}
@@ -743,7 +744,8 @@ func (s source) measure(name string) (obj store.Object, release func(), err erro
 		now, err := in.Stat()
 		return err != nil || !unchanged(before, now)
 	}
-	if s.asIs {
+	switch {
+	case s.asIs:
 		sum, err := objhash.File(in, before.Size())
 		if err != nil {
 			return store.Object{}, release, err
@@ -756,44 +758,74 @@ func (s source) measure(name string) (obj store.Object, release func(), err erro
 			return verify(io.NopCloser(io.NewSectionReader(in, 0, obj.Size)), obj), nil
 		}
 		return obj, release, nil
+	case s.extract != nil:
+		x, err := s.extract(in, before.Size())
+		if err != nil {
+			if changed() {
+				err = errChanged // an input cut short says so, not "unexpected EOF"
+			}
+			return store.Object{}, release, err
+		}
+		closeIn := release
+		release = func() { x.Close(); closeIn() }
+		h := objhash.New()
+		for _, p := range x.Parts() {
+			if err = hashPart(h, p); err != nil {
+				break
+			}
+		}
+		if changed() {
+			return store.Object{}, release, errChanged
+		}
+		if err != nil {
+			return store.Object{}, release, err
+		}
+		obj = store.Object{Name: name, Size: x.Size(), Hash: objhash.Sum(h)}
+		obj.Open = func() (io.ReadCloser, error) {
+			return verify(io.NopCloser(&noticeChange{io.NewSectionReader(x, 0, obj.Size), changed}), obj), nil
+		}
+		return obj, release, nil
 	}
 	h := objhash.New()
 	cw := &countWriter{}
-	var sp *spill
-	w := io.MultiWriter(h, cw)
-	if s.stage {
-		sp = &spill{}
-		closeIn := release
-		release = func() { sp.close(); closeIn() }
-		w = io.MultiWriter(h, cw, sp)
-	}
-	err = s.write(w, in)
-	if changed() {
-		return store.Object{}, release, errChanged
-	}
-	if err != nil {
+	if err := s.write(io.MultiWriter(h, cw)); err != nil {
 		return store.Object{}, release, err
 	}
-	if sp != nil && sp.err != nil {
-		return store.Object{}, release, fmt.Errorf("staging %s: %w", name, sp.err)
-	}
 	obj = store.Object{Name: name, Size: cw.n, Hash: objhash.Sum(h)}
-	if sp != nil {
-		obj.Open = func() (io.ReadCloser, error) { return verify(io.NopCloser(sp.reader(cw.n)), obj), nil }
-		return obj, release, nil
-	}
 	obj.Open = func() (io.ReadCloser, error) {
 		pr, pw := io.Pipe()
-		go func() {
-			err := s.write(pw, in)
-			if err != nil && changed() {
-				err = errChanged // an input cut short says so, not "unexpected EOF"
-			}
-			pw.CloseWithError(err)
-		}()
+		go func() { pw.CloseWithError(s.write(pw)) }()
 		return verify(pr, obj), nil
 	}
 	return obj, release, nil
+}
+
+// hashPart feeds an extraction's part to h: a part copied from the input
+// is hashed where the file is, without a copy (objhash.Range).
+func hashPart(h io.Writer, p elfdebug.Part) error {
+	if p.Src != nil {
+		return objhash.Range(h, p.Src, p.Off, p.N)
+	}
+	var zeros [4096]byte
+	for left := p.N; left > 0; left -= int64(len(zeros)) {
+		h.Write(zeros[:min(left, int64(len(zeros)))])
+	}
+	return nil
+}
+
+// noticeChange turns a read error of an input changed since it was hashed
+// into errChanged: "changed while uploading", not "unexpected EOF".
+type noticeChange struct {
+	r       io.Reader
+	changed func() bool
+}
+
+func (n *noticeChange) Read(p []byte) (int, error) {
+	m, err := n.r.Read(p)
+	if err != nil && err != io.EOF && n.changed() {
+		err = errChanged
+	}
+	return m, err
 }
 
 // open opens the input, if there is one, and checks it against seen: a
@@ -820,15 +852,6 @@ func (s source) open() (*os.File, os.FileInfo, error) {
 type countWriter struct{ n int64 }
 
 func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
-
-func extract(w io.Writer, f *os.File, opts Options) error {
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	_, err = elfdebug.ExtractWith(f, fi.Size(), w, elfdebug.Options{Compress: opts.Compress, Reuse: opts.compressors})
-	return err
-}
 
 // kind is what inspect found a candidate to be.
 type kind int
@@ -959,50 +982,4 @@ func judge(q quality.Quality, asIs bool) (warning string, err error) {
 		return q.SymbolsOnlyWarning(), nil
 	}
 	return "", nil
-}
-
-// spillMax is what a staged object keeps in memory before it moves to an
-// unlinked temp file: small objects (most of a many-files run) never touch
-// the disk, and memory stays bounded whatever the size.
-const spillMax = 1 << 20
-
-// spill holds staged bytes: in memory up to spillMax, then in a temp file.
-type spill struct {
-	mem []byte
-	f   *os.File
-	err error
-}
-
-func (s *spill) Write(p []byte) (int, error) {
-	if s.err != nil {
-		return len(p), nil // reported by measure; the hash pass goes on
-	}
-	if s.f == nil && len(s.mem)+len(p) <= spillMax {
-		s.mem = append(s.mem, p...)
-		return len(p), nil
-	}
-	if s.f == nil {
-		if s.f, s.err = scratch.File("debuginfo-stage-*"); s.err != nil {
-			return len(p), nil
-		}
-		_, s.err = s.f.Write(s.mem)
-		s.mem = nil
-	}
-	if s.err == nil {
-		_, s.err = s.f.Write(p)
-	}
-	return len(p), nil
-}
-
-func (s *spill) reader(size int64) io.Reader {
-	if s.f != nil {
-		return io.NewSectionReader(s.f, 0, size)
-	}
-	return bytes.NewReader(s.mem)
-}
-
-func (s *spill) close() {
-	if s.f != nil {
-		s.f.Close()
-	}
 }

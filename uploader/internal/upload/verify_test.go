@@ -66,7 +66,7 @@ func TestHashPassNeedsTheFileAsSeen(t *testing.T) {
 		}, false},
 		{"the same program renamed over it", func(t *testing.T, path string) { copyTo(t, a, path) }, false},
 	} {
-		for _, kind := range []string{"sent as it is", "written", "staged"} {
+		for _, kind := range []string{"sent as it is", "extracted", "extracted and compressed"} {
 			t.Run(c.name+"/"+kind, func(t *testing.T) {
 				path := testbin.Copy(t, a, "in")
 				old := time.Now().Add(-time.Hour)
@@ -76,8 +76,8 @@ func TestHashPassNeedsTheFileAsSeen(t *testing.T) {
 					t.Fatal(err)
 				}
 				c.change(t, path)
-				src := source{input: path, seen: seen, id: idA, asIs: kind == "sent as it is", stage: kind == "staged",
-					write: func(w io.Writer, in *os.File) error { return extract(w, in, Options{Compress: elfdebug.None}) }}
+				comp := map[bool]elfdebug.Compression{false: elfdebug.None, true: elfdebug.Zlib}[kind == "extracted and compressed"]
+				src := source{input: path, seen: seen, id: idA, asIs: kind == "sent as it is", extract: extractor(Options{Compress: comp})}
 				obj, release, err := src.measure("in")
 				defer release()
 				if c.fails {
