@@ -145,7 +145,7 @@ done
 tc qdisc del dev lo root
 n=${BENCH_LOOP_N:-15}
 ms() { local t0 t1; t0=$(date +%s%N); "$@" >"$work/out" 2>&1 || { cat "$work/out" >&2; return 1; }; t1=$(date +%s%N); echo $(((t1 - t0) / 1000)); }
-stat_ms() { sort -n | awk '{v[NR]=$1} END{printf "%.1f %.1f", v[1]/1000, v[int((NR+1)/2)]/1000}'; }
+stat_ms() { sort -n | awk '{v[NR]=$1} END{printf "%.1f %.1f\n", v[1]/1000, v[int((NR+1)/2)]/1000}'; }
 echo
 echo "### Loopback, unshaped: $n runs of each choice, alternating"
 echo
