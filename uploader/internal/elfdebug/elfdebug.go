@@ -59,6 +59,9 @@ func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, e
 	}
 	defer x.Close()
 	n, err := x.WriteTo(w)
+	if err == nil {
+		err = x.InputUnchanged()
+	}
 	st := x.Stats
 	st.Bytes = n
 	return st, err
@@ -70,7 +73,8 @@ func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, e
 // stay readable and unchanged until the Extraction is closed.
 func Open(r io.ReaderAt, size int64, opts Options) (_ *Extraction, err error) {
 	input := r
-	x := &Extraction{}
+	x := &Extraction{log: newReadLog(r)}
+	r = x.log
 	defer func() {
 		if err != nil {
 			x.Close()
@@ -233,6 +237,7 @@ func Open(r io.ReaderAt, size int64, opts Options) (_ *Extraction, err error) {
 	if x.size != int64(l.size) {
 		return nil, fmt.Errorf("internal error: laid out %d bytes, planned %d", x.size, l.size)
 	}
+	x.log.seal()
 	return x, nil
 }
 

@@ -19,6 +19,7 @@ type Extraction struct {
 	parts   []Part // in output order, each starting where the one before ends
 	size    int64
 	closers []io.Closer
+	log     *readLog // what Open read from the input
 }
 
 // Part is a run of an Extraction's bytes: N bytes of Src from Off, or N
@@ -35,6 +36,21 @@ func (x *Extraction) Size() int64 { return x.size }
 
 // Parts returns the extraction's parts in order; they add up to Size bytes.
 func (x *Extraction) Parts() []Part { return x.parts }
+
+// InputUnchanged reads again every byte Open read from the input and
+// returns ErrInputChanged unless all still read the same: what Open made of
+// them (compressed or sorted sections, rewritten headers) is kept, so an
+// input written while Open read it would otherwise go out as a mix of two
+// versions. Call it after the last read of the extraction: an extraction is
+// then one version of the input if its parts copied from the input (Src is
+// the input; see Part) read the same each time they were read, which is
+// the caller's to check (an upload hashes them, then hashes what it sends).
+func (x *Extraction) InputUnchanged() error {
+	if x.log == nil {
+		return nil
+	}
+	return x.log.recheck()
+}
 
 // Close releases the spools and buffers; reads fail after it.
 func (x *Extraction) Close() error {

@@ -78,8 +78,11 @@ func Reorder(sec io.ReaderAt, size int64, bo binary.ByteOrder) (r *Reordered, ok
 			off += unitLen
 			continue
 		}
+		// The rest of the unit after what hdr holds: read front to back,
+		// a section is one run for elfdebug's input check.
 		buf = slices.Grow(buf[:0], int(unitLen))[:unitLen]
-		if n, err := sec.ReadAt(buf, off); n < len(buf) {
+		have := copy(buf, hdr[:n])
+		if m, err := sec.ReadAt(buf[have:], off+int64(have)); m < len(buf)-have {
 			if err == nil || err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}

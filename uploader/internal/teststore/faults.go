@@ -18,6 +18,7 @@ type faults struct {
 	short    int                     // upload streams to answer with one byte fewer than received
 	onBytes  []bytesHook
 	lose     map[string]int // method -> calls to handle, then answer Unavailable
+	onCall   map[string]func()
 }
 
 type bytesHook struct {
@@ -31,6 +32,18 @@ func (s *Server) OnBytes(n int64, fn func()) {
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
 	s.faults.onBytes = append(s.faults.onBytes, bytesHook{n, fn})
+}
+
+// OnCall runs fn once, when method is called next, before it is handled
+// (to stage races: a file changed between the upload's hash pass, which
+// InitiateUpload follows, and its send).
+func (s *Server) OnCall(method string, fn func()) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	if s.faults.onCall == nil {
+		s.faults.onCall = map[string]func(){}
+	}
+	s.faults.onCall[method] = fn
 }
 
 // FailNext makes the next len(codes) calls of method fail with those codes.
@@ -110,6 +123,12 @@ func (f *faults) reported(n int) uint64 {
 
 func (f *faults) take(ctx context.Context, method string) error {
 	f.mu.Lock()
+	if fn := f.onCall[method]; fn != nil {
+		delete(f.onCall, method)
+		f.mu.Unlock()
+		fn()
+		f.mu.Lock()
+	}
 	if f.hang[method] > 0 {
 		f.hang[method]--
 		f.mu.Unlock()

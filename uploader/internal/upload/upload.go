@@ -755,7 +755,7 @@ func (s source) measure(name string) (obj store.Object, release func(), err erro
 		}
 		obj = store.Object{Name: name, Size: before.Size(), Hash: sum}
 		obj.Open = func() (io.ReadCloser, error) {
-			return verify(io.NopCloser(io.NewSectionReader(in, 0, obj.Size)), obj), nil
+			return verify(io.NopCloser(io.NewSectionReader(in, 0, obj.Size)), obj, nil), nil
 		}
 		return obj, release, nil
 	case s.extract != nil:
@@ -782,7 +782,7 @@ func (s source) measure(name string) (obj store.Object, release func(), err erro
 		}
 		obj = store.Object{Name: name, Size: x.Size(), Hash: objhash.Sum(h)}
 		obj.Open = func() (io.ReadCloser, error) {
-			return verify(io.NopCloser(&noticeChange{io.NewSectionReader(x, 0, obj.Size), changed}), obj), nil
+			return verify(io.NopCloser(&noticeChange{io.NewSectionReader(x, 0, obj.Size), changed}), obj, x.InputUnchanged), nil
 		}
 		return obj, release, nil
 	}
@@ -795,7 +795,7 @@ func (s source) measure(name string) (obj store.Object, release func(), err erro
 	obj.Open = func() (io.ReadCloser, error) {
 		pr, pw := io.Pipe()
 		go func() { pw.CloseWithError(s.write(pw)) }()
-		return verify(pr, obj), nil
+		return verify(pr, obj, nil), nil
 	}
 	return obj, release, nil
 }

@@ -26,8 +26,15 @@ func unchanged(before, now os.FileInfo) bool {
 // exactly obj.Size bytes that hash to obj.Hash, so a store never gets more
 // bytes than announced, and a send whose bytes differ from the hashed ones
 // ends in an error before the store is told it finished.
-func verify(r io.ReadCloser, obj store.Object) io.ReadCloser {
-	return &verified{r: r, left: obj.Size, h: objhash.New(), want: obj.Hash}
+//
+// recheck, if set, is run beside the send from its first Read, and its
+// error fails the last Read too: an extraction reads again what it made its
+// compressed and sorted sections from (elfdebug.Extraction.InputUnchanged),
+// bytes a send does not read from the input. Started at the send, after
+// the hash pass read every byte the send reads from the input, it is one
+// version of the input that both checks compare against.
+func verify(r io.ReadCloser, obj store.Object, recheck func() error) io.ReadCloser {
+	return &verified{r: r, left: obj.Size, h: objhash.New(), want: obj.Hash, recheck: recheck}
 }
 
 type verified struct {
@@ -35,9 +42,17 @@ type verified struct {
 	left int64
 	h    hash.Hash64
 	want string
+
+	recheck func() error
+	checked chan error // recheck's result, once started
+	ended   error      // end's result, once known
 }
 
 func (v *verified) Read(p []byte) (int, error) {
+	if v.recheck != nil && v.checked == nil {
+		v.checked = make(chan error, 1)
+		go func() { v.checked <- v.recheck() }()
+	}
 	if v.left <= 0 {
 		return 0, v.end()
 	}
@@ -50,13 +65,35 @@ func (v *verified) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// end is the error that ends the bytes: io.EOF when they are all there and
-// hash to what was announced.
+// end is the error that ends the bytes: io.EOF when they are all there,
+// hash to what was announced and the recheck passed.
 func (v *verified) end() error {
-	if v.left != 0 || objhash.Sum(v.h) != v.want {
-		return errChanged
+	if v.ended != nil {
+		return v.ended
 	}
-	return io.EOF
+	v.ended = io.EOF
+	if v.left != 0 || objhash.Sum(v.h) != v.want {
+		v.ended = errChanged
+	}
+	if v.checked != nil {
+		err := <-v.checked
+		v.checked = closedCheck
+		if err != nil {
+			v.ended = errChanged
+		}
+	}
+	return v.ended
 }
 
-func (v *verified) Close() error { return v.r.Close() }
+// closedCheck stands for a recheck whose result was taken.
+var closedCheck = make(chan error)
+
+// Close waits for a recheck still running: it reads what the caller
+// releases next.
+func (v *verified) Close() error {
+	if v.checked != nil && v.checked != closedCheck {
+		<-v.checked
+		v.checked = closedCheck
+	}
+	return v.r.Close()
+}

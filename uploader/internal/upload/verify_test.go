@@ -128,7 +128,7 @@ func TestVerify(t *testing.T) {
 		{"empty", nil, errChanged},
 		{"longer: the rest is not read", append(bytes.Clone(data), "more"...), nil},
 	} {
-		got, err := io.ReadAll(verify(io.NopCloser(bytes.NewReader(c.r)), obj))
+		got, err := io.ReadAll(verify(io.NopCloser(bytes.NewReader(c.r)), obj, nil))
 		if !errors.Is(err, c.want) && !(err == nil && c.want == nil) {
 			t.Errorf("%s: %v, want %v", c.name, err, c.want)
 		}
