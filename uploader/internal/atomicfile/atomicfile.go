@@ -90,9 +90,13 @@ func bare(err error) error {
 }
 
 // IsStdout says whether path names this process's standard output
-// (/dev/stdout, /proc/self/fd/1, or the file or pipe it leads to): the
+// ("-", /dev/stdout, /proc/self/fd/1, or the file or pipe it leads to): the
 // caller then prints its messages elsewhere, or they would mix with it.
+// A file named "-" is "./-".
 func IsStdout(path string) bool {
+	if path == "-" {
+		return true
+	}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return false
