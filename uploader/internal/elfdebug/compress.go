@@ -286,7 +286,8 @@ func compressSections(r io.ReaderAt, f *elfparse.File, next <-chan int, c Compre
 		// The bytes to compress: the section's, or its uncompressed form
 		// (see sortCompressedLines).
 		sr := io.NewSectionReader(r, int64(s.Off), int64(s.Size))
-		if p, ok := plain[i]; ok {
+		p, sorted := plain[i]
+		if sorted {
 			sr, s.Size = io.NewSectionReader(p.r, 0, int64(p.size)), p.size
 		}
 		if tmp == nil {
@@ -319,7 +320,9 @@ func compressSections(r io.ReaderAt, f *elfparse.File, next <-chan int, c Compre
 		// Worth it while the output (header included) stays under 97% of
 		// the input read so far; checked every incompressibleAfter bytes
 		// and once more when the compressor has flushed.
-		worth := func(in uint64) bool { return uint64(cw.n)-pos <= in*97/100 }
+		// A sorted section is kept compressed whatever it saves: what it
+		// would fall back to is the input's, unsorted.
+		worth := func(in uint64) bool { return sorted || uint64(cw.n)-pos <= in*97/100 }
 		shrinks := true
 		for in := int64(0); in < int64(s.Size) && shrinks; {
 			n, err := io.CopyBuffer(zw, io.LimitReader(sr, incompressibleAfter), buf)
