@@ -74,6 +74,32 @@ func gcc(compiler string, flags ...string) func(t *testing.T, e *env, dir, out s
 	}
 }
 
+// withLargeStrings is build, then .debug_str grown past 32 MiB by strings
+// nothing refers to: the extraction compresses such a section in chunks,
+// side by side, and joins them. Parca decompresses the whole section to
+// read any name, and checks the stream's checksum (zlib) or frames (zstd):
+// a wrong join shows no name at all.
+func withLargeStrings(build func(t *testing.T, e *env, dir, out string)) func(t *testing.T, e *env, dir, out string) {
+	return func(t *testing.T, e *env, dir, out string) {
+		build(t, e, dir, out)
+		str := out + ".debug_str"
+		run(t, dir, nil, "objcopy", "--dump-section", ".debug_str="+str, out)
+		f, err := os.OpenFile(str, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := bufio.NewWriter(f)
+		for i := range 1200000 { // about 37 MB: zlib cuts it in 4 MiB chunks, zstd in 16 MiB ones
+			fmt.Fprintf(w, "unreferenced_name_%d_%x\x00", i, i*2654435761)
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		run(t, dir, nil, "objcopy", "--update-section", ".debug_str="+str, out)
+	}
+}
+
 func goBuild(flags ...string) func(t *testing.T, e *env, dir, out string) {
 	return func(t *testing.T, e *env, dir, out string) {
 		run(t, dir, []string{"GOWORK=off", "GOFLAGS=-buildvcs=false", "CGO_ENABLED=0"}, "go",
@@ -159,6 +185,9 @@ var fixtures = []fixture{
 	{name: "c-none", src: "c", build: gcc("gcc", "-g", "-O1"), upload: compressed("none"), wants: cWants, stored: "none"},
 	{name: "c-zlib", src: "c", build: gcc("gcc", "-g", "-O1"), upload: compressed("zlib"), wants: cWants, stored: "zlib"},
 	{name: "c-zstd", src: "c", build: gcc("gcc", "-g", "-O1"), upload: compressed("zstd"), wants: cWants, stored: "zstd"},
+	// A .debug_str past 8 MiB is compressed in chunks side by side and joined.
+	{name: "c-zlib-chunked", src: "c", build: withLargeStrings(gcc("gcc", "-g", "-O1")), upload: compressed("zlib"), wants: cWants, stored: "zlib"},
+	{name: "c-zstd-chunked", src: "c", build: withLargeStrings(gcc("gcc", "-g", "-O1")), upload: compressed("zstd"), wants: cWants, stored: "zstd"},
 	// Go's linker compresses DWARF with zlib itself (kept as it is); without that, zstd.
 	{name: "go-zstd", src: "go", build: goBuild("-ldflags=-compressdwarf=false"), upload: compressed("zstd"), wants: goWants, stored: "zstd"},
 	// -gsplit-dwarf (Bazel --fission): DWARF 5 skeleton units, and DWARF 4

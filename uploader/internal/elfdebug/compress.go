@@ -5,16 +5,18 @@ import (
 	"bytes"
 	"cmp"
 	"debug/elf"
+	"encoding/binary"
 	"fmt"
+	"hash/adler32"
 	"io"
-	"maps"
 	"os"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
-	"github.com/klauspost/compress/zlib"
+	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
@@ -80,7 +82,7 @@ func (p *Compressors) pool(c Compression) *sync.Pool { return &p.pools[c] }
 // memSpoolMax is the largest DWARF total compressed in memory rather than
 // through a temp file: creating and unlinking a file per extraction cost
 // more than compressing a small binary's DWARF.
-const memSpoolMax = 1 << 20
+var memSpoolMax uint64 = 1 << 20 // a var for tests
 
 // spoolFile is where compressed sections wait for the layout to be known.
 type spoolFile interface {
@@ -173,10 +175,13 @@ func chdrAlign(c elf.Class) uint64 {
 // which needs their sizes before the first byte, is known while memory
 // stays bounded. Large DWARF is compressed by up to maxWorkers goroutines,
 // each with its own compressor and spool: compression is what an extraction
-// spends its CPU on. The bytes of a section depend only on the section, so
-// the output is the same every time whichever worker took it (the upload
-// streams it twice: hash, then send). A section that would not shrink stays
-// as it is. The returned closer releases the spools.
+// spends its CPU on. A section larger than chunkSize is cut into chunks
+// that are compressed side by side and joined (see task), so that one
+// large section, the usual case for a big program's .debug_info, keeps
+// every goroutine busy. The bytes of a section depend only on the section,
+// so the output is the same every time whichever worker took it (the
+// upload streams it twice: hash, then send). A section that would not
+// shrink stays as it is. The returned closer releases the spools.
 func spool(r io.ReaderAt, f *elfparse.File, keep []bool, c Compression, reuse *Compressors, plain map[int]plainSection) (map[int]packed, io.Closer, error) {
 	onlyPlain := c == None
 	if onlyPlain {
@@ -187,44 +192,56 @@ func spool(r io.ReaderAt, f *elfparse.File, keep []bool, c Compression, reuse *C
 		// every reader takes.
 		c = Zlib
 	}
-	var todo []int
+	var secs []*section
 	var total uint64
 	for i, s := range f.Sections {
 		if p, ok := plain[i]; ok && keep[i] {
-			todo = append(todo, i)
+			secs = append(secs, &section{i: i, name: s.Name, r: p.r, size: p.size, align: s.Addralign, sorted: true})
 			total += p.size
 		} else if keep[i] && compressible(s) && !onlyPlain {
-			todo = append(todo, i)
+			secs = append(secs, &section{i: i, name: s.Name, r: io.NewSectionReader(r, int64(s.Off), int64(s.Size)), size: s.Size, align: s.Addralign})
 			total += s.Size
 		}
 	}
-	if len(todo) == 0 {
+	if len(secs) == 0 {
 		return nil, nil, nil
 	}
 	if reuse == nil {
 		reuse = &Compressors{}
 	}
 	inMemory := total <= memSpoolMax
+	var tasks []task
+	if inMemory {
+		for _, s := range secs {
+			tasks = append(tasks, task{sec: s, chunk: whole, n: s.size})
+		}
+	} else {
+		// Largest first, so that no worker is left with the big one at the end.
+		slices.SortStableFunc(secs, func(a, b *section) int { return cmp.Compare(b.size, a.size) })
+		for _, s := range secs {
+			tasks = append(tasks, s.tasks(c.chunk())...)
+		}
+	}
 	workers := 1
 	if !inMemory {
-		workers = min(runtime.GOMAXPROCS(0), maxWorkers, len(todo))
-		// Largest first, so that no worker is left with the big one at the end.
-		slices.SortStableFunc(todo, func(a, b int) int { return cmp.Compare(f.Sections[b].Size, f.Sections[a].Size) })
+		workers = min(runtime.GOMAXPROCS(0), maxWorkers, len(tasks))
 	}
-	spools := make(spools, workers)
-	results := make([]map[int]packed, workers)
-	errs := make([]error, workers)
-	next := make(chan int, len(todo))
-	for _, i := range todo {
-		next <- i
+	next := make(chan task, len(tasks))
+	for _, t := range tasks {
+		next <- t
 	}
 	close(next)
+	spools := make(spools, workers)
+	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for k := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[k], spools[k], errs[k] = compressSections(r, f, next, c, reuse, inMemory, plain)
+			w := &worker{f: f, c: c, reuse: reuse, inMemory: inMemory}
+			errs[k] = w.run(next)
+			spools[k] = w.spool
+			w.release()
 		}()
 	}
 	wg.Wait()
@@ -233,15 +250,35 @@ func spool(r io.ReaderAt, f *elfparse.File, keep []bool, c Compression, reuse *C
 		return nil, nil, err
 	}
 	out := map[int]packed{}
-	for _, m := range results {
-		maps.Copy(out, m)
+	for _, s := range secs {
+		if p, ok := s.packed(f, c); ok {
+			out[s.i] = p
+		}
 	}
 	return out, spools, nil
 }
 
 // maxWorkers bounds the goroutines compressing one extraction: each holds a
-// compressor (about 1 MiB for zlib, 4 MiB for zstd).
-const maxWorkers = 4
+// compressor and buffers (about 1.5 MiB for zlib, 4 MiB for zstd), and the
+// upload of a 268 MB file peaked at 30.6 MiB with two, 34.5 with four
+// (zlib; zstd: 34.9 and 36.4), against a target of 32 MB. Several files
+// (-j) keep more cores busy.
+const maxWorkers = 2
+
+// chunkSize is the most of a section one zlib task compresses, and a
+// fourth of a zstd one's. Chunks restart the compressor's history: on Go's
+// and gcc's DWARF that cost zlib (a 32 KiB window) under 0.1% at 1 MiB
+// chunks, and zstd (a 1 MiB window) as little on Go's, but 11% at 4 MiB on
+// a generated g++ .debug_info whose units repeat each other, and zstd's
+// fastest level starts cold (hex text lost 39% at 4 MiB, 6% at 16).
+var chunkSize uint64 = 4 << 20 // a var for tests
+
+func (c Compression) chunk() uint64 {
+	if c == Zstd {
+		return 4 * chunkSize
+	}
+	return chunkSize
+}
 
 // spools closes every spool of one extraction.
 type spools []spoolFile
@@ -257,109 +294,289 @@ func (s spools) Close() error {
 
 // incompressibleAfter is how much of a section is compressed before giving
 // up on it when it does not shrink: random or already-compressed payloads
-// would otherwise cost a full compression for nothing.
+// would otherwise cost a full compression for nothing. It is the first
+// chunk of a chunked section.
 const incompressibleAfter = 4 << 20
 
-// compressSections compresses the sections it takes from next, one after
-// another with one compressor, into a spool of its own: in memory when all
-// the DWARF is small, else a temp file.
-func compressSections(r io.ReaderAt, f *elfparse.File, next <-chan int, c Compression, reuse *Compressors, inMemory bool, plain map[int]plainSection) (map[int]packed, spoolFile, error) {
-	var tmp spoolFile
-	var cw *countWriter
-	var zw compressor // its buffers are most of the memory
-	pool := reuse.pool(c)
-	defer func() {
-		if zw != nil {
-			pool.Put(zw)
-		}
-	}()
-	fail := func(err error) (map[int]packed, spoolFile, error) {
-		if tmp != nil {
-			tmp.Close()
-		}
-		return nil, nil, err
+// section is one section to compress and what its tasks made of it.
+type section struct {
+	i      int
+	name   string
+	r      io.ReaderAt // its uncompressed bytes (see sortCompressedLines)
+	size   uint64
+	align  uint64
+	sorted bool // a sorted line table: kept compressed whatever it saves
+
+	whole  packed      // a section compressed as one task
+	chunks []chunk     // or in chunks, one per task
+	given  atomic.Bool // up on: it does not shrink
+}
+
+// chunk is one chunk of a section compressed on its own: a raw deflate
+// stream ending on a byte boundary (zlib), or a zstd frame.
+type chunk struct {
+	src       io.ReaderAt
+	off, size uint64
+	adler     uint32 // of the chunk's uncompressed bytes (zlib)
+	n         uint64 // uncompressed bytes
+}
+
+// whole is task.chunk for a section compressed in one go.
+const whole = -1
+
+// task is the work of one compressor: a whole section, or its chunk'th
+// chunk (n bytes from off).
+type task struct {
+	sec    *section
+	chunk  int
+	off, n uint64
+}
+
+func (s *section) tasks(size uint64) []task {
+	if s.size <= size {
+		return []task{{sec: s, chunk: whole, n: s.size}}
 	}
-	out := map[int]packed{}
-	buf := make([]byte, 32<<10)
-	for i := range next {
-		s := f.Sections[i]
-		// The bytes to compress: the section's, or its uncompressed form
-		// (see sortCompressedLines).
-		sr := io.NewSectionReader(r, int64(s.Off), int64(s.Size))
-		p, sorted := plain[i]
-		if sorted {
-			sr, s.Size = io.NewSectionReader(p.r, 0, int64(p.size)), p.size
-		}
-		if tmp == nil {
-			if inMemory {
-				tmp = &memSpool{}
-			} else {
-				t, err := scratch.File("debuginfo-extract-*")
-				if err != nil {
-					return fail(fmt.Errorf("compressing debug sections: %w", err))
-				}
-				tmp = newFileSpool(t)
-			}
-			cw = &countWriter{w: tmp}
-		}
-		pos := uint64(cw.n)
-		cw.Write(f.Chdr(c.chType(), s.Size, sanitizeAlign(s.Addralign)))
-		if zw == nil {
-			if v, ok := pool.Get().(compressor); ok {
-				zw = v
-				zw.Reset(cw)
-			} else {
-				var err error
-				if zw, err = newCompressor(cw, c); err != nil {
-					return fail(err)
-				}
-			}
-		} else {
-			zw.Reset(cw)
-		}
-		// Worth it while the output (header included) stays under 97% of
-		// the input read so far; checked every incompressibleAfter bytes
-		// and once more when the compressor has flushed.
-		// A sorted section is kept compressed whatever it saves: what it
-		// would fall back to is the input's, unsorted.
-		worth := func(in uint64) bool { return sorted || uint64(cw.n)-pos <= in*97/100 }
-		shrinks := true
-		for in := int64(0); in < int64(s.Size) && shrinks; {
-			n, err := io.CopyBuffer(zw, io.LimitReader(sr, incompressibleAfter), buf)
-			if err == nil && n == 0 {
-				err = io.ErrUnexpectedEOF
-			}
-			if err != nil {
-				return fail(fmt.Errorf("compressing %s: %w", s.Name, err))
-			}
-			in += n
-			shrinks = worth(uint64(in))
-		}
-		if shrinks {
-			if err := zw.Close(); err != nil || cw.err != nil {
-				return fail(fmt.Errorf("compressing %s: %w", s.Name, firstErr(cw.err, err)))
-			}
-			shrinks = worth(s.Size)
-		}
-		if !shrinks {
-			// Not worth it: forget these bytes.
-			if err := tmp.Truncate(int64(pos)); err != nil {
-				return fail(err)
-			}
-			if _, err := tmp.Seek(int64(pos), io.SeekStart); err != nil {
-				return fail(err)
-			}
-			cw.n = int64(pos)
+	s.chunks = make([]chunk, (s.size+size-1)/size)
+	var ts []task
+	for k := range s.chunks {
+		off := uint64(k) * size
+		ts = append(ts, task{sec: s, chunk: k, off: off, n: min(size, s.size-off)})
+	}
+	return ts
+}
+
+// worth says whether out compressed bytes (headers included) for in
+// uncompressed ones are worth a compression header: under 97%.
+func (s *section) worth(out, in uint64) bool { return s.sorted || out <= in*97/100 }
+
+// packed is the section's compressed bytes, if they are worth it: a
+// compression header, then the stream (whole) or the chunks joined, with
+// zlib's own header and checksum around chunks of deflate.
+func (s *section) packed(f *elfparse.File, c Compression) (packed, bool) {
+	if s.chunks == nil {
+		return s.whole, s.whole.src != nil
+	}
+	if s.given.Load() {
+		return packed{}, false
+	}
+	j := &joined{}
+	head := f.Chdr(c.chType(), s.size, sanitizeAlign(s.align))
+	if c == Zlib {
+		head = append(head, zlibHeader...)
+	}
+	j.add(bytesPart(head))
+	var adler uint32 = 1
+	for _, ch := range s.chunks {
+		j.add(Part{Src: ch.src, Off: int64(ch.off), N: int64(ch.size)})
+		adler = adler32Combine(adler, ch.adler, ch.n)
+	}
+	if c == Zlib {
+		j.add(bytesPart(binary.BigEndian.AppendUint32(nil, adler)))
+	}
+	if !s.worth(uint64(j.size), s.size) {
+		return packed{}, false
+	}
+	return packed{src: j, off: 0, size: uint64(j.size)}, true
+}
+
+// zlibHeader starts a zlib stream of deflate with a 32 KiB window, marked
+// as made at a fast level (RFC 1950: FLEVEL 1, then the check bits).
+var zlibHeader = []byte{0x78, 0x5e}
+
+// worker compresses tasks one after another into a spool of its own: in
+// memory when all the DWARF is small, else a temp file.
+type worker struct {
+	f        *elfparse.File
+	c        Compression
+	reuse    *Compressors
+	inMemory bool
+
+	spool spoolFile
+	cw    *countWriter
+	zw    compressor // its buffers are most of the memory
+	buf   []byte
+}
+
+func (w *worker) release() {
+	if w.zw != nil {
+		w.reuse.pool(w.c).Put(w.zw)
+	}
+}
+
+func (w *worker) run(next <-chan task) error {
+	w.buf = make([]byte, 32<<10)
+	for t := range next {
+		if t.sec.given.Load() {
 			continue
 		}
-		out[i] = packed{src: tmp, off: pos, size: uint64(cw.n) - pos}
-	}
-	if fs, ok := tmp.(*fileSpool); ok {
-		if err := fs.w.Flush(); err != nil {
-			return fail(fmt.Errorf("compressing debug sections: %w", err))
+		if w.spool == nil {
+			if w.inMemory {
+				w.spool = &memSpool{}
+			} else {
+				f, err := scratch.File("debuginfo-extract-*")
+				if err != nil {
+					return fmt.Errorf("compressing debug sections: %w", err)
+				}
+				w.spool = newFileSpool(f)
+			}
+			w.cw = &countWriter{w: w.spool}
+		}
+		var err error
+		if t.chunk == whole {
+			err = w.compressWhole(t.sec)
+		} else {
+			err = w.compressChunk(t)
+		}
+		if err != nil {
+			if w.spool != nil {
+				w.spool.Close()
+				w.spool = nil
+			}
+			return err
 		}
 	}
-	return out, tmp, nil
+	if fs, ok := w.spool.(*fileSpool); ok {
+		if err := fs.w.Flush(); err != nil {
+			fs.Close()
+			w.spool = nil
+			return fmt.Errorf("compressing debug sections: %w", err)
+		}
+	}
+	return nil
+}
+
+// compressor readies w.zw to write a new stream to w.cw.
+func (w *worker) compressor() error {
+	if w.zw == nil {
+		if v, ok := w.reuse.pool(w.c).Get().(compressor); ok {
+			w.zw = v
+		} else {
+			var err error
+			w.zw, err = newCompressor(w.cw, w.c)
+			return err
+		}
+	}
+	w.zw.Reset(w.cw)
+	return nil
+}
+
+// drop forgets what was written to the spool since pos.
+func (w *worker) drop(pos int64) error {
+	if err := w.spool.Truncate(pos); err != nil {
+		return err
+	}
+	if _, err := w.spool.Seek(pos, io.SeekStart); err != nil {
+		return err
+	}
+	w.cw.n = pos
+	return nil
+}
+
+// compressWhole compresses section s as one stream after its compression
+// header (for zlib: the deflate stream inside zlib's header and checksum),
+// giving up when it does not shrink.
+func (w *worker) compressWhole(s *section) error {
+	pos := w.cw.n
+	w.cw.Write(w.f.Chdr(w.c.chType(), s.size, sanitizeAlign(s.align)))
+	if w.c == Zlib {
+		w.cw.Write(zlibHeader)
+	}
+	if err := w.compressor(); err != nil {
+		return err
+	}
+	// Worth it while the output (header included) stays under 97% of the
+	// input read so far; checked every incompressibleAfter bytes and once
+	// more when the compressor has flushed.
+	h := adler32.New()
+	sr := io.TeeReader(io.NewSectionReader(s.r, 0, int64(s.size)), h)
+	shrinks := true
+	for in := int64(0); in < int64(s.size) && shrinks; {
+		n, err := io.CopyBuffer(w.zw, io.LimitReader(sr, incompressibleAfter), w.buf)
+		if err == nil && n == 0 {
+			err = io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			return fmt.Errorf("compressing %s: %w", s.name, err)
+		}
+		in += n
+		shrinks = s.worth(uint64(w.cw.n-pos), uint64(in))
+	}
+	if shrinks {
+		err := w.zw.Close()
+		if w.c == Zlib {
+			w.cw.Write(binary.BigEndian.AppendUint32(nil, h.Sum32()))
+		}
+		if err != nil || w.cw.err != nil {
+			return fmt.Errorf("compressing %s: %w", s.name, firstErr(w.cw.err, err))
+		}
+		shrinks = s.worth(uint64(w.cw.n-pos), s.size)
+	}
+	if !shrinks {
+		return w.drop(pos)
+	}
+	s.whole = packed{src: w.spool, off: uint64(pos), size: uint64(w.cw.n - pos)}
+	return nil
+}
+
+// compressChunk compresses one chunk of a section on its own. A first
+// chunk that does not shrink gives the section up, and the chunks not yet
+// begun are skipped.
+func (w *worker) compressChunk(t task) error {
+	s := t.sec
+	pos := w.cw.n
+	if err := w.compressor(); err != nil {
+		return err
+	}
+	h := adler32.New()
+	in := io.TeeReader(io.NewSectionReader(s.r, int64(t.off), int64(t.n)), h)
+	// The first chunk is checked as a whole section is, every
+	// incompressibleAfter bytes, so a large incompressible one is given up
+	// as early.
+	var err error
+	for done := uint64(0); done < t.n && err == nil; {
+		var n int64
+		n, err = io.CopyBuffer(w.zw, io.LimitReader(in, incompressibleAfter), w.buf)
+		if err == nil && n == 0 {
+			err = io.ErrUnexpectedEOF
+		}
+		done += uint64(n)
+		if err == nil && t.chunk == 0 && !s.worth(uint64(w.cw.n-pos), done) {
+			s.given.Store(true)
+			return w.drop(pos)
+		}
+	}
+	if err == nil {
+		if last := t.chunk == len(s.chunks)-1; last || w.c == Zstd {
+			err = w.zw.Close() // a deflate stream's last block; a zstd frame's end
+		} else {
+			err = w.zw.(interface{ Flush() error }).Flush() // to a byte boundary
+		}
+	}
+	if err != nil || w.cw.err != nil {
+		return fmt.Errorf("compressing %s: %w", s.name, firstErr(w.cw.err, err))
+	}
+	if t.chunk == 0 && !s.worth(uint64(w.cw.n-pos), t.n) {
+		s.given.Store(true)
+	}
+	if s.given.Load() {
+		return w.drop(pos)
+	}
+	s.chunks[t.chunk] = chunk{src: w.spool, off: uint64(pos), size: uint64(w.cw.n - pos), adler: h.Sum32(), n: t.n}
+	return nil
+}
+
+// adler32Combine is the Adler-32 of two runs of bytes laid end to end,
+// from the checksum of each and the length of the second (RFC 1950: the
+// sum of bytes, and the sum of those running sums, both mod 65521).
+func adler32Combine(a1, a2 uint32, n2 uint64) uint32 {
+	const base = 65521
+	rem := n2 % base
+	s1a, s2a := uint64(a1&0xffff), uint64(a1>>16)
+	s1b, s2b := uint64(a2&0xffff), uint64(a2>>16)
+	// Each byte of the second run adds s1a to its running sum once more.
+	s1 := (s1a + s1b + base - 1) % base
+	s2 := (s2a + s2b + rem*s1a%base + base - rem) % base
+	return uint32(s2<<16 | s1)
 }
 
 func firstErr(errs ...error) error {
@@ -381,6 +598,9 @@ type compressor interface {
 // compression, not the link, is what an upload of compressed DWARF waits on.
 const zlibLevel = 2
 
+// newCompressor compresses one stream: a zstd frame (frames laid end to
+// end are one zstd stream), or deflate without zlib's header and checksum,
+// which are written around it (one stream, or a section's chunks joined).
 func newCompressor(w io.Writer, c Compression) (compressor, error) {
 	if c == Zstd {
 		// One goroutine and a 1 MiB window: deterministic, and memory stays
@@ -390,5 +610,5 @@ func newCompressor(w io.Writer, c Compression) (compressor, error) {
 		// (docs/performance.md, "zstd level").
 		return zstd.NewWriter(w, zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(1<<20), zstd.WithEncoderLevel(zstd.SpeedFastest))
 	}
-	return zlib.NewWriterLevel(w, zlibLevel)
+	return flate.NewWriter(w, zlibLevel)
 }

@@ -16,10 +16,15 @@ import (
 // Reads may not run concurrently with Close.
 type Extraction struct {
 	Stats
-	parts   []Part // in output order, each starting where the one before ends
-	size    int64
+	joined  // the parts, in output order
 	closers []io.Closer
 	log     *readLog // what Open read from the input
+}
+
+// joined is the bytes of its parts laid end to end.
+type joined struct {
+	parts []Part // each starting where the one before ends
+	size  int64
 }
 
 // Part is a run of an Extraction's bytes: N bytes of Src from Off, or N
@@ -64,39 +69,39 @@ func (x *Extraction) Close() error {
 	return first
 }
 
-func (x *Extraction) add(p Part) {
+func (j *joined) add(p Part) {
 	if p.N == 0 {
 		return
 	}
-	p.at = x.size
-	x.parts = append(x.parts, p)
-	x.size += p.N
+	p.at = j.size
+	j.parts = append(j.parts, p)
+	j.size += p.N
 }
 
 // padTo adds zeros up to off. A layout that went past off is a bug, caught
 // by Open's check of the total size.
-func (x *Extraction) padTo(off int64) {
-	if off > x.size {
-		x.add(Part{N: off - x.size})
+func (j *joined) padTo(off int64) {
+	if off > j.size {
+		j.add(Part{N: off - j.size})
 	}
 }
 
 func bytesPart(b []byte) Part { return Part{Src: bytes.NewReader(b), N: int64(len(b))} }
 
-// ReadAt reads the extraction's bytes at off (io.ReaderAt). A part whose
-// source holds fewer bytes than laid out (an input cut short) is an error,
-// never zeros.
-func (x *Extraction) ReadAt(p []byte, off int64) (int, error) {
+// ReadAt reads the bytes at off (io.ReaderAt): an extraction's, or a
+// compressed section's. A part whose source holds fewer bytes than laid out
+// (an input cut short) is an error, never zeros.
+func (j *joined) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("elfdebug: negative offset %d", off)
 	}
-	if x.parts == nil && x.size > 0 {
+	if j.parts == nil && j.size > 0 {
 		return 0, fmt.Errorf("elfdebug: read of a closed extraction")
 	}
-	i := sort.Search(len(x.parts), func(i int) bool { return x.parts[i].at+x.parts[i].N > off })
+	i := sort.Search(len(j.parts), func(i int) bool { return j.parts[i].at+j.parts[i].N > off })
 	n := 0
-	for ; n < len(p) && i < len(x.parts); i++ {
-		pt := x.parts[i]
+	for ; n < len(p) && i < len(j.parts); i++ {
+		pt := j.parts[i]
 		skip := off + int64(n) - pt.at
 		m := int(min(int64(len(p)-n), pt.N-skip))
 		if err := pt.read(p[n:n+m], skip); err != nil {

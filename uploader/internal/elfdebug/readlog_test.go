@@ -13,7 +13,7 @@ import (
 )
 
 // memFile is a file in memory whose bytes a test may change between reads:
-// from the first read of bytes in [tearAt, tearEnd) on, it serves after.
+// after the first read of bytes in [tearAt, tearEnd), it serves after.
 type memFile struct {
 	mu              sync.Mutex
 	b               []byte
@@ -24,10 +24,11 @@ type memFile struct {
 func (m *memFile) ReadAt(p []byte, off int64) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	n, err := bytes.NewReader(m.b).ReadAt(p, off)
 	if m.after != nil && off+int64(len(p)) > m.tearAt && off < m.tearEnd {
 		m.b, m.after = m.after, nil
 	}
-	return bytes.NewReader(m.b).ReadAt(p, off)
+	return n, err
 }
 
 // largeDWARF is a gcc -g program whose .debug_str is n zero bytes, with
