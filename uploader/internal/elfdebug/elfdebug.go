@@ -51,15 +51,19 @@ func Extract(r io.ReaderAt, size int64, w io.Writer) (Stats, error) {
 	return ExtractWith(r, size, w, Options{})
 }
 
-// ExtractWith is Extract with options.
+// ExtractWith is Extract with options. Every byte it read from r is read
+// again once the output is written: an input that changed meanwhile, even
+// where no size or time shows it, fails with ErrInputChanged rather than
+// leave an output that is no version of it.
 func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, error) {
-	x, err := Open(r, size, opts)
+	x, err := open(r, size, opts, true)
 	if err != nil {
 		return Stats{}, err
 	}
 	defer x.Close()
 	n, err := x.WriteTo(w)
 	if err == nil {
+		x.log.seal()
 		err = x.InputUnchanged()
 	}
 	st := x.Stats
@@ -71,10 +75,21 @@ func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, e
 // now whatever must be done once (sorting line tables, compressing
 // sections into spools), and returns it to be read: see Extraction. r must
 // stay readable and unchanged until the Extraction is closed.
-func Open(r io.ReaderAt, size int64, opts Options) (_ *Extraction, err error) {
-	input := r
+func Open(r io.ReaderAt, size int64, opts Options) (*Extraction, error) {
+	return open(r, size, opts, false)
+}
+
+// open is Open. With logAll, the bytes copied from r are read through the
+// log too, which stays open: what the extraction's reads took from r is
+// then all checked by InputUnchanged (ExtractWith's one pass), not only
+// what Open made (an upload hashes the copied bytes twice itself).
+func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, err error) {
 	x := &Extraction{log: newReadLog(r)}
+	input := r // what parts copied as they are read from
 	r = x.log
+	if logAll {
+		input = x.log
+	}
 	defer func() {
 		if err != nil {
 			x.Close()
@@ -237,7 +252,9 @@ func Open(r io.ReaderAt, size int64, opts Options) (_ *Extraction, err error) {
 	if x.size != int64(l.size) {
 		return nil, fmt.Errorf("internal error: laid out %d bytes, planned %d", x.size, l.size)
 	}
-	x.log.seal()
+	if !logAll {
+		x.log.seal()
+	}
 	return x, nil
 }
 
