@@ -30,15 +30,34 @@ const (
 )
 
 // Env is what a command may touch of the outside world; tests build their own.
-// quietOnStdout returns env with its messages sent to Stderr when out (a
-// command's -o) is standard output, which then carries the output alone.
-func (env *Env) quietOnStdout(out string) *Env {
-	if !atomicfile.IsStdout(out) {
+// quietOnStdout returns env with its messages sent to Stderr when one of
+// outs (a command's output files) is standard output, which then carries
+// that output alone.
+func (env *Env) quietOnStdout(outs ...string) *Env {
+	if !slices.ContainsFunc(outs, isStdout) {
 		return env
 	}
 	e := *env
 	e.Stdout = env.Stderr
 	return &e
+}
+
+func isStdout(path string) bool { return path != "" && atomicfile.IsStdout(path) }
+
+// oneStdout is a usage error unless at most one of the named outputs (flag
+// name to path) is standard output: two would be mixed there.
+func oneStdout(outs map[string]string) error {
+	var on []string
+	for flag, path := range outs {
+		if isStdout(path) {
+			on = append(on, flag)
+		}
+	}
+	if len(on) < 2 {
+		return nil
+	}
+	slices.Sort(on)
+	return fmt.Errorf("%s all name standard output: only one output can go there", strings.Join(on, ", "))
 }
 
 type Env struct {

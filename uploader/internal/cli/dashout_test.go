@@ -52,3 +52,53 @@ func TestDashIsStdout(t *testing.T) {
 		}
 	}
 }
+
+// Outputs that would share standard output are refused before anything is
+// written, a record that would name "-" too; one output on stdout gets it
+// alone, the messages on stderr (review s11-r1).
+func TestDashCombinations(t *testing.T) {
+	dir := t.TempDir()
+	bin := testbin.GCC(t, dir, "hello", testbin.HelloC, "-g")
+	sub := func(args ...string) (code int, stdout, stderr []byte) {
+		a, _ := json.Marshal(args)
+		cmd := exec.Command(os.Args[0])
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), cliArgsEnv+"="+string(a))
+		var o, e bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &o, &e
+		err := cmd.Run()
+		code = cmd.ProcessState.ExitCode()
+		if err != nil && code < 0 {
+			t.Fatal(err)
+		}
+		return code, o.Bytes(), e.Bytes()
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"extract", bin, "-o", "-", "--sources-out", "-", "--source-root", dir}, "--sources-out, -o all name standard output"},
+		{[]string{"extract", bin, "-o", "-", "--record", filepath.Join(dir, "r.json")}, "give -o a file"},
+		{[]string{"extract", bin, "-o", filepath.Join(dir, "x.debug"), "--record", filepath.Join(dir, "r.json"), "--sources-out", "-", "--source-root", dir}, "give --sources-out a file"},
+		{[]string{"upload", "--dry-run", "--json", "--receipt", "-", bin}, "--json and --receipt - both write to standard output"},
+	} {
+		code, stdout, stderr := sub(c.args...)
+		if code != ExitUsage || len(stdout) != 0 || !strings.Contains(string(stderr), c.want) {
+			t.Errorf("%v: exit %d, %d bytes on stdout, stderr %q; want exit %d and %q", c.args, code, len(stdout), stderr, ExitUsage, c.want)
+		}
+	}
+	// The archive alone on stdout, the debug file beside.
+	code, stdout, stderr := sub("extract", bin, "-o", filepath.Join(dir, "y.debug"), "--sources-out", "-", "--source-root", dir)
+	if code != 0 || !bytes.HasPrefix(stdout, []byte{0x28, 0xb5, 0x2f, 0xfd}) || !strings.Contains(string(stderr), "y.debug") {
+		t.Errorf("extract --sources-out -: exit %d, stdout starts %q, stderr %q", code, stdout[:min(8, len(stdout))], stderr)
+	}
+	// The receipt alone on stdout: one JSON object per file.
+	code, stdout, stderr = sub("upload", "--dry-run", "--receipt", "-", bin)
+	alone := code == 0 && len(bytes.TrimSpace(stdout)) > 0
+	for _, l := range bytes.Split(bytes.TrimSpace(stdout), []byte("\n")) {
+		alone = alone && json.Valid(l)
+	}
+	if !alone || !strings.Contains(string(stderr), "dry-run") {
+		t.Errorf("upload --receipt -: exit %d, stdout %q is not the receipt alone (stderr %q)", code, stdout, stderr)
+	}
+}

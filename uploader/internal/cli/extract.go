@@ -52,6 +52,15 @@ func runExtract(env *Env, args []string) int {
 	case isDir(*out):
 		return usageError(env, "extract", "-o %s is a directory: give the debug file's name (e.g. %s)", *out, filepath.Join(*out, filepath.Base(fs.Arg(0))+".debug"))
 	}
+	if err := oneStdout(map[string]string{"-o": *out, "--record": *recordPath, "--sources-out": extras.out}); err != nil {
+		return usageError(env, "extract", "%v", err)
+	}
+	if *recordPath != "" && isStdout(*out) {
+		return usageError(env, "extract", "--record names OUT for a later upload: give -o a file, not standard output")
+	}
+	if *recordPath != "" && isStdout(extras.out) {
+		return usageError(env, "extract", "--record names the source archive for a later upload: give --sources-out a file, not standard output")
+	}
 	if *recordPath != "" {
 		od, err1 := filepath.Abs(filepath.Dir(*out))
 		rd, err2 := filepath.Abs(filepath.Dir(*recordPath))
@@ -67,7 +76,7 @@ func runExtract(env *Env, args []string) int {
 }
 
 func extract(env *Env, path, out, recordPath string, comp elfdebug.Compression, extras *extractExtras) error {
-	env = env.quietOnStdout(out)
+	env = env.quietOnStdout(out, recordPath, extras.out)
 	in, fi, err := elfparse.OpenRegular(path)
 	if err != nil {
 		return err
@@ -152,7 +161,7 @@ func (x *extractExtras) complete(env *Env, binary, dir string, rec *record.Recor
 		}
 		return nil
 	}
-	if od, err := filepath.Abs(filepath.Dir(x.out)); err != nil || od != mustAbs(dir) {
+	if od, err := filepath.Abs(filepath.Dir(x.out)); !isStdout(x.out) && (err != nil || od != mustAbs(dir)) {
 		return fmt.Errorf("--sources-out must be in the same directory as OUT (the record names it relative to itself)")
 	}
 	opts, err := sourceOptions(x.roots, x.prefixMaps, x.include, nil, 0, credentialFiles(env, nil), credentialValues(env, nil))

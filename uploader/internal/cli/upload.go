@@ -115,6 +115,12 @@ func runUpload(env *Env, args []string) int {
 	if len(paths) == 0 && len(*records) == 0 {
 		return usageError(env, "upload", "no PATH given")
 	}
+	if *receipt != "" && atomicfile.IsStdout(*receipt) {
+		if *asJSON {
+			return usageError(env, "upload", "--json and --receipt %s both write to standard output: give --receipt a file", *receipt)
+		}
+		env = env.quietOnStdout(*receipt) // the receipt alone on stdout
+	}
 	t, err := store.ParseType(*typ)
 	if err != nil {
 		return usageError(env, "upload", "--type: want debuginfo, executable or sources (value not shown)")
