@@ -747,11 +747,11 @@ func (s source) measure(name string) (obj store.Object, release func(), err erro
 	switch {
 	case s.asIs:
 		sum, err := objhash.File(in, before.Size())
+		if errors.Is(err, objhash.ErrShrank) || changed() {
+			return store.Object{}, release, errChanged // cut short or rewritten while hashed
+		}
 		if err != nil {
 			return store.Object{}, release, err
-		}
-		if changed() {
-			return store.Object{}, release, errChanged // rewritten while hashed
 		}
 		obj = store.Object{Name: name, Size: before.Size(), Hash: sum}
 		obj.Open = func() (io.ReadCloser, error) {
@@ -774,7 +774,7 @@ func (s source) measure(name string) (obj store.Object, release func(), err erro
 				break
 			}
 		}
-		if changed() {
+		if errors.Is(err, objhash.ErrShrank) || changed() {
 			return store.Object{}, release, errChanged
 		}
 		if err != nil {
