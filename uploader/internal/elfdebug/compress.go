@@ -294,8 +294,8 @@ func (s spools) Close() error {
 
 // incompressibleAfter is how much of a section is compressed before giving
 // up on it when it does not shrink: random or already-compressed payloads
-// would otherwise cost a full compression for nothing. It is the first
-// chunk of a chunked section.
+// would otherwise cost a full compression for nothing. Chunks are checked
+// the same way, each on its own.
 const incompressibleAfter = 4 << 20
 
 // section is one section to compress and what its tasks made of it.
@@ -518,9 +518,9 @@ func (w *worker) compressWhole(s *section) error {
 	return nil
 }
 
-// compressChunk compresses one chunk of a section on its own. A first
-// chunk that does not shrink gives the section up, and the chunks not yet
-// begun are skipped.
+// compressChunk compresses one chunk of a section on its own. A chunk
+// that does not shrink gives the section up, and the chunks not yet begun
+// are skipped.
 func (w *worker) compressChunk(t task) error {
 	s := t.sec
 	pos := w.cw.n
@@ -529,9 +529,11 @@ func (w *worker) compressChunk(t task) error {
 	}
 	h := adler32.New()
 	in := io.TeeReader(io.NewSectionReader(s.r, int64(t.off), int64(t.n)), h)
-	// The first chunk is checked as a whole section is, every
-	// incompressibleAfter bytes, so a large incompressible one is given up
-	// as early.
+	// Each chunk is checked as a whole section is, every
+	// incompressibleAfter bytes: a chunk that does not shrink gives the
+	// whole section up, so an incompressible section costs each worker at
+	// most the chunk it is in (waiting for the first chunk's verdict would
+	// let a worker the scheduler favours compress many).
 	var err error
 	for done := uint64(0); done < t.n && err == nil; {
 		var n int64
@@ -540,7 +542,7 @@ func (w *worker) compressChunk(t task) error {
 			err = io.ErrUnexpectedEOF
 		}
 		done += uint64(n)
-		if err == nil && t.chunk == 0 && !s.worth(uint64(w.cw.n-pos), done) {
+		if err == nil && (s.given.Load() || !s.worth(uint64(w.cw.n-pos), done)) {
 			s.given.Store(true)
 			return w.drop(pos)
 		}
@@ -555,7 +557,7 @@ func (w *worker) compressChunk(t task) error {
 	if err != nil || w.cw.err != nil {
 		return fmt.Errorf("compressing %s: %w", s.name, firstErr(w.cw.err, err))
 	}
-	if t.chunk == 0 && !s.worth(uint64(w.cw.n-pos), t.n) {
+	if !s.worth(uint64(w.cw.n-pos), t.n) {
 		s.given.Store(true)
 	}
 	if s.given.Load() {
