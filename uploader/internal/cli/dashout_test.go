@@ -27,30 +27,44 @@ func TestDashIsStdout(t *testing.T) {
 		{"extract", bin, "-o", "-"},
 		{"sources", bin, "-o", "-", "--source-root", dir},
 	} {
-		a, _ := json.Marshal(args)
-		cmd := exec.Command(os.Args[0])
-		cmd.Dir = t.TempDir()
-		cmd.Env = append(os.Environ(), cliArgsEnv+"="+string(a))
-		var o, e bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &o, &e
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("%s: %v\n%s", args[0], err, e.String())
+		cwd := t.TempDir()
+		code, o, e := runIn(t, cwd, args...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s", args[0], code, e)
 		}
-		if _, err := os.Stat(filepath.Join(cmd.Dir, "-")); err == nil {
+		if _, err := os.Stat(filepath.Join(cwd, "-")); err == nil {
 			t.Errorf("%s -o - wrote a file named -", args[0])
 		}
 		switch args[0] {
 		case "extract":
-			if !bytes.Equal(o.Bytes(), wantBytes) || !strings.Contains(e.String(), "dwarf=true") {
-				t.Errorf("extract -o -: %d bytes on stdout (want the %d of -o FILE); stderr %q", o.Len(), len(wantBytes), e.String())
+			if !bytes.Equal(o, wantBytes) || !strings.Contains(string(e), "dwarf=true") {
+				t.Errorf("extract -o -: %d bytes on stdout (want the %d of -o FILE); stderr %q", len(o), len(wantBytes), e)
 			}
 		case "sources":
-			// A zstd frame, then the tar inside it.
-			if !bytes.HasPrefix(o.Bytes(), []byte{0x28, 0xb5, 0x2f, 0xfd}) {
-				t.Errorf("sources -o -: stdout is not a zstd stream (%d bytes); stderr %q", o.Len(), e.String())
+			if !bytes.HasPrefix(o, zstdMagic) {
+				t.Errorf("sources -o -: stdout is not a zstd stream (%d bytes); stderr %q", len(o), e)
 			}
 		}
 	}
+}
+
+// zstdMagic starts a zstd frame: a source archive's first bytes.
+var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+
+// runIn runs the CLI with args as a process of its own in dir, so that its
+// standard output is a real one.
+func runIn(t *testing.T, dir string, args ...string) (code int, stdout, stderr []byte) {
+	t.Helper()
+	a, _ := json.Marshal(args)
+	cmd := exec.Command(os.Args[0])
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), cliArgsEnv+"="+string(a))
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	if err := cmd.Run(); err != nil && cmd.ProcessState == nil {
+		t.Fatal(err)
+	}
+	return cmd.ProcessState.ExitCode(), o.Bytes(), e.Bytes()
 }
 
 // Outputs that would share standard output are refused before anything is
@@ -59,20 +73,7 @@ func TestDashIsStdout(t *testing.T) {
 func TestDashCombinations(t *testing.T) {
 	dir := t.TempDir()
 	bin := testbin.GCC(t, dir, "hello", testbin.HelloC, "-g")
-	sub := func(args ...string) (code int, stdout, stderr []byte) {
-		a, _ := json.Marshal(args)
-		cmd := exec.Command(os.Args[0])
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), cliArgsEnv+"="+string(a))
-		var o, e bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &o, &e
-		err := cmd.Run()
-		code = cmd.ProcessState.ExitCode()
-		if err != nil && code < 0 {
-			t.Fatal(err)
-		}
-		return code, o.Bytes(), e.Bytes()
-	}
+	sub := func(args ...string) (int, []byte, []byte) { return runIn(t, dir, args...) }
 	for _, c := range []struct {
 		args []string
 		want string
@@ -89,7 +90,7 @@ func TestDashCombinations(t *testing.T) {
 	}
 	// The archive alone on stdout, the debug file beside.
 	code, stdout, stderr := sub("extract", bin, "-o", filepath.Join(dir, "y.debug"), "--sources-out", "-", "--source-root", dir)
-	if code != 0 || !bytes.HasPrefix(stdout, []byte{0x28, 0xb5, 0x2f, 0xfd}) || !strings.Contains(string(stderr), "y.debug") {
+	if code != 0 || !bytes.HasPrefix(stdout, zstdMagic) || !strings.Contains(string(stderr), "y.debug") {
 		t.Errorf("extract --sources-out -: exit %d, stdout starts %q, stderr %q", code, stdout[:min(8, len(stdout))], stderr)
 	}
 	// The receipt alone on stdout: one JSON object per file.
