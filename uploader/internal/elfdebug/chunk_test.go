@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 )
@@ -130,7 +131,8 @@ func TestChunkedSections(t *testing.T) {
 }
 
 // A large section that shrinks is cut into chunks, and one that does not is
-// given up on after its first chunk, as a whole section is.
+// given up on after its first chunk, as a whole section is; one random
+// chunk inside text does not give the section up.
 func TestChunkedLargeSection(t *testing.T) {
 	defer chunked(1 << 20)()
 	const n = 10 << 20
@@ -144,12 +146,16 @@ func TestChunkedLargeSection(t *testing.T) {
 	for i := off; i < off+n; i++ {
 		random[i] = byte(r.Uint32())
 	}
+	// Text with a random chunk inside: judged on the whole, compressed
+	// (only the first chunk may give a section up).
+	mixed := bytes.Clone(text)
+	copy(mixed[off+4<<20:off+5<<20], random[off+4<<20:off+5<<20])
 	for _, c := range []Compression{Zlib, Zstd} {
 		for _, tc := range []struct {
 			name       string
 			b          []byte
 			compressed bool
-		}{{"text", text, true}, {"random", random, false}} {
+		}{{"text", text, true}, {"random", random, false}, {"text with a random chunk", mixed, true}} {
 			var out bytes.Buffer
 			st, err := ExtractWith(bytes.NewReader(tc.b), int64(len(tc.b)), &out, Options{Compress: c})
 			if err != nil {
@@ -193,5 +199,30 @@ func TestAdler32Combine(t *testing.T) {
 		if got, want := adler32Combine(adler32.Checksum(ff[:cut]), adler32.Checksum(ff[cut:]), uint64(len(ff)-cut)), adler32.Checksum(ff); got != want {
 			t.Errorf("0xff, cut at %d: %08x, want %08x", cut, got, want)
 		}
+	}
+}
+
+// A temp dir that cannot take the spools fails a chunked extraction with
+// the error, without a worker left waiting for a first chunk never done.
+func TestChunkedSpoolFailure(t *testing.T) {
+	defer chunked(1 << 20)()
+	b, _ := largeDWARF(t, 10<<20)
+	r := rand.New(rand.NewPCG(9, 10))
+	for i := len(b) / 4; i < len(b)/2; i++ {
+		b[i] = "abcdefgh\n"[r.IntN(9)]
+	}
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
+	done := make(chan error, 1)
+	go func() {
+		_, err := ExtractWith(bytes.NewReader(b), int64(len(b)), io.Discard, Options{Compress: Zlib})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "TMPDIR") {
+			t.Errorf("err %v, want one naming TMPDIR", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the extraction hangs")
 	}
 }

@@ -307,9 +307,10 @@ type section struct {
 	align  uint64
 	sorted bool // a sorted line table: kept compressed whatever it saves
 
-	whole  packed      // a section compressed as one task
-	chunks []chunk     // or in chunks, one per task
-	given  atomic.Bool // up on: it does not shrink
+	whole  packed        // a section compressed as one task
+	chunks []chunk       // or in chunks, one per task
+	given  atomic.Bool   // up on: its first chunk does not shrink
+	judged chan struct{} // closed once the first chunk is done
 }
 
 // chunk is one chunk of a section compressed on its own: a raw deflate
@@ -337,6 +338,7 @@ func (s *section) tasks(size uint64) []task {
 		return []task{{sec: s, chunk: whole, n: s.size}}
 	}
 	s.chunks = make([]chunk, (s.size+size-1)/size)
+	s.judged = make(chan struct{})
 	var ts []task
 	for k := range s.chunks {
 		off := uint64(k) * size
@@ -406,26 +408,9 @@ func (w *worker) release() {
 func (w *worker) run(next <-chan task) error {
 	w.buf = make([]byte, 32<<10)
 	for t := range next {
-		if t.sec.given.Load() {
-			continue
-		}
-		if w.spool == nil {
-			if w.inMemory {
-				w.spool = &memSpool{}
-			} else {
-				f, err := scratch.File("debuginfo-extract-*")
-				if err != nil {
-					return fmt.Errorf("compressing debug sections: %w", err)
-				}
-				w.spool = newFileSpool(f)
-			}
-			w.cw = &countWriter{w: w.spool}
-		}
-		var err error
-		if t.chunk == whole {
-			err = w.compressWhole(t.sec)
-		} else {
-			err = w.compressChunk(t)
+		err := w.do(t)
+		if t.chunk == 0 {
+			close(t.sec.judged) // whatever happened: the other chunks wait on it
 		}
 		if err != nil {
 			if w.spool != nil {
@@ -443,6 +428,32 @@ func (w *worker) run(next <-chan task) error {
 		}
 	}
 	return nil
+}
+
+// do does task t, in a spool made on the first task.
+func (w *worker) do(t task) error {
+	if t.chunk >= 2 {
+		<-t.sec.judged
+	}
+	if t.sec.given.Load() {
+		return nil
+	}
+	if w.spool == nil {
+		if w.inMemory {
+			w.spool = &memSpool{}
+		} else {
+			f, err := scratch.File("debuginfo-extract-*")
+			if err != nil {
+				return fmt.Errorf("compressing debug sections: %w", err)
+			}
+			w.spool = newFileSpool(f)
+		}
+		w.cw = &countWriter{w: w.spool}
+	}
+	if t.chunk == whole {
+		return w.compressWhole(t.sec)
+	}
+	return w.compressChunk(t)
 }
 
 // compressor readies w.zw to write a new stream to w.cw.
@@ -518,9 +529,13 @@ func (w *worker) compressWhole(s *section) error {
 	return nil
 }
 
-// compressChunk compresses one chunk of a section on its own. A chunk
-// that does not shrink gives the section up, and the chunks not yet begun
-// are skipped.
+// compressChunk compresses one chunk of a section on its own. The first
+// chunk judges the section as a whole section's first incompressibleAfter
+// bytes do: if it does not shrink, the section is given up and its other
+// chunks are skipped. The second chunk may run beside the first; the rest
+// wait for its verdict, so an incompressible section costs at most two
+// chunks whatever the scheduling. A later chunk that does not shrink is
+// kept: the section is judged on its total at the end (see packed).
 func (w *worker) compressChunk(t task) error {
 	s := t.sec
 	pos := w.cw.n
@@ -529,11 +544,6 @@ func (w *worker) compressChunk(t task) error {
 	}
 	h := adler32.New()
 	in := io.TeeReader(io.NewSectionReader(s.r, int64(t.off), int64(t.n)), h)
-	// Each chunk is checked as a whole section is, every
-	// incompressibleAfter bytes: a chunk that does not shrink gives the
-	// whole section up, so an incompressible section costs each worker at
-	// most the chunk it is in (waiting for the first chunk's verdict would
-	// let a worker the scheduler favours compress many).
 	var err error
 	for done := uint64(0); done < t.n && err == nil; {
 		var n int64
@@ -542,8 +552,10 @@ func (w *worker) compressChunk(t task) error {
 			err = io.ErrUnexpectedEOF
 		}
 		done += uint64(n)
-		if err == nil && (s.given.Load() || !s.worth(uint64(w.cw.n-pos), done)) {
+		if err == nil && t.chunk == 0 && !s.worth(uint64(w.cw.n-pos), done) {
 			s.given.Store(true)
+		}
+		if err == nil && s.given.Load() {
 			return w.drop(pos)
 		}
 	}
@@ -557,7 +569,7 @@ func (w *worker) compressChunk(t task) error {
 	if err != nil || w.cw.err != nil {
 		return fmt.Errorf("compressing %s: %w", s.name, firstErr(w.cw.err, err))
 	}
-	if !s.worth(uint64(w.cw.n-pos), t.n) {
+	if t.chunk == 0 && !s.worth(uint64(w.cw.n-pos), t.n) {
 		s.given.Store(true)
 	}
 	if s.given.Load() {
