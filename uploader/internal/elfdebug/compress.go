@@ -294,8 +294,8 @@ func (s spools) Close() error {
 
 // incompressibleAfter is how much of a section is compressed before giving
 // up on it when it does not shrink: random or already-compressed payloads
-// would otherwise cost a full compression for nothing. Chunks are checked
-// the same way, each on its own.
+// would otherwise cost a full compression for nothing. A chunked section
+// is judged so by its first chunk (see compressChunk).
 const incompressibleAfter = 4 << 20
 
 // section is one section to compress and what its tasks made of it.
