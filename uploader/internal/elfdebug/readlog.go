@@ -11,8 +11,8 @@ import (
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/objhash"
 )
 
-// ErrInputChanged is InputUnchanged's error when bytes that Open read from
-// the input read differently now.
+// ErrInputChanged is InputUnchanged's error when bytes the extraction read
+// from the input read differently now.
 var ErrInputChanged = errors.New("the file changed while it was being extracted; run again")
 
 // readLog is the input as Open reads it: it remembers the hash of every run
