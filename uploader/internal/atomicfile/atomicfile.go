@@ -8,8 +8,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -48,6 +50,8 @@ func Write(path string, perm os.FileMode, write func(io.Writer) error) (err erro
 	if err != nil {
 		return fmt.Errorf("cannot write %s: %w", path, bare(err))
 	}
+	writing(tmp.Name(), true)
+	defer writing(tmp.Name(), false)
 	defer func() {
 		if err != nil {
 			tmp.Close()
@@ -165,5 +169,51 @@ func RemoveStale(dir, prefix string) {
 			_ = os.Remove(p)
 		}
 		f.Close()
+	}
+}
+
+// The temp files being written, for RemoveOnSignal.
+var (
+	liveMu sync.Mutex
+	live   = map[string]bool{}
+)
+
+func writing(name string, on bool) {
+	liveMu.Lock()
+	defer liveMu.Unlock()
+	if on {
+		live[name] = true
+	} else {
+		delete(live, name)
+	}
+}
+
+// RemoveOnSignal makes SIGINT and SIGTERM remove the temp files being
+// written before the process exits as the signal would have it (130, 143):
+// an interrupted extraction of a large file would otherwise leave a temp
+// of hundreds of MB beside its output, which RemoveStale only takes once it
+// is StaleAfter old and another write comes (review s11-r3). stop ends it.
+func RemoveOnSignal() (stop func()) {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-c:
+			liveMu.Lock() // held to the exit: no temp is added meanwhile
+			for name := range live {
+				os.Remove(name)
+			}
+			code := 130
+			if sig == syscall.SIGTERM {
+				code = 143
+			}
+			os.Exit(code)
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(c)
+		close(done)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -43,6 +44,40 @@ func (env *Env) quietOnStdout(outs ...string) *Env {
 }
 
 func isStdout(path string) bool { return path != "" && atomicfile.IsStdout(path) }
+
+// output is an output flag and the file it names.
+type output struct{ flag, path string }
+
+// clash is a usage error when two outputs name one file, or an output names
+// one of the inputs: the file written last would silently replace the
+// other (review s11-r3: --sources-out and --record given the binary's
+// path). Standard output is oneStdout's.
+func clash(outs []output, inputs ...string) error {
+	same := func(a, b string) bool {
+		if samePath(a, b) {
+			return true
+		}
+		aa, err1 := filepath.Abs(a)
+		bb, err2 := filepath.Abs(b)
+		return err1 == nil && err2 == nil && aa == bb
+	}
+	for i, o := range outs {
+		if o.path == "" || isStdout(o.path) {
+			continue
+		}
+		for _, in := range inputs {
+			if in != "" && same(o.path, in) {
+				return fmt.Errorf("%s %s is an input: it would be overwritten", o.flag, o.path)
+			}
+		}
+		for _, p := range outs[:i] {
+			if p.path != "" && !isStdout(p.path) && same(o.path, p.path) {
+				return fmt.Errorf("%s and %s name the same file %s: one would replace the other", p.flag, o.flag, o.path)
+			}
+		}
+	}
+	return nil
+}
 
 // oneStdout is a usage error unless at most one of the named outputs (flag
 // name to path) is standard output: two would be mixed there.

@@ -7,7 +7,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 )
@@ -102,4 +104,84 @@ func TestDashCombinations(t *testing.T) {
 	if !alone || !strings.Contains(string(stderr), "dry-run") {
 		t.Errorf("upload --receipt -: exit %d, stdout %q is not the receipt alone (stderr %q)", code, stdout, stderr)
 	}
+}
+
+// An output that names an input or another output is refused before
+// anything is written, and the files stay as they were (review s11-r3:
+// --sources-out and --record given the binary's path replaced it).
+func TestOutputsDoNotClobber(t *testing.T) {
+	dir := t.TempDir()
+	bin := testbin.GCC(t, dir, "hello", testbin.HelloC, "-g")
+	want, _ := os.ReadFile(bin)
+	dbg := filepath.Join(dir, "hello.debug")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"extract", bin, "-o", dbg, "--sources-out", bin, "--source-root", dir}, "--sources-out " + bin + " is an input"},
+		{[]string{"extract", bin, "-o", dbg, "--record", bin}, "--record " + bin + " is an input"},
+		{[]string{"extract", bin, "-o", dbg, "--record", dbg}, "-o and --record name the same file"},
+		{[]string{"extract", bin, "-o", dbg, "--sources-out", "./hello.debug", "--source-root", dir}, "-o and --sources-out name the same file"},
+		{[]string{"sources", bin, "-o", bin}, "-o " + bin + " is an input"},
+		{[]string{"upload", "--dry-run", "--receipt", bin, bin}, "--receipt " + bin + " is an input"},
+		{[]string{"upload", "--dry-run", "--receipt", bin, dir}, "is an ELF file"},
+	} {
+		code, stdout, stderr := runIn(t, dir, c.args...)
+		if code != ExitUsage || len(stdout) != 0 || !strings.Contains(string(stderr), c.want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit %d and %q", c.args, code, stdout, stderr, ExitUsage, c.want)
+		}
+		if got, _ := os.ReadFile(bin); !bytes.Equal(got, want) {
+			t.Fatalf("%v: the binary was overwritten", c.args)
+		}
+	}
+}
+
+// SIGINT or SIGTERM while extract writes a large OUT leaves no temp file
+// beside it, and OUT as it was (review s11-r3 found a .OUT.tmp of hundreds
+// of MB after each Ctrl-C).
+func TestInterruptedExtractLeavesNoTemp(t *testing.T) {
+	dir := t.TempDir()
+	bin := testbin.GCC(t, dir, "hello", testbin.HelloC, "-g")
+	// 256 MiB of compressible DWARF: about a second of compression here.
+	junk := filepath.Join(dir, "junk")
+	f, _ := os.Create(junk)
+	line := bytes.Repeat([]byte("DW_AT_name main.c 0123456789\n"), 1<<10)
+	for range 256 << 20 / len(line) {
+		f.Write(line)
+	}
+	f.Close()
+	big := filepath.Join(dir, "big")
+	testbin.Run(t, dir, "objcopy", "--add-section", ".debug_junk="+junk, "--set-section-flags", ".debug_junk=readonly", bin, big)
+	os.Remove(junk)
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		out := filepath.Join(dir, "out", "big.debug")
+		os.MkdirAll(filepath.Dir(out), 0o755)
+		a, _ := json.Marshal([]string{"extract", big, "-o", out})
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), cliArgsEnv+"="+string(a))
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Once the temp file is there, the extraction is under way.
+		for i := 0; i < 500 && !hasTemp(filepath.Dir(out)); i++ {
+			time.Sleep(2 * time.Millisecond)
+		}
+		cmd.Process.Signal(sig)
+		cmd.Wait()
+		code := cmd.ProcessState.ExitCode()
+		if code == 0 {
+			t.Skipf("%v: the extraction ended before the signal", sig)
+		}
+		if want := 128 + int(sig); code != want {
+			t.Errorf("%v: exit %d, want %d", sig, code, want)
+		}
+		if ents, _ := os.ReadDir(filepath.Dir(out)); len(ents) != 0 {
+			t.Errorf("%v: left %v beside OUT", sig, ents)
+		}
+	}
+}
+
+func hasTemp(dir string) bool {
+	ents, _ := os.ReadDir(dir)
+	return len(ents) > 0
 }

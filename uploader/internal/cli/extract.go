@@ -30,6 +30,7 @@ With --record FILE, also writes the JSON record that 'debuginfo upload --record'
 FILE must be in the same directory as OUT.`
 
 func runExtract(env *Env, args []string) int {
+	defer atomicfile.RemoveOnSignal()() // no temp left beside OUT by Ctrl-C
 	fs := flags(env, "extract PATH -o OUT [--record FILE] [--sources-out S.tar.zst [--sources-manifest M]]", extractAbout)
 	out := fs.StringP("output", "o", "", "the debug-only file to write (required)")
 	recordPath := fs.String("record", "", "also write this JSON record of binary, build ID and outputs")
@@ -55,13 +56,16 @@ func runExtract(env *Env, args []string) int {
 	if err := oneStdout(map[string]string{"-o": *out, "--record": *recordPath, "--sources-out": extras.out}); err != nil {
 		return usageError(env, "extract", "%v", err)
 	}
+	if err := clash([]output{{"-o", *out}, {"--record", *recordPath}, {"--sources-out", extras.out}}, fs.Arg(0), extras.manifest); err != nil {
+		return usageError(env, "extract", "%v", err)
+	}
 	if *recordPath != "" && isStdout(*out) {
 		return usageError(env, "extract", "--record names OUT for a later upload: give -o a file, not standard output")
 	}
 	if *recordPath != "" && isStdout(extras.out) {
 		return usageError(env, "extract", "--record names the source archive for a later upload: give --sources-out a file, not standard output")
 	}
-	if *recordPath != "" {
+	if *recordPath != "" && !isStdout(*recordPath) {
 		od, err1 := filepath.Abs(filepath.Dir(*out))
 		rd, err2 := filepath.Abs(filepath.Dir(*recordPath))
 		if err1 != nil || err2 != nil || od != rd {

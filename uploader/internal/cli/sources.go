@@ -58,6 +58,7 @@ type sourcesSummary struct {
 }
 
 func runSources(env *Env, args []string) int {
+	defer atomicfile.RemoveOnSignal()() // no temp left beside OUT by Ctrl-C
 	const cmd = "sources"
 	fs := flags(env, "sources PATH [-o OUT.tar.zst] [flags]", sourcesAbout)
 	out := fs.StringP("output", "o", "", "archive to write (default PATH.sources.tar.zst)")
@@ -90,6 +91,9 @@ func runSources(env *Env, args []string) int {
 	}
 	if *out == "" {
 		*out = bin + ".sources.tar.zst"
+	}
+	if err := clash([]output{{"-o", *out}}, bin, *manifest); err != nil {
+		return usageError(env, cmd, "%v", err)
 	}
 	if *maxSize <= 0 {
 		return usageError(env, cmd, "--max-file-size must be positive")

@@ -23,6 +23,7 @@ stamping the output again gives the same bytes. Use it on Go binaries linked wit
 OUT may equal IN; it keeps IN's mode bits and appears complete or not at all.`
 
 func runStamp(env *Env, args []string) int {
+	defer atomicfile.RemoveOnSignal()() // no temp left beside OUT by Ctrl-C
 	fs := flags(env, "stamp IN -o OUT", stampAbout)
 	out := fs.StringP("output", "o", "", "where to write the stamped binary (required; may be IN)")
 	if code, done := parse(env, fs, args); done {

@@ -115,6 +115,9 @@ func runUpload(env *Env, args []string) int {
 	if len(paths) == 0 && len(*records) == 0 {
 		return usageError(env, "upload", "no PATH given")
 	}
+	if err := receiptClash(*receipt, paths, *records); err != nil {
+		return usageError(env, "upload", "%v", err)
+	}
 	if *receipt != "" && atomicfile.IsStdout(*receipt) {
 		if *asJSON {
 			return usageError(env, "upload", "--json and --receipt %s both write to standard output: give --receipt a file", *receipt)
@@ -431,4 +434,25 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// receiptClash is a usage error when --receipt names an input: a PATH, a
+// record, or an ELF file (one inside a PATH that is a directory).
+func receiptClash(receipt string, paths, records []string) error {
+	if err := clash([]output{{"--receipt", receipt}}, append(append([]string(nil), paths...), records...)...); err != nil {
+		return err
+	}
+	if receipt == "" || isStdout(receipt) {
+		return nil
+	}
+	f, err := os.Open(receipt)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var magic [4]byte
+	if _, err := io.ReadFull(f, magic[:]); err == nil && string(magic[:]) == "\x7fELF" {
+		return fmt.Errorf("--receipt %s is an ELF file: it would be overwritten", receipt)
+	}
+	return nil
 }
