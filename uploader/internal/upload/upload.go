@@ -650,6 +650,10 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 	}
 	obj, release, err := src.measure(r.Path)
 	defer release()
+	if ctx.Err() == context.Canceled {
+		// Interrupted while measuring: nothing was sent, nothing would be.
+		return done(Interrupted, "interrupted")
+	}
 	if errors.Is(err, ErrNothingToSend) {
 		return done(Skipped, err.Error())
 	}
