@@ -3,7 +3,9 @@ package elfdebug
 import (
 	"bytes"
 	"compress/zlib"
+	"context"
 	"debug/elf"
+	"errors"
 	"fmt"
 	"hash/adler32"
 	"io"
@@ -11,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -225,4 +228,50 @@ func TestChunkedSpoolFailure(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("the extraction hangs")
 	}
+}
+
+// A context done mid-compression stops it within a piece: Open fails with
+// the context's error having read a fraction of the section, and leaves no
+// temp file.
+func TestOpenStopsWhenContextDone(t *testing.T) {
+	const n = 64 << 20
+	b, off := largeDWARF(t, n)
+	r := rand.New(rand.NewPCG(11, 12))
+	for i := off; i < off+n; i++ {
+		b[i] = "abcdefgh\n"[r.IntN(9)]
+	}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	ctx, cancel := context.WithCancel(context.Background())
+	in := &cancelAfter{r: bytes.NewReader(b), after: 8 << 20, cancel: cancel}
+	x, err := Open(in, int64(len(b)), Options{Compress: Zlib, Context: ctx})
+	if err == nil {
+		x.Close()
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Open after cancel = %v, want context.Canceled", err)
+	}
+	// Each worker finishes the piece it is in (incompressibleAfter bytes).
+	if limit := int64(8<<20 + maxWorkers*incompressibleAfter + 1<<20); in.n.Load() > limit {
+		t.Errorf("read %d bytes of a %d-byte section after the cancel at 8 MiB; want at most %d", in.n.Load(), n, limit)
+	}
+	if ents, _ := os.ReadDir(tmp); len(ents) != 0 {
+		t.Errorf("left %v in TMPDIR", ents)
+	}
+}
+
+// cancelAfter reads r and calls cancel once after bytes have been read.
+type cancelAfter struct {
+	r      io.ReaderAt
+	n      atomic.Int64
+	after  int64
+	cancel func()
+}
+
+func (c *cancelAfter) ReadAt(p []byte, off int64) (int, error) {
+	m, err := c.r.ReadAt(p, off)
+	if c.n.Add(int64(m)) >= c.after {
+		c.cancel()
+	}
+	return m, err
 }

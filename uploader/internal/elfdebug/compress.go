@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
+	"context"
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
@@ -71,6 +72,10 @@ type Options struct {
 	// allocates about 1 MiB of tables, which dominated the CPU of uploading
 	// many small files (allocation, zeroing, then returning it to the OS).
 	Reuse *Compressors
+	// Context, if set, stops a compression in progress when it is done
+	// (every incompressibleAfter bytes): Open then fails with its error. A
+	// large file's compression takes seconds, too long to wait for Ctrl-C.
+	Context context.Context
 }
 
 // Compressors holds idle compressors for reuse; safe for concurrent use.
@@ -182,7 +187,7 @@ func chdrAlign(c elf.Class) uint64 {
 // so the output is the same every time whichever worker took it (the
 // upload streams it twice: hash, then send). A section that would not
 // shrink stays as it is. The returned closer releases the spools.
-func spool(r io.ReaderAt, f *elfparse.File, keep []bool, c Compression, reuse *Compressors, plain map[int]plainSection) (map[int]packed, io.Closer, error) {
+func spool(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bool, c Compression, reuse *Compressors, plain map[int]plainSection) (map[int]packed, io.Closer, error) {
 	onlyPlain := c == None
 	if onlyPlain {
 		if len(plain) == 0 {
@@ -238,7 +243,7 @@ func spool(r io.ReaderAt, f *elfparse.File, keep []bool, c Compression, reuse *C
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := &worker{f: f, c: c, reuse: reuse, inMemory: inMemory}
+			w := &worker{ctx: ctx, f: f, c: c, reuse: reuse, inMemory: inMemory}
 			errs[k] = w.run(next)
 			spools[k] = w.spool
 			w.release()
@@ -388,6 +393,7 @@ var zlibHeader = []byte{0x78, 0x5e}
 // worker compresses tasks one after another into a spool of its own: in
 // memory when all the DWARF is small, else a temp file.
 type worker struct {
+	ctx      context.Context
 	f        *elfparse.File
 	c        Compression
 	reuse    *Compressors
@@ -434,6 +440,9 @@ func (w *worker) run(next <-chan task) error {
 func (w *worker) do(t task) error {
 	if t.chunk >= 2 {
 		<-t.sec.judged
+	}
+	if err := w.ctx.Err(); err != nil {
+		return err
 	}
 	if t.sec.given.Load() {
 		return nil
@@ -509,6 +518,9 @@ func (w *worker) compressWhole(s *section) error {
 		if err != nil {
 			return fmt.Errorf("compressing %s: %w", s.name, err)
 		}
+		if err := w.ctx.Err(); err != nil {
+			return err
+		}
 		in += n
 		shrinks = s.worth(uint64(w.cw.n-pos), uint64(in))
 	}
@@ -550,6 +562,11 @@ func (w *worker) compressChunk(t task) error {
 		n, err = io.CopyBuffer(w.zw, io.LimitReader(in, incompressibleAfter), w.buf)
 		if err == nil && n == 0 {
 			err = io.ErrUnexpectedEOF
+		}
+		if err == nil {
+			if err = w.ctx.Err(); err != nil {
+				return err
+			}
 		}
 		done += uint64(n)
 		if err == nil && t.chunk == 0 && !s.worth(uint64(w.cw.n-pos), done) {

@@ -6,6 +6,7 @@ package elfdebug
 
 import (
 	"bytes"
+	"context"
 	"debug/elf"
 	"fmt"
 	"io"
@@ -164,7 +165,11 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 	if lines != nil {
 		x.closers = append(x.closers, lines)
 	}
-	comp, spools, err := spool(r, f, keep, opts.Compress, opts.Reuse, plain)
+	ctx := opts.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	comp, spools, err := spool(ctx, r, f, keep, opts.Compress, opts.Reuse, plain)
 	if err != nil {
 		return nil, err
 	}

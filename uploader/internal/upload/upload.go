@@ -527,6 +527,7 @@ func timedOut(opts Options, err error) error {
 
 // process sends one job's objects and reports each.
 func process(ctx context.Context, st store.Store, j *job, opts Options, emit func(Report)) {
+	run := ctx // an interrupt stops an extraction; --timeout bounds the store's work
 	ctx, cancel := fileContext(ctx, opts)
 	defer cancel()
 	base := Report{Path: j.path, Type: store.TypeName(opts.Type), SymbolsOnly: j.warning != "", Warning: j.warning}
@@ -577,7 +578,7 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 		return
 	}
 	key := j.key(opts)
-	src := source{input: j.path, seen: j.seen, id: j.id, asIs: opts.asGiven(), extract: extractor(opts)}
+	src := source{input: j.path, seen: j.seen, id: j.id, asIs: opts.asGiven(), extract: extractor(run, opts)}
 	sent := send(ctx, st, key, base, opts, src, j.asked, emit)
 	if opts.Sources != nil && key.Type == pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED && sent {
 		skey := key
@@ -715,10 +716,11 @@ type source struct {
 	id   buildid.ID
 }
 
-// extractor is a source's extract for opts.
-func extractor(opts Options) func(*os.File, int64) (*elfdebug.Extraction, error) {
+// extractor is a source's extract for opts; an interrupt (ctx) stops its
+// compression.
+func extractor(ctx context.Context, opts Options) func(*os.File, int64) (*elfdebug.Extraction, error) {
 	return func(in *os.File, size int64) (*elfdebug.Extraction, error) {
-		return elfdebug.Open(in, size, elfdebug.Options{Compress: opts.Compress, Reuse: opts.compressors})
+		return elfdebug.Open(in, size, elfdebug.Options{Compress: opts.Compress, Reuse: opts.compressors, Context: ctx})
 	}
 }
 
