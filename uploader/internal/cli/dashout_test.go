@@ -185,3 +185,35 @@ func hasTemp(dir string) bool {
 	ents, _ := os.ReadDir(dir)
 	return len(ents) > 0
 }
+
+// --receipt may name a FIFO, as any output may: the check that a receipt
+// would not overwrite an ELF file must not open it for reading, which waits
+// for a writer that is this very process (a hang the re-read found).
+func TestReceiptToFIFO(t *testing.T) {
+	dir := t.TempDir()
+	bin := testbin.GCC(t, dir, "hello", testbin.HelloC, "-g")
+	fifo := filepath.Join(dir, "receipt")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		b, _ := os.ReadFile(fifo) // the reader: waits for the CLI to open it
+		got <- b
+	}()
+	done := make(chan int, 1)
+	go func() {
+		code, _, _ := runIn(t, dir, "upload", "--dry-run", "--receipt", fifo, bin)
+		done <- code
+	}()
+	select {
+	case code := <-done:
+		b := <-got
+		if code != 0 || !bytes.Contains(b, []byte(`"dry-run"`)) {
+			t.Errorf("exit %d, receipt %q", code, b)
+		}
+	case <-time.After(time.Minute):
+		os.WriteFile(fifo, nil, 0) // let the reader go
+		t.Fatal("upload --receipt FIFO hangs")
+	}
+}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"debug/elf"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -118,7 +119,7 @@ func runUpload(env *Env, args []string) int {
 	if err := receiptClash(*receipt, paths, *records); err != nil {
 		return usageError(env, "upload", "%v", err)
 	}
-	if *receipt != "" && atomicfile.IsStdout(*receipt) {
+	if isStdout(*receipt) {
 		if *asJSON {
 			return usageError(env, "upload", "--json and --receipt %s both write to standard output: give --receipt a file", *receipt)
 		}
@@ -297,16 +298,25 @@ func scanPrepared(prepared []upload.Prepared, records, secrets []string) error {
 
 // checkELF refuses a record's debuginfo file unless it is an ELF file.
 func checkELF(path string) error {
+	ok, err := isELF(path)
+	if err == nil && !ok {
+		err = fmt.Errorf("%s is not an ELF file (`debuginfo extract` writes one)", path)
+	}
+	return err
+}
+
+// isELF says whether path is a regular file that starts as an ELF file
+// does. A FIFO or a device is refused without a read, which would wait for
+// a writer.
+func isELF(path string) (bool, error) {
 	f, _, err := elfparse.OpenRegular(path)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer f.Close()
-	magic := make([]byte, 4)
-	if _, err := io.ReadFull(f, magic); err != nil || string(magic) != "\x7fELF" {
-		return fmt.Errorf("%s is not an ELF file (`debuginfo extract` writes one)", path)
-	}
-	return nil
+	var magic [4]byte
+	_, err = io.ReadFull(f, magic[:])
+	return err == nil && string(magic[:]) == elf.ELFMAG, nil
 }
 
 // reporter prints results as they come and a summary at the end.
@@ -445,13 +455,7 @@ func receiptClash(receipt string, paths, records []string) error {
 	if receipt == "" || isStdout(receipt) {
 		return nil
 	}
-	f, err := os.Open(receipt)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var magic [4]byte
-	if _, err := io.ReadFull(f, magic[:]); err == nil && string(magic[:]) == "\x7fELF" {
+	if elfFile, _ := isELF(receipt); elfFile {
 		return fmt.Errorf("--receipt %s is an ELF file: it would be overwritten", receipt)
 	}
 	return nil
