@@ -79,13 +79,13 @@ func clash(outs []output, inputs ...string) error {
 	return nil
 }
 
-// oneStdout is a usage error unless at most one of the named outputs (flag
-// name to path) is standard output: two would be mixed there.
-func oneStdout(outs map[string]string) error {
+// oneStdout is a usage error unless at most one of outs is standard
+// output: two would be mixed there.
+func oneStdout(outs []output) error {
 	var on []string
-	for flag, path := range outs {
-		if isStdout(path) {
-			on = append(on, flag)
+	for _, o := range outs {
+		if isStdout(o.path) {
+			on = append(on, o.flag)
 		}
 	}
 	if len(on) < 2 {

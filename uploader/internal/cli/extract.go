@@ -53,10 +53,11 @@ func runExtract(env *Env, args []string) int {
 	case isDir(*out):
 		return usageError(env, "extract", "-o %s is a directory: give the debug file's name (e.g. %s)", *out, filepath.Join(*out, filepath.Base(fs.Arg(0))+".debug"))
 	}
-	if err := oneStdout(map[string]string{"-o": *out, "--record": *recordPath, "--sources-out": extras.out}); err != nil {
+	outs := []output{{"-o", *out}, {"--record", *recordPath}, {"--sources-out", extras.out}}
+	if err := oneStdout(outs); err != nil {
 		return usageError(env, "extract", "%v", err)
 	}
-	if err := clash([]output{{"-o", *out}, {"--record", *recordPath}, {"--sources-out", extras.out}}, fs.Arg(0), extras.manifest); err != nil {
+	if err := clash(outs, fs.Arg(0), extras.manifest); err != nil {
 		return usageError(env, "extract", "%v", err)
 	}
 	if *recordPath != "" && isStdout(*out) {
