@@ -43,15 +43,16 @@ type verified struct {
 	h    hash.Hash64
 	want string
 
-	recheck func() error
-	checked chan error // recheck's result, once started
-	ended   error      // end's result, once known
+	recheck func() error // not yet started
+	running chan error   // its result, while it runs
+	ended   error        // end's result, once known
 }
 
 func (v *verified) Read(p []byte) (int, error) {
-	if v.recheck != nil && v.checked == nil {
-		v.checked = make(chan error, 1)
-		go func() { v.checked <- v.recheck() }()
+	if v.recheck != nil {
+		check := v.recheck
+		v.recheck, v.running = nil, make(chan error, 1)
+		go func() { v.running <- check() }()
 	}
 	if v.left <= 0 {
 		return 0, v.end()
@@ -68,32 +69,28 @@ func (v *verified) Read(p []byte) (int, error) {
 // end is the error that ends the bytes: io.EOF when they are all there,
 // hash to what was announced and the recheck passed.
 func (v *verified) end() error {
-	if v.ended != nil {
-		return v.ended
-	}
-	v.ended = io.EOF
-	if v.left != 0 || objhash.Sum(v.h) != v.want {
-		v.ended = errChanged
-	}
-	if v.checked != nil {
-		err := <-v.checked
-		v.checked = closedCheck
-		if err != nil {
+	if v.ended == nil {
+		v.ended = io.EOF
+		if v.left != 0 || objhash.Sum(v.h) != v.want || v.wait() != nil {
 			v.ended = errChanged
 		}
 	}
 	return v.ended
 }
 
-// closedCheck stands for a recheck whose result was taken.
-var closedCheck = make(chan error)
+// wait waits for the recheck, if one runs, and returns its error.
+func (v *verified) wait() error {
+	if v.running == nil {
+		return nil
+	}
+	err := <-v.running
+	v.running = nil
+	return err
+}
 
 // Close waits for a recheck still running: it reads what the caller
 // releases next.
 func (v *verified) Close() error {
-	if v.checked != nil && v.checked != closedCheck {
-		<-v.checked
-		v.checked = closedCheck
-	}
+	v.wait()
 	return v.r.Close()
 }
