@@ -505,29 +505,15 @@ func (w *worker) compressWhole(s *section) error {
 		return err
 	}
 	// Worth it while the output (header included) stays under 97% of the
-	// input read so far; checked every incompressibleAfter bytes and once
-	// more when the compressor has flushed.
-	h := adler32.New()
-	sr := io.TeeReader(io.NewSectionReader(s.r, 0, int64(s.size)), h)
-	shrinks := true
-	for in := int64(0); in < int64(s.size) && shrinks; {
-		n, err := io.CopyBuffer(w.zw, io.LimitReader(sr, incompressibleAfter), w.buf)
-		if err == nil && n == 0 {
-			err = io.ErrUnexpectedEOF
-		}
-		if err != nil {
-			return fmt.Errorf("compressing %s: %w", s.name, err)
-		}
-		if err := w.ctx.Err(); err != nil {
-			return err
-		}
-		in += n
-		shrinks = s.worth(uint64(w.cw.n-pos), uint64(in))
+	// input read so far, and once more when the compressor has flushed.
+	adler, shrinks, err := w.feed(s.name, s.r, 0, s.size, func(in uint64) bool { return s.worth(uint64(w.cw.n-pos), in) })
+	if err != nil {
+		return err
 	}
 	if shrinks {
 		err := w.zw.Close()
 		if w.c == Zlib {
-			w.cw.Write(binary.BigEndian.AppendUint32(nil, h.Sum32()))
+			w.cw.Write(binary.BigEndian.AppendUint32(nil, adler))
 		}
 		if err != nil || w.cw.err != nil {
 			return fmt.Errorf("compressing %s: %w", s.name, firstErr(w.cw.err, err))
@@ -554,34 +540,22 @@ func (w *worker) compressChunk(t task) error {
 	if err := w.compressor(); err != nil {
 		return err
 	}
-	h := adler32.New()
-	in := io.TeeReader(io.NewSectionReader(s.r, int64(t.off), int64(t.n)), h)
-	var err error
-	for done := uint64(0); done < t.n && err == nil; {
-		var n int64
-		n, err = io.CopyBuffer(w.zw, io.LimitReader(in, incompressibleAfter), w.buf)
-		if err == nil && n == 0 {
-			err = io.ErrUnexpectedEOF
-		}
-		if err == nil {
-			if err = w.ctx.Err(); err != nil {
-				return err
-			}
-		}
-		done += uint64(n)
-		if err == nil && t.chunk == 0 && !s.worth(uint64(w.cw.n-pos), done) {
+	adler, kept, err := w.feed(s.name, s.r, t.off, t.n, func(in uint64) bool {
+		if t.chunk == 0 && !s.worth(uint64(w.cw.n-pos), in) {
 			s.given.Store(true)
 		}
-		if err == nil && s.given.Load() {
-			return w.drop(pos)
-		}
+		return !s.given.Load()
+	})
+	if err != nil {
+		return err
 	}
-	if err == nil {
-		if last := t.chunk == len(s.chunks)-1; last || w.c == Zstd {
-			err = w.zw.Close() // a deflate stream's last block; a zstd frame's end
-		} else {
-			err = w.zw.(interface{ Flush() error }).Flush() // to a byte boundary
-		}
+	if !kept {
+		return w.drop(pos)
+	}
+	if last := t.chunk == len(s.chunks)-1; last || w.c == Zstd {
+		err = w.zw.Close() // a deflate stream's last block; a zstd frame's end
+	} else {
+		err = w.zw.(interface{ Flush() error }).Flush() // to a byte boundary
 	}
 	if err != nil || w.cw.err != nil {
 		return fmt.Errorf("compressing %s: %w", s.name, firstErr(w.cw.err, err))
@@ -592,8 +566,36 @@ func (w *worker) compressChunk(t task) error {
 	if s.given.Load() {
 		return w.drop(pos)
 	}
-	s.chunks[t.chunk] = chunk{src: w.spool, off: uint64(pos), size: uint64(w.cw.n - pos), adler: h.Sum32(), n: t.n}
+	s.chunks[t.chunk] = chunk{src: w.spool, off: uint64(pos), size: uint64(w.cw.n - pos), adler: adler, n: t.n}
 	return nil
+}
+
+// feed writes n bytes of r from off to the compressor, incompressibleAfter
+// bytes at a time, and after each asks keep whether to go on (given the
+// bytes fed so far): a section or chunk that does not shrink, or whose
+// section was given up, is left early. An interrupt (w.ctx) stops it too.
+// It returns the bytes' Adler-32 (zlib's checksum) and whether it fed them
+// all.
+func (w *worker) feed(name string, r io.ReaderAt, off, n uint64, keep func(in uint64) bool) (uint32, bool, error) {
+	h := adler32.New()
+	in := io.TeeReader(io.NewSectionReader(r, int64(off), int64(n)), h)
+	for done := uint64(0); done < n; {
+		m, err := io.CopyBuffer(w.zw, io.LimitReader(in, incompressibleAfter), w.buf)
+		if err == nil && m == 0 {
+			err = io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			return 0, false, fmt.Errorf("compressing %s: %w", name, err)
+		}
+		if err := w.ctx.Err(); err != nil {
+			return 0, false, err
+		}
+		done += uint64(m)
+		if !keep(done) {
+			return 0, false, nil
+		}
+	}
+	return h.Sum32(), true, nil
 }
 
 // adler32Combine is the Adler-32 of two runs of bytes laid end to end,
