@@ -20,6 +20,14 @@ gcc -g -o "$work/big" "$work/big.c"
 head -c $((256 << 20)) /dev/urandom >"$work/junk"
 objcopy --add-section .debug_junk="$work/junk" --set-section-flags .debug_junk=readonly "$work/big" "$work/big.bin"
 rm "$work/junk"
+# The same with 256 MiB of real DWARF (this tool's own .debug_info, over and
+# over): what zlib and zstd compress, so their compressors and spools are
+# busy for the whole file, the memory worst case.
+objcopy --decompress-debug-sections --dump-section .debug_info="$work/dwarf" "$work/debuginfo" "$work/dwarf.elf"
+while (($(stat -c %s "$work/junk" 2>/dev/null || echo 0) < (256 << 20))); do cat "$work/dwarf" >>"$work/junk"; done
+truncate -s $((256 << 20)) "$work/junk"
+objcopy --add-section .debug_junk="$work/junk" --set-section-flags .debug_junk=readonly "$work/big" "$work/dwarf.bin"
+rm "$work/junk" "$work/dwarf" "$work/dwarf.elf"
 "$work/debuginfo" extract --compress-debug-sections=none "$work/big.bin" -o "$work/big.debug" >/dev/null
 size=$(stat -c %s "$work/big.bin")
 
@@ -30,7 +38,9 @@ client "minimal gRPC client, bytes already in memory (ceiling; sends the uncompr
   "$work/ceiling -addr $PARCA_ADDR -file $work/big.debug"
 client "\`debuginfo upload --compress-debug-sections=none\` (extract)" "$up --compress-debug-sections=none $work/big.bin"
 client "\`debuginfo upload --no-extract\` (the same debug file)" "$up --no-extract --build-id=b1b1b1b1b1b1b1b1 $work/big.debug"
-client "\`debuginfo upload\` (extract, default zlib; random payload: worst case)" "$up $work/big.bin"
+client "\`debuginfo upload\` (extract, default zlib; random payload: worst case for time)" "$up $work/big.bin"
+client "\`debuginfo upload\` (extract, default zlib; 256 MiB of real DWARF, compressed: worst case for memory)" "$up $work/dwarf.bin"
+client "\`debuginfo upload --compress-debug-sections=zstd\` (the same real DWARF)" "$up --compress-debug-sections=zstd $work/dwarf.bin"
 if [ -n "${PARCA_DEBUGINFO:-}" ]; then
   client "parca-debuginfo (extract)" "$PARCA_DEBUGINFO upload --insecure --store-address=$PARCA_ADDR --force $work/big.bin"
   client "parca-debuginfo \`--no-extract\`" \

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 )
 
 // ErrShrank is File's and Range's error when the file holds fewer bytes
@@ -36,9 +37,31 @@ func Range(h io.Writer, r io.ReaderAt, off, n int64) error {
 	return readRange(h, r, off, n)
 }
 
+// ReadRange writes the n bytes of r at off to h through ReadAt and a small
+// buffer, never a mapping: for a pass that runs beside another (the input's
+// recheck beside the send), where resident memory matters more than speed.
+func ReadRange(h io.Writer, r io.ReaderAt, off, n int64) error {
+	return readRange(h, r, off, n)
+}
+
+// readBufs hold readRange's buffers for large ranges: 128 KiB reads cost
+// little more per byte than 1 MiB ones, and an extraction hashes many
+// parts, each of which allocated its own buffer before.
+const readBuf = 128 << 10
+
+var readBufs = sync.Pool{New: func() any { return new([readBuf]byte) }}
+
 // readRange hashes r's n bytes at off through ReadAt.
 func readRange(h io.Writer, r io.ReaderAt, off, n int64) error {
-	m, err := io.CopyBuffer(h, io.NewSectionReader(r, off, n), make([]byte, min(max(n, 1), 1<<20)))
+	var buf []byte
+	if n < readBuf {
+		buf = make([]byte, max(n, 1)) // small files' parts: no 128 KiB each
+	} else {
+		b := readBufs.Get().(*[readBuf]byte)
+		defer readBufs.Put(b)
+		buf = b[:]
+	}
+	m, err := io.CopyBuffer(h, io.NewSectionReader(r, off, n), buf)
 	if err != nil {
 		return err
 	}

@@ -18,15 +18,17 @@ import (
 // whatever the file's size. For 256 MiB in the page cache: 60 ms through
 // read(2), 44 ms mapped, 28 ms mapped ahead (one mapping; a mapping per
 // window cost 40 ms in mmap and munmap).
-const (
+var (
 	window = 1 << 20
 	ahead  = 2 // windows mapped in ahead of the hash
+)
 
+const (
 	madvPopulateRead = 22 // Linux 5.14; older kernels refuse it, and the hash faults the pages in itself
 )
 
 func fileRange(h io.Writer, f *os.File, off, n int64) error {
-	if n < window || off < 0 || n > math.MaxInt-int64(pageSize) {
+	if n < int64(window) || off < 0 || n > math.MaxInt-int64(pageSize) {
 		return readRange(h, f, off, n) // one read is as cheap as one mapping
 	}
 	// A mapping starts at a page boundary: map from the page holding off.
