@@ -105,11 +105,20 @@ func extract(env *Env, path, out, recordPath string, comp elfdebug.Compression, 
 	case q.SymbolsOnly():
 		say(env.Stderr, "debuginfo: warning: %s: %s\n", path, q.SymbolsOnlyWarning())
 	}
+	afterBuildID(in)
 	var st elfdebug.Stats
 	err = atomicfile.Write(out, 0o644, func(w io.Writer) error {
 		var err error
-		st, err = elfdebug.ExtractWith(in, fi.Size(), w, elfdebug.Options{Compress: comp})
-		return err
+		if st, err = elfdebug.ExtractWith(in, fi.Size(), w, elfdebug.Options{Compress: comp}); err != nil {
+			return err
+		}
+		// The ID was read before the extraction, which checks only what it
+		// read itself: a file rewritten in place in between would give a
+		// record whose ID its debug file does not carry.
+		if again, err := buildid.FromReaderAt(in, fi.Size()); err != nil || again.Value != id.Value || again.Type != id.Type {
+			return elfdebug.ErrInputChanged
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
@@ -135,6 +144,10 @@ func extract(env *Env, path, out, recordPath string, comp elfdebug.Compression, 
 	}
 	return record.Write(recordPath, rec)
 }
+
+// afterBuildID is a test's hook into extract, between reading the build ID
+// and extracting.
+var afterBuildID = func(*os.File) {}
 
 // extractExtras are the outputs written beside the debuginfo file: the
 // source archive, so one hermetic action (the Bazel aspect's) produces all

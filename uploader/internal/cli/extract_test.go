@@ -195,3 +195,43 @@ func TestSplitDWARFAsIsRefused(t *testing.T) {
 		t.Errorf("exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// A binary rewritten in place (same inode, same size) after extract read
+// its build ID and before it extracted gave a record under the old ID
+// beside a debug file carrying the new one: the upload of that record
+// would store B's DWARF under A's ID. Now nothing is written.
+func TestExtractBinaryRewrittenAfterBuildID(t *testing.T) {
+	dir := t.TempDir()
+	a := testbin.GCC(t, dir, "a", testbin.HelloC, "-g", "-Wl,--build-id=0x0a0a0a0a0a0a0a0a0a0a")
+	b := testbin.GCC(t, dir, "b", testbin.HelloC, "-g", "-Wl,--build-id=0x0b0b0b0b0b0b0b0b0b0b")
+	bBytes, err := os.ReadFile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(a); st.Size() != int64(len(bBytes)) {
+		t.Fatalf("the two binaries differ in size (%d, %d): the test needs a same-size rewrite", st.Size(), len(bBytes))
+	}
+	defer func(f func(*os.File)) { afterBuildID = f }(afterBuildID)
+	afterBuildID = func(*os.File) {
+		if err := os.WriteFile(a, bBytes, 0o755); err != nil { // truncates and rewrites: the same inode
+			t.Error(err)
+		}
+	}
+	out := filepath.Join(dir, "a.debuginfo")
+	rec := filepath.Join(dir, "a.json")
+	code, stdout, stderr := runCLI(t, "extract", a, "-o", out, "--record", rec)
+	if code == ExitOK || !strings.Contains(stderr, "changed while it was being extracted") {
+		t.Fatalf("exit %d, want a failure saying the file changed\n%s%s", code, stdout, stderr)
+	}
+	for _, f := range []string{out, rec} {
+		if _, err := os.Stat(f); !os.IsNotExist(err) {
+			t.Errorf("%s written (%v): nothing should be", f, err)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if n := e.Name(); n != "a" && n != "b" && n != "a.c" && n != "b.c" {
+			t.Errorf("left behind: %s", n)
+		}
+	}
+}
