@@ -81,7 +81,7 @@ echo "|---|---:|---:|---:|---:|---:|---:|"
 pct() { awk -v c="$1" -v s="$2" 'BEGIN{printf "%.0f%%", 100*c/s}'; }
 for x in "${rows[@]}"; do
   IFS='|' read -r label s m r <<<"$x"
-  echo "| $label | $s | $(pct "$csecs" "$s") | $(pct "$send" "$s") | $m | $(pct "$cmed" "$m") | $((r / 1024)) MB |"
+  echo "| $label | $s | $(pct "$csecs" "$s") | $(pct "$send" "$s") | $m | $(pct "$cmed" "$m") | $((r / 1024)) MiB |"
 done
 echo
 
@@ -100,6 +100,6 @@ for j in ${BENCH_JOBS:-1 2 4 8 16}; do
   timed again "$work/debuginfo" upload --insecure --store-address="$PARCA_ADDR" -j "$j" "$work/many-$j"
   read -r s2 _ <<<"$again"
   grep -q '1000 skipped' "$work/err" || { echo "re-run did not skip all 1000" >&2; exit 1; }
-  echo "| $j | $s1 | $(awk -v s="$s1" 'BEGIN{printf "%.0f", 1000/s}') | $s2 | $((r1 / 1024)) MB |"
+  echo "| $j | $s1 | $(awk -v s="$s1" 'BEGIN{printf "%.0f", 1000/s}') | $s2 | $((r1 / 1024)) MiB |"
   rm -rf "$work/many-$j"
 done
