@@ -435,6 +435,11 @@ def add_upload_flags(args, options, store_address = "", project_id = ""):
     """
     flags = []
     address = store_address or options.store_address
+    if "@" in address and not address.startswith("unix"):
+        # The address is in every upload action's command line, the build's
+        # logs and the CLI's messages; the value is not repeated here either.
+        fail("the debuginfo store address must not hold a user name or password (user:password@): " +
+             "give host:port, and the token with --@rules_debuginfo//rules:bearer_token_file or a credential helper (docs/credentials.md)")
     if address:
         flags.append("--store-address=" + address)
     if options.insecure:

@@ -200,6 +200,14 @@ def _opt_out_upload_fails_test_impl(ctx):
 
 opt_out_upload_fails_test = analysistest.make(_opt_out_upload_fails_test_impl, expect_failure = True)
 
+def _address_with_password_fails_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    asserts.expect_failure(env, "must not hold a user name or password")
+    return analysistest.end(env)
+
+# A user:password@ address would be in every upload action's key and in logs.
+address_with_password_fails_test = analysistest.make(_address_with_password_fails_test_impl, expect_failure = True)
+
 def _upload_launcher_test_impl(ctx):
     env = analysistest.begin(ctx)
     target = analysistest.target_under_test(env)
@@ -299,6 +307,7 @@ def analysis_test_suite(name):
     not_visited_test(name = "opt_out_tag_test", target_under_test = ":probe_opted_out")
     not_visited_kind_test(name = "kinds_flag_test", target_under_test = ":probe_fixture")
     opt_out_upload_fails_test(name = "opt_out_upload_fails_test", target_under_test = ":upload_opted_out")
+    address_with_password_fails_test(name = "address_with_password_fails_test", target_under_test = ":upload_address_with_password")
     upload_launcher_test(name = "upload_launcher_test", target_under_test = ":upload_fixture")
     stamp_test(name = "stamp_test", target_under_test = ":fixture_stamped")
     settings_test(name = "settings_test", target_under_test = "//rules:store_address")
@@ -314,6 +323,7 @@ def analysis_test_suite(name):
             ":opt_out_tag_test",
             ":kinds_flag_test",
             ":opt_out_upload_fails_test",
+            ":address_with_password_fails_test",
             ":upload_launcher_test",
             ":stamp_test",
             ":settings_test",

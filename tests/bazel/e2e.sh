@@ -538,6 +538,17 @@ else
     bash -c "grep -q 'redacted' '${TMP}/strict.log' && grep -q debuginfo_binary '${TMP}/strict.log'"
 fi
 
+# A password in the store address (review s12-auto, finding 2): analysis fails, without
+# repeating it, before it reaches any action's command line.
+PW="notapassword$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+if bz build "${BAZEL_COMMON[@]}" --config=debuginfo "--@rules_debuginfo//rules:store_address=u:${PW}@127.0.0.1:1" \
+  //c:hello >"${TMP}/address-pw.log" 2>&1; then
+  not_ok "a password in store_address: the build fails"
+else
+  check "a password in store_address: the build fails, saying why" contains "${TMP}/address-pw.log" "must not hold a user name or password"
+  check "a password in store_address: the log never repeats it" lacks "${TMP}/address-pw.log" "${PW}"
+fi
+
 # A go_test under fail_on_shared_build_id: not visited, so the build passes; the kinds
 # setting still selects it.
 if bz build "${BAZEL_COMMON[@]}" "${UPLOAD_FLAGS[@]}" --@rules_debuginfo//rules:fail_on_shared_build_id \

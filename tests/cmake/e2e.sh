@@ -157,6 +157,19 @@ for flags in "-bearer-token=${TOKEN}" "--insecure;--bearer-token;${TOKEN}" "--BE
     bash -c '! grep -rqF -- "$1" "$2"' _ "${TOKEN}" "${TMP}/flagtoken${i}"
 done
 
+# A password in the store address (review s12-auto, finding 2).
+i=0
+for setting in "-DDEBUGINFO_STORE_ADDRESS=u:${TOKEN}@127.0.0.1:1" "-DDEBUGINFO_STORE_ADDRESS=https://u:${TOKEN}@127.0.0.1:1" \
+  "-DDEBUGINFO_FLAGS=--insecure;--store-address=u:${TOKEN}@127.0.0.1:1"; do
+  i=$((i + 1))
+  configure "addrcreds${i}" "${setting}"
+  check "a password in the store address, form ${i}: refused" test $? != 0
+  check "a password in the store address, form ${i}: says why" contains "${TMP}/addrcreds${i}.configure.log" "must not hold a user name or password"
+  check "a password in the store address, form ${i}: not printed" lacks "${TMP}/addrcreds${i}.configure.log" "${TOKEN}"
+  check "a password in the store address, form ${i}: not left in the build tree" \
+    bash -c '! grep -rqF -- "$1" "$2"' _ "${TOKEN}" "${TMP}/addrcreds${i}"
+done
+
 # ---------------------------------------------------------------- credentials
 
 configure badreq -DDEBUGINFO_REQUIRED=maybe

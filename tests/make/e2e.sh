@@ -225,6 +225,19 @@ for flags in "-bearer-token=${SECRET}" "--bearer-token ${SECRET}" "--BEARER-TOKE
   check "a token in DEBUGINFO_FLAGS, spelling ${i}: never echoed" lacks "${log}" "${SECRET}"
 done
 
+# A password in the store address (review s12-auto, finding 2): refused, never echoed.
+i=0
+for setting in "DEBUGINFO_STORE_ADDRESS=u:${SECRET}@127.0.0.1:1" "DEBUGINFO_STORE_ADDRESS=https://u:${SECRET}@127.0.0.1:1" \
+  "DEBUGINFO_FLAGS=--store-address=u:${SECRET}@127.0.0.1:1"; do
+  i=$((i + 1)); log="${TMP}/address-creds-${i}.log"
+  (cd "${EX}" && make clean >/dev/null 2>&1; POLARSIGNALS_TOKEN=x make "${setting}") >"${log}" 2>&1
+  check "a password in the store address, form ${i}: refused" test $? != 0
+  check "a password in the store address, form ${i}: says why" contains "${log}" "must not hold a user name or password"
+  check "a password in the store address, form ${i}: never echoed" lacks "${log}" "${SECRET}"
+  check "a password in the store address, form ${i}: no stamp directory names it" \
+    eval "! find '${EX}' -name '*${SECRET}*' | grep -q ."
+done
+
 # A token in the environment but the store is down: a warning, unless required.
 log="${TMP}/down.log"
 (cd "${EX}" && make clean >/dev/null &&

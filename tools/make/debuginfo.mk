@@ -91,6 +91,13 @@ _debuginfo_flag_token = $(strip $(filter %-bearer-token,$(_debuginfo_lc_flags)) 
 $(if $(_debuginfo_flag_token),\
   $(error debuginfo: a token in DEBUGINFO_FLAGS (--bearer-token, or an authorization header in --grpc-headers) would show in ps and in logs; \
 export POLARSIGNALS_TOKEN instead, or use --bearer-token-file / --credential-helper))
+# A user name or password in the store address would show in the build log
+# and in the stamp directory's name: refused, never echoed.
+_debuginfo_address_creds = $(strip $(if $(filter unix%,$(DEBUGINFO_STORE_ADDRESS)),,$(findstring @,$(DEBUGINFO_STORE_ADDRESS))) \
+  $(foreach w,$(filter --store-address=% -store-address=%,$(DEBUGINFO_FLAGS)),$(findstring @,$w)))
+$(if $(_debuginfo_address_creds),\
+  $(error debuginfo: the store address must not hold a user name or password (user:password@); it would show in logs. \
+Give host:port, and the token in the environment, DEBUGINFO_TOKEN_FILE or a credential helper))
 $(if $(filter-out on off,$(DEBUGINFO_SOURCES)),$(error debuginfo: DEBUGINFO_SOURCES must be on or off, not "$(DEBUGINFO_SOURCES)"))
 $(if $(filter-out auto none,$(DEBUGINFO_AUTH)),$(error debuginfo: DEBUGINFO_AUTH must be auto or none, not "$(DEBUGINFO_AUTH)"))
 

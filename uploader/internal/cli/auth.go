@@ -49,6 +49,9 @@ func runAuth(env *Env, args []string) int {
 	case *timeout <= 0:
 		return usageError(env, "auth check", "--timeout must be positive")
 	}
+	if err := conn.check(); err != nil {
+		return usageError(env, "auth check", "%v", err)
+	}
 
 	rep := &authReport{Store: conn.address, TLS: tlsMode(conn)}
 	conn.creds.UnverifiedTLS = conn.insecureSkipVerify

@@ -60,6 +60,15 @@ func (c *connFlags) host() string {
 	return strings.TrimPrefix(c.address, "dns:///")
 }
 
+// check refuses a --store-address that is not one (store.CheckAddress),
+// before credentials are looked up or anything dials.
+func (c *connFlags) check() error {
+	if store.IsFileAddress(c.address) {
+		return nil // store.Open explains a bad one
+	}
+	return store.CheckAddress(c.address)
+}
+
 // config is cfg with how the flags say to reach the store.
 func (c *connFlags) config(cfg store.Config) store.Config {
 	cfg.Insecure, cfg.InsecureSkipVerify, cfg.CAFile = c.insecure, c.insecureSkipVerify, c.caFile
@@ -115,6 +124,9 @@ func runUpload(env *Env, args []string) int {
 	paths := fs.Args()
 	if len(paths) == 0 && len(*records) == 0 {
 		return usageError(env, "upload", "no PATH given")
+	}
+	if err := conn.check(); err != nil {
+		return usageError(env, "upload", "%v", err)
 	}
 	if err := receiptClash(*receipt, paths, *records); err != nil {
 		return usageError(env, "upload", "%v", err)

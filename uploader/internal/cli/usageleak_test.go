@@ -37,6 +37,12 @@ func TestUsageErrorsShowNoValues(t *testing.T) {
 		{[]string{"stamp", "-bearer-token=" + secret, "x"}, `unknown shorthand flag`},
 		{[]string{"credential-helper", "-bearer-token=" + secret, "get"}, `unknown shorthand flag`},
 		{[]string{"credential-helper", "get", secret}, `only the 'get' command of the protocol is supported (got 2 arguments; not shown)`},
+		// A password in the store address (review s12-auto, finding 2).
+		{[]string{"upload", "--store-address=https://u:" + secret + "@127.0.0.1:7070", "x"}, `--store-address must not hold a user name or password`},
+		{[]string{"upload", "--store-address=u:" + secret + "@127.0.0.1:7070", "--dry-run", "x"}, `--store-address must not hold a user name or password`},
+		{[]string{"auth", "check", "--store-address=https://u:" + secret + "@127.0.0.1:7070"}, `--store-address must not hold a user name or password`},
+		{[]string{"auth", "check", "--store-address=https://127.0.0.1:7070/" + secret}, `--store-address takes host:port, not a URL: use 127.0.0.1:7070`},
+		{[]string{"auth", "check", "--store-address=127.0.0.1:7070/" + secret}, `--store-address takes host:port, without a path: use 127.0.0.1:7070`},
 	} {
 		code, stdout, stderr := runCLI(t, c.args...)
 		if code != ExitUsage || !strings.Contains(stderr, c.want) {

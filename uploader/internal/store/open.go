@@ -3,6 +3,7 @@ package store
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -62,21 +63,55 @@ func Open(address string, cfg Config) (Store, error) {
 		}
 		return NewFile(u.Path)
 	}
-	// A pasted web address (or grpc://) would be retried for seconds and
-	// then blamed on name resolution or "too many colons". gRPC's own
-	// target schemes (dns:///host:port, unix:///path) pass.
-	if scheme, rest, ok := strings.Cut(address, "://"); ok && !grpcSchemes[strings.ToLower(scheme)] {
-		return nil, fmt.Errorf("--store-address takes host:port, not a URL: use %s (TLS is the default; --insecure for plaintext)", hostPort(rest, !strings.EqualFold(scheme, "http")))
+	if err := CheckAddress(address); err != nil {
+		return nil, err
 	}
 	return openGRPC(address, cfg)
+}
+
+// CheckAddress refuses a gRPC --store-address that cannot be one, before
+// anything dials it: such an address would be retried for seconds and then
+// blamed on name resolution or "too many colons". Refused are a pasted web
+// address (or grpc://), host:port with a path, and a user name or password
+// before an "@", which no message repeats: the address is printed in
+// messages, build logs and stamp directory names, and credentials have
+// their own flags. gRPC's own target schemes (dns:///host:port,
+// unix:///path) pass.
+func CheckAddress(address string) error {
+	scheme, rest, hasScheme := strings.Cut(address, "://")
+	if hasScheme && (strings.EqualFold(scheme, "unix") || strings.EqualFold(scheme, "unix-abstract")) {
+		return nil // a socket path may hold anything
+	}
+	if !hasScheme {
+		rest = address
+	}
+	host, path, hasPath := strings.Cut(rest, "/")
+	if hasScheme && grpcSchemes[strings.ToLower(scheme)] {
+		// dns://[authority]/host:port: the target is after the authority.
+		authority := host
+		host, path, hasPath = strings.Cut(path, "/")
+		if strings.Contains(authority, "@") {
+			host = authority
+		}
+	}
+	if strings.Contains(host, "@") {
+		return errors.New("--store-address must not hold a user name or password (\"user:password@\"): it is printed in messages and logs; " +
+			"give the store's host:port, and the token with --bearer-token-file, the environment or a credential helper (docs/credentials.md)")
+	}
+	switch {
+	case hasScheme && !grpcSchemes[strings.ToLower(scheme)]:
+		return fmt.Errorf("--store-address takes host:port, not a URL: use %s (TLS is the default; --insecure for plaintext)", hostPort(host, !strings.EqualFold(scheme, "http")))
+	case hasPath && path != "" || hasPath && !hasScheme:
+		return fmt.Errorf("--store-address takes host:port, without a path: use %s", host)
+	}
+	return nil
 }
 
 // grpcSchemes are the target schemes grpc-go resolves.
 var grpcSchemes = map[string]bool{"dns": true, "passthrough": true, "unix": true, "unix-abstract": true}
 
-// hostPort is the host:port a pasted URL's rest (after "://") names.
-func hostPort(rest string, tls bool) string {
-	host, _, _ := strings.Cut(rest, "/")
+// hostPort is the host:port a pasted URL's host names.
+func hostPort(host string, tls bool) string {
 	if _, _, err := net.SplitHostPort(host); err == nil {
 		return host
 	}

@@ -487,6 +487,38 @@ func TestBadSignedURLFailsAtOnceWithoutRepeatingIt(t *testing.T) {
 	}
 }
 
+// A user name or password in the address (review s12-auto, finding 2) is
+// refused before anything dials, and no message repeats it: the address is
+// printed in messages, Make's log and its stamp directory names. A path
+// after host:port was retried for 12 s as if the store were down.
+func TestStoreAddressCredentialsAndPathsAreRefused(t *testing.T) {
+	const pw = "notarealpassword"
+	for in, want := range map[string]string{
+		"https://u:" + pw + "@127.0.0.1:7070": "must not hold a user name or password",
+		"u:" + pw + "@127.0.0.1:7070":         "must not hold a user name or password",
+		pw + "@grpc.example.com:443":          "must not hold a user name or password",
+		"grpc://u:" + pw + "@h:1/x":           "must not hold a user name or password",
+		"dns://u:" + pw + "@8.8.8.8/h:1":      "must not hold a user name or password",
+		"dns:///u:" + pw + "@h:1":             "must not hold a user name or password",
+		"127.0.0.1:7070/x":                    "without a path: use 127.0.0.1:7070",
+		"127.0.0.1:7070/":                     "without a path: use 127.0.0.1:7070",
+		"dns:///grpc.example.com:443/upload":  "without a path: use grpc.example.com:443",
+		"https://grpc.example.com:443/" + pw:  "not a URL: use grpc.example.com:443",
+	} {
+		err := store.CheckAddress(in)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("CheckAddress(%q) = %v, want %q", in, err, want)
+			continue
+		}
+		if strings.Contains(err.Error(), pw) {
+			t.Errorf("CheckAddress(%q) repeats the password: %v", in, err)
+		}
+		if _, err := store.Open(in, store.Config{Insecure: true}); err == nil || strings.Contains(err.Error(), pw) {
+			t.Errorf("Open(%q) = %v, want the same refusal", in, err)
+		}
+	}
+}
+
 // A pasted web address fails at once, naming the host:port to use, instead
 // of seconds of retries blamed on name resolution or "too many colons".
 func TestStoreAddressURLIsRefused(t *testing.T) {
@@ -504,7 +536,8 @@ func TestStoreAddressURLIsRefused(t *testing.T) {
 		}
 	}
 	// gRPC's own target schemes still work.
-	for _, in := range []string{"dns:///grpc.example.com:443", "unix:///tmp/store.sock", "passthrough:///127.0.0.1:7070"} {
+	for _, in := range []string{"dns:///grpc.example.com:443", "unix:///tmp/store.sock", "passthrough:///127.0.0.1:7070",
+		"dns://8.8.8.8/grpc.example.com:443", "unix:///tmp/a@b.sock", "[::1]:7070"} {
 		if s, err := store.Open(in, store.Config{Insecure: true}); err != nil {
 			t.Errorf("Open(%q) = %v", in, err)
 		} else {
