@@ -25,6 +25,7 @@ type want struct {
 	at        string // "file:marker"
 	functions []string
 	files     []string // base names
+	line      string   // "file:marker": the outermost frame's line, when checked
 }
 
 // fixture is one binary: how it is built and uploaded, and what Parca must
@@ -40,6 +41,11 @@ type fixture struct {
 	// Parca v0.28.0 shows "?:0" for some wants from the whole binary;
 	// the upload, with its line tables sorted, must show every line.
 	unsorted bool
+	// endRow: a sequence ends where the next function starts, so Parca
+	// v0.28.0 shows that end row's line (the previous function's) from
+	// the whole binary; the upload, with the two joined, must show each
+	// want's line.
+	endRow bool
 	// namesOnly: split DWARF, which Parca v0.28.0 shows no frame at all
 	// from (the whole binary's, as uploads kept it before). The upload,
 	// without it, must show each want's outermost function from the
@@ -151,6 +157,17 @@ var goWants = []want{
 
 // o2Wants are in code gcc -O2 moves out of its unit's order: main to
 // .text.startup, a cold path to .text.unlikely.
+// o2SectionWants are o2Wants with -ffunction-sections, where checked_sum's
+// cold part lies below its entry: Parca v0.28.0 gives its frames the cold
+// part's first line (a known limit, docs/symbolization.md), which is still
+// a line of checked_sum.
+var o2SectionWants = []want{
+	{at: "main.c:main", functions: []string{"main"}, files: []string{"main.c"}},
+	{at: "main.c:hot", functions: []string{"checked_sum"}, files: []string{"main.c"}, line: "main.c:cold"},
+	{at: "main.c:cold", functions: []string{"checked_sum"}, files: []string{"main.c"}, line: "main.c:cold"},
+	{at: "twice.c:twice", functions: []string{"twice"}, files: []string{"twice.c"}},
+}
+
 var o2Wants = []want{
 	{at: "main.c:main", functions: []string{"main"}, files: []string{"main.c"}},
 	{at: "main.c:hot", functions: []string{"checked_sum"}, files: []string{"main.c"}},
@@ -168,11 +185,19 @@ var fixtures = []fixture{
 	{name: "c-O2", src: "o2", build: gcc("gcc", "-g", "-O2"), upload: plain, wants: o2Wants, unsorted: true},
 	// -gz: the input's .debug_line is compressed; it is sorted all the same.
 	{name: "c-O2-gz", src: "o2", build: gcc("gcc", "-g", "-O2", "-gz"), upload: plain, wants: o2Wants, unsorted: true},
+	// bad ends in abort and checked_sum's cold part follows it: from the
+	// whole binary Parca showed bad's abort line for checked_sum.
 	{name: "c-O2-function-sections", src: "o2", build: gcc("gcc", "-g", "-O2", "-ffunction-sections", "-Wl,--gc-sections"),
-		upload: compressed("zstd"), wants: o2Wants},
+		upload: compressed("zstd"), wants: o2SectionWants, endRow: true},
 	{name: "go", src: "go", build: goBuild(), upload: plain, wants: goWants},
 	{name: "go-redacted-stamped", src: "go", build: goBuild("-ldflags=-buildid=redacted"), upload: stamped, wants: goWants},
 	{name: "go-trimpath", src: "go", build: goBuild("-trimpath"), upload: trimmed, wants: goWants},
+	// Both: main (in .text.startup) comes before die in the line table.
+	{name: "c-Os-noreturn", src: "noret", build: gcc("gcc", "-g", "-Os", "-ffunction-sections"), upload: plain, unsorted: true, endRow: true, wants: []want{
+		{at: "main.c:check", functions: []string{"check"}, files: []string{"main.c"}, line: "main.c:check-entry"},
+		{at: "main.c:die", functions: []string{"die"}, files: []string{"main.c"}},
+		{at: "main.c:main", functions: []string{"main"}, files: []string{"main.c"}},
+	}},
 	// The C units of a cgo program are gcc -O2 output, out of order.
 	{name: "cgo-O2", src: "cgo", build: cgoBuild(), upload: plain, unsorted: true, wants: []want{
 		{at: "sum.c:hot", functions: []string{"checked_sum"}, files: []string{"sum.c"}},
@@ -322,9 +347,16 @@ func checkFixture(t *testing.T, c Clients, fx fixture, dir, bin, buildID, refID 
 	got := query(series, buildID)
 	ref := query(series+"-reference", refID)
 	files := map[string]bool{}
-	wholeLacks := false
+	wholeLacks, wholeWrong := false, false
 	for i, w := range fx.wants {
+		wantLine := 0
+		if w.line != "" {
+			_, wantLine = marker(t, dir, w.line)
+		}
 		switch {
+		case wantLine > 0 && (len(got[i]) == 0 || got[i][0].Line != int64(wantLine)):
+			t.Errorf("%s at %#x (%s addresses): Parca shows\n  %s\nwant line %d (%s) in the outermost frame",
+				w.at, elfAddrs[i], form, fmtFrames(got[i]), wantLine, w.line)
 		case framesMatch(got[i], w, fx.namesOnly):
 		case fx.namesOnly:
 			t.Errorf("%s at %#x (%s addresses): Parca shows\n  %s\nwant function %q (from the symbol table: no line)",
@@ -339,8 +371,11 @@ func checkFixture(t *testing.T, c Clients, fx fixture, dir, bin, buildID, refID 
 				t.Errorf("%s at %#x (%s addresses): Parca shows\n  %s\nfrom the whole binary: does it read split DWARF now?",
 					w.at, elfAddrs[i], form, fmtFrames(ref[i]))
 			}
-		case fx.unsorted:
+		case fx.unsorted || fx.endRow && wantLine > 0:
+			// The whole binary shows "?:0" or a neighbour's line here: the
+			// upload is checked against the wants alone.
 			wholeLacks = wholeLacks || slices.ContainsFunc(ref[i], func(f Frame) bool { return f.Line <= 0 })
+			wholeWrong = wholeWrong || wantLine > 0 && (len(ref[i]) == 0 || ref[i][0].Line != int64(wantLine))
 		case !slices.Equal(got[i], ref[i]):
 			t.Errorf("%s at %#x (%s addresses): Parca shows\n  %s\nfrom the upload, but from the whole binary\n  %s",
 				w.at, elfAddrs[i], form, fmtFrames(got[i]), fmtFrames(ref[i]))
@@ -348,6 +383,9 @@ func checkFixture(t *testing.T, c Clients, fx fixture, dir, bin, buildID, refID 
 		for _, f := range got[i] {
 			files[f.File] = true
 		}
+	}
+	if fx.endRow && !wholeWrong {
+		t.Errorf("Parca shows every line right from the whole binary too: the fixture no longer ends a sequence at a function's start (or Parca drops such rows now)")
 	}
 	if fx.unsorted && !wholeLacks {
 		t.Errorf("Parca shows every line from the whole binary too: the fixture no longer has line tables out of order (or Parca sorts them now)")

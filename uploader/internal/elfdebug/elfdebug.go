@@ -310,7 +310,7 @@ func sortLines(r io.ReaderAt, f *elfparse.File, keep []bool) (io.ReaderAt, error
 		if !keep[i] || s.Name != ".debug_line" || s.Flags&uint64(elf.SHF_COMPRESSED) != 0 || overlapsAnother(f, i) {
 			continue
 		}
-		sorted, ok, err := lineorder.Reorder(io.NewSectionReader(r, int64(s.Off), int64(s.Size)), int64(s.Size), f.Order)
+		sorted, ok, err := lineorder.Reorder(io.NewSectionReader(r, int64(s.Off), int64(s.Size)), int64(s.Size), f.Order, true)
 		if err != nil {
 			return nil, fmt.Errorf("reading .debug_line: %w", err)
 		}

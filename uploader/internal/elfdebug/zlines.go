@@ -71,7 +71,7 @@ func sortCompressedLines(r io.ReaderAt, f *elfparse.File, keep []bool) (map[int]
 			sp.Close()
 			return nil, nil
 		}
-		sorted, ok, err := lineorder.Reorder(sp, n, f.Order)
+		sorted, ok, err := lineorder.Reorder(sp, n, f.Order, false)
 		if err != nil || !ok {
 			sp.Close()
 			return nil, nil

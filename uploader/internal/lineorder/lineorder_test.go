@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
@@ -70,7 +71,7 @@ func TestReorderGCC(t *testing.T) {
 			bin := build(t, tc.flags...)
 			file, off, size := lineSection(t, bin)
 			_, before := testbin.LineRows(t, bin)
-			r, ok, err := Reorder(bytes.NewReader(file[off:off+size]), size, binary.LittleEndian)
+			r, ok, err := Reorder(bytes.NewReader(file[off:off+size]), size, binary.LittleEndian, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -90,10 +91,13 @@ func TestReorderGCC(t *testing.T) {
 			if err := os.WriteFile(out, patched, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			want, _ := testbin.LineRows(t, bin)
+			rowsIn, _ := testbin.LineRows(t, bin)
 			got, starts := testbin.LineRows(t, out)
-			if !slices.Equal(got, want) {
+			if want := withoutJoinedEnds(rowsIn); !slices.Equal(got, want) {
 				t.Fatalf("rows differ after sorting: %d rows, want %d", len(got), len(want))
+			}
+			if rows := parcaTrips(got); len(rows) > 0 {
+				t.Errorf("end rows Parca would take for the function after them: %+v", rows)
 			}
 			for i, s := range starts {
 				if !slices.IsSorted(s) {
@@ -104,6 +108,109 @@ func TestReorderGCC(t *testing.T) {
 				t.Errorf("readelf --debug-dump=decodedline: %v\n%s", err, readelf)
 			}
 		})
+	}
+}
+
+// withoutJoinedEnds is rows (sorted) without the end rows join removes:
+// a statement end row at an address where a row of the same unit starts.
+func withoutJoinedEnds(rows []testbin.LineRow) []testbin.LineRow {
+	trips := parcaTrips(rows)
+	return slices.DeleteFunc(slices.Clone(rows), func(r testbin.LineRow) bool { return slices.Contains(trips, r) })
+}
+
+// parcaTrips returns the end rows Parca v0.28.0 keeps (statements) at an
+// address where another row of their unit starts: the row it takes for a
+// function starting there.
+func parcaTrips(rows []testbin.LineRow) []testbin.LineRow {
+	var out []testbin.LineRow
+	for _, r := range rows {
+		if !r.End || !r.Stmt {
+			continue
+		}
+		if slices.ContainsFunc(rows, func(o testbin.LineRow) bool { return !o.End && o.Unit == r.Unit && o.Addr == r.Addr }) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TestJoinEndAtNextStart: a function ending in a noreturn call, with the
+// next function right after it (gcc -Os -ffunction-sections: no padding),
+// ends its sequence at the next one's first row, a statement end row that
+// Parca took as the next function's line (review s12-auto, finding 1:
+// check() showed die()'s last line). The two sequences are joined: that
+// row goes, every other row stays, and binutils and gdb agree.
+func TestJoinEndAtNextStart(t *testing.T) {
+	testbin.Need(t, "gcc")
+	dir := t.TempDir()
+	src := `#include <stdio.h>
+#include <stdlib.h>
+__attribute__((noinline, noreturn)) void die(const char *m)
+{
+  fputs(m, stderr);
+  exit(1);
+}
+__attribute__((noinline)) int check(int x)
+{
+  if (x > 100)
+    die("too big");
+  return x * 3 + 1;
+}
+int main(int c, char **v)
+{
+  printf("%d\n", check(c));
+  return 0;
+}
+`
+	for _, flags := range [][]string{{"-Os"}, {"-Os", "-gdwarf-4"}, {"-Os", "-m32"}, {"-O2", "-falign-functions=1"}} {
+		if slices.Contains(flags, "-m32") && exec.Command("gcc", "-m32", "-x", "c", "-o", os.DevNull, "-").Run() != nil {
+			continue // no 32-bit libc here
+		}
+		bin := testbin.GCC(t, dir, "noret", src, append([]string{"-g", "-ffunction-sections"}, flags...)...)
+		before, _ := testbin.LineRows(t, bin)
+		if len(parcaTrips(before)) == 0 {
+			t.Fatalf("%v: no end row at a function's start: the test needs one", flags)
+		}
+		file, off, size := lineSection(t, bin)
+		r, ok, err := Reorder(bytes.NewReader(file[off:off+size]), size, binary.LittleEndian, true)
+		if err != nil || !ok {
+			t.Fatalf("%v: Reorder: %v, %v", flags, ok, err)
+		}
+		patched := slices.Clone(file)
+		if n, err := r.ReadAt(patched[off:off+size], 0); n != int(size) || err != nil {
+			t.Fatalf("ReadAt: %d, %v", n, err)
+		}
+		out := filepath.Join(dir, "joined")
+		if err := os.WriteFile(out, patched, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := testbin.LineRows(t, out)
+		if want := withoutJoinedEnds(before); !slices.Equal(got, want) {
+			t.Errorf("%v: rows: %d, want %d (only the joined end rows gone)", flags, len(got), len(want))
+		}
+		if rows := parcaTrips(got); len(rows) > 0 {
+			t.Errorf("%v: end rows left at a function's start: %+v", flags, rows)
+		}
+		if readelf, err := testbinReadelf(t, out); err != nil || bytes.Contains(readelf, []byte("Warning")) {
+			t.Errorf("%v: readelf: %v\n%s", flags, err, readelf)
+		}
+		// addr2line (binutils) names check's line at its entry, before and after.
+		testbin.Need(t, "addr2line", "nm")
+		nm, err := exec.Command("nm", bin).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var entry string
+		for _, l := range strings.Split(string(nm), "\n") {
+			if f := strings.Fields(l); len(f) == 3 && f[2] == "check" {
+				entry = "0x" + f[0]
+			}
+		}
+		a, err1 := exec.Command("addr2line", "-e", bin, entry).Output()
+		b, err2 := exec.Command("addr2line", "-e", out, entry).Output()
+		if err1 != nil || err2 != nil || !bytes.Equal(a, b) || !bytes.Contains(b, []byte("noret.c:1")) {
+			t.Errorf("%v: addr2line at check (%s): %q before, %q after (%v, %v)", flags, entry, a, b, err1, err2)
+		}
 	}
 }
 
@@ -118,7 +225,7 @@ func testbinReadelf(t *testing.T, path string) ([]byte, error) {
 func TestReadAtEverywhere(t *testing.T) {
 	bin := build(t, "-g", "-O2")
 	file, off, size := lineSection(t, bin)
-	r, ok, err := Reorder(bytes.NewReader(file[off:off+size]), size, binary.LittleEndian)
+	r, ok, err := Reorder(bytes.NewReader(file[off:off+size]), size, binary.LittleEndian, true)
 	if err != nil || !ok {
 		t.Fatalf("Reorder: %v, %v", ok, err)
 	}
@@ -162,7 +269,7 @@ func TestReorderLeavesWhatItCannotParse(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := tc.edit(slices.Clone(sec))
-			r, ok, err := Reorder(bytes.NewReader(b), int64(len(b)), binary.LittleEndian)
+			r, ok, err := Reorder(bytes.NewReader(b), int64(len(b)), binary.LittleEndian, true)
 			if err != nil || !ok {
 				t.Fatalf("Reorder: %v, %v (the first unit is out of order)", ok, err)
 			}
@@ -180,15 +287,15 @@ func TestReorderLeavesWhatItCannotParse(t *testing.T) {
 	}
 }
 
-// FuzzReorder: whatever the bytes, no panic, and what comes out is the
-// same bytes in another order.
+// FuzzReorder: whatever the bytes, no panic, the same length comes out,
+// and it needs no second pass.
 func FuzzReorder(f *testing.F) {
 	bin := build(f, "-g", "-O2", "-ffunction-sections")
 	file, off, size := lineSection(f, bin)
 	f.Add(file[off : off+size])
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r, ok, err := Reorder(bytes.NewReader(b), int64(len(b)), binary.LittleEndian)
+		r, ok, err := Reorder(bytes.NewReader(b), int64(len(b)), binary.LittleEndian, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -199,11 +306,9 @@ func FuzzReorder(f *testing.F) {
 		if n, err := r.ReadAt(out, 0); n != len(b) || err != nil {
 			t.Fatalf("ReadAt: %d, %v", n, err)
 		}
-		x, y := slices.Clone(b), slices.Clone(out)
-		slices.Sort(x)
-		slices.Sort(y)
-		if !bytes.Equal(x, y) {
-			t.Fatalf("not a permutation of the input (%d bytes)", len(b))
+		// Sorted and joined once is done: a second pass changes nothing.
+		if _, again, err := Reorder(bytes.NewReader(out), int64(len(out)), binary.LittleEndian, true); err != nil || again {
+			t.Fatalf("a second Reorder of the output: %v, %v; want nothing to do", again, err)
 		}
 	})
 }
@@ -233,7 +338,7 @@ func TestLargeUnitIsSkippedNotTheRest(t *testing.T) {
 	big := binary.LittleEndian.AppendUint32(nil, uint32(maxUnit+50))
 	big = append(big, bytes.Repeat([]byte{0xab}, int(maxUnit+50))...)
 	sec := append(slices.Clone(big), small...)
-	r, ok, err := Reorder(bytes.NewReader(sec), int64(len(sec)), binary.LittleEndian)
+	r, ok, err := Reorder(bytes.NewReader(sec), int64(len(sec)), binary.LittleEndian, true)
 	if err != nil || !ok {
 		t.Fatalf("Reorder: %v, %v: the unit after the large one is out of order", ok, err)
 	}
@@ -246,5 +351,48 @@ func TestLargeUnitIsSkippedNotTheRest(t *testing.T) {
 	}
 	if want := tinyUnit(0x1000, 0x2000); !bytes.Equal(out[len(big):], want) {
 		t.Errorf("the unit after it: %x, want %x", out[len(big):], want)
+	}
+}
+
+// joinUnit is a DWARF 4 line unit of two sequences in address order: a row
+// at 0x1000 (line 1), its end at 0x1010, then a row at 0x1010+gap (line 1).
+func joinUnit(gap uint64) []byte {
+	hdr := []byte{1, 1, 1, 0xfb, 14, 13, 0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1, 0, 'a', '.', 'c', 0, 0, 0, 0, 0}
+	var prog []byte
+	for _, a := range []uint64{0x1000, 0x1010 + gap} {
+		prog = append(prog, 0, 9, 2)
+		prog = binary.LittleEndian.AppendUint64(prog, a)
+		prog = append(prog, 1, 2, 0x10, 0, 1, 1) // DW_LNS_copy, DW_LNS_advance_pc 16, DW_LNE_end_sequence
+	}
+	u := binary.LittleEndian.AppendUint16(nil, 4)
+	u = binary.LittleEndian.AppendUint32(u, uint32(len(hdr)))
+	u = append(append(u, hdr...), prog...)
+	return append(binary.LittleEndian.AppendUint32(nil, uint32(len(u))), u...)
+}
+
+// Joins alone change a section only when asked (an uncompressed one, which
+// costs nothing to rewrite); a gap between the sequences is no join.
+func TestJoinAlone(t *testing.T) {
+	for _, tc := range []struct {
+		gap       uint64
+		joinAlone bool
+		want      bool
+	}{{0, true, true}, {0, false, false}, {1, true, false}} {
+		sec := joinUnit(tc.gap)
+		r, ok, err := Reorder(bytes.NewReader(sec), int64(len(sec)), binary.LittleEndian, tc.joinAlone)
+		if err != nil || ok != tc.want {
+			t.Errorf("gap %d, joinAlone %v: Reorder = %v, %v; want %v", tc.gap, tc.joinAlone, ok, err, tc.want)
+		}
+		if !ok {
+			continue
+		}
+		out := make([]byte, len(sec))
+		if _, err := r.ReadAt(out, 0); err != nil {
+			t.Fatal(err)
+		}
+		seqs, _, err := sequences(out, 4, binary.LittleEndian)
+		if err != nil || len(seqs) != 1 || seqs[0].addr != 0x1000 || seqs[0].end.addr != 0x1020 || seqs[0].end.line != 1 {
+			t.Errorf("joined: %+v, %v; want one sequence from 0x1000 to 0x1020", seqs, err)
+		}
 	}
 }
