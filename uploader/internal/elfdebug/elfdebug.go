@@ -14,6 +14,7 @@ import (
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/lineorder"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/scratch"
 )
 
 // ErrNotELF is the same error buildid.ErrNotELF is, so either works with errors.Is.
@@ -158,12 +159,16 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 	// ones and a cgo binary's C units come out of order (sqlite3_open showed
 	// "?:0" in a cgo program). Sorting their compressed table costs a 20 MB
 	// binary's extraction about 40 ms (decompress, compress again).
-	if r, err = sortLines(r, f, keep); err != nil {
+	r, lines, err := sortLines(r, f, keep)
+	if err != nil {
 		return nil, err
 	}
-	plain, lines := sortCompressedLines(r, f, keep)
 	if lines != nil {
 		x.closers = append(x.closers, lines)
+	}
+	plain, zlines := sortCompressedLines(r, f, keep)
+	if zlines != nil {
+		x.closers = append(x.closers, zlines)
 	}
 	ctx := opts.Context
 	if ctx == nil {
@@ -304,23 +309,55 @@ func (c *countWriter) Write(p []byte) (int, error) {
 }
 
 // sortLines returns r with the kept, uncompressed .debug_line section's
-// sequences in address order (see package lineorder), or r as it is.
-func sortLines(r io.ReaderAt, f *elfparse.File, keep []bool) (io.ReaderAt, error) {
+// sequences in address order (see package lineorder), written to a spool
+// (memory up to memSpoolMax, else an unlinked temp file) that the caller
+// closes, or r as it is and no spool.
+func sortLines(r io.ReaderAt, f *elfparse.File, keep []bool) (io.ReaderAt, io.Closer, error) {
 	for i, s := range f.Sections {
 		if !keep[i] || s.Name != ".debug_line" || s.Flags&uint64(elf.SHF_COMPRESSED) != 0 || overlapsAnother(f, i) {
 			continue
 		}
-		sorted, ok, err := lineorder.Reorder(io.NewSectionReader(r, int64(s.Off), int64(s.Size)), int64(s.Size), f.Order, true)
+		sp, err := lineSpool(s.Size)
 		if err != nil {
-			return nil, fmt.Errorf("reading .debug_line: %w", err)
+			return nil, nil, err
 		}
-		if !ok {
-			return r, nil
+		ok, err := lineorder.Reorder(io.NewSectionReader(r, int64(s.Off), int64(s.Size)), int64(s.Size), f.Order, true, sp)
+		if err == nil && ok {
+			err = sp.flush()
 		}
-		return overlay{ReaderAt: r, off: int64(s.Off), size: int64(s.Size), sec: sorted}, nil
+		if err != nil || !ok {
+			sp.Close()
+			if err != nil {
+				return nil, nil, fmt.Errorf("reading .debug_line: %w", err)
+			}
+			return r, nil, nil
+		}
+		return overlay{ReaderAt: r, off: int64(s.Off), size: int64(s.Size), sec: sp}, sp, nil
 	}
-	return r, nil
+	return r, nil, nil
 }
+
+// lineSpool is where a sorted .debug_line of size bytes is written: memory
+// up to memSpoolMax, else an unlinked temp file.
+func lineSpool(size uint64) (flushSpool, error) {
+	if size <= memSpoolMax {
+		return &memSpool{b: make([]byte, 0, size)}, nil
+	}
+	t, err := scratch.File("debuginfo-lines-*")
+	if err != nil {
+		return nil, err
+	}
+	return newFileSpool(t), nil
+}
+
+// flushSpool is a spoolFile whose writes are readable after flush.
+type flushSpool interface {
+	spoolFile
+	flush() error
+}
+
+func (m *memSpool) flush() error  { return nil }
+func (s *fileSpool) flush() error { return s.w.Flush() }
 
 // overlapsAnother says whether section i shares file bytes with another
 // section (only in a crafted file): its new order would change that one too.

@@ -14,7 +14,7 @@ import (
 // maxZLinesInMemory what it keeps in memory instead.
 const (
 	maxZLines         = 256 << 20
-	maxZLinesInMemory = 8 << 20
+	maxZLinesInMemory = 1 << 20
 )
 
 // plainSection is a section's uncompressed bytes, read from r.
@@ -27,7 +27,7 @@ type plainSection struct {
 // input (gcc -gz, ld --compress-debug-sections): such sections are passed
 // through, so its sequences would stay out of order and Parca would show
 // "?:0" (see sortLines). When they are out of order it is decompressed
-// (into memory, or a temp file past 8 MiB), sorted, and returned as
+// (into memory, or a temp file past 1 MiB), sorted into a second spool, and returned as
 // the section's new uncompressed bytes, for spool to compress again (with
 // zlib when the rest is not compressed). Nothing is returned for a legacy
 // .zdebug_line, or when the section cannot be read: the extraction goes on
@@ -50,9 +50,8 @@ func sortCompressedLines(r io.ReaderAt, f *elfparse.File, keep []bool) (map[int]
 		if sec.Size > maxZLines {
 			return nil, nil
 		}
-		// In memory up to maxZLinesInMemory: sorted, a section is read
-		// back one sequence at a time (a Go binary has tens of thousands),
-		// a read call each from a temp file.
+		// In memory up to maxZLinesInMemory, else a temp file: lineorder
+		// reads it a unit at a time.
 		var sp spoolFile
 		if sec.Size > maxZLinesInMemory {
 			t, err := scratch.File("debuginfo-lines-*")
@@ -71,12 +70,22 @@ func sortCompressedLines(r io.ReaderAt, f *elfparse.File, keep []bool) (map[int]
 			sp.Close()
 			return nil, nil
 		}
-		sorted, ok, err := lineorder.Reorder(sp, n, f.Order, false)
-		if err != nil || !ok {
+		// Sorted into a second spool; the first is done with after that.
+		out, err := lineSpool(uint64(n))
+		if err != nil {
 			sp.Close()
 			return nil, nil
 		}
-		return map[int]plainSection{i: {sorted, uint64(n)}}, sp
+		ok, err := lineorder.Reorder(sp, n, f.Order, false, out)
+		sp.Close()
+		if err == nil && ok {
+			err = out.flush()
+		}
+		if err != nil || !ok {
+			out.Close()
+			return nil, nil
+		}
+		return map[int]plainSection{i: {out, uint64(n)}}, out
 	}
 	return nil, nil
 }

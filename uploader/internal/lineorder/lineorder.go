@@ -28,187 +28,188 @@ import (
 	"errors"
 	"io"
 	"slices"
-	"sort"
 )
 
-// maxSpans bounds the memory a section's new order takes (24 bytes a
-// span), and maxUnit the bytes of one unit read at once. Units past
-// either are left as they are.
-const maxSpans = 1 << 16
-
+// maxUnit is the most bytes of one unit read at once: a larger unit is
+// left as it is.
 var maxUnit int64 = 8 << 20 // a var for tests
 
-// span is n bytes at in, which go to out (offsets in the section), or
-// the bytes lit when it is set.
-type span struct {
-	out, in, n int64
-	lit        []byte
-}
-
-// Reordered is a section's bytes with its units' sequences sorted.
-type Reordered struct {
-	sec   io.ReaderAt
-	spans []span // sorted by out; they tile the section
-}
-
-// Reorder reads the .debug_line section sec (size bytes, byte order bo)
-// and returns it with each unit's sequences in address order, and
-// neighbours joined (see join), reading through to sec. ok is false when
-// nothing changes. With joinAlone false, joins alone are not a reason to
-// change the section: a compressed one (Go's) is then passed through as
-// it is unless a unit is out of order. A unit it cannot parse, or whose
-// program is not whole sequences each starting with DW_LNE_set_address,
-// is left as it is: the section is never rejected.
-func Reorder(sec io.ReaderAt, size int64, bo binary.ByteOrder, joinAlone bool) (r *Reordered, ok bool, err error) {
+// Reorder writes the .debug_line section sec (size bytes, byte order bo)
+// to w with each unit's sequences in address order and neighbours joined
+// (see join). It writes nothing and returns false when nothing would
+// change; with joinAlone false, joins alone are not a reason to change the
+// section: a compressed one (Go's) is then passed through as it is unless
+// a unit is out of order. A unit it cannot parse, or whose program is not
+// whole sequences each starting with DW_LNE_set_address, is copied as it
+// is: the section is never rejected.
+//
+// It goes over the section twice, one unit in memory at a time: first to
+// find the units that change, then to write. Memory is the largest unit
+// and 24 bytes a sequence of it, whatever the section's size.
+func Reorder(sec io.ReaderAt, size int64, bo binary.ByteOrder, joinAlone bool, w io.Writer) (changed bool, err error) {
 	var (
-		spans  []span
-		buf    []byte
-		sorted bool
-		joined bool
-		hdr    [12]byte
-		off    int64
+		u              unitReader
+		changes        []int64 // offsets of the units that change
+		sorted, joined bool
 	)
-	for off < size {
-		// The unit's length, then the whole unit.
-		if size-off < 4 {
+	for off := int64(0); off < size; {
+		n, seqs, h, err := u.read(sec, off, size, bo)
+		if err != nil {
+			return false, err
+		}
+		if n == 0 {
 			break // the rest stays as it is
 		}
-		n, err := sec.ReadAt(hdr[:min(12, size-off)], off)
-		if n < min(12, int(size-off)) {
-			if err == nil || err == io.EOF {
-				err = io.ErrUnexpectedEOF
+		if seqs != nil {
+			unsorted := !slices.IsSortedFunc(seqs, bySeqAddr)
+			if unsorted {
+				slices.SortStableFunc(seqs, bySeqAddr)
 			}
-			return nil, false, err
-		}
-		length, lenSize := uint64(bo.Uint32(hdr[:])), int64(4)
-		if length == 0xffffffff && n == 12 {
-			length, lenSize = bo.Uint64(hdr[4:]), 12
-		}
-		if length >= 0xfffffff0 && lenSize == 4 || length > uint64(size-off-lenSize) {
-			break // the rest stays as it is
-		}
-		unitLen := lenSize + int64(length)
-		if length > uint64(maxUnit) {
-			// Too large to read at once: this unit stays, the next ones are sorted.
-			spans = append(spans, span{out: off, in: off, n: unitLen})
-			off += unitLen
-			continue
-		}
-		// The rest of the unit after what hdr holds: read front to back,
-		// a section is one run for elfdebug's input check.
-		buf = slices.Grow(buf[:0], int(unitLen))[:unitLen]
-		have := copy(buf, hdr[:n])
-		if m, err := sec.ReadAt(buf[have:], off+int64(have)); m < len(buf)-have {
-			if err == nil || err == io.EOF {
-				err = io.ErrUnexpectedEOF
+			joins := joinable(u.buf, seqs, h, bo)
+			if unsorted || joins > 0 {
+				changes = append(changes, off)
 			}
-			return nil, false, err
+			sorted, joined = sorted || unsorted, joined || joins > 0
 		}
-		seqs, h, perr := sequences(buf, lenSize, bo)
-		unsorted := perr == nil && !slices.IsSortedFunc(seqs, bySeqAddr)
-		if unsorted {
-			slices.SortStableFunc(seqs, bySeqAddr)
-		}
-		var joins []int
-		if perr == nil {
-			joins = joinable(seqs, h)
-		}
-		if (unsorted || len(joins) > 0) && len(spans)+2*len(seqs) < maxSpans {
-			// The header, then the sequences in their new order, each
-			// joined to the next where it ends at that one's start.
-			spans = append(spans, span{out: off, in: off, n: h.prog})
-			at := off + h.prog
-			add := func(sp span) {
-				sp.out = at
-				spans = append(spans, sp)
-				at += sp.n
-			}
-			for i, s := range seqs {
-				in, end := off+s.off, off+s.off+s.n
-				if i > 0 && slices.Contains(joins, i-1) {
-					// Its DW_LNE_set_address went into the join before it.
-					add(span{in: in, n: s.setAt})
-					in += s.setAt + s.setLen
-				}
-				if !slices.Contains(joins, i) {
-					add(span{in: in, n: end - in})
-					continue
-				}
-				// Its DW_LNE_end_sequence, and the next one's
-				// DW_LNE_set_address, become join's bytes.
-				add(span{in: in, n: end - endSeqLen - in})
-				lit := join(s.end, h, endSeqLen+seqs[i+1].setLen)
-				add(span{n: int64(len(lit)), lit: lit})
-			}
-			sorted = sorted || unsorted
-			joined = joined || len(joins) > 0
-		} else {
-			spans = append(spans, span{out: off, in: off, n: unitLen})
-		}
-		off += unitLen
+		off += n
 	}
 	if !sorted && (!joined || !joinAlone) {
-		return nil, false, nil
+		return false, nil
 	}
-	if off < size {
-		spans = append(spans, span{out: off, in: off, n: size - off})
+	copyBuf := make([]byte, 32<<10)
+	at := int64(0)
+	for _, off := range changes {
+		if _, err := io.CopyBuffer(w, io.NewSectionReader(sec, at, off-at), copyBuf); err != nil {
+			return false, err
+		}
+		n, seqs, h, err := u.read(sec, off, size, bo)
+		if err != nil {
+			return false, err
+		}
+		if seqs == nil {
+			return false, errors.New("a .debug_line unit changed between two reads")
+		}
+		slices.SortStableFunc(seqs, bySeqAddr)
+		if err := writeUnit(w, u.buf, seqs, h, bo); err != nil {
+			return false, err
+		}
+		at = off + n
 	}
-	return &Reordered{sec: sec, spans: mergeSpans(spans)}, true, nil
+	if _, err := io.CopyBuffer(w, io.NewSectionReader(sec, at, size-at), copyBuf); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
-// mergeSpans joins neighbours that are also neighbours in the input.
-func mergeSpans(spans []span) []span {
-	out := spans[:1]
-	for _, s := range spans[1:] {
-		if s.n == 0 {
-			continue
-		}
-		l := &out[len(out)-1]
-		if l.lit == nil && s.lit == nil && l.in+l.n == s.in && l.out+l.n == s.out {
-			l.n += s.n
-			continue
-		}
-		out = append(out, s)
-	}
-	return out
+// unitReader reads units into one buffer, and their sequences into one
+// slice, both reused from unit to unit.
+type unitReader struct {
+	buf  []byte
+	seqs []sequence
 }
 
-// ReadAt reads the reordered section.
-func (r *Reordered) ReadAt(p []byte, off int64) (int, error) {
-	i := sort.Search(len(r.spans), func(i int) bool { return r.spans[i].out+r.spans[i].n > off })
-	n := 0
-	for ; n < len(p) && i < len(r.spans); i++ {
-		s := r.spans[i]
-		skip := off + int64(n) - s.out
-		want := min(int64(len(p)-n), s.n-skip)
-		if s.lit != nil {
-			n += copy(p[n:n+int(want)], s.lit[skip:])
-			continue
+// read reads the unit at off and returns its length (0: the section's
+// rest is not units) and its sequences (nil: it is to stay as it is).
+func (ur *unitReader) read(sec io.ReaderAt, off, size int64, bo binary.ByteOrder) (int64, []sequence, header, error) {
+	var hdr [12]byte
+	if size-off < 4 {
+		return 0, nil, header{}, nil
+	}
+	n, err := sec.ReadAt(hdr[:min(12, size-off)], off)
+	if n < min(12, int(size-off)) {
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
 		}
-		m, err := r.sec.ReadAt(p[n:n+int(want)], s.in+skip)
-		n += m
-		if err != nil && (err != io.EOF || int64(m) < want) {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
+		return 0, nil, header{}, err
+	}
+	length, lenSize := uint64(bo.Uint32(hdr[:])), int64(4)
+	if length == 0xffffffff && n == 12 {
+		length, lenSize = bo.Uint64(hdr[4:]), 12
+	}
+	if length >= 0xfffffff0 && lenSize == 4 || length > uint64(size-off-lenSize) {
+		return 0, nil, header{}, nil
+	}
+	unitLen := lenSize + int64(length)
+	if length > uint64(maxUnit) {
+		return unitLen, nil, header{}, nil // too large to read at once: it stays
+	}
+	// Read front to back: a section is one run for elfdebug's input check.
+	ur.buf = slices.Grow(ur.buf[:0], int(unitLen))[:unitLen]
+	have := copy(ur.buf, hdr[:n])
+	if m, err := sec.ReadAt(ur.buf[have:], off+int64(have)); m < len(ur.buf)-have {
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return 0, nil, header{}, err
+	}
+	if unitLen > 1<<20 {
+		// A large unit may hold hundreds of thousands of sequences:
+		// counted first, so the slice is allocated once, not grown by a
+		// quarter at a time (five times its size allocated in all).
+		n := 0
+		if _, _, err := sequences(ur.buf, lenSize, bo, nil, func() { n++ }); err == nil && n > cap(ur.seqs) {
+			ur.seqs = make([]sequence, 0, n)
+		}
+	}
+	seqs, h, err := sequences(ur.buf, lenSize, bo, ur.seqs[:0], nil)
+	ur.seqs = seqs[:0]
+	if err != nil || len(seqs) < 2 {
+		return unitLen, nil, h, nil
+	}
+	return unitLen, seqs, h, nil
+}
+
+// writeUnit writes the unit u (its sequences seqs, sorted) to w: its
+// header, then its sequences, joined where joinable says.
+func writeUnit(w io.Writer, u []byte, seqs []sequence, h header, bo binary.ByteOrder) error {
+	if _, err := w.Write(u[:h.prog]); err != nil {
+		return err
+	}
+	var (
+		next join // what the previous sequence's join left for this one
+		lit  [maxLit]byte
+	)
+	for i, s := range seqs {
+		b := u[s.off : s.off+s.n]
+		var parts [3][]byte
+		if next.setLen > 0 {
+			// Its DW_LNE_set_address went into the join before it.
+			parts[0], b = b[:next.setAt], b[next.setAt+next.setLen:]
+		}
+		next = join{}
+		if i+1 < len(seqs) {
+			next = joinOf(u, s, seqs[i+1], h, bo, lit[:0])
+		}
+		if next.lit != nil {
+			// Its DW_LNE_end_sequence, and the next one's
+			// DW_LNE_set_address, become the join's bytes.
+			b, parts[2] = b[:len(b)-endSeqLen], next.lit
+		}
+		parts[1] = b
+		for _, p := range parts {
+			if _, err := w.Write(p); err != nil {
+				return err
 			}
-			return n, err
 		}
 	}
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
+	return nil
 }
 
-// sequence is one sequence's bytes (offset in its unit, length) and its
-// first DW_LNE_set_address, and what join needs: where that opcode is in
-// the sequence and its length, when nothing before it moves the address
-// and the first row is at that address (setLen 0: not so), and the
-// registers of its end row.
+// sequence is one sequence of a unit: where its bytes are in the unit,
+// its first DW_LNE_set_address, and the address its DW_LNE_end_sequence
+// is at (0 when the unit's addresses cannot be followed). 24 bytes: a unit
+// may have hundreds of thousands.
 type sequence struct {
-	off, n        int64
-	addr          uint64
-	setAt, setLen int64
+	addr, end uint64
+	off, n    uint32
+}
+
+// seqInfo is what join needs of one sequence, found by walking it again:
+// where its first DW_LNE_set_address is and its length, when nothing
+// before it moves the address and the first row is at that address
+// (setLen 0: not so), and the registers of its end row.
+type seqInfo struct {
+	setAt, setLen int
 	end           state
 }
 
@@ -252,8 +253,9 @@ var errFormat = errors.New("not a line program this package understands")
 var standardArgs = []byte{0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1}
 
 // sequences parses the unit u (its unit_length field lenSize bytes) and
-// returns its sequences and header.
-func sequences(u []byte, lenSize int64, bo binary.ByteOrder) ([]sequence, header, error) {
+// returns its sequences (appended to seqs) and header; with count set, it
+// calls count for each sequence instead of keeping them.
+func sequences(u []byte, lenSize int64, bo binary.ByteOrder, seqs []sequence, count func()) ([]sequence, header, error) {
 	var h header
 	offSize := 4
 	if lenSize == 12 {
@@ -315,20 +317,24 @@ func sequences(u []byte, lenSize int64, bo binary.ByteOrder) ([]sequence, header
 	// has its standard operands and one operation is one instruction.
 	n := min(len(h.argc), len(standardArgs))
 	h.simulated = maxOps == 1 && h.lineRange != 0 && slices.Equal(h.argc[:n], standardArgs[:n])
-	seqs, err := walk(u[:len(u):len(u)], prog, h, bo)
+	each := func(s sequence, _ seqInfo) { seqs = append(seqs, s) }
+	if count != nil {
+		each = func(sequence, seqInfo) { count() }
+	}
+	err := walk(u[:len(u):len(u)], prog, h, bo, each)
 	return seqs, h, err
 }
 
 // walk runs over the program u[i:], cutting it after each
-// DW_LNE_end_sequence and following the registers (when h.simulated).
-func walk(u []byte, i int, h header, bo binary.ByteOrder) ([]sequence, error) {
-	var seqs []sequence
+// DW_LNE_end_sequence and following the registers (when h.simulated), and
+// calls each with every sequence.
+func walk(u []byte, i int, h header, bo binary.ByteOrder, each func(sequence, seqInfo)) error {
 	reset := func() state { return state{file: 1, line: 1, stmt: h.defaultStmt, known: h.simulated} }
 	st := reset()
 	// A row before the first DW_LNE_set_address would sit at an address
 	// the sort key does not give.
 	start, haveAddr, addr, row := i, false, uint64(0), false
-	moved, setAt, setLen := false, int64(0), int64(0)
+	moved, setAt, setLen := false, 0, 0
 	emit := func() {
 		if !row && (!h.simulated || st.addr != addr) {
 			setLen = 0 // the first row is not at the sequence's address
@@ -352,18 +358,22 @@ func walk(u []byte, i int, h header, bo binary.ByteOrder) ([]sequence, error) {
 		case op == 0: // extended: a length, a sub-opcode, operands
 			n, next, ok := uleb(u, i)
 			if !ok || n == 0 || n > uint64(len(u)-next) {
-				return nil, errFormat
+				return errFormat
 			}
 			sub, operands := u[next], u[next+1:next+int(n)]
 			i = next + int(n)
 			switch sub {
 			case 1: // DW_LNE_end_sequence
 				if len(operands) != 0 || !haveAddr {
-					return nil, errFormat
+					return errFormat
 				}
 				end := st
 				end.endLen = int64(i - at)
-				seqs = append(seqs, sequence{off: int64(start), n: int64(i - start), addr: addr, setAt: setAt, setLen: setLen, end: end})
+				sq := sequence{addr: addr, off: uint32(start), n: uint32(i - start)}
+				if h.simulated {
+					sq.end = st.addr
+				}
+				each(sq, seqInfo{setAt: setAt, setLen: setLen, end: end})
 				start, haveAddr, row, moved, setLen = i, false, false, false, 0
 				st = reset()
 			case 2: // DW_LNE_set_address
@@ -374,18 +384,18 @@ func walk(u []byte, i int, h header, bo binary.ByteOrder) ([]sequence, error) {
 				case 8:
 					a = bo.Uint64(operands)
 				default:
-					return nil, errFormat
+					return errFormat
 				}
 				st.addr = a
 				if haveAddr {
 					break
 				}
 				if row {
-					return nil, errFormat
+					return errFormat
 				}
 				addr, haveAddr = a, true
 				if !moved {
-					setAt, setLen = int64(at-start), int64(i-at)
+					setAt, setLen = at-start, i-at
 				}
 			case 3: // DW_LNE_define_file: the unit's file table, not a register
 			case 4: // DW_LNE_set_discriminator: the next row's, like a flag
@@ -395,7 +405,7 @@ func walk(u []byte, i int, h header, bo binary.ByteOrder) ([]sequence, error) {
 			}
 		case op == 9: // DW_LNS_fixed_advance_pc: a uhalf, not a LEB128
 			if i+2 > len(u) {
-				return nil, errFormat
+				return errFormat
 			}
 			st.addr += uint64(bo.Uint16(u[i:]))
 			moved = true
@@ -405,7 +415,7 @@ func walk(u []byte, i int, h header, bo binary.ByteOrder) ([]sequence, error) {
 			for k := range h.argc[op-1] {
 				v, next, ok := uleb(u, i)
 				if !ok {
-					return nil, errFormat
+					return errFormat
 				}
 				if k == 0 {
 					arg = v
@@ -420,9 +430,9 @@ func walk(u []byte, i int, h header, bo binary.ByteOrder) ([]sequence, error) {
 		}
 	}
 	if i != len(u) || start != len(u) {
-		return nil, errFormat // a program that does not end a sequence at its end
+		return errFormat // a program that does not end a sequence at its end
 	}
-	return seqs, nil
+	return nil
 }
 
 // apply runs the standard opcode op (operand arg) on s.
@@ -453,31 +463,70 @@ func (s *state) apply(op byte, arg uint64, h header) {
 // one join replaces.
 const endSeqLen = 3
 
-// joinable returns the i where seqs[i] (sorted) is to be joined to
-// seqs[i+1]: it ends, in a state Parca keeps as a row (a statement), at
-// the address where seqs[i+1] has its first row, and its
-// DW_LNE_end_sequence and seqs[i+1]'s DW_LNE_set_address make room for
-// join's bytes. gcc puts a DW_LNS_set_column before the latter: opcodes
-// that move no address may come first, and stay.
-func joinable(seqs []sequence, h header) []int {
-	var out []int
+// joinable counts the sorted seqs to be joined to the next (joinOf).
+func joinable(u []byte, seqs []sequence, h header, bo binary.ByteOrder) int {
+	n := 0
+	var lit [maxLit]byte
 	for i := 0; i+1 < len(seqs); i++ {
-		a, b := seqs[i].end, seqs[i+1]
-		if h.simulated && a.known && a.stmt && !a.flagged && a.endLen == endSeqLen &&
-			b.setLen > 0 && a.addr == b.addr && join(a, h, endSeqLen+b.setLen) != nil {
-			out = append(out, i)
+		if joinOf(u, seqs[i], seqs[i+1], h, bo, lit[:0]).lit != nil {
+			n++
 		}
 	}
-	return out
+	return n
 }
 
-// join returns size bytes of line program that take the registers from
+// maxLit is the most bytes a join writes: a DW_LNE_end_sequence and a
+// DW_LNE_set_address of an 8-byte address.
+const maxLit = endSeqLen + 11
+
+// join is how sequence a of a unit is joined to the next, b: lit replaces
+// a's DW_LNE_end_sequence, and b's DW_LNE_set_address (setAt, setLen bytes
+// into b) goes. lit nil: no join.
+type join struct {
+	lit           []byte
+	setAt, setLen int
+}
+
+// joinOf says whether a is to be joined to b: a ends, in a state Parca
+// keeps as a row (a statement), at the address where b has its first row,
+// and a's DW_LNE_end_sequence and b's DW_LNE_set_address make room for
+// resetLit's bytes. gcc puts a DW_LNS_set_column before the latter:
+// opcodes that move no address may come first, and stay.
+// lit is appended to dst.
+func joinOf(u []byte, a, b sequence, h header, bo binary.ByteOrder, dst []byte) join {
+	if !h.simulated || a.end == 0 || a.end != b.addr {
+		return join{}
+	}
+	ai, bi := inspect(u, a, h, bo), inspect(u, b, h, bo)
+	end := ai.end
+	if !end.known || !end.stmt || end.flagged || end.endLen != endSeqLen || bi.setLen == 0 {
+		return join{}
+	}
+	lit := resetLit(dst, end, h, int64(endSeqLen+bi.setLen))
+	if lit == nil {
+		return join{}
+	}
+	return join{lit: lit, setAt: bi.setAt, setLen: bi.setLen}
+}
+
+// inspect walks the sequence s of the unit u alone (a sequence starts
+// from the state machine's initial state) for what join needs of it.
+func inspect(u []byte, s sequence, h header, bo binary.ByteOrder) seqInfo {
+	var info seqInfo
+	if walk(u[:s.off+s.n:s.off+s.n], int(s.off), h, bo, func(_ sequence, i seqInfo) { info = i }) != nil {
+		return seqInfo{}
+	}
+	return info
+}
+
+// resetLit returns size bytes of line program that take the registers from
 // end (where a sequence would end) to the state a new sequence starts in,
-// without a row: what replaces that sequence's DW_LNE_end_sequence and the
+// without a row: what replaces a sequence's DW_LNE_end_sequence and the
 // next one's DW_LNE_set_address, whose address the registers already hold.
-// Padding is DW_LNS_advance_pc 0. nil: it does not fit.
-func join(end state, h header, size int64) []byte {
-	var b []byte
+// Padding is DW_LNS_advance_pc 0. They are appended to b; nil: they do
+// not fit.
+func resetLit(b []byte, end state, h header, size int64) []byte {
+	start := len(b)
 	if end.file != 1 {
 		b = append(b, 4) // DW_LNS_set_file
 		b = binary.AppendUvarint(b, 1)
@@ -498,7 +547,7 @@ func join(end state, h header, size int64) []byte {
 		}
 		b = append(b, 12, 0) // DW_LNS_set_isa 0
 	}
-	pad := size - int64(len(b))
+	pad := size - int64(len(b)-start)
 	switch {
 	case pad < 0 || pad == 1:
 		return nil
