@@ -435,10 +435,10 @@ def add_upload_flags(args, options, store_address = "", project_id = ""):
     """
     flags = []
     address = store_address or options.store_address
-    if "@" in address and not address.startswith("unix"):
+    if not address.startswith("unix") and [c for c in "@?#".elems() if c in address]:
         # The address is in every upload action's command line, the build's
         # logs and the CLI's messages; the value is not repeated here either.
-        fail("the debuginfo store address must not hold a user name or password (user:password@): " +
+        fail("the debuginfo store address must not hold a user name or password (user:password@), a query or a fragment: " +
              "give host:port, and the token with --@rules_debuginfo//rules:bearer_token_file or a credential helper (docs/credentials.md)")
     if address:
         flags.append("--store-address=" + address)

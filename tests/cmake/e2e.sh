@@ -160,7 +160,8 @@ done
 # A password in the store address (review s12-auto, finding 2).
 i=0
 for setting in "-DDEBUGINFO_STORE_ADDRESS=u:${TOKEN}@127.0.0.1:1" "-DDEBUGINFO_STORE_ADDRESS=https://u:${TOKEN}@127.0.0.1:1" \
-  "-DDEBUGINFO_FLAGS=--insecure;--store-address=u:${TOKEN}@127.0.0.1:1"; do
+  "-DDEBUGINFO_FLAGS=--insecure;--store-address=u:${TOKEN}@127.0.0.1:1" "-DDEBUGINFO_FLAGS=--insecure;--store-address;u:${TOKEN}@127.0.0.1:1" \
+  "-DDEBUGINFO_STORE_ADDRESS=127.0.0.1:1?key=${TOKEN}"; do
   i=$((i + 1))
   configure "addrcreds${i}" "${setting}"
   check "a password in the store address, form ${i}: refused" test $? != 0

@@ -228,7 +228,8 @@ done
 # A password in the store address (review s12-auto, finding 2): refused, never echoed.
 i=0
 for setting in "DEBUGINFO_STORE_ADDRESS=u:${SECRET}@127.0.0.1:1" "DEBUGINFO_STORE_ADDRESS=https://u:${SECRET}@127.0.0.1:1" \
-  "DEBUGINFO_FLAGS=--store-address=u:${SECRET}@127.0.0.1:1"; do
+  "DEBUGINFO_FLAGS=--store-address=u:${SECRET}@127.0.0.1:1" "DEBUGINFO_FLAGS=--insecure --store-address u:${SECRET}@127.0.0.1:1" \
+  "DEBUGINFO_STORE_ADDRESS=127.0.0.1:1?key=${SECRET}" "DEBUGINFO_STORE_ADDRESS=127.0.0.1:1#${SECRET}"; do
   i=$((i + 1)); log="${TMP}/address-creds-${i}.log"
   (cd "${EX}" && make clean >/dev/null 2>&1; POLARSIGNALS_TOKEN=x make "${setting}") >"${log}" 2>&1
   check "a password in the store address, form ${i}: refused" test $? != 0

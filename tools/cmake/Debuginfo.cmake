@@ -64,20 +64,30 @@ foreach(_f IN LISTS DEBUGINFO_FLAGS)
       "and the build files; export POLARSIGNALS_TOKEN instead, or use --bearer-token-file / --credential-helper.")
   endif()
 endforeach()
-# A user name or password in the store address would be stored in the cache
-# and shown in build logs and stamp directory names: refused, never echoed.
+# A user name or password in the store address (or a secret in a query or
+# fragment) would be stored in the cache and shown in build logs and stamp
+# directory names: refused, never echoed.
 set(_debuginfo_addresses "${DEBUGINFO_STORE_ADDRESS}")
+set(_debuginfo_next OFF)
 foreach(_f IN LISTS DEBUGINFO_FLAGS)
+  if(_debuginfo_next)
+    list(APPEND _debuginfo_addresses "${_f}") # --store-address VALUE, two list elements
+  endif()
+  set(_debuginfo_next OFF)
   if(_f MATCHES "^--?store-address=(.*)$")
     list(APPEND _debuginfo_addresses "${CMAKE_MATCH_1}")
+  elseif(_f MATCHES "^--?store-address$")
+    set(_debuginfo_next ON)
   endif()
 endforeach()
+unset(_debuginfo_next)
 foreach(_a IN LISTS _debuginfo_addresses)
-  if(_a MATCHES "@" AND NOT _a MATCHES "^unix")
+  if(_a MATCHES "[@?#]" AND NOT _a MATCHES "^unix")
     unset(_a)
     set(DEBUGINFO_STORE_ADDRESS "grpc.polarsignals.com:443" CACHE STRING "" FORCE)
     set(DEBUGINFO_FLAGS "" CACHE STRING "" FORCE)
-    message(FATAL_ERROR "debuginfo: the store address must not hold a user name or password (user:password@); "
+    message(FATAL_ERROR "debuginfo: the store address must not hold a user name or password (user:password@), "
+      "a query or a fragment; "
       "it would be stored in CMakeCache.txt and shown in logs. Give host:port, and the token in the "
       "environment, DEBUGINFO_TOKEN_FILE or a credential helper.")
   endif()

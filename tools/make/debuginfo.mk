@@ -91,13 +91,19 @@ _debuginfo_flag_token = $(strip $(filter %-bearer-token,$(_debuginfo_lc_flags)) 
 $(if $(_debuginfo_flag_token),\
   $(error debuginfo: a token in DEBUGINFO_FLAGS (--bearer-token, or an authorization header in --grpc-headers) would show in ps and in logs; \
 export POLARSIGNALS_TOKEN instead, or use --bearer-token-file / --credential-helper))
-# A user name or password in the store address would show in the build log
-# and in the stamp directory's name: refused, never echoed.
-_debuginfo_address_creds = $(strip $(if $(filter unix%,$(DEBUGINFO_STORE_ADDRESS)),,$(findstring @,$(DEBUGINFO_STORE_ADDRESS))) \
-  $(foreach w,$(filter --store-address=% -store-address=%,$(DEBUGINFO_FLAGS)),$(findstring @,$w)))
+# A user name or password in the store address (or a secret in a query or
+# fragment) would show in the build log and in the stamp directory's name:
+# refused, never echoed. DEBUGINFO_FLAGS' words are paired with the next
+# (--store-address^VALUE) so that the two-word form is seen too.
+_debuginfo_hash := \#
+_debuginfo_flag_pairs = $(join $(addsuffix ^,$(DEBUGINFO_FLAGS)),$(wordlist 2,$(words $(DEBUGINFO_FLAGS)),$(DEBUGINFO_FLAGS)))
+_debuginfo_bad_address = $(if $(filter unix%,$1),,$(findstring @,$1)$(findstring ?,$1)$(findstring $(_debuginfo_hash),$1))
+_debuginfo_address_creds = $(strip $(call _debuginfo_bad_address,$(DEBUGINFO_STORE_ADDRESS)) \
+  $(foreach w,$(filter --store-address=% -store-address=% --store-address^% -store-address^%,$(DEBUGINFO_FLAGS) $(_debuginfo_flag_pairs)),\
+    $(call _debuginfo_bad_address,$(lastword $(subst ^, ,$(subst =, ,$w))))))
 $(if $(_debuginfo_address_creds),\
-  $(error debuginfo: the store address must not hold a user name or password (user:password@); it would show in logs. \
-Give host:port, and the token in the environment, DEBUGINFO_TOKEN_FILE or a credential helper))
+  $(error debuginfo: the store address must not hold a user name or password (user:password@), a query or a fragment; \
+it would show in logs. Give host:port, and the token in the environment, DEBUGINFO_TOKEN_FILE or a credential helper))
 $(if $(filter-out on off,$(DEBUGINFO_SOURCES)),$(error debuginfo: DEBUGINFO_SOURCES must be on or off, not "$(DEBUGINFO_SOURCES)"))
 $(if $(filter-out auto none,$(DEBUGINFO_AUTH)),$(error debuginfo: DEBUGINFO_AUTH must be auto or none, not "$(DEBUGINFO_AUTH)"))
 

@@ -62,12 +62,7 @@ func (c *connFlags) host() string {
 
 // check refuses a --store-address that is not one (store.CheckAddress),
 // before credentials are looked up or anything dials.
-func (c *connFlags) check() error {
-	if store.IsFileAddress(c.address) {
-		return nil // store.Open explains a bad one
-	}
-	return store.CheckAddress(c.address)
-}
+func (c *connFlags) check() error { return store.CheckAddress(c.address) }
 
 // config is cfg with how the flags say to reach the store.
 func (c *connFlags) config(cfg store.Config) store.Config {

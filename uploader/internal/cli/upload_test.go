@@ -183,7 +183,7 @@ func TestUploadFileStoreRecordAndReceipt(t *testing.T) {
 	if reps := jsonReports(t, string(b)); len(reps) != 1 || reps[0].Action != upload.Uploaded || reps[0].BuildID != id.Value {
 		t.Errorf("receipt: %s", b)
 	}
-	if code, _, stderr := cliRun(t, nil, "upload", "--store-address=file://relative", bin); code != ExitFailed || !strings.Contains(stderr, "absolute") {
+	if code, _, stderr := cliRun(t, nil, "upload", "--store-address=file://relative", bin); code != ExitUsage || !strings.Contains(stderr, "absolute") {
 		t.Errorf("relative file store: exit %d %q", code, stderr)
 	}
 }

@@ -42,7 +42,7 @@ func TestUsageErrorsShowNoValues(t *testing.T) {
 		{[]string{"upload", "--store-address=u:" + secret + "@127.0.0.1:7070", "--dry-run", "x"}, `--store-address must not hold a user name or password`},
 		{[]string{"auth", "check", "--store-address=https://u:" + secret + "@127.0.0.1:7070"}, `--store-address must not hold a user name or password`},
 		{[]string{"auth", "check", "--store-address=https://127.0.0.1:7070/" + secret}, `--store-address takes host:port, not a URL: use 127.0.0.1:7070`},
-		{[]string{"auth", "check", "--store-address=127.0.0.1:7070/" + secret}, `--store-address takes host:port, without a path: use 127.0.0.1:7070`},
+		{[]string{"auth", "check", "--store-address=127.0.0.1:7070/" + secret}, `--store-address takes host:port, without a path, query or fragment: use 127.0.0.1:7070`},
 	} {
 		code, stdout, stderr := runCLI(t, c.args...)
 		if code != ExitUsage || !strings.Contains(stderr, c.want) {

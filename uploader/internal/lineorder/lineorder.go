@@ -207,9 +207,11 @@ type sequence struct {
 // seqInfo is what join needs of one sequence, found by walking it again:
 // where its first DW_LNE_set_address is and its length, when nothing
 // before it moves the address and the first row is at that address
-// (setLen 0: not so), and the registers of its end row.
+// (setLen 0: not so), the file of its first row, and the registers of its
+// end row.
 type seqInfo struct {
 	setAt, setLen int
+	firstFile     uint64
 	end           state
 }
 
@@ -334,10 +336,13 @@ func walk(u []byte, i int, h header, bo binary.ByteOrder, each func(sequence, se
 	// A row before the first DW_LNE_set_address would sit at an address
 	// the sort key does not give.
 	start, haveAddr, addr, row := i, false, uint64(0), false
-	moved, setAt, setLen := false, 0, 0
+	moved, setAt, setLen, firstFile := false, 0, 0, uint64(0)
 	emit := func() {
-		if !row && (!h.simulated || st.addr != addr) {
-			setLen = 0 // the first row is not at the sequence's address
+		if !row {
+			firstFile = st.file
+			if !h.simulated || st.addr != addr {
+				setLen = 0 // the first row is not at the sequence's address
+			}
 		}
 		row, st.flagged = true, false
 	}
@@ -373,7 +378,7 @@ func walk(u []byte, i int, h header, bo binary.ByteOrder, each func(sequence, se
 				if h.simulated {
 					sq.end = st.addr
 				}
-				each(sq, seqInfo{setAt: setAt, setLen: setLen, end: end})
+				each(sq, seqInfo{setAt: setAt, setLen: setLen, firstFile: firstFile, end: end})
 				start, haveAddr, row, moved, setLen = i, false, false, false, 0
 				st = reset()
 			case 2: // DW_LNE_set_address
@@ -489,9 +494,12 @@ type join struct {
 
 // joinOf says whether a is to be joined to b: a ends, in a state Parca
 // keeps as a row (a statement), at the address where b has its first row,
-// and a's DW_LNE_end_sequence and b's DW_LNE_set_address make room for
-// resetLit's bytes. gcc puts a DW_LNS_set_column before the latter:
-// opcodes that move no address may come first, and stay.
+// in the same file, and a's DW_LNE_end_sequence and b's
+// DW_LNE_set_address make room for resetLit's bytes. gcc puts a
+// DW_LNS_set_column before the latter: opcodes that move no address may
+// come first, and stay. In another file, gdb would take a's last line to
+// run on to that file's next row, past b (its ranges end at a sequence's
+// end or the next row of the same file; review s12-r2, finding 3).
 // lit is appended to dst.
 func joinOf(u []byte, a, b sequence, h header, bo binary.ByteOrder, dst []byte) join {
 	if !h.simulated || a.end == 0 || a.end != b.addr {
@@ -499,7 +507,7 @@ func joinOf(u []byte, a, b sequence, h header, bo binary.ByteOrder, dst []byte) 
 	}
 	ai, bi := inspect(u, a, h, bo), inspect(u, b, h, bo)
 	end := ai.end
-	if !end.known || !end.stmt || end.flagged || end.endLen != endSeqLen || bi.setLen == 0 {
+	if !end.known || !end.stmt || end.flagged || end.endLen != endSeqLen || bi.setLen == 0 || bi.firstFile != end.file {
 		return join{}
 	}
 	lit := resetLit(dst, end, h, int64(endSeqLen+bi.setLen))

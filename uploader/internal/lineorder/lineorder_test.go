@@ -236,6 +236,106 @@ int main(int c, char **v)
 	}
 }
 
+// tplCC is a C++ program whose -O0 functions follow each other with no
+// gap, some ending in a template from a header and followed by one from
+// the source file (review s12-r2, finding 3).
+const tplCC = `#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+namespace ns {
+template <typename T> struct Box {
+  T v;
+  __attribute__((noinline)) T get() const { return v; }
+  [[noreturn]] __attribute__((noinline)) void fail() const { throw std::runtime_error("box"); }
+  __attribute__((noinline)) T checked() const { if (v == T()) fail(); return v; }
+};
+[[noreturn]] __attribute__((noinline)) void fatal(const std::string &s) {
+  std::fprintf(stderr, "%s\n", s.c_str());
+  std::exit(2);
+}
+class Shape { public: virtual ~Shape() {} virtual double Area() const = 0; };
+class Ci : public Shape { double r; public: Ci(double r) : r(r) {} double Area() const override { return 3.14 * r * r; } };
+}
+int main(int argc, char **argv) {
+  std::vector<ns::Shape *> v{new ns::Ci(argc)};
+  double t = 0;
+  for (auto *s : v) t += s->Area();
+  std::map<std::string, int> m;
+  for (int i = 0; i < argc; i++) m[argv[i]] = i;
+  ns::Box<int> b{argc};
+  try { t += b.checked() + b.get(); } catch (const std::exception &e) { std::puts(e.what()); }
+  if (argc > 5) ns::fatal("many");
+  std::printf("%f %zu\n", t, m.size());
+  for (auto *s : v) delete s;
+  return 0;
+}
+`
+
+// gdb's line ranges (what step and next use) stay as they were at every
+// function's entry and the byte before it: a join where the file changes
+// made the last line of a header's function run on past the next function,
+// so such neighbours are not joined.
+func TestJoinKeepsGDBRanges(t *testing.T) {
+	testbin.Need(t, "g++", "gdb", "nm")
+	dir := t.TempDir()
+	for _, flags := range [][]string{{"-O0"}, {"-O0", "-ffunction-sections"}, {"-Os", "-ffunction-sections"}} {
+		if err := os.WriteFile(filepath.Join(dir, "tpl.cc"), []byte(tplCC), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		bin := filepath.Join(dir, "tpl")
+		testbin.Run(t, dir, "g++", append(append([]string{"-g", "-no-pie"}, flags...), "-o", bin, "tpl.cc")...)
+		file, off, size := lineSection(t, bin)
+		r, ok, err := reorder(file[off:off+size], true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			continue
+		}
+		patched := slices.Clone(file)
+		copy(patched[off:], r)
+		out := filepath.Join(dir, "tpl.joined")
+		if err := os.WriteFile(out, patched, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		nm, err := exec.Command("nm", bin).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var args []string
+		for _, l := range strings.Split(string(nm), "\n") {
+			if f := strings.Fields(l); len(f) == 3 && (f[1] == "T" || f[1] == "t" || f[1] == "W") {
+				args = append(args, "-ex", "info line *0x"+f[0], "-ex", "info line *(0x"+f[0]+"-1)")
+			}
+		}
+		gdb := func(path string) string {
+			o, err := exec.Command("gdb", append([]string{"-nx", "-batch", "-ex", "symbol-file " + path}, args...)...).CombinedOutput()
+			if err != nil {
+				t.Fatalf("gdb: %v\n%s", err, o)
+			}
+			return strings.ReplaceAll(string(o), path, "BIN")
+		}
+		if a, b := gdb(bin), gdb(out); a != b {
+			t.Errorf("%v: gdb's info line differs after Reorder:\n%s", flags, lineDiff(a, b))
+		}
+	}
+}
+
+// lineDiff returns the lines of a and b that differ, side by side.
+func lineDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	var out []string
+	for i := range min(len(al), len(bl)) {
+		if al[i] != bl[i] {
+			out = append(out, "- "+al[i], "+ "+bl[i])
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
 func testbinReadelf(t *testing.T, path string) ([]byte, error) {
 	t.Helper()
 	testbin.Need(t, "readelf")

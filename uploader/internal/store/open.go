@@ -56,32 +56,40 @@ func IsFileAddress(address string) bool { return strings.HasPrefix(address, "fil
 // lazily: errors surface on the first call, retried like any other
 // transient failure.
 func Open(address string, cfg Config) (Store, error) {
-	if IsFileAddress(address) {
-		u, err := url.Parse(address)
-		if err != nil || u.Host != "" {
-			return nil, fmt.Errorf("--store-address %q: want file:///absolute/dir", address)
-		}
-		return NewFile(u.Path)
-	}
 	if err := CheckAddress(address); err != nil {
 		return nil, err
+	}
+	if IsFileAddress(address) {
+		u, _ := url.Parse(address) // CheckAddress parsed it
+		return NewFile(u.Path)
 	}
 	return openGRPC(address, cfg)
 }
 
-// CheckAddress refuses a gRPC --store-address that cannot be one, before
+// CheckAddress refuses a --store-address that cannot be one, before
 // anything dials it: such an address would be retried for seconds and then
 // blamed on name resolution or "too many colons". Refused are a pasted web
-// address (or grpc://), host:port with a path, and a user name or password
-// before an "@", which no message repeats: the address is printed in
-// messages, build logs and stamp directory names, and credentials have
-// their own flags. gRPC's own target schemes (dns:///host:port,
-// unix:///path) pass.
+// address (or grpc://), host:port with a path, a query or a fragment, and
+// a user name or password before an "@"; no message repeats what could be
+// a secret: the address is printed in messages, build logs and stamp
+// directory names, and credentials have their own flags. gRPC's own target
+// schemes (dns:///host:port, unix:///path, unix:path) pass, and so does
+// file:///absolute/dir, the embedded store.
 func CheckAddress(address string) error {
-	scheme, rest, hasScheme := strings.Cut(address, "://")
-	if hasScheme && (strings.EqualFold(scheme, "unix") || strings.EqualFold(scheme, "unix-abstract")) {
+	lower := strings.ToLower(address)
+	switch {
+	case strings.HasPrefix(lower, "unix:") || strings.HasPrefix(lower, "unix-abstract:"):
 		return nil // a socket path may hold anything
+	case IsFileAddress(address):
+		u, err := url.Parse(address)
+		if err != nil || u.Host != "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Path == "" {
+			return errors.New("--store-address: want file:///absolute/dir, with no host, user, query or fragment (value not shown)")
+		}
+		return nil
+	case strings.HasPrefix(lower, "file://"):
+		return errors.New("--store-address: write the embedded store's address in lower case: file:///absolute/dir")
 	}
+	scheme, rest, hasScheme := strings.Cut(address, "://")
 	if !hasScheme {
 		rest = address
 	}
@@ -98,11 +106,13 @@ func CheckAddress(address string) error {
 		return errors.New("--store-address must not hold a user name or password (\"user:password@\"): it is printed in messages and logs; " +
 			"give the store's host:port, and the token with --bearer-token-file, the environment or a credential helper (docs/credentials.md)")
 	}
+	host, _, _ = strings.Cut(host, "?")
+	host, _, _ = strings.Cut(host, "#")
 	switch {
 	case hasScheme && !grpcSchemes[strings.ToLower(scheme)]:
 		return fmt.Errorf("--store-address takes host:port, not a URL: use %s (TLS is the default; --insecure for plaintext)", hostPort(host, !strings.EqualFold(scheme, "http")))
-	case hasPath && path != "" || hasPath && !hasScheme:
-		return fmt.Errorf("--store-address takes host:port, without a path: use %s", host)
+	case hasPath && path != "" || hasPath && !hasScheme || strings.ContainsAny(rest, "?#"):
+		return fmt.Errorf("--store-address takes host:port, without a path, query or fragment: use %s", host)
 	}
 	return nil
 }

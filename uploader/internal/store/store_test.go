@@ -500,10 +500,18 @@ func TestStoreAddressCredentialsAndPathsAreRefused(t *testing.T) {
 		"grpc://u:" + pw + "@h:1/x":           "must not hold a user name or password",
 		"dns://u:" + pw + "@8.8.8.8/h:1":      "must not hold a user name or password",
 		"dns:///u:" + pw + "@h:1":             "must not hold a user name or password",
-		"127.0.0.1:7070/x":                    "without a path: use 127.0.0.1:7070",
-		"127.0.0.1:7070/":                     "without a path: use 127.0.0.1:7070",
-		"dns:///grpc.example.com:443/upload":  "without a path: use grpc.example.com:443",
+		"127.0.0.1:7070/x":                    "without a path, query or fragment: use 127.0.0.1:7070",
+		"127.0.0.1:7070/":                     "without a path, query or fragment: use 127.0.0.1:7070",
+		"dns:///grpc.example.com:443/upload":  "without a path, query or fragment: use grpc.example.com:443",
 		"https://grpc.example.com:443/" + pw:  "not a URL: use grpc.example.com:443",
+		// review s12-r2, findings 2 and 5
+		"127.0.0.1:7070?key=" + pw:       "without a path, query or fragment: use 127.0.0.1:7070",
+		"127.0.0.1:7070#" + pw:           "without a path, query or fragment: use 127.0.0.1:7070",
+		"dns:///127.0.0.1:7070?" + pw:    "without a path, query or fragment: use 127.0.0.1:7070",
+		"file://u:" + pw + "@/tmp/store": "want file:///absolute/dir, with no host, user, query or fragment",
+		"file:///tmp/store?x=" + pw:      "want file:///absolute/dir, with no host, user, query or fragment",
+		"file:///tmp/store#" + pw:        "want file:///absolute/dir, with no host, user, query or fragment",
+		"FILE:///tmp/" + pw:              "in lower case: file:///absolute/dir",
 	} {
 		err := store.CheckAddress(in)
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -537,7 +545,7 @@ func TestStoreAddressURLIsRefused(t *testing.T) {
 	}
 	// gRPC's own target schemes still work.
 	for _, in := range []string{"dns:///grpc.example.com:443", "unix:///tmp/store.sock", "passthrough:///127.0.0.1:7070",
-		"dns://8.8.8.8/grpc.example.com:443", "unix:///tmp/a@b.sock", "[::1]:7070"} {
+		"dns://8.8.8.8/grpc.example.com:443", "unix:///tmp/a@b.sock", "[::1]:7070", "unix:/tmp/store.sock", "unix-abstract:store"} {
 		if s, err := store.Open(in, store.Config{Insecure: true}); err != nil {
 			t.Errorf("Open(%q) = %v", in, err)
 		} else {
