@@ -407,15 +407,19 @@ func FuzzReorder(f *testing.F) {
 	})
 }
 
-// tinyUnit is a DWARF 4 line unit of two one-row sequences, at addresses
-// first and second, in that order.
-func tinyUnit(first, second uint64) []byte {
+// lineUnit is a DWARF 4 line unit of one-row sequences at addrs, in that
+// order, each with code bytes of code (none when 0).
+func lineUnit(code byte, addrs ...uint64) []byte {
 	hdr := []byte{1, 1, 1, 0xfb, 14, 13, 0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1, 0, 'a', '.', 'c', 0, 0, 0, 0, 0}
-	var prog []byte
-	for _, a := range []uint64{first, second} {
-		prog = append(prog, 0, 9, 2)
+	prog := make([]byte, 0, len(addrs)*17)
+	for _, a := range addrs {
+		prog = append(prog, 0, 9, 2) // DW_LNE_set_address
 		prog = binary.LittleEndian.AppendUint64(prog, a)
-		prog = append(prog, 1, 0, 1, 1) // DW_LNS_copy, DW_LNE_end_sequence
+		prog = append(prog, 1) // DW_LNS_copy
+		if code > 0 {
+			prog = append(prog, 2, code) // DW_LNS_advance_pc
+		}
+		prog = append(prog, 0, 1, 1) // DW_LNE_end_sequence
 	}
 	u := binary.LittleEndian.AppendUint16(nil, 4)
 	u = binary.LittleEndian.AppendUint32(u, uint32(len(hdr)))
@@ -427,7 +431,7 @@ func tinyUnit(first, second uint64) []byte {
 // are still sorted.
 func TestLargeUnitIsSkippedNotTheRest(t *testing.T) {
 	defer func(m int64) { maxUnit = m }(maxUnit)
-	small := tinyUnit(0x2000, 0x1000)
+	small := lineUnit(0, 0x2000, 0x1000)
 	maxUnit = int64(len(small))
 	big := binary.LittleEndian.AppendUint32(nil, uint32(maxUnit+50))
 	big = append(big, bytes.Repeat([]byte{0xab}, int(maxUnit+50))...)
@@ -443,25 +447,9 @@ func TestLargeUnitIsSkippedNotTheRest(t *testing.T) {
 	if !bytes.Equal(out[:len(big)], big) {
 		t.Error("the large unit changed")
 	}
-	if want := tinyUnit(0x1000, 0x2000); !bytes.Equal(out[len(big):], want) {
+	if want := lineUnit(0, 0x1000, 0x2000); !bytes.Equal(out[len(big):], want) {
 		t.Errorf("the unit after it: %x, want %x", out[len(big):], want)
 	}
-}
-
-// joinUnit is a DWARF 4 line unit of two sequences in address order: a row
-// at 0x1000 (line 1), its end at 0x1010, then a row at 0x1010+gap (line 1).
-func joinUnit(gap uint64) []byte {
-	hdr := []byte{1, 1, 1, 0xfb, 14, 13, 0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1, 0, 'a', '.', 'c', 0, 0, 0, 0, 0}
-	var prog []byte
-	for _, a := range []uint64{0x1000, 0x1010 + gap} {
-		prog = append(prog, 0, 9, 2)
-		prog = binary.LittleEndian.AppendUint64(prog, a)
-		prog = append(prog, 1, 2, 0x10, 0, 1, 1) // DW_LNS_copy, DW_LNS_advance_pc 16, DW_LNE_end_sequence
-	}
-	u := binary.LittleEndian.AppendUint16(nil, 4)
-	u = binary.LittleEndian.AppendUint32(u, uint32(len(hdr)))
-	u = append(append(u, hdr...), prog...)
-	return append(binary.LittleEndian.AppendUint32(nil, uint32(len(u))), u...)
 }
 
 // Joins alone change a section only when asked (an uncompressed one, which
@@ -472,7 +460,7 @@ func TestJoinAlone(t *testing.T) {
 		joinAlone bool
 		want      bool
 	}{{0, true, true}, {0, false, false}, {1, true, false}} {
-		sec := joinUnit(tc.gap)
+		sec := lineUnit(0x10, 0x1000, 0x1010+tc.gap) // a row at 0x1000 ending at 0x1010, then one at 0x1010+gap
 		r, ok, err := reorder(sec, tc.joinAlone)
 		if err != nil || ok != tc.want {
 			t.Errorf("gap %d, joinAlone %v: Reorder = %v, %v; want %v", tc.gap, tc.joinAlone, ok, err, tc.want)
@@ -491,21 +479,14 @@ func TestJoinAlone(t *testing.T) {
 	}
 }
 
-// descendingUnit is a DWARF 4 line unit of n one-row sequences, 16 bytes
-// of code each, at descending addresses from base, with a gap of 16 bytes
-// between them (no joins).
+// descendingUnit is a unit of n one-row sequences, 16 bytes of code each,
+// at descending addresses from base, 16 bytes apart (no joins).
 func descendingUnit(n int, base uint64) []byte {
-	hdr := []byte{1, 1, 1, 0xfb, 14, 13, 0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1, 0, 'a', '.', 'c', 0, 0, 0, 0, 0}
-	prog := make([]byte, 0, n*17)
-	for i := range n {
-		prog = append(prog, 0, 9, 2)
-		prog = binary.LittleEndian.AppendUint64(prog, base-uint64(i)*32)
-		prog = append(prog, 1, 2, 0x10, 0, 1, 1) // DW_LNS_copy, DW_LNS_advance_pc 16, DW_LNE_end_sequence
+	addrs := make([]uint64, n)
+	for i := range addrs {
+		addrs[i] = base - uint64(i)*32
 	}
-	u := binary.LittleEndian.AppendUint16(nil, 4)
-	u = binary.LittleEndian.AppendUint32(u, uint32(len(hdr)))
-	u = append(append(u, hdr...), prog...)
-	return append(binary.LittleEndian.AppendUint32(nil, uint32(len(u))), u...)
+	return lineUnit(0x10, addrs...)
 }
 
 // Every unit is sorted however many sequences the section has in all
