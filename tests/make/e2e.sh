@@ -279,6 +279,18 @@ check "store A back: the pending upload goes to A, without a relink" \
 check "store A back: A holds build/hello-c" in_store "${TMP}/blocker/store-a" "${EX}/build/hello-c" sources
 check "store A back: no pending marker left" test -z "$(find "${EX}/.debuginfo" -path '*/pending/*' 2>/dev/null)"
 
+# The store given in DEBUGINFO_FLAGS, in two words, is the one the CLI uploads to: Make's
+# credential test, stamps and messages follow it (review s12-r2: it took the default store,
+# wanted credentials for it, and never uploaded to the file:// store).
+EX="$(fresh "${TMP}/flag-store")"
+log="${TMP}/flag-store.log"
+(cd "${EX}" && env -u POLARSIGNALS_TOKEN -u PARCA_DEBUGINFO_BEARER_TOKEN make "DEBUGINFO_FLAGS=--store-address file://${TMP}/store-flag") >"${log}" 2>&1
+check "--store-address in DEBUGINFO_FLAGS (two words): uploads there without credentials" \
+  eval "[[ $? == 0 ]] && grep -qF 'uploading build/hello-c to file://${TMP}/store-flag' '${log}'" || show "${log}"
+check "--store-address in DEBUGINFO_FLAGS: the store holds hello-c" in_store "${TMP}/store-flag" "${EX}/build/hello-c" sources
+check "--store-address in DEBUGINFO_FLAGS: stamps are kept under that store" \
+  bash -c "ls -d '${EX}'/.debuginfo/*store-flag >/dev/null 2>&1"
+
 # ---------------------------------------------------------------- the default uploader
 # No DEBUGINFO: the include builds one from its repository into the cache, once.
 EX="$(fresh "${TMP}/default tool")"

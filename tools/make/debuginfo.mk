@@ -107,10 +107,17 @@ it would show in logs. Give host:port, and the token in the environment, DEBUGIN
 $(if $(filter-out on off,$(DEBUGINFO_SOURCES)),$(error debuginfo: DEBUGINFO_SOURCES must be on or off, not "$(DEBUGINFO_SOURCES)"))
 $(if $(filter-out auto none,$(DEBUGINFO_AUTH)),$(error debuginfo: DEBUGINFO_AUTH must be auto or none, not "$(DEBUGINFO_AUTH)"))
 
+# The store the CLI uploads to: the last --store-address in DEBUGINFO_FLAGS
+# (either form) wins over DEBUGINFO_STORE_ADDRESS, as on the command line,
+# so the stamps, the messages and the file:// test name that store.
+_debuginfo_flag = $(lastword $(patsubst --$1=%,%,$(filter --$1=%,$(DEBUGINFO_FLAGS))) \
+  $(patsubst --$1^%,%,$(filter --$1^%,$(_debuginfo_flag_pairs))))
+_debuginfo_store = $(or $(call _debuginfo_flag,store-address),$(DEBUGINFO_STORE_ADDRESS))
+
 # Non-empty when an upload can authenticate (values are only tested, never printed).
 _debuginfo_dry_run = $(filter --dry-run --dry-run=true,$(DEBUGINFO_FLAGS))
 _debuginfo_have_creds = $(strip \
-  $(filter file://%,$(DEBUGINFO_STORE_ADDRESS))$(filter none,$(DEBUGINFO_AUTH))$(_debuginfo_dry_run) \
+  $(filter file://%,$(_debuginfo_store))$(filter none,$(DEBUGINFO_AUTH))$(_debuginfo_dry_run) \
   $(if $(value POLARSIGNALS_TOKEN),token)$(if $(value PARCA_DEBUGINFO_BEARER_TOKEN),token) \
   $(if $(DEBUGINFO_TOKEN_FILE),file)$(if $(DEBUGINFO_CREDENTIAL_HELPER),helper) \
   $(filter --bearer-token-file% --credential-helper%,$(DEBUGINFO_FLAGS)))
@@ -127,7 +134,7 @@ _debuginfo_unword = $(subst ^,$(_debuginfo_sp),$1)
 # 'path' for the shell.
 _debuginfo_q = '$(call _debuginfo_unword,$1)'
 # One stamp directory per store and project: a new store gets everything again.
-_debuginfo_store_key = $(subst $(_debuginfo_sp),_,$(subst /,_,$(subst :,_,$(DEBUGINFO_STORE_ADDRESS)$(if $(DEBUGINFO_PROJECT_ID),@$(DEBUGINFO_PROJECT_ID)))))
+_debuginfo_store_key = $(subst $(_debuginfo_sp),_,$(subst /,_,$(subst :,_,$(_debuginfo_store)$(if $(DEBUGINFO_PROJECT_ID),@$(DEBUGINFO_PROJECT_ID)))))
 _debuginfo_stamps = $(DEBUGINFO_STAMP_DIR)/$(_debuginfo_store_key)
 # stamp file of binary $1 (a word): the path with / and space spelled out.
 _debuginfo_stamp = $(_debuginfo_stamps)/$(subst ^,%20,$(subst /,%2F,$1)).stamp
@@ -181,7 +188,7 @@ _debuginfo_upload_sh = { $(_debuginfo_ensure); } || exit 1; \
   if [ -n "$$id" ] && [ -f $3 ] && [ "$$(cat $3)" = "$$id" ]; then \
     touch $3; rm -f '$(call _debuginfo_pending,$1)'; \
     echo "debuginfo: $(call _debuginfo_unword,$1) is unchanged (build ID $$id was uploaded)"; \
-  elif mkdir -p '$(_debuginfo_stamps)' && echo "debuginfo: uploading $(call _debuginfo_unword,$1) to $(DEBUGINFO_STORE_ADDRESS)" && \
+  elif mkdir -p '$(_debuginfo_stamps)' && echo "debuginfo: uploading $(call _debuginfo_unword,$1) to $(_debuginfo_store)" && \
     $(_debuginfo_upload_cmd) --receipt=$3.receipt $2; then \
     $(if $(_debuginfo_dry_run),:,echo "$$id" > $3 && rm -f '$(call _debuginfo_pending,$1)'); \
   else $(if $(_debuginfo_required),\
@@ -205,14 +212,14 @@ $(subst ^,\ ,$1): | debuginfo-pending/$(call _debuginfo_pending_name,$1)
 debuginfo-pending/$(call _debuginfo_pending_name,$1):
 	@if [ ! -e $(call _debuginfo_q,$1) ]; then rm -f '$$(call _debuginfo_pending,$1)'; exit 0; fi; \
 	if [ ! -e '$$(call _debuginfo_pending,$1)' ]; then exit 0; fi; \
-	$$(if $$(_debuginfo_have_creds),echo "debuginfo: $(call _debuginfo_unword,$1) has a pending upload to $$(DEBUGINFO_STORE_ADDRESS)"; \
+	$$(if $$(_debuginfo_have_creds),echo "debuginfo: $(call _debuginfo_unword,$1) has a pending upload to $$(_debuginfo_store)"; \
 	  $$(call _debuginfo_upload_sh,$1,$(call _debuginfo_q,$1),'$$(call _debuginfo_stamp,$1)'),\
 	  $$(call _debuginfo_no_creds_pending,$1))
 endef
 # Shell: a pending upload ($1 word) without credentials.
 _debuginfo_no_creds_pending = $(if $(_debuginfo_required),\
-  echo "debuginfo: error: cannot upload $(call _debuginfo_unword,$1) (its upload to $(DEBUGINFO_STORE_ADDRESS) is pending): $(_debuginfo_no_creds_why); DEBUGINFO_REQUIRED=1" >&2; exit 1,\
-  echo "debuginfo: not uploading $(call _debuginfo_unword,$1) (its upload to $(DEBUGINFO_STORE_ADDRESS) is pending): $(_debuginfo_no_creds_why)")
+  echo "debuginfo: error: cannot upload $(call _debuginfo_unword,$1) (its upload to $(_debuginfo_store) is pending): $(_debuginfo_no_creds_why); DEBUGINFO_REQUIRED=1" >&2; exit 1,\
+  echo "debuginfo: not uploading $(call _debuginfo_unword,$1) (its upload to $(_debuginfo_store) is pending): $(_debuginfo_no_creds_why)")
 $(foreach w,$(_debuginfo_pending_words),$(eval $(call _debuginfo_pending_rule,$w)))
 
 # ---------------------------------------------------------------- batched
@@ -241,7 +248,7 @@ _debuginfo_batch_recipe = $(if $(_debuginfo_bin_words),$(if $(_debuginfo_todo),$
 _debuginfo_batch_receipt = '$(_debuginfo_stamps)/batch.receipt'
 _debuginfo_batch_sh = { $(_debuginfo_ensure); } || exit 1; mkdir -p '$(_debuginfo_stamps)' && \
   rm -f $(_debuginfo_batch_receipt) && rc=0 && \
-  echo "debuginfo: uploading $(words $1) of $(words $(_debuginfo_bin_words)) DEBUGINFO_BINARIES to $(DEBUGINFO_STORE_ADDRESS)" && \
+  echo "debuginfo: uploading $(words $1) of $(words $(_debuginfo_bin_words)) DEBUGINFO_BINARIES to $(_debuginfo_store)" && \
   $(_debuginfo_upload_cmd) --receipt=$(_debuginfo_batch_receipt) $(foreach b,$1,$(call _debuginfo_q,$b)) || rc=$$?; \
   $(if $(_debuginfo_dry_run),,$(foreach b,$1,$(call _debuginfo_stamp_from_receipt,$b))) \
   if [ $$rc != 0 ]; then $(if $(_debuginfo_required),\

@@ -430,7 +430,9 @@ func walk(u []byte, i int, h header, bo binary.ByteOrder, each func(sequence, se
 				}
 				i = next
 			}
-			st.apply(op, arg, h)
+			if h.simulated { // line_range may be 0 in a hostile header: const_add_pc divides by it
+				st.apply(op, arg, h)
+			}
 			moved = moved || op == 2 || op == 8
 		}
 	}
