@@ -159,20 +159,23 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 	// ones and a cgo binary's C units come out of order (sqlite3_open showed
 	// "?:0" in a cgo program). Sorting their compressed table costs a 20 MB
 	// binary's extraction about 40 ms (decompress, compress again).
-	r, lines, err := sortLines(r, f, keep)
+	ctx := opts.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	r, lines, err := sortLines(ctx, r, f, keep)
 	if err != nil {
 		return nil, err
 	}
 	if lines != nil {
 		x.closers = append(x.closers, lines)
 	}
-	plain, zlines := sortCompressedLines(r, f, keep)
+	plain, zlines, err := sortCompressedLines(ctx, r, f, keep)
+	if err != nil {
+		return nil, err
+	}
 	if zlines != nil {
 		x.closers = append(x.closers, zlines)
-	}
-	ctx := opts.Context
-	if ctx == nil {
-		ctx = context.Background()
 	}
 	comp, spools, err := spool(ctx, r, f, keep, opts.Compress, opts.Reuse, plain)
 	if err != nil {
@@ -312,7 +315,7 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // sequences in address order (see package lineorder), written to a spool
 // (memory up to memSpoolMax, else an unlinked temp file) that the caller
 // closes, or r as it is and no spool.
-func sortLines(r io.ReaderAt, f *elfparse.File, keep []bool) (io.ReaderAt, io.Closer, error) {
+func sortLines(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bool) (io.ReaderAt, io.Closer, error) {
 	for i, s := range f.Sections {
 		if !keep[i] || s.Name != ".debug_line" || s.Flags&uint64(elf.SHF_COMPRESSED) != 0 || overlapsAnother(f, i) {
 			continue
@@ -321,12 +324,15 @@ func sortLines(r io.ReaderAt, f *elfparse.File, keep []bool) (io.ReaderAt, io.Cl
 		if err != nil {
 			return nil, nil, err
 		}
-		ok, err := lineorder.Reorder(io.NewSectionReader(r, int64(s.Off), int64(s.Size)), int64(s.Size), f.Order, true, sp)
+		ok, err := lineorder.Reorder(ctx, io.NewSectionReader(r, int64(s.Off), int64(s.Size)), int64(s.Size), f.Order, true, sp)
 		if err == nil && ok {
 			err = sp.flush()
 		}
 		if err != nil || !ok {
 			sp.Close()
+			if ctx.Err() != nil {
+				return nil, nil, ctx.Err()
+			}
 			if err != nil {
 				return nil, nil, fmt.Errorf("reading .debug_line: %w", err)
 			}

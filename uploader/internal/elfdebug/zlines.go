@@ -1,6 +1,7 @@
 package elfdebug
 
 import (
+	"context"
 	"debug/elf"
 	"io"
 
@@ -32,23 +33,26 @@ type plainSection struct {
 // zlib when the rest is not compressed). Nothing is returned for a legacy
 // .zdebug_line, or when the section cannot be read: the extraction goes on
 // with the bytes as they are.
-func sortCompressedLines(r io.ReaderAt, f *elfparse.File, keep []bool) (map[int]plainSection, io.Closer) {
+//
+// Its only error is ctx's, when ctx is done (decompressing and sorting a
+// large section takes seconds).
+func sortCompressedLines(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bool) (map[int]plainSection, io.Closer, error) {
 	for i, s := range f.Sections {
 		if !keep[i] || s.Name != ".debug_line" || s.Flags&uint64(elf.SHF_COMPRESSED) == 0 || overlapsAnother(f, i) {
 			continue
 		}
 		ef, err := elf.NewFile(r)
 		if err != nil {
-			return nil, nil
+			return nil, nil, ctx.Err()
 		}
 		sec := ef.Section(".debug_line")
 		if sec == nil || sec.Offset != s.Off {
-			return nil, nil
+			return nil, nil, ctx.Err()
 		}
 		// Never more than the header claims (a stream that inflates past
 		// it is refused), and never more than maxZLines.
 		if sec.Size > maxZLines {
-			return nil, nil
+			return nil, nil, ctx.Err()
 		}
 		// In memory up to maxZLinesInMemory, else a temp file: lineorder
 		// reads it a unit at a time.
@@ -56,36 +60,49 @@ func sortCompressedLines(r io.ReaderAt, f *elfparse.File, keep []bool) (map[int]
 		if sec.Size > maxZLinesInMemory {
 			t, err := scratch.File("debuginfo-lines-*")
 			if err != nil {
-				return nil, nil
+				return nil, nil, ctx.Err()
 			}
 			sp = newFileSpool(t)
 		} else {
 			sp = &memSpool{b: make([]byte, 0, sec.Size+1)}
 		}
-		n, err := io.Copy(sp, io.LimitReader(sec.Open(), int64(sec.Size)+1))
+		n, err := io.Copy(sp, io.LimitReader(ctxReader{ctx, sec.Open()}, int64(sec.Size)+1))
 		if fs, ok := sp.(*fileSpool); ok && err == nil {
 			err = fs.w.Flush()
 		}
 		if err != nil || uint64(n) != sec.Size {
 			sp.Close()
-			return nil, nil
+			return nil, nil, ctx.Err()
 		}
 		// Sorted into a second spool; the first is done with after that.
 		out, err := lineSpool(uint64(n))
 		if err != nil {
 			sp.Close()
-			return nil, nil
+			return nil, nil, ctx.Err()
 		}
-		ok, err := lineorder.Reorder(sp, n, f.Order, false, out)
+		ok, err := lineorder.Reorder(ctx, sp, n, f.Order, false, out)
 		sp.Close()
 		if err == nil && ok {
 			err = out.flush()
 		}
 		if err != nil || !ok {
 			out.Close()
-			return nil, nil
+			return nil, nil, ctx.Err()
 		}
-		return map[int]plainSection{i: {out, uint64(n)}}, out
+		return map[int]plainSection{i: {out, uint64(n)}}, out, nil
 	}
-	return nil, nil
+	return nil, nil, ctx.Err()
+}
+
+// ctxReader is r until ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }

@@ -24,6 +24,7 @@
 package lineorder
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -45,14 +46,19 @@ var maxUnit int64 = 8 << 20 // a var for tests
 //
 // It goes over the section twice, one unit in memory at a time: first to
 // find the units that change, then to write. Memory is the largest unit
-// and 24 bytes a sequence of it, whatever the section's size.
-func Reorder(sec io.ReaderAt, size int64, bo binary.ByteOrder, joinAlone bool, w io.Writer) (changed bool, err error) {
+// and 24 bytes a sequence of it, whatever the section's size. When ctx is
+// done it stops between units with ctx's error: a large section takes
+// seconds.
+func Reorder(ctx context.Context, sec io.ReaderAt, size int64, bo binary.ByteOrder, joinAlone bool, w io.Writer) (changed bool, err error) {
 	var (
 		u              unitReader
 		changes        []int64 // offsets of the units that change
 		sorted, joined bool
 	)
 	for off := int64(0); off < size; {
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
 		n, seqs, h, err := u.read(sec, off, size, bo)
 		if err != nil {
 			return false, err
@@ -79,6 +85,9 @@ func Reorder(sec io.ReaderAt, size int64, bo binary.ByteOrder, joinAlone bool, w
 	copyBuf := make([]byte, 32<<10)
 	at := int64(0)
 	for _, off := range changes {
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
 		if _, err := io.CopyBuffer(w, io.NewSectionReader(sec, at, off-at), copyBuf); err != nil {
 			return false, err
 		}

@@ -78,6 +78,10 @@ func Open(address string, cfg Config) (Store, error) {
 func CheckAddress(address string) error {
 	lower := strings.ToLower(address)
 	switch {
+	case strings.TrimSpace(address) == "":
+		return errors.New("--store-address is empty: give the store's host:port, or file:///absolute/dir")
+	case strings.TrimSpace(address) != address || strings.ContainsAny(address, " \t\r\n"):
+		return errors.New("--store-address holds spaces or line breaks (a pasted value?): give host:port alone (value not shown)")
 	case strings.HasPrefix(lower, "unix:") || strings.HasPrefix(lower, "unix-abstract:"):
 		return nil // a socket path may hold anything
 	case IsFileAddress(address):

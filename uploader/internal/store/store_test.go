@@ -504,6 +504,10 @@ func TestStoreAddressCredentialsAndPathsAreRefused(t *testing.T) {
 		"127.0.0.1:7070/":                     "without a path, query or fragment: use 127.0.0.1:7070",
 		"dns:///grpc.example.com:443/upload":  "without a path, query or fragment: use grpc.example.com:443",
 		"https://grpc.example.com:443/" + pw:  "not a URL: use grpc.example.com:443",
+		// review s12-r3
+		" 127.0.0.1:7070":  "holds spaces or line breaks",
+		"127.0.0.1:7070\n": "holds spaces or line breaks",
+		"h:1 " + pw:        "holds spaces or line breaks",
 		// review s12-r2, findings 2 and 5
 		"127.0.0.1:7070?key=" + pw:       "without a path, query or fragment: use 127.0.0.1:7070",
 		"127.0.0.1:7070#" + pw:           "without a path, query or fragment: use 127.0.0.1:7070",
