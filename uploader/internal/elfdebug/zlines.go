@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"io"
 
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/ctxio"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/lineorder"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/scratch"
@@ -66,7 +67,7 @@ func sortCompressedLines(ctx context.Context, r io.ReaderAt, f *elfparse.File, k
 		} else {
 			sp = &memSpool{b: make([]byte, 0, sec.Size+1)}
 		}
-		n, err := io.Copy(sp, io.LimitReader(ctxReader{ctx, sec.Open()}, int64(sec.Size)+1))
+		n, err := io.Copy(sp, io.LimitReader(ctxio.Reader(ctx, sec.Open()), int64(sec.Size)+1))
 		if fs, ok := sp.(*fileSpool); ok && err == nil {
 			err = fs.w.Flush()
 		}
@@ -92,17 +93,4 @@ func sortCompressedLines(ctx context.Context, r io.ReaderAt, f *elfparse.File, k
 		return map[int]plainSection{i: {out, uint64(n)}}, out, nil
 	}
 	return nil, nil, ctx.Err()
-}
-
-// ctxReader is r until ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/atomicfile"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/ctxio"
 	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
 )
 
@@ -129,7 +130,7 @@ func (f *File) Upload(ctx context.Context, key Key, obj Object, force bool, prog
 	// uploaded.
 	var unlock func()
 	err = renameInto(filepath.Join(dir, objectName(key.Type)), func(tmp *os.File) error {
-		n, err := io.Copy(tmp, &countingReader{r: readerCtx{ctx, src}, progress: progress})
+		n, err := io.Copy(tmp, &countingReader{r: ctxio.Reader(ctx, src), progress: progress})
 		if err == nil && n != obj.Size {
 			return fmt.Errorf("%s changed while uploading (%d bytes read, %d expected)", obj.Name, n, obj.Size)
 		}
@@ -218,17 +219,4 @@ func randomID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-// readerCtx stops a copy when ctx ends (per-file --timeout).
-type readerCtx struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (r readerCtx) Read(p []byte) (int, error) {
-	if err := r.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return r.r.Read(p)
 }
