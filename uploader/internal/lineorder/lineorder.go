@@ -71,17 +71,20 @@ func Reorder(ctx context.Context, sec io.ReaderAt, size int64, bo binary.ByteOrd
 			if unsorted {
 				slices.SortStableFunc(seqs, bySeqAddr)
 			}
-			joins := joinable(u.buf, seqs, h, bo)
-			if unsorted || joins > 0 {
+			// A unit sorted anyway is written with its joins: only a sorted
+			// one needs looking for one.
+			joins := !unsorted && anyJoin(u.buf, seqs, h, bo)
+			if unsorted || joins {
 				changes = append(changes, off)
 			}
-			sorted, joined = sorted || unsorted, joined || joins > 0
+			sorted, joined = sorted || unsorted, joined || joins
 		}
 		off += n
 	}
 	if !sorted && (!joined || !joinAlone) {
 		return false, nil
 	}
+	u.sized = true // the second pass reads units the first has seen
 	copyBuf := make([]byte, 32<<10)
 	at := int64(0)
 	for _, off := range changes {
@@ -113,8 +116,9 @@ func Reorder(ctx context.Context, sec io.ReaderAt, size int64, bo binary.ByteOrd
 // unitReader reads units into one buffer, and their sequences into one
 // slice, both reused from unit to unit.
 type unitReader struct {
-	buf  []byte
-	seqs []sequence
+	buf   []byte
+	seqs  []sequence
+	sized bool // seqs has room for the largest unit to come
 }
 
 // read reads the unit at off and returns its length (0: the section's
@@ -151,7 +155,7 @@ func (ur *unitReader) read(sec io.ReaderAt, off, size int64, bo binary.ByteOrder
 		}
 		return 0, nil, header{}, err
 	}
-	if unitLen > 1<<20 {
+	if unitLen > 1<<20 && !ur.sized {
 		// A large unit may hold hundreds of thousands of sequences:
 		// counted first, so the slice is allocated once, not grown by a
 		// quarter at a time (five times its size allocated in all).
@@ -169,7 +173,7 @@ func (ur *unitReader) read(sec io.ReaderAt, off, size int64, bo binary.ByteOrder
 }
 
 // writeUnit writes the unit u (its sequences seqs, sorted) to w: its
-// header, then its sequences, joined where joinable says.
+// header, then its sequences, joined where joinOf says.
 func writeUnit(w io.Writer, u []byte, seqs []sequence, h header, bo binary.ByteOrder) error {
 	if _, err := w.Write(u[:h.prog]); err != nil {
 		return err
@@ -479,16 +483,16 @@ func (s *state) apply(op byte, arg uint64, h header) {
 // one join replaces.
 const endSeqLen = 3
 
-// joinable counts the sorted seqs to be joined to the next (joinOf).
-func joinable(u []byte, seqs []sequence, h header, bo binary.ByteOrder) int {
-	n := 0
+// anyJoin says whether one of the sorted seqs is to be joined to the next
+// (joinOf).
+func anyJoin(u []byte, seqs []sequence, h header, bo binary.ByteOrder) bool {
 	var lit [maxLit]byte
 	for i := 0; i+1 < len(seqs); i++ {
 		if joinOf(u, seqs[i], seqs[i+1], h, bo, lit[:0]).lit != nil {
-			n++
+			return true
 		}
 	}
-	return n
+	return false
 }
 
 // maxLit is the most bytes a join writes: a DW_LNE_end_sequence and a
