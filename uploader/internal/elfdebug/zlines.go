@@ -8,16 +8,11 @@ import (
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/ctxio"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/lineorder"
-	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/scratch"
 )
 
 // maxZLines bounds the decompressed .debug_line sortCompressedLines
-// writes to a temp file (a hostile header may claim any size), and
-// maxZLinesInMemory what it keeps in memory instead.
-const (
-	maxZLines         = 256 << 20
-	maxZLinesInMemory = 1 << 20
-)
+// writes to a temp file (a hostile header may claim any size).
+const maxZLines = 256 << 20
 
 // plainSection is a section's uncompressed bytes, read from r.
 type plainSection struct {
@@ -29,7 +24,7 @@ type plainSection struct {
 // input (gcc -gz, ld --compress-debug-sections): such sections are passed
 // through, so its sequences would stay out of order and Parca would show
 // "?:0" (see sortLines). When they are out of order it is decompressed
-// (into memory, or a temp file past 1 MiB), sorted into a second spool, and returned as
+// (into a spool: see lineSpool), sorted into a second spool, and returned as
 // the section's new uncompressed bytes, for spool to compress again (with
 // zlib when the rest is not compressed). Nothing is returned for a legacy
 // .zdebug_line, or when the section cannot be read: the extraction goes on
@@ -55,21 +50,15 @@ func sortCompressedLines(ctx context.Context, r io.ReaderAt, f *elfparse.File, k
 		if sec.Size > maxZLines {
 			return nil, nil, ctx.Err()
 		}
-		// In memory up to maxZLinesInMemory, else a temp file: lineorder
-		// reads it a unit at a time.
-		var sp spoolFile
-		if sec.Size > maxZLinesInMemory {
-			t, err := scratch.File("debuginfo-lines-*")
-			if err != nil {
-				return nil, nil, ctx.Err()
-			}
-			sp = newFileSpool(t)
-		} else {
-			sp = &memSpool{b: make([]byte, 0, sec.Size+1)}
+		// Decompressed into a spool like the sorted one (lineorder reads
+		// it a unit at a time).
+		sp, err := lineSpool(sec.Size)
+		if err != nil {
+			return nil, nil, ctx.Err()
 		}
 		n, err := io.Copy(sp, io.LimitReader(ctxio.Reader(ctx, sec.Open()), int64(sec.Size)+1))
-		if fs, ok := sp.(*fileSpool); ok && err == nil {
-			err = fs.w.Flush()
+		if err == nil {
+			err = sp.flush()
 		}
 		if err != nil || uint64(n) != sec.Size {
 			sp.Close()
