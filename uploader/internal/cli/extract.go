@@ -48,8 +48,6 @@ func runExtract(env *Env, args []string) int {
 		return usageError(env, "extract", "want exactly one PATH, got %d", fs.NArg())
 	case *out == "":
 		return usageError(env, "extract", "-o OUT is required")
-	case samePath(fs.Arg(0), *out):
-		return usageError(env, "extract", "OUT must not be the input file")
 	case isDir(*out):
 		return usageError(env, "extract", "-o %s is a directory: give the debug file's name (e.g. %s)", *out, filepath.Join(*out, filepath.Base(fs.Arg(0))+".debug"))
 	}
