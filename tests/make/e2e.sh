@@ -229,7 +229,8 @@ done
 i=0
 for setting in "DEBUGINFO_STORE_ADDRESS=u:${SECRET}@127.0.0.1:1" "DEBUGINFO_STORE_ADDRESS=https://u:${SECRET}@127.0.0.1:1" \
   "DEBUGINFO_FLAGS=--store-address=u:${SECRET}@127.0.0.1:1" "DEBUGINFO_FLAGS=--insecure --store-address u:${SECRET}@127.0.0.1:1" \
-  "DEBUGINFO_STORE_ADDRESS=127.0.0.1:1?key=${SECRET}" "DEBUGINFO_STORE_ADDRESS=127.0.0.1:1#${SECRET}"; do
+  "DEBUGINFO_STORE_ADDRESS=127.0.0.1:1?key=${SECRET}" "DEBUGINFO_STORE_ADDRESS=127.0.0.1:1#${SECRET}" \
+  "DEBUGINFO_FLAGS=--store-address=127.0.0.1:1?key=${SECRET}"; do
   i=$((i + 1)); log="${TMP}/address-creds-${i}.log"
   (cd "${EX}" && make clean >/dev/null 2>&1; POLARSIGNALS_TOKEN=x make "${setting}") >"${log}" 2>&1
   check "a password in the store address, form ${i}: refused" test $? != 0

@@ -97,10 +97,13 @@ export POLARSIGNALS_TOKEN instead, or use --bearer-token-file / --credential-hel
 # (--store-address^VALUE) so that the two-word form is seen too.
 _debuginfo_hash := \#
 _debuginfo_flag_pairs = $(join $(addsuffix ^,$(DEBUGINFO_FLAGS)),$(wordlist 2,$(words $(DEBUGINFO_FLAGS)),$(DEBUGINFO_FLAGS)))
+# The values of flag $1 (with the dashes $2) in DEBUGINFO_FLAGS, in either form.
+_debuginfo_flag_values = $(patsubst $2$1=%,%,$(filter $2$1=%,$(DEBUGINFO_FLAGS))) \
+  $(patsubst $2$1^%,%,$(filter $2$1^%,$(_debuginfo_flag_pairs)))
 _debuginfo_bad_address = $(if $(filter unix%,$1),,$(findstring @,$1)$(findstring ?,$1)$(findstring $(_debuginfo_hash),$1))
-_debuginfo_address_creds = $(strip $(call _debuginfo_bad_address,$(DEBUGINFO_STORE_ADDRESS)) \
-  $(foreach w,$(filter --store-address=% -store-address=% --store-address^% -store-address^%,$(DEBUGINFO_FLAGS) $(_debuginfo_flag_pairs)),\
-    $(call _debuginfo_bad_address,$(lastword $(subst ^, ,$(subst =, ,$w))))))
+_debuginfo_address_creds = $(strip $(foreach a,$(DEBUGINFO_STORE_ADDRESS) \
+  $(call _debuginfo_flag_values,store-address,--) $(call _debuginfo_flag_values,store-address,-),\
+    $(call _debuginfo_bad_address,$a)))
 $(if $(_debuginfo_address_creds),\
   $(error debuginfo: the store address must not hold a user name or password (user:password@), a query or a fragment; \
 it would show in logs. Give host:port, and the token in the environment, DEBUGINFO_TOKEN_FILE or a credential helper))
@@ -110,9 +113,7 @@ $(if $(filter-out auto none,$(DEBUGINFO_AUTH)),$(error debuginfo: DEBUGINFO_AUTH
 # The store the CLI uploads to: the last --store-address in DEBUGINFO_FLAGS
 # (either form) wins over DEBUGINFO_STORE_ADDRESS, as on the command line,
 # so the stamps, the messages and the file:// test name that store.
-_debuginfo_flag = $(lastword $(patsubst --$1=%,%,$(filter --$1=%,$(DEBUGINFO_FLAGS))) \
-  $(patsubst --$1^%,%,$(filter --$1^%,$(_debuginfo_flag_pairs))))
-_debuginfo_store = $(or $(call _debuginfo_flag,store-address),$(DEBUGINFO_STORE_ADDRESS))
+_debuginfo_store = $(or $(lastword $(call _debuginfo_flag_values,store-address,--)),$(DEBUGINFO_STORE_ADDRESS))
 
 # Non-empty when an upload can authenticate (values are only tested, never printed).
 _debuginfo_dry_run = $(filter --dry-run --dry-run=true,$(DEBUGINFO_FLAGS))
