@@ -157,6 +157,13 @@ var goWants = []want{
 
 // o2Wants are in code gcc -O2 moves out of its unit's order: main to
 // .text.startup, a cold path to .text.unlikely.
+var o2Wants = []want{
+	{at: "main.c:main", functions: []string{"main"}, files: []string{"main.c"}},
+	{at: "main.c:hot", functions: []string{"checked_sum"}, files: []string{"main.c"}},
+	{at: "main.c:cold", functions: []string{"checked_sum"}, files: []string{"main.c"}},
+	{at: "twice.c:twice", functions: []string{"twice"}, files: []string{"twice.c"}},
+}
+
 // o2SectionWants are o2Wants with -ffunction-sections, where checked_sum's
 // cold part lies below its entry: Parca v0.28.0 gives its frames the cold
 // part's first line (a known limit, docs/symbolization.md), which is still
@@ -165,13 +172,6 @@ var o2SectionWants = []want{
 	{at: "main.c:main", functions: []string{"main"}, files: []string{"main.c"}},
 	{at: "main.c:hot", functions: []string{"checked_sum"}, files: []string{"main.c"}, line: "main.c:cold"},
 	{at: "main.c:cold", functions: []string{"checked_sum"}, files: []string{"main.c"}, line: "main.c:cold"},
-	{at: "twice.c:twice", functions: []string{"twice"}, files: []string{"twice.c"}},
-}
-
-var o2Wants = []want{
-	{at: "main.c:main", functions: []string{"main"}, files: []string{"main.c"}},
-	{at: "main.c:hot", functions: []string{"checked_sum"}, files: []string{"main.c"}},
-	{at: "main.c:cold", functions: []string{"checked_sum"}, files: []string{"main.c"}},
 	{at: "twice.c:twice", functions: []string{"twice"}, files: []string{"twice.c"}},
 }
 
