@@ -111,6 +111,27 @@ check "a new project (env POLARSIGNALS_PROJECT_ID) gets everything again" contai
 log="${TMP}/ninja.projB2.log"
 POLARSIGNALS_PROJECT_ID=projB PARCA_DEBUGINFO_BEARER_TOKEN=other build ninja "${log}"
 check "the same project again (another token): nothing uploaded" lacks "${log}" "debuginfo: uploading" || show "${log}"
+# A project or store given in DEBUGINFO_FLAGS, in the two-element form too, keys the
+# stamps as the CLI resolves it (the last one wins over the cache variable).
+flagcase=0
+for flags in "--project-id;projC" "--grpc-headers;projectID=projD" "--project-id=projE" \
+  "--store-address;file://${TMP}/store-two" "--store-address=file://${TMP}/store-one;--store-address;file://${TMP}/store-three"; do
+  flagcase=$((flagcase + 1))
+  case "${flags}" in
+  *store-three) want="to file://${TMP}/store-three (project projB)" ;;
+  *store-two) want="to file://${TMP}/store-two (project projB)" ;;
+  *) want="to file://${TMP}/store-ninja (project ${flags##*[=;]})" ;;
+  esac
+  cmake -S "${SRC}" -B "${TMP}/ninja" "-DDEBUGINFO_FLAGS=${flags}" >"${TMP}/ninja.flags${flagcase}.configure.log" 2>&1
+  log="${TMP}/ninja.flags${flagcase}.log"
+  POLARSIGNALS_PROJECT_ID=projB build ninja "${log}"
+  check "DEBUGINFO_FLAGS=${flags}: everything again, ${want}" contains "${log}" "uploading 3 binaries ${want}" || show "${log}"
+  log="${TMP}/ninja.flags${flagcase}.again.log"
+  POLARSIGNALS_PROJECT_ID=projB build ninja "${log}"
+  check "DEBUGINFO_FLAGS=${flags}: the next build uploads nothing" lacks "${log}" "debuginfo: uploading" || show "${log}"
+done
+check "the store in DEBUGINFO_FLAGS got the upload" in_store "${TMP}/store-three" "${TMP}/ninja/hello"
+cmake -S "${SRC}" -B "${TMP}/ninja" "-DDEBUGINFO_FLAGS=" >"${TMP}/ninja.flags0.configure.log" 2>&1
 
 # ---------------------------------------------------------------- multi-config
 

@@ -18,6 +18,7 @@ include_guard(GLOBAL)
 cmake_minimum_required(VERSION 3.16)
 
 set(_debuginfo_module_dir "${CMAKE_CURRENT_LIST_DIR}")
+include("${CMAKE_CURRENT_LIST_DIR}/DebuginfoFlags.cmake")
 
 # ---------------------------------------------------------------- settings
 
@@ -67,20 +68,8 @@ endforeach()
 # A user name or password in the store address (or a secret in a query or
 # fragment) would be stored in the cache and shown in build logs and stamp
 # directory names: refused, never echoed.
-set(_debuginfo_addresses "${DEBUGINFO_STORE_ADDRESS}")
-set(_debuginfo_next OFF)
-foreach(_f IN LISTS DEBUGINFO_FLAGS)
-  if(_debuginfo_next)
-    list(APPEND _debuginfo_addresses "${_f}") # --store-address VALUE, two list elements
-  endif()
-  set(_debuginfo_next OFF)
-  if(_f MATCHES "^--?store-address=(.*)$")
-    list(APPEND _debuginfo_addresses "${CMAKE_MATCH_1}")
-  elseif(_f MATCHES "^--?store-address$")
-    set(_debuginfo_next ON)
-  endif()
-endforeach()
-unset(_debuginfo_next)
+_debuginfo_flag_values(_debuginfo_addresses "${DEBUGINFO_FLAGS}" store-address)
+list(INSERT _debuginfo_addresses 0 "${DEBUGINFO_STORE_ADDRESS}")
 foreach(_a IN LISTS _debuginfo_addresses)
   if(_a MATCHES "[@?#]" AND NOT _a MATCHES "^unix")
     unset(_a)
