@@ -1,6 +1,7 @@
 package upload
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -85,7 +86,32 @@ func OpenJournal(dir, store string) (*Journal, error) {
 		root.Close()
 		return nil, err
 	}
-	return &Journal{Dir: dir, store: store, root: root}, nil
+	j := &Journal{Dir: dir, store: store, root: root}
+	j.prune()
+	return j, nil
+}
+
+// markerLife is how long a marker is kept. A failed upload's marker matters
+// while the store still calls that upload in progress (Parca: 17 minutes);
+// without pruning, every failed upload on a CI machine would leave one
+// forever.
+const markerLife = 24 * time.Hour
+
+// prune removes markers (and a crashed writer's temp files) older than
+// markerLife. Lock files are left to their next taker, which removes them.
+func (j *Journal) prune() {
+	ents, err := fs.ReadDir(j.root.FS(), ".")
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".lock") || !e.Type().IsRegular() {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > markerLife {
+			_ = j.root.Remove(e.Name())
+		}
+	}
 }
 
 func private(dir string, fi fs.FileInfo) error {
@@ -181,6 +207,60 @@ func (j *Journal) orphaned(k store.Key) bool {
 func alive(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || err == syscall.EPERM
+}
+
+// lockPoll is how often a waiting uploader tries the lock again: flock
+// cannot wait and also watch a context.
+const lockPoll = 20 * time.Millisecond
+
+// lock takes this machine's lock on uploading k, waiting while another
+// process holds it (make -j or Bazel's workers sending one binary twice, two
+// jobs of one CI runner). Without it both would send the whole object, and
+// Parca, whose filesystem bucket rewrites an object in place, can be left with
+// two metadata writes torn into each other: every later call for that build
+// ID then fails. waited says another process held it: what the store said
+// before may be stale. Without a journal, or when the lock file cannot be
+// made, it locks nothing, as before locks existed. unlock removes the file
+// before releasing it, so the directory does not fill up; whoever then holds
+// a lock on the removed file tries again (the usual flock pattern).
+func (j *Journal) lock(ctx context.Context, k store.Key) (unlock func(), waited bool, err error) {
+	none := func() {}
+	if j == nil {
+		return none, false, nil
+	}
+	name := j.name(k) + ".lock"
+	for {
+		f, err := j.root.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return none, waited, nil
+		}
+		for {
+			err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+			if err != syscall.EWOULDBLOCK && err != syscall.EINTR {
+				break
+			}
+			waited = true
+			select {
+			case <-ctx.Done():
+				f.Close()
+				return none, waited, ctx.Err()
+			case <-time.After(lockPoll):
+			}
+		}
+		if err != nil {
+			f.Close()
+			return none, waited, nil
+		}
+		held, err1 := f.Stat()
+		now, err2 := j.root.Lstat(name)
+		if err1 == nil && err2 == nil && os.SameFile(held, now) {
+			return func() {
+				_ = j.root.Remove(name)
+				f.Close()
+			}, waited, nil
+		}
+		f.Close() // its holder removed it: take the new one
+	}
 }
 
 // inProgress recognises the store's "someone is uploading this" answer

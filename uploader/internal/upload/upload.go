@@ -625,6 +625,21 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 			asked.should, asked.reason, asked.err = st.ShouldUpload(ctx, key, force)
 		}
 		should, reason, err := asked.should, asked.reason, asked.err
+		if err == nil && (should || inProgress(reason)) {
+			// One uploader of key at a time on this machine. Once another
+			// had it, or the store said "in progress" (ours may have ended
+			// since), the store's answer is asked again.
+			unlock, waited, lerr := opts.Journal.lock(ctx, key)
+			defer unlock()
+			switch {
+			case lerr != nil && ctx.Err() == context.Canceled:
+				return done(Interrupted, "interrupted")
+			case lerr != nil:
+				return done(Failed, timedOut(opts, errors.New("still waiting for another upload of this build ID on this machine")).Error())
+			case waited || inProgress(reason):
+				should, reason, err = st.ShouldUpload(ctx, key, force)
+			}
+		}
 		if err != nil {
 			if ctx.Err() == context.Canceled {
 				return done(Interrupted, "interrupted")

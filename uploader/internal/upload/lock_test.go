@@ -1,0 +1,134 @@
+package upload
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
+)
+
+// TestLockWaitsForTheHolder: a second uploader of the same key waits until
+// the first is done, and is told it waited; another key does not wait; no
+// lock file is left behind.
+func TestLockWaitsForTheHolder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "journal")
+	j1, err := OpenJournal(dir, "store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j1.Close()
+	j2, err := OpenJournal(dir, "store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j2.Close()
+	key := store.Key{BuildID: "aa11"}
+	ctx := context.Background()
+
+	unlock1, waited, err := j1.lock(ctx, key)
+	if err != nil || waited {
+		t.Fatalf("first lock: waited %v, %v", waited, err)
+	}
+	other, waited, err := j2.lock(ctx, store.Key{BuildID: "bb22"})
+	if err != nil || waited {
+		t.Fatalf("another key: waited %v, %v", waited, err)
+	}
+	other()
+
+	got := make(chan bool)
+	go func() {
+		unlock2, waited, err := j2.lock(ctx, key)
+		if err != nil {
+			t.Error(err)
+		}
+		unlock2()
+		got <- waited
+	}()
+	select {
+	case <-got:
+		t.Fatal("the second lock did not wait for the first")
+	case <-time.After(10 * lockPoll):
+	}
+	unlock1()
+	if !<-got {
+		t.Error("the second lock says it did not wait")
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("left in the journal: %v", ents)
+	}
+}
+
+// TestLockWaitEndsWithTheContext: an interrupt or --timeout ends the wait.
+func TestLockWaitEndsWithTheContext(t *testing.T) {
+	j, err := OpenJournal(filepath.Join(t.TempDir(), "journal"), "store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	key := store.Key{BuildID: "aa11"}
+	unlock, _, err := j.lock(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*lockPoll)
+	defer cancel()
+	if _, waited, err := j.lock(ctx, key); !errors.Is(err, context.DeadlineExceeded) || !waited {
+		t.Errorf("waited %v, err %v; want the deadline", waited, err)
+	}
+}
+
+// TestLockWithoutJournal locks nothing.
+func TestLockWithoutJournal(t *testing.T) {
+	var j *Journal
+	unlock, waited, err := j.lock(context.Background(), store.Key{BuildID: "aa11"})
+	if err != nil || waited {
+		t.Fatalf("waited %v, %v", waited, err)
+	}
+	unlock()
+}
+
+// TestOpenJournalPrunesOldMarkers: markers older than a day go, as do a
+// crashed writer's temp files; fresh markers and lock files stay.
+func TestOpenJournalPrunesOldMarkers(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "journal")
+	j, err := OpenJournal(dir, "store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	old := time.Now().Add(-markerLife - time.Hour)
+	files := map[string]bool{ // name: kept
+		"0123456789abcdef0123456789abcdef":      false,
+		".tmp-0123456789abcdef0123456789abcdef": false,
+		"fedcba9876543210fedcba9876543210":      true,
+		"0123456789abcdef0123456789abcdef.lock": true,
+	}
+	for name, kept := range files {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("{}"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if !kept || strings.HasSuffix(name, ".lock") {
+			if err := os.Chtimes(p, old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	j, err = OpenJournal(dir, "store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	for name, kept := range files {
+		_, err := os.Stat(filepath.Join(dir, name))
+		if got := err == nil; got != kept {
+			t.Errorf("%s: kept %v, want %v", name, got, kept)
+		}
+	}
+}
