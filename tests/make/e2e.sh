@@ -356,6 +356,36 @@ if [[ -n "${PARCA_ADDR:-}" ]]; then
   check "Parca, DEBUGINFO_AUTH=none: no 'no token' line" lacks "${log}" "no token"
   (cd "${EX}" && make "${PARCA}" DEBUGINFO_AUTH=none DEBUGINFO_FLAGS=--insecure) >"${TMP}/parca2.log" 2>&1
   check "Parca: second make uploads nothing" lacks "${TMP}/parca2.log" "debuginfo: uploading"
+  # make killed (SIGKILL: a cancelled CI job, the OOM killer) while hello-c's per-link
+  # upload is in flight, through a proxy that holds the connection: the binary stays,
+  # and make would call it up to date; the next make must still upload it.
+  KEX="$(fresh "${TMP}/killed")"
+  hold="${TMP}/hold"
+  touch "${hold}"
+  python3 "${ROOT}/tests/make/holdproxy.py" "${hold}" "${PARCA_ADDR}" >"${TMP}/hp.addr" 2>"${TMP}/hp.log" &
+  hp_pid=$!
+  for _ in $(seq 50); do [[ -s "${TMP}/hp.addr" ]] && break; sleep 0.1; done
+  HP="DEBUGINFO_STORE_ADDRESS=$(cat "${TMP}/hp.addr")"
+  log="${TMP}/killed1.log"
+  # setsid: make leads a process group of its own, which is killed whole.
+  (cd "${KEX}" && exec setsid make "${HP}" DEBUGINFO_AUTH=none DEBUGINFO_FLAGS=--insecure DEBUGINFO_REQUIRED=1 build/hello-c) >"${log}" 2>&1 &
+  mk=$!
+  for _ in $(seq 600); do grep -qF 'debuginfo: uploading' "${log}" && break; sleep 0.1; done
+  sleep 0.5
+  kill -KILL -- "-${mk}" 2>/dev/null
+  wait "${mk}" 2>/dev/null
+  rm -f "${hold}"
+  check "make killed during the upload: it was uploading, and hello-c is linked" \
+    bash -c "grep -qF 'debuginfo: uploading' '${log}' && test -x '${KEX}/build/hello-c'" || show "${log}"
+  log="${TMP}/killed2.log"
+  (cd "${KEX}" && make "${HP}" DEBUGINFO_AUTH=none DEBUGINFO_FLAGS=--insecure DEBUGINFO_REQUIRED=1 build/hello-c) >"${log}" 2>&1
+  check "make killed during the upload: the next make uploads hello-c (pending), without relinking" \
+    bash -c "grep -qF 'has a pending upload' '${log}' && ! grep -qF -- '-o build/hello-c' '${log}'" || show "${log}"
+  check "make killed during the upload: Parca then holds hello-c" has "${KEX}/build/hello-c"
+  (cd "${KEX}" && make "${HP}" DEBUGINFO_AUTH=none DEBUGINFO_FLAGS=--insecure DEBUGINFO_REQUIRED=1 build/hello-c) >"${TMP}/killed3.log" 2>&1
+  check "make killed during the upload: the make after that uploads nothing" lacks "${TMP}/killed3.log" "debuginfo: uploading"
+  kill "${hp_pid}" 2>/dev/null
+  wait "${hp_pid}" 2>/dev/null
   # What Parca shows for profiles of them: names, file:line and sources.
   if (cd "${ROOT}/tests/parca" && GOWORK=off go build -o "${TMP}/bin/symbolize-check" ./cmd/symbolize-check) >"${TMP}/sc-build.log" 2>&1; then
     check "Parca symbolizes build/hello-c (main, greet) with lines and sources" \

@@ -179,7 +179,10 @@ _debuginfo_id_sed = sed -n 's/.*"build_id":"\([^"]*\)".*/\1/p'
 # $(call debuginfo_upload,BINARY): put after the link command of BINARY's recipe.
 # Skips a binary whose build ID was already uploaded to this store. When the
 # upload fails and DEBUGINFO_REQUIRED=1, removes BINARY (like .DELETE_ON_ERROR)
-# so that the next make links and uploads it again.
+# so that the next make links and uploads it again. The pending marker is made
+# before the upload starts and removed once it succeeded: a make killed during
+# the upload (SIGKILL: a cancelled CI job, the OOM killer) leaves the binary,
+# which make then thinks up to date, and the marker, which gets it uploaded.
 debuginfo_upload = $(call _debuginfo_upload_one,$(subst $(_debuginfo_sp),^,$(call _debuginfo_words,$1)))
 _debuginfo_upload_one = $(if $(_debuginfo_have_creds),@$(call _debuginfo_upload_sh,$1,$(call _debuginfo_q,$1),'$(call _debuginfo_stamp,$1)'),\
   @$(call _debuginfo_no_creds_one,$1))
@@ -189,14 +192,14 @@ _debuginfo_upload_sh = { $(_debuginfo_ensure); } || exit 1; \
   if [ -n "$$id" ] && [ -f $3 ] && [ "$$(cat $3)" = "$$id" ]; then \
     touch $3; rm -f '$(call _debuginfo_pending,$1)'; \
     echo "debuginfo: $(call _debuginfo_unword,$1) is unchanged (build ID $$id was uploaded)"; \
-  elif mkdir -p '$(_debuginfo_stamps)' && echo "debuginfo: uploading $(call _debuginfo_unword,$1) to $(_debuginfo_store)" && \
+  elif mkdir -p '$(_debuginfo_stamps)' && $(call _debuginfo_mark_pending,$1) && \
+    echo "debuginfo: uploading $(call _debuginfo_unword,$1) to $(_debuginfo_store)" && \
     $(_debuginfo_upload_cmd) --receipt=$3.receipt $2; then \
     $(if $(_debuginfo_dry_run),:,echo "$$id" > $3 && rm -f '$(call _debuginfo_pending,$1)'); \
   else $(if $(_debuginfo_required),\
     echo "debuginfo: error: upload of $(call _debuginfo_unword,$1) failed; removing it so that the next make retries (DEBUGINFO_REQUIRED=1)" >&2; \
     rm -f $2; exit 1;,\
-    echo "debuginfo: warning: upload of $(call _debuginfo_unword,$1) failed; the build goes on, and the next make retries (DEBUGINFO_REQUIRED=0)" >&2; \
-    $(call _debuginfo_mark_pending,$1);) \
+    echo "debuginfo: warning: upload of $(call _debuginfo_unword,$1) failed; the build goes on, and the next make retries (DEBUGINFO_REQUIRED=0)" >&2;) \
   fi
 
 # Pending uploads from earlier runs: a binary with a marker for any store gets a
