@@ -13,6 +13,9 @@ PROPAGATE_ATTRS = ["deps", "embed", "binary", "shared_library"]
 # Kinds whose binaries `stamp_go` stamps.
 _GO_KINDS = ["go_binary", "go_test"]
 
+# rules_go's rules that compile Go sources.
+_GO_RULES = ["go_library", "go_binary", "go_test"]
+
 # Attributes whose files are sources or headers that a compiler may have read.
 _SOURCE_ATTRS = ["srcs", "hdrs", "textual_hdrs", "embedsrcs"]
 
@@ -98,7 +101,16 @@ def _propagated_deps(ctx):
     return targets
 
 def _own_sources(target, ctx):
-    """This target's sources and the headers it can see (its dependencies' too)."""
+    """This target's sources and the headers it can see (its dependencies' too).
+
+    Args:
+      target: the target the aspect visits.
+      ctx: the aspect's context.
+
+    Returns:
+      struct(files = depset of File, cgo = depset of File: the Go files of a rules_go
+      target with cgo, which rules_go names otherwise; see _cgo_alias_line).
+    """
     direct = []
     for name in _SOURCE_ATTRS:
         for f in getattr(ctx.rule.files, name, []):
@@ -109,19 +121,36 @@ def _own_sources(target, ctx):
     # The global on Bazel 4.2 to 8 (WORKSPACE), rules_cc's under bzlmod (Bazel 9 has no global).
     if compat.CcInfo in target:
         transitive.append(target[compat.CcInfo].compilation_context.headers)
-    return depset(direct, transitive = transitive)
+    cgo = []
+    if ctx.rule.kind in _GO_RULES and getattr(ctx.rule.attr, "cgo", False) == True:
+        cgo = [f for f in direct if f.extension == "go"]
+    return struct(files = depset(direct, transitive = transitive), cgo = depset(cgo))
 
 def _collect_sources(own, ctx):
-    transitive = [own]
+    files = [own.files]
+    cgo = [own.cgo]
     for dep in _propagated_deps(ctx):
         if DebuginfoSourcesInfo in dep:
-            transitive.append(dep[DebuginfoSourcesInfo].srcs)
-    return depset(transitive = transitive)
+            files.append(dep[DebuginfoSourcesInfo].srcs)
+            cgo.append(dep[DebuginfoSourcesInfo].cgo_srcs)
+    return struct(files = depset(transitive = files), cgo = depset(transitive = cgo))
 
 def _manifest_line(f):
     # Bazel compiles in the exec root with exec-root-relative paths, so the name in
     # the DWARF line table and the path on disk are the same string.
     return "%s\t%s" % (f.path, f.path)
+
+def _cgo_alias_line(f):
+    # Prefixed with the workspace name through format_each: rules_go runs cgo with
+    # -trimpath set to the exec root's parent, so a file that imports "C" (its Go
+    # code and its C preamble) is named <workspace name>/<exec path>.
+    return "%s\t%s\talias" % (f.path, f.path)
+
+def _cgo_base_line(f):
+    # rules_go compiles the other Go files of a cgo package from links in a
+    # work directory trimmed away: they are named by their base name. The CLI
+    # leaves out a base name two files share.
+    return "%s\t%s\talias" % (f.basename, f.path)
 
 def _is_opted_out(ctx):
     return OPT_OUT_TAG in getattr(ctx.rule.attr, "tags", [])
@@ -196,7 +225,7 @@ def _extract_and_upload(ctx, options, tool, srcs, binary, prefix, what, stamped 
       ctx: the aspect's context.
       options: `DebuginfoOptionsInfo`.
       tool: the toolchain's `DebuginfoToolchainInfo`.
-      srcs: depset of File, the sources and headers for the source archive.
+      srcs: struct(files, cgo) of depsets of File (see _own_sources), for the source archive.
       binary: File, the executable or shared library to extract.
       prefix: the directory of the outputs, relative to the package (ends with "/").
       what: what the progress messages name.
@@ -225,13 +254,15 @@ def _extract_and_upload(ctx, options, tool, srcs, binary, prefix, what, stamped 
         manifest = ctx.actions.declare_file(prefix + "sources.tsv")
         lines = ctx.actions.args()
         lines.set_param_file_format("multiline")
-        lines.add_all(srcs, map_each = _manifest_line)
+        lines.add_all(srcs.files, map_each = _manifest_line)
+        lines.add_all(srcs.cgo, map_each = _cgo_alias_line, format_each = ctx.workspace_name + "/%s")
+        lines.add_all(srcs.cgo, map_each = _cgo_base_line)
         ctx.actions.write(manifest, lines)
         sources = ctx.actions.declare_file(prefix + binary.basename + ".sources.tar.zst")
         args.add("--sources-manifest", manifest)
         args.add("--sources-out", sources)
         inputs.append(manifest)
-        transitive_inputs.append(srcs)
+        transitive_inputs.append(srcs.files)
         outputs.append(sources)
 
     ctx.actions.run(
@@ -292,7 +323,7 @@ def _collect_libraries(target, ctx, options, srcs):
       target: the target the aspect visits.
       ctx: the aspect's context.
       options: `DebuginfoOptionsInfo`.
-      srcs: depset of File, the target's own sources and headers, for the source archives.
+      srcs: struct(files, cgo) of depsets of File, the target's own (see _own_sources), for the source archives.
 
     Returns:
       `DebuginfoLibrariesInfo.libraries`.
@@ -383,7 +414,7 @@ def _debuginfo_aspect_impl(target, ctx):
     # has sources links one of its own.
     libraries = _collect_libraries(target, ctx, options, own_srcs)
     providers = [
-        DebuginfoSourcesInfo(srcs = srcs),
+        DebuginfoSourcesInfo(srcs = srcs.files, cgo_srcs = srcs.cgo),
         DebuginfoLibrariesInfo(libraries = libraries),
     ]
     if not _should_visit(target, ctx, options):

@@ -48,6 +48,7 @@ DebuginfoSourcesInfo = provider(
     doc = """Internal: the source files collected so far by `debuginfo_aspect`.""",
     fields = {
         "srcs": "depset of File: sources and headers of this target and its dependencies.",
+        "cgo_srcs": "depset of File: the Go files among `srcs` of rules_go targets with cgo.",
     },
 )
 

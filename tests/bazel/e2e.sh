@@ -161,6 +161,51 @@ cc_binary(name = "uses_plugin", srcs = ["uses_plugin.cc"], deps = [":plugin"], t
 
 debuginfo_upload(name = "upload", testonly = True, targets = [":area_dyn", ":shapes_test"])
 EOF
+# e2e_cgo/: a rules_go binary with a cgo library. rules_go names the library's file that
+# imports "C" <workspace name>/e2e_cgo/calc.go (its Go code and its C preamble), its other Go
+# file by base name (util.go), and its C file e2e_cgo/helper.c: the source archive carries each
+# name Parca looks up.
+mkdir -p "${WS}/e2e_cgo"
+cat >"${WS}/e2e_cgo/calc.go" <<'EOF'
+package cgolib
+
+/*
+#include "helper.h"
+__attribute__((noinline)) static int c_twice(int x) { return helper_add(x, x); }
+*/
+import "C"
+
+// Calc goes through C twice.
+//
+//go:noinline
+func Calc(n int) int {
+	t := 0
+	for i := 0; i < n; i++ {
+		t += int(C.c_twice(C.int(i)))
+	}
+	return t + Util(n)
+}
+EOF
+printf 'package cgolib\n\n// Util stays in Go.\n//\n//go:noinline\nfunc Util(n int) int { return n * 3 }\n' >"${WS}/e2e_cgo/util.go"
+printf 'int helper_add(int a, int b);\n' >"${WS}/e2e_cgo/helper.h"
+printf '#include "helper.h"\n\n__attribute__((noinline)) int helper_add(int a, int b) { return a + b; }\n' >"${WS}/e2e_cgo/helper.c"
+printf 'package main\n\nimport (\n\t"fmt"\n\n\t"example.com/e2e_cgo/cgolib"\n)\n\nfunc main() { fmt.Println(cgolib.Calc(10)) }\n' >"${WS}/e2e_cgo/main.go"
+cat >"${WS}/e2e_cgo/BUILD.bazel" <<'EOF'
+load("@io_bazel_rules_go//go:def.bzl", "go_binary", "go_library")
+load("@rules_debuginfo//rules:defs.bzl", "debuginfo_binary")
+
+go_library(
+    name = "cgolib",
+    srcs = ["calc.go", "helper.c", "helper.h", "util.go"],
+    cgo = True,
+    importpath = "example.com/e2e_cgo/cgolib",
+)
+
+go_binary(name = "cg", srcs = ["main.go"], deps = [":cgolib"], tags = ["no-debuginfo-upload"])
+
+debuginfo_binary(name = "cg_stamped", binary = ":cg")
+EOF
+
 # A comment new in every run: the extractions that archive these sources get a new input, so
 # they execute (the disk cache and the output base outlive a run) and the execution log
 # shows them; the compiled objects, and so every build ID, stay the same.
@@ -197,14 +242,14 @@ UPLOAD_FLAGS=(
 )
 # The binaries the aspect uploads, and those it must skip (rules_go's shared ID).
 BINARIES=(c/hello cc/hello go/hello_stamped e2e_go/one_stamped e2e_go/two_stamped
-  e2e_solib/area_dyn e2e_solib/shapes_test e2e_solib/area_static)
+  e2e_solib/area_dyn e2e_solib/shapes_test e2e_solib/area_static e2e_cgo/cg_stamped)
 SHARED=(e2e_go/one e2e_go/two)
 # Where each linked binary is under bazel-bin (rules_go puts go_binary in NAME_/NAME).
 declare -A LINKED=([c/hello]=c/hello [cc/hello]=cc/hello [go/hello_stamped]=go/hello_stamped
   [e2e_go/one_stamped]=e2e_go/one_stamped [e2e_go/two_stamped]=e2e_go/two_stamped
   [e2e_go/one]=e2e_go/one_/one [e2e_go/two]=e2e_go/two_/two
   [e2e_solib/area_dyn]=e2e_solib/area_dyn [e2e_solib/shapes_test]=e2e_solib/shapes_test
-  [e2e_solib/area_static]=e2e_solib/area_static)
+  [e2e_solib/area_static]=e2e_solib/area_static [e2e_cgo/cg_stamped]=e2e_cgo/cg_stamped)
 # The shared libraries that area_dyn and shapes_test load (PACKAGE/TARGET), uploaded once each.
 LIBRARIES=(e2e_solib/shapes e2e_solib/base)
 
@@ -675,6 +720,16 @@ if [[ -n "${PARCA_ADDR:-}" ]]; then
     check "Parca symbolizes cc/hello with lines and sources" sc -binary "${BIN}/cc/hello" main \
       _ZN8examples8GreetingERKNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEE=Greeting
     check "Parca symbolizes go/hello_stamped with lines and sources" sc -binary "${BIN}/go/hello_stamped" main.main
+    # The names rules_go gives a cgo package's files (see e2e_cgo/), each a link to the file.
+    cgo_root="${TMP}/cgo-names"
+    mkdir -p "${cgo_root}"
+    ln -sfn "${WS}" "${cgo_root}/rules_debuginfo_examples"
+    ln -sfn "${WS}/e2e_cgo" "${cgo_root}/e2e_cgo"
+    ln -sfn "${WS}/e2e_cgo/util.go" "${cgo_root}/util.go"
+    check "Parca symbolizes e2e_cgo/cg_stamped (Go, cgo and C) with lines and sources" \
+      "${TMP}/symbolize-check" -source-root "${cgo_root}" -binary "${BIN}/e2e_cgo/cg_/cg" \
+      -uploaded "${BIN}/e2e_cgo/cg_stamped" main.main example.com/e2e_cgo/cgolib.Calc \
+      example.com/e2e_cgo/cgolib.Util c_twice helper_add
     # Functions that live only in the shared libraries area_dyn and shapes_test load.
     check "Parca symbolizes libshapes.so (loaded by e2e_solib/area_dyn) with lines and sources" \
       sc -binary "$(loaded_lib "${BIN}/e2e_solib/area_dyn" libshapes)" _Z6Hypot2dd=Hypot2

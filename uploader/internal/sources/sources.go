@@ -330,37 +330,30 @@ func printable(name string) string {
 // a line (blank lines and lines starting with "#" are ignored). Relative disk
 // paths are relative to the working directory (Bazel's execroot). A name
 // listed twice must name the same disk path. Prefix maps do not apply.
+//
+// A line with a third field "alias" gives a file another name, one a
+// compiler may have written instead (rules_go names a cgo package's files
+// after the exec root's parent, or by their base name). An alias is left out
+// when another line lists its name, or another alias gives it to another
+// file: a source shown under a wrong name is worse than none.
 func FromManifest(manifest string, opts Options, w io.Writer) (Result, error) {
 	m, err := newMatcher(opts)
 	if err != nil {
 		return Result{}, err
 	}
-	f, err := os.Open(manifest)
+	listed, err := readManifest(manifest)
 	if err != nil {
 		return Result{}, err
 	}
-	defer f.Close()
 	pol := newPolicy(opts)
 	var res Result
 	var entries []entry
-	byName := map[string]string{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for line := 1; sc.Scan(); line++ {
-		name, disk, ok, err := ParseManifestLine(sc.Text())
-		if err != nil {
-			return Result{}, fmt.Errorf("%s:%d: %w", manifest, line, err)
-		}
-		if !ok {
+	for _, l := range listed {
+		name, disk := l.name, l.disk
+		if l.ambiguous {
+			res.skip(opts.Warn, name, "alias of more than one file")
 			continue
 		}
-		if prev, dup := byName[name]; dup {
-			if prev != disk {
-				return Result{}, fmt.Errorf("%s:%d: %q listed twice, as %s and %s", manifest, line, name, prev, disk)
-			}
-			continue
-		}
-		byName[name] = disk
 		if _, err := CheckName(name); err != nil {
 			res.skip(opts.Warn, fmt.Sprintf("%q", name), "unsafe name: "+err.Error())
 			continue
@@ -392,38 +385,88 @@ func FromManifest(manifest string, opts Options, w io.Writer) (Result, error) {
 		}
 		entries = append(entries, entry{name: name, disk: path, size: id.Size(), real: real, id: id})
 	}
-	if err := sc.Err(); err != nil {
-		return Result{}, fmt.Errorf("%s: %w", manifest, err)
-	}
 	slices.Sort(res.Missing)
 	return res, write(w, entries, &res, opts)
 }
 
-// ParseManifestLine parses one manifest line. ok is false for blank and
+// listedFile is one name of a manifest, in the order first listed.
+type listedFile struct {
+	name, disk string
+	alias      bool
+	ambiguous  bool // an alias given to more than one file
+}
+
+// readManifest reads a manifest's names: each once, a plain line's over any
+// alias of the same name.
+func readManifest(manifest string) ([]*listedFile, error) {
+	f, err := os.Open(manifest)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var listed []*listedFile
+	byName := map[string]*listedFile{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for line := 1; sc.Scan(); line++ {
+		name, disk, alias, ok, err := parseManifestLine(sc.Text())
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", manifest, line, err)
+		}
+		if !ok {
+			continue
+		}
+		prev := byName[name]
+		switch {
+		case prev == nil:
+			l := &listedFile{name: name, disk: disk, alias: alias}
+			byName[name] = l
+			listed = append(listed, l)
+		case !prev.alias && !alias && prev.disk != disk:
+			return nil, fmt.Errorf("%s:%d: %q listed twice, as %s and %s", manifest, line, name, prev.disk, disk)
+		case prev.alias && !alias:
+			*prev = listedFile{name: name, disk: disk}
+		case prev.alias && alias && prev.disk != disk:
+			prev.ambiguous = true
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", manifest, err)
+	}
+	return listed, nil
+}
+
+// parseManifestLine parses one manifest line. ok is false for blank and
 // comment lines. The name is normalized like DWARF names.
-func ParseManifestLine(line string) (name, disk string, ok bool, err error) {
+func parseManifestLine(line string) (name, disk string, alias, ok bool, err error) {
 	line = strings.TrimSuffix(line, "\r")
 	if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
-		return "", "", false, nil
+		return "", "", false, false, nil
 	}
 	name, disk, found := strings.Cut(line, "\t")
 	if !found {
-		return "", "", false, errors.New("want archive-name<TAB>path-on-disk")
+		return "", "", false, false, errors.New("want archive-name<TAB>path-on-disk")
+	}
+	if d, kind, found := strings.Cut(disk, "\t"); found {
+		if kind != "alias" {
+			return "", "", false, false, fmt.Errorf("third field %q: want alias", kind)
+		}
+		disk, alias = d, true
 	}
 	name = Normalize(name)
 	switch {
 	case name == "":
-		return "", "", false, errors.New("empty archive name")
+		return "", "", false, false, errors.New("empty archive name")
 	case disk == "":
-		return "", "", false, errors.New("empty path on disk")
+		return "", "", false, false, errors.New("empty path on disk")
 	case strings.ContainsRune(disk, '\t'):
-		return "", "", false, errors.New("more than one tab")
+		return "", "", false, false, errors.New("more than two tabs")
 	case strings.ContainsAny(line, "\x00\r\n"):
 		// Such paths exist only by accident; refusing them beats archiving
 		// a name no DWARF table holds.
-		return "", "", false, errors.New("NUL, CR or newline inside the line")
+		return "", "", false, false, errors.New("NUL, CR or newline inside the line")
 	}
-	return name, disk, true, nil
+	return name, disk, alias, true, nil
 }
 
 // Fixed encoder settings: with one goroutine and no size-dependent choices

@@ -580,11 +580,11 @@ func TestNotELF(t *testing.T) {
 }
 
 func FuzzParseManifestLine(f *testing.F) {
-	for _, s := range []string{"a.c\t/src/a.c", "/abs/x.h\tx.h", "./rel\tp", "# c", "", "no tab", "\t/x", "a\t", "a\tb\tc"} {
+	for _, s := range []string{"a.c\t/src/a.c", "/abs/x.h\tx.h", "./rel\tp", "# c", "", "no tab", "\t/x", "a\t", "a\tb\tc", "a\tb\talias", "a\t\talias"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {
-		name, disk, ok, err := ParseManifestLine(line)
+		name, disk, alias, ok, err := parseManifestLine(line)
 		if err != nil && ok {
 			t.Fatal("ok with error")
 		}
@@ -596,9 +596,13 @@ func FuzzParseManifestLine(f *testing.F) {
 		}
 		// Accepted lines round-trip; "./" keeps a name starting with "#"
 		// from reading as a comment.
-		n2, d2, ok2, err2 := ParseManifestLine("./" + name + "\t" + disk)
-		if !ok2 || err2 != nil || d2 != disk || n2 != name {
-			t.Fatalf("round trip of %q: %q %q %v %v", line, n2, d2, ok2, err2)
+		again := "./" + name + "\t" + disk
+		if alias {
+			again += "\talias"
+		}
+		n2, d2, a2, ok2, err2 := parseManifestLine(again)
+		if !ok2 || err2 != nil || d2 != disk || n2 != name || a2 != alias {
+			t.Fatalf("round trip of %q: %q %q %v %v %v", line, n2, d2, a2, ok2, err2)
 		}
 	})
 }
