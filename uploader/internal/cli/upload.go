@@ -170,11 +170,15 @@ func runUpload(env *Env, args []string) int {
 	if opts.Sources, err = srcFlags.archiver(env, credentialFiles(env, conn.creds), credentialValues(env, conn.creds)); err != nil {
 		return usageError(env, "upload", "%v", err)
 	}
+	// Everything printed about the files passes through redact: a token
+	// that a mis-quoted command line put among them must not reach the log
+	// or a receipt.
+	redact := creds.RedactorOf(credentialValues(env, conn.creds))
 	var prepared []upload.Prepared
 	for _, r := range *records {
 		p, err := readPrepared(r, credentialFiles(env, conn.creds))
 		if err != nil {
-			say(env.Stderr, "debuginfo upload: %v\n", err)
+			say(env.Stderr, "debuginfo upload: %s\n", redact(err.Error()))
 			return ExitFailed
 		}
 		prepared = append(prepared, p)
@@ -183,7 +187,6 @@ func runUpload(env *Env, args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var st store.Store
-	redact := func(s string) string { return s }
 	if !*dryRun {
 		var p *creds.Provider
 		st, p, err = conn.open(ctx, env, store.Config{Compression: *grpcComp, Retry: store.Retry{Attempts: *retries + 1}})
@@ -217,7 +220,7 @@ func runUpload(env *Env, args []string) int {
 		// auth) there is nothing to say, and the store explains a refusal.
 		if p != nil && !*asJSON {
 			if i := p.Info(); i.Kind != creds.KindNone || i.ProjectID != "" {
-				say(env.Stderr, "debuginfo: %s\n", p.Summary())
+				say(env.Stderr, "debuginfo: %s\n", p.Redact(p.Summary())) // a project ID may be a token given by mistake
 			}
 		}
 	}
@@ -361,7 +364,8 @@ func (r *reporter) toStderr() {
 }
 
 func (r *reporter) report(rep upload.Report) {
-	rep.Reason = r.redact(rep.Reason)
+	rep.Path, rep.BuildID = r.redact(rep.Path), r.redact(rep.BuildID)
+	rep.Reason, rep.Warning = r.redact(rep.Reason), r.redact(rep.Warning)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.all = append(r.all, rep)

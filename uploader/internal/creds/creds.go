@@ -554,6 +554,21 @@ func (p *Provider) Redact(s string) string {
 	return RedactPatterns(s)
 }
 
+// RedactorOf hides values known before a Provider exists (the flags, the
+// environment, token files) as a Provider hides its own: where they appear
+// exactly, changed (see redactFragments), and anything shaped like a token.
+// For what a command prints before its Provider is made, or without one (a
+// dry run).
+func RedactorOf(values []string) func(string) string {
+	p := &Provider{}
+	for _, v := range values {
+		if v = strings.TrimSpace(v); v != "" {
+			p.addToken(v)
+		}
+	}
+	return p.Redact
+}
+
 // Secrets lists every secret p sends (tokens, header values but
 // projectID), a credential helper's included: it is run first if it has
 // not been.
