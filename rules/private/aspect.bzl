@@ -453,6 +453,23 @@ def _debuginfo_aspect_impl(target, ctx):
     ))
     return providers
 
+def refuse_token_args(args, where):
+    """Fails analysis when `args` hold a token: `--bearer-token` or an authorization header.
+
+    Upload arguments are in action keys, `bazel aquery` output, param files and logs; the
+    message does not repeat the value. A token file or a credential helper is the way.
+
+    Args:
+      args: list of string, extra `debuginfo upload` arguments.
+      where: what the message names (the build setting or attribute).
+    """
+    for arg in args:
+        low = arg.lower()
+        if low.endswith("-bearer-token") or "-bearer-token=" in low or "authorization=" in low or "authorization:" in low:
+            fail(("%s must not hold a token (--bearer-token, or an authorization header in --grpc-headers): " +
+                  "it would be in action keys, aquery output and logs. Use " +
+                  "--@rules_debuginfo//rules:bearer_token_file or credential_helper (docs/credentials.md)") % where)
+
 def add_upload_flags(args, options, store_address = "", project_id = ""):
     """Adds the flags of `debuginfo upload` that the build settings ask for.
 
@@ -489,6 +506,7 @@ def add_upload_flags(args, options, store_address = "", project_id = ""):
     if not options.fail_on_shared_build_id:
         # Skip a shared build ID with one warning instead of failing the build.
         flags.append("--skip-shared-build-id")
+    refuse_token_args(options.upload_args, "--@rules_debuginfo//rules:upload_args")
     flags.extend(options.upload_args)
     if type(args) == "list":
         args.extend(flags)

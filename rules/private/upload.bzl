@@ -1,6 +1,6 @@
 """`debuginfo_upload`: a `bazel run` target that uploads the debuginfo of some binaries."""
 
-load(":aspect.bzl", "add_upload_flags", "debuginfo_aspect")
+load(":aspect.bzl", "add_upload_flags", "debuginfo_aspect", "refuse_token_args")
 load(":providers.bzl", "DebuginfoInfo", "DebuginfoOptionsInfo", "DebuginfoToolchainInfo")
 
 def _rlocation(ctx, f):
@@ -31,6 +31,7 @@ def _debuginfo_upload_impl(ctx):
 
     flags = []
     add_upload_flags(flags, options, ctx.attr.store_address, ctx.attr.project_id)
+    refuse_token_args(ctx.attr.upload_args, "upload_args of %s" % ctx.label)
     flags.extend(ctx.attr.upload_args)
 
     launcher = ctx.actions.declare_file(ctx.label.name + ".sh")

@@ -208,6 +208,14 @@ def _address_with_password_fails_test_impl(ctx):
 # A user:password@ address would be in every upload action's key and in logs.
 address_with_password_fails_test = analysistest.make(_address_with_password_fails_test_impl, expect_failure = True)
 
+def _upload_args_with_token_fails_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    asserts.expect_failure(env, "must not hold a token")
+    return analysistest.end(env)
+
+# A token in upload_args would be in the launcher, action keys and aquery output.
+upload_args_with_token_fails_test = analysistest.make(_upload_args_with_token_fails_test_impl, expect_failure = True)
+
 def _upload_launcher_test_impl(ctx):
     env = analysistest.begin(ctx)
     target = analysistest.target_under_test(env)
@@ -308,6 +316,7 @@ def analysis_test_suite(name):
     not_visited_kind_test(name = "kinds_flag_test", target_under_test = ":probe_fixture")
     opt_out_upload_fails_test(name = "opt_out_upload_fails_test", target_under_test = ":upload_opted_out")
     address_with_password_fails_test(name = "address_with_password_fails_test", target_under_test = ":upload_address_with_password")
+    upload_args_with_token_fails_test(name = "upload_args_with_token_fails_test", target_under_test = ":upload_args_with_token")
     upload_launcher_test(name = "upload_launcher_test", target_under_test = ":upload_fixture")
     stamp_test(name = "stamp_test", target_under_test = ":fixture_stamped")
     settings_test(name = "settings_test", target_under_test = "//rules:store_address")
@@ -324,6 +333,7 @@ def analysis_test_suite(name):
             ":kinds_flag_test",
             ":opt_out_upload_fails_test",
             ":address_with_password_fails_test",
+            ":upload_args_with_token_fails_test",
             ":upload_launcher_test",
             ":stamp_test",
             ":settings_test",

@@ -593,6 +593,14 @@ else
   check "a password in store_address: the build fails, saying why" contains "${TMP}/address-pw.log" "must not hold a user name or password"
   check "a password in store_address: the log never repeats it" lacks "${TMP}/address-pw.log" "${PW}"
 fi
+# The same for a token in upload_args (review s13-r1, finding 3): Make and CMake refuse it too.
+if bz build "${BAZEL_COMMON[@]}" --config=debuginfo "--@rules_debuginfo//rules:upload_args=--bearer-token=${PW}" \
+  //c:hello >"${TMP}/upload-args-token.log" 2>&1; then
+  not_ok "a token in upload_args: the build fails"
+else
+  check "a token in upload_args: the build fails, saying why" contains "${TMP}/upload-args-token.log" "must not hold a token"
+  check "a token in upload_args: the log never repeats it" lacks "${TMP}/upload-args-token.log" "${PW}"
+fi
 
 # A go_test under fail_on_shared_build_id: not visited, so the build passes; the kinds
 # setting still selects it.
