@@ -1,10 +1,15 @@
 package cli
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 )
@@ -52,4 +57,48 @@ func tokenFile(t *testing.T, content string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestTokenFileThatBlocksStopsOnSignal: a token file nobody writes (a FIFO
+// without a writer) kept upload waiting through Ctrl-C and SIGTERM (review
+// s13-r1, finding 4); it now exits 130 at once.
+func TestTokenFileThatBlocksStopsOnSignal(t *testing.T) {
+	dir := t.TempDir()
+	bin := testbin.GCC(t, dir, "hello", testbin.HelloC, "-g")
+	fifo := filepath.Join(dir, "token")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		env  []string
+		args []string
+		sig  syscall.Signal
+	}{
+		{"--bearer-token-file, SIGTERM", nil, []string{"--bearer-token-file=" + fifo}, syscall.SIGTERM},
+		{"DEBUGINFO_TOKEN_FILE, SIGINT", []string{"DEBUGINFO_TOKEN_FILE=" + fifo}, nil, syscall.SIGINT},
+	} {
+		a, _ := json.Marshal(append(append([]string{"upload", "--store-address=127.0.0.1:1", "--insecure", "--project-id=p"}, c.args...), bin))
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(append(os.Environ(), cliArgsEnv+"="+string(a)), c.env...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond)
+		cmd.Process.Signal(c.sig)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+			t.Fatalf("%s: still running 5 s after the signal", c.name)
+		}
+		if code := cmd.ProcessState.ExitCode(); code != ExitInterrupted || !strings.Contains(stderr.String(), "stopped waiting for") {
+			t.Errorf("%s: exit %d, stderr %q; want %d, saying it stopped waiting", c.name, code, stderr.String(), ExitInterrupted)
+		}
+	}
 }

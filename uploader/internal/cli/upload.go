@@ -198,6 +198,9 @@ func runUpload(env *Env, args []string) int {
 				return usageError(env, "upload", "%s", redact(err.Error()))
 			}
 			say(env.Stderr, "debuginfo upload: %s\n", redact(err.Error()))
+			if ctx.Err() != nil {
+				return ExitInterrupted // waiting for a token file's writer, say
+			}
 			return ExitFailed
 		}
 		defer st.Close()

@@ -198,7 +198,7 @@ func (p *Provider) resolve(ctx context.Context, o *Options, host string, secure 
 	}
 
 	// Token.
-	tok, src, err := p.findToken(o, getenv)
+	tok, src, err := p.findToken(ctx, o, getenv)
 	if err != nil {
 		return err
 	}
@@ -291,7 +291,7 @@ type tokenSource struct {
 }
 
 // findToken applies the precedence for a token given directly.
-func (p *Provider) findToken(o *Options, getenv func(string) string) (tok, src string, err error) {
+func (p *Provider) findToken(ctx context.Context, o *Options, getenv func(string) string) (tok, src string, err error) {
 	if o.BearerToken == "" && o.BearerTokenSet {
 		return "", "", usagef("--bearer-token is empty (an unset variable in --bearer-token=$VAR?): give a token or drop the flag")
 	}
@@ -308,7 +308,7 @@ func (p *Provider) findToken(o *Options, getenv func(string) string) (tok, src s
 		}
 		tok = s.value
 		if s.file != "" {
-			if tok, err = p.readTokenFile(s.file); err != nil {
+			if tok, err = p.readTokenFile(ctx, s.file); err != nil {
 				return "", s.name, err
 			}
 		}
@@ -375,8 +375,8 @@ func peekTokenFile(path string) string {
 	return string(b)
 }
 
-func (p *Provider) readTokenFile(path string) (string, error) {
-	b, err := capped.ReadFile(path, maxTokenFile, "a token file")
+func (p *Provider) readTokenFile(ctx context.Context, path string) (string, error) {
+	b, err := capped.ReadFileContext(ctx, path, maxTokenFile, "a token file")
 	if err != nil {
 		return "", fmt.Errorf("reading the bearer token file: %v", err)
 	}
