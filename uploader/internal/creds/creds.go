@@ -219,6 +219,12 @@ func (p *Provider) resolve(ctx context.Context, o *Options, host string, secure 
 		if err := p.setToken(tok, src); err != nil {
 			return err
 		}
+		if p.info.Kind == KindServiceAccount && tok != strings.ToLower(tok) {
+			// Issued in lower case: an upper-cased copy is sent as issued.
+			tok = strings.ToLower(tok)
+			p.addToken(tok)
+			p.warnings = append(p.warnings, fmt.Sprintf("the service-account token from %s has upper-case hex digits; it is sent in lower case, as Polar Signals issues it", src))
+		}
 		p.static["authorization"] = "Bearer " + tok
 	} else if p.info.Kind == "" && !o.NoHelpers {
 		values := o.CredentialHelpers
@@ -381,14 +387,31 @@ func (p *Provider) readTokenFile(ctx context.Context, path string) (string, erro
 		return "", fmt.Errorf("reading the bearer token file: %v", err)
 	}
 	p.addSecret(string(b)) // the untrimmed form too, should anything echo it
-	tok := strings.TrimSpace(string(b))
+	// A leading byte-order mark is an editor's, as a trailing newline is.
+	tok := strings.TrimSpace(strings.TrimPrefix(string(b), "\ufeff"))
 	if tok == "" {
 		return "", fmt.Errorf("bearer token file %s is empty", path)
+	}
+	if name, val, ok := strings.Cut(tok, "="); ok && isEnvName(name) {
+		if kind, err := Classify(strings.Trim(val, `"'`)); err == nil && kind != KindOpaque {
+			p.addSecret(val)
+			return "", fmt.Errorf("bearer token file %s holds %s=<token> (a line of an env file?): put only the token in it", path, name)
+		}
 	}
 	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o044 != 0 {
 		p.warnings = append(p.warnings, fmt.Sprintf("bearer token file %s is readable by group or others (mode %04o): chmod 600 %s", path, fi.Mode().Perm(), path))
 	}
 	return tok, nil
+}
+
+// isEnvName says whether s is shaped like an environment variable's name.
+func isEnvName(s string) bool {
+	for i, c := range s {
+		if !(c == '_' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || i > 0 && '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // maxTokenFile bounds a token file: tokens are a few hundred bytes, and a

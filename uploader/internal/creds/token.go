@@ -38,16 +38,22 @@ func Classify(tok string) (Kind, error) {
 	}
 	// Line breaks and other control characters cannot travel in a header
 	// value; catching them here beats an obscure transport error later.
+	n := 0 // characters, not bytes, for the messages
 	for i, r := range tok {
+		n++
 		switch {
+		case r == '\ufeff':
+			return "", fmt.Errorf("the token contains a byte-order mark (U+FEFF) at character %d: save it without one (an editor's \"UTF-8 with BOM\")", n)
+		case r > 0x7e:
+			return "", fmt.Errorf("the token contains a character that is not ASCII (U+%04X) at character %d: gRPC cannot send it in a header", r, n)
 		case r == '\n' || r == '\r':
-			where := fmt.Sprintf("at character %d", i+1)
+			where := fmt.Sprintf("at character %d", n)
 			if i == len(strings.TrimRight(tok, "\r\n")) {
 				where = "at its end"
 			}
 			return "", fmt.Errorf("the token contains a line break %s (copied with a newline? a file given with --bearer-token-file is trimmed for you)", where)
 		case unicode.IsControl(r):
-			return "", fmt.Errorf("the token contains a control character at character %d", i+1)
+			return "", fmt.Errorf("the token contains a control character at character %d", n)
 		}
 	}
 	if strings.HasPrefix(tok, ServiceAccountPrefix) {

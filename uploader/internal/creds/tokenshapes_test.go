@@ -1,0 +1,62 @@
+package creds
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestTokenShapesFromFiles: what an editor or an env file leaves in a token
+// file (review s13-r1, findings 5 and 7). A leading byte-order mark is
+// dropped; NAME=<token> is refused, saying why; an upper-cased
+// service-account token is sent as issued, in lower case, with a warning; a
+// character gRPC cannot send is refused before anything is sent. None of the
+// messages holds the token.
+func TestTokenShapesFromFiles(t *testing.T) {
+	dir := t.TempDir()
+	upper := "psc_v1_" + strings.ToUpper(strings.TrimPrefix(saToken, "psc_v1_"))
+	for _, c := range []struct {
+		name, content string
+		wantErr       string // "" for none
+		wantWarning   string
+	}{
+		{"byte-order mark", "\ufeff" + saToken + "\r\n", "", ""},
+		{"env file line", "POLARSIGNALS_TOKEN=" + saToken + "\n", "holds POLARSIGNALS_TOKEN=<token> (a line of an env file?)", ""},
+		{"env file line, quoted", `PARCA_TOKEN="` + jwtToken + `"`, "holds PARCA_TOKEN=<token>", ""},
+		{"upper case", upper, "", "sent in lower case"},
+		{"typographic quote", "\u201c" + saToken + "\u201d", "not ASCII (U+201C) at character 1", ""},
+		{"byte-order mark inside", "ab\ufeffcdefgh", "byte-order mark (U+FEFF) at character 3", ""},
+	} {
+		path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-"))
+		if err := os.WriteFile(path, []byte(c.content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		p, err := ResolveContext(context.Background(), &Options{BearerTokenFile: path, ProjectID: "p1"}, "store.example", true, env())
+		switch {
+		case c.wantErr == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		case c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)):
+			t.Errorf("%s: err = %v, want %q", c.name, err, c.wantErr)
+			continue
+		case err != nil:
+			if strings.Contains(err.Error(), "0123456789abcdef0123") || strings.Contains(err.Error(), jwtToken) {
+				t.Errorf("%s: the error shows the token: %v", c.name, err)
+			}
+			continue
+		}
+		md, err := p.GetRequestMetadata(context.Background())
+		if err != nil || md["authorization"] != "Bearer "+saToken {
+			t.Errorf("%s: sends %q (%v), want the token as issued", c.name, md["authorization"], err)
+		}
+		warnings := strings.Join(p.Warnings(), "\n")
+		if c.wantWarning != "" && !strings.Contains(warnings, c.wantWarning) {
+			t.Errorf("%s: warnings %q, want %q", c.name, warnings, c.wantWarning)
+		}
+		if strings.Contains(strings.ToLower(warnings), "0123456789abcdef0123") {
+			t.Errorf("%s: a warning shows the token: %s", c.name, warnings)
+		}
+	}
+}
