@@ -247,14 +247,22 @@ func (p *policy) admitListed(disk string, included bool) (path, real string, id 
 	return "", "", nil, fmt.Sprintf("%s is outside the source roots (add --source-root, or an include glob naming it)", abs)
 }
 
+// isOutputBase says whether dir is a Bazel output base: it holds the
+// execroot the exec-root links came from.
+func isOutputBase(dir string) bool {
+	fi, err := os.Stat(filepath.Join(dir, "execroot"))
+	return err == nil && fi.IsDir()
+}
+
 // bazelMirror reports whether abs, a path under a root whose real file real
 // lies outside every root, is one of Bazel's exec-root links and nothing
 // more. Bazel runs actions in <output base>/execroot/<name> (or a sandbox's
 // .../execroot/<name>), where a listed path REL is reached through a link
 // whose target ends in REL as well (or in a prefix of it, for a linked
 // directory): into the workspace, the real exec root or an external
-// repository. Such a hop is followed; the tree it leads to is where the
-// file must then stay. A link that does not mirror its path, or any link
+// repository (whose link in the output base may lead on to the directory of
+// a local_repository). Such a hop is followed; the tree it leads to is where
+// the file must then stay. A link that does not mirror its path, or any link
 // inside the tree a hop led to (a checkout's own src/x.c -> /etc/shadow),
 // is an escape.
 func (p *policy) bazelMirror(abs, real string) bool {
@@ -301,6 +309,13 @@ func (p *policy) bazelMirror(abs, real string) bool {
 			return err == nil && within(real, t)
 		}
 		tree = next
+		if len(parts) > 2 && parts[0] == "external" && isOutputBase(tree) {
+			// <output base>/external/<name>: a repository Bazel fetched,
+			// or its link to a local_repository's directory, which the
+			// WORKSPACE names. No further link may lead the file out of it.
+			t, err := filepath.EvalSymlinks(filepath.Join(tree, "external", parts[1]))
+			return err == nil && within(real, t)
+		}
 		if filepath.Base(filepath.Dir(tree)) != "execroot" {
 			// The workspace or an external repository: no further link
 			// may lead the file out of it.

@@ -186,7 +186,17 @@ func TestManifestSymlinksOutOfRoots(t *testing.T) {
 	link(filepath.Join(ws, "top.c"), filepath.Join(exec, "top.c"))
 	link(filepath.Join(ws, "secret.txt"), filepath.Join(exec, "secret.txt"))
 	link(filepath.Join(ob, "external", "repo"), filepath.Join(exec, "external", "repo"))
-	for _, f := range []string{"src/foo.c", "src/x.c", "top.c", "secret.txt", "external/repo/lib.c"} {
+	// A local_repository: Bazel links the output base's external/<name> to
+	// the directory the WORKSPACE names; a link inside it still escapes.
+	local := filepath.Join(base, "vendor", "extlib")
+	writeFile(t, filepath.Join(local, "src", "ext.c"), "int ext;\n")
+	link(outside, filepath.Join(local, "src", "evil.c"))
+	link(local, filepath.Join(ob, "external", "extlib"))
+	link(filepath.Join(ob, "external", "extlib"), filepath.Join(exec, "external", "extlib"))
+	// Another output base's external link is no way out of this one.
+	link(filepath.Join(base, "elsewhere", "external", "extlib"), filepath.Join(exec, "external", "other"))
+	writeFile(t, filepath.Join(base, "elsewhere", "external", "extlib", "src", "ext.c"), "int other;\n")
+	for _, f := range []string{"src/foo.c", "src/x.c", "top.c", "secret.txt", "external/repo/lib.c", "external/extlib/src/ext.c", "external/extlib/src/evil.c"} {
 		link(filepath.Join(exec, f), filepath.Join(sandbox, f))
 	}
 	link(outside, filepath.Join(sandbox, "forged.c")) // not a mirror of its path
@@ -200,12 +210,14 @@ func TestManifestSymlinksOutOfRoots(t *testing.T) {
 		{"plain", plain, []string{"ok.c", "src/x.c\tshadowlink", "rel.c"},
 			map[string]string{"ok.c": filepath.Join(plain, "ok.c")},
 			[]string{"src/x.c: a symlink to " + outside + ", outside the source roots", "rel.c: a symlink to " + outside}},
-		{"exec root", exec, []string{"src/foo.c", "top.c", "external/repo/lib.c", "src/x.c", "secret.txt"},
-			map[string]string{"src/foo.c": filepath.Join(ws, "src/foo.c"), "top.c": filepath.Join(ws, "top.c"), "external/repo/lib.c": filepath.Join(ob, "external/repo/lib.c")},
-			[]string{"src/x.c: a symlink to " + outside, "secret.txt: a symlink to " + outside}},
-		{"sandbox", sandbox, []string{"src/foo.c", "top.c", "external/repo/lib.c", "src/x.c", "secret.txt", "forged.c"},
-			map[string]string{"src/foo.c": filepath.Join(ws, "src/foo.c"), "top.c": filepath.Join(ws, "top.c"), "external/repo/lib.c": filepath.Join(ob, "external/repo/lib.c")},
-			[]string{"src/x.c: a symlink to " + outside, "secret.txt: a symlink to " + outside, "forged.c: a symlink to " + outside}},
+		{"exec root", exec, []string{"src/foo.c", "top.c", "external/repo/lib.c", "src/x.c", "secret.txt", "external/extlib/src/ext.c", "external/extlib/src/evil.c", "external/other/src/ext.c"},
+			map[string]string{"src/foo.c": filepath.Join(ws, "src/foo.c"), "top.c": filepath.Join(ws, "top.c"), "external/repo/lib.c": filepath.Join(ob, "external/repo/lib.c"),
+				"external/extlib/src/ext.c": filepath.Join(local, "src/ext.c")},
+			[]string{"src/x.c: a symlink to " + outside, "secret.txt: a symlink to " + outside, "external/extlib/src/evil.c: a symlink to " + outside, "external/other/src/ext.c: a symlink to "}},
+		{"sandbox", sandbox, []string{"src/foo.c", "top.c", "external/repo/lib.c", "src/x.c", "secret.txt", "forged.c", "external/extlib/src/ext.c", "external/extlib/src/evil.c"},
+			map[string]string{"src/foo.c": filepath.Join(ws, "src/foo.c"), "top.c": filepath.Join(ws, "top.c"), "external/repo/lib.c": filepath.Join(ob, "external/repo/lib.c"),
+				"external/extlib/src/ext.c": filepath.Join(local, "src/ext.c")},
+			[]string{"src/x.c: a symlink to " + outside, "secret.txt: a symlink to " + outside, "forged.c: a symlink to " + outside, "external/extlib/src/evil.c: a symlink to " + outside}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var lines []string
