@@ -93,9 +93,13 @@ check "relink of an unchanged program: relinked" contains "${log}" "-o build/hel
 check "relink of an unchanged program: not uploaded again" contains "${log}" "build/hello-c is unchanged"
 check "relink of an unchanged program: no upload run" lacks "${log}" "debuginfo: uploading"
 
-# A real change: uploaded again, only that binary.
-log="${TMP}/change.log"
+# A real change: uploaded again, only that binary. make -n first: it relinks nothing,
+# so the batched target cannot count hello-go, and says so (review s13-r3, finding 2).
 sed -i 's/from Go/from Go, changed/' "${EX}/go/greeting.go"
+log="${TMP}/change-n.log"
+(cd "${EX}" && make -n "${FILE_STORE}") >"${log}" 2>&1
+check "make -n after a change: says what it cannot count" contains "${log}" "make -n links nothing: binaries it would relink are not counted"
+log="${TMP}/change.log"
 (cd "${EX}" && make "${FILE_STORE}") >"${log}" 2>&1
 check "changed Go program: make succeeds" test $? = 0
 check "changed Go program: uploaded" contains "${log}" "debuginfo: uploading 1 of 1"
@@ -304,6 +308,24 @@ check "default uploader: store holds hello-c" in_store "${TMP}/store5" "${EX}/bu
 touch "${EX}/c/main.c" "${EX}/go/main.go"
 (cd "${EX}" && env -u DEBUGINFO XDG_CACHE_HOME="${TMP}/cache dir" make "DEBUGINFO_STORE_ADDRESS=file://${TMP}/store5") >"${log}" 2>&1
 check "default uploader: built only once" eval "[[ $? == 0 ]] && ! grep -qF 'building the uploader' '${log}'"
+# Two links at once under make -j2, with an empty cache: one builds the uploader, the
+# other waits for it (review s13-r3, finding 3: both built it, twice the time).
+two="${TMP}/default tool/rules_debuginfo/examples/two"
+mkdir -p "${two}"
+printf 'int main(void) { return 0; }\n' >"${two}/a.c"
+printf 'int main(void) { return 1; }\n' >"${two}/b.c"
+cat >"${two}/Makefile" <<'EOF'
+include ../../tools/make/debuginfo.mk
+all: a b
+a b: %: %.c
+	$(CC) -g -o $@ $<
+	$(call debuginfo_upload,$@)
+EOF
+log="${TMP}/default-j2.log"
+(cd "${two}" && env -u DEBUGINFO XDG_CACHE_HOME="${TMP}/cache dir 2" make -j2 "DEBUGINFO_STORE_ADDRESS=file://${TMP}/store5") >"${log}" 2>&1
+check "default uploader, two links at once (-j2): both uploaded" \
+  eval "[[ $? == 0 ]] && in_store '${TMP}/store5' '${two}/a' && in_store '${TMP}/store5' '${two}/b'" || show "${log}"
+check "default uploader, two links at once (-j2): built once" count_is "${log}" "building the uploader" 1 || show "${log}"
 
 # ---------------------------------------------------------------- real Parca
 # ---------------------------------------------------------------- IAM test store

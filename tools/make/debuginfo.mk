@@ -151,11 +151,14 @@ _debuginfo_upload_cmd = $(call _debuginfo_q,$(DEBUGINFO)) upload --store-address
   $(if $(filter on,$(DEBUGINFO_SOURCES)),--include-sources) $(DEBUGINFO_FLAGS)
 
 # Shell: make sure the uploader exists (builds the default one on first use).
+# Under make -j, links that finish together would each build it: the first
+# takes a lock (flock(1), where there is one) and the others then find it built.
 _debuginfo_ensure = $(if $(DEBUGINFO),$(if $(and $(_debuginfo_have_repo),$(filter $(_debuginfo_built),$(DEBUGINFO))),\
-  test -x '$(DEBUGINFO)' || { echo "debuginfo: building the uploader into $(DEBUGINFO_CACHE_DIR)" && \
-  mkdir -p '$(DEBUGINFO_CACHE_DIR)' && (cd '$(_debuginfo_repo)' && \
-  $(DEBUGINFO_GO) build -o '$(DEBUGINFO).tmp.'$$$$ ./uploader/cmd/debuginfo) && \
-  mv -f '$(DEBUGINFO).tmp.'$$$$ '$(DEBUGINFO)'; },:),\
+  test -x '$(DEBUGINFO)' || { mkdir -p '$(DEBUGINFO_CACHE_DIR)' && exec 9>'$(DEBUGINFO_CACHE_DIR)/.build.lock' && \
+  { command -v flock >/dev/null 2>&1 && flock 9 || :; } && \
+  { test -x '$(DEBUGINFO)' || { echo "debuginfo: building the uploader into $(DEBUGINFO_CACHE_DIR)" && \
+  (cd '$(_debuginfo_repo)' && $(DEBUGINFO_GO) build -o '$(DEBUGINFO).tmp.'$$$$ ./uploader/cmd/debuginfo) && \
+  mv -f '$(DEBUGINFO).tmp.'$$$$ '$(DEBUGINFO)'; }; }; rc=$$?; exec 9>&-; test $$rc = 0; },:),\
   { echo "debuginfo: no uploader found: set DEBUGINFO=/path/to/debuginfo (or put it on PATH)" >&2; exit 1; })
 
 # Shell: what to do when there are no credentials.
@@ -229,6 +232,9 @@ $(foreach w,$(_debuginfo_pending_words),$(eval $(call _debuginfo_pending_rule,$w
 # ---------------------------------------------------------------- batched
 
 _debuginfo_bin_words = $(call _debuginfo_words,$(DEBUGINFO_BINARIES))
+# make -n (--just-print, --dry-run): nothing is relinked, so file times show
+# only what earlier makes left to upload.
+_debuginfo_make_n = $(findstring n,$(firstword -$(MAKEFLAGS)))
 # The binaries newer than their stamps (decided when the recipe runs, after the
 # binaries are built; reads file times only).
 _debuginfo_stale = $(strip $(foreach b,$(_debuginfo_bin_words),\
@@ -245,7 +251,7 @@ debuginfo-upload: $$(DEBUGINFO_BINARIES)
 _debuginfo_batch_recipe = $(if $(_debuginfo_bin_words),$(if $(_debuginfo_todo),$(if $(_debuginfo_have_creds),\
   @$(call _debuginfo_batch_sh,$(_debuginfo_todo)),\
   @$(call _debuginfo_no_creds,$(foreach b,$(_debuginfo_todo),$(call _debuginfo_unword,$b)))),\
-  @echo "debuginfo: nothing to upload ($(words $(_debuginfo_bin_words)) of DEBUGINFO_BINARIES up to date)"),\
+  @echo "debuginfo: nothing to upload ($(words $(_debuginfo_bin_words)) of DEBUGINFO_BINARIES up to date$(if $(_debuginfo_make_n),; make -n links nothing: binaries it would relink are not counted))"),\
   @echo "debuginfo: error: DEBUGINFO_BINARIES is empty: set it (before or after the include) to the binaries debuginfo-upload uploads" >&2; exit 1)
 
 # $1: the words to upload. Stamps every binary the receipt does not report failed.
