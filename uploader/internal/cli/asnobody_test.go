@@ -18,6 +18,15 @@ import (
 // opens it, and the upload opens files on worker goroutines.
 const cliArgsEnv = "DEBUGINFO_TEST_CLI_ARGS"
 
+// childCLI is a command that runs the CLI with args in a process of its
+// own (see TestMain), with env added to this process's environment.
+func childCLI(env []string, args ...string) *exec.Cmd {
+	a, _ := json.Marshal(args)
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(append(os.Environ(), cliArgsEnv+"="+string(a)), env...)
+	return cmd
+}
+
 func TestMain(m *testing.M) {
 	if a := os.Getenv(cliArgsEnv); a != "" {
 		var args []string

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -57,10 +56,8 @@ var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 // standard output is a real one.
 func runIn(t *testing.T, dir string, args ...string) (code int, stdout, stderr []byte) {
 	t.Helper()
-	a, _ := json.Marshal(args)
-	cmd := exec.Command(os.Args[0])
+	cmd := childCLI(nil, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), cliArgsEnv+"="+string(a))
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	if err := cmd.Run(); err != nil && cmd.ProcessState == nil {
@@ -156,9 +153,7 @@ func TestInterruptedExtractLeavesNoTemp(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		out := filepath.Join(dir, "out", "big.debug")
 		os.MkdirAll(filepath.Dir(out), 0o755)
-		a, _ := json.Marshal([]string{"extract", big, "-o", out})
-		cmd := exec.Command(os.Args[0])
-		cmd.Env = append(os.Environ(), cliArgsEnv+"="+string(a))
+		cmd := childCLI(nil, "extract", big, "-o", out)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -46,9 +45,7 @@ func TestInterruptedRunExits130(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	a, _ := json.Marshal(args)
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), cliArgsEnv+"="+string(a))
+	cmd := childCLI(nil, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()

@@ -2,9 +2,7 @@ package cli
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -78,9 +76,7 @@ func TestTokenFileThatBlocksStopsOnSignal(t *testing.T) {
 		{"--bearer-token-file, SIGTERM", nil, []string{"--bearer-token-file=" + fifo}, syscall.SIGTERM},
 		{"DEBUGINFO_TOKEN_FILE, SIGINT", []string{"DEBUGINFO_TOKEN_FILE=" + fifo}, nil, syscall.SIGINT},
 	} {
-		a, _ := json.Marshal(append(append([]string{"upload", "--store-address=127.0.0.1:1", "--insecure", "--project-id=p"}, c.args...), bin))
-		cmd := exec.Command(os.Args[0])
-		cmd.Env = append(append(os.Environ(), cliArgsEnv+"="+string(a)), c.env...)
+		cmd := childCLI(c.env, append(append([]string{"upload", "--store-address=127.0.0.1:1", "--insecure", "--project-id=p"}, c.args...), bin)...)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {
