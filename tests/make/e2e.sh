@@ -366,10 +366,12 @@ if [[ -n "${PARCA_ADDR:-}" ]]; then
   log="${TMP}/parca.log"
   (cd "${EX}" && make "${PARCA}" DEBUGINFO_AUTH=none DEBUGINFO_FLAGS=--insecure DEBUGINFO_REQUIRED=1) >"${log}" 2>&1
   check "Parca ${PARCA_ADDR}: make succeeds" test $? = 0 || show "${log}"
-  # The store has it when it no longer wants it (ShouldInitiateUpload only).
+  # The store has it when it no longer wants it (ShouldInitiateUpload only), and not
+  # because an upload of it is in progress (a skip with a warning).
   has() {
-    "${DEBUGINFO}" upload --store-address="${PARCA_ADDR}" --insecure --no-initiate --json "$@" 2>/dev/null |
-      grep -q '"action":"skipped"'
+    local out
+    out="$("${DEBUGINFO}" upload --store-address="${PARCA_ADDR}" --insecure --no-initiate --json "$@" 2>/dev/null)"
+    [[ "${out}" == *'"action":"skipped"'* && "${out}" != *'"warning"'* ]]
   }
   for b in "${BINS[@]}"; do
     check "Parca holds debuginfo of ${b}" has "${EX}/${b}"
@@ -379,12 +381,15 @@ if [[ -n "${PARCA_ADDR:-}" ]]; then
   (cd "${EX}" && make "${PARCA}" DEBUGINFO_AUTH=none DEBUGINFO_FLAGS=--insecure) >"${TMP}/parca2.log" 2>&1
   check "Parca: second make uploads nothing" lacks "${TMP}/parca2.log" "debuginfo: uploading"
   # make killed (SIGKILL: a cancelled CI job, the OOM killer) while hello-c's per-link
-  # upload is in flight, through a proxy that holds the connection: the binary stays,
-  # and make would call it up to date; the next make must still upload it.
+  # upload is in flight, through a proxy that holds the connection once the upload has
+  # begun (Parca then calls it in progress): the binary stays, and make would call it up
+  # to date; the next make must still upload it, taking over the dead upload. The killed
+  # uploader may stay a zombie (a PID 1 that reaps nothing, as in containers): it must
+  # not count as a live uploader (review s13-r4, finding 1).
   KEX="$(fresh "${TMP}/killed")"
   hold="${TMP}/hold"
   touch "${hold}"
-  python3 "${ROOT}/tests/make/holdproxy.py" "${hold}" "${PARCA_ADDR}" >"${TMP}/hp.addr" 2>"${TMP}/hp.log" &
+  python3 "${ROOT}/tests/make/holdproxy.py" "${hold}" 3000 "${PARCA_ADDR}" >"${TMP}/hp.addr" 2>"${TMP}/hp.log" &
   hp_pid=$!
   for _ in $(seq 50); do [[ -s "${TMP}/hp.addr" ]] && break; sleep 0.1; done
   HP="DEBUGINFO_STORE_ADDRESS=$(cat "${TMP}/hp.addr")"
@@ -403,6 +408,8 @@ if [[ -n "${PARCA_ADDR:-}" ]]; then
   (cd "${KEX}" && make "${HP}" DEBUGINFO_AUTH=none DEBUGINFO_FLAGS=--insecure DEBUGINFO_REQUIRED=1 build/hello-c) >"${log}" 2>&1
   check "make killed during the upload: the next make uploads hello-c (pending), without relinking" \
     bash -c "grep -qF 'has a pending upload' '${log}' && ! grep -qF -- '-o build/hello-c' '${log}'" || show "${log}"
+  check "make killed during the upload: the next make took the dead upload over (no 'in progress' skip)" \
+    lacks "${log}" "in-progress" || show "${log}"
   check "make killed during the upload: Parca then holds hello-c" has "${KEX}/build/hello-c"
   (cd "${KEX}" && make "${HP}" DEBUGINFO_AUTH=none DEBUGINFO_FLAGS=--insecure DEBUGINFO_REQUIRED=1 build/hello-c) >"${TMP}/killed3.log" 2>&1
   check "make killed during the upload: the make after that uploads nothing" lacks "${TMP}/killed3.log" "debuginfo: uploading"

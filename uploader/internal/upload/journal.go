@@ -1,6 +1,7 @@
 package upload
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -41,6 +42,9 @@ type Journal struct {
 type marker struct {
 	PID     int       `json:"pid"`
 	Started time.Time `json:"started"`
+	// Boot is the process's start time in clock ticks since boot (Linux):
+	// a later process given the same PID is not the uploader.
+	Boot uint64 `json:"boot,omitempty"`
 	// Ended: the upload failed and its process sends nothing more, though
 	// the store may still call it in progress.
 	Ended bool `json:"ended,omitempty"`
@@ -146,14 +150,14 @@ func (j *Journal) name(k store.Key) string {
 // A marker is written under a fresh name (O_EXCL) and renamed into place:
 // a rename replaces whatever is at the name, never writes through it.
 func (j *Journal) begin(k store.Key) {
-	j.write(k, marker{PID: os.Getpid(), Started: time.Now()})
+	j.write(k, marker{PID: os.Getpid(), Started: time.Now(), Boot: selfStart})
 }
 
 // failed records that this process's upload of k is over although the
 // store may not know it: any run may take it over, this process's next
 // one included.
 func (j *Journal) failed(k store.Key) {
-	j.write(k, marker{PID: os.Getpid(), Started: time.Now(), Ended: true})
+	j.write(k, marker{PID: os.Getpid(), Started: time.Now(), Boot: selfStart, Ended: true})
 }
 
 func (j *Journal) write(k store.Key, m marker) {
@@ -201,12 +205,48 @@ func (j *Journal) orphaned(k store.Key) bool {
 	if json.Unmarshal(b, &m) != nil || m.PID <= 0 {
 		return true // a torn marker: its writer died mid-write
 	}
-	return m.Ended || m.PID != os.Getpid() && !alive(m.PID)
+	return m.Ended || m.PID != os.Getpid() && !alive(m.PID, m.Boot)
 }
 
-func alive(pid int) bool {
-	err := syscall.Kill(pid, 0)
+// alive says whether the uploader pid (started at boot ticks, 0 when not
+// known) is still running. A zombie is not: under a PID 1 that reaps
+// nothing (a container without an init, this project's CI machines), a
+// killed uploader stays one for good, and kill(pid, 0) still finds it; that
+// made every rerun skip a killed make's upload as "in progress".
+func alive(pid int, boot uint64) bool {
+	if state, start, ok := procStat(pid); ok {
+		return state != 'Z' && state != 'X' && (boot == 0 || start == boot)
+	}
+	err := syscall.Kill(pid, 0) // no /proc: not Linux
 	return err == nil || err == syscall.EPERM
+}
+
+// selfStart is this process's start time, as procStat reads it (0 without /proc).
+var selfStart = func() uint64 {
+	_, start, _ := procStat(os.Getpid())
+	return start
+}()
+
+// procStat reads a process's state and start time (clock ticks since boot)
+// from /proc/PID/stat; ok is false when there is no such file.
+func procStat(pid int) (state byte, start uint64, ok bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, false
+	}
+	// "pid (comm) state ppid ...": comm may hold spaces and parentheses;
+	// the state is the first field after the last ')', the start time the
+	// 20th.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, 0, false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 20 || len(f[0]) != 1 {
+		return 0, 0, false
+	}
+	start, err = strconv.ParseUint(f[19], 10, 64)
+	return f[0][0], start, err == nil
 }
 
 // lockPoll is how often a waiting uploader tries the lock again: flock

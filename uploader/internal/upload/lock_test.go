@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -131,4 +132,50 @@ func TestOpenJournalPrunesOldMarkers(t *testing.T) {
 			t.Errorf("%s: kept %v, want %v", name, got, kept)
 		}
 	}
+}
+
+// TestZombieUploaderIsGone: a killed uploader whose parent died too stays a
+// zombie under a PID 1 that reaps nothing (a container without an init), and
+// kill(pid, 0) still finds it; its marker must count as orphaned, or every
+// rerun skips the upload as "in progress" (review s13-r4, finding 1). A live
+// process that took the PID later is not the uploader either.
+func TestZombieUploaderIsGone(t *testing.T) {
+	if _, _, ok := procStat(os.Getpid()); !ok {
+		t.Skip("no /proc")
+	}
+	j, err := OpenJournal(filepath.Join(t.TempDir(), "journal"), "store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	child := exec.Command("sleep", "60")
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := child.Process.Pid
+	_, start, _ := procStat(pid)
+	key := store.Key{BuildID: "aa11"}
+	j.write(key, marker{PID: pid, Started: time.Now(), Boot: start})
+	if j.orphaned(key) {
+		t.Fatal("a running uploader's marker is orphaned")
+	}
+	j.write(key, marker{PID: pid, Started: time.Now(), Boot: start + 1})
+	if !j.orphaned(key) {
+		t.Error("the PID of another, later process counts as the uploader")
+	}
+	j.write(key, marker{PID: pid, Started: time.Now()}) // an older marker: no start time
+	if j.orphaned(key) {
+		t.Fatal("a running uploader's old-style marker is orphaned")
+	}
+	child.Process.Kill()
+	for i := 0; i < 200; i++ { // killed, not reaped: a zombie
+		if state, _, _ := procStat(pid); state == 'Z' {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !j.orphaned(key) {
+		t.Error("a zombie uploader's marker is not orphaned")
+	}
+	child.Wait()
 }
