@@ -36,5 +36,5 @@ func CheckAuth(ctx context.Context, address string, cfg Config) (code string, er
 		})
 		return err
 	})
-	return status.Code(err).String(), g.explain(err)
+	return status.Code(err).String(), g.explain(ctx, err)
 }

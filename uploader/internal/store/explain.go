@@ -20,6 +20,9 @@ type Target struct {
 	Retried  bool       // transient failures were retried before giving up
 	Answered bool       // the store answered an earlier call of this run
 	Proxy    string     // host:port of the proxy gRPC went through ("": none)
+	// OursRanOut: the call's own deadline (--timeout) had passed, which a
+	// store that enforces it answers with DeadlineExceeded of its own.
+	OursRanOut bool
 }
 
 // Explain puts the store's answer in err into the sentence a user sees:
@@ -137,8 +140,12 @@ func sentence(st *status.Status, tlsHint string, t Target) string {
 		// the same way: say what is known, not which. gRPC's own deadline
 		// says "context deadline exceeded"; anything else is the store's
 		// answer, which no --timeout would change.
-		if !strings.Contains(msg, "context deadline exceeded") {
+		if !strings.Contains(msg, "context deadline exceeded") && !t.OursRanOut {
 			return fmt.Sprintf("the store at %s answered DeadlineExceeded itself (no --timeout of ours ran out)%s", t.Address, said)
+		}
+		if !strings.Contains(msg, "context deadline exceeded") {
+			// Our deadline, enforced by the store (grpc-go servers do).
+			return fmt.Sprintf("the call to %s did not finish in time (see --timeout), and the store ended it%s", t.Address, said)
 		}
 		return fmt.Sprintf("the call to %s did not finish in time (see --timeout): %s", t.Address, msg)
 	case codes.Unimplemented:

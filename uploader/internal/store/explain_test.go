@@ -64,6 +64,9 @@ func TestExplain(t *testing.T) {
 			"the call to grpc.example.com:443 did not finish in time (see --timeout): context deadline exceeded"},
 		{"deadline from the store", status.Error(codes.DeadlineExceeded, "backend timed out"), tls,
 			"the store at grpc.example.com:443 answered DeadlineExceeded itself (no --timeout of ours ran out) (store said: backend timed out)"},
+		// Our deadline, enforced by a grpc-go store, which resets the stream (review s13-r5, finding 4).
+		{"our deadline, enforced by the store", status.Error(codes.DeadlineExceeded, "stream terminated by RST_STREAM with error code: CANCEL"), store.Target{Address: addr, Creds: sa, OursRanOut: true},
+			"the call to grpc.example.com:443 did not finish in time (see --timeout), and the store ended it (store said: stream terminated by RST_STREAM with error code: CANCEL)"},
 		{"unimplemented", status.Error(codes.Unimplemented, "unknown service parca.debuginfo.v1alpha1.DebuginfoService"), tls,
 			"grpc.example.com:443 does not serve this call of the Parca debuginfo API: check --store-address (store said: unknown service parca.debuginfo.v1alpha1.DebuginfoService)"},
 		{"any other code", status.Error(codes.DataLoss, "disk on fire"), tls,

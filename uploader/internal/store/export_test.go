@@ -16,3 +16,10 @@ func CutOffAfter(t interface{ Cleanup(func()) }, d time.Duration) {
 	cutOffAfter = d
 	t.Cleanup(func() { cutOffAfter = old })
 }
+
+// QuickKeepalive makes cfg's connections ping the store after d without a
+// read, and give up on it d after that (tests only).
+func QuickKeepalive(cfg Config, d time.Duration) Config {
+	cfg.keepalive = d
+	return cfg
+}

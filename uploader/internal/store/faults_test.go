@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -204,4 +205,30 @@ func TestUnavailableAfterAnswersAndLaterFiles(t *testing.T) {
 	if n := srv.Calls("ShouldInitiateUpload"); n != asked {
 		t.Errorf("a later file asked the store %d times after it was given up on", n-asked)
 	}
+}
+
+// TestSilentConnectionIsLeftForANewOne: a connection that a middlebox stops
+// forwarding mid-upload (both ways, sockets left open) is found dead by the
+// keepalive pings and the upload retried on a new one; it waited out the
+// whole --timeout before (review s13-r5, finding 1). gRPC pings no sooner
+// than 10 s without a read, whatever it is asked.
+func TestSilentConnectionIsLeftForANewOne(t *testing.T) {
+	t.Parallel()
+	srv := teststore.Start(t, teststore.Options{})
+	addr, accepted := teststore.BlackholeProxy(t, srv.Addr(), 256<<10)
+	g := open(t, addr, store.QuickKeepalive(store.Config{Insecure: true, Retry: fastRetry}, time.Second))
+	obj, data := object(t, 4*store.ChunkSize)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	start := time.Now()
+	if err := g.Upload(ctx, key, obj, false, nil); err != nil {
+		t.Fatalf("after %v: %v", time.Since(start).Round(time.Second), err)
+	}
+	if n := accepted(); n < 2 {
+		t.Errorf("%d connections: the silent one was not left", n)
+	}
+	if got, ok := srv.Uploaded(key.BuildID, key.Type); !ok || !bytes.Equal(got, data) {
+		t.Errorf("stored %d bytes, want the %d sent", len(got), len(data))
+	}
+	t.Logf("uploaded in %v over %d connections", time.Since(start).Round(100*time.Millisecond), accepted())
 }

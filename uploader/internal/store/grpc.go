@@ -200,7 +200,7 @@ func (g *grpcStore) ShouldUpload(ctx context.Context, key Key, force bool) (bool
 		return err
 	})
 	if err != nil {
-		return false, "", g.explain(err)
+		return false, "", g.explain(ctx, err)
 	}
 	// The reason is printed once per file: a store's megabytes would flood the log.
 	return resp.ShouldInitiateUpload, clip(resp.Reason), nil
@@ -274,7 +274,7 @@ func (g *grpcStore) Upload(ctx context.Context, key Key, obj Object, force bool,
 	if errors.As(err, &sk) {
 		return err
 	}
-	return g.explain(err)
+	return g.explain(ctx, err)
 }
 
 // mayHaveTakenEffect says whether a call that failed with err may still
@@ -547,10 +547,11 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-// explain puts err in words for this store and these credentials.
-func (g *grpcStore) explain(err error) error {
+// explain puts err, from a call made with ctx, in words for this store and
+// these credentials.
+func (g *grpcStore) explain(ctx context.Context, err error) error {
 	t := Target{Address: g.address, Insecure: g.cfg.Insecure, Retried: g.cfg.Retry.Attempts > 1,
-		Answered: g.answered.Load(), Proxy: g.proxy}
+		Answered: g.answered.Load(), Proxy: g.proxy, OursRanOut: ctx.Err() == context.DeadlineExceeded}
 	if g.cfg.Creds != nil {
 		t.Creds = g.cfg.Creds.Info()
 	}

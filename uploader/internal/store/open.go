@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/capped"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/creds"
@@ -46,6 +47,8 @@ type Config struct {
 	// default is 1 s, growing to 2 minutes); tests set it long to show that
 	// nothing waits on it.
 	reconnectDelay time.Duration
+	// keepalive, when set, replaces keepaliveTime and keepaliveTimeout (tests).
+	keepalive time.Duration
 }
 
 // IsFileAddress says whether address names the embedded file store.
@@ -143,6 +146,13 @@ func perRPC(c *creds.Provider) credentials.PerRPCCredentials {
 	return c
 }
 
+// How long a connection may read nothing before the client pings the store,
+// and how long the ping's answer may take before the connection is closed.
+const (
+	keepaliveTime    = 30 * time.Second
+	keepaliveTimeout = 20 * time.Second
+)
+
 // dial connects lazily to a gRPC store; every call carries perRPC's
 // metadata (nil: none).
 func dial(address string, cfg Config, perRPC credentials.PerRPCCredentials) (*grpc.ClientConn, error) {
@@ -168,6 +178,19 @@ func dial(address string, cfg Config, perRPC credentials.PerRPCCredentials) (*gr
 		opts = append(opts, grpc.WithPerRPCCredentials(perRPC))
 	}
 	opts = append(opts, grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(64<<20)))
+	// A connection a middlebox stopped forwarding (a NAT or load balancer
+	// that lost its state) reads nothing ever again: without pings an
+	// upload on it waited out the whole --timeout. With them it is closed
+	// and the call retried on a new one. Pings go only while a call is
+	// open and nothing has been read for keepaliveTime: a healthy upload
+	// keeps reading the store's flow-control updates. (A grpc-go server
+	// such as Parca closes a connection pinged three times in a row with
+	// nothing sent back, about 90 s of silence: that call is retried too.)
+	ka := keepalive.ClientParameters{Time: keepaliveTime, Timeout: keepaliveTimeout}
+	if cfg.keepalive > 0 {
+		ka.Time, ka.Timeout = cfg.keepalive, cfg.keepalive
+	}
+	opts = append(opts, grpc.WithKeepaliveParams(ka))
 	if cfg.reconnectDelay > 0 {
 		b := backoff.DefaultConfig
 		b.BaseDelay, b.MaxDelay = cfg.reconnectDelay, cfg.reconnectDelay
