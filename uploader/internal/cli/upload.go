@@ -238,6 +238,9 @@ func runUpload(env *Env, args []string) int {
 	}
 
 	out := newReporter(env, *asJSON, redact)
+	opts.Waiting = func(path, buildID string) {
+		out.notice(fmt.Sprintf("%s: waiting for another upload of build ID %s to this store on this machine to end (--timeout bounds the wait)", redact(path), redact(buildID)))
+	}
 	if env.Terminal && !*asJSON {
 		opts.Starting, opts.Progress = out.bar.starting, out.bar.add
 	}
@@ -356,6 +359,14 @@ func newReporter(env *Env, asJSON bool, redact func(string) string) *reporter {
 	r.encoder = json.NewEncoder(jsonOut{r.stdout})
 	r.bar = &progress{w: env.Stderr}
 	return r
+}
+
+// notice prints msg on stderr at once (a progress note, not a result).
+func (r *reporter) notice(msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.toStderr()
+	say(r.env.Stderr, "debuginfo: notice: %s\n", msg)
 }
 
 // toStderr readies stderr for a message: what stdout holds goes first.

@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/teststore"
 )
 
 // TestLockWaitsForTheHolder: a second uploader of the same key waits until
@@ -178,4 +181,56 @@ func TestZombieUploaderIsGone(t *testing.T) {
 		t.Error("a zombie uploader's marker is not orphaned")
 	}
 	child.Wait()
+}
+
+// TestWaitingIsTold: an upload queued behind another of its build ID says
+// so after a while instead of staying silent for up to --timeout (review
+// s13-r4, finding 2), then goes on once the other is done.
+func TestWaitingIsTold(t *testing.T) {
+	old := waitNotice
+	waitNotice = 50 * time.Millisecond
+	t.Cleanup(func() { waitNotice = old })
+	srv := teststore.Start(t, teststore.Options{})
+	st, err := store.Open(srv.Addr(), store.Config{Insecure: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	bin := testbin.C(t, "wait", "wait", "-g")
+	id, err := buildid.Read(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "journal")
+	holder, err := OpenJournal(dir, srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	unlock, _, err := holder.lock(context.Background(), store.Key{BuildID: id.Value})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := OpenJournal(dir, srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	told := make(chan string, 1)
+	go func() {
+		<-told
+		unlock() // the other upload ends once the waiter has been told
+	}()
+	var reports []Report
+	failed := Run(context.Background(), st, []string{bin}, nil, Options{Journal: j, Waiting: func(path, buildID string) {
+		told <- path + " " + buildID
+	}}, func(r Report) { reports = append(reports, r) })
+	if failed != 0 || len(reports) != 1 || reports[0].Action != Uploaded {
+		t.Fatalf("failed %d, %+v", failed, reports)
+	}
+	select {
+	case got := <-told:
+		t.Errorf("told twice: %s", got)
+	default:
+	}
 }

@@ -54,6 +54,9 @@ type Options struct {
 	// Journal records in-flight uploads so a rerun can take over one that a
 	// killed process left "in progress" on the store; nil disables it.
 	Journal *Journal
+	// Waiting is told when an object has waited waitNotice for another
+	// upload of its build ID on this machine (see Journal.lock); may be nil.
+	Waiting func(path, buildID string)
 
 	compressors *elfdebug.Compressors // shared by the run's extractions
 }
@@ -597,6 +600,10 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 	}
 }
 
+// waitNotice is how long an upload waits for another of its build ID before
+// the user is told why nothing seems to happen.
+var waitNotice = 2 * time.Second
+
 // storeHasIt says whether the store has a finished upload of key (asked
 // only for a file refused as useless; a dry run asks nothing).
 func storeHasIt(ctx context.Context, st store.Store, key store.Key, opts Options) bool {
@@ -629,7 +636,14 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 			// One uploader of key at a time on this machine. Once another
 			// had it, or the store said "in progress" (ours may have ended
 			// since), the store's answer is asked again.
+			var notice *time.Timer
+			if opts.Waiting != nil {
+				notice = time.AfterFunc(waitNotice, func() { opts.Waiting(r.Path, key.BuildID) })
+			}
 			unlock, waited, lerr := opts.Journal.lock(ctx, key)
+			if notice != nil {
+				notice.Stop()
+			}
 			defer unlock()
 			switch {
 			case lerr != nil && ctx.Err() == context.Canceled:
