@@ -463,12 +463,33 @@ def refuse_token_args(args, where):
       args: list of string, extra `debuginfo upload` arguments.
       where: what the message names (the build setting or attribute).
     """
+    headers = False  # the previous argument was --grpc-headers
     for arg in args:
         low = arg.lower()
-        if low.endswith("-bearer-token") or "-bearer-token=" in low or "authorization=" in low or "authorization:" in low:
-            fail(("%s must not hold a token (--bearer-token, or an authorization header in --grpc-headers): " +
-                  "it would be in action keys, aquery output and logs. Use " +
+        secret = low.endswith("-bearer-token") or "-bearer-token=" in low or "authorization=" in low or "authorization:" in low
+
+        # Every header but projectID may carry a secret (x-api-key, a tenant), as the CLI
+        # treats them; and a value shaped like a token is one wherever it is.
+        value = arg.split("=", 1)[1] if low.startswith("--grpc-headers=") else (arg if headers else None)
+        if value != None:
+            for header in value.split(";"):
+                if header.strip() and header.split("=", 1)[0].strip().lower() != "projectid":
+                    secret = True
+        if "psc_v1_" in low or _jwt_shaped(arg):
+            secret = True
+        headers = low == "--grpc-headers"
+        if secret:
+            fail(("%s must not hold a token or a header other than projectID (--bearer-token, --grpc-headers, " +
+                  "or a value shaped like a token): it would be in action keys, aquery output and logs. Use " +
                   "--@rules_debuginfo//rules:bearer_token_file or credential_helper (docs/credentials.md)") % where)
+
+def _jwt_shaped(s):
+    """Whether s holds a signed JWT: three dot-separated parts, the first two starting eyJ."""
+    for word in s.replace("=", " ").replace(":", " ").split(" "):
+        parts = word.split(".")
+        if len(parts) == 3 and parts[0].startswith("eyJ") and parts[1].startswith("eyJ"):
+            return True
+    return False
 
 def add_upload_flags(args, options, store_address = "", project_id = ""):
     """Adds the flags of `debuginfo upload` that the build settings ask for.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	neturl "net/url"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -491,7 +492,10 @@ func (g *grpcStore) put(ctx context.Context, url string, obj Object, progress Pr
 		return Transient(err)
 	}
 	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	body512, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	// A storage service's error quotes the request (S3 and GCS quote the
+	// string they signed): the URL's signature must not be repeated.
+	msg := hideSignedURL(string(body512), req.URL)
 	if resp.StatusCode/100 == 2 {
 		// A host that answers before reading the body did not store it: the
 		// transport read every byte from us before the last could reach it.
@@ -501,9 +505,9 @@ func (g *grpcStore) put(ctx context.Context, url string, obj Object, progress Pr
 		return nil
 	}
 	if resp.StatusCode/100 == 3 {
-		return fmt.Errorf("signed URL PUT to %s: %s (redirect to %q not followed: a signed URL must take the upload itself)", req.URL.Host, resp.Status, hostOf(resp.Header.Get("Location")))
+		return fmt.Errorf("signed URL PUT to %s: %s (%s not followed: a signed URL must take the upload itself)", req.URL.Host, resp.Status, redirectTo(resp))
 	}
-	err = fmt.Errorf("signed URL PUT to %s: %s: %s", req.URL.Host, resp.Status, strings.TrimSpace(string(msg)))
+	err = fmt.Errorf("signed URL PUT to %s: %s: %s", req.URL.Host, resp.Status, strings.TrimSpace(msg))
 	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout {
 		return Transient(err)
 	}
@@ -529,12 +533,40 @@ func signedURLTLSHint(err error) string {
 }
 
 // hostOf names where a redirect points without its query (a signature).
-func hostOf(location string) string {
-	u, err := neturl.Parse(location)
-	if err != nil {
-		return "?"
+// redirectTo names where a 3xx answer points, by host only (a URL may
+// carry a signature).
+func redirectTo(resp *http.Response) string {
+	loc := resp.Header.Get("Location")
+	u, err := neturl.Parse(loc)
+	switch {
+	case loc == "":
+		return "an answer without a Location"
+	case err != nil:
+		return "a redirect to an invalid URL"
+	case u.Host == "":
+		return "a redirect within " + resp.Request.URL.Host
 	}
-	return u.Host
+	return fmt.Sprintf("a redirect to %q", u.Host)
+}
+
+// hideSignedURL replaces, in a signed-URL host's answer, the URL's path
+// and each of its query values (the signature, the credential, the expiry).
+func hideSignedURL(msg string, u *neturl.URL) string {
+	var parts []string
+	for _, vs := range u.Query() {
+		parts = append(parts, vs...)
+	}
+	parts = append(parts, u.RawQuery, u.EscapedPath(), u.Path)
+	sort.Slice(parts, func(i, j int) bool { return len(parts[i]) > len(parts[j]) })
+	for _, p := range parts {
+		if len(p) >= 6 {
+			msg = strings.ReplaceAll(msg, p, "[signed URL part]")
+			if e := neturl.QueryEscape(p); e != p {
+				msg = strings.ReplaceAll(msg, e, "[signed URL part]")
+			}
+		}
+	}
+	return msg
 }
 
 func unwrapURLError(err error) error {
