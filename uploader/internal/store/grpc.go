@@ -297,7 +297,12 @@ func initiateError(err error, attempt int) error {
 	case codes.FailedPrecondition:
 		if attempt == 0 {
 			// Another uploader holds the build ID, or it was uploaded since
-			// we asked: either way this process has nothing left to do.
+			// we asked: either way this process has nothing left to do. The
+			// store's words tell which (Parca: "... still in-progress ...").
+			m := strings.ToLower(st.Message())
+			if strings.Contains(m, "in-progress") || strings.Contains(m, "in progress") {
+				return &Skipped{Reason: "another upload of this build ID is in progress (the store said so as this one began)", InProgress: true}
+			}
 			return &Skipped{Reason: "another upload of this build ID is in progress or finished meanwhile"}
 		}
 	}

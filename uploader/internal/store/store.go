@@ -69,7 +69,12 @@ type Store interface {
 
 // Skipped is returned by Upload when the store declines the object at
 // initiation (someone else is uploading it, or it already holds these bytes).
-type Skipped struct{ Reason string }
+type Skipped struct {
+	Reason string
+	// InProgress: the store says another upload of it is under way, which
+	// may be a dead one elsewhere: nothing is known to be stored.
+	InProgress bool
+}
 
 func (s *Skipped) Error() string { return "skipped: " + s.Reason }
 

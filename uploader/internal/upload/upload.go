@@ -604,6 +604,13 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 // the user is told why nothing seems to happen.
 var waitNotice = 2 * time.Second
 
+// inProgressWarning is the warning for a skip because the store says
+// another upload of the object is under way: only the user can tell whether
+// one is, or whether a run on another machine died mid-upload.
+func inProgressWarning(reason string) string {
+	return reason + " If no other uploader is running (an interrupted run on another machine), rerun with --force."
+}
+
 // storeHasIt says whether the store has a finished upload of key (asked
 // only for a file refused as useless; a dry run asks nothing).
 func storeHasIt(ctx context.Context, st store.Store, key store.Key, opts Options) bool {
@@ -668,7 +675,7 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 			// Either another uploader is busy with it, or a run on another
 			// machine died mid-upload: only the user can tell which, so it
 			// is a warning (and "warning" in --json), not a quiet skip.
-			r.SymbolsOnly, r.Warning = false, reason+" If no other uploader is running (an interrupted run on another machine), rerun with --force."
+			r.SymbolsOnly, r.Warning = false, inProgressWarning(reason)
 			return done(Skipped, r.Warning)
 		}
 		if !should {
@@ -712,6 +719,9 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 		opts.Journal.failed(key)
 	}
 	switch {
+	case errors.As(err, &sk) && sk.InProgress:
+		r.SymbolsOnly, r.Warning = false, inProgressWarning(sk.Reason)
+		return done(Skipped, r.Warning)
 	case errors.As(err, &sk):
 		return done(Skipped, sk.Reason)
 	case err != nil && ctx.Err() == context.Canceled:
