@@ -55,7 +55,11 @@ func runAuth(env *Env, args []string) int {
 
 	rep := &authReport{Store: conn.address, TLS: tlsMode(conn)}
 	conn.creds.UnverifiedTLS = conn.insecureSkipVerify
-	p, err := creds.Resolve(conn.creds, conn.host(), !conn.insecure, env.Getenv)
+	// --timeout bounds the whole check, the reading of a token file that
+	// blocks (a FIFO) included.
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	p, err := creds.ResolveContext(ctx, conn.creds, conn.host(), !conn.insecure, env.Getenv)
 	if err != nil {
 		if creds.IsUsage(err) {
 			return usageError(env, "auth check", "%s", creds.RedactPatterns(err.Error()))
@@ -67,8 +71,6 @@ func runAuth(env *Env, args []string) int {
 	rep.Credentials = p.Info()
 	rep.Warnings = p.Warnings()
 
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
-	defer cancel()
 	rep.Code, err = store.CheckAuth(ctx, conn.address, conn.config(store.Config{Creds: p}))
 	if err != nil {
 		rep.Verdict = err.Error()

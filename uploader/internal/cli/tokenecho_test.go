@@ -98,3 +98,17 @@ func TestTokenFileThatBlocksStopsOnSignal(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthCheckTimeoutCoversATokenFileThatBlocks: --timeout bounds auth
+// check's wait for a FIFO token file too (review s13-r4, finding 3).
+func TestAuthCheckTimeoutCoversATokenFileThatBlocks(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "token")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	code, stdout, _ := authRun(t, nil, "", "auth", "check", "--store-address=127.0.0.1:1", "--insecure", "--timeout=300ms", "--bearer-token-file="+fifo, "--project-id=p")
+	if took := time.Since(start); code != ExitFailed || took > 5*time.Second || !strings.Contains(stdout, "stopped waiting for") {
+		t.Errorf("exit %d after %v, stdout %q; want 1 after about 300ms, saying it stopped waiting", code, took.Round(time.Millisecond), stdout)
+	}
+}

@@ -387,21 +387,39 @@ func (p *Provider) readTokenFile(ctx context.Context, path string) (string, erro
 		return "", fmt.Errorf("reading the bearer token file: %v", err)
 	}
 	p.addSecret(string(b)) // the untrimmed form too, should anything echo it
+	if len(b) >= 2 && (b[0] == 0xff && b[1] == 0xfe || b[0] == 0xfe && b[1] == 0xff) {
+		return "", fmt.Errorf("bearer token file %s is UTF-16 (it starts with a UTF-16 byte-order mark): save it as UTF-8 or plain ASCII", path)
+	}
 	// A leading byte-order mark is an editor's, as a trailing newline is.
 	tok := strings.TrimSpace(strings.TrimPrefix(string(b), "\ufeff"))
 	if tok == "" {
 		return "", fmt.Errorf("bearer token file %s is empty", path)
 	}
-	if name, val, ok := strings.Cut(tok, "="); ok && isEnvName(name) {
-		if kind, err := Classify(strings.Trim(val, `"'`)); err == nil && kind != KindOpaque {
-			p.addSecret(val)
-			return "", fmt.Errorf("bearer token file %s holds %s=<token> (a line of an env file?): put only the token in it", path, name)
-		}
+	if shape := assignment(tok); shape != "" {
+		return "", fmt.Errorf("bearer token file %s holds a line %s (of an env or YAML file?), not the token alone: put only the token in it", path, shape)
 	}
 	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o044 != 0 {
 		p.warnings = append(p.warnings, fmt.Sprintf("bearer token file %s is readable by group or others (mode %04o): chmod 600 %s", path, fi.Mode().Perm(), path))
 	}
 	return tok, nil
+}
+
+// assignment says how tok assigns a token to a name, "NAME=<token>" or
+// "NAME: <token>" (with "export " before it or quotes around the token),
+// or "" when it does not. The name is not repeated: the redactor would hide
+// it, as part of the file that holds the token.
+func assignment(tok string) string {
+	line := strings.TrimPrefix(tok, "export ")
+	for _, sep := range []string{"=", ":"} {
+		name, val, ok := strings.Cut(line, sep)
+		if !ok || !isEnvName(strings.TrimSpace(name)) {
+			continue
+		}
+		if kind, err := Classify(strings.Trim(strings.TrimSpace(val), `"'`)); err == nil && kind != KindOpaque {
+			return "NAME" + sep + "<token>"
+		}
+	}
+	return ""
 }
 
 // isEnvName says whether s is shaped like an environment variable's name.

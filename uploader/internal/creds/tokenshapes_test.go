@@ -23,8 +23,11 @@ func TestTokenShapesFromFiles(t *testing.T) {
 		wantWarning   string
 	}{
 		{"byte-order mark", "\ufeff" + saToken + "\r\n", "", ""},
-		{"env file line", "POLARSIGNALS_TOKEN=" + saToken + "\n", "holds POLARSIGNALS_TOKEN=<token> (a line of an env file?)", ""},
-		{"env file line, quoted", `PARCA_TOKEN="` + jwtToken + `"`, "holds PARCA_TOKEN=<token>", ""},
+		{"env file line", "POLARSIGNALS_TOKEN=" + saToken + "\n", "holds a line NAME=<token> (of an env or YAML file?)", ""},
+		{"env file line, quoted", `PARCA_TOKEN="` + jwtToken + `"`, "holds a line NAME=<token>", ""},
+		{"shell export", "export POLARSIGNALS_TOKEN=" + saToken, "holds a line NAME=<token>", ""},
+		{"YAML", "token: " + saToken, "holds a line NAME:<token>", ""},
+		{"UTF-16", "\xff\xfep\x00s\x00c\x00", "is UTF-16", ""},
 		{"upper case", upper, "", "sent in lower case"},
 		{"typographic quote", "\u201c" + saToken + "\u201d", "not ASCII (U+201C) at character 1", ""},
 		{"byte-order mark inside", "ab\ufeffcdefgh", "byte-order mark (U+FEFF) at character 3", ""},
