@@ -90,9 +90,21 @@ func OpenJournal(dir, store string) (*Journal, error) {
 		root.Close()
 		return nil, err
 	}
-	j := &Journal{Dir: dir, store: store, root: root}
+	j := &Journal{Dir: dir, store: storeKey(store), root: root}
 	j.prune()
 	return j, nil
+}
+
+// storeKey spells a store address one way for markers and locks, so that
+// a rerun given dns:///127.0.0.1:7070 or localhost:7070 finds what a run
+// given 127.0.0.1:7070 left (review s13-r5, finding 5). Other names for one
+// store (a DNS alias) still count as other stores.
+func storeKey(address string) string {
+	a := strings.ToLower(strings.TrimPrefix(address, "dns:///"))
+	if rest, ok := strings.CutPrefix(a, "localhost:"); ok {
+		a = "127.0.0.1:" + rest
+	}
+	return a
 }
 
 // markerLife is how long a marker is kept. A failed upload's marker matters

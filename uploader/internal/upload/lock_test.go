@@ -234,3 +234,25 @@ func TestWaitingIsTold(t *testing.T) {
 	default:
 	}
 }
+
+// TestOneStoreSpelledTwoWays: the lock (and the markers) of a store are
+// found whichever documented spelling of its address a run was given.
+func TestOneStoreSpelledTwoWays(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "journal")
+	key := store.Key{BuildID: "aa11"}
+	a, err := OpenJournal(dir, "127.0.0.1:7070")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	for _, other := range []string{"dns:///127.0.0.1:7070", "localhost:7070", "LOCALHOST:7070"} {
+		b, err := OpenJournal(dir, other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.name(key) != b.name(key) {
+			t.Errorf("%s and 127.0.0.1:7070 are two stores to the journal", other)
+		}
+		b.Close()
+	}
+}
