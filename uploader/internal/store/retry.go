@@ -94,6 +94,12 @@ func tlsHint(err error) string {
 	switch {
 	case strings.Contains(m, "first record does not look like a TLS handshake"):
 		return "the store speaks plaintext, not TLS: add --insecure (only on a trusted network)"
+	// The certificate's own faults first: another CA file does not mend them.
+	case strings.Contains(m, "x509: certificate is valid for") || strings.Contains(m, "doesn't contain any IP SANs") ||
+		strings.Contains(m, "x509: cannot validate certificate for"):
+		return "the store's TLS certificate is for another name than the host of --store-address: use the name it was issued for (the store's administrators can tell; an IP address needs an IP SAN)"
+	case strings.Contains(m, "x509: certificate has expired or is not yet valid"):
+		return "the store's TLS certificate has expired or is not valid yet (or this machine's clock is wrong): the store's administrators must renew it"
 	case strings.Contains(m, "x509:") || strings.Contains(m, "tls: failed to verify certificate"):
 		return "the store's TLS certificate is not trusted: pass --ca-file=CA.pem for a private CA (or, for tests only, --insecure-skip-verify)"
 	case strings.Contains(m, "tls:"):
