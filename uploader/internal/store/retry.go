@@ -88,6 +88,14 @@ func tlsHint(err error) string {
 		return h.hint
 	}
 	m := err.Error()
+	// Two TLS front ends that answer but can never carry gRPC (review
+	// s13-r5, finding 3): retrying them only delayed this.
+	switch {
+	case strings.Contains(m, "missing selected ALPN property"):
+		return "the store's TLS front end does not offer HTTP/2 (ALPN h2), which gRPC needs: a proxy or load balancer in front of the store must pass gRPC (HTTP/2) through"
+	case strings.Contains(m, "tls: certificate required"):
+		return "the store's TLS front end demands a client certificate (mutual TLS), which debuginfo does not send"
+	}
 	if !strings.Contains(m, "authentication handshake failed") {
 		return ""
 	}
