@@ -404,6 +404,13 @@ if [[ -n "${PARCA_ADDR:-}" ]]; then
   rm -f "${hold}"
   check "make killed during the upload: it was uploading, and hello-c is linked" \
     bash -c "grep -qF 'debuginfo: uploading' '${log}' && test -x '${KEX}/build/hello-c'" || show "${log}"
+  # As seen from another machine (no journal of the dead upload): Parca says "in progress";
+  # the binary must not be stamped as uploaded (review s13-r4, finding 1).
+  log="${TMP}/killed-elsewhere.log"
+  (cd "${KEX}" && XDG_CACHE_HOME="${TMP}/other machine" make "${HP}" DEBUGINFO_AUTH=none DEBUGINFO_FLAGS=--insecure build/hello-c) >"${log}" 2>&1
+  check "make killed during the upload, rerun elsewhere: the in-progress skip is not stamped as uploaded" \
+    bash -c "grep -qF 'is not marked uploaded: the store says another upload of it is in progress' '${log}' &&
+             ! ls '${KEX}'/.debuginfo/*/build%2Fhello-c.stamp >/dev/null 2>&1" || show "${log}"
   log="${TMP}/killed2.log"
   (cd "${KEX}" && make "${HP}" DEBUGINFO_AUTH=none DEBUGINFO_FLAGS=--insecure DEBUGINFO_REQUIRED=1 build/hello-c) >"${log}" 2>&1
   check "make killed during the upload: the next make uploads hello-c (pending), without relinking" \

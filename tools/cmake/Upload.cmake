@@ -212,7 +212,9 @@ if(NOT dry_run AND EXISTS "${receipt}")
     foreach(l IN LISTS lines)
       string(FIND "${l}" "\"path\":\"${f}\"" at)
       if(at GREATER -1)
-        if(l MATCHES "\"action\":\"failed\"")
+        # Failed, or skipped because the store says another upload of it is
+        # in progress (perhaps a dead one): no stamp, the next build asks again.
+        if(l MATCHES "\"action\":\"failed\"" OR l MATCHES "rerun with --force")
           set(bad ON)
         elseif(l MATCHES "\"build_id\":\"([^\"]*)\"")
           set(ok ON)

@@ -176,6 +176,10 @@ _debuginfo_no_creds_one = $(if $(_debuginfo_required),\
 _debuginfo_mark_pending = $(if $(_debuginfo_dry_run),:,mkdir -p '$(_debuginfo_pending_dir)' && touch '$(call _debuginfo_pending,$1)')
 
 _debuginfo_id_sed = sed -n 's/.*"build_id":"\([^"]*\)".*/\1/p'
+# In a receipt line: a skip because the store says another upload is in
+# progress (perhaps a dead one elsewhere): nothing is known to be stored, so
+# no stamp; the next make asks the store again.
+_debuginfo_in_progress = rerun with --force
 
 # ---------------------------------------------------------------- per link
 
@@ -198,7 +202,9 @@ _debuginfo_upload_sh = { $(_debuginfo_ensure); } || exit 1; \
   elif mkdir -p '$(_debuginfo_stamps)' && $(call _debuginfo_mark_pending,$1) && \
     echo "debuginfo: uploading $(call _debuginfo_unword,$1) to $(_debuginfo_store)" && \
     $(_debuginfo_upload_cmd) --receipt=$3.receipt $2; then \
-    $(if $(_debuginfo_dry_run),:,echo "$$id" > $3 && rm -f '$(call _debuginfo_pending,$1)'); \
+    if grep -q "$(_debuginfo_in_progress)" $3.receipt 2>/dev/null; then \
+      echo "debuginfo: $(call _debuginfo_unword,$1) is not marked uploaded: the store says another upload of it is in progress; the next make asks again" >&2; \
+    else $(if $(_debuginfo_dry_run),:,echo "$$id" > $3 && rm -f '$(call _debuginfo_pending,$1)'); fi; \
   else $(if $(_debuginfo_required),\
     echo "debuginfo: error: upload of $(call _debuginfo_unword,$1) failed; removing it so that the next make retries (DEBUGINFO_REQUIRED=1)" >&2; \
     rm -f $2; exit 1;,\
@@ -267,7 +273,7 @@ _debuginfo_batch_sh = { $(_debuginfo_ensure); } || exit 1; mkdir -p '$(_debuginf
 # Shell: writes $1's stamp (its build ID) unless the receipt has no line for it or
 # reports a failure.
 _debuginfo_stamp_from_receipt = l=$$(grep -F '"path":"$(call _debuginfo_unword,$1)",' $(_debuginfo_batch_receipt) 2>/dev/null) || l=; \
-  case "$$l" in ''|*'"action":"failed"'*) ;; *) printf '%s\n' "$$l" | \
+  case "$$l" in ''|*'"action":"failed"'*|*'$(_debuginfo_in_progress)'*) ;; *) printf '%s\n' "$$l" | \
   sed -n '1s/.*"build_id":"\([^"]*\)".*/\1/p' > '$(call _debuginfo_stamp,$1)';; esac;
 
 # Forget what was uploaded (the store still has it; the next upload asks it again).
