@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
@@ -13,6 +14,8 @@ import (
 // A rival that initiated the same build ID between our ShouldUpload and
 // our Upload wins: without --force our first attempt must not force its
 // way over the rival's upload, so we skip and the rival's stays in place.
+// The skip is marked in progress (the rival may be a dead run on another
+// machine), which upload turns into a warning (review s13-r5, finding 8).
 func TestFirstAttemptDoesNotForceOverARival(t *testing.T) {
 	srv := teststore.Start(t, teststore.Options{})
 	g := client(t, srv)
@@ -25,8 +28,8 @@ func TestFirstAttemptDoesNotForceOverARival(t *testing.T) {
 	}
 	err := g.Upload(context.Background(), key, obj, false, nil)
 	var sk *store.Skipped
-	if !errors.As(err, &sk) {
-		t.Fatalf("err = %v, want a skip", err)
+	if !errors.As(err, &sk) || !sk.InProgress || !strings.Contains(sk.Reason, "in progress") {
+		t.Fatalf("err = %v, want a skip marked in progress", err)
 	}
 	if state, _ := srv.State(key.BuildID, key.Type); state != pb.DebuginfoUpload_STATE_UPLOADING {
 		t.Errorf("store state %v, want the rival's upload still UPLOADING", state)

@@ -557,25 +557,3 @@ func TestStoreAddressURLIsRefused(t *testing.T) {
 		}
 	}
 }
-
-// TestInitiateRefusedAsInProgress: an initiation the store refuses because
-// another upload of the build ID is under way (which may be a dead one on
-// another machine) is a skip marked in progress, which upload turns into a
-// warning; one refused for another reason is a plain skip (review s13-r5,
-// finding 8).
-func TestInitiateRefusedAsInProgress(t *testing.T) {
-	srv := teststore.Start(t, teststore.Options{})
-	g := client(t, srv)
-	rival := rawClient(t, srv)
-	obj, _ := object(t, 5000)
-	if _, err := rival.InitiateUpload(context.Background(), &pb.InitiateUploadRequest{
-		BuildId: key.BuildID, Size: obj.Size, Hash: obj.Hash,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	err := g.Upload(context.Background(), key, obj, false, nil)
-	var sk *store.Skipped
-	if !errors.As(err, &sk) || !sk.InProgress || !strings.Contains(sk.Reason, "in progress") {
-		t.Fatalf("err = %v (%+v), want a skip marked in progress", err, sk)
-	}
-}
