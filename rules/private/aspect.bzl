@@ -454,7 +454,7 @@ def _debuginfo_aspect_impl(target, ctx):
     return providers
 
 def refuse_token_args(args, where):
-    """Fails analysis when `args` hold a token: `--bearer-token` or an authorization header.
+    """Fails analysis when `args` hold a token: `--bearer-token`, a header, or a token's shape.
 
     Upload arguments are in action keys, `bazel aquery` output, param files and logs; the
     message does not repeat the value. A token file or a credential helper is the way.
@@ -475,13 +475,22 @@ def refuse_token_args(args, where):
             for header in value.split(";"):
                 if header.strip() and header.split("=", 1)[0].strip().lower() != "projectid":
                     secret = True
-        if "psc_v1_" in low or _jwt_shaped(arg):
+        if "psc_v1_" in low or _jwt_shaped(arg) or _hex_run(low) >= 64:
             secret = True
         headers = low == "--grpc-headers"
         if secret:
             fail(("%s must not hold a token or a header other than projectID (--bearer-token, --grpc-headers, " +
                   "or a value shaped like a token): it would be in action keys, aquery output and logs. Use " +
                   "--@rules_debuginfo//rules:bearer_token_file or credential_helper (docs/credentials.md)") % where)
+
+def _hex_run(s):
+    """The longest run of hex digits in s (lower case): a service-account token's 64 are its secret."""
+    longest = 0
+    run = 0
+    for c in s.elems():
+        run = run + 1 if c in "0123456789abcdef" else 0
+        longest = max(longest, run)
+    return longest
 
 def _jwt_shaped(s):
     """Whether s holds a signed JWT: three dot-separated parts, the first two starting eyJ."""

@@ -318,6 +318,7 @@ def analysis_test_suite(name):
     address_with_password_fails_test(name = "address_with_password_fails_test", target_under_test = ":upload_address_with_password")
     upload_args_with_token_fails_test(name = "upload_args_with_token_fails_test", target_under_test = ":upload_args_with_token")
     upload_args_with_token_fails_test(name = "upload_args_with_header_fails_test", target_under_test = ":upload_args_with_header")
+    upload_args_with_token_fails_test(name = "upload_args_with_hex_token_fails_test", target_under_test = ":upload_args_with_hex_token")
     upload_launcher_test(name = "upload_launcher_test", target_under_test = ":upload_fixture")
     stamp_test(name = "stamp_test", target_under_test = ":fixture_stamped")
     settings_test(name = "settings_test", target_under_test = "//rules:store_address")
@@ -336,6 +337,7 @@ def analysis_test_suite(name):
             ":address_with_password_fails_test",
             ":upload_args_with_token_fails_test",
             ":upload_args_with_header_fails_test",
+            ":upload_args_with_hex_token_fails_test",
             ":upload_launcher_test",
             ":stamp_test",
             ":settings_test",

@@ -202,8 +202,10 @@ _debuginfo_upload_sh = { $(_debuginfo_ensure); } || exit 1; \
   elif mkdir -p '$(_debuginfo_stamps)' && $(call _debuginfo_mark_pending,$1) && \
     echo "debuginfo: uploading $(call _debuginfo_unword,$1) to $(_debuginfo_store)" && \
     $(_debuginfo_upload_cmd) --receipt=$3.receipt $2; then \
-    if grep -q "$(_debuginfo_in_progress)" $3.receipt 2>/dev/null; then \
-      echo "debuginfo: $(call _debuginfo_unword,$1) is not marked uploaded: the store says another upload of it is in progress; the next make asks again" >&2; \
+    if grep -q "$(_debuginfo_in_progress)" $3.receipt 2>/dev/null; then $(if $(_debuginfo_required),\
+      echo "debuginfo: error: $(call _debuginfo_unword,$1) is not stored: the store says another upload of it is in progress (if none is running: an interrupted run elsewhere; rerun with DEBUGINFO_FLAGS=--force); removing it so that the next make retries (DEBUGINFO_REQUIRED=1)" >&2; \
+      rm -f $2; exit 1;,\
+      echo "debuginfo: $(call _debuginfo_unword,$1) is not marked uploaded: the store says another upload of it is in progress; the next make asks again" >&2;) \
     else $(if $(_debuginfo_dry_run),:,echo "$$id" > $3 && rm -f '$(call _debuginfo_pending,$1)'); fi; \
   else $(if $(_debuginfo_required),\
     echo "debuginfo: error: upload of $(call _debuginfo_unword,$1) failed; removing it so that the next make retries (DEBUGINFO_REQUIRED=1)" >&2; \
@@ -269,7 +271,10 @@ _debuginfo_batch_sh = { $(_debuginfo_ensure); } || exit 1; mkdir -p '$(_debuginf
   $(if $(_debuginfo_dry_run),,$(foreach b,$1,$(call _debuginfo_stamp_from_receipt,$b))) \
   if [ $$rc != 0 ]; then $(if $(_debuginfo_required),\
     echo "debuginfo: error: some uploads failed (DEBUGINFO_REQUIRED=1)" >&2; exit 1;,\
-    echo "debuginfo: warning: some uploads failed; the build goes on (DEBUGINFO_REQUIRED=0)" >&2;) fi
+    echo "debuginfo: warning: some uploads failed; the build goes on (DEBUGINFO_REQUIRED=0)" >&2;) fi; \
+  if grep -q "$(_debuginfo_in_progress)" $(_debuginfo_batch_receipt) 2>/dev/null; then $(if $(_debuginfo_required),\
+    echo "debuginfo: error: the store says other uploads of some binaries are in progress: they are not stored yet (DEBUGINFO_REQUIRED=1)" >&2; exit 1;,\
+    echo "debuginfo: some binaries are not marked uploaded: the store says other uploads of them are in progress; the next make asks again" >&2;) fi
 # Shell: writes $1's stamp (its build ID) unless the receipt has no line for it or
 # reports a failure.
 _debuginfo_stamp_from_receipt = l=$$(grep -F '"path":"$(call _debuginfo_unword,$1)",' $(_debuginfo_batch_receipt) 2>/dev/null) || l=; \
