@@ -608,6 +608,9 @@ var waitNotice = 2 * time.Second
 // another upload of the object is under way: only the user can tell whether
 // one is, or whether a run on another machine died mid-upload.
 func inProgressWarning(reason string) string {
+	if !strings.HasSuffix(reason, ".") {
+		reason += "."
+	}
 	return reason + " If no other uploader is running (an interrupted run on another machine), rerun with --force."
 }
 
