@@ -46,12 +46,11 @@ func Write(path string, perm os.FileMode, write func(io.Writer) error) (err erro
 	}
 	prefix := "." + filepath.Base(path) + ".tmp"
 	RemoveStale(filepath.Dir(path), prefix)
-	tmp, err := os.CreateTemp(filepath.Dir(path), prefix+"*")
+	tmp, err := createTemp(filepath.Dir(path), prefix)
 	if err != nil {
 		return fmt.Errorf("cannot write %s: %w", path, bare(err))
 	}
-	writing(tmp.Name(), true)
-	defer writing(tmp.Name(), false)
+	defer written(tmp.Name())
 	defer func() {
 		if err != nil {
 			tmp.Close()
@@ -178,14 +177,24 @@ var (
 	live   = map[string]bool{}
 )
 
-func writing(name string, on bool) {
+// createTemp creates a temp file beside the output and registers it for
+// RemoveOnSignal in one step: a signal between the two left the file behind
+// (CI, under load, after the test had seen the file appear).
+func createTemp(dir, prefix string) (*os.File, error) {
 	liveMu.Lock()
 	defer liveMu.Unlock()
-	if on {
-		live[name] = true
-	} else {
-		delete(live, name)
+	f, err := os.CreateTemp(dir, prefix+"*")
+	if err == nil {
+		live[f.Name()] = true
 	}
+	return f, err
+}
+
+// written drops a temp file that is no longer being written from RemoveOnSignal's list.
+func written(name string) {
+	liveMu.Lock()
+	defer liveMu.Unlock()
+	delete(live, name)
 }
 
 // RemoveOnSignal makes SIGINT and SIGTERM remove the temp files being
