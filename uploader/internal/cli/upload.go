@@ -167,16 +167,19 @@ func runUpload(env *Env, args []string) int {
 		DryRun: *dryRun, Type: t, BuildID: *buildID, Timeout: *timeout,
 		AllowSharedBuildID: *allowShared, SkipSharedBuildID: *skipShared, Compress: comp,
 	}
-	if opts.Sources, err = srcFlags.archiver(env, credentialFiles(env, conn.creds), credentialValues(env, conn.creds)); err != nil {
+	// The credential files and values the flags and environment name: read
+	// once (token files are read to know their values).
+	credFiles, credValues := credentialFiles(env, conn.creds), credentialValues(env, conn.creds)
+	if opts.Sources, err = srcFlags.archiver(env, credFiles, credValues); err != nil {
 		return usageError(env, "upload", "%v", err)
 	}
 	// Everything printed about the files passes through redact: a token
 	// that a mis-quoted command line put among them must not reach the log
 	// or a receipt.
-	redact := creds.RedactorOf(credentialValues(env, conn.creds))
+	redact := creds.RedactorOf(credValues)
 	var prepared []upload.Prepared
 	for _, r := range *records {
-		p, err := readPrepared(r, credentialFiles(env, conn.creds))
+		p, err := readPrepared(r, credFiles)
 		if err != nil {
 			say(env.Stderr, "debuginfo upload: %s\n", redact(err.Error()))
 			return ExitFailed
@@ -230,7 +233,7 @@ func runUpload(env *Env, args []string) int {
 
 	secrets := srcFlags.tokens
 	if *dryRun {
-		secrets = credentialValues(env, conn.creds)
+		secrets = credValues
 	}
 	if err := scanPrepared(prepared, *records, secrets); err != nil {
 		say(env.Stderr, "debuginfo upload: %s\n", redact(err.Error()))
