@@ -275,12 +275,15 @@ const lockPoll = 20 * time.Millisecond
 // made, it locks nothing, as before locks existed. unlock removes the file
 // before releasing it, so the directory does not fill up; whoever then holds
 // a lock on the removed file tries again (the usual flock pattern).
-func (j *Journal) lock(ctx context.Context, k store.Key) (unlock func(), waited bool, err error) {
+//
+// onWait, when not nil, is called once the wait has lasted waitNotice.
+func (j *Journal) lock(ctx context.Context, k store.Key, onWait func()) (unlock func(), waited bool, err error) {
 	none := func() {}
 	if j == nil {
 		return none, false, nil
 	}
 	name := j.name(k) + ".lock"
+	start := time.Now()
 	for {
 		f, err := j.root.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
 		if err != nil {
@@ -292,6 +295,10 @@ func (j *Journal) lock(ctx context.Context, k store.Key) (unlock func(), waited 
 				break
 			}
 			waited = true
+			if onWait != nil && time.Since(start) >= waitNotice {
+				onWait()
+				onWait = nil
+			}
 			select {
 			case <-ctx.Done():
 				f.Close()

@@ -34,11 +34,11 @@ func TestLockWaitsForTheHolder(t *testing.T) {
 	key := store.Key{BuildID: "aa11"}
 	ctx := context.Background()
 
-	unlock1, waited, err := j1.lock(ctx, key)
+	unlock1, waited, err := j1.lock(ctx, key, nil)
 	if err != nil || waited {
 		t.Fatalf("first lock: waited %v, %v", waited, err)
 	}
-	other, waited, err := j2.lock(ctx, store.Key{BuildID: "bb22"})
+	other, waited, err := j2.lock(ctx, store.Key{BuildID: "bb22"}, nil)
 	if err != nil || waited {
 		t.Fatalf("another key: waited %v, %v", waited, err)
 	}
@@ -46,7 +46,7 @@ func TestLockWaitsForTheHolder(t *testing.T) {
 
 	got := make(chan bool)
 	go func() {
-		unlock2, waited, err := j2.lock(ctx, key)
+		unlock2, waited, err := j2.lock(ctx, key, nil)
 		if err != nil {
 			t.Error(err)
 		}
@@ -75,14 +75,14 @@ func TestLockWaitEndsWithTheContext(t *testing.T) {
 	}
 	defer j.Close()
 	key := store.Key{BuildID: "aa11"}
-	unlock, _, err := j.lock(context.Background(), key)
+	unlock, _, err := j.lock(context.Background(), key, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*lockPoll)
 	defer cancel()
-	if _, waited, err := j.lock(ctx, key); !errors.Is(err, context.DeadlineExceeded) || !waited {
+	if _, waited, err := j.lock(ctx, key, nil); !errors.Is(err, context.DeadlineExceeded) || !waited {
 		t.Errorf("waited %v, err %v; want the deadline", waited, err)
 	}
 }
@@ -90,7 +90,7 @@ func TestLockWaitEndsWithTheContext(t *testing.T) {
 // TestLockWithoutJournal locks nothing.
 func TestLockWithoutJournal(t *testing.T) {
 	var j *Journal
-	unlock, waited, err := j.lock(context.Background(), store.Key{BuildID: "aa11"})
+	unlock, waited, err := j.lock(context.Background(), store.Key{BuildID: "aa11"}, nil)
 	if err != nil || waited {
 		t.Fatalf("waited %v, %v", waited, err)
 	}
@@ -207,7 +207,7 @@ func TestWaitingIsTold(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer holder.Close()
-	unlock, _, err := holder.lock(context.Background(), store.Key{BuildID: id.Value})
+	unlock, _, err := holder.lock(context.Background(), store.Key{BuildID: id.Value}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -646,14 +646,11 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 			// One uploader of key at a time on this machine. Once another
 			// had it, or the store said "in progress" (ours may have ended
 			// since), the store's answer is asked again.
-			var notice *time.Timer
+			var onWait func()
 			if opts.Waiting != nil {
-				notice = time.AfterFunc(waitNotice, func() { opts.Waiting(r.Path, key.BuildID) })
+				onWait = func() { opts.Waiting(r.Path, key.BuildID) }
 			}
-			unlock, waited, lerr := opts.Journal.lock(ctx, key)
-			if notice != nil {
-				notice.Stop()
-			}
+			unlock, waited, lerr := opts.Journal.lock(ctx, key, onWait)
 			defer unlock()
 			switch {
 			case lerr != nil && ctx.Err() == context.Canceled:
