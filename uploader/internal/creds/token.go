@@ -62,7 +62,35 @@ func Classify(tok string) (Kind, error) {
 	if isJWT(tok) {
 		return KindLegacyJWT, nil
 	}
-	return KindOpaque, nil
+	return KindOpaque, checkBearerSyntax(tok)
+}
+
+// checkBearerSyntax holds an opaque token to RFC 6750's b64token (letters,
+// digits, "-._~+/" and "="; "=" is let through anywhere, as some tokens have
+// it inside). A space, quote or colon means more than the token was copied (a
+// "declare -x" or "Authorization:" line, JSON), which a store would only
+// answer with "unauthenticated", after retries.
+func checkBearerSyntax(tok string) error {
+	if shape := assignment(tok); shape != "" {
+		return fmt.Errorf("the token is a line %s (of an env or YAML file?), not the token alone: give only the token", shape)
+	}
+	if len(tok) > 14 && strings.EqualFold(tok[:14], "authorization:") {
+		return fmt.Errorf("the token is a header line \"Authorization: ...\": give only the token, the header is made for you")
+	}
+	for i := 0; i < len(tok); i++ {
+		c := tok[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~+/=", c) >= 0 {
+			continue
+		}
+		switch c {
+		case ' ', '\t':
+			return fmt.Errorf("the token contains a space at character %d, which a bearer token cannot hold: more than the token was copied (a line such as \"Authorization: Bearer ...\" or \"declare -x NAME=...\"?); give only the token", i+1)
+		case '"', '\'':
+			return fmt.Errorf("the token contains a quote (%c) at character %d: give the token without quotes", c, i+1)
+		}
+		return fmt.Errorf("the token contains %q at character %d, which a bearer token cannot hold (RFC 6750: letters, digits and \"-._~+/=\"): give only the token", c, i+1)
+	}
+	return nil
 }
 
 func checkServiceAccount(rest string) error {

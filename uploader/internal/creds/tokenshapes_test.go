@@ -31,6 +31,11 @@ func TestTokenShapesFromFiles(t *testing.T) {
 		{"upper case", upper, "", "sent in lower case"},
 		{"typographic quote", "\u201c" + saToken + "\u201d", "not ASCII (U+201C) at character 1", ""},
 		{"byte-order mark inside", "ab\ufeffcdefgh", "byte-order mark (U+FEFF) at character 3", ""},
+		// Review s13-r5's left-over shapes, once sent as opaque tokens.
+		{"declare -x", `declare -x POLARSIGNALS_TOKEN="` + saToken + `"`, "contains a space at character 8", ""},
+		{"header line", "Authorization: Bearer " + saToken, "is a header line", ""},
+		{"JSON", `{"token": "` + saToken + `"}`, `contains '{' at character 1`, ""},
+		{"quoted", `'` + saToken + `'`, "contains a quote (') at character 1", ""},
 	} {
 		path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-"))
 		if err := os.WriteFile(path, []byte(c.content), 0o600); err != nil {
@@ -60,6 +65,29 @@ func TestTokenShapesFromFiles(t *testing.T) {
 		}
 		if strings.Contains(strings.ToLower(warnings), "0123456789abcdef0123") {
 			t.Errorf("%s: a warning shows the token: %s", c.name, warnings)
+		}
+	}
+}
+
+// The same shapes from a flag or the environment, where no file name can
+// explain them: refused before anything is sent, never repeated.
+func TestOpaqueTokenSyntax(t *testing.T) {
+	for _, c := range []struct{ tok, wantErr string }{
+		{"my0paque+Tok/en=ValueXyz", ""},
+		{"abc.def~ghi_jkl-mno==", ""},
+		{"POLARSIGNALS_TOKEN=" + saToken, "is a line NAME=<token>"},
+		{`"` + jwtToken + `"`, "quote"},
+		{"tok en-with-space1234", "space at character 4"},
+		{"user:secretpassword9", `contains ':' at character 5`},
+	} {
+		_, err := Resolve(&Options{BearerToken: c.tok, ProjectID: "p1"}, "store.example", true, env())
+		switch {
+		case c.wantErr == "" && err != nil:
+			t.Errorf("%q: %v", c.tok, err)
+		case c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)):
+			t.Errorf("%q: err = %v, want %q", c.tok, err, c.wantErr)
+		case err != nil && (strings.Contains(err.Error(), "secretpassword") || strings.Contains(err.Error(), "0123456789abcdef0123")):
+			t.Errorf("%q: the error shows the token: %v", c.tok, err)
 		}
 	}
 }
