@@ -12,6 +12,7 @@ package creds
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"maps"
@@ -752,7 +753,32 @@ func (p *Provider) addToken(tok string) {
 	p.addEcho("bearer", tok) // as sent: authorization: "Bearer Xq7"
 	p.smu.Lock()
 	p.tokens = append(p.tokens, tok)
+	p.tokens = append(p.tokens, base64Forms(tok)...)
 	p.smu.Unlock()
+}
+
+var base64URL = strings.NewReplacer("+", "-", "/", "_")
+
+// base64Forms are what tok looks like inside any base64 text: a proxy may
+// echo a request's header base64-encoded ("Authorization: Bearer tok", or
+// Basic credentials). tok encodes one of three ways, by its offset in the
+// encoded bytes modulo 3; each form is the part that depends on tok alone.
+// Their fragments are hidden as a token's are.
+func base64Forms(tok string) []string {
+	if len(tok) < minFragmentSecret {
+		return nil
+	}
+	var forms []string
+	for k := 0; k < 3; k++ {
+		n := k + len(tok)
+		enc := base64.StdEncoding.EncodeToString(append(make([]byte, k), tok...))
+		start, end := 0, n/3*4
+		if k > 0 {
+			start = 4 // the first group mixes in the bytes before tok
+		}
+		forms = append(forms, enc[start:end], base64URL.Replace(enc[start:end]))
+	}
+	return forms
 }
 
 // addEcho hides a value shorter than addSecret's minimum where it follows

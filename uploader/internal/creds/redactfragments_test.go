@@ -1,6 +1,7 @@
 package creds
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 )
@@ -48,5 +49,32 @@ func TestRedactHidesChangedEchoesOfAToken(t *testing.T) {
 	const tenant = "tenant team-payments-production denied; try team-payments-staging"
 	if got := p.Redact(tenant); got != "tenant [REDACTED] denied; try team-payments-staging" {
 		t.Errorf("Redact(%q) = %q", tenant, got)
+	}
+}
+
+// A proxy may echo a request's header base64-encoded: the token sits in it
+// at any offset, in standard or URL-safe base64 (review s13-r5's left-over).
+func TestRedactHidesBase64Echoes(t *testing.T) {
+	psc := "psc_v1_" + strings.Repeat("a1b2c3d4", 8)
+	opaque := "my0paque+Tok/en=ValueXyz~more"
+	for _, tok := range []string{psc, opaque} {
+		p, err := Resolve(&Options{BearerToken: tok, ProjectID: "p1"}, "h:443", true, env())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, plain := range []string{tok, "Authorization: Bearer " + tok, "x" + tok + "\n", "user:" + tok} {
+			for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawURLEncoding} {
+				said := "proxy saw header " + enc.EncodeToString([]byte(plain)) + " and refused it"
+				got := p.Redact(said)
+				if !strings.Contains(got, Redacted) || strings.Contains(got, enc.EncodeToString([]byte(tok))[4:20]) {
+					t.Errorf("Redact(%q) = %q: the token shows base64-encoded", said, got)
+				}
+			}
+		}
+	}
+	const plain = "permission denied: dGhlIHF1aWNrIGJyb3duIGZveA== is not a project"
+	p, _ := Resolve(&Options{BearerToken: psc, ProjectID: "p1"}, "h:443", true, env())
+	if got := p.Redact(plain); got != plain {
+		t.Errorf("Redact(%q) = %q: unrelated base64 changed", plain, got)
 	}
 }
