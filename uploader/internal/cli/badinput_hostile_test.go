@@ -2,24 +2,25 @@ package cli
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
-	"strings"
-
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/teststore"
 )
 
@@ -79,6 +80,17 @@ func hostileSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 			r.after = func(t *testing.T) {
 				if n := srv.Calls("MarkUploadFinished"); n != 0 {
 					t.Errorf("MarkUploadFinished called %d times", n)
+				}
+			}
+			return r
+		},
+		"signed-url-plain-from-tls": func(t *testing.T) *badRun {
+			serverTLS, caPEM := teststore.SelfSignedTLS(t)
+			srv := teststore.Start(t, teststore.Options{TLS: serverTLS, SignedURL: true})
+			r := args("upload", "--store-address="+srv.Addr(), "--ca-file="+testbin.File(t, "ca.pem", caPEM), fx.elf)
+			r.after = func(t *testing.T) {
+				if n := srv.Calls("MarkUploadFinished"); n != 1 {
+					t.Errorf("MarkUploadFinished called %d times, want 1", n)
 				}
 			}
 			return r

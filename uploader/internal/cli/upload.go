@@ -190,9 +190,11 @@ func runUpload(env *Env, args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var st store.Store
+	var out *reporter
 	if !*dryRun {
 		var p *creds.Provider
-		st, p, err = conn.open(ctx, env, store.Config{Compression: *grpcComp, Retry: store.Retry{Attempts: *retries + 1}})
+		warn := func(msg string) { out.warning(redact(msg)) } // called once uploads run
+		st, p, err = conn.open(ctx, env, store.Config{Compression: *grpcComp, Retry: store.Retry{Attempts: *retries + 1}, Warn: warn})
 		if p != nil {
 			redact = p.Redact
 		}
@@ -240,7 +242,7 @@ func runUpload(env *Env, args []string) int {
 		return ExitFailed
 	}
 
-	out := newReporter(env, *asJSON, redact)
+	out = newReporter(env, *asJSON, redact)
 	opts.Waiting = func(path, buildID string) {
 		out.notice(fmt.Sprintf("%s: waiting for another upload of build ID %s to this store on this machine to end (--timeout bounds the wait)", redact(path), redact(buildID)))
 	}
@@ -370,6 +372,14 @@ func (r *reporter) notice(msg string) {
 	defer r.mu.Unlock()
 	r.toStderr()
 	say(r.env.Stderr, "debuginfo: notice: %s\n", msg)
+}
+
+// warning is notice for what the user should act on.
+func (r *reporter) warning(msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.toStderr()
+	say(r.env.Stderr, "debuginfo: warning: %s\n", msg)
 }
 
 // toStderr readies stderr for a message: what stdout holds goes first.

@@ -52,6 +52,8 @@ type grpcStore struct {
 	// gzipRefused is set once the store answered that it lacks the gzip
 	// decompressor: the rest of the run sends uncompressed at once.
 	gzipRefused atomic.Bool
+	// plainURLTold is set once Warn was told of a plain http:// signed URL.
+	plainURLTold atomic.Bool
 }
 
 // gRPC message compressions of the Upload stream (--grpc-compression).
@@ -473,6 +475,11 @@ func signedURLClient() *http.Client {
 func (g *grpcStore) put(ctx context.Context, url string, obj Object, progress Progress) error {
 	if err := checkSignedURL(url); err != nil {
 		return &final{err} // the store's answer: asking again gives the same
+	}
+	if u, _ := neturl.Parse(url); u.Scheme == "http" && !g.cfg.Insecure && g.cfg.Warn != nil && !g.plainURLTold.Swap(true) {
+		// Not refused: a self-hosted store may sign URLs of an in-cluster
+		// bucket that speaks plaintext. But TLS was asked for the store.
+		g.cfg.Warn(fmt.Sprintf("the store, reached over TLS, gave a plain http:// signed URL (host %s): the upload crosses the network unencrypted, where it can be read or changed on the way; have the store sign https:// URLs", u.Host))
 	}
 	f, err := obj.Open()
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -144,5 +146,45 @@ func TestStoreReportingFewerBytes(t *testing.T) {
 	}
 	if n := srv.Calls("MarkUploadFinished"); n != 0 {
 		t.Errorf("MarkUploadFinished called %d times after short uploads", n)
+	}
+}
+
+// TestPlainSignedURLFromTLSStoreIsTold: a store reached over TLS that hands
+// out http:// signed URLs sends the upload in the clear. It is not refused
+// (an in-cluster bucket may speak plaintext), but said once a run, naming
+// the host and not the URL's signature; a plaintext store (--insecure) asked
+// for no encryption, so nothing is said.
+func TestPlainSignedURLFromTLSStoreIsTold(t *testing.T) {
+	serverTLS, caPEM := teststore.SelfSignedTLS(t)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, caPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tls := range []bool{true, false} {
+		opts := teststore.Options{SignedURL: true}
+		cfg := store.Config{Insecure: true, Retry: fastRetry}
+		if tls {
+			opts.TLS, cfg = serverTLS, store.Config{CAFile: caFile, Retry: fastRetry}
+		}
+		srv := teststore.Start(t, opts)
+		var told []string
+		cfg.Warn = func(s string) { told = append(told, s) }
+		g := open(t, srv.Addr(), cfg)
+		for i, id := range []string{"0123456789abcdef", "fedcba9876543210"} {
+			obj, _ := object(t, 1000+i)
+			k := key
+			k.BuildID = id
+			if err := g.Upload(context.Background(), k, obj, false, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		switch {
+		case !tls && len(told) != 0:
+			t.Errorf("plaintext store: told %q, want nothing", told)
+		case tls && len(told) != 1:
+			t.Errorf("TLS store: told %d times (%q), want once", len(told), told)
+		case tls && (!strings.Contains(told[0], "plain http://") || strings.Contains(told[0], "?") || strings.Contains(told[0], "/upload")):
+			t.Errorf("TLS store: told %q, want the plain URL named by its host alone", told[0])
+		}
 	}
 }

@@ -39,6 +39,9 @@ type Config struct {
 	// CallTimeout bounds each unary call, so a hung store fails over to a
 	// retry (zero: 30 s).
 	CallTimeout time.Duration
+	// Warn, when set, is told what the user should know but that fails
+	// nothing (a plain http:// signed URL from a TLS store), once a run.
+	Warn func(string)
 	// Pool, when set, lends the gRPC connection: one per address and TLS
 	// settings for the pool's life, and Close leaves it open (see Pool).
 	Pool *Pool
