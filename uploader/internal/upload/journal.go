@@ -113,15 +113,29 @@ func storeKey(address string) string {
 // forever.
 const markerLife = 24 * time.Hour
 
+// prunedStamp's time is the last prune's; pruneEvery spaces them.
+const (
+	prunedStamp = ".pruned"
+	pruneEvery  = time.Hour
+)
+
 // prune removes markers (and a crashed writer's temp files) older than
 // markerLife. Lock files are left to their next taker, which removes them.
+// It runs at most once per pruneEvery: a Bazel worker or a make -j opens the
+// journal for every file, and the directory's listing is not free.
 func (j *Journal) prune() {
+	if fi, err := j.root.Stat(prunedStamp); err == nil && time.Since(fi.ModTime()) < pruneEvery {
+		return
+	}
+	if f, err := j.root.OpenFile(prunedStamp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600); err == nil {
+		f.Close()
+	}
 	ents, err := fs.ReadDir(j.root.FS(), ".")
 	if err != nil {
 		return
 	}
 	for _, e := range ents {
-		if strings.HasSuffix(e.Name(), ".lock") || !e.Type().IsRegular() {
+		if strings.HasSuffix(e.Name(), ".lock") || e.Name() == prunedStamp || !e.Type().IsRegular() {
 			continue
 		}
 		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > markerLife {

@@ -1,7 +1,6 @@
 package upload_test
 
 import (
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -52,7 +51,7 @@ func TestLiveUploadersMarkerIsRespected(t *testing.T) {
 	if _, ok := srv.Uploaded(id.Value, 0); ok {
 		t.Error("stored over a live upload")
 	}
-	if entries, _ := os.ReadDir(journal.Dir); len(entries) != 1 {
+	if entries, _ := journalMarkers(journal.Dir); len(entries) != 1 {
 		t.Errorf("the live uploader's marker was removed (%d markers)", len(entries))
 	}
 }
@@ -104,7 +103,7 @@ func TestFailedUploadIsTakenOverBySameProcess(t *testing.T) {
 	if _, ok := srv.Uploaded(id.Value, 0); !ok {
 		t.Error("the store has no finished debuginfo")
 	}
-	if entries, _ := os.ReadDir(journal.Dir); len(entries) != 0 {
+	if entries, _ := journalMarkers(journal.Dir); len(entries) != 0 {
 		t.Errorf("%d markers left after the upload finished", len(entries))
 	}
 }

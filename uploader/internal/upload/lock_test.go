@@ -62,7 +62,7 @@ func TestLockWaitsForTheHolder(t *testing.T) {
 	if !<-got {
 		t.Error("the second lock says it did not wait")
 	}
-	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 || ents[0].Name() != prunedStamp {
 		t.Errorf("left in the journal: %v", ents)
 	}
 }
@@ -124,15 +124,23 @@ func TestOpenJournalPrunesOldMarkers(t *testing.T) {
 			}
 		}
 	}
-	j, err = OpenJournal(dir, "store")
-	if err != nil {
-		t.Fatal(err)
-	}
-	j.Close()
-	for name, kept := range files {
-		_, err := os.Stat(filepath.Join(dir, name))
-		if got := err == nil; got != kept {
-			t.Errorf("%s: kept %v, want %v", name, got, kept)
+	// Within pruneEvery of the last prune nothing is listed or removed;
+	// after it, the old markers go.
+	for _, since := range []time.Duration{pruneEvery - time.Minute, pruneEvery + time.Minute} {
+		then := time.Now().Add(-since)
+		if err := os.Chtimes(filepath.Join(dir, prunedStamp), then, then); err != nil {
+			t.Fatal(err)
+		}
+		j, err = OpenJournal(dir, "store")
+		if err != nil {
+			t.Fatal(err)
+		}
+		j.Close()
+		for name, kept := range files {
+			_, err := os.Stat(filepath.Join(dir, name))
+			if got, want := err == nil, kept || since < pruneEvery; got != want {
+				t.Errorf("last pruned %v ago: %s kept %v, want %v", since, name, got, want)
+			}
 		}
 	}
 }
