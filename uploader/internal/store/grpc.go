@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	neturl "net/url"
 	"sort"
@@ -169,10 +170,39 @@ func tlsEvidence(ctx context.Context, err error, target string, insecure bool) s
 	if hint := tlsHint(err); hint != "" || !insecure || status.Code(err) != codes.Unavailable {
 		return hint
 	}
-	if strings.Contains(err.Error(), "server preface") && speaksTLS(ctx, target) {
+	if !strings.Contains(err.Error(), "server preface") {
+		return ""
+	}
+	if speaksTLS(ctx, target) {
 		return "the store speaks TLS: drop --insecure"
 	}
+	if speaksHTTP1(ctx, target) {
+		return "the address answers in HTTP/1, not gRPC (HTTP/2): it is a web port, or a proxy that does not pass HTTP/2 on; give the store's gRPC address"
+	}
 	return ""
+}
+
+// speaksHTTP1 says whether target answers HTTP/2's connection preface with
+// an HTTP/1 status line, as a web server or an HTTP/1-only proxy does.
+func speaksHTTP1(ctx context.Context, target string) bool {
+	target = strings.TrimPrefix(target, "dns:///")
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", target)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		c.SetDeadline(dl)
+	}
+	if _, err := io.WriteString(c, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"); err != nil {
+		return false
+	}
+	b := make([]byte, 8)
+	n, _ := io.ReadFull(c, b)
+	return strings.HasPrefix(string(b[:n]), "HTTP/1.") || strings.HasPrefix(string(b[:n]), "HTTP/0.")
 }
 
 // speaksTLS says whether a TLS handshake with target succeeds: the evidence

@@ -39,12 +39,15 @@ func TestEachTransientCodeIsRetried(t *testing.T) {
 func TestTLSMismatchFailsWithoutBackoff(t *testing.T) {
 	untrusted := teststore.Start(t, teststore.Options{TLS: tlsOnly(teststore.SelfSignedTLS(t))})
 	plain := teststore.Start(t, teststore.Options{})
+	web := httptest.NewServer(http.NotFoundHandler()) // HTTP/1 only, as a web port or proxy
+	t.Cleanup(web.Close)
 	for _, c := range []struct {
 		name     string
 		addr     string
 		insecure bool
 		want     string
 	}{
+		{"plaintext to an HTTP/1 server", web.Listener.Addr().String(), true, "answers in HTTP/1, not gRPC"},
 		{"untrusted certificate", untrusted.Addr(), false, "--ca-file"},
 		{"TLS to a plaintext store", plain.Addr(), false, "--insecure"},
 		{"plaintext to a TLS store", untrusted.Addr(), true, "the store speaks TLS: drop --insecure"},
