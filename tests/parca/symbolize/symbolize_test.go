@@ -46,6 +46,12 @@ type fixture struct {
 	// the whole binary; the upload, with the two joined, must show each
 	// want's line.
 	endRow bool
+	// discarded: --gc-sections dropped a function whose debug info the
+	// linker left at address 0, over the program's first functions, so
+	// Parca v0.28.0 shows that function's name or lines for some wants
+	// from the whole binary; the upload, with those ranges emptied, must
+	// show each want.
+	discarded bool
 	// namesOnly: split DWARF, which Parca v0.28.0 shows no frame at all
 	// from (the whole binary's, as uploads kept it before). The upload,
 	// without it, must show each want's outermost function from the
@@ -175,6 +181,12 @@ var o2SectionWants = []want{
 	{at: "twice.c:twice", functions: []string{"twice"}, files: []string{"twice.c"}},
 }
 
+var gcWants = []want{
+	{at: "main.c:main", functions: []string{"main"}, files: []string{"main.c"}},
+	{at: "main.c:used_small", functions: []string{"used_small"}, files: []string{"main.c"}},
+	{at: "lib.c:used_lib", functions: []string{"used_lib"}, files: []string{"lib.c"}},
+}
+
 var fixtures = []fixture{
 	{name: "c-dwarf5-pie", src: "c", build: gcc("gcc", "-g", "-O1", "-gdwarf-5", "-pie", "-fPIE"), upload: plain, wants: cWants},
 	{name: "c-dwarf4-nopie", src: "c", build: gcc("gcc", "-g", "-O1", "-gdwarf-4", "-no-pie"), upload: plain, wants: cWants},
@@ -189,6 +201,15 @@ var fixtures = []fixture{
 	// whole binary Parca showed bad's abort line for checked_sum.
 	{name: "c-O2-function-sections", src: "o2", build: gcc("gcc", "-g", "-O2", "-ffunction-sections", "-Wl,--gc-sections"),
 		upload: compressed("zstd"), wants: o2SectionWants, endRow: true},
+	// GNU ld leaves a dropped function's ranges at 0: in DWARF 5 its unit's
+	// and its own range lists, in both versions its line table.
+	{name: "c-gc-sections-dwarf5", src: "gc", build: gcc("gcc", "-g", "-O2", "-gdwarf-5", "-ffunction-sections", "-Wl,--gc-sections"),
+		upload: plain, wants: gcWants, discarded: true},
+	{name: "c-gc-sections-one-unit", src: "gc1", build: gcc("gcc", "-g", "-O2", "-gdwarf-4", "-ffunction-sections", "-Wl,--gc-sections"),
+		upload: compressed("zlib"), discarded: true, wants: []want{
+			{at: "one.c:main", functions: []string{"main"}, files: []string{"one.c"}, line: "one.c:main-entry"},
+			{at: "one.c:used_small", functions: []string{"used_small"}, files: []string{"one.c"}},
+		}},
 	{name: "go", src: "go", build: goBuild(), upload: plain, wants: goWants},
 	{name: "go-redacted-stamped", src: "go", build: goBuild("-ldflags=-buildid=redacted"), upload: stamped, wants: goWants},
 	{name: "go-trimpath", src: "go", build: goBuild("-trimpath"), upload: trimmed, wants: goWants},
@@ -347,7 +368,7 @@ func checkFixture(t *testing.T, c Clients, fx fixture, dir, bin, buildID, refID 
 	got := query(series, buildID)
 	ref := query(series+"-reference", refID)
 	files := map[string]bool{}
-	wholeLacks, wholeWrong := false, false
+	wholeLacks, wholeWrong, wholeMisnames := false, false, false
 	for i, w := range fx.wants {
 		wantLine := 0
 		if w.line != "" {
@@ -371,6 +392,9 @@ func checkFixture(t *testing.T, c Clients, fx fixture, dir, bin, buildID, refID 
 				t.Errorf("%s at %#x (%s addresses): Parca shows\n  %s\nfrom the whole binary: does it read split DWARF now?",
 					w.at, elfAddrs[i], form, fmtFrames(ref[i]))
 			}
+		case fx.discarded:
+			wholeMisnames = wholeMisnames || !framesMatch(ref[i], w, false) ||
+				wantLine > 0 && (len(ref[i]) == 0 || ref[i][0].Line != int64(wantLine))
 		case fx.unsorted || fx.endRow && wantLine > 0:
 			// The whole binary shows "?:0" or a neighbour's line here: the
 			// upload is checked against the wants alone.
@@ -386,6 +410,9 @@ func checkFixture(t *testing.T, c Clients, fx fixture, dir, bin, buildID, refID 
 	}
 	if fx.endRow && !wholeWrong {
 		t.Errorf("Parca shows every line right from the whole binary too: the fixture no longer ends a sequence at a function's start (or Parca drops such rows now)")
+	}
+	if fx.discarded && !wholeMisnames {
+		t.Errorf("Parca shows every want right from the whole binary too: the linker no longer leaves the dropped function at 0 (or Parca skips it now)")
 	}
 	if fx.unsorted && !wholeLacks {
 		t.Errorf("Parca shows every line from the whole binary too: the fixture no longer has line tables out of order (or Parca sorts them now)")

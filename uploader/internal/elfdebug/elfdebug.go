@@ -26,6 +26,10 @@ type Stats struct {
 	HasDWARF, HasSymtab, HasDynsym, HasGoPclntab bool
 	Kept, Dropped                                int // sections whose data was kept / dropped
 	Compressed                                   int // kept sections Extract compressed
+	// Discarded counts the line-table sequences of code the linker
+	// discarded (see deadAt) that were dropped; their functions' and
+	// units' ranges were emptied too, where the DWARF is uncompressed.
+	Discarded int
 	// SplitDWARF: the input's DWARF is split (-gsplit-dwarf; see
 	// SplitDWARF), so it was left out and HasDWARF is false.
 	SplitDWARF bool
@@ -163,19 +167,30 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	r, lines, err := sortLines(ctx, r, f, keep)
+	dead := deadAt(f)
+	r, lines, dropped, err := sortLines(ctx, r, f, keep, dead)
 	if err != nil {
 		return nil, err
 	}
 	if lines != nil {
 		x.closers = append(x.closers, lines)
 	}
-	plain, zlines, err := sortCompressedLines(ctx, r, f, keep)
+	ov, sorted := r.(overlay)
+	plain, zlines, zdropped, err := sortCompressedLines(ctx, r, f, keep, dead)
 	if err != nil {
 		return nil, err
 	}
 	if zlines != nil {
 		x.closers = append(x.closers, zlines)
+	}
+	st.Discarded = dropped + zdropped
+	// Code the linker discarded has line-table sequences: only then is the
+	// rest of the DWARF walked for its ranges.
+	var patched []span
+	if st.Discarded > 0 {
+		if r, patched, err = hideDiscarded(ctx, r, f, keep, dead); err != nil {
+			return nil, err
+		}
 	}
 	comp, spools, err := spool(ctx, r, f, keep, opts.Compress, opts.Reuse, plain)
 	if err != nil {
@@ -242,13 +257,14 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 		x.padTo(int64(l.phoff))
 		x.add(bytesPart(bytes.Join(phdrs, nil)))
 	}
-	ov, sorted := r.(overlay)
 	for _, rg := range regions {
 		x.padTo(int64(rg.new))
 		p := Part{Src: input, Off: int64(rg.old), N: int64(rg.size)}
 		switch {
 		case rg.spooled != nil:
 			p.Src = rg.spooled
+		case overlapsSpan(patched, p.Off, p.N):
+			p.Src = r // its discarded code's ranges emptied
 		case sorted && p.Off >= ov.off && p.Off+p.N <= ov.off+ov.size:
 			p.Src, p.Off = ov.sec, p.Off-ov.off // the sorted .debug_line
 		case sorted && p.Off < ov.off+ov.size && ov.off < p.Off+p.N:
@@ -311,36 +327,59 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// deadAt says where a linker put the DWARF of code it discarded (see
+// package tombstone): address 0 when no executable segment holds it, and
+// lld's all-ones (and, in .debug_ranges, all-ones less one). Nil for a file
+// without segments (.o, .dwo), whose addresses count from each section.
+func deadAt(f *elfparse.File) func(uint64) bool {
+	load, zeroRuns := false, false
+	for _, p := range f.Progs {
+		if p.Type == uint32(elf.PT_LOAD) {
+			load = true
+			zeroRuns = zeroRuns || p.Flags&uint32(elf.PF_X) != 0 && p.Vaddr == 0 && p.Memsz > 0
+		}
+	}
+	if !load {
+		return nil
+	}
+	top := ^uint64(0)
+	if f.Class == elf.ELFCLASS32 {
+		top = 1<<32 - 1
+	}
+	return func(a uint64) bool { return a == 0 && !zeroRuns || a >= top-1 }
+}
+
 // sortLines returns r with the kept, uncompressed .debug_line section's
 // sequences in address order (see package lineorder), written to a spool
 // (memory up to memSpoolMax, else an unlinked temp file) that the caller
 // closes, or r as it is and no spool.
-func sortLines(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bool) (io.ReaderAt, io.Closer, error) {
+func sortLines(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bool, dead func(uint64) bool) (io.ReaderAt, io.Closer, int, error) {
 	for i, s := range f.Sections {
 		if !keep[i] || s.Name != ".debug_line" || s.Flags&uint64(elf.SHF_COMPRESSED) != 0 || overlapsAnother(f, i) {
 			continue
 		}
 		sp, err := lineSpool(s.Size)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
-		ok, err := lineorder.Reorder(ctx, io.NewSectionReader(r, int64(s.Off), int64(s.Size)), int64(s.Size), f.Order, true, sp)
+		opts := lineorder.Options{JoinAlone: true, Dead: dead}
+		ok, dropped, err := lineorder.ReorderWith(ctx, io.NewSectionReader(r, int64(s.Off), int64(s.Size)), int64(s.Size), f.Order, opts, sp)
 		if err == nil && ok {
 			err = sp.flush()
 		}
 		if err != nil || !ok {
 			sp.Close()
 			if ctx.Err() != nil {
-				return nil, nil, ctx.Err()
+				return nil, nil, 0, ctx.Err()
 			}
 			if err != nil {
-				return nil, nil, fmt.Errorf("reading .debug_line: %w", err)
+				return nil, nil, 0, fmt.Errorf("reading .debug_line: %w", err)
 			}
-			return r, nil, nil
+			return r, nil, 0, nil
 		}
-		return overlay{ReaderAt: r, off: int64(s.Off), size: int64(s.Size), sec: sp}, sp, nil
+		return overlay{ReaderAt: r, off: int64(s.Off), size: int64(s.Size), sec: sp}, sp, dropped, nil
 	}
-	return r, nil, nil
+	return r, nil, 0, nil
 }
 
 // lineSpool is where a sorted .debug_line of size bytes is written: memory

@@ -23,7 +23,8 @@ type plainSection struct {
 // sortCompressedLines handles a kept .debug_line that is compressed in the
 // input (gcc -gz, ld --compress-debug-sections): such sections are passed
 // through, so its sequences would stay out of order and Parca would show
-// "?:0" (see sortLines). When they are out of order it is decompressed
+// "?:0" (see sortLines). When they are out of order (or some are of
+// discarded code, see deadAt) it is decompressed
 // (into a spool: see lineSpool), sorted into a second spool, and returned as
 // the section's new uncompressed bytes, for spool to compress again (with
 // zlib when the rest is not compressed). Nothing is returned for a legacy
@@ -32,29 +33,29 @@ type plainSection struct {
 //
 // Its only error is ctx's, when ctx is done (decompressing and sorting a
 // large section takes seconds).
-func sortCompressedLines(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bool) (map[int]plainSection, io.Closer, error) {
+func sortCompressedLines(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bool, dead func(uint64) bool) (map[int]plainSection, io.Closer, int, error) {
 	for i, s := range f.Sections {
 		if !keep[i] || s.Name != ".debug_line" || s.Flags&uint64(elf.SHF_COMPRESSED) == 0 || overlapsAnother(f, i) {
 			continue
 		}
 		ef, err := elf.NewFile(r)
 		if err != nil {
-			return nil, nil, ctx.Err()
+			return nil, nil, 0, ctx.Err()
 		}
 		sec := ef.Section(".debug_line")
 		if sec == nil || sec.Offset != s.Off {
-			return nil, nil, ctx.Err()
+			return nil, nil, 0, ctx.Err()
 		}
 		// Never more than the header claims (a stream that inflates past
 		// it is refused), and never more than maxZLines.
 		if sec.Size > maxZLines {
-			return nil, nil, ctx.Err()
+			return nil, nil, 0, ctx.Err()
 		}
 		// Decompressed into a spool like the sorted one (lineorder reads
 		// it a unit at a time).
 		sp, err := lineSpool(sec.Size)
 		if err != nil {
-			return nil, nil, ctx.Err()
+			return nil, nil, 0, ctx.Err()
 		}
 		n, err := io.Copy(sp, io.LimitReader(ctxio.Reader(ctx, sec.Open()), int64(sec.Size)+1))
 		if err == nil {
@@ -62,24 +63,24 @@ func sortCompressedLines(ctx context.Context, r io.ReaderAt, f *elfparse.File, k
 		}
 		if err != nil || uint64(n) != sec.Size {
 			sp.Close()
-			return nil, nil, ctx.Err()
+			return nil, nil, 0, ctx.Err()
 		}
 		// Sorted into a second spool; the first is done with after that.
 		out, err := lineSpool(uint64(n))
 		if err != nil {
 			sp.Close()
-			return nil, nil, ctx.Err()
+			return nil, nil, 0, ctx.Err()
 		}
-		ok, err := lineorder.Reorder(ctx, sp, n, f.Order, false, out)
+		ok, dropped, err := lineorder.ReorderWith(ctx, sp, n, f.Order, lineorder.Options{Dead: dead}, out)
 		sp.Close()
 		if err == nil && ok {
 			err = out.flush()
 		}
 		if err != nil || !ok {
 			out.Close()
-			return nil, nil, ctx.Err()
+			return nil, nil, 0, ctx.Err()
 		}
-		return map[int]plainSection{i: {out, uint64(n)}}, out, nil
+		return map[int]plainSection{i: {out, uint64(n)}}, out, dropped, nil
 	}
-	return nil, nil, ctx.Err()
+	return nil, nil, 0, ctx.Err()
 }

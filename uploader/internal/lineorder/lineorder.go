@@ -50,6 +50,28 @@ var maxUnit int64 = 8 << 20 // a var for tests
 // done it stops between units with ctx's error: a large section takes
 // seconds.
 func Reorder(ctx context.Context, sec io.ReaderAt, size int64, bo binary.ByteOrder, joinAlone bool, w io.Writer) (changed bool, err error) {
+	changed, _, err = ReorderWith(ctx, sec, size, bo, Options{JoinAlone: joinAlone}, w)
+	return changed, err
+}
+
+// Options tune ReorderWith.
+type Options struct {
+	// JoinAlone: joins alone are a reason to change the section (Reorder).
+	JoinAlone bool
+	// Dead, when set, says whether a sequence that starts at addr is of
+	// code the linker discarded: GNU ld and gold leave the line table of a
+	// function that --gc-sections dropped with its addresses counted from
+	// 0, where in a PIE or a shared library they cover real code, and
+	// Parca then gives that code the dropped function's lines. Such a
+	// sequence is dropped: its bytes become opcodes that emit no row
+	// (DW_LNS_advance_pc 0), at the start of its unit's program, so that
+	// no size or offset changes.
+	Dead func(addr uint64) bool
+}
+
+// ReorderWith is Reorder with options; it also returns how many sequences
+// it dropped as dead.
+func ReorderWith(ctx context.Context, sec io.ReaderAt, size int64, bo binary.ByteOrder, opts Options, w io.Writer) (changed bool, dropped int, err error) {
 	var (
 		u              unitReader
 		changes        []int64 // offsets of the units that change
@@ -57,60 +79,86 @@ func Reorder(ctx context.Context, sec io.ReaderAt, size int64, bo binary.ByteOrd
 	)
 	for off := int64(0); off < size; {
 		if err := ctx.Err(); err != nil {
-			return false, err
+			return false, 0, err
 		}
 		n, seqs, h, err := u.read(sec, off, size, bo)
 		if err != nil {
-			return false, err
+			return false, 0, err
 		}
 		if n == 0 {
 			break // the rest stays as it is
 		}
 		if seqs != nil {
 			unsorted := !slices.IsSortedFunc(seqs, bySeqAddr)
-			if unsorted {
-				slices.SortStableFunc(seqs, bySeqAddr)
-			}
+			dead := arrange(seqs, h, opts.Dead)
+			unsorted = unsorted || dead > 0
 			// A unit sorted anyway is written with its joins: only a sorted
 			// one needs looking for one.
 			joins := !unsorted && anyJoin(u.buf, seqs, h, bo)
 			if unsorted || joins {
 				changes = append(changes, off)
 			}
-			sorted, joined = sorted || unsorted, joined || joins
+			sorted, joined, dropped = sorted || unsorted, joined || joins, dropped+dead
 		}
 		off += n
 	}
-	if !sorted && (!joined || !joinAlone) {
-		return false, nil
+	if !sorted && (!joined || !opts.JoinAlone) {
+		return false, 0, nil
 	}
 	u.sized = true // the second pass reads units the first has seen
 	copyBuf := make([]byte, 32<<10)
 	at := int64(0)
 	for _, off := range changes {
 		if err := ctx.Err(); err != nil {
-			return false, err
+			return false, 0, err
 		}
 		if _, err := io.CopyBuffer(w, io.NewSectionReader(sec, at, off-at), copyBuf); err != nil {
-			return false, err
+			return false, 0, err
 		}
 		n, seqs, h, err := u.read(sec, off, size, bo)
 		if err != nil {
-			return false, err
+			return false, 0, err
 		}
 		if seqs == nil {
-			return false, errors.New("a .debug_line unit changed between two reads")
+			return false, 0, errors.New("a .debug_line unit changed between two reads")
 		}
-		slices.SortStableFunc(seqs, bySeqAddr)
-		if err := writeUnit(w, u.buf, seqs, h, bo); err != nil {
-			return false, err
+		dead := arrange(seqs, h, opts.Dead)
+		if err := writeUnit(w, u.buf, seqs, dead, h, bo); err != nil {
+			return false, 0, err
 		}
 		at = off + n
 	}
 	if _, err := io.CopyBuffer(w, io.NewSectionReader(sec, at, size-at), copyBuf); err != nil {
-		return false, err
+		return false, 0, err
 	}
-	return true, nil
+	return true, dropped, nil
+}
+
+// arrange sorts seqs by address, with the dead ones (see Options.Dead)
+// first, and returns how many are dead. Only a unit whose opcodes are all
+// standard has dead sequences: the filler that replaces them is a
+// standard opcode.
+func arrange(seqs []sequence, h header, dead func(uint64) bool) int {
+	n := 0
+	if dead != nil && h.simulated && h.opcodeBase > 2 {
+		for i := range seqs {
+			seqs[i].dead = dead(seqs[i].addr)
+			if seqs[i].dead {
+				n++
+			}
+		}
+	}
+	slices.SortStableFunc(seqs, func(a, b sequence) int {
+		switch {
+		case a.dead != b.dead:
+			if a.dead {
+				return -1
+			}
+			return 1
+		}
+		return bySeqAddr(a, b)
+	})
+	return n
 }
 
 // unitReader reads units into one buffer, and their sequences into one
@@ -172,12 +220,19 @@ func (ur *unitReader) read(sec io.ReaderAt, off, size int64, bo binary.ByteOrder
 	return unitLen, seqs, h, nil
 }
 
-// writeUnit writes the unit u (its sequences seqs, sorted) to w: its
-// header, then its sequences, joined where joinOf says.
-func writeUnit(w io.Writer, u []byte, seqs []sequence, h header, bo binary.ByteOrder) error {
+// writeUnit writes the unit u (its sequences seqs, arranged: the first
+// dead of them dead) to w: its header, filler for the dead sequences, then
+// the others, joined where joinOf says.
+func writeUnit(w io.Writer, u []byte, seqs []sequence, dead int, h header, bo binary.ByteOrder) error {
 	if _, err := w.Write(u[:h.prog]); err != nil {
 		return err
 	}
+	for _, s := range seqs[:dead] {
+		if _, err := w.Write(filler(int(s.n))); err != nil {
+			return err
+		}
+	}
+	seqs = seqs[dead:]
 	var (
 		next join // what the previous sequence's join left for this one
 		lit  [maxLit]byte
@@ -215,6 +270,21 @@ func writeUnit(w io.Writer, u []byte, seqs []sequence, h header, bo binary.ByteO
 type sequence struct {
 	addr, end uint64
 	off, n    uint32
+	dead      bool // fits in the padding: still 24 bytes
+}
+
+// filler is n (at least 2) bytes of line program that emit no row and
+// change no register: DW_LNS_advance_pc 0, with a 2-byte LEB128 0 for an
+// odd n.
+func filler(n int) []byte {
+	b := make([]byte, 0, n)
+	if n%2 == 1 {
+		b = append(b, 2, 0x80, 0)
+	}
+	for len(b) < n {
+		b = append(b, 2, 0)
+	}
+	return b
 }
 
 // seqInfo is what join needs of one sequence, found by walking it again:

@@ -565,3 +565,54 @@ func (c *cancelAfter) ReadAt(p []byte, off int64) (int, error) {
 	}
 	return m, err
 }
+
+// TestDeadSequencesDropped: --gc-sections leaves the dropped function's
+// sequence at address 0. With Dead saying so, its rows are gone (no row
+// below the program's code), every other row stays, and the section keeps
+// its size.
+func TestDeadSequencesDropped(t *testing.T) {
+	dir := t.TempDir()
+	for name, src := range map[string]string{"o2.c": testbin.O2C, "other.c": other + "long dropped(long x) { return x * x + 3 * x; }\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bin := filepath.Join(dir, "prog")
+	testbin.Run(t, dir, "gcc", "-g", "-O2", "-ffunction-sections", "-Wl,--gc-sections", "-o", bin, "o2.c", "other.c")
+	file, off, size := lineSection(t, bin)
+	before, _ := testbin.LineRows(t, bin)
+	dead := func(a uint64) bool { return a == 0 }
+	var out bytes.Buffer
+	ok, dropped, err := ReorderWith(context.Background(), bytes.NewReader(file[off:off+size]), size, binary.LittleEndian, Options{JoinAlone: true, Dead: dead}, &out)
+	if err != nil || !ok || dropped == 0 || int64(out.Len()) != size {
+		t.Fatalf("ReorderWith = %v, %d dropped, %v, %d of %d bytes", ok, dropped, err, out.Len(), size)
+	}
+	patched := slices.Clone(file)
+	copy(patched[off:], out.Bytes())
+	p := filepath.Join(t.TempDir(), "patched")
+	if err := os.WriteFile(p, patched, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := testbin.LineRows(t, p)
+	keep := func(rows []testbin.LineRow, below uint64) map[[2]uint64]bool {
+		m := map[[2]uint64]bool{}
+		for _, r := range rows {
+			if r.Addr >= below && !r.End { // a join drops end rows (see join)
+				m[[2]uint64{r.Addr, uint64(r.Line)}] = true
+			}
+		}
+		return m
+	}
+	const code = 0x1000 // the PIE's .text starts above this
+	for _, r := range after {
+		if r.Addr < code {
+			t.Fatalf("a row at %#x (line %d) is left", r.Addr, r.Line)
+		}
+	}
+	b, a := keep(before, code), keep(after, code)
+	for k := range b {
+		if !a[k] {
+			t.Errorf("row at %#x line %d lost", k[0], k[1])
+		}
+	}
+}

@@ -1,0 +1,504 @@
+// Package tombstone finds the DWARF a linker left behind for code it
+// discarded, and the patches that leave it describing no address.
+//
+// GNU ld and gold keep the debug info of a function that --gc-sections
+// (Bazel's -c opt, many release builds) threw away, with its addresses
+// relocated to 0. In a PIE or a shared library, whose code starts a page
+// or so above 0, such a function then covers main, _start and whatever
+// else comes first, and Parca v0.28.0, which takes the first unit and the
+// first function whose range holds an address, shows the discarded
+// function's name there. lld writes -1 instead (DWARF 6's tombstone),
+// which describes no code, and DWARF 4 .debug_ranges already get the empty
+// range (1, 1) from GNU ld.
+//
+// Each patch makes a range empty in place, without changing a size or an
+// offset: a subprogram's (or unit's) DW_AT_high_pc is set to its low_pc,
+// a range-list entry ends where it starts. Line tables are the package
+// lineorder's.
+package tombstone
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+)
+
+// Section is one DWARF section's bytes (uncompressed); a nil R is absent.
+type Section struct {
+	R    io.ReaderAt
+	Size int64
+}
+
+// Sections are what Find reads and patches.
+type Sections struct {
+	Info, Abbrev, Addr, Rnglists, Ranges, Aranges Section
+}
+
+// Patch replaces Data at Off in its section.
+type Patch struct {
+	Off  int64
+	Data []byte
+}
+
+// Patches are the patches of each section, in offset order.
+type Patches struct {
+	Info, Rnglists, Ranges, Aranges []Patch
+}
+
+// Len is how many patches there are.
+func (p Patches) Len() int {
+	return len(p.Info) + len(p.Rnglists) + len(p.Ranges) + len(p.Aranges)
+}
+
+// Find walks every unit of s.Info and returns the patches that empty the
+// ranges dead says start in discarded code. An error means the DWARF could
+// not be followed (patches are then not to be applied).
+func Find(ctx context.Context, s Sections, bo binary.ByteOrder, dead func(uint64) bool) (Patches, error) {
+	if s.Info.R == nil || s.Abbrev.R == nil {
+		return Patches{}, nil
+	}
+	w := &walker{s: s, bo: bo, dead: dead, lists: map[int64]bool{},
+		budget: 4*(s.Abbrev.Size+s.Rnglists.Size+s.Ranges.Size) + 1<<20}
+	if err := w.units(ctx); err != nil {
+		return Patches{}, err
+	}
+	if err := w.aranges(); err != nil {
+		return Patches{}, err
+	}
+	for _, p := range []*[]Patch{&w.p.Info, &w.p.Rnglists, &w.p.Ranges, &w.p.Aranges} {
+		sort.Slice(*p, func(i, j int) bool { return (*p)[i].Off < (*p)[j].Off })
+	}
+	return w.p, nil
+}
+
+type walker struct {
+	s     Sections
+	bo    binary.ByteOrder
+	dead  func(uint64) bool
+	p     Patches
+	lists map[int64]bool // range lists already looked at (units share them)
+
+	abbrevAt int64 // the table in abbrevs
+	abbrevs  map[uint64]*abbrev
+
+	// budget bounds the bytes read again and again (abbreviation tables,
+	// range lists): a hostile file could have every unit re-read a large
+	// table, or every entry a long list.
+	budget int64
+}
+
+// spend charges n bytes read to the budget.
+func (w *walker) spend(n int64) error {
+	if w.budget -= n; w.budget < 0 {
+		return errors.New("DWARF tables read over and over: not followed")
+	}
+	return nil
+}
+
+type abbrev struct {
+	children bool
+	specs    []spec
+}
+
+type spec struct {
+	attr, form uint64
+	implicit   int64
+}
+
+// unit is what a unit's DIEs need of it.
+type unit struct {
+	version  int
+	asize    int
+	dwarf64  bool
+	base     uint64 // the unit's base address: its DW_AT_low_pc
+	addrBase int64  // DW_AT_addr_base: where its .debug_addr entries start
+	rngBase  int64  // DW_AT_rnglists_base
+	hasAddrB bool
+	hasRngB  bool
+}
+
+// value is one attribute's form and where its value is in .debug_info.
+type value struct {
+	form uint64
+	at   int64
+	n    int    // its size in bytes
+	v    uint64 // its value (an address, a constant, an index or offset)
+	set  bool
+}
+
+func (w *walker) units(ctx context.Context) error {
+	d := newReader(w.s.Info.R, w.s.Info.Size, w.bo)
+	for d.pos < d.size {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		start := d.pos
+		length, dwarf64 := d.length()
+		if d.err != nil {
+			return d.err
+		}
+		end := d.pos + int64(length)
+		if length > uint64(d.size-d.pos) {
+			return fmt.Errorf(".debug_info at %#x: unit past the section's end", start)
+		}
+		u := unit{dwarf64: dwarf64, version: int(d.u16())}
+		if u.version < 2 || u.version > 5 {
+			return fmt.Errorf(".debug_info at %#x: DWARF version %d", start, u.version)
+		}
+		utype := uint8(1)
+		if u.version >= 5 {
+			utype, u.asize = d.u8(), int(d.u8())
+		}
+		abbrevOff := int64(d.offset(dwarf64))
+		if u.version < 5 {
+			u.asize = int(d.u8())
+		}
+		switch utype {
+		case 4, 5: // skeleton, split_compile: a unit ID
+			d.skip(8)
+		case 2, 6: // type, split_type: a signature, a type offset
+			d.skip(8)
+			d.offset(dwarf64)
+		}
+		if u.asize != 4 && u.asize != 8 {
+			return fmt.Errorf(".debug_info at %#x: address size %d", start, u.asize)
+		}
+		if err := w.loadAbbrevs(abbrevOff); err != nil {
+			return err
+		}
+		if err := w.dies(d, &u, end); err != nil {
+			return fmt.Errorf(".debug_info unit at %#x: %w", start, err)
+		}
+		d.seek(end)
+	}
+	return d.err
+}
+
+// dies walks one unit's entries, up to end.
+func (w *walker) dies(d *reader, u *unit, end int64) error {
+	first := true
+	for n := 0; d.pos < end; n++ {
+		code := d.uleb()
+		if d.err != nil {
+			return d.err
+		}
+		if code == 0 {
+			continue // the end of a list of children
+		}
+		ab := w.abbrevs[code]
+		if ab == nil {
+			return fmt.Errorf("no abbreviation %d", code)
+		}
+		var low, high, ranges value
+		for _, sp := range ab.specs {
+			v, err := w.attr(d, u, sp)
+			if err != nil {
+				return err
+			}
+			switch sp.attr {
+			case atLowPC:
+				low = v
+			case atHighPC:
+				high = v
+			case atRanges:
+				ranges = v
+			case atAddrBase:
+				if first {
+					u.addrBase, u.hasAddrB = int64(v.v), true
+				}
+			case atRnglistsBase:
+				if first {
+					u.rngBase, u.hasRngB = int64(v.v), true
+				}
+			}
+		}
+		if d.err != nil {
+			return d.err
+		}
+		lowAddr, lowOK := w.address(u, low)
+		if first {
+			// The unit's base address is its own low_pc (0 when it has
+			// ranges instead): range lists count from it.
+			first = false
+			u.base = lowAddr
+		}
+		switch {
+		case ranges.set:
+			if err := w.rangeList(u, ranges); err != nil {
+				return err
+			}
+		case lowOK && high.set && w.dead(lowAddr):
+			w.emptyHigh(u, low, high)
+		}
+	}
+	return nil
+}
+
+// address resolves a DW_AT_low_pc value: false when there is none, or it
+// cannot be read.
+func (w *walker) address(u *unit, v value) (uint64, bool) {
+	switch {
+	case !v.set:
+		return 0, false
+	case v.form == fAddr:
+		return v.v, true
+	case isAddrx(v.form):
+		return w.addrx(u, v.v)
+	}
+	return 0, false
+}
+
+// addrx reads entry i of the unit's .debug_addr contribution.
+func (w *walker) addrx(u *unit, i uint64) (uint64, bool) {
+	if w.s.Addr.R == nil || !u.hasAddrB {
+		return 0, false
+	}
+	d := newReader(w.s.Addr.R, w.s.Addr.Size, w.bo)
+	if i > uint64(w.s.Addr.Size)/uint64(u.asize) {
+		return 0, false
+	}
+	d.seek(u.addrBase + int64(i)*int64(u.asize))
+	a := d.uint(u.asize)
+	return a, d.err == nil
+}
+
+// emptyHigh sets high to low: the entry then covers no address.
+func (w *walker) emptyHigh(u *unit, low, high value) {
+	var b []byte
+	switch {
+	case high.form == fAddr && low.form == fAddr:
+		b = w.putAddr(u.asize, low.v)
+	case high.form == fData1 || high.form == fData2 || high.form == fData4 || high.form == fData8:
+		b = make([]byte, high.n) // the length: 0
+	case high.form == fUdata || high.form == fSdata:
+		b = paddedLEB(0, high.n)
+	default:
+		return // an index or an implicit constant: cannot be changed in place
+	}
+	w.p.Info = append(w.p.Info, Patch{high.at, b})
+}
+
+func (w *walker) putAddr(size int, a uint64) []byte {
+	b := make([]byte, size)
+	if size == 4 {
+		w.bo.PutUint32(b, uint32(a))
+	} else {
+		w.bo.PutUint64(b, a)
+	}
+	return b
+}
+
+// paddedLEB is v as a LEB128 of exactly n bytes (continuation bytes pad
+// it), or nil when it needs more. Zero pads the same signed or not.
+func paddedLEB(v uint64, n int) []byte {
+	b := make([]byte, n)
+	for i := range n {
+		b[i] = byte(v&0x7f) | 0x80
+		v >>= 7
+	}
+	if n == 0 || v != 0 {
+		return nil
+	}
+	b[n-1] &^= 0x80
+	return b
+}
+
+// rangeList empties the entries of the range list v names that start in
+// discarded code.
+func (w *walker) rangeList(u *unit, v value) error {
+	off := int64(v.v)
+	if u.version >= 5 {
+		sec := w.s.Rnglists
+		if sec.R == nil {
+			return nil
+		}
+		if v.form == fRnglistx {
+			if !u.hasRngB {
+				return nil
+			}
+			size := int64(4)
+			if u.dwarf64 {
+				size = 8
+			}
+			d := newReader(sec.R, sec.Size, w.bo)
+			d.seek(u.rngBase + int64(v.v)*size)
+			off = u.rngBase + int64(d.offset(u.dwarf64))
+			if d.err != nil {
+				return d.err
+			}
+		}
+		if w.lists[off] {
+			return nil
+		}
+		w.lists[off] = true
+		return w.charged(off, func() (int64, error) { return w.rnglist(u, sec, off) })
+	}
+	sec := w.s.Ranges
+	if sec.R == nil || w.lists[off] {
+		return nil
+	}
+	w.lists[off] = true
+	return w.charged(off, func() (int64, error) { return w.ranges(u, sec, off) })
+}
+
+// charged runs read (which returns where it stopped) and charges what it
+// read from off.
+func (w *walker) charged(off int64, read func() (int64, error)) error {
+	end, err := read()
+	if err != nil {
+		return err
+	}
+	return w.spend(end - off)
+}
+
+// rnglist: a DWARF 5 range list at off; it returns where the list ends.
+func (w *walker) rnglist(u *unit, sec Section, off int64) (int64, error) {
+	d := newReader(sec.R, sec.Size, w.bo)
+	d.seek(off)
+	base, baseDead := u.base, false
+	for n := 0; ; n++ {
+		if n > 1<<20 {
+			return 0, errors.New(".debug_rnglists: a list without end")
+		}
+		kind := d.u8()
+		if d.err != nil {
+			return 0, d.err
+		}
+		switch kind {
+		case 0: // DW_RLE_end_of_list
+			return d.pos, nil
+		case 1: // DW_RLE_base_addressx
+			a, ok := w.addrx(u, d.uleb())
+			base, baseDead = a, ok && w.dead(a)
+		case 2: // DW_RLE_startx_endx
+			i := d.uleb()
+			at := d.pos
+			d.uleb()
+			if a, ok := w.addrx(u, i); ok && w.dead(a) {
+				w.patchLEB(&w.p.Rnglists, at, d.pos, i)
+			}
+		case 3: // DW_RLE_startx_length
+			a, ok := w.addrx(u, d.uleb())
+			at := d.pos
+			d.uleb()
+			if ok && w.dead(a) {
+				w.patchLEB(&w.p.Rnglists, at, d.pos, 0)
+			}
+		case 4: // DW_RLE_offset_pair
+			s := d.uleb()
+			at := d.pos
+			d.uleb()
+			if baseDead || w.dead(base+s) {
+				w.patchLEB(&w.p.Rnglists, at, d.pos, s)
+			}
+		case 5: // DW_RLE_base_address
+			base = d.uint(u.asize)
+			baseDead = w.dead(base)
+		case 6: // DW_RLE_start_end
+			s := d.uint(u.asize)
+			at := d.pos
+			d.uint(u.asize)
+			if w.dead(s) {
+				w.p.Rnglists = append(w.p.Rnglists, Patch{at, w.putAddr(u.asize, s)})
+			}
+		case 7: // DW_RLE_start_length
+			s := d.uint(u.asize)
+			at := d.pos
+			d.uleb()
+			if w.dead(s) {
+				w.patchLEB(&w.p.Rnglists, at, d.pos, 0)
+			}
+		default:
+			return 0, fmt.Errorf(".debug_rnglists at %#x: entry kind %d", d.pos-1, kind)
+		}
+		if d.err != nil {
+			return 0, d.err
+		}
+	}
+}
+
+// patchLEB rewrites the LEB128 at [at, end) as v, padded to its length.
+func (w *walker) patchLEB(p *[]Patch, at, end int64, v uint64) {
+	if b := paddedLEB(v, int(end-at)); b != nil {
+		*p = append(*p, Patch{at, b})
+	}
+}
+
+// ranges: a DWARF 2-4 .debug_ranges list at off; it returns where the list
+// ends. A dead pair becomes
+// (1, 1), empty, as GNU ld writes it ((0, 0) would end the list).
+func (w *walker) ranges(u *unit, sec Section, off int64) (int64, error) {
+	d := newReader(sec.R, sec.Size, w.bo)
+	d.seek(off)
+	maxAddr := uint64(1)<<(8*u.asize) - 1
+	if u.asize == 8 {
+		maxAddr = ^uint64(0)
+	}
+	base := u.base
+	for n := 0; ; n++ {
+		if n > 1<<20 {
+			return 0, errors.New(".debug_ranges: a list without end")
+		}
+		at := d.pos
+		b, e := d.uint(u.asize), d.uint(u.asize)
+		if d.err != nil {
+			return 0, d.err
+		}
+		switch {
+		case b == 0 && e == 0:
+			return d.pos, nil
+		case b == maxAddr:
+			base = e
+		case b != e && w.dead(base+b):
+			one := w.putAddr(u.asize, 1)
+			w.p.Ranges = append(w.p.Ranges, Patch{at, append(one, one...)})
+		}
+	}
+}
+
+// aranges empties the address ranges of .debug_aranges that start in
+// discarded code (gdb finds a unit by them): (1, 0), since (0, 0) ends a set.
+func (w *walker) aranges() error {
+	sec := w.s.Aranges
+	if sec.R == nil {
+		return nil
+	}
+	d := newReader(sec.R, sec.Size, w.bo)
+	for d.pos < d.size {
+		start := d.pos
+		length, dwarf64 := d.length()
+		end := d.pos + int64(length)
+		if d.err != nil || length > uint64(d.size-d.pos) {
+			return errors.New(".debug_aranges: a set past the section's end")
+		}
+		d.u16() // version
+		d.offset(dwarf64)
+		asize, segSize := int(d.u8()), int(d.u8())
+		if asize != 4 && asize != 8 || segSize != 0 {
+			d.seek(end) // not one this package patches
+			continue
+		}
+		// Tuples start at a multiple of twice the address size from the set.
+		if r := (d.pos - start) % int64(2*asize); r != 0 {
+			d.skip(uint64(int64(2*asize) - r))
+		}
+		for d.err == nil && d.pos+int64(2*asize) <= end {
+			at := d.pos
+			a, n := d.uint(asize), d.uint(asize)
+			if a == 0 && n == 0 {
+				break
+			}
+			if n != 0 && w.dead(a) {
+				w.p.Aranges = append(w.p.Aranges, Patch{at, append(w.putAddr(asize, 1), make([]byte, asize)...)})
+			}
+		}
+		if d.err != nil {
+			return d.err
+		}
+		d.seek(end)
+	}
+	return nil
+}
