@@ -400,6 +400,144 @@ log="${TMP}/onpath.build2.log"
 build onpath "${log}"
 check "uploader on PATH gone: after re-configure the build uploads" contains "${log}" "uploading 3 binaries" || show "${log}"
 
+# ---------------------------------------------------------------- source roots
+
+# A top-level CMakeLists.txt below the top of the sources, which it names as
+# ../src and ../include (zstd's build/cmake with ../../lib; review s14-r3,
+# finding 1). The source tree alone admits none of them: the configure step
+# and the build say so, naming the root to add (not "not found on disk": the
+# only file not on disk is gcc's <built-in>, which __builtin_memcpy brings);
+# adding DEBUGINFO_SOURCE_ROOTS to the built tree uploads the sources with
+# the next build. Against the real Parca when there is one.
+SUB="${TMP}/my project/subroot"
+mkdir -p "${SUB}/cmake" "${SUB}/src" "${SUB}/include"
+cat >"${SUB}/cmake/CMakeLists.txt" <<EOF
+cmake_minimum_required(VERSION 3.16)
+project(subroot C)
+list(APPEND CMAKE_MODULE_PATH "${TMP}/my project/rules_debuginfo/tools/cmake")
+include(Debuginfo)
+add_library(subgreet SHARED ../src/subgreet.c)
+target_include_directories(subgreet PUBLIC ../include)
+add_executable(subapp ../src/subapp.c)
+target_link_libraries(subapp subgreet)
+if(VIA_FUNCTION)
+  debuginfo_upload_all(SOURCE_ROOTS ..)
+else()
+  debuginfo_upload_all()
+endif()
+EOF
+printf '%s\n' 'const char *subgreet(const char *who);' >"${SUB}/include/subgreet.h"
+# No <string.h>: gcc then declares __builtin_memcpy in "<built-in>".
+printf '%s\n' '#include "subgreet.h"' 'static char buf[128];' \
+  'const char *subgreet(const char *who) {' '  unsigned long n = __builtin_strlen(who);' \
+  '  __builtin_memcpy(buf, who, n < sizeof buf ? n : sizeof buf - 1);' '  return buf;' '}' >"${SUB}/src/subgreet.c"
+printf '%s\n' '#include <stdio.h>' '#include "subgreet.h"' \
+  'int main(int argc, char **argv) { puts(subgreet(argc > 1 ? argv[1] : "world")); return 0; }' >"${SUB}/src/subapp.c"
+if [[ -n "${PARCA_ADDR:-}" ]]; then
+  sub_store=(-DDEBUGINFO_STORE_ADDRESS="${PARCA_ADDR}" -DDEBUGINFO_FLAGS=--insecure -DDEBUGINFO_AUTH=none)
+  sub_bucket="${PARCA_BUCKET:-}"
+  where="Parca"
+else
+  sub_store=(-DDEBUGINFO_STORE_ADDRESS="file://${TMP}/store-subroot")
+  sub_bucket="${TMP}/store-subroot"
+  where="file:// store"
+fi
+b="${TMP}/subroot"
+cmake -S "${SUB}/cmake" -B "${b}" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDEBUGINFO="${DEBUGINFO}" \
+  "${sub_store[@]}" >"${TMP}/subroot.configure.log" 2>&1
+check "sources outside the source tree: configure succeeds" test $? = 0 || show "${TMP}/subroot.configure.log"
+check "sources outside the source tree: configure warns, naming the root" \
+  says "${TMP}/subroot.configure.log" "lie outside the source roots (${SUB}/cmake)" || show "${TMP}/subroot.configure.log"
+check "sources outside the source tree: configure names the root to add (their top directory)" \
+  says "${TMP}/subroot.configure.log" "-DDEBUGINFO_SOURCE_ROOTS=\"${SUB}\"" || show "${TMP}/subroot.configure.log"
+log="${TMP}/subroot.build1.log"
+cmake --build "${b}" >"${log}" 2>&1
+check "sources outside the source tree: the build succeeds" test $? = 0 || show "${log}"
+check "sources outside the source tree: the debuginfo is uploaded" contains "${log}" "uploading 2 binaries" || show "${log}"
+check "sources outside the source tree: the build says they lie outside the roots, naming the root and the setting" \
+  contains "${log}" "source files outside the source roots (${SUB}/cmake, and the build directory) were left out of the source archives: add the directory that holds them to the roots, e.g. cmake -DDEBUGINFO_SOURCE_ROOTS=\"${SUB}\"" || show "${log}"
+check "(libsubgreet.so's line table names <built-in>)" bash -c 'readelf --debug-dump=line "$1" | grep -qF "<built-in>"' _ "${b}/libsubgreet.so"
+check "sources outside the source tree: not blamed on files missing from disk (<built-in> is no file)" lacks "${log}" "found on disk (" || show "${log}"
+check "sources outside the source tree: no --prefix-map suggested" lacks "${log}" "prefix-map" || show "${log}"
+if [[ -n "${sub_bucket}" ]]; then
+  check "sources outside the source tree (${where}): debuginfo stored" in_store_debuginfo "${sub_bucket}" "${b}/subapp"
+  id="$(buildid "${b}/subapp")"
+  check "sources outside the source tree (${where}): no source archive" test ! -e "${sub_bucket}/debuginfo/${id}/sources"
+fi
+# The built tree, given the root: the next build uploads the sources.
+cmake -S "${SUB}/cmake" -B "${b}" "-DDEBUGINFO_SOURCE_ROOTS=${SUB}" >"${TMP}/subroot.configure2.log" 2>&1
+check "DEBUGINFO_SOURCE_ROOTS: configure succeeds without the warning" lacks "${TMP}/subroot.configure2.log" "outside the source roots" ||
+  show "${TMP}/subroot.configure2.log"
+log="${TMP}/subroot.build2.log"
+cmake --build "${b}" >"${log}" 2>&1
+check "DEBUGINFO_SOURCE_ROOTS added to a built tree: the next build uploads again" contains "${log}" "uploading 2 binaries" || show "${log}"
+check "DEBUGINFO_SOURCE_ROOTS added to a built tree: ... without a relink" lacks "${log}" "Linking" || show "${log}"
+check "DEBUGINFO_SOURCE_ROOTS added to a built tree: ... and the sources of both are sent" count_is "${log}" "uploaded  sources" 2 || show "${log}"
+check "DEBUGINFO_SOURCE_ROOTS added to a built tree: ... with no hint about roots" lacks "${log}" "DEBUGINFO_SOURCE_ROOTS" || show "${log}"
+if [[ -n "${sub_bucket}" ]]; then
+  for f in src/subapp.c include/subgreet.h; do
+    check "DEBUGINFO_SOURCE_ROOTS (${where}): subapp's archive holds ${f}" archived "${sub_bucket}" "${b}/subapp" "subroot/${f}"
+  done
+  check "DEBUGINFO_SOURCE_ROOTS (${where}): libsubgreet.so's archive holds src/subgreet.c" \
+    archived "${sub_bucket}" "${b}/libsubgreet.so" "subroot/src/subgreet.c"
+fi
+log="${TMP}/subroot.build3.log"
+cmake --build "${b}" >"${log}" 2>&1
+check "DEBUGINFO_SOURCE_ROOTS: then a no-op build uploads nothing" lacks "${log}" "debuginfo: uploading" || show "${log}"
+if [[ -n "${PARCA_ADDR:-}" ]]; then
+  if (cd "${ROOT}/tests/parca" && GOWORK=off go build -o "${TMP}/symbolize-check" ./cmd/symbolize-check) >"${TMP}/sc-build.log" 2>&1; then
+    check "DEBUGINFO_SOURCE_ROOTS: Parca symbolizes subapp (main) with lines and sources" \
+      "${TMP}/symbolize-check" -binary "${b}/subapp" -source-root "${SUB}" main
+    check "DEBUGINFO_SOURCE_ROOTS: Parca symbolizes libsubgreet.so (subgreet) with lines and sources" \
+      "${TMP}/symbolize-check" -binary "${b}/libsubgreet.so" -source-root "${SUB}" subgreet
+  else
+    show "${TMP}/sc-build.log"
+    not_ok "go build tests/parca/cmd/symbolize-check"
+  fi
+fi
+# What a user tries first, --source-root in DEBUGINFO_FLAGS, and any other
+# change to what the archives hold keys the stamps too.
+b="${TMP}/subroot-flags"
+fstore="${TMP}/store-subroot-flags"
+cmake -S "${SUB}/cmake" -B "${b}" -G "Unix Makefiles" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDEBUGINFO="${DEBUGINFO}" \
+  -DDEBUGINFO_STORE_ADDRESS="file://${fstore}" >"${TMP}/subroot-flags.configure.log" 2>&1
+log="${TMP}/subroot-flags.build1.log"
+cmake --build "${b}" >"${log}" 2>&1
+check "sources outside the source tree (Unix Makefiles): debuginfo, no source archive" \
+  bash -c 'ls "$1"/debuginfo/*/debuginfo && ! ls "$1"/debuginfo/*/sources' _ "${fstore}" >/dev/null 2>&1 || show "${log}"
+cmake -S "${SUB}/cmake" -B "${b}" "-DDEBUGINFO_FLAGS=--source-root;${SUB}" >"${TMP}/subroot-flags.configure2.log" 2>&1
+check "--source-root in DEBUGINFO_FLAGS: configure no longer warns" lacks "${TMP}/subroot-flags.configure2.log" "outside the source roots" ||
+  show "${TMP}/subroot-flags.configure2.log"
+log="${TMP}/subroot-flags.build2.log"
+cmake --build "${b}" >"${log}" 2>&1
+check "--source-root in DEBUGINFO_FLAGS added to a built tree: the next build uploads the sources" in_store "${fstore}" "${b}/subapp" || show "${log}"
+cmake -S "${SUB}/cmake" -B "${b}" "-DDEBUGINFO_FLAGS=--source-root;${SUB};--sources-exclude=**/subgreet.h" >"${TMP}/subroot-flags.configure3.log" 2>&1
+log="${TMP}/subroot-flags.build3.log"
+cmake --build "${b}" >"${log}" 2>&1
+check "a sources option changed in DEBUGINFO_FLAGS: the next build uploads again" contains "${log}" "uploading 2 binaries" || show "${log}"
+cmake -S "${SUB}/cmake" -B "${b}" -DDEBUGINFO_SOURCES=OFF >"${TMP}/subroot-flags.configure4.log" 2>&1
+log="${TMP}/subroot-flags.build4.log"
+cmake --build "${b}" >"${log}" 2>&1
+check "DEBUGINFO_SOURCES changed: the next build uploads again" contains "${log}" "uploading 2 binaries" || show "${log}"
+log="${TMP}/subroot-flags.build5.log"
+cmake --build "${b}" >"${log}" 2>&1
+check "DEBUGINFO_SOURCES changed: ... and the build after it nothing" lacks "${log}" "debuginfo: uploading" || show "${log}"
+# The function argument, relative to the calling directory: sources with the first build.
+b="${TMP}/subroot-fn"
+cmake -S "${SUB}/cmake" -B "${b}" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDEBUGINFO="${DEBUGINFO}" -DVIA_FUNCTION=ON \
+  -DDEBUGINFO_STORE_ADDRESS="file://${TMP}/store-subroot-fn" >"${TMP}/subroot-fn.configure.log" 2>&1
+check "debuginfo_upload_all(SOURCE_ROOTS ..): no warning" lacks "${TMP}/subroot-fn.configure.log" "outside the source roots" ||
+  show "${TMP}/subroot-fn.configure.log"
+log="${TMP}/subroot-fn.build.log"
+cmake --build "${b}" >"${log}" 2>&1
+check "debuginfo_upload_all(SOURCE_ROOTS ..): the first build uploads the sources" \
+  archived "${TMP}/store-subroot-fn" "${b}/subapp" "subroot/include/subgreet.h" || show "${log}"
+cmake -S "${SUB}/cmake" -B "${TMP}/subroot-bad" -DDEBUGINFO="${DEBUGINFO}" "-DDEBUGINFO_SOURCE_ROOTS=${SUB}/nonesuch" \
+  >"${TMP}/subroot-bad.configure.log" 2>&1
+check "DEBUGINFO_SOURCE_ROOTS naming no directory: configure fails" test $? != 0
+check "DEBUGINFO_SOURCE_ROOTS naming no directory: says so" says "${TMP}/subroot-bad.configure.log" "nonesuch) is not a directory" ||
+  show "${TMP}/subroot-bad.configure.log"
+
 # ---------------------------------------------------------------- real Parca
 
 if [[ -n "${PARCA_ADDR:-}" ]]; then

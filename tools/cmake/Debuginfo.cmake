@@ -27,6 +27,15 @@ set(DEBUGINFO_STORE_ADDRESS "grpc.polarsignals.com:443" CACHE STRING
 set(DEBUGINFO_PROJECT_ID "" CACHE STRING
   "Polar Signals project ID (the projectID header); empty: env POLARSIGNALS_PROJECT_ID at build time")
 option(DEBUGINFO_SOURCES "also upload source archives built from the DWARF line tables" ON)
+# A project may set it as a plain variable before the include; read it before
+# the cache entry exists (CMake < 3.21 drops the plain variable then).
+if(DEFINED DEBUGINFO_SOURCE_ROOTS)
+  set(_debuginfo_roots "${DEBUGINFO_SOURCE_ROOTS}")
+else()
+  set(_debuginfo_roots "${CMAKE_SOURCE_DIR}")
+endif()
+set(DEBUGINFO_SOURCE_ROOTS "${CMAKE_SOURCE_DIR}" CACHE STRING
+  "directories whose files may go into source archives (a ;-list, relative ones from the top-level source directory)")
 # AUTO is decided when the build runs, like the Make include: ON when the
 # build's environment has CI=true.
 set(DEBUGINFO_REQUIRED "AUTO" CACHE STRING
@@ -231,7 +240,8 @@ set(_debuginfo_script_args
   "-DDEBUGINFO_STORE_ADDRESS=${DEBUGINFO_STORE_ADDRESS}"
   "-DDEBUGINFO_PROJECT_ID=${DEBUGINFO_PROJECT_ID}"
   "-DDEBUGINFO_SOURCES=${DEBUGINFO_SOURCES}"
-  "-DDEBUGINFO_SOURCE_ROOT=${CMAKE_SOURCE_DIR}"
+  "-DDEBUGINFO_ROOTS_FILE=${CMAKE_BINARY_DIR}/debuginfo-targets/source-roots.cmake"
+  "-DDEBUGINFO_BINARY_DIR=${CMAKE_BINARY_DIR}"
   "-DDEBUGINFO_REQUIRED=${_debuginfo_required}"
   "-DDEBUGINFO_AUTH=${DEBUGINFO_AUTH}"
   "-DDEBUGINFO_STAMP_DIR=${DEBUGINFO_STAMP_DIR}")
@@ -246,11 +256,183 @@ list(APPEND _debuginfo_script_args "-DDEBUGINFO_FLAGS=${_debuginfo_flags_arg}")
 add_custom_target(debuginfo-upload
   COMMAND "${CMAKE_COMMAND}" ${_debuginfo_script_args}
   "-DDEBUGINFO_LIST=${CMAKE_BINARY_DIR}/debuginfo-targets/$<CONFIG>.txt"
+  "-DDEBUGINFO_SOURCES_LIST=${CMAKE_BINARY_DIR}/debuginfo-targets/$<CONFIG>.sources.txt"
   -P "${_debuginfo_module_dir}/Upload.cmake"
   COMMENT "debuginfo: the upload step"
   VERBATIM)
 file(GENERATE OUTPUT "${CMAKE_BINARY_DIR}/debuginfo-targets/$<CONFIG>.txt"
   CONTENT "$<JOIN:$<GENEX_EVAL:$<TARGET_PROPERTY:debuginfo-upload,DEBUGINFO_FILES>>,\n>\n")
+# "ON path" or "OFF path": the targets whose debuginfo_upload(TARGET t SOURCES)
+# decides their sources, so that the batched step sends what their POST_BUILD
+# step would.
+file(GENERATE OUTPUT "${CMAKE_BINARY_DIR}/debuginfo-targets/$<CONFIG>.sources.txt"
+  CONTENT "$<JOIN:$<GENEX_EVAL:$<TARGET_PROPERTY:debuginfo-upload,DEBUGINFO_SOURCES_FILES>>,\n>\n")
+
+# ---------------------------------------------------------------- source roots
+
+# Only files under a source root go into source archives (docs/sources.md):
+# DEBUGINFO_SOURCE_ROOTS, the SOURCE_ROOTS of debuginfo_upload() and
+# debuginfo_upload_all(), and the build directory (generated sources). Every upload
+# step reads them from one generated file, with the root to suggest when the
+# targets compile files outside them.
+function(_debuginfo_add_roots base)
+  foreach(r IN LISTS ARGN)
+    get_filename_component(abs "${r}" ABSOLUTE BASE_DIR "${base}")
+    if(NOT IS_DIRECTORY "${abs}")
+      message(FATAL_ERROR "debuginfo: the source root ${r} (${abs}) is not a directory (DEBUGINFO_SOURCE_ROOTS, SOURCE_ROOTS)")
+    endif()
+    get_filename_component(real "${abs}" REALPATH)
+    if(real STREQUAL "/")
+      message(FATAL_ERROR "debuginfo: the source root ${r} would admit every file on the machine into source archives: "
+        "name the directory that holds your sources (DEBUGINFO_SOURCE_ROOTS, SOURCE_ROOTS)")
+    endif()
+    get_property(roots TARGET debuginfo-upload PROPERTY DEBUGINFO_SOURCE_ROOTS)
+    if(NOT abs IN_LIST roots)
+      set_property(TARGET debuginfo-upload APPEND PROPERTY DEBUGINFO_SOURCE_ROOTS "${abs}")
+    endif()
+  endforeach()
+endfunction()
+_debuginfo_add_roots("${CMAKE_SOURCE_DIR}" ${_debuginfo_roots})
+file(GENERATE OUTPUT "${CMAKE_BINARY_DIR}/debuginfo-targets/source-roots.cmake"
+  CONTENT "set(DEBUGINFO_ROOTS [==[$<TARGET_PROPERTY:debuginfo-upload,DEBUGINFO_SOURCE_ROOTS>]==])
+set(DEBUGINFO_ROOT_HINT [==[$<TARGET_PROPERTY:debuginfo-upload,DEBUGINFO_ROOT_HINT>]==])
+")
+
+# Sets out to ON when path is (or is under) one of the directories given after it.
+function(_debuginfo_under out path)
+  set(${out} OFF PARENT_SCOPE)
+  foreach(r IN LISTS ARGN)
+    string(REGEX REPLACE "/$" "" r "${r}")
+    string(LENGTH "${r}/" n)
+    string(SUBSTRING "${path}/" 0 ${n} head)
+    if(head STREQUAL "${r}/")
+      set(${out} ON PARENT_SCOPE)
+      return()
+    endif()
+  endforeach()
+endfunction()
+
+# Sets out to the deepest directory that holds the directory start and every
+# path given after it.
+function(_debuginfo_common_dir out start)
+  set(common "${start}")
+  foreach(f IN LISTS ARGN)
+    _debuginfo_under(in "${f}" "${common}")
+    while(NOT in AND NOT common STREQUAL "/")
+      get_filename_component(common "${common}" DIRECTORY)
+      _debuginfo_under(in "${f}" "${common}")
+    endwhile()
+  endforeach()
+  set(${out} "${common}" PARENT_SCOPE)
+endfunction()
+
+# Warns (once per configure) when the registered targets compile source files
+# outside every source root (and outside the build tree, which holds
+# generated files): a top-level CMakeLists.txt that is not the top of the
+# sources (zstd's build/cmake, with ../../lib). Their archives would leave
+# them out; the warning names the roots and the one to add.
+function(_debuginfo_check_roots)
+  get_property(targets TARGET debuginfo-upload PROPERTY DEBUGINFO_TARGETS)
+  get_property(checked GLOBAL PROPERTY _DEBUGINFO_ROOTS_CHECKED)
+  get_property(roots TARGET debuginfo-upload PROPERTY DEBUGINFO_SOURCE_ROOTS)
+  # --source-root and the NEW side of --prefix-map in DEBUGINFO_FLAGS are roots too.
+  _debuginfo_flag_values(flag_roots "${DEBUGINFO_FLAGS}" source-root)
+  _debuginfo_flag_values(maps "${DEBUGINFO_FLAGS}" prefix-map)
+  foreach(m IN LISTS maps)
+    if(m MATCHES "=(.+)$")
+      list(APPEND flag_roots "${CMAKE_MATCH_1}")
+    endif()
+  endforeach()
+  set(real_roots "")
+  foreach(r IN LISTS roots flag_roots)
+    get_filename_component(real "${r}" REALPATH)
+    list(APPEND real_roots "${real}")
+  endforeach()
+  get_filename_component(bin "${CMAKE_BINARY_DIR}" REALPATH)
+  set(outside "")
+  foreach(t IN LISTS targets)
+    if(t IN_LIST checked)
+      continue()
+    endif()
+    set_property(GLOBAL APPEND PROPERTY _DEBUGINFO_ROOTS_CHECKED ${t})
+    set(sources "${DEBUGINFO_SOURCES}")
+    get_property(own TARGET ${t} PROPERTY _DEBUGINFO_SOURCES SET)
+    if(own)
+      get_target_property(sources ${t} _DEBUGINFO_SOURCES)
+    endif()
+    if(NOT sources)
+      continue()
+    endif()
+    get_target_property(srcs ${t} SOURCES)
+    get_target_property(dir ${t} SOURCE_DIR)
+    foreach(s IN LISTS srcs)
+      if(s MATCHES "[$]<" OR NOT s MATCHES "[.](c|cc|cp|cpp|cxx|c[+][+]|C|m|mm|h|hh|hpp|hxx|h[+][+]|inl|ipp|tcc|s|S|cu)$")
+        continue()
+      endif()
+      get_filename_component(f "${s}" ABSOLUTE BASE_DIR "${dir}")
+      get_filename_component(f "${f}" REALPATH)
+      _debuginfo_under(in "${f}" "${bin}" ${real_roots})
+      if(NOT in)
+        list(APPEND outside "${f}")
+      endif()
+    endforeach()
+  endforeach()
+  if(NOT outside)
+    return()
+  endif()
+  list(REMOVE_DUPLICATES outside)
+  list(LENGTH outside n)
+  list(GET outside 0 example)
+  # The directory to add: the one that holds them and the top-level
+  # CMakeLists.txt, as a project's files usually share a top directory
+  # (zstd's build/cmake with lib and programs; headers in ../include are
+  # admitted too); when that is / or the home directory, the one that holds
+  # them.
+  get_filename_component(example_dir "${example}" DIRECTORY)
+  get_filename_component(top "${CMAKE_SOURCE_DIR}" REALPATH)
+  _debuginfo_common_dir(common "${top}" ${outside})
+  if(common STREQUAL "/" OR common STREQUAL "$ENV{HOME}")
+    _debuginfo_common_dir(common "${example_dir}" ${outside})
+  endif()
+  string(REPLACE ";" ", " shown "${roots}")
+  if(common STREQUAL "/")
+    set(add "the directories that hold them")
+  else()
+    # The new root, and the roots it does not hold.
+    set(hint "${common}")
+    foreach(r IN LISTS roots)
+      get_filename_component(real "${r}" REALPATH)
+      _debuginfo_under(in "${real}" "${common}")
+      if(NOT in)
+        list(APPEND hint "${r}")
+      endif()
+    endforeach()
+    set_property(TARGET debuginfo-upload PROPERTY DEBUGINFO_ROOT_HINT "${hint}")
+    set(add "${common}: -DDEBUGINFO_SOURCE_ROOTS=\"${hint}\"")
+  endif()
+  message(WARNING "debuginfo: ${n} source files of the uploaded targets (such as ${example}) lie outside "
+    "the source roots (${shown}), so their source archives leave them out and Parca shows no source text for them. "
+    "Add ${add} (or debuginfo_upload_all(SOURCE_ROOTS dir) in CMakeLists.txt); see docs/cmake.md.")
+endfunction()
+# debuginfo_upload() alone: checked when the top-level CMakeLists.txt ends
+# (CMake >= 3.19), else at once; debuginfo_upload_all() checks every target.
+function(_debuginfo_check_roots_later)
+  if(CMAKE_VERSION VERSION_LESS 3.19)
+    _debuginfo_check_roots()
+    return()
+  endif()
+  get_property(scheduled GLOBAL PROPERTY _DEBUGINFO_ROOTS_SCHEDULED)
+  if(NOT scheduled)
+    set_property(GLOBAL PROPERTY _DEBUGINFO_ROOTS_SCHEDULED ON)
+    cmake_language(DEFER DIRECTORY "${CMAKE_SOURCE_DIR}" CALL _debuginfo_check_roots_unless_all)
+  endif()
+endfunction()
+function(_debuginfo_check_roots_unless_all)
+  get_property(all GLOBAL PROPERTY _DEBUGINFO_ALL)
+  if(NOT all)
+    _debuginfo_check_roots()
+  endif()
+endfunction()
 
 # Sets out to ON when the top-level `all` does not build target, decided as
 # CMake decides it: the target property EXCLUDE_FROM_ALL when it is set (to
@@ -321,7 +503,7 @@ function(_debuginfo_on_build)
   endif()
 endfunction()
 
-# debuginfo_upload(TARGET t [SOURCES ON|OFF]): upload t right after each link
+# debuginfo_upload(TARGET t [SOURCES ON|OFF] [SOURCE_ROOTS dir...]): upload t right after each link
 # (a POST_BUILD step), and include it in `debuginfo-upload`, which ends every
 # build and sends what the POST_BUILD step could not (no credentials then, a
 # failed upload). Call it in the directory that defines t (CMake allows
@@ -329,9 +511,9 @@ endfunction()
 # stays out of plain builds; when built explicitly, its POST_BUILD step is the
 # only upload step of that build, so it says itself what it could not send.
 function(debuginfo_upload)
-  cmake_parse_arguments(PARSE_ARGV 0 arg "" "TARGET;SOURCES" "")
+  cmake_parse_arguments(PARSE_ARGV 0 arg "" "TARGET;SOURCES" "SOURCE_ROOTS")
   if(NOT arg_TARGET OR arg_UNPARSED_ARGUMENTS)
-    message(FATAL_ERROR "debuginfo_upload(TARGET <target> [SOURCES ON|OFF])")
+    message(FATAL_ERROR "debuginfo_upload(TARGET <target> [SOURCES ON|OFF] [SOURCE_ROOTS dir...])")
   endif()
   if(NOT TARGET ${arg_TARGET})
     message(FATAL_ERROR "debuginfo_upload: no target ${arg_TARGET}")
@@ -345,8 +527,17 @@ function(debuginfo_upload)
     message(FATAL_ERROR "debuginfo_upload: ${arg_TARGET} is defined in ${dir}; call debuginfo_upload() there, "
       "or use debuginfo_upload_all() (which covers every directory)")
   endif()
+  if(sources)
+    set(sources ON)
+  else()
+    set(sources OFF)
+  endif()
+  _debuginfo_add_roots("${CMAKE_CURRENT_SOURCE_DIR}" ${arg_SOURCE_ROOTS})
   _debuginfo_register(${arg_TARGET})
+  set_property(TARGET ${arg_TARGET} PROPERTY _DEBUGINFO_SOURCES ${sources})
+  set_property(TARGET debuginfo-upload APPEND PROPERTY DEBUGINFO_SOURCES_FILES "${sources} $<TARGET_FILE:${arg_TARGET}>")
   _debuginfo_on_build()
+  _debuginfo_check_roots_later()
   # DEBUGINFO_POST_BUILD=ON: a batched step follows in the same build.
   _debuginfo_excluded(${arg_TARGET} excluded)
   set(batched ON)
@@ -392,16 +583,24 @@ function(_debuginfo_upload_all_now)
     set(more " (and ${excluded_n} excluded from all, not built by it: uploaded once built)")
   endif()
   message(STATUS "debuginfo: ${n} targets uploaded by the debuginfo-upload step of every build${more}")
+  _debuginfo_check_roots()
 endfunction()
 
-# debuginfo_upload_all(): every executable and shared library of the whole
+# debuginfo_upload_all([SOURCE_ROOTS dir...]): every executable and shared library of the whole
 # directory tree (skip one with set_target_properties(t PROPERTIES
 # DEBUGINFO_SKIP ON)) is uploaded by `debuginfo-upload`, which then runs as part
 # of every build. Targets excluded from `all` are not built by it: they are
 # uploaded by the first upload step after they have been built. With CMake >=
 # 3.19 the targets are gathered at the end of the top-level CMakeLists.txt;
 # before that, call it after your add_subdirectory()s.
+# SOURCE_ROOTS (relative to the calling directory) are added to the source
+# roots of every upload step.
 function(debuginfo_upload_all)
+  cmake_parse_arguments(PARSE_ARGV 0 arg "" "" "SOURCE_ROOTS")
+  if(arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "debuginfo_upload_all([SOURCE_ROOTS dir...])")
+  endif()
+  _debuginfo_add_roots("${CMAKE_CURRENT_SOURCE_DIR}" ${arg_SOURCE_ROOTS})
   get_property(done GLOBAL PROPERTY _DEBUGINFO_ALL)
   if(done)
     return()

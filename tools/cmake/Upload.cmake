@@ -1,7 +1,9 @@
 # Upload.cmake: the build-time step of Debuginfo.cmake (cmake -P). Uploads the
 # file DEBUGINFO_FILE, or every file listed in DEBUGINFO_LIST, whose build ID
-# differs from the one last uploaded to this store and project (its stamp), in
-# one `debuginfo upload` run, then stamps what arrived. Credentials are read
+# differs from the one last uploaded to this store and project (its stamp), or
+# whose last upload sent other sources (another key: roots, sources flags), in
+# one `debuginfo upload` run (two when some binaries have sources and some do
+# not), then stamps what arrived. Credentials are read
 # from the environment here, at build time; no secret is ever passed in.
 # DEBUGINFO_POST_BUILD: this is one target's POST_BUILD step; what it cannot
 # send is left to the batched step at the end of the same build, which says so.
@@ -104,6 +106,53 @@ if(NOT files)
   return()
 endif()
 
+# The source roots and, when the targets compile files outside them, the root
+# to add (both from the configure step), and each file's sources setting:
+# DEBUGINFO_SOURCES, or the SOURCES of its debuginfo_upload(TARGET).
+set(DEBUGINFO_ROOTS "")
+set(DEBUGINFO_ROOT_HINT "")
+if(DEFINED DEBUGINFO_ROOTS_FILE AND EXISTS "${DEBUGINFO_ROOTS_FILE}")
+  include("${DEBUGINFO_ROOTS_FILE}")
+endif()
+if(DEBUGINFO_SOURCES)
+  set(DEBUGINFO_SOURCES ON)
+else()
+  set(DEBUGINFO_SOURCES OFF)
+endif()
+set(files_ON "")
+set(files_OFF "")
+if(DEFINED DEBUGINFO_SOURCES_LIST AND EXISTS "${DEBUGINFO_SOURCES_LIST}")
+  file(STRINGS "${DEBUGINFO_SOURCES_LIST}" listed)
+  foreach(l IN LISTS listed)
+    if(l MATCHES "^(ON|OFF) (.+)$")
+      list(APPEND files_${CMAKE_MATCH_1} "${CMAKE_MATCH_2}")
+    endif()
+  endforeach()
+endif()
+
+# A stamp is the build ID last uploaded and a key of what that upload sent
+# besides the debuginfo: whether it had a source archive, and what decides the
+# archive's content (the source roots, the sources flags in DEBUGINFO_FLAGS)
+# and --force. Changing any of them uploads every binary again: the store
+# skips what it already has, and sends the sources a binary did not get.
+set(opts "")
+set(next OFF)
+foreach(f IN LISTS DEBUGINFO_FLAGS)
+  if(next)
+    list(APPEND opts "${f}")
+    set(next OFF)
+  elseif(f MATCHES "^--?(source-root|sources-[a-z-]+|prefix-map|include-sources|force)(=.*)?$")
+    list(APPEND opts "${f}")
+    if(NOT f MATCHES "=" AND NOT f MATCHES "^--?(include-sources|force)$")
+      set(next ON)
+    endif()
+  endif()
+endforeach()
+string(SHA256 key_ON "sources ON\nroots ${DEBUGINFO_ROOTS}\nflags ${opts}\n")
+string(SHA256 key_OFF "sources OFF\nflags ${opts}\n")
+string(SUBSTRING "${key_ON}" 0 16 key_ON)
+string(SUBSTRING "${key_OFF}" 0 16 key_OFF)
+
 # One stamp directory per store and project: a new one gets everything again.
 string(REGEX REPLACE "[^A-Za-z0-9._-]" "_" store_key "${store}@${project}")
 set(stamps "${DEBUGINFO_STAMP_DIR}/${store_key}")
@@ -116,8 +165,11 @@ foreach(f IN LISTS DEBUGINFO_FLAGS)
   endif()
 endforeach()
 
-# The binaries whose build ID is not the one stamped as uploaded.
+# The binaries whose build ID and key are not the ones stamped as uploaded,
+# by their sources setting.
 set(todo "")
+set(todo_ON "")
+set(todo_OFF "")
 foreach(f IN LISTS files)
   if(NOT EXISTS "${f}")
     continue()
@@ -129,14 +181,21 @@ foreach(f IN LISTS files)
   if(rc EQUAL 0 AND out MATCHES "\"build_id\":\"([^\"]*)\"")
     set(id "${CMAKE_MATCH_1}")
   endif()
+  set(sources "${DEBUGINFO_SOURCES}")
+  if(f IN_LIST files_OFF)
+    set(sources OFF)
+  elseif(f IN_LIST files_ON)
+    set(sources ON)
+  endif()
   set(stamp "${stamps}/${name}.stamp")
   set(old "")
   if(EXISTS "${stamp}")
     file(READ "${stamp}" old)
     string(STRIP "${old}" old)
   endif()
-  if(id STREQUAL "" OR NOT old STREQUAL id)
+  if(id STREQUAL "" OR NOT old STREQUAL "${id} ${key_${sources}}")
     list(APPEND todo "${f}")
+    list(APPEND todo_${sources} "${f}")
   endif()
 endforeach()
 if(NOT todo)
@@ -177,60 +236,96 @@ set(cmd "${DEBUGINFO}" upload "--store-address=${DEBUGINFO_STORE_ADDRESS}")
 if(DEBUGINFO_PROJECT_ID)
   list(APPEND cmd "--project-id=${DEBUGINFO_PROJECT_ID}")
 endif()
-if(DEBUGINFO_SOURCES)
-  # Uploads run in the build tree: the source tree is a source root too
-  # (only files under a root go into source archives; docs/sources.md).
-  list(APPEND cmd --include-sources "--source-root=${DEBUGINFO_SOURCE_ROOT}")
+# The build directory is a root too (generated sources), wherever the step
+# runs (a POST_BUILD step of Unix Makefiles runs in the target's directory).
+set(roots_args "")
+if(DEFINED DEBUGINFO_BINARY_DIR)
+  list(APPEND roots_args "--source-root=${DEBUGINFO_BINARY_DIR}")
 endif()
+foreach(r IN LISTS DEBUGINFO_ROOTS)
+  list(APPEND roots_args "--source-root=${r}")
+endforeach()
 # One receipt per step: POST_BUILD steps of different targets run in parallel.
 if(DEFINED DEBUGINFO_FILE)
   string(SHA256 name "${DEBUGINFO_FILE}")
-  set(receipt "${stamps}/${name}.receipt")
+  set(receipt "${stamps}/${name}")
 else()
-  set(receipt "${stamps}/batch.receipt")
+  set(receipt "${stamps}/batch")
 endif()
-file(REMOVE "${receipt}")
 set(to "${store}")
 if(NOT project STREQUAL "")
   string(APPEND to " (project ${project})")
 endif()
 _say("uploading ${n} binaries to ${to}")
-execute_process(COMMAND ${cmd} ${DEBUGINFO_FLAGS} "--receipt=${receipt}" ${todo}
-  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
-string(REGEX REPLACE "\n$" "" out "${out}")
-if(NOT out STREQUAL "")
-  string(APPEND _said "${out}\n")
-endif()
-
-# Stamp every binary the receipt reports as not failed.
+# One run for the binaries with sources, one for those without (usually
+# only one of them has any).
+set(rc 0)
 set(in_progress "")
-if(NOT dry_run AND EXISTS "${receipt}")
-  file(STRINGS "${receipt}" lines)
-  foreach(f IN LISTS todo)
-    set(ok "")
-    set(bad "")
-    set(id "")
-    foreach(l IN LISTS lines)
-      string(FIND "${l}" "\"path\":\"${f}\"" at)
-      if(at GREATER -1)
-        # Failed, or skipped because the store says another upload of it is
-        # in progress (perhaps a dead one): no stamp, the next build asks again.
-        if(l MATCHES "\"action\":\"failed\"")
-          set(bad ON)
-        elseif(l MATCHES "rerun with --force")
-          set(bad ON)
-          set(in_progress ON)
-        elseif(l MATCHES "\"build_id\":\"([^\"]*)\"")
-          set(ok ON)
-          set(id "${CMAKE_MATCH_1}")
+set(said_out "")
+foreach(sources ON OFF)
+  if(NOT todo_${sources})
+    continue()
+  endif()
+  set(args "")
+  if(sources)
+    set(args --include-sources ${roots_args})
+  endif()
+  set(r "${receipt}.${sources}.receipt")
+  file(REMOVE "${r}")
+  execute_process(COMMAND ${cmd} ${args} ${DEBUGINFO_FLAGS} "--receipt=${r}" ${todo_${sources}}
+    RESULT_VARIABLE run_rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(NOT run_rc EQUAL 0)
+    set(rc "${run_rc}")
+  endif()
+  string(REGEX REPLACE "\n$" "" out "${out}")
+  if(NOT out STREQUAL "")
+    string(APPEND _said "${out}\n")
+    string(APPEND said_out "${out}\n")
+  endif()
+
+  # Stamp every binary the receipt reports as not failed.
+  if(NOT dry_run AND EXISTS "${r}")
+    file(STRINGS "${r}" lines)
+    foreach(f IN LISTS todo_${sources})
+      set(ok "")
+      set(bad "")
+      set(id "")
+      foreach(l IN LISTS lines)
+        string(FIND "${l}" "\"path\":\"${f}\"" at)
+        if(at GREATER -1)
+          # Failed, or skipped because the store says another upload of it is
+          # in progress (perhaps a dead one): no stamp, the next build asks again.
+          if(l MATCHES "\"action\":\"failed\"")
+            set(bad ON)
+          elseif(l MATCHES "rerun with --force")
+            set(bad ON)
+            set(in_progress ON)
+          elseif(l MATCHES "\"build_id\":\"([^\"]*)\"")
+            set(ok ON)
+            set(id "${CMAKE_MATCH_1}")
+          endif()
         endif()
+      endforeach()
+      if(ok AND NOT bad)
+        string(SHA256 name "${f}")
+        file(WRITE "${stamps}/${name}.stamp" "${id} ${key_${sources}}\n")
       endif()
     endforeach()
-    if(ok AND NOT bad)
-      string(SHA256 name "${f}")
-      file(WRITE "${stamps}/${name}.stamp" "${id}\n")
-    endif()
-  endforeach()
+  endif()
+endforeach()
+# Source files left out for lying outside the roots: the CLI names its own
+# --source-root; say how to add a root here, when the configure step found
+# target sources outside them or a binary's archive came out empty.
+if(said_out MATCHES "outside the source roots" AND (NOT DEBUGINFO_ROOT_HINT STREQUAL "" OR said_out MATCHES "found on disk was left out"))
+  string(REPLACE ";" ", " shown "${DEBUGINFO_ROOTS}")
+  set(example "${DEBUGINFO_ROOT_HINT}")
+  if(example STREQUAL "")
+    set(example "${DEBUGINFO_ROOTS};/the/top/of/the/sources")
+  endif()
+  string(CONCAT msg "source files outside the source roots (${shown}, and the build directory) were left out of the source archives: "
+    "add the directory that holds them to the roots, e.g. cmake -DDEBUGINFO_SOURCE_ROOTS=\"${example}\" ${DEBUGINFO_BINARY_DIR}; "
+    "the next build then uploads the sources again (docs/cmake.md, source roots)")
+  _say("${msg}")
 endif()
 if(in_progress)
   if(DEBUGINFO_REQUIRED)
