@@ -538,4 +538,210 @@ if [[ -n "${PARCA_ADDR:-}" ]]; then
   check "project: ... and Parca holds it" has "${PRJ}/bin/prog1"
 fi
 
+# ---------------------------------------------------------------- store down, not required: fast
+# A store that refuses connections, DEBUGINFO_REQUIRED=0 (a developer's machine): the upload
+# gives up at once (--retries=1) instead of retrying for 10-13 s on every make (review s14-r3,
+# finding 6). No flags of our own: the include's defaults.
+EX="$(fresh "${TMP}/down-fast")"
+DOWN="DEBUGINFO_STORE_ADDRESS=127.0.0.1:9"
+for i in 1 2; do
+  log="${TMP}/down-fast-${i}.log"
+  t0=$(date +%s%N)
+  (cd "${EX}" && make "${DOWN}" DEBUGINFO_AUTH=none DEBUGINFO_FLAGS=--insecure) >"${log}" 2>&1
+  rc=$?
+  ms=$((($(date +%s%N) - t0) / 1000000))
+  check "store down, not required, make #${i}: succeeds with a warning" \
+    eval "[[ ${rc} == 0 ]] && grep -qF 'debuginfo: warning:' '${log}'" || show "${log}"
+  check "store down, not required, make #${i}: gives up fast (${ms} ms < 5000 ms)" test "${ms}" -lt 5000 || show "${log}"
+done
+log="${TMP}/down-fast-req.log"
+(cd "${EX}" && make -n "${DOWN}" DEBUGINFO_AUTH=none DEBUGINFO_FLAGS=--insecure DEBUGINFO_REQUIRED=1 build/hello-c) >"${log}" 2>&1
+check "store down, required: the CLI's retries are kept (no --retries=1)" \
+  eval "grep -qF 'upload --store-address=' '${log}' && ! grep -qF -- '--retries=1' '${log}'" || show "${log}"
+
+# ---------------------------------------------------------------- no uploader anywhere
+# A copy of debuginfo.mk alone (no repository next to it), no DEBUGINFO, no debuginfo on
+# PATH: a build whose uploads are not required says so in one line and succeeds; required,
+# it fails (review s14-r3, finding 2). PATH: a directory of the tools the builds use.
+NOTOOL_PATH="${TMP}/notool-path"
+mkdir -p "${NOTOOL_PATH}"
+for t in make cc gcc go sh bash sed grep cat mkdir rm touch tr head printf env dirname basename \
+  ld as cp mv ln ls chmod test expr sort uniq wc find xargs awk cut date sleep rmdir true false \
+  autoconf automake autoreconf libtoolize aclocal autom4te m4 perl file uname hostname diff cmp tar gzip; do
+  p="$(command -v "${t}" 2>/dev/null)" && [[ "${p}" == /* ]] && ln -sf "${p}" "${NOTOOL_PATH}/${t}"
+done
+notool() { env -u DEBUGINFO PATH="${NOTOOL_PATH}" XDG_CACHE_HOME="${TMP}/no-tool-cache" "$@"; }
+EX="$(fresh "${TMP}/no-tool")"
+log="${TMP}/no-tool.log"
+(cd "${EX}" && notool make "DEBUGINFO_STORE_ADDRESS=file://${TMP}/store-no-tool") >"${log}" 2>&1
+check "no uploader, not required: the build succeeds" test $? = 0 || show "${log}"
+check "no uploader, not required: one line per upload says so" count_is "${log}" "no uploader found (set DEBUGINFO=" 2 || show "${log}"
+check "no uploader, not required: the per-link upload is left pending" \
+  bash -c "ls '${EX}'/.debuginfo/*/pending/build+2Fhello-c >/dev/null 2>&1"
+log="${TMP}/no-tool-req.log"
+(cd "${EX}" && notool make "DEBUGINFO_STORE_ADDRESS=file://${TMP}/store-no-tool" DEBUGINFO_REQUIRED=1) >"${log}" 2>&1
+check "no uploader, DEBUGINFO_REQUIRED=1: the build fails, saying why" \
+  eval "[[ $? != 0 ]] && grep -qF 'debuginfo: error: cannot upload build/hello-c (its upload to file://' '${log}' && grep -qF 'no uploader found' '${log}'" || show "${log}"
+
+# ---------------------------------------------------------------- automake + libtool
+# A tiny automake project (a libtool shared library and a program linked against it),
+# written here, wired as docs/make.md's "Automake and libtool" says (review s14-r3, findings
+# 2-5): autoreconf -Wall -Werror passes; the names Makefile.am gives (libtool's wrapper
+# src/hello, lib/libgreet.la) upload the ELF files in .libs/; in-tree, out-of-tree (configure by
+# its absolute path: sources archived) and make distcheck all build.
+am_project() {
+  local top="$1" form="${2:-documented}"
+  rm -rf "${top}"
+  mkdir -p "${top}/src" "${top}/lib" "${top}/m4" "${top}/third_party/rules_debuginfo/tools/make"
+  cp "${ROOT}/tools/make/debuginfo.mk" "${top}/third_party/rules_debuginfo/tools/make/"
+  cat >"${top}/configure.ac" <<'AC'
+AC_INIT([amgreet], [1.0])
+AC_CONFIG_SRCDIR([src/main.c])
+AC_CONFIG_AUX_DIR([build-aux])
+AC_CONFIG_MACRO_DIRS([m4])
+AM_INIT_AUTOMAKE([-Wall -Werror foreign])
+AC_PROG_CC
+AM_PROG_AR
+LT_INIT
+AC_CONFIG_FILES([Makefile lib/Makefile src/Makefile])
+AC_OUTPUT
+AC
+  if [[ "${form}" == documented ]]; then
+    cat >"${top}/Makefile.am" <<'AM'
+SUBDIRS = lib src
+ACLOCAL_AMFLAGS = -I m4
+DEBUGINFO_BINARIES = src/hello lib/libgreet.la
+-include $(abs_top_srcdir)/third_party/rules_debuginfo/tools/make/debuginfo.mk
+all-local: $(DEBUGINFO_UPLOAD_TARGET)
+AM
+  else
+    # automake copies this include into Makefile.in
+    cat >"${top}/Makefile.am" <<'AM'
+SUBDIRS = lib src
+ACLOCAL_AMFLAGS = -I m4
+AUTOMAKE_OPTIONS = -Wno-portability
+DEBUGINFO_BINARIES = src/hello lib/libgreet.la
+include $(top_srcdir)/third_party/rules_debuginfo/tools/make/debuginfo.mk
+all-local: debuginfo-upload
+AM
+  fi
+  printf 'lib_LTLIBRARIES = libgreet.la\nlibgreet_la_SOURCES = greet.c greet.h\nlibgreet_la_LDFLAGS = -version-info 1:0:0\n' >"${top}/lib/Makefile.am"
+  printf 'bin_PROGRAMS = hello\nhello_SOURCES = main.c\nhello_CPPFLAGS = -I$(abs_top_srcdir)/lib\nhello_LDADD = ../lib/libgreet.la\n' >"${top}/src/Makefile.am"
+  printf 'const char *greet(int n);\n' >"${top}/lib/greet.h"
+  cat >"${top}/lib/greet.c" <<'C'
+#include "greet.h"
+const char *greet(int n) {
+  return n > 1 ? "hello, all" : "hello";
+}
+C
+  cat >"${top}/src/main.c" <<'C'
+#include <stdio.h>
+#include "greet.h"
+int main(int argc, char **argv) {
+  (void)argv;
+  puts(greet(argc));
+  return 0;
+}
+C
+  echo "${top}"
+}
+# am_has STORE DIR: the store holds debuginfo and sources of the program and the library.
+am_has() {
+  in_store "$1" "$2/src/.libs/hello" sources && in_store "$1" "$2/lib/.libs/libgreet.so.1" sources
+}
+
+if ! command -v autoreconf >/dev/null 2>&1 || ! command -v libtoolize >/dev/null 2>&1; then
+  not_ok "automake + libtool: autoreconf or libtoolize not found (apt-get install autoconf automake libtool; .ci/run installs them)"
+else
+  AM="$(am_project "${TMP}/am")"
+  log="${TMP}/am-autoreconf.log"
+  (cd "${AM}" && autoreconf -fi) >"${log}" 2>&1
+  check "automake: autoreconf -fi with -Wall -Werror passes with the documented lines" test $? = 0 || show "${log}"
+  check "automake: the include is read by make, not copied into Makefile.in" lacks "${AM}/Makefile.in" "_debuginfo_mk_dir"
+  AMV="${TMP}/am-vpath"
+  cp -r "${AM}" "${AMV}"
+  cp -r "${AM}" "${TMP}/am-rel"
+
+  # In-tree.
+  AMSTORE="${TMP}/am-store"
+  log="${TMP}/am-make.log"
+  (cd "${AM}" && ./configure -q && make -j2 "DEBUGINFO_STORE_ADDRESS=file://${AMSTORE}") >"${log}" 2>&1
+  check "automake in-tree: make -j2 succeeds" test $? = 0 || show "${log}"
+  check "automake in-tree: src/hello is libtool's wrapper script" grep -qF 'temporary wrapper script' "${AM}/src/hello"
+  check "automake in-tree: no 'not an ELF file' failure" lacks "${log}" "not an ELF file"
+  check "automake in-tree: the store holds .libs/hello and .libs/libgreet.so.1, with sources" am_has "${AMSTORE}" "${AM}" || show "${log}"
+  check "automake in-tree: stamps under the listed names" \
+    bash -c "ls '${AM}'/.debuginfo/*/src%2Fhello.stamp '${AM}'/.debuginfo/*/lib%2Flibgreet.la.stamp >/dev/null"
+  log="${TMP}/am-make2.log"
+  (cd "${AM}" && make "DEBUGINFO_STORE_ADDRESS=file://${AMSTORE}") >"${log}" 2>&1
+  check "automake in-tree: a second make uploads nothing" \
+    eval "[[ $? == 0 ]] && grep -qF 'debuginfo: nothing to upload (2 of DEBUGINFO_BINARIES up to date)' '${log}'" || show "${log}"
+
+  # make distcheck: the tarball holds no third_party/rules_debuginfo; -include reads nothing
+  # and all-local does nothing.
+  log="${TMP}/am-distcheck.log"
+  (cd "${AM}" && make -j2 distcheck "DEBUGINFO_STORE_ADDRESS=file://${TMP}/am-store-dc") >"${log}" 2>&1
+  check "automake: make distcheck passes" test $? = 0 || show "${log}"
+
+  # No uploader, no repository next to the include: one line, the build goes on.
+  log="${TMP}/am-no-tool.log"
+  (cd "${AM}" && notool make "DEBUGINFO_STORE_ADDRESS=file://${TMP}/am-store-no-tool") >"${log}" 2>&1
+  check "automake, no uploader, not required: the build succeeds, saying why" \
+    eval "[[ $? == 0 ]] && grep -qF 'debuginfo: not uploading src/hello lib/libgreet.la: no uploader found' '${log}'" || show "${log}"
+
+  # A libtool wrapper whose binary is gone: the warning says to list the binary.
+  mv "${AM}/src/.libs/hello" "${TMP}/hello.moved"
+  log="${TMP}/am-nobin.log"
+  (cd "${AM}" && make "DEBUGINFO_STORE_ADDRESS=file://${TMP}/am-store-nobin") >"${log}" 2>&1
+  check "automake: a wrapper without its .libs binary: a warning that says to list the binary" \
+    eval "[[ $? == 0 ]] && grep -qF 'src/hello: it is a libtool wrapper script' '${log}' && grep -qF 'list the binary itself' '${log}'" || show "${log}"
+  mv "${TMP}/hello.moved" "${AM}/src/.libs/hello"
+
+  # Out-of-tree, configure by its absolute path: sources archived (--source-root=$(abs_top_srcdir)).
+  log="${TMP}/am-vpath.log"
+  (mkdir -p "${AMV}/build" && cd "${AMV}/build" && "${AMV}/configure" -q &&
+    make -j2 "DEBUGINFO_STORE_ADDRESS=file://${TMP}/am-store-vpath") >"${log}" 2>&1
+  check "automake VPATH (absolute configure): make succeeds" test $? = 0 || show "${log}"
+  check "automake VPATH: the store holds both, with sources" am_has "${TMP}/am-store-vpath" "${AMV}/build" || show "${log}"
+  # Out-of-tree through ../configure: names with '..', said in one note line.
+  log="${TMP}/am-rel.log"
+  (mkdir -p "${TMP}/am-rel/build" && cd "${TMP}/am-rel/build" && ../configure -q &&
+    make -j2 "DEBUGINFO_STORE_ADDRESS=file://${TMP}/am-store-rel") >"${log}" 2>&1
+  check "automake VPATH (../configure): make succeeds, and a note says to configure by the absolute path" \
+    eval "[[ $? == 0 ]] && grep -qF 'debuginfo: note: configure was run through a relative path' '${log}'" || show "${log}"
+
+  # The copied form (include $(top_srcdir)/..., -Wno-portability): autoreconf -Wall -Werror
+  # passes, and the include still finds its repository (the default uploader, built into
+  # "cache dir" by the default-uploader checks above, is reused).
+  AMC="$(am_project "${TMP}/am-copied" copied)"
+  cp -r "${ROOT}/uploader" "${ROOT}/go.mod" "${ROOT}/go.sum" "${AMC}/third_party/rules_debuginfo/"
+  log="${TMP}/am-copied.log"
+  (cd "${AMC}" && autoreconf -fi) >"${log}" 2>&1
+  check "automake, copied include with -Wno-portability: autoreconf -Wall -Werror passes" test $? = 0 || show "${log}"
+  check "automake, copied include: automake copied it" contains "${AMC}/Makefile.in" "_debuginfo_mk_dir"
+  log="${TMP}/am-copied-make.log"
+  (cd "${AMC}" && ./configure -q && env -u DEBUGINFO XDG_CACHE_HOME="${TMP}/cache dir" make -j2 "DEBUGINFO_STORE_ADDRESS=file://${TMP}/am-store-copied") >"${log}" 2>&1
+  check "automake, copied include: the default uploader, built from its repository, uploads both" \
+    eval "[[ $? == 0 ]] && ! grep -qF 'no uploader' '${log}'" || show "${log}"
+  check "automake, copied include: the store holds both" am_has "${TMP}/am-store-copied" "${AMC}" || show "${log}"
+
+  if [[ -n "${PARCA_ADDR:-}" ]]; then
+    log="${TMP}/am-parca.log"
+    (cd "${AMV}/build" && make "DEBUGINFO_STORE_ADDRESS=${PARCA_ADDR}" DEBUGINFO_AUTH=none DEBUGINFO_FLAGS=--insecure DEBUGINFO_REQUIRED=1) >"${log}" 2>&1
+    check "automake VPATH, Parca: make (DEBUGINFO_REQUIRED=1) succeeds" test $? = 0 || show "${log}"
+    for b in src/.libs/hello lib/.libs/libgreet.so.1; do
+      check "automake: Parca holds debuginfo of ${b}" has "${AMV}/build/${b}"
+      check "automake: Parca holds sources of ${b}" has --type=sources --build-id="$(buildid "${AMV}/build/${b}")" "${AMV}/build/${b}"
+    done
+    if [[ -x "${TMP}/bin/symbolize-check" ]]; then
+      check "Parca symbolizes the libtool program src/.libs/hello (main) with lines and sources" \
+        "${TMP}/bin/symbolize-check" -binary "${AMV}/build/src/.libs/hello" -source-root "${AMV}" main
+      check "Parca symbolizes the libtool library lib/.libs/libgreet.so.1 (greet) with lines and sources" \
+        "${TMP}/bin/symbolize-check" -binary "${AMV}/build/lib/.libs/libgreet.so.1" -source-root "${AMV}" greet
+    else
+      not_ok "automake: symbolize-check was not built"
+    fi
+  fi
+fi
+
 finish

@@ -28,7 +28,14 @@
 # The include turns on .SECONDEXPANSION (so DEBUGINFO_BINARIES may be set after it).
 
 # This file's directory, before any other include changes MAKEFILE_LIST.
-_debuginfo_mk_dir := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
+_debuginfo_self_dir := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
+# Automake copies a Makefile.am's `include $(top_srcdir)/...` into Makefile.in:
+# MAKEFILE_LIST then names the generated Makefile, and the copied file is listed
+# in automake's am__DIST_COMMON. (Automake keeps one definition per variable:
+# none is assigned twice here.)
+_debuginfo_am_copy := $(firstword $(filter %/tools/make/debuginfo.mk,$(am__DIST_COMMON)))
+_debuginfo_mk_dir := $(strip $(if $(and $(_debuginfo_am_copy),$(if $(wildcard $(_debuginfo_self_dir)/debuginfo.mk),,x)),\
+  $(patsubst %/,%,$(dir $(_debuginfo_am_copy))),$(_debuginfo_self_dir)))
 # The includer's default goal stays its own (restored at the end).
 _debuginfo_saved_goal := $(.DEFAULT_GOAL)
 
@@ -124,6 +131,13 @@ _debuginfo_have_creds = $(strip \
   $(filter --bearer-token-file% --credential-helper%,$(DEBUGINFO_FLAGS)))
 _debuginfo_required = $(filter 1 true yes on,$(DEBUGINFO_REQUIRED))
 _debuginfo_no_creds_why = no credentials (export POLARSIGNALS_TOKEN, or set DEBUGINFO_TOKEN_FILE or DEBUGINFO_CREDENTIAL_HELPER; DEBUGINFO_AUTH=none for a store without auth)
+_debuginfo_no_tool_why = no uploader found (set DEBUGINFO=/path/to/debuginfo or put debuginfo on PATH$(if $(_debuginfo_have_repo),; or install Go: it is built from $(_debuginfo_repo)))
+# Non-empty when an upload can run: credentials and an uploader. DEBUGINFO is
+# only evaluated when there is something to upload.
+_debuginfo_can_upload = $(and $(_debuginfo_have_creds),$(strip $(DEBUGINFO)))
+# Why it cannot (both reasons when both hold).
+_debuginfo_why_not = $(if $(_debuginfo_have_creds),$(_debuginfo_no_tool_why),$(_debuginfo_no_creds_why)$(if $(strip $(DEBUGINFO)),,; and $(_debuginfo_no_tool_why)))
+_debuginfo_next_time = $(if $(_debuginfo_have_creds),the next make that finds an uploader uploads it,the next make with credentials uploads it)
 
 # ---------------------------------------------------------------- helpers
 
@@ -146,9 +160,14 @@ _debuginfo_pending_name = $(subst ^,+20,$(subst /,+2F,$1))
 _debuginfo_pending_dir = $(_debuginfo_stamps)/pending
 _debuginfo_pending = $(_debuginfo_pending_dir)/$(call _debuginfo_pending_name,$1)
 
+# Not required: one retry (a blip), not five over ~10 s: a store that is down
+# would cost every make that much; the next make retries anyway. Automake (and
+# autoconf) define abs_top_srcdir: the sources of a VPATH build are there, not
+# under the build directory make runs in. Flags in DEBUGINFO_FLAGS come later, and win.
 _debuginfo_upload_cmd = $(call _debuginfo_q,$(DEBUGINFO)) upload --store-address='$(DEBUGINFO_STORE_ADDRESS)' \
   $(if $(DEBUGINFO_PROJECT_ID),--project-id='$(DEBUGINFO_PROJECT_ID)') \
-  $(if $(filter on,$(DEBUGINFO_SOURCES)),--include-sources) $(DEBUGINFO_FLAGS)
+  $(if $(_debuginfo_required),,--retries=1) \
+  $(if $(filter on,$(DEBUGINFO_SOURCES)),--include-sources$(if $(abs_top_srcdir), --source-root='$(abs_top_srcdir)')) $(DEBUGINFO_FLAGS)
 
 # Shell: make sure the uploader exists (builds the default one on first use).
 # Under make -j, links that finish together would each build it: the first
@@ -159,21 +178,50 @@ _debuginfo_ensure = $(if $(DEBUGINFO),$(if $(and $(_debuginfo_have_repo),$(filte
   { test -x '$(DEBUGINFO)' || { echo "debuginfo: building the uploader into $(DEBUGINFO_CACHE_DIR)" && \
   (cd '$(_debuginfo_repo)' && $(DEBUGINFO_GO) build -o '$(DEBUGINFO).tmp.'$$$$ ./uploader/cmd/debuginfo) && \
   mv -f '$(DEBUGINFO).tmp.'$$$$ '$(DEBUGINFO)'; }; }; rc=$$?; exec 9>&-; test $$rc = 0; },:),\
-  { echo "debuginfo: no uploader found: set DEBUGINFO=/path/to/debuginfo (or put it on PATH)" >&2; exit 1; })
+  { echo "debuginfo: $(_debuginfo_no_tool_why)" >&2; false; })
+# Shell, after a failed _debuginfo_ensure, for the words $1.
+_debuginfo_tool_failed = $(if $(_debuginfo_required),\
+  echo "debuginfo: error: cannot upload $(call _debuginfo_unword,$1): the uploader could not be built (DEBUGINFO_REQUIRED=1)" >&2; exit 1,\
+  echo "debuginfo: warning: not uploading $(call _debuginfo_unword,$1): the uploader could not be built; the build goes on (DEBUGINFO_REQUIRED=0)" >&2)
 
-# Shell: what to do when there are no credentials.
+# Shell: libtool. A program linked against an uninstalled libtool library is a
+# shell script (the wrapper) and the ELF file is .libs/NAME (or .libs/lt-NAME); a
+# libtool library NAME.la is a text file naming its shared object (dlname) in
+# .libs/. Sets f to the file to upload for the path in f, and lt to "static" (a
+# .la without a shared object: nothing to upload) or "nobin" (a wrapper whose
+# binary is missing). Anything else stays as it is.
+_debuginfo_libtool_sh = lt=; case "$$f" in */*) ltd="$${f%/*}/.libs";; *) ltd=.libs;; esac; \
+  case "$$f" in *.la) if sed -n 1,3p "$$f" 2>/dev/null | grep -q 'libtool library file'; then \
+      ltn=$$(sed -n 's/^dlname=.\(.*\).$$/\1/p' "$$f"); \
+      if [ -n "$$ltn" ]; then f="$$ltd/$$ltn"; else lt=static; fi; fi;; \
+    *) if [ "$$(head -c 2 "$$f" 2>/dev/null)" = '\#!' ] && sed -n 1,5p "$$f" | grep -q 'temporary wrapper script for'; then \
+      ltn=$${f\#\#*/}; if [ -f "$$ltd/$$ltn" ]; then f="$$ltd/$$ltn"; \
+      elif [ -f "$$ltd/lt-$$ltn" ]; then f="$$ltd/lt-$$ltn"; else lt=nobin; fi; fi;; esac;
+_debuginfo_static_msg = is a static libtool library (no shared object): nothing to upload (the programs that link it hold its code)
+_debuginfo_nobin_why = is a libtool wrapper script and its binary (.libs/NAME or .libs/lt-NAME next to it) is missing: list the binary itself in DEBUGINFO_BINARIES
+
+# Shell: what to do when nothing can be uploaded (no credentials, no uploader),
+# for the words $1.
 _debuginfo_no_creds = $(if $(_debuginfo_required),\
-  echo "debuginfo: error: cannot upload $1: $(_debuginfo_no_creds_why); DEBUGINFO_REQUIRED=1" >&2; exit 1,\
-  echo "debuginfo: not uploading $1: $(_debuginfo_no_creds_why)")
+  echo "debuginfo: error: cannot upload $(call _debuginfo_unword,$1): $(_debuginfo_why_not); DEBUGINFO_REQUIRED=1" >&2; exit 1,\
+  echo "debuginfo: not uploading $(call _debuginfo_unword,$1): $(_debuginfo_why_not)")
 # The same for one linked binary ($1 word): with DEBUGINFO_REQUIRED=1 the binary goes
 # (so a retry cannot go green with nothing sent); otherwise a pending marker stays for
-# the next make with credentials.
+# the next make that can upload it.
 _debuginfo_no_creds_one = $(if $(_debuginfo_required),\
-  echo "debuginfo: error: cannot upload $(call _debuginfo_unword,$1): $(_debuginfo_no_creds_why); DEBUGINFO_REQUIRED=1; removing it so that the next make retries" >&2; \
+  echo "debuginfo: error: cannot upload $(call _debuginfo_unword,$1): $(_debuginfo_why_not); DEBUGINFO_REQUIRED=1; removing it so that the next make retries" >&2; \
   rm -f $(call _debuginfo_q,$1); exit 1,\
-  echo "debuginfo: not uploading $(call _debuginfo_unword,$1): $(_debuginfo_no_creds_why); the next make with credentials uploads it"; \
+  echo "debuginfo: not uploading $(call _debuginfo_unword,$1): $(_debuginfo_why_not); $(_debuginfo_next_time)"; \
   $(call _debuginfo_mark_pending,$1))
 _debuginfo_mark_pending = $(if $(_debuginfo_dry_run),:,mkdir -p '$(_debuginfo_pending_dir)' && touch '$(call _debuginfo_pending,$1)')
+# Shell: a per-link upload of $1 (word; $2 quoted) did not happen, for the reason $3:
+# with DEBUGINFO_REQUIRED=1 the binary goes and the recipe fails; otherwise a warning,
+# and the pending marker stays for the next make.
+_debuginfo_one_failed = $(if $(_debuginfo_required),\
+  echo "debuginfo: error: $3; removing it so that the next make retries (DEBUGINFO_REQUIRED=1)" >&2; \
+  rm -f $2; exit 1;,\
+  echo "debuginfo: warning: $3; the build goes on, and the next make retries (DEBUGINFO_REQUIRED=0)" >&2; \
+  $(call _debuginfo_mark_pending,$1);)
 
 _debuginfo_id_sed = sed -n 's/.*"build_id":"\([^"]*\)".*/\1/p'
 # In a receipt line: a skip because the store says another upload is in
@@ -190,28 +238,31 @@ _debuginfo_in_progress = rerun with --force
 # before the upload starts and removed once it succeeded: a make killed during
 # the upload (SIGKILL: a cancelled CI job, the OOM killer) leaves the binary,
 # which make then thinks up to date, and the marker, which gets it uploaded.
+# A libtool wrapper script or .la file uploads the ELF file in .libs/.
 debuginfo_upload = $(call _debuginfo_upload_one,$(subst $(_debuginfo_sp),^,$(call _debuginfo_words,$1)))
-_debuginfo_upload_one = $(if $(_debuginfo_have_creds),@$(call _debuginfo_upload_sh,$1,$(call _debuginfo_q,$1),'$(call _debuginfo_stamp,$1)'),\
+_debuginfo_upload_one = $(if $(_debuginfo_can_upload),@$(call _debuginfo_upload_sh,$1,$(call _debuginfo_q,$1),'$(call _debuginfo_stamp,$1)'),\
   @$(call _debuginfo_no_creds_one,$1))
 # $1 word, $2 quoted binary, $3 quoted stamp.
-_debuginfo_upload_sh = { $(_debuginfo_ensure); } || exit 1; \
-  id=$$($(call _debuginfo_q,$(DEBUGINFO)) buildid --json $2 2>/dev/null | $(_debuginfo_id_sed)) || id=; \
+_debuginfo_upload_sh = f=$2; $(_debuginfo_libtool_sh) \
+  if [ "$$lt" = static ]; then rm -f '$(call _debuginfo_pending,$1)'; \
+    echo "debuginfo: $(call _debuginfo_unword,$1) $(_debuginfo_static_msg)"; \
+  elif [ "$$lt" = nobin ]; then $(call _debuginfo_one_failed,$1,$2,cannot upload $(call _debuginfo_unword,$1): it $(_debuginfo_nobin_why)) \
+  elif ! { $(_debuginfo_ensure); }; then $(call _debuginfo_one_failed,$1,$2,cannot upload $(call _debuginfo_unword,$1): the uploader could not be built) \
+  else \
+  id=$$($(call _debuginfo_q,$(DEBUGINFO)) buildid --json "$$f" 2>/dev/null | $(_debuginfo_id_sed)) || id=; \
   if [ -n "$$id" ] && [ -f $3 ] && [ "$$(cat $3)" = "$$id" ]; then \
     touch $3; rm -f '$(call _debuginfo_pending,$1)'; \
     echo "debuginfo: $(call _debuginfo_unword,$1) is unchanged (build ID $$id was uploaded)"; \
   elif mkdir -p '$(_debuginfo_stamps)' && $(call _debuginfo_mark_pending,$1) && \
-    echo "debuginfo: uploading $(call _debuginfo_unword,$1) to $(_debuginfo_store)" && \
-    $(_debuginfo_upload_cmd) --receipt=$3.receipt $2; then \
+    echo "debuginfo: uploading $(call _debuginfo_unword,$1)$$([ "$$f" = $2 ] || echo " (libtool: $$f)") to $(_debuginfo_store)" && \
+    $(_debuginfo_upload_cmd) --receipt=$3.receipt "$$f"; then \
     if grep -q "$(_debuginfo_in_progress)" $3.receipt 2>/dev/null; then $(if $(_debuginfo_required),\
       echo "debuginfo: error: $(call _debuginfo_unword,$1) is not stored: the store says another upload of it is in progress (if none is running: an interrupted run elsewhere; rerun with DEBUGINFO_FLAGS=--force); removing it so that the next make retries (DEBUGINFO_REQUIRED=1)" >&2; \
       rm -f $2; exit 1;,\
       echo "debuginfo: $(call _debuginfo_unword,$1) is not marked uploaded: the store says another upload of it is in progress; the next make asks again" >&2;) \
     else $(if $(_debuginfo_dry_run),:,echo "$$id" > $3 && rm -f '$(call _debuginfo_pending,$1)'); fi; \
-  else $(if $(_debuginfo_required),\
-    echo "debuginfo: error: upload of $(call _debuginfo_unword,$1) failed; removing it so that the next make retries (DEBUGINFO_REQUIRED=1)" >&2; \
-    rm -f $2; exit 1;,\
-    echo "debuginfo: warning: upload of $(call _debuginfo_unword,$1) failed; the build goes on, and the next make retries (DEBUGINFO_REQUIRED=0)" >&2;) \
-  fi
+  else $(call _debuginfo_one_failed,$1,$2,upload of $(call _debuginfo_unword,$1) failed) \
+  fi; fi
 
 # Pending uploads from earlier runs: a binary with a marker for any store gets a
 # phony order-only prerequisite (so it is not in $$^). Its recipe looks for the
@@ -227,14 +278,14 @@ $(subst ^,\ ,$1): | debuginfo-pending/$(call _debuginfo_pending_name,$1)
 debuginfo-pending/$(call _debuginfo_pending_name,$1):
 	@if [ ! -e $(call _debuginfo_q,$1) ]; then rm -f '$$(call _debuginfo_pending,$1)'; exit 0; fi; \
 	if [ ! -e '$$(call _debuginfo_pending,$1)' ]; then exit 0; fi; \
-	$$(if $$(_debuginfo_have_creds),echo "debuginfo: $(call _debuginfo_unword,$1) has a pending upload to $$(_debuginfo_store)"; \
+	$$(if $$(_debuginfo_can_upload),echo "debuginfo: $(call _debuginfo_unword,$1) has a pending upload to $$(_debuginfo_store)"; \
 	  $$(call _debuginfo_upload_sh,$1,$(call _debuginfo_q,$1),'$$(call _debuginfo_stamp,$1)'),\
 	  $$(call _debuginfo_no_creds_pending,$1))
 endef
-# Shell: a pending upload ($1 word) without credentials.
+# Shell: a pending upload ($1 word) that cannot happen (no credentials, no uploader).
 _debuginfo_no_creds_pending = $(if $(_debuginfo_required),\
-  echo "debuginfo: error: cannot upload $(call _debuginfo_unword,$1) (its upload to $(_debuginfo_store) is pending): $(_debuginfo_no_creds_why); DEBUGINFO_REQUIRED=1" >&2; exit 1,\
-  echo "debuginfo: not uploading $(call _debuginfo_unword,$1) (its upload to $(_debuginfo_store) is pending): $(_debuginfo_no_creds_why)")
+  echo "debuginfo: error: cannot upload $(call _debuginfo_unword,$1) (its upload to $(_debuginfo_store) is pending): $(_debuginfo_why_not); DEBUGINFO_REQUIRED=1" >&2; exit 1,\
+  echo "debuginfo: not uploading $(call _debuginfo_unword,$1) (its upload to $(_debuginfo_store) is pending): $(_debuginfo_why_not)")
 $(foreach w,$(_debuginfo_pending_words),$(eval $(call _debuginfo_pending_rule,$w)))
 
 # ---------------------------------------------------------------- batched
@@ -243,10 +294,17 @@ _debuginfo_bin_words = $(call _debuginfo_words,$(DEBUGINFO_BINARIES))
 # make -n (--just-print, --dry-run): nothing is relinked, so file times show
 # only what earlier makes left to upload.
 _debuginfo_make_n = $(findstring n,$(firstword -$(MAKEFLAGS)))
-# The binaries newer than their stamps (decided when the recipe runs, after the
-# binaries are built; reads file times only).
-_debuginfo_stale = $(strip $(foreach b,$(_debuginfo_bin_words),\
-  $(if $(shell [ -f '$(call _debuginfo_stamp,$b)' ] && ! [ $(call _debuginfo_q,$b) -nt '$(call _debuginfo_stamp,$b)' ] || echo stale),$b)))
+# The state of word $1, decided when the recipe runs (after the binaries are
+# built; reads file times and libtool's files only): "STATE FILE", FILE the file to
+# upload (spaces as ^), STATE ok (stamp newer than FILE), stale, static or nobin
+# (see _debuginfo_libtool_sh).
+_debuginfo_scan = $(shell f=$(call _debuginfo_q,$1); $(_debuginfo_libtool_sh) s='$(call _debuginfo_stamp,$1)'; \
+  if [ -f "$$s" ] && ! [ "$$f" -nt "$$s" ]; then st=ok; else st=$${lt:-stale}; fi; \
+  printf '%s ' "$$st"; printf '%s' "$$f" | tr ' ' '^')
+_debuginfo_scan_all = $(foreach b,$(_debuginfo_bin_words),$(eval _debuginfo_s.$b := $(call _debuginfo_scan,$b)))
+# The words in state $1; the file to upload for word $1.
+_debuginfo_in_state = $(strip $(foreach b,$(_debuginfo_bin_words),$(if $(filter $1,$(firstword $(_debuginfo_s.$b))),$b)))
+_debuginfo_file = $(or $(word 2,$(_debuginfo_s.$1)),$1)
 
 # One upload of every out-of-date binary in DEBUGINFO_BINARIES, in parallel.
 # Secondary expansion: DEBUGINFO_BINARIES may be set after the include, and
@@ -254,30 +312,48 @@ _debuginfo_stale = $(strip $(foreach b,$(_debuginfo_bin_words),\
 .SECONDEXPANSION:
 .PHONY: debuginfo-upload
 debuginfo-upload: $$(DEBUGINFO_BINARIES)
-	$(eval _debuginfo_todo := $(_debuginfo_stale))$(_debuginfo_batch_recipe)
+	$(_debuginfo_scan_all)$(eval _debuginfo_todo := $(call _debuginfo_in_state,stale))$(_debuginfo_batch_recipe)
+# For a hook that must work without this file too (automake's `all-local:
+# $(DEBUGINFO_UPLOAD_TARGET)` next to `-include`, which `make distcheck` builds
+# from a tarball without it).
+DEBUGINFO_UPLOAD_TARGET := debuginfo-upload
 
-_debuginfo_batch_recipe = $(if $(_debuginfo_bin_words),$(if $(_debuginfo_todo),$(if $(_debuginfo_have_creds),\
-  @$(call _debuginfo_batch_sh,$(_debuginfo_todo)),\
-  @$(call _debuginfo_no_creds,$(foreach b,$(_debuginfo_todo),$(call _debuginfo_unword,$b)))),\
-  @echo "debuginfo: nothing to upload ($(words $(_debuginfo_bin_words)) of DEBUGINFO_BINARIES up to date$(if $(_debuginfo_make_n),; make -n links nothing: binaries it would relink are not counted))"),\
+_debuginfo_batch_recipe = $(if $(_debuginfo_bin_words),@$(foreach b,$(call _debuginfo_in_state,static),\
+    echo "debuginfo: $(call _debuginfo_unword,$b) $(_debuginfo_static_msg)"; \
+    $(if $(_debuginfo_dry_run),,mkdir -p '$(_debuginfo_stamps)' && echo static > '$(call _debuginfo_stamp,$b)';)) \
+  $(if $(_debuginfo_todo),$(if $(_debuginfo_can_upload),\
+    $(call _debuginfo_batch_sh,$(_debuginfo_todo)),\
+    $(call _debuginfo_no_creds,$(_debuginfo_todo))),\
+  $(if $(call _debuginfo_in_state,static nobin),:,\
+    echo "debuginfo: nothing to upload ($(words $(_debuginfo_bin_words)) of DEBUGINFO_BINARIES up to date$(if $(_debuginfo_make_n),; make -n links nothing: binaries it would relink are not counted))")); \
+  $(foreach b,$(call _debuginfo_in_state,nobin),$(if $(_debuginfo_required),\
+    echo "debuginfo: error: cannot upload $(call _debuginfo_unword,$b): it $(_debuginfo_nobin_why) (DEBUGINFO_REQUIRED=1)" >&2; exit 1;,\
+    echo "debuginfo: warning: not uploading $(call _debuginfo_unword,$b): it $(_debuginfo_nobin_why); the build goes on (DEBUGINFO_REQUIRED=0)" >&2;)) :,\
   @echo "debuginfo: error: DEBUGINFO_BINARIES is empty: set it (before or after the include) to the binaries debuginfo-upload uploads" >&2; exit 1)
 
-# $1: the words to upload. Stamps every binary the receipt does not report failed.
+# An automake (or autoconf) VPATH build configured through a relative path
+# (../configure) compiles ../../lib/x.c: DWARF names with "..", never archived.
+_debuginfo_vpath_note = $(if $(and $(filter on,$(DEBUGINFO_SOURCES)),$(filter ..%,$(srcdir))),\
+  echo "debuginfo: note: configure was run through a relative path (srcdir=$(srcdir)): the compiler recorded source names with '..' and those go in no source archive; run it by its absolute path ($(abspath $(abs_top_srcdir))/configure) to upload sources";)
+
+# $1: the words to upload (their files: _debuginfo_file). Stamps every binary the
+# receipt does not report failed.
 _debuginfo_batch_receipt = '$(_debuginfo_stamps)/batch.receipt'
-_debuginfo_batch_sh = { $(_debuginfo_ensure); } || exit 1; mkdir -p '$(_debuginfo_stamps)' && \
-  rm -f $(_debuginfo_batch_receipt) && rc=0 && \
+_debuginfo_batch_sh = if ! { $(_debuginfo_ensure); }; then $(call _debuginfo_tool_failed,$1); else \
+  mkdir -p '$(_debuginfo_stamps)' && \
+  rm -f $(_debuginfo_batch_receipt) && rc=0 && $(_debuginfo_vpath_note) \
   echo "debuginfo: uploading $(words $1) of $(words $(_debuginfo_bin_words)) DEBUGINFO_BINARIES to $(_debuginfo_store)" && \
-  $(_debuginfo_upload_cmd) --receipt=$(_debuginfo_batch_receipt) $(foreach b,$1,$(call _debuginfo_q,$b)) || rc=$$?; \
+  $(_debuginfo_upload_cmd) --receipt=$(_debuginfo_batch_receipt) $(foreach b,$1,$(call _debuginfo_q,$(call _debuginfo_file,$b))) || rc=$$?; \
   $(if $(_debuginfo_dry_run),,$(foreach b,$1,$(call _debuginfo_stamp_from_receipt,$b))) \
   if [ $$rc != 0 ]; then $(if $(_debuginfo_required),\
     echo "debuginfo: error: some uploads failed (DEBUGINFO_REQUIRED=1)" >&2; exit 1;,\
     echo "debuginfo: warning: some uploads failed; the build goes on (DEBUGINFO_REQUIRED=0)" >&2;) fi; \
   if grep -q "$(_debuginfo_in_progress)" $(_debuginfo_batch_receipt) 2>/dev/null; then $(if $(_debuginfo_required),\
     echo "debuginfo: error: the store says other uploads of some binaries are in progress: they are not stored yet (DEBUGINFO_REQUIRED=1)" >&2; exit 1;,\
-    echo "debuginfo: some binaries are not marked uploaded: the store says other uploads of them are in progress; the next make asks again" >&2;) fi
-# Shell: writes $1's stamp (its build ID) unless the receipt has no line for it or
-# reports a failure.
-_debuginfo_stamp_from_receipt = l=$$(grep -F '"path":"$(call _debuginfo_unword,$1)",' $(_debuginfo_batch_receipt) 2>/dev/null) || l=; \
+    echo "debuginfo: some binaries are not marked uploaded: the store says other uploads of them are in progress; the next make asks again" >&2;) fi; fi
+# Shell: writes $1's stamp (its build ID) unless the receipt has no line for its
+# file or reports a failure.
+_debuginfo_stamp_from_receipt = l=$$(grep -F '"path":"$(call _debuginfo_unword,$(call _debuginfo_file,$1))",' $(_debuginfo_batch_receipt) 2>/dev/null) || l=; \
   case "$$l" in ''|*'"action":"failed"'*|*'$(_debuginfo_in_progress)'*) ;; *) printf '%s\n' "$$l" | \
   sed -n '1s/.*"build_id":"\([^"]*\)".*/\1/p' > '$(call _debuginfo_stamp,$1)';; esac;
 
