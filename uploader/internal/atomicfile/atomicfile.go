@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -46,15 +48,18 @@ func Write(path string, perm os.FileMode, write func(io.Writer) error) (err erro
 	}
 	prefix := "." + filepath.Base(path) + ".tmp"
 	RemoveStale(filepath.Dir(path), prefix)
-	tmp, err := createTemp(filepath.Dir(path), prefix)
+	// name is the temp's name: "" while it is unnamed (see createUnnamed).
+	tmp, name, err := createTemp(filepath.Dir(path), prefix)
 	if err != nil {
 		return fmt.Errorf("cannot write %s: %w", path, bare(err))
 	}
-	defer written(tmp.Name())
+	defer func() { written(name) }()
 	defer func() {
 		if err != nil {
 			tmp.Close()
-			os.Remove(tmp.Name())
+			if name != "" {
+				os.Remove(name)
+			}
 			// The user named path, not our temp file beside it.
 			var pe *fs.PathError
 			if errors.As(err, &pe) && pe.Path == tmp.Name() {
@@ -71,10 +76,18 @@ func Write(path string, perm os.FileMode, write func(io.Writer) error) (err erro
 	if err = tmp.Chmod(perm); err != nil {
 		return err
 	}
+	if name == "" {
+		// Named only now, under a fresh temp name, and then renamed
+		// over path: linkat cannot replace a file, and the rename keeps
+		// the replacement atomic.
+		if name, err = nameTemp(tmp, filepath.Dir(path), prefix); err != nil {
+			return fmt.Errorf("cannot write %s: %w", path, bare(err))
+		}
+	}
 	if err = tmp.Close(); err != nil {
 		return err
 	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
+	if err = os.Rename(name, path); err != nil {
 		var le *os.LinkError
 		if errors.As(err, &le) {
 			err = fmt.Errorf("cannot replace %s: %w", path, le.Err)
@@ -179,15 +192,44 @@ var (
 
 // createTemp creates a temp file beside the output and registers it for
 // RemoveOnSignal in one step: a signal between the two left the file behind
-// (CI, under load, after the test had seen the file appear).
-func createTemp(dir, prefix string) (*os.File, error) {
+// (CI, under load, after the test had seen the file appear). Where it can,
+// the file is unnamed (name ""): nothing to remove, even after a SIGKILL.
+func createTemp(dir, prefix string) (f *os.File, name string, err error) {
+	if f := createUnnamed(dir, filepath.Join(dir, prefix)); f != nil && !namedOnly {
+		return f, "", nil
+	} else if f != nil {
+		f.Close()
+	}
 	liveMu.Lock()
 	defer liveMu.Unlock()
-	f, err := os.CreateTemp(dir, prefix+"*")
-	if err == nil {
-		live[f.Name()] = true
+	f, err = os.CreateTemp(dir, prefix+"*")
+	if err != nil {
+		return nil, "", err
 	}
-	return f, err
+	live[f.Name()] = true
+	return f, f.Name(), nil
+}
+
+// namedOnly makes createTemp name every temp, as where O_TMPFILE is
+// refused (for tests).
+var namedOnly = false
+
+// nameTemp links the unnamed f into dir under a fresh temp name, registered
+// for RemoveOnSignal.
+func nameTemp(f *os.File, dir, prefix string) (string, error) {
+	liveMu.Lock()
+	defer liveMu.Unlock()
+	for {
+		name := filepath.Join(dir, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10))
+		err := linkUnnamed(f, name)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err == nil {
+			live[name] = true
+		}
+		return name, err
+	}
 }
 
 // written drops a temp file that is no longer being written from RemoveOnSignal's list.

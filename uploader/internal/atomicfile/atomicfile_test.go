@@ -122,3 +122,48 @@ func TestErrorsNameThePathGiven(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestTempHasNoNameWhileWritten: where the system allows it, the temp file
+// has no name until it is complete, so a writer killed with SIGKILL leaves
+// nothing beside path; where it does not, a named temp does the same job.
+// Either way path gets the content and exactly perm (review s14-r2,
+// finding 5).
+func TestTempHasNoNameWhileWritten(t *testing.T) {
+	for _, named := range []bool{false, true} {
+		namedOnly = named
+		t.Cleanup(func() { namedOnly = false })
+		dir := t.TempDir()
+		path := filepath.Join(dir, "out.dbg")
+		if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var during []os.DirEntry
+		err := Write(path, 0o751, func(w io.Writer) error {
+			during, _ = os.ReadDir(dir)
+			_, err := io.WriteString(w, "new")
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := createUnnamed(dir, "probe")
+		if f != nil {
+			f.Close()
+		}
+		if !named && f != nil && len(during) != 1 {
+			t.Errorf("while writing, %s holds %v; want only the old output", dir, during)
+		}
+		if named && len(during) != 2 {
+			t.Errorf("named temp: while writing, %s holds %v; want the output and its temp", dir, during)
+		}
+		if b, _ := os.ReadFile(path); string(b) != "new" {
+			t.Errorf("named=%v: path holds %q", named, b)
+		}
+		if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o751 {
+			t.Errorf("named=%v: mode %v (%v), want 0751", named, fi.Mode(), err)
+		}
+		if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+			t.Errorf("named=%v: left %v", named, ents)
+		}
+	}
+}

@@ -29,6 +29,9 @@ func childCLI(env []string, args ...string) *exec.Cmd {
 
 func TestMain(m *testing.M) {
 	if a := os.Getenv(cliArgsEnv); a != "" {
+		if n := os.Getenv(nofileEnv); n != "" {
+			setNofile(n) // as `ulimit -n N` before the CLI starts
+		}
 		var args []string
 		if err := json.Unmarshal([]byte(a), &args); err != nil {
 			panic(err)

@@ -152,6 +152,10 @@ func runUpload(env *Env, args []string) int {
 	if *concurrency < 1 {
 		return usageError(env, "upload", "--concurrency must be at least 1")
 	}
+	if fit, limit := upload.FitConcurrency(*concurrency); fit < *concurrency {
+		say(env.Stderr, "debuginfo: notice: -j %d lowered to %d: this process may have %d files open (ulimit -n), and each file uploaded at once holds several\n", *concurrency, fit, limit)
+		*concurrency = fit
+	}
 	if *retries < 0 {
 		return usageError(env, "upload", "--retries must not be negative")
 	}
@@ -218,9 +222,12 @@ func runUpload(env *Env, args []string) int {
 		if st.MarksInProgress() {
 			j, err := upload.OpenJournal(upload.DefaultJournalDir(), conn.address)
 			if err != nil {
-				say(env.Stderr, "debuginfo: notice: no in-flight journal (%v): a rerun after a killed upload may need --force\n", err)
+				say(env.Stderr, "debuginfo: notice: %s\n", noJournal(err))
 			} else {
 				defer j.Close()
+				// Once a run, when uploads start: a full disk under the
+				// journal leaves a killed upload as unrecorded as no journal.
+				j.OnWriteError = func(err error) { out.notice(noJournal(err)) }
 				opts.Journal = j
 			}
 		}
@@ -380,6 +387,12 @@ func (r *reporter) warning(msg string) {
 	defer r.mu.Unlock()
 	r.toStderr()
 	say(r.env.Stderr, "debuginfo: warning: %s\n", msg)
+}
+
+// noJournal is the notice for a run whose uploads the in-flight journal
+// cannot record, err saying why.
+func noJournal(err error) string {
+	return fmt.Sprintf("no in-flight journal (%v): a rerun after a killed upload may need --force", err)
 }
 
 // toStderr readies stderr for a message: what stdout holds goes first.

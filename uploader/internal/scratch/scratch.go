@@ -3,8 +3,10 @@
 package scratch
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"syscall"
 )
 
 // File creates a temp file (name from pattern, as os.CreateTemp) and
@@ -13,6 +15,11 @@ import (
 // "open /x/debuginfo-...: no such file or directory" does not say TMPDIR.
 func File(pattern string) (*os.File, error) {
 	f, err := os.CreateTemp("", pattern)
+	if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+		// Out of descriptors, not a TMPDIR problem: the caller says which
+		// limit to raise.
+		return nil, fmt.Errorf("cannot create a temp file in %s: %w", os.TempDir(), err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot create a temp file in %s (set TMPDIR to a writable directory): %w", os.TempDir(), err)
 	}

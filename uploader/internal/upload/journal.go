@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -37,6 +39,13 @@ type Journal struct {
 	Dir   string // one marker file per in-flight object
 	store string // the store address, so two stores do not share markers
 	root  *os.Root
+	// OnWriteError, when set, is told the first time a marker cannot be
+	// written (a full disk): a killed upload then leaves nothing for a
+	// rerun to take over, which the user would otherwise never learn.
+	OnWriteError func(error)
+
+	mu       sync.Mutex
+	writeErr error // the first failed write, reported once
 }
 
 type marker struct {
@@ -191,16 +200,66 @@ func (j *Journal) write(k store.Key, m marker) {
 		return
 	}
 	b, _ := json.Marshal(m)
-	tmp := ".tmp-" + j.name(k) + "-" + strconv.Itoa(os.Getpid())
+	j.writeFile(j.name(k), b)
+}
+
+// writeFile writes b to name through a fresh temp file and a rename,
+// reporting a failure (ENOSPC on a full cache dir used to pass unseen).
+func (j *Journal) writeFile(name string, b []byte) error {
+	tmp := ".tmp-" + name + "-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatUint(tmpSeq.Add(1), 10)
 	f, err := j.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		_, err = writeMarker(f, b)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil && name != "" {
+			err = j.root.Rename(tmp, name)
+		}
+		_ = j.root.Remove(tmp) // a half-written or unrenamed marker; gone once renamed
+	}
 	if err != nil {
-		return
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		err = fmt.Errorf("cannot write to %s: %w", j.Dir, err)
+		j.mu.Lock()
+		first := j.writeErr == nil
+		if first {
+			j.writeErr = err
+		}
+		j.mu.Unlock()
+		if first && j.OnWriteError != nil {
+			j.OnWriteError(err)
+		}
 	}
-	_, werr := f.Write(b)
-	if cerr := f.Close(); werr == nil && cerr == nil {
-		_ = j.root.Rename(tmp, j.name(k))
+	return err
+}
+
+// tmpSeq tells apart the temp files of one process (probes run at once).
+var tmpSeq atomic.Uint64
+
+// writeMarker is f.Write; tests make it fail.
+var writeMarker = (*os.File).Write
+
+// records says whether this journal records uploads: when it does not, a
+// run of this machine killed mid-upload left no marker, so an upload the
+// store calls in progress may be ours, not another machine's. A probe of
+// a marker's size is written (and removed) to find out: a previous run may
+// have failed to write where this one has not tried yet.
+func (j *Journal) records() bool {
+	if j == nil {
+		return false
 	}
-	_ = j.root.Remove(tmp) // a half-written or unrenamed marker; gone once renamed
+	j.mu.Lock()
+	failed := j.writeErr != nil
+	j.mu.Unlock()
+	if failed {
+		return false
+	}
+	b, _ := json.Marshal(marker{PID: os.Getpid(), Started: time.Now(), Boot: selfStart, Ended: true})
+	return j.writeFile("", b) == nil
 }
 
 func (j *Journal) end(k store.Key) {

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
@@ -135,4 +136,45 @@ func TestJournalMarkerSymlinkIsNotFollowed(t *testing.T) {
 		t.Fatalf("rerun of %s: %v", id.Value, got)
 	}
 	unchanged(t)
+}
+
+// TestJournalWriteFailureIsReported: a journal whose markers cannot be
+// written (its cache dir on a full disk) says so once, and a rerun that
+// finds the killed upload still in progress does not blame "a run on
+// another machine": it may have been this machine's (review s14-r2,
+// finding 2).
+func TestJournalWriteFailureIsReported(t *testing.T) {
+	srv := teststore.Start(t, teststore.Options{})
+	st := grpcStoreTries(t, srv, 1)
+	bin := testbin.C(t, "fulldisk", "f", "-g")
+	dir := filepath.Join(t.TempDir(), "journal")
+	upload.FailMarkerWrites(t, syscall.ENOSPC)
+	open := func() (*upload.Journal, *[]error) {
+		var notices []error
+		j := openJournal(t, dir, srv.Addr())
+		j.OnWriteError = func(err error) { notices = append(notices, err) }
+		return j, &notices
+	}
+
+	j, notices := open()
+	srv.CutStreamAfter(1)
+	if _, failed := run(t, st, []string{bin}, upload.Options{Journal: j}); failed != 1 {
+		t.Fatal("first attempt did not fail")
+	}
+	if len(*notices) != 1 || !strings.Contains((*notices)[0].Error(), dir+": no space left on device") {
+		t.Errorf("first run's notices: %v, want one naming %s and the error", *notices, dir)
+	}
+
+	j, notices = open() // the rerun, as a new process opens it
+	got, failed := run(t, st, []string{bin}, upload.Options{Journal: j})
+	r := got[bin+"#debuginfo"]
+	if failed != 0 || r.Action != upload.Skipped || !strings.Contains(r.Warning, "--force") {
+		t.Fatalf("rerun: failed=%d %+v", failed, r)
+	}
+	if strings.Contains(r.Warning, "on another machine)") || !strings.Contains(r.Warning, "this machine's in-flight journal cannot record uploads") {
+		t.Errorf("rerun's warning: %s", r.Warning)
+	}
+	if len(*notices) != 1 {
+		t.Errorf("rerun's notices: %v, want one", *notices)
+	}
 }
