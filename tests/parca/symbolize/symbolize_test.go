@@ -52,6 +52,11 @@ type fixture struct {
 	// from the whole binary; the upload, with those ranges emptied, must
 	// show each want.
 	discarded bool
+	// debugFile: what is uploaded is a debug file whose program headers
+	// objcopy rewrote, from which Parca v0.28.0 shows nothing for runtime
+	// addresses; the upload, with its program's segments, must show each
+	// want in both forms.
+	debugFile bool
 	// namesOnly: split DWARF, which Parca v0.28.0 shows no frame at all
 	// from (the whole binary's, as uploads kept it before). The upload,
 	// without it, must show each want's outermost function from the
@@ -145,6 +150,17 @@ func compressed(kind string) func(t *testing.T, e *env, dir, bin string) (string
 	}
 }
 
+// debugPair uploads a stripped program and its own debug file (objcopy
+// --only-keep-debug, the Debian -dbgsym layout) in one run: the debug
+// file is sent, with the program's segments.
+func debugPair(t *testing.T, e *env, dir, bin string) (string, []string) {
+	dbg, stripped := bin+".debug", bin+".stripped"
+	run(t, dir, nil, "objcopy", "--only-keep-debug", bin, dbg)
+	run(t, dir, nil, "strip", "--strip-all", "-o", stripped, bin)
+	run(t, dir, nil, "objcopy", "--add-gnu-debuglink="+dbg, stripped)
+	return dbg, []string{stripped}
+}
+
 // trimmed maps -trimpath's module-relative names back to the sources.
 func trimmed(t *testing.T, e *env, dir, bin string) (string, []string) {
 	return bin, []string{"--prefix-map", "example.com/symgo=" + dir}
@@ -210,7 +226,9 @@ var fixtures = []fixture{
 			{at: "one.c:main", functions: []string{"main"}, files: []string{"one.c"}, line: "one.c:main-entry"},
 			{at: "one.c:used_small", functions: []string{"used_small"}, files: []string{"one.c"}},
 		}},
+	{name: "c-debug-file-pair", src: "c", build: gcc("gcc", "-g", "-O1"), upload: debugPair, wants: cWants, debugFile: true},
 	{name: "go", src: "go", build: goBuild(), upload: plain, wants: goWants},
+	{name: "go-debug-file-pair", src: "go", build: goBuild(), upload: debugPair, wants: goWants, debugFile: true},
 	{name: "go-redacted-stamped", src: "go", build: goBuild("-ldflags=-buildid=redacted"), upload: stamped, wants: goWants},
 	{name: "go-trimpath", src: "go", build: goBuild("-trimpath"), upload: trimmed, wants: goWants},
 	// Both: main (in .text.startup) comes before die in the line table.
@@ -305,7 +323,7 @@ func TestSymbolize(t *testing.T) {
 			// The reference: the same file uploaded whole under another build
 			// ID. Parca must show the same from both.
 			refID := fmt.Sprintf("%x", sha1.Sum([]byte("reference:"+buildID)))
-			failing[refID] = fx.namesOnly
+			failing[refID] = fx.namesOnly || fx.debugFile
 			run(t, dir, nil, e.debuginfo, "upload", "--store-address="+srv.Addr, "--insecure", "--no-extract",
 				"--build-id="+refID, uploaded)
 
@@ -392,6 +410,8 @@ func checkFixture(t *testing.T, c Clients, fx fixture, dir, bin, buildID, refID 
 				t.Errorf("%s at %#x (%s addresses): Parca shows\n  %s\nfrom the whole binary: does it read split DWARF now?",
 					w.at, elfAddrs[i], form, fmtFrames(ref[i]))
 			}
+		case fx.debugFile && form == RuntimeAddresses:
+			wholeMisnames = wholeMisnames || !framesMatch(ref[i], w, false)
 		case fx.discarded:
 			wholeMisnames = wholeMisnames || !framesMatch(ref[i], w, false) ||
 				wantLine > 0 && (len(ref[i]) == 0 || ref[i][0].Line != int64(wantLine))
@@ -410,6 +430,9 @@ func checkFixture(t *testing.T, c Clients, fx fixture, dir, bin, buildID, refID 
 	}
 	if fx.endRow && !wholeWrong {
 		t.Errorf("Parca shows every line right from the whole binary too: the fixture no longer ends a sequence at a function's start (or Parca drops such rows now)")
+	}
+	if fx.debugFile && form == RuntimeAddresses && !wholeMisnames {
+		t.Errorf("Parca shows every want from the debug file as it is: objcopy no longer rewrites its program headers (or Parca does not use them)")
 	}
 	if fx.discarded && !wholeMisnames {
 		t.Errorf("Parca shows every want right from the whole binary too: the linker no longer leaves the dropped function at 0 (or Parca skips it now)")

@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -114,6 +115,10 @@ type badFixtures struct {
 	elf     string // a good gcc -g binary
 	elfData []byte
 	plain   *teststore.Server
+
+	gzOnce sync.Once // gz: a gcc -g -gz binary's bytes
+	gz     []byte
+	gzErr  error
 }
 
 func TestBadInputTable(t *testing.T) {
@@ -288,6 +293,33 @@ func (s *syncBuffer) String() string {
 }
 
 // patchELF copies the good ELF file with fn applied to its bytes.
+// sectionData is the file bytes of section name in the ELF file b, as a
+// slice of b.
+func sectionData(t *testing.T, b []byte, name string) []byte {
+	t.Helper()
+	f, err := elf.NewFile(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := f.Section(name)
+	if s == nil {
+		t.Fatalf("no %s", name)
+	}
+	return b[s.Offset : s.Offset+s.FileSize]
+}
+
+// gzData is a gcc -g -gz program (compressed DWARF), built once.
+func (fx *badFixtures) gzData(t *testing.T) []byte {
+	t.Helper()
+	fx.gzOnce.Do(func() {
+		fx.gz, fx.gzErr = os.ReadFile(testbin.C(t, "badinput-gz", "bad input gz", "-g", "-gz"))
+	})
+	if fx.gzErr != nil {
+		t.Fatal(fx.gzErr)
+	}
+	return fx.gz
+}
+
 func patchELF(t *testing.T, fx *badFixtures, name string, fn func(b []byte)) string {
 	t.Helper()
 	b := bytes.Clone(fx.elfData)
@@ -393,6 +425,32 @@ func badInputSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 		"zero-byte-stamp": func(t *testing.T) *badRun { return args("stamp", empty(t), "-o", out(t)) },
 		"truncated-header": func(t *testing.T) *badRun {
 			return args("buildid", testbin.File(t, "trunc30", fx.elfData[:30]))
+		},
+		"corrupt-dwarf": func(t *testing.T) *badRun {
+			srv := teststore.Start(t, teststore.Options{})
+			r := args("upload", "--store-address="+srv.Addr(), "--insecure", patchELF(t, fx, "corrupt-dwarf", func(b []byte) {
+				info := sectionData(t, b, ".debug_info")
+				copy(info[12:76], bytes.Repeat([]byte{0xff}, 64))
+			}))
+			r.after = func(t *testing.T) {
+				if n := srv.Calls("MarkUploadFinished"); n != 0 {
+					t.Errorf("MarkUploadFinished called %d times", n)
+				}
+			}
+			return r
+		},
+		"corrupt-dwarf-stream": func(t *testing.T) *badRun {
+			b := bytes.Clone(fx.gzData(t))
+			line := sectionData(t, b, ".debug_line")
+			for i := len(line) / 2; i < len(line)/2+8; i++ {
+				line[i] ^= 0x5a
+			}
+			return args("upload", "--dry-run", testbin.File(t, "corrupt-stream", b))
+		},
+		"dwarf-bomb": func(t *testing.T) *badRun {
+			b := bytes.Clone(fx.gzData(t))
+			binary.LittleEndian.PutUint64(sectionData(t, b, ".debug_line")[8:], 1<<40) // ch_size
+			return args("extract", testbin.File(t, "bomb", b), "-o", out(t))
 		},
 		"truncated-elf": func(t *testing.T) *badRun {
 			o := out(t)

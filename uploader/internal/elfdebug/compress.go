@@ -76,6 +76,12 @@ type Options struct {
 	// (every incompressibleAfter bytes): Open then fails with its error. A
 	// large file's compression takes seconds, too long to wait for Ctrl-C.
 	Context context.Context
+	// Segments, if set, are the program headers of the program the input
+	// is the debug file of: its PT_LOADs' offsets replace the input's,
+	// which objcopy --only-keep-debug rewrote (the executable one's to 0),
+	// so that profiles with runtime addresses, which Parca maps through
+	// them, are symbolized. A PT_LOAD is matched by address, size and flags.
+	Segments []elfparse.Prog
 }
 
 // Compressors holds idle compressors for reuse; safe for concurrent use.

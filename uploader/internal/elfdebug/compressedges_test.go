@@ -97,7 +97,9 @@ func TestSmallDWARFOneCompressor(t *testing.T) {
 			t.Fatalf("%v: %+v, %v: want several compressed sections", c, st, err)
 		}
 		t.Logf("%v: one compressor %d bytes, one extraction %d bytes", c, one, whole)
-		if whole > one*3/2 {
+		// Half a compressor's worth for the rest (the DWARF check's readers
+		// among it); a second compressor would be all of one more.
+		if whole > one*3/2+32<<10 {
 			t.Errorf("%v: an extraction of a %d-byte binary allocates %d bytes, a compressor %d: more than one compressor", c, len(b), whole, one)
 		}
 	}

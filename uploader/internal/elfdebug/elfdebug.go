@@ -72,6 +72,9 @@ func ExtractWith(r io.ReaderAt, size int64, w io.Writer, opts Options) (Stats, e
 		x.log.seal()
 		err = x.InputUnchanged()
 	}
+	if err == nil {
+		err = x.CheckDWARF()
+	}
 	st := x.Stats
 	st.Bytes = n
 	return st, err
@@ -167,6 +170,9 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	// Read through the window (a small file's DWARF is in it already); the
+	// window lives until Close, which waits for an upload's recheck.
+	x.dwarf = func() error { return checkDWARF(ctx, win, f, keep) }
 	dead := deadAt(f)
 	r, lines, dropped, err := sortLines(ctx, r, f, keep, dead)
 	if err != nil {
@@ -240,7 +246,11 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 			// p_offset stays: symbolizers match it against a mapping's file
 			// offset. Its file bytes are what of it the head holds (none
 			// for a segment starting at or past the head's end).
-			f.PutProgOffFilesz(h, p.Off, min(p.Filesz, max(l.headEnd, p.Off)-p.Off))
+			off, filesz := p.Off, p.Filesz
+			if s, ok := programSegment(opts.Segments, p); ok {
+				off, filesz = s.Off, s.Filesz
+			}
+			f.PutProgOffFilesz(h, off, min(filesz, max(l.headEnd, off)-off))
 		default:
 			if off, ok := l.segment(p.Off, p.Filesz); ok {
 				f.PutProgOffFilesz(h, off, p.Filesz)
@@ -288,6 +298,17 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 }
 
 const copyBufferMax = 1 << 20
+
+// programSegment is the PT_LOAD of segs at p's address, of p's size and
+// flags: the same segment, in the program a debug file was made from.
+func programSegment(segs []elfparse.Prog, p elfparse.Prog) (elfparse.Prog, bool) {
+	for _, s := range segs {
+		if s.Type == p.Type && s.Vaddr == p.Vaddr && s.Memsz == p.Memsz && s.Flags == p.Flags {
+			return s, true
+		}
+	}
+	return elfparse.Prog{}, false
+}
 
 // clearCompressed clears SHF_COMPRESSED in the raw section header h.
 func clearCompressed(f *elfparse.File, h []byte) {

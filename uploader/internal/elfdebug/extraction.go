@@ -18,7 +18,8 @@ type Extraction struct {
 	Stats
 	joined  // the parts, in output order
 	closers []io.Closer
-	log     *readLog // what Open read from the input
+	log     *readLog     // what Open read from the input
+	dwarf   func() error // checkDWARF of the input
 }
 
 // joined is the bytes of its parts laid end to end.
@@ -55,6 +56,17 @@ func (x *Extraction) InputUnchanged() error {
 		return nil
 	}
 	return x.log.recheck()
+}
+
+// CheckDWARF tells whether the input's DWARF reads as DWARF: a
+// *CorruptDWARF when it does not (see checkDWARF). It reads the input
+// again, for as long as decompressing and walking its DWARF takes, so an
+// upload runs it beside the send, before the store is told it finished.
+func (x *Extraction) CheckDWARF() error {
+	if x.dwarf == nil {
+		return nil
+	}
+	return x.dwarf()
 }
 
 // Close releases the spools and buffers; reads fail after it.

@@ -125,11 +125,16 @@ func (w *walker) attr(d *reader, u *unit, sp spec) (value, error) {
 	return v, d.err
 }
 
-// loadAbbrevs reads the abbreviation table at off, unless it is the one
-// read last (units of one object often share it).
+// loadAbbrevs makes the abbreviation table at off the current one, read
+// once (units often share one, not always in a row). A table cut short is
+// corrupt; one read too often (see budget) is not followed.
 func (w *walker) loadAbbrevs(off int64) error {
-	if w.abbrevs != nil && w.abbrevAt == off {
+	if m, ok := w.tables[off]; ok {
+		w.abbrevs = m
 		return nil
+	}
+	if w.tables == nil || len(w.tables) >= maxTables {
+		w.tables = map[int64]map[uint64]*abbrev{}
 	}
 	d := newReader(w.s.Abbrev.R, w.s.Abbrev.Size, w.bo)
 	d.seek(off)
@@ -137,7 +142,7 @@ func (w *walker) loadAbbrevs(off int64) error {
 	for {
 		code := d.uleb()
 		if d.err != nil {
-			return fmt.Errorf(".debug_abbrev at %#x: %w", off, d.err)
+			return &Corrupt{fmt.Errorf(".debug_abbrev at %#x: %w", off, d.err)}
 		}
 		if code == 0 {
 			break
@@ -148,7 +153,7 @@ func (w *walker) loadAbbrevs(off int64) error {
 		for {
 			a, f := d.uleb(), d.uleb()
 			if d.err != nil {
-				return fmt.Errorf(".debug_abbrev at %#x: %w", off, d.err)
+				return &Corrupt{fmt.Errorf(".debug_abbrev at %#x: %w", off, d.err)}
 			}
 			if a == 0 && f == 0 {
 				break
@@ -161,6 +166,9 @@ func (w *walker) loadAbbrevs(off int64) error {
 		}
 		m[code] = ab
 	}
-	w.abbrevs, w.abbrevAt = m, off
+	w.abbrevs, w.tables[off] = m, m
 	return w.spend(d.pos - off)
 }
+
+// maxTables bounds the tables kept: a table is a few KB.
+const maxTables = 256

@@ -37,7 +37,7 @@ func (d *reader) bytes(n int) []byte {
 	}
 	if d.pos < d.bufAt || d.pos+int64(n) > d.bufAt+int64(len(d.buf)) {
 		if d.buf == nil {
-			d.buf = make([]byte, 0, 64<<10)
+			d.buf = make([]byte, 0, max(min(64<<10, d.size), 16)) // a small section, a small buffer
 		}
 		m := min(int64(cap(d.buf)), d.size-d.pos)
 		d.buf = d.buf[:m]

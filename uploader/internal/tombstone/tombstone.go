@@ -53,6 +53,30 @@ func (p Patches) Len() int {
 	return len(p.Info) + len(p.Rnglists) + len(p.Ranges) + len(p.Aranges)
 }
 
+// Corrupt is DWARF that is not DWARF: a unit or table cut short, an entry
+// whose abbreviation is not in its table. (A version or form this package
+// does not know is not corrupt: it is left to its readers.)
+type Corrupt struct{ Err error }
+
+func (c *Corrupt) Error() string { return c.Err.Error() }
+
+func corrupt(format string, args ...any) error { return &Corrupt{fmt.Errorf(format, args...)} }
+
+// Check walks every entry of every unit of s.Info, as Find does, and
+// returns a *Corrupt when the DWARF is corrupt, or ctx's error.
+func Check(ctx context.Context, s Sections, bo binary.ByteOrder) error {
+	if s.Info.R == nil || s.Abbrev.R == nil {
+		return nil
+	}
+	w := &walker{s: s, bo: bo, budget: 4*s.Abbrev.Size + 1<<20}
+	err := w.units(ctx)
+	var c *Corrupt
+	if ctx.Err() != nil || errors.As(err, &c) {
+		return err
+	}
+	return nil
+}
+
 // Find walks every unit of s.Info and returns the patches that empty the
 // ranges dead says start in discarded code. An error means the DWARF could
 // not be followed (patches are then not to be applied).
@@ -81,8 +105,8 @@ type walker struct {
 	p     Patches
 	lists map[int64]bool // range lists already looked at (units share them)
 
-	abbrevAt int64 // the table in abbrevs
-	abbrevs  map[uint64]*abbrev
+	abbrevs map[uint64]*abbrev           // the current unit's table
+	tables  map[int64]map[uint64]*abbrev // tables read, by offset
 
 	// budget bounds the bytes read again and again (abbreviation tables,
 	// range lists): a hostile file could have every unit re-read a large
@@ -138,11 +162,11 @@ func (w *walker) units(ctx context.Context) error {
 		start := d.pos
 		length, dwarf64 := d.length()
 		if d.err != nil {
-			return d.err
+			return corrupt(".debug_info at %#x: %v", start, d.err)
 		}
 		end := d.pos + int64(length)
 		if length > uint64(d.size-d.pos) {
-			return fmt.Errorf(".debug_info at %#x: unit past the section's end", start)
+			return corrupt(".debug_info at %#x: a unit of %d bytes, past the section's end", start, length)
 		}
 		u := unit{dwarf64: dwarf64, version: int(d.u16())}
 		if u.version < 2 || u.version > 5 {
@@ -167,9 +191,13 @@ func (w *walker) units(ctx context.Context) error {
 			return fmt.Errorf(".debug_info at %#x: address size %d", start, u.asize)
 		}
 		if err := w.loadAbbrevs(abbrevOff); err != nil {
-			return err
+			return fmt.Errorf(".debug_info unit at %#x: %w", start, err)
 		}
 		if err := w.dies(d, &u, end); err != nil {
+			var c *Corrupt
+			if errors.As(err, &c) {
+				return corrupt(".debug_info unit at %#x: %v", start, c.Err)
+			}
 			return fmt.Errorf(".debug_info unit at %#x: %w", start, err)
 		}
 		d.seek(end)
@@ -181,22 +209,26 @@ func (w *walker) units(ctx context.Context) error {
 func (w *walker) dies(d *reader, u *unit, end int64) error {
 	first := true
 	for n := 0; d.pos < end; n++ {
+		at := d.pos
 		code := d.uleb()
 		if d.err != nil {
-			return d.err
+			return corrupt("entry at %#x: %v", at, d.err)
 		}
 		if code == 0 {
 			continue // the end of a list of children
 		}
 		ab := w.abbrevs[code]
 		if ab == nil {
-			return fmt.Errorf("no abbreviation %d", code)
+			return corrupt("entry at %#x: abbreviation %d is not in the unit's table", at, code)
 		}
 		var low, high, ranges value
 		for _, sp := range ab.specs {
 			v, err := w.attr(d, u, sp)
+			if d.err != nil {
+				return corrupt("entry at %#x: %v", at, d.err)
+			}
 			if err != nil {
-				return err
+				return err // a form this package does not know
 			}
 			switch sp.attr {
 			case atLowPC:
@@ -215,8 +247,11 @@ func (w *walker) dies(d *reader, u *unit, end int64) error {
 				}
 			}
 		}
-		if d.err != nil {
-			return d.err
+		if d.err != nil || d.pos > end {
+			return corrupt("entry at %#x runs past its unit's end", at)
+		}
+		if w.dead == nil {
+			continue // Check: only whether it reads
 		}
 		lowAddr, lowOK := w.address(u, low)
 		if first {

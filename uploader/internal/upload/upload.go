@@ -133,6 +133,10 @@ type job struct {
 	content  string // the file whose bytes stand for the job: the binary, or a record's debuginfo
 	dupOf    string // same content as this earlier path: skip
 	dupWhy   string // why dupOf stands for this file, when not the same content
+	// segments: a debug file sent for its program (a companion in the run)
+	// is extracted with the program's PT_LOAD offsets, which objcopy
+	// --only-keep-debug rewrote (see elfdebug.Options.Segments).
+	segments string
 	// debugOnly: no code, only what a debug file holds (objcopy
 	// --only-keep-debug, our own extraction); rank orders what a file gives
 	// a profiler (3 DWARF, 2 symbol table or pclntab, 1 dynamic symbols).
@@ -175,7 +179,7 @@ func Run(ctx context.Context, st store.Store, paths []string, prepared []Prepare
 		report(r)
 	}
 	jobs, over := identify(paths, opts, func(e PathError) {
-		emit(Report{Path: e.Path, Type: store.TypeName(opts.Type), Action: Failed, Reason: e.Err.Error()})
+		emit(Report{Path: e.Path, Type: store.TypeName(opts.Type), Action: Failed, Reason: reasonOf(e.Err)})
 	})
 	for _, o := range over {
 		emit(Report{Path: o.path, Type: store.TypeName(opts.Type), Action: PassedOver, Reason: o.reason})
@@ -369,6 +373,9 @@ func markCollisions(jobs []*job, allow bool) {
 			for _, j := range group {
 				if j != best && j.err == nil && j.dupOf == "" {
 					j.dupOf, j.dupWhy = best.path, " (a program and its debug file: one upload serves both)"
+					if best.debugOnly && !j.debugOnly {
+						best.segments = j.path
+					}
 				}
 			}
 			continue
@@ -394,6 +401,9 @@ func markCollisions(jobs []*job, allow bool) {
 			case o.layout != "" && o.layout == j.layout:
 				j.err, j.useless, j.dupOf = nil, false, o.path
 				j.dupWhy = " (its debug file; this copy has no symbols of its own)"
+				if o.debugOnly && !j.debugOnly {
+					o.segments = j.path
+				}
 			case !allow:
 				// Another program's file under this one's ID: sending it
 				// would give this program's profiles its names.
@@ -553,7 +563,7 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 		return
 	case j.err != nil:
 		// The report already names the path; the error need not again.
-		base.Action, base.Reason = Failed, strings.TrimPrefix(j.err.Error(), j.path+": ")
+		base.Action, base.Reason = Failed, strings.TrimPrefix(reasonOf(j.err), j.path+": ")
 		emit(base)
 		return
 	case j.dupOf != "":
@@ -570,7 +580,7 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 			if f.Type == pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED {
 				warning, err := checkQuality(f.Path)
 				if err != nil {
-					base.Action, base.Reason = Failed, strings.TrimPrefix(err.Error(), f.Path+": ")
+					base.Action, base.Reason = Failed, strings.TrimPrefix(reasonOf(err), f.Path+": ")
 					emit(base)
 					return
 				}
@@ -581,7 +591,7 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 		return
 	}
 	key := j.key(opts)
-	src := source{input: j.path, seen: j.seen, id: j.id, asIs: opts.asGiven(), extract: extractor(run, opts)}
+	src := source{input: j.path, seen: j.seen, id: j.id, asIs: opts.asGiven(), extract: extractor(run, opts, j.segments)}
 	sent := send(ctx, st, key, base, opts, src, j.asked, emit)
 	if opts.Sources != nil && key.Type == pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED && sent {
 		skey := key
@@ -606,10 +616,14 @@ var waitNotice = 2 * time.Second
 
 // inProgressWarning is the warning for a skip because the store says
 // another upload of the object is under way: only the user can tell whether
-// one is, or whether a run on another machine died mid-upload.
-func inProgressWarning(reason string) string {
+// one is, or whether a run died mid-upload: on another machine, or on this
+// one too when its journal could not record uploads (unrecorded).
+func inProgressWarning(reason string, unrecorded bool) string {
 	if !strings.HasSuffix(reason, ".") {
 		reason += "."
+	}
+	if unrecorded {
+		return reason + " If no other uploader is running (a run interrupted on this machine or another: this machine's in-flight journal cannot record uploads), rerun with --force."
 	}
 	return reason + " If no other uploader is running (an interrupted run on another machine), rerun with --force."
 }
@@ -675,7 +689,7 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 			// Either another uploader is busy with it, or a run on another
 			// machine died mid-upload: only the user can tell which, so it
 			// is a warning (and "warning" in --json), not a quiet skip.
-			r.SymbolsOnly, r.Warning = false, inProgressWarning(reason)
+			r.SymbolsOnly, r.Warning = false, inProgressWarning(reason, !opts.Journal.records())
 			return done(Skipped, r.Warning)
 		}
 		if !should {
@@ -695,13 +709,18 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 		return done(Skipped, err.Error())
 	}
 	if err != nil {
-		return done(Failed, err.Error())
+		return done(Failed, reasonOf(err))
 	}
 	r.Bytes = obj.Size
 	if obj.Size == 0 {
 		return done(Failed, "nothing to upload: the file is empty")
 	}
 	if opts.DryRun {
+		// Read as a send would be, so that what would fail it (an input
+		// that changed, corrupt DWARF) fails here too.
+		if err := readObject(obj); err != nil {
+			return done(Failed, reasonOf(err))
+		}
 		return done(DryRun, "would upload "+store.TypeName(key.Type)+" xxh64:"+obj.Hash)
 	}
 	if opts.Starting != nil {
@@ -720,7 +739,7 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 	}
 	switch {
 	case errors.As(err, &sk) && sk.InProgress:
-		r.SymbolsOnly, r.Warning = false, inProgressWarning(sk.Reason)
+		r.SymbolsOnly, r.Warning = false, inProgressWarning(sk.Reason, !opts.Journal.records())
 		return done(Skipped, r.Warning)
 	case errors.As(err, &sk):
 		return done(Skipped, sk.Reason)
@@ -730,7 +749,7 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 		if ranOut(ctx) {
 			return done(Failed, timedOut(opts, err).Error())
 		}
-		return done(Failed, err.Error())
+		return done(Failed, reasonOf(err))
 	}
 	return done(Uploaded, "")
 }
@@ -756,11 +775,38 @@ type source struct {
 }
 
 // extractor is a source's extract for opts; an interrupt (ctx) stops its
-// compression.
-func extractor(ctx context.Context, opts Options) func(*os.File, int64) (*elfdebug.Extraction, error) {
+// compression. With segments, the program file whose PT_LOAD headers the
+// extraction takes (the input is its debug file).
+func extractor(ctx context.Context, opts Options, segments string) func(*os.File, int64) (*elfdebug.Extraction, error) {
 	return func(in *os.File, size int64) (*elfdebug.Extraction, error) {
-		return elfdebug.Open(in, size, elfdebug.Options{Compress: opts.Compress, Reuse: opts.compressors, Context: ctx})
+		o := elfdebug.Options{Compress: opts.Compress, Reuse: opts.compressors, Context: ctx}
+		if segments != "" {
+			progs, err := programHeaders(segments)
+			if err != nil {
+				return nil, fmt.Errorf("reading the program headers of %s: %w", segments, err)
+			}
+			o.Segments = progs
+		}
+		return elfdebug.Open(in, size, o)
 	}
+}
+
+// programHeaders reads the program headers of the ELF file at path.
+func programHeaders(path string) ([]elfparse.Prog, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	e, err := elfparse.Parse(f, fi.Size())
+	if err != nil {
+		return nil, err
+	}
+	return e.Progs, nil
 }
 
 // measure goes over the object once to learn its size and hash (the store
@@ -826,8 +872,20 @@ func (s source) measure(name string) (obj store.Object, release func(), err erro
 			return store.Object{}, release, err
 		}
 		obj = store.Object{Name: name, Size: x.Size(), Hash: objhash.Sum(h)}
+		// Beside the send, before the store is told it finished: the
+		// input's bytes as first read, and its DWARF (which Parca would
+		// show nothing from if it were corrupt) checked once.
+		var dwarfErr error
+		var dwarfOnce sync.Once
+		recheck := func() error {
+			if err := x.InputUnchanged(); err != nil {
+				return err
+			}
+			dwarfOnce.Do(func() { dwarfErr = x.CheckDWARF() })
+			return dwarfErr
+		}
 		obj.Open = func() (io.ReadCloser, error) {
-			return verify(io.NopCloser(&noticeChange{io.NewSectionReader(x, 0, obj.Size), changed}), obj, x.InputUnchanged), nil
+			return verify(io.NopCloser(&noticeChange{io.NewSectionReader(x, 0, obj.Size), changed}), obj, recheck), nil
 		}
 		return obj, release, nil
 	}
@@ -843,6 +901,19 @@ func (s source) measure(name string) (obj store.Object, release func(), err erro
 		return verify(pr, obj, nil), nil
 	}
 	return obj, release, nil
+}
+
+// readObject reads obj once, as a send does, and returns what ended it.
+func readObject(obj store.Object) error {
+	rc, err := obj.Open()
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(io.Discard, rc)
+	if cerr := rc.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // hashPart feeds an extraction's part to h: a part copied from the input

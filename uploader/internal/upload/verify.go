@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfdebug"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/objhash"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
 )
@@ -71,7 +72,12 @@ func (v *verified) Read(p []byte) (int, error) {
 func (v *verified) end() error {
 	if v.ended == nil {
 		v.ended = io.EOF
-		if v.left != 0 || objhash.Sum(v.h) != v.want || v.wait() != nil {
+		err := v.wait()
+		var corrupt *elfdebug.CorruptDWARF
+		switch {
+		case errors.As(err, &corrupt):
+			v.ended = err // no run again mends it
+		case v.left != 0 || objhash.Sum(v.h) != v.want || err != nil:
 			v.ended = errChanged
 		}
 	}

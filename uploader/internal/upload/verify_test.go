@@ -78,7 +78,7 @@ func TestHashPassNeedsTheFileAsSeen(t *testing.T) {
 				}
 				c.change(t, path)
 				comp := map[bool]elfdebug.Compression{false: elfdebug.None, true: elfdebug.Zlib}[kind == "extracted and compressed"]
-				src := source{input: path, seen: seen, id: idA, asIs: kind == "sent as it is", extract: extractor(context.Background(), Options{Compress: comp})}
+				src := source{input: path, seen: seen, id: idA, asIs: kind == "sent as it is", extract: extractor(context.Background(), Options{Compress: comp}, "")}
 				obj, release, err := src.measure("in")
 				defer release()
 				if c.fails {
