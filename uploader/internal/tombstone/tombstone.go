@@ -122,9 +122,10 @@ func (w *walker) spend(n int64) error {
 	return nil
 }
 
+// abbrev is an abbreviation's attributes (its tag and children flag are
+// not needed: entries are read in order, the ends of child lists included).
 type abbrev struct {
-	children bool
-	specs    []spec
+	specs []spec
 }
 
 type spec struct {
