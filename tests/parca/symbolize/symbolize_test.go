@@ -57,6 +57,11 @@ type fixture struct {
 	// addresses; the upload, with its program's segments, must show each
 	// want in both forms.
 	debugFile bool
+	// symbols: functions without DWARF in the binary (libc's, linked in
+	// statically), which Parca v0.28.0 shows no frame for from the whole
+	// binary (it looks addresses up in the DWARF alone); the upload must
+	// show each by its name, without a line.
+	symbols []string
 	// namesOnly: split DWARF, which Parca v0.28.0 shows no frame at all
 	// from (the whole binary's, as uploads kept it before). The upload,
 	// without it, must show each want's outermost function from the
@@ -221,12 +226,21 @@ var fixtures = []fixture{
 	// and its own range lists, in both versions its line table.
 	{name: "c-gc-sections-dwarf5", src: "gc", build: gcc("gcc", "-g", "-O2", "-gdwarf-5", "-ffunction-sections", "-Wl,--gc-sections"),
 		upload: plain, wants: gcWants, discarded: true},
+	// The only code dropped is a whole unit's: its one sequence and its
+	// unit's range were left at 0 (review s14-r4, finding 1).
+	{name: "c-gc-sections-whole-unit", src: "gc2", build: gcc("gcc", "-g", "-O2", "-gdwarf-5", "-ffunction-sections", "-Wl,--gc-sections"),
+		upload: plain, discarded: true, wants: []want{
+			{at: "main.c:main", functions: []string{"main"}, files: []string{"main.c"}},
+			{at: "main.c:used_small", functions: []string{"used_small"}, files: []string{"main.c"}},
+		}},
 	{name: "c-gc-sections-one-unit", src: "gc1", build: gcc("gcc", "-g", "-O2", "-gdwarf-4", "-ffunction-sections", "-Wl,--gc-sections"),
 		upload: compressed("zlib"), discarded: true, wants: []want{
 			{at: "one.c:main", functions: []string{"main"}, files: []string{"one.c"}, line: "one.c:main-entry"},
 			{at: "one.c:used_small", functions: []string{"used_small"}, files: []string{"one.c"}},
 		}},
 	{name: "c-debug-file-pair", src: "c", build: gcc("gcc", "-g", "-O1"), upload: debugPair, wants: cWants, debugFile: true},
+	{name: "c-static", src: "c", build: gcc("gcc", "-g", "-O1", "-static"), upload: plain, wants: cWants, symbols: []string{"_start", "exit", "__libc_start_main"}},
+	{name: "c-static-none", src: "c", build: gcc("gcc", "-g", "-O1", "-static"), upload: compressed("none"), wants: cWants, stored: "none", symbols: []string{"_start", "exit"}},
 	{name: "go", src: "go", build: goBuild(), upload: plain, wants: goWants},
 	{name: "go-debug-file-pair", src: "go", build: goBuild(), upload: debugPair, wants: goWants, debugFile: true},
 	{name: "go-redacted-stamped", src: "go", build: goBuild("-ldflags=-buildid=redacted"), upload: stamped, wants: goWants},
@@ -323,7 +337,7 @@ func TestSymbolize(t *testing.T) {
 			// The reference: the same file uploaded whole under another build
 			// ID. Parca must show the same from both.
 			refID := fmt.Sprintf("%x", sha1.Sum([]byte("reference:"+buildID)))
-			failing[refID] = fx.namesOnly || fx.debugFile
+			failing[refID] = fx.namesOnly || fx.debugFile || len(fx.symbols) > 0
 			run(t, dir, nil, e.debuginfo, "upload", "--store-address="+srv.Addr, "--insecure", "--no-extract",
 				"--build-id="+refID, uploaded)
 
@@ -431,6 +445,7 @@ func checkFixture(t *testing.T, c Clients, fx fixture, dir, bin, buildID, refID 
 	if fx.endRow && !wholeWrong {
 		t.Errorf("Parca shows every line right from the whole binary too: the fixture no longer ends a sequence at a function's start (or Parca drops such rows now)")
 	}
+	checkSymbols(t, c, fx, bin, buildID, refID, form, now, series)
 	if fx.debugFile && form == RuntimeAddresses && !wholeMisnames {
 		t.Errorf("Parca shows every want from the debug file as it is: objcopy no longer rewrites its program headers (or Parca does not use them)")
 	}
@@ -458,6 +473,72 @@ func checkFixture(t *testing.T, c Clients, fx fixture, dir, bin, buildID, refID 
 			t.Errorf("SOURCE report for %q (%d bytes) differs from the file (%d bytes)", name, len(src), len(local))
 		}
 	}
+}
+
+// checkSymbols profiles fx.symbols (by their symbol-table address) and
+// wants each shown by its name from the upload, and not from the whole
+// binary (else the fixture no longer shows what it is for).
+func checkSymbols(t *testing.T, c Clients, fx fixture, bin, buildID, refID string, form Form, now time.Time, series string) {
+	if len(fx.symbols) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var addrs []uint64
+	for _, name := range fx.symbols {
+		i := slices.IndexFunc(syms, func(s elf.Symbol) bool { return s.Name == name && s.Value != 0 })
+		if i < 0 {
+			t.Fatalf("%s is not in the binary's symbol table", name)
+		}
+		addrs = append(addrs, syms[i].Value)
+	}
+	shown := func(series, id string) [][]Frame {
+		m, err := MappingFor(bin, id, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var at []uint64
+		for _, a := range addrs {
+			at = append(at, m.Address(a))
+		}
+		if err := Write(ctx, c, series, m, at, now); err != nil {
+			t.Fatal(err)
+		}
+		got, err := Query(ctx, c, series, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out [][]Frame
+		for _, a := range at {
+			out = append(out, got[a])
+		}
+		return out
+	}
+	got, ref := shown(series+"-symbols", buildID), shown(series+"-symbols-reference", refID)
+	wholeShows := false
+	for i, name := range fx.symbols {
+		// Any name the symbol table gives that address (aliases).
+		alias := func(fn string) bool {
+			return slices.ContainsFunc(syms, func(s elf.Symbol) bool { return s.Name == fn && s.Value == addrs[i] })
+		}
+		if len(got[i]) != 1 || !alias(got[i][0].Function) {
+			t.Errorf("%s at %#x (%s addresses): Parca shows\n  %s\nwant the function by its symbol's name", name, addrs[i], form, fmtFrames(got[i]))
+		}
+		wholeShows = wholeShows || len(ref[i]) > 0
+	}
+	if !wholeShows {
+		return
+	}
+	t.Errorf("Parca names functions without DWARF from the whole binary too: it no longer looks addresses up in the DWARF alone")
 }
 
 // framesMatch checks function names exactly, files by base name (Parca shows

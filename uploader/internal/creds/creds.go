@@ -224,7 +224,7 @@ func (p *Provider) resolve(ctx context.Context, o *Options, host string, secure 
 			// Issued in lower case: an upper-cased copy is sent as issued.
 			tok = strings.ToLower(tok)
 			p.addToken(tok)
-			p.warnings = append(p.warnings, fmt.Sprintf("the service-account token from %s has upper-case hex digits; it is sent in lower case, as Polar Signals issues it", src))
+			p.warnings = append(p.warnings, fmt.Sprintf("the service-account token from %s has upper-case letters; it is sent in lower case, as Polar Signals issues it", src))
 		}
 		p.static["authorization"] = "Bearer " + tok
 	} else if p.info.Kind == "" && !o.NoHelpers {
@@ -416,7 +416,9 @@ func assignment(tok string) string {
 		if !ok || !isEnvName(strings.TrimSpace(name)) {
 			continue
 		}
-		if kind, err := Classify(strings.Trim(strings.TrimSpace(val), `"'`)); err == nil && kind != KindOpaque {
+		// A value shaped like a token, well formed or not: the line is
+		// no token either way.
+		if kind, _ := Classify(strings.Trim(strings.TrimSpace(val), `"'`)); kind == KindServiceAccount || kind == KindLegacyJWT {
 			return "NAME" + sep + "<token>"
 		}
 	}

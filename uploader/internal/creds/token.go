@@ -56,7 +56,9 @@ func Classify(tok string) (Kind, error) {
 			return "", fmt.Errorf("the token contains a control character at character %d", n)
 		}
 	}
-	if strings.HasPrefix(tok, ServiceAccountPrefix) {
+	// Upper-cased as a whole too (a copy through a tool that shouts): the
+	// caller sends it in lower case, as issued.
+	if len(tok) >= len(ServiceAccountPrefix) && strings.EqualFold(tok[:len(ServiceAccountPrefix)], ServiceAccountPrefix) {
 		return KindServiceAccount, checkServiceAccount(tok[len(ServiceAccountPrefix):])
 	}
 	if isJWT(tok) {

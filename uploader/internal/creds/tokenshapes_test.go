@@ -76,6 +76,8 @@ func TestOpaqueTokenSyntax(t *testing.T) {
 		{"my0paque+Tok/en=ValueXyz", ""},
 		{"abc.def~ghi_jkl-mno==", ""},
 		{"POLARSIGNALS_TOKEN=" + saToken, "is a line NAME=<token>"},
+		{"POLARSIGNALS_TOKEN=psc_v1_0123456789abcdef", "is a line NAME=<token>"}, // a malformed token is no token either
+		{"export T=" + jwtToken, "is a line NAME=<token>"},
 		{`"` + jwtToken + `"`, "quote"},
 		{"tok en-with-space1234", "space at character 4"},
 		{"user:secretpassword9", `contains ':' at character 5`},
@@ -89,5 +91,22 @@ func TestOpaqueTokenSyntax(t *testing.T) {
 		case err != nil && (strings.Contains(err.Error(), "secretpassword") || strings.Contains(err.Error(), "0123456789abcdef0123")):
 			t.Errorf("%q: the error shows the token: %v", c.tok, err)
 		}
+	}
+}
+
+// A service-account token upper-cased as a whole (prefix too) is one all
+// the same: its project is needed, and it is sent as issued, in lower case.
+func TestUpperCasedServiceAccountToken(t *testing.T) {
+	shout := strings.ToUpper(saToken)
+	if _, err := Resolve(&Options{BearerToken: shout}, "store.example", true, env()); err == nil || !strings.Contains(err.Error(), "--project-id") {
+		t.Errorf("without a project: %v, want the project asked for", err)
+	}
+	p, err := Resolve(&Options{BearerToken: shout, ProjectID: "p1"}, "store.example", true, env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := p.GetRequestMetadata(context.Background())
+	if err != nil || md["authorization"] != "Bearer "+saToken {
+		t.Errorf("sends %q (%v), want the token in lower case", md["authorization"], err)
 	}
 }

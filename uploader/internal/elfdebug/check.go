@@ -37,9 +37,11 @@ var loaded = map[string]bool{
 	"addr": true, "line_str": true, "str_offsets": true, "rnglists": true,
 }
 
-// maxRatio is the most a DWARF section may claim to inflate to, per byte
-// stored: deflate's limit is 1032 (zstd can go further, but DWARF does not).
-const maxRatio = 1100
+// maxRatio is the most a DWARF section may inflate to, per byte stored:
+// real DWARF compresses 3 to 10 times (Go's, gcc's, clang's); a stream that
+// inflates 200 times or more is a bomb's (1 GiB of zeros is 1 MB of zlib),
+// which Parca would inflate whole.
+const maxRatio = 200
 
 // checkDWARF reads the kept DWARF of the input r (size bytes) the way a
 // symbolizer loads it: every compressed section must decompress, whole,
@@ -129,7 +131,7 @@ func checkCompressed(ctx context.Context, sec *io.SectionReader, f *elfparse.Fil
 	}
 	stored := sec.Size() - int64(n)
 	if size > maxRatio*uint64(max(stored, 0))+1<<20 {
-		return fmt.Errorf("claims %d bytes decompressed from %d, more than any compressor makes", size, stored)
+		return fmt.Errorf("claims %d bytes decompressed from %d, more than %d times as many: a decompression bomb, not DWARF", size, stored, maxRatio)
 	}
 	body := ctxio.Reader(ctx, io.NewSectionReader(sec, int64(n), stored))
 	var rd io.Reader

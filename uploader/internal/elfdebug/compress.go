@@ -163,6 +163,7 @@ const minCompress = 64
 type packed struct {
 	src       io.ReaderAt
 	off, size uint64
+	raw       bool // not compressed: a section's new bytes as they are
 }
 
 // compressible says whether Extract compresses section s: uncompressed

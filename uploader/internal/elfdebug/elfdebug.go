@@ -10,6 +10,7 @@ import (
 	"debug/elf"
 	"fmt"
 	"io"
+	"maps"
 	"strings"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
@@ -26,6 +27,9 @@ type Stats struct {
 	HasDWARF, HasSymtab, HasDynsym, HasGoPclntab bool
 	Kept, Dropped                                int // sections whose data was kept / dropped
 	Compressed                                   int // kept sections Extract compressed
+	// SymbolsNamed counts the functions of the symbol table outside every
+	// DWARF unit that a unit added to the DWARF names (see symbolsUnit).
+	SymbolsNamed int
 	// Discarded counts the line-table sequences of code the linker
 	// discarded (see deadAt) that were dropped; their functions' and
 	// units' ranges were emptied too, where the DWARF is uncompressed.
@@ -198,6 +202,16 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 			return nil, err
 		}
 	}
+	// Functions no unit covers get one of their own (see symbolsUnit): the
+	// sections it adds to are written as they are without compression.
+	syms, named := symbolsUnit(ctx, r, f, keep)
+	st.SymbolsNamed = named
+	if opts.Compress != None {
+		if plain == nil {
+			plain = map[int]plainSection{}
+		}
+		maps.Copy(plain, syms)
+	}
 	comp, spools, err := spool(ctx, r, f, keep, opts.Compress, opts.Reuse, plain)
 	if err != nil {
 		return nil, err
@@ -206,6 +220,14 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 		x.closers = append(x.closers, spools)
 	}
 	st.Compressed = len(comp)
+	if opts.Compress == None {
+		if comp == nil && len(syms) > 0 {
+			comp = map[int]packed{}
+		}
+		for i, p := range syms {
+			comp[i] = packed{src: p.r, size: p.size, raw: true}
+		}
+	}
 	l := plan(f, keep, comp)
 	if f.Class == elf.ELFCLASS32 && l.size >= 1<<32 { // offsets are 32-bit
 		return nil, fmt.Errorf("debug-only ELF32 file would be %d bytes, too large", l.size)
@@ -223,6 +245,9 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 		h := f.RawSections[i] // Parse gave us our own copy
 		switch {
 		case i == 0:
+		case comp[i].raw:
+			f.PutSectionOffType(h, s.Type, newOff[i])
+			f.PutSectionSize(h, comp[i].size)
 		case comp[i].src != nil:
 			f.PutSectionCompressed(h, newOff[i], comp[i].size, chdrAlign(f.Class))
 		case l.kept[i]:

@@ -46,6 +46,7 @@ type region struct {
 	old, size, new uint64
 	sec            int         // section index, or noSection for a PT_NOTE of a file without section headers
 	spooled        io.ReaderAt // non-nil: the bytes are compressed, in this spool at old
+	raw            bool        // spooled holds new bytes, not compressed
 }
 
 type layout struct {
@@ -136,7 +137,7 @@ func plan(f *elfparse.File, keep []bool, comp map[int]packed) *layout {
 	for i, s := range f.Sections {
 		if l.kept[i] && !inHead[i] {
 			if p, ok := comp[i]; ok {
-				l.rest = append(l.rest, region{old: p.off, size: p.size, sec: i, spooled: p.src})
+				l.rest = append(l.rest, region{old: p.off, size: p.size, sec: i, spooled: p.src, raw: p.raw})
 			} else {
 				l.rest = append(l.rest, region{old: s.Off, size: s.Size, sec: i})
 			}
@@ -162,7 +163,7 @@ func plan(f *elfparse.File, keep []bool, comp map[int]packed) *layout {
 		r := &l.rest[i]
 		align := uint64(4)
 		switch {
-		case r.spooled != nil:
+		case r.spooled != nil && !r.raw:
 			align = chdrAlign(f.Class)
 		case r.sec != noSection:
 			align = sanitizeAlign(f.Sections[r.sec].Addralign)

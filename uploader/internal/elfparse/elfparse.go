@@ -302,6 +302,15 @@ func (f *File) PutSectionOffType(b []byte, typ uint32, off uint64) {
 	}
 }
 
+// PutSectionSize rewrites the size of a raw section header.
+func (f *File) PutSectionSize(b []byte, size uint64) {
+	if f.is64() {
+		f.Order.PutUint64(b[32:], size)
+	} else {
+		f.Order.PutUint32(b[20:], uint32(size))
+	}
+}
+
 // PutProgOffFilesz rewrites the offset and file size of a raw program header.
 func (f *File) PutProgOffFilesz(b []byte, off, filesz uint64) {
 	if f.is64() {

@@ -214,7 +214,9 @@ func (ur *unitReader) read(sec io.ReaderAt, off, size int64, bo binary.ByteOrder
 	}
 	seqs, h, err := sequences(ur.buf, lenSize, bo, ur.seqs[:0], nil)
 	ur.seqs = seqs[:0]
-	if err != nil || len(seqs) < 2 {
+	// One sequence is in order already, but may be a dead one (a unit
+	// whose every function the linker discarded).
+	if err != nil || len(seqs) == 0 {
 		return unitLen, nil, h, nil
 	}
 	return unitLen, seqs, h, nil

@@ -77,6 +77,22 @@ func Check(ctx context.Context, s Sections, bo binary.ByteOrder) error {
 	return nil
 }
 
+// Coverage returns the address ranges the units of s.Info claim (their
+// first entries' DW_AT_low_pc and DW_AT_high_pc, or DW_AT_ranges): what a
+// symbolizer that finds a unit by address can find.
+func Coverage(ctx context.Context, s Sections, bo binary.ByteOrder) ([][2]uint64, error) {
+	if s.Info.R == nil || s.Abbrev.R == nil {
+		return nil, nil
+	}
+	var cover [][2]uint64
+	w := &walker{s: s, bo: bo, lists: map[int64]bool{}, cover: &cover,
+		budget: 4*(s.Abbrev.Size+s.Rnglists.Size+s.Ranges.Size) + 1<<20}
+	if err := w.units(ctx); err != nil {
+		return nil, err
+	}
+	return cover, nil
+}
+
 // Find walks every unit of s.Info and returns the patches that empty the
 // ranges dead says start in discarded code. An error means the DWARF could
 // not be followed (patches are then not to be applied).
@@ -112,6 +128,20 @@ type walker struct {
 	// range lists): a hostile file could have every unit re-read a large
 	// table, or every entry a long list.
 	budget int64
+
+	// cover, when set, collects each unit's ranges (Coverage), and the
+	// walk reads units' first entries only.
+	cover *[][2]uint64
+}
+
+// isDead is dead, for a walk that looks for no discarded code too.
+func (w *walker) isDead(a uint64) bool { return w.dead != nil && w.dead(a) }
+
+// covers adds [lo, hi) to the coverage, when it is collected.
+func (w *walker) covers(lo, hi uint64) {
+	if w.cover != nil && lo < hi {
+		*w.cover = append(*w.cover, [2]uint64{lo, hi})
+	}
 }
 
 // spend charges n bytes read to the budget.
@@ -171,7 +201,8 @@ func (w *walker) units(ctx context.Context) error {
 		}
 		u := unit{dwarf64: dwarf64, version: int(d.u16())}
 		if u.version < 2 || u.version > 5 {
-			return fmt.Errorf(".debug_info at %#x: DWARF version %d", start, u.version)
+			// Go's debug/dwarf (Parca's) refuses the whole file then.
+			return corrupt(".debug_info at %#x: DWARF version %d", start, u.version)
 		}
 		utype := uint8(1)
 		if u.version >= 5 {
@@ -251,7 +282,7 @@ func (w *walker) dies(d *reader, u *unit, end int64) error {
 		if d.err != nil || d.pos > end {
 			return corrupt("entry at %#x runs past its unit's end", at)
 		}
-		if w.dead == nil {
+		if w.dead == nil && w.cover == nil {
 			continue // Check: only whether it reads
 		}
 		lowAddr, lowOK := w.address(u, low)
@@ -260,6 +291,19 @@ func (w *walker) dies(d *reader, u *unit, end int64) error {
 			// ranges instead): range lists count from it.
 			first = false
 			u.base = lowAddr
+			if w.cover != nil {
+				if ranges.set {
+					return w.rangeList(u, ranges)
+				}
+				if lowOK && high.set {
+					hi := high.v
+					if high.form != fAddr {
+						hi = lowAddr + high.v
+					}
+					w.covers(lowAddr, hi)
+				}
+				return nil // Coverage: the unit's ranges are its first entry's
+			}
 		}
 		switch {
 		case ranges.set:
@@ -408,45 +452,55 @@ func (w *walker) rnglist(u *unit, sec Section, off int64) (int64, error) {
 			return d.pos, nil
 		case 1: // DW_RLE_base_addressx
 			a, ok := w.addrx(u, d.uleb())
-			base, baseDead = a, ok && w.dead(a)
+			base, baseDead = a, ok && w.isDead(a)
 		case 2: // DW_RLE_startx_endx
 			i := d.uleb()
 			at := d.pos
-			d.uleb()
-			if a, ok := w.addrx(u, i); ok && w.dead(a) {
+			j := d.uleb()
+			a, ok := w.addrx(u, i)
+			if ok && w.isDead(a) {
 				w.patchLEB(&w.p.Rnglists, at, d.pos, i)
+			}
+			if e, eok := w.addrx(u, j); ok && eok {
+				w.covers(a, e)
 			}
 		case 3: // DW_RLE_startx_length
 			a, ok := w.addrx(u, d.uleb())
 			at := d.pos
-			d.uleb()
-			if ok && w.dead(a) {
+			n := d.uleb()
+			if ok && w.isDead(a) {
 				w.patchLEB(&w.p.Rnglists, at, d.pos, 0)
+			}
+			if ok {
+				w.covers(a, a+n)
 			}
 		case 4: // DW_RLE_offset_pair
 			s := d.uleb()
 			at := d.pos
-			d.uleb()
-			if baseDead || w.dead(base+s) {
+			e := d.uleb()
+			if baseDead || w.isDead(base+s) {
 				w.patchLEB(&w.p.Rnglists, at, d.pos, s)
 			}
+			w.covers(base+s, base+e)
 		case 5: // DW_RLE_base_address
 			base = d.uint(u.asize)
-			baseDead = w.dead(base)
+			baseDead = w.isDead(base)
 		case 6: // DW_RLE_start_end
 			s := d.uint(u.asize)
 			at := d.pos
-			d.uint(u.asize)
-			if w.dead(s) {
+			e := d.uint(u.asize)
+			if w.isDead(s) {
 				w.p.Rnglists = append(w.p.Rnglists, Patch{at, w.putAddr(u.asize, s)})
 			}
+			w.covers(s, e)
 		case 7: // DW_RLE_start_length
 			s := d.uint(u.asize)
 			at := d.pos
-			d.uleb()
-			if w.dead(s) {
+			n := d.uleb()
+			if w.isDead(s) {
 				w.patchLEB(&w.p.Rnglists, at, d.pos, 0)
 			}
+			w.covers(s, s+n)
 		default:
 			return 0, fmt.Errorf(".debug_rnglists at %#x: entry kind %d", d.pos-1, kind)
 		}
@@ -488,9 +542,11 @@ func (w *walker) ranges(u *unit, sec Section, off int64) (int64, error) {
 			return d.pos, nil
 		case b == maxAddr:
 			base = e
-		case b != e && w.dead(base+b):
+		case b != e && w.isDead(base+b):
 			one := w.putAddr(u.asize, 1)
 			w.p.Ranges = append(w.p.Ranges, Patch{at, append(one, one...)})
+		default:
+			w.covers(base+b, base+e)
 		}
 	}
 }

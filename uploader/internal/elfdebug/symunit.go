@@ -1,0 +1,314 @@
+package elfdebug
+
+import (
+	"bytes"
+	"context"
+	"debug/elf"
+	"encoding/binary"
+	"io"
+	"slices"
+	"sort"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/tombstone"
+)
+
+// Functions without DWARF in a binary with DWARF (libc's in a -static
+// program, a prebuilt .a built without -g, crt's _start) get no frame at
+// all in Parca v0.28.0, not even their symbol's name: it looks an address
+// up in the DWARF alone once there is DWARF, and finds no unit (review
+// s14-r1, finding 3). symbolsUnit appends one DWARF unit naming those
+// functions, from the symbol table: units are searched in order, so the
+// program's own units still answer for their code, and this one, last,
+// only for what none of them covers. It gives names, no lines, as a
+// symbols-only upload would.
+
+// symbolsUnitName is the unit's DW_AT_name.
+const symbolsUnitName = "<functions without DWARF, from the symbol table>"
+
+// maxSymbolsUnit bounds the unit (a binary whose DWARF covers little of
+// it gets names for the first this many bytes' worth of functions).
+const maxSymbolsUnit = 2 << 20
+
+// symFunc is one function of the symbol table that no unit covers.
+type symFunc struct {
+	addr, size uint64
+	name       []byte
+	global     bool
+}
+
+// symbolsUnit returns, for each of .debug_info, .debug_abbrev and
+// .debug_line, its new bytes (the section read from r, then what it gains)
+// when some function of the symbol table lies outside every unit, and how
+// many functions the new unit names. Nothing when the three are not all
+// kept and uncompressed, or the DWARF cannot be followed.
+func symbolsUnit(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bool) (map[int]plainSection, int) {
+	if deadAt(f) == nil { // no segments: an object file's addresses are its sections'
+		return nil, 0
+	}
+	idx := map[string]int{}
+	var secs tombstone.Sections
+	for i, s := range f.Sections {
+		if !keep[i] || !s.HasData || s.Flags&uint64(elf.SHF_COMPRESSED) != 0 || overlapsAnother(f, i) {
+			continue
+		}
+		sec := tombstone.Section{R: io.NewSectionReader(r, int64(s.Off), int64(s.Size)), Size: int64(s.Size)}
+		switch s.Name {
+		case ".debug_info":
+			secs.Info = sec
+		case ".debug_abbrev":
+			secs.Abbrev = sec
+		case ".debug_line":
+		case ".debug_addr":
+			secs.Addr = sec
+		case ".debug_rnglists":
+			secs.Rnglists = sec
+		case ".debug_ranges":
+			secs.Ranges = sec
+		default:
+			continue
+		}
+		idx[s.Name] = i
+	}
+	info, iok := idx[".debug_info"]
+	abbrev, aok := idx[".debug_abbrev"]
+	line, lok := idx[".debug_line"]
+	if !iok || !aok || !lok || f.Sections[abbrev].Size >= 1<<32 || f.Sections[line].Size >= 1<<32 {
+		return nil, 0 // the new unit's offsets into them are 32-bit
+	}
+	cover, err := tombstone.Coverage(ctx, secs, f.Order)
+	if err != nil {
+		return nil, 0
+	}
+	funcs := uncovered(r, f, keep, merge(cover))
+	if len(funcs) == 0 {
+		return nil, 0
+	}
+	asize := 8
+	if f.Class == elf.ELFCLASS32 {
+		asize = 4
+	}
+	bo, ok := f.Order.(binary.AppendByteOrder)
+	if !ok {
+		return nil, 0
+	}
+	abbrevOff, lineOff := f.Sections[abbrev].Size, f.Sections[line].Size
+	add := map[int][]byte{
+		abbrev: symbolsAbbrevs,
+		line:   emptyLineUnit(bo),
+		info:   infoUnit(bo, asize, uint32(abbrevOff), uint32(lineOff), funcs),
+	}
+	out := map[int]plainSection{}
+	for i, b := range add {
+		s := f.Sections[i]
+		out[i] = plainSection{r: appended{io.NewSectionReader(r, int64(s.Off), int64(s.Size)), int64(s.Size), b}, size: s.Size + uint64(len(b))}
+	}
+	return out, len(funcs)
+}
+
+// merge sorts ranges and joins those that touch or overlap.
+func merge(rs [][2]uint64) [][2]uint64 {
+	slices.SortFunc(rs, func(a, b [2]uint64) int {
+		switch {
+		case a[0] < b[0]:
+			return -1
+		case a[0] > b[0]:
+			return 1
+		}
+		return 0
+	})
+	var out [][2]uint64
+	for _, r := range rs {
+		if n := len(out); n > 0 && r[0] <= out[n-1][1] {
+			out[n-1][1] = max(out[n-1][1], r[1])
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// uncovered reads the symbol table (.symtab, else .dynsym) and returns its
+// functions that lie in no range of cover (merged), one per address (a
+// global name over a local one), in address order.
+func uncovered(r io.ReaderAt, f *elfparse.File, keep []bool, cover [][2]uint64) []symFunc {
+	tab := -1
+	for i, s := range f.Sections {
+		if keep[i] && s.HasData && s.Type == uint32(elf.SHT_SYMTAB) {
+			tab = i
+		}
+	}
+	if tab < 0 {
+		for i, s := range f.Sections {
+			if keep[i] && s.HasData && s.Type == uint32(elf.SHT_DYNSYM) {
+				tab = i
+			}
+		}
+	}
+	if tab < 0 || int(f.Sections[tab].Link) >= len(f.Sections) {
+		return nil
+	}
+	sym, str := f.Sections[tab], f.Sections[f.Sections[tab].Link]
+	if !str.HasData || str.Flags&uint64(elf.SHF_COMPRESSED) != 0 || sym.Flags&uint64(elf.SHF_COMPRESSED) != 0 {
+		return nil
+	}
+	entSize := uint64(24)
+	if f.Class == elf.ELFCLASS32 {
+		entSize = 16
+	}
+	inCover := func(a uint64) bool {
+		i := sort.Search(len(cover), func(i int) bool { return cover[i][1] > a })
+		return i < len(cover) && cover[i][0] <= a
+	}
+	strs := io.NewSectionReader(r, int64(str.Off), int64(str.Size))
+	byAddr := map[uint64]int{}
+	var funcs []symFunc
+	total := 0
+	buf := make([]byte, min(64<<10, sym.Size)/entSize*entSize) // a small table, a small buffer
+	for at := uint64(0); at+entSize <= sym.Size && total < maxSymbolsUnit; {
+		n, err := r.ReadAt(buf[:min(uint64(len(buf)), (sym.Size-at)/entSize*entSize)], int64(sym.Off+at))
+		if n < int(entSize) {
+			break
+		}
+		for e := 0; e+int(entSize) <= n && total < maxSymbolsUnit; e += int(entSize) {
+			b := buf[e : e+int(entSize)]
+			var name uint32
+			var value, size uint64
+			var info uint8
+			var shndx uint16
+			if entSize == 24 {
+				name, info, shndx, value, size = f.Order.Uint32(b), b[4], f.Order.Uint16(b[6:]), f.Order.Uint64(b[8:]), f.Order.Uint64(b[16:])
+			} else {
+				name, value, size, info, shndx = f.Order.Uint32(b), uint64(f.Order.Uint32(b[4:])), uint64(f.Order.Uint32(b[8:])), b[12], f.Order.Uint16(b[14:])
+			}
+			typ, bind := elf.SymType(info&0xf), elf.SymBind(info>>4)
+			if typ != elf.STT_FUNC && typ != elf.STT_GNU_IFUNC || size == 0 || shndx == uint16(elf.SHN_UNDEF) || shndx >= uint16(elf.SHN_LORESERVE) || inCover(value) {
+				continue
+			}
+			nm := cstring(strs, int64(name))
+			if len(nm) == 0 {
+				continue
+			}
+			global := bind == elf.STB_GLOBAL || bind == elf.STB_WEAK
+			if k, ok := byAddr[value]; ok {
+				if global && !funcs[k].global {
+					total += len(nm) - len(funcs[k].name)
+					funcs[k] = symFunc{value, size, nm, global}
+				}
+				continue
+			}
+			byAddr[value] = len(funcs)
+			funcs = append(funcs, symFunc{value, size, nm, global})
+			total += len(nm) + 24
+		}
+		if err != nil && err != io.EOF {
+			break
+		}
+		at += uint64(n) / entSize * entSize
+	}
+	slices.SortFunc(funcs, func(a, b symFunc) int {
+		switch {
+		case a.addr < b.addr:
+			return -1
+		case a.addr > b.addr:
+			return 1
+		}
+		return 0
+	})
+	return funcs
+}
+
+// cstring reads the NUL-terminated string at off (at most 4 KiB of it).
+func cstring(r *io.SectionReader, off int64) []byte {
+	for n := 64; n <= 4096; n *= 4 {
+		b := make([]byte, n)
+		k, _ := r.ReadAt(b, off)
+		if i := bytes.IndexByte(b[:k], 0); i >= 0 {
+			return b[:i:i]
+		}
+		if k < n {
+			return nil
+		}
+	}
+	return nil
+}
+
+// symbolsAbbrevs is the unit's abbreviation table: 1, the unit (name,
+// line table, low_pc, high_pc as a length, children); 2, a function (name,
+// low_pc, high_pc as a length).
+var symbolsAbbrevs = []byte{
+	1, 0x11, 1, 0x03, 0x08, 0x10, 0x17, 0x11, 0x01, 0x12, 0x0f, 0, 0,
+	2, 0x2e, 0, 0x03, 0x08, 0x11, 0x01, 0x12, 0x0f, 0, 0,
+	0,
+}
+
+// emptyLineUnit is a DWARF 4 line-table unit with no file and no row: a
+// unit needs one for a symbolizer to read it (Parca asks for its lines).
+func emptyLineUnit(bo binary.AppendByteOrder) []byte {
+	hdr := []byte{1, 1, 1, 0xfb, 14, 13, 0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1, 0, 0} // to opcode lengths, no dirs, no files
+	b := bo.AppendUint32(nil, uint32(2+4+len(hdr)))
+	b = bo.AppendUint16(b, 4)
+	b = bo.AppendUint32(b, uint32(len(hdr)))
+	return append(b, hdr...)
+}
+
+// infoUnit is the DWARF 4 unit naming funcs (in address order).
+func infoUnit(bo binary.AppendByteOrder, asize int, abbrevOff, lineOff uint32, funcs []symFunc) []byte {
+	addr := func(b []byte, a uint64) []byte {
+		if asize == 4 {
+			return bo.AppendUint32(b, uint32(a))
+		}
+		return bo.AppendUint64(b, a)
+	}
+	lo, hi := funcs[0].addr, uint64(0)
+	for _, fn := range funcs {
+		hi = max(hi, fn.addr+fn.size)
+	}
+	var d []byte
+	d = append(d, 1)
+	d = append(append(d, symbolsUnitName...), 0)
+	d = bo.AppendUint32(d, lineOff)
+	d = addr(d, lo)
+	d = binary.AppendUvarint(d, hi-lo)
+	for _, fn := range funcs {
+		d = append(d, 2)
+		d = append(append(d, fn.name...), 0)
+		d = addr(d, fn.addr)
+		d = binary.AppendUvarint(d, fn.size)
+	}
+	d = append(d, 0) // the end of the unit's children
+	b := bo.AppendUint32(nil, uint32(2+4+1+len(d)))
+	b = bo.AppendUint16(b, 4)
+	b = bo.AppendUint32(b, abbrevOff)
+	b = append(b, byte(asize))
+	return append(b, d...)
+}
+
+// appended reads r's first n bytes, then tail.
+type appended struct {
+	r    io.ReaderAt
+	n    int64
+	tail []byte
+}
+
+func (a appended) ReadAt(p []byte, off int64) (int, error) {
+	done := 0
+	if off < a.n {
+		k, err := a.r.ReadAt(p[:min(int64(len(p)), a.n-off)], off)
+		done = k
+		if k < int(min(int64(len(p)), a.n-off)) {
+			return done, err
+		}
+	}
+	if done < len(p) {
+		at := off + int64(done) - a.n
+		if at >= int64(len(a.tail)) {
+			return done, io.EOF
+		}
+		done += copy(p[done:], a.tail[at:])
+	}
+	if done < len(p) {
+		return done, io.EOF
+	}
+	return done, nil
+}

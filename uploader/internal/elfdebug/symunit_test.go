@@ -1,0 +1,123 @@
+package elfdebug
+
+import (
+	"bytes"
+	"compress/zlib"
+	"context"
+	"debug/dwarf"
+	"debug/elf"
+	"encoding/binary"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
+)
+
+// unitFunction is the function Parca v0.28.0 names addr after: the first
+// unit whose ranges hold it (debug/dwarf's SeekPC), then that unit's first
+// subprogram whose ranges do; "" when none.
+func unitFunction(t *testing.T, d *dwarf.Data, addr uint64) string {
+	r := d.Reader()
+	cu, err := r.SeekPC(addr)
+	if err != nil {
+		return ""
+	}
+	r.Seek(cu.Offset)
+	r.Next()
+	for {
+		e, err := r.Next()
+		if err != nil || e == nil || e.Tag == dwarf.TagCompileUnit {
+			return ""
+		}
+		if e.Tag != dwarf.TagSubprogram {
+			continue
+		}
+		rs, _ := d.Ranges(e)
+		for _, rg := range rs {
+			if rg[0] <= addr && addr < rg[1] {
+				name, _ := e.Val(dwarf.AttrName).(string)
+				return name
+			}
+		}
+	}
+}
+
+// TestSymbolsUnitNamesFunctionsWithoutDWARF: in a -static program built
+// with -g, libc's functions (and crt's _start) have no DWARF; the added
+// unit names them, the program's own units still name its functions, and
+// extracting the debug file again adds nothing more.
+func TestSymbolsUnitNamesFunctionsWithoutDWARF(t *testing.T) {
+	testbin.Need(t, "gcc")
+	bin := testbin.GCC(t, t.TempDir(), "static", testbin.HelloC, "-g", "-O1", "-static")
+	orig, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer orig.Close()
+	syms, _ := orig.Symbols()
+	addr := map[string]uint64{}
+	for _, s := range syms {
+		addr[s.Name] = s.Value
+	}
+	od, err := orig.DWARF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := unitFunction(t, od, addr["exit"]); got != "" {
+		t.Fatalf("exit is named %q by the program's own DWARF: the test needs libc without it", got)
+	}
+	for _, c := range []Compression{None, Zlib} {
+		out, st := extractWith(t, bin, "."+c.String(), c)
+		if st.SymbolsNamed < 100 {
+			t.Errorf("%v: %d functions named, want libc's", c, st.SymbolsNamed)
+		}
+		f := openELF(t, out)
+		d, err := f.DWARF()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for fn, want := range map[string]string{"main": "main", "square": "square", "exit": "exit", "_start": "_start"} {
+			if got := unitFunction(t, d, addr[fn]); got != want {
+				t.Errorf("%v: %s at %#x is named %q, want %q", c, fn, addr[fn], got, want)
+			}
+		}
+		if s := f.Section(".debug_info"); (s.Flags&elf.SHF_COMPRESSED != 0) != (c != None) {
+			t.Errorf("%v: .debug_info flags %v", c, s.Flags)
+		}
+		if _, st2 := extractWith(t, out, ".again", c); st2.SymbolsNamed != 0 {
+			t.Errorf("%v: extracting the debug file again named %d more functions", c, st2.SymbolsNamed)
+		}
+	}
+}
+
+// A compressed DWARF section that inflates over maxRatio times its stored
+// size is a bomb (64 MiB of zeros: 64 KiB of zlib), refused before it is
+// inflated whole; real DWARF's ratio passes.
+func TestDecompressionBombRefused(t *testing.T) {
+	var z bytes.Buffer
+	w := zlib.NewWriter(&z)
+	w.Write(make([]byte, 64<<20))
+	w.Close()
+	f := &elfparse.File{Class: elf.ELFCLASS64, Order: binary.LittleEndian}
+	sec := func(size uint64, body []byte) *io.SectionReader {
+		h := make([]byte, 24)
+		binary.LittleEndian.PutUint32(h, uint32(elf.COMPRESS_ZLIB))
+		binary.LittleEndian.PutUint64(h[8:], size)
+		b := append(h, body...)
+		return io.NewSectionReader(bytes.NewReader(b), 0, int64(len(b)))
+	}
+	if err := checkCompressed(context.Background(), sec(64<<20, z.Bytes()), f); err == nil || !strings.Contains(err.Error(), "decompression bomb") {
+		t.Errorf("64 MiB of zeros in %d bytes: %v, want a bomb refused", z.Len(), err)
+	}
+	var real bytes.Buffer
+	w = zlib.NewWriter(&real)
+	text := bytes.Repeat([]byte("DW_TAG_subprogram main.c square sum_squares 0x401126\x00"), 1<<12)
+	w.Write(text)
+	w.Close()
+	if err := checkCompressed(context.Background(), sec(uint64(len(text)), real.Bytes()), f); err != nil {
+		t.Errorf("%d bytes in %d: %v", len(text), real.Len(), err)
+	}
+}
