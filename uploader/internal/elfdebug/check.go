@@ -49,23 +49,10 @@ const maxRatio = 200
 // .debug_info must be entries its .debug_abbrev describes. It reads r
 // itself, not through the extraction, and only where the sections are.
 func checkDWARF(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bool) error {
-	var secs tombstone.Sections
+	secs, _ := dwarfSections(r, f, keep)
 	compressed := false
 	for i, s := range f.Sections {
-		if !keep[i] || !strings.HasPrefix(s.Name, ".debug_") {
-			continue
-		}
-		if s.Flags&uint64(elf.SHF_COMPRESSED) != 0 {
-			compressed = true
-			continue
-		}
-		sec := tombstone.Section{R: io.NewSectionReader(r, int64(s.Off), int64(s.Size)), Size: int64(s.Size)}
-		switch s.Name {
-		case ".debug_info":
-			secs.Info = sec
-		case ".debug_abbrev":
-			secs.Abbrev = sec
-		}
+		compressed = compressed || keep[i] && strings.HasPrefix(s.Name, ".debug_") && s.Flags&uint64(elf.SHF_COMPRESSED) != 0
 	}
 	if compressed {
 		// Side by side: the largest (.debug_info, .debug_line) take most
@@ -101,7 +88,7 @@ func checkDWARF(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []boo
 			return first
 		}
 	}
-	err := tombstone.Check(ctx, secs, f.Order)
+	err := tombstone.Check(ctx, tombstone.Sections{Info: secs.Info, Abbrev: secs.Abbrev}, f.Order)
 	var c *tombstone.Corrupt
 	if errors.As(err, &c) {
 		return &CorruptDWARF{c}

@@ -10,6 +10,39 @@ import (
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/tombstone"
 )
 
+// dwarfSections are the kept, uncompressed DWARF sections package
+// tombstone reads, read from r, and each one's index by name (.debug_line
+// too, which it does not read).
+func dwarfSections(r io.ReaderAt, f *elfparse.File, keep []bool) (tombstone.Sections, map[string]int) {
+	var secs tombstone.Sections
+	idx := map[string]int{}
+	for i, s := range f.Sections {
+		if !keep[i] || !s.HasData || s.Flags&uint64(elf.SHF_COMPRESSED) != 0 || overlapsAnother(f, i) {
+			continue
+		}
+		sec := tombstone.Section{R: io.NewSectionReader(r, int64(s.Off), int64(s.Size)), Size: int64(s.Size)}
+		switch s.Name {
+		case ".debug_info":
+			secs.Info = sec
+		case ".debug_abbrev":
+			secs.Abbrev = sec
+		case ".debug_addr":
+			secs.Addr = sec
+		case ".debug_rnglists":
+			secs.Rnglists = sec
+		case ".debug_ranges":
+			secs.Ranges = sec
+		case ".debug_aranges":
+			secs.Aranges = sec
+		case ".debug_line":
+		default:
+			continue
+		}
+		idx[s.Name] = i
+	}
+	return secs, idx
+}
+
 // span is a byte range of the input file.
 type span struct{ off, n int64 }
 
@@ -28,30 +61,10 @@ func overlapsSpan(spans []span, off, n int64) bool {
 // input (gcc -gz), is left as it is: the line table's dead sequences are
 // dropped all the same. Its only error is ctx's.
 func hideDiscarded(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bool, dead func(uint64) bool) (io.ReaderAt, []span, error) {
-	var secs tombstone.Sections
+	secs, idx := dwarfSections(r, f, keep)
 	where := map[string]int64{}
-	for i, s := range f.Sections {
-		if !keep[i] || s.Flags&uint64(elf.SHF_COMPRESSED) != 0 || overlapsAnother(f, i) {
-			continue
-		}
-		sec := tombstone.Section{R: io.NewSectionReader(r, int64(s.Off), int64(s.Size)), Size: int64(s.Size)}
-		switch s.Name {
-		case ".debug_info":
-			secs.Info = sec
-		case ".debug_abbrev":
-			secs.Abbrev = sec
-		case ".debug_addr":
-			secs.Addr = sec
-		case ".debug_rnglists":
-			secs.Rnglists = sec
-		case ".debug_ranges":
-			secs.Ranges = sec
-		case ".debug_aranges":
-			secs.Aranges = sec
-		default:
-			continue
-		}
-		where[s.Name] = int64(s.Off)
+	for name, i := range idx {
+		where[name] = int64(f.Sections[i].Off)
 	}
 	p, err := tombstone.Find(ctx, secs, f.Order, dead)
 	if ctx.Err() != nil {

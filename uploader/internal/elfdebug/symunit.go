@@ -2,6 +2,7 @@ package elfdebug
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"debug/elf"
 	"encoding/binary"
@@ -46,30 +47,8 @@ func symbolsUnit(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bo
 	if deadAt(f) == nil { // no segments: an object file's addresses are its sections'
 		return nil, 0
 	}
-	idx := map[string]int{}
-	var secs tombstone.Sections
-	for i, s := range f.Sections {
-		if !keep[i] || !s.HasData || s.Flags&uint64(elf.SHF_COMPRESSED) != 0 || overlapsAnother(f, i) {
-			continue
-		}
-		sec := tombstone.Section{R: io.NewSectionReader(r, int64(s.Off), int64(s.Size)), Size: int64(s.Size)}
-		switch s.Name {
-		case ".debug_info":
-			secs.Info = sec
-		case ".debug_abbrev":
-			secs.Abbrev = sec
-		case ".debug_line":
-		case ".debug_addr":
-			secs.Addr = sec
-		case ".debug_rnglists":
-			secs.Rnglists = sec
-		case ".debug_ranges":
-			secs.Ranges = sec
-		default:
-			continue
-		}
-		idx[s.Name] = i
-	}
+	secs, idx := dwarfSections(r, f, keep)
+	secs.Aranges = tombstone.Section{} // units' ranges are in .debug_info
 	info, iok := idx[".debug_info"]
 	abbrev, aok := idx[".debug_abbrev"]
 	line, lok := idx[".debug_line"]
@@ -108,15 +87,7 @@ func symbolsUnit(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bo
 
 // merge sorts ranges and joins those that touch or overlap.
 func merge(rs [][2]uint64) [][2]uint64 {
-	slices.SortFunc(rs, func(a, b [2]uint64) int {
-		switch {
-		case a[0] < b[0]:
-			return -1
-		case a[0] > b[0]:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(rs, func(a, b [2]uint64) int { return cmp.Compare(a[0], b[0]) })
 	var out [][2]uint64
 	for _, r := range rs {
 		if n := len(out); n > 0 && r[0] <= out[n-1][1] {
@@ -206,15 +177,7 @@ func uncovered(r io.ReaderAt, f *elfparse.File, keep []bool, cover [][2]uint64) 
 		}
 		at += uint64(n) / entSize * entSize
 	}
-	slices.SortFunc(funcs, func(a, b symFunc) int {
-		switch {
-		case a.addr < b.addr:
-			return -1
-		case a.addr > b.addr:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(funcs, func(a, b symFunc) int { return cmp.Compare(a.addr, b.addr) })
 	return funcs
 }
 

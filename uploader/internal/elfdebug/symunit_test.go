@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/zlib"
 	"context"
-	"debug/dwarf"
 	"debug/elf"
 	"encoding/binary"
 	"io"
@@ -15,35 +14,6 @@ import (
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 )
-
-// unitFunction is the function Parca v0.28.0 names addr after: the first
-// unit whose ranges hold it (debug/dwarf's SeekPC), then that unit's first
-// subprogram whose ranges do; "" when none.
-func unitFunction(t *testing.T, d *dwarf.Data, addr uint64) string {
-	r := d.Reader()
-	cu, err := r.SeekPC(addr)
-	if err != nil {
-		return ""
-	}
-	r.Seek(cu.Offset)
-	r.Next()
-	for {
-		e, err := r.Next()
-		if err != nil || e == nil || e.Tag == dwarf.TagCompileUnit {
-			return ""
-		}
-		if e.Tag != dwarf.TagSubprogram {
-			continue
-		}
-		rs, _ := d.Ranges(e)
-		for _, rg := range rs {
-			if rg[0] <= addr && addr < rg[1] {
-				name, _ := e.Val(dwarf.AttrName).(string)
-				return name
-			}
-		}
-	}
-}
 
 // TestSymbolsUnitNamesFunctionsWithoutDWARF: in a -static program built
 // with -g, libc's functions (and crt's _start) have no DWARF; the added
@@ -66,7 +36,7 @@ func TestSymbolsUnitNamesFunctionsWithoutDWARF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := unitFunction(t, od, addr["exit"]); got != "" {
+	if got := testbin.ParcaFunction(od, addr["exit"]); got != "" {
 		t.Fatalf("exit is named %q by the program's own DWARF: the test needs libc without it", got)
 	}
 	for _, c := range []Compression{None, Zlib} {
@@ -80,7 +50,7 @@ func TestSymbolsUnitNamesFunctionsWithoutDWARF(t *testing.T) {
 			t.Fatal(err)
 		}
 		for fn, want := range map[string]string{"main": "main", "square": "square", "exit": "exit", "_start": "_start"} {
-			if got := unitFunction(t, d, addr[fn]); got != want {
+			if got := testbin.ParcaFunction(d, addr[fn]); got != want {
 				t.Errorf("%v: %s at %#x is named %q, want %q", c, fn, addr[fn], got, want)
 			}
 		}

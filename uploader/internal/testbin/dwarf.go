@@ -109,3 +109,33 @@ func boolCmp(a, b bool) int {
 	}
 	return -1
 }
+
+// ParcaFunction is the function Parca v0.28.0 names addr after from d: the
+// first unit whose ranges hold it (debug/dwarf's SeekPC, as
+// pkg/symbol/elfutils uses it), then that unit's first subprogram whose
+// ranges do; "" when there is none.
+func ParcaFunction(d *dwarf.Data, addr uint64) string {
+	r := d.Reader()
+	cu, err := r.SeekPC(addr)
+	if err != nil {
+		return ""
+	}
+	r.Seek(cu.Offset)
+	r.Next()
+	for {
+		e, err := r.Next()
+		if err != nil || e == nil || e.Tag == dwarf.TagCompileUnit {
+			return ""
+		}
+		if e.Tag != dwarf.TagSubprogram {
+			continue
+		}
+		rs, _ := d.Ranges(e)
+		for _, rg := range rs {
+			if rg[0] <= addr && addr < rg[1] {
+				name, _ := e.Val(dwarf.AttrName).(string)
+				return name
+			}
+		}
+	}
+}

@@ -40,35 +40,6 @@ func write(t *testing.T, p, s string) {
 	}
 }
 
-// parcaName is the function Parca v0.28.0 names addr after: the first unit
-// whose ranges hold it (debug/dwarf's SeekPC), then that unit's first
-// subprogram whose ranges do (pkg/symbol/elfutils).
-func parcaName(t *testing.T, d *dwarf.Data, addr uint64) string {
-	r := d.Reader()
-	cu, err := r.SeekPC(addr)
-	if err != nil {
-		return ""
-	}
-	r.Seek(cu.Offset)
-	r.Next()
-	for {
-		e, err := r.Next()
-		if err != nil || e == nil || e.Tag == dwarf.TagCompileUnit {
-			return ""
-		}
-		if e.Tag != dwarf.TagSubprogram {
-			continue
-		}
-		rs, _ := d.Ranges(e)
-		for _, rg := range rs {
-			if rg[0] <= addr && addr < rg[1] {
-				name, _ := e.Val(dwarf.AttrName).(string)
-				return name
-			}
-		}
-	}
-}
-
 func TestGCSectionsTombstones(t *testing.T) {
 	testbin.Need(t, "gcc")
 	for _, c := range []struct {
@@ -118,7 +89,7 @@ func TestGCSectionsTombstones(t *testing.T) {
 			}
 			wrong := 0
 			for _, fn := range fns {
-				if got := parcaName(t, d, addrs[fn]); got != fn {
+				if got := testbin.ParcaFunction(d, addrs[fn]); got != fn {
 					t.Logf("before patching, %s at %#x is named %q", fn, addrs[fn], got)
 					wrong++
 				}
@@ -162,7 +133,7 @@ func TestGCSectionsTombstones(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, fn := range fns {
-				if got := parcaName(t, pd, addrs[fn]); got != fn {
+				if got := testbin.ParcaFunction(pd, addrs[fn]); got != fn {
 					t.Errorf("after patching, %s at %#x is named %q", fn, addrs[fn], got)
 				}
 			}
