@@ -74,7 +74,7 @@ func symbolsUnit(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bo
 	abbrevOff, lineOff := f.Sections[abbrev].Size, f.Sections[line].Size
 	add := map[int][]byte{
 		abbrev: symbolsAbbrevs,
-		line:   emptyLineUnit(bo),
+		line:   lineUnit(bo, asize, end(funcs)),
 		info:   infoUnit(bo, asize, uint32(abbrevOff), uint32(lineOff), funcs),
 	}
 	out := map[int]plainSection{}
@@ -205,14 +205,28 @@ var symbolsAbbrevs = []byte{
 	0,
 }
 
-// emptyLineUnit is a DWARF 4 line-table unit with no file and no row: a
-// unit needs one for a symbolizer to read it (Parca asks for its lines).
-func emptyLineUnit(bo binary.AppendByteOrder) []byte {
-	hdr := []byte{1, 1, 1, 0xfb, 14, 13, 0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1, 0, 0} // to opcode lengths, no dirs, no files
-	b := bo.AppendUint32(nil, uint32(2+4+len(hdr)))
+// lineUnit is the unit's DWARF 4 line table: one file, "??", and one
+// sequence whose only row is its end, at hi, past every function of the
+// unit, so that no function gets a line from it. A unit needs a line table
+// for a symbolizer to read it (Parca asks for its lines), and one with a
+// statement row: Parca caches a unit's tables only once it has one, and
+// rebuilt them, adding every function again, at every address looked up
+// (an empty table took a Parca to 20 GB on a static C++ program).
+func lineUnit(bo binary.AppendByteOrder, asize int, hi uint64) []byte {
+	hdr := []byte{1, 1, 1, 0xfb, 14, 13, 0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1} // to the opcode lengths
+	hdr = append(hdr, 0)                                                     // no directories
+	hdr = append(hdr, '?', '?', 0, 0, 0, 0, 0)                               // one file, then the end
+	prog := []byte{0, byte(1 + asize), 2}                                    // DW_LNE_set_address
+	if asize == 4 {
+		prog = bo.AppendUint32(prog, uint32(hi))
+	} else {
+		prog = bo.AppendUint64(prog, hi)
+	}
+	prog = append(prog, 0, 1, 1) // DW_LNE_end_sequence: the row
+	b := bo.AppendUint32(nil, uint32(2+4+len(hdr)+len(prog)))
 	b = bo.AppendUint16(b, 4)
 	b = bo.AppendUint32(b, uint32(len(hdr)))
-	return append(b, hdr...)
+	return append(append(b, hdr...), prog...)
 }
 
 // infoUnit is the DWARF 4 unit naming funcs (in address order).
@@ -223,10 +237,7 @@ func infoUnit(bo binary.AppendByteOrder, asize int, abbrevOff, lineOff uint32, f
 		}
 		return bo.AppendUint64(b, a)
 	}
-	lo, hi := funcs[0].addr, uint64(0)
-	for _, fn := range funcs {
-		hi = max(hi, fn.addr+fn.size)
-	}
+	lo, hi := funcs[0].addr, end(funcs)
 	var d []byte
 	d = append(d, 1)
 	d = append(append(d, symbolsUnitName...), 0)
@@ -245,6 +256,15 @@ func infoUnit(bo binary.AppendByteOrder, asize int, abbrevOff, lineOff uint32, f
 	b = bo.AppendUint32(b, abbrevOff)
 	b = append(b, byte(asize))
 	return append(b, d...)
+}
+
+// end is where the last of funcs ends.
+func end(funcs []symFunc) uint64 {
+	hi := uint64(0)
+	for _, fn := range funcs {
+		hi = max(hi, fn.addr+fn.size)
+	}
+	return hi
 }
 
 // appended reads r's first n bytes, then tail.

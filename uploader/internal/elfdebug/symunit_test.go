@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/zlib"
 	"context"
+	"debug/dwarf"
 	"debug/elf"
 	"encoding/binary"
 	"io"
@@ -53,6 +54,41 @@ func TestSymbolsUnitNamesFunctionsWithoutDWARF(t *testing.T) {
 			if got := testbin.ParcaFunction(d, addr[fn]); got != want {
 				t.Errorf("%v: %s at %#x is named %q, want %q", c, fn, addr[fn], got, want)
 			}
+		}
+		// Parca caches a unit's tables only once its line table gave a
+		// statement row; without one it rebuilt them at every lookup.
+		rows, named := 0, false
+		r := d.Reader()
+		for {
+			e, err := r.Next()
+			if err != nil || e == nil {
+				break
+			}
+			if e.Tag == dwarf.TagCompileUnit {
+				if name, _ := e.Val(dwarf.AttrName).(string); name == symbolsUnitName {
+					named = true
+					lr, err := d.LineReader(e)
+					if err != nil || lr == nil {
+						t.Fatalf("%v: the unit of symbols has no line table (%v)", c, err)
+					}
+					for {
+						var le dwarf.LineEntry
+						if lr.Next(&le) != nil {
+							break
+						}
+						if le.IsStmt {
+							rows++
+						}
+						if !le.EndSequence {
+							t.Errorf("%v: a row at %#x gives a function of the unit a line", c, le.Address)
+						}
+					}
+				}
+			}
+			r.SkipChildren()
+		}
+		if !named || rows == 0 {
+			t.Errorf("%v: unit of symbols found %v, with %d statement rows: want one at least", c, named, rows)
 		}
 		if s := f.Section(".debug_info"); (s.Flags&elf.SHF_COMPRESSED != 0) != (c != None) {
 			t.Errorf("%v: .debug_info flags %v", c, s.Flags)
