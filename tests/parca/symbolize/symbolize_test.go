@@ -233,6 +233,10 @@ var fixtures = []fixture{
 			{at: "main.c:main", functions: []string{"main"}, files: []string{"main.c"}},
 			{at: "main.c:used_small", functions: []string{"used_small"}, files: []string{"main.c"}},
 		}},
+	// gold and GNU ld's -z noseparate-code start the first executable
+	// segment at 0 (review s14-r5, finding 2).
+	{name: "c-gc-sections-noseparate-code", src: "gc", build: gcc("gcc", "-g", "-O2", "-gdwarf-5", "-ffunction-sections", "-Wl,--gc-sections", "-Wl,-z,noseparate-code"),
+		upload: plain, wants: gcWants, discarded: true},
 	{name: "c-gc-sections-one-unit", src: "gc1", build: gcc("gcc", "-g", "-O2", "-gdwarf-4", "-ffunction-sections", "-Wl,--gc-sections"),
 		upload: compressed("zlib"), discarded: true, wants: []want{
 			{at: "one.c:main", functions: []string{"main"}, files: []string{"one.c"}, line: "one.c:main-entry"},

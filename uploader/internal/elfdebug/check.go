@@ -24,7 +24,7 @@ import (
 type CorruptDWARF struct{ Err error }
 
 func (e *CorruptDWARF) Error() string {
-	return fmt.Sprintf("corrupt DWARF: %v (readelf --debug-dump shows the damage too): Parca would show no function of this file, not even its symbol table's names; rebuild it, or strip its DWARF (strip -g) to send its symbols only", e.Err)
+	return fmt.Sprintf("corrupt DWARF: %v: Parca could not read it, and would show no function of this file, not even its symbol table's names; rebuild it, or strip its DWARF (strip -g) to send its symbols only", e.Err)
 }
 
 func (e *CorruptDWARF) Unwrap() error { return e.Err }
@@ -37,11 +37,15 @@ var loaded = map[string]bool{
 	"addr": true, "line_str": true, "str_offsets": true, "rnglists": true,
 }
 
-// maxRatio is the most a DWARF section may inflate to, per byte stored:
-// real DWARF compresses 3 to 10 times (Go's, gcc's, clang's); a stream that
-// inflates 200 times or more is a bomb's (1 GiB of zeros is 1 MB of zlib),
-// which Parca would inflate whole.
-const maxRatio = 200
+// A section that inflates past bombSize, and over maxRatio times its stored
+// size, is a bomb's (1 GiB of zeros is 1 MB of zlib), which Parca would
+// inflate whole. Real DWARF compresses 3 to 10 times, but generated code can
+// make it compress 1,000 times (a line table of 2 million rows in 2 KB:
+// review s14-r5, finding 1), so the ratio alone refuses nothing small.
+const (
+	maxRatio = 200
+	bombSize = 256 << 20
+)
 
 // checkDWARF reads the kept DWARF of the input r (size bytes) the way a
 // symbolizer loads it: every compressed section must decompress, whole,
@@ -117,8 +121,8 @@ func checkCompressed(ctx context.Context, sec *io.SectionReader, f *elfparse.Fil
 		typ, size = f.Order.Uint32(hdr), uint64(f.Order.Uint32(hdr[4:]))
 	}
 	stored := sec.Size() - int64(n)
-	if size > maxRatio*uint64(max(stored, 0))+1<<20 {
-		return fmt.Errorf("claims %d bytes decompressed from %d, more than %d times as many: a decompression bomb, not DWARF", size, stored, maxRatio)
+	if size > bombSize && size > maxRatio*uint64(max(stored, 0)) {
+		return fmt.Errorf("claims %d bytes decompressed from %d, over %d MiB and %d times as many: a decompression bomb, not DWARF", size, stored, bombSize>>20, maxRatio)
 	}
 	body := ctxio.Reader(ctx, io.NewSectionReader(sec, int64(n), stored))
 	var rd io.Reader

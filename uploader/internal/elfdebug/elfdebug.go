@@ -374,19 +374,31 @@ func (c *countWriter) Write(p []byte) (int, error) {
 }
 
 // deadAt says where a linker put the DWARF of code it discarded (see
-// package tombstone): address 0 when no executable segment holds it, and
-// lld's all-ones (and, in .debug_ranges, all-ones less one). Nil for a file
-// without segments (.o, .dwo), whose addresses count from each section.
+// package tombstone): address 0 when no code is there, and lld's all-ones
+// (and, in .debug_ranges, all-ones less one). Code is where an executable
+// section is: gold and GNU ld's -z noseparate-code start the first
+// executable segment at 0, with the ELF header, not code, there (review
+// s14-r5, finding 2); without section headers, the executable segments
+// tell. Nil for a file without segments (.o, .dwo), whose addresses count
+// from each section.
 func deadAt(f *elfparse.File) func(uint64) bool {
-	load, zeroRuns := false, false
+	load, zeroRuns, zeroSegment := false, false, false
 	for _, p := range f.Progs {
 		if p.Type == uint32(elf.PT_LOAD) {
 			load = true
-			zeroRuns = zeroRuns || p.Flags&uint32(elf.PF_X) != 0 && p.Vaddr == 0 && p.Memsz > 0
+			zeroSegment = zeroSegment || p.Flags&uint32(elf.PF_X) != 0 && p.Vaddr == 0 && p.Memsz > 0
 		}
 	}
 	if !load {
 		return nil
+	}
+	zeroRuns = zeroSegment
+	if len(f.Sections) > 1 {
+		zeroRuns = false
+		for _, s := range f.Sections {
+			exec := s.Flags&uint64(elf.SHF_ALLOC|elf.SHF_EXECINSTR) == uint64(elf.SHF_ALLOC|elf.SHF_EXECINSTR)
+			zeroRuns = zeroRuns || exec && s.Addr == 0 && s.Size > 0
+		}
 	}
 	top := ^uint64(0)
 	if f.Class == elf.ELFCLASS32 {
