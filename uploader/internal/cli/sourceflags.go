@@ -139,8 +139,13 @@ func policySummary(res sources.Result, include string) string {
 // noSources says why a binary's source archive came out empty: nothing
 // found on disk, or everything found left out by the policy.
 func noSources(binary string, res sources.Result) string {
-	if len(res.Missing) == 0 && len(res.Skipped) > 0 {
+	switch {
+	case len(res.Missing) == 0 && len(res.Skipped) > 0:
 		return fmt.Sprintf("every source file of %s found on disk was left out (%d; the line above says why)", binary, len(res.Skipped))
+	case len(res.Skipped) > 0:
+		// Both: the files left out (outside the roots, say) are the
+		// likelier cause, and a --prefix-map alone would not bring them in.
+		return fmt.Sprintf("no source file of %s archived: %d found on disk were left out (the line above says why), %d not found (%s)", binary, len(res.Skipped), len(res.Missing), missingHint(res.Missing))
 	}
 	return fmt.Sprintf("no source file of %s found on disk (%d missing; %s)", binary, len(res.Missing), missingHint(res.Missing))
 }

@@ -18,6 +18,10 @@ func TestNoSourcesSaysWhy(t *testing.T) {
 	}{
 		{sources.Result{Skipped: []string{"../src/a.c: unsafe name"}}, "every source file of app found on disk was left out (1;"},
 		{sources.Result{Missing: []string{"/build/ci/src/a.c", "/build/ci/src/b.c"}}, "(2 missing; most are under /build/ci: --prefix-map=/build/ci=/where/they/are/now)"},
+		// Both (review s14-r3, left by its CMake fix): the files left out
+		// come first; "found on disk" is not claimed of none.
+		{sources.Result{Skipped: []string{"/z/lib/a.c: outside the source roots", "/z/lib/b.c: outside the source roots"}, Missing: []string{"/z/cmake/gone.c"}},
+			"no source file of app archived: 2 found on disk were left out (the line above says why), 1 not found ("},
 		{sources.Result{Missing: []string{"include/h.h", "src/m.c"}}, "the names are relative to where the build ran"},
 		{sources.Result{Missing: []string{"runtime/proc.go", "example.com/m/main.go"}}, "Go -trimpath names are import paths"},
 	} {
