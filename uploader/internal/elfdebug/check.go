@@ -53,45 +53,39 @@ const (
 // .debug_info must be entries its .debug_abbrev describes. It reads r
 // itself, not through the extraction, and only where the sections are.
 func checkDWARF(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bool) error {
-	secs, _ := dwarfSections(r, f, keep)
-	compressed := false
+	// The compressed sections side by side: the largest (.debug_info,
+	// .debug_line) take most of the time.
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		slots = make(chan struct{}, max(1, min(runtime.GOMAXPROCS(0), 4)))
+	)
 	for i, s := range f.Sections {
-		compressed = compressed || keep[i] && strings.HasPrefix(s.Name, ".debug_") && s.Flags&uint64(elf.SHF_COMPRESSED) != 0
-	}
-	if compressed {
-		// Side by side: the largest (.debug_info, .debug_line) take most
-		// of the time.
-		var (
-			wg    sync.WaitGroup
-			mu    sync.Mutex
-			first error
-			slots = make(chan struct{}, max(1, min(runtime.GOMAXPROCS(0), 4)))
-		)
-		for i, s := range f.Sections {
-			if !keep[i] || s.Flags&uint64(elf.SHF_COMPRESSED) == 0 || !loaded[strings.TrimPrefix(s.Name, ".debug_")] {
-				continue
-			}
-			wg.Add(1)
-			slots <- struct{}{}
-			go func() {
-				defer func() { <-slots; wg.Done() }()
-				if err := checkCompressed(ctx, io.NewSectionReader(r, int64(s.Off), int64(s.Size)), f); err != nil {
-					mu.Lock()
-					if first == nil {
-						first = &CorruptDWARF{fmt.Errorf("section %s: %v", s.Name, err)}
-					}
-					mu.Unlock()
+		if !keep[i] || s.Flags&uint64(elf.SHF_COMPRESSED) == 0 || !strings.HasPrefix(s.Name, ".debug_") || !loaded[s.Name[len(".debug_"):]] {
+			continue
+		}
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			if err := checkCompressed(ctx, io.NewSectionReader(r, int64(s.Off), int64(s.Size)), f); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = &CorruptDWARF{fmt.Errorf("section %s: %v", s.Name, err)}
 				}
-			}()
-		}
-		wg.Wait()
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if first != nil {
-			return first
-		}
+				mu.Unlock()
+			}
+		}()
 	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if first != nil {
+		return first
+	}
+	secs, _ := dwarfSections(r, f, keep)
 	err := tombstone.Check(ctx, tombstone.Sections{Info: secs.Info, Abbrev: secs.Abbrev}, f.Order)
 	var c *tombstone.Corrupt
 	if errors.As(err, &c) {

@@ -17,27 +17,31 @@ func dwarfSections(r io.ReaderAt, f *elfparse.File, keep []bool) (tombstone.Sect
 	var secs tombstone.Sections
 	idx := map[string]int{}
 	for i, s := range f.Sections {
-		if !keep[i] || !s.HasData || s.Flags&uint64(elf.SHF_COMPRESSED) != 0 || overlapsAnother(f, i) {
-			continue
-		}
-		sec := tombstone.Section{R: io.NewSectionReader(r, int64(s.Off), int64(s.Size)), Size: int64(s.Size)}
+		var sec *tombstone.Section
 		switch s.Name {
 		case ".debug_info":
-			secs.Info = sec
+			sec = &secs.Info
 		case ".debug_abbrev":
-			secs.Abbrev = sec
+			sec = &secs.Abbrev
 		case ".debug_addr":
-			secs.Addr = sec
+			sec = &secs.Addr
 		case ".debug_rnglists":
-			secs.Rnglists = sec
+			sec = &secs.Rnglists
 		case ".debug_ranges":
-			secs.Ranges = sec
+			sec = &secs.Ranges
 		case ".debug_aranges":
-			secs.Aranges = sec
+			sec = &secs.Aranges
 		case ".debug_line":
+			sec = &tombstone.Section{}
 		default:
 			continue
 		}
+		// overlapsAnother goes over every section: only for these few,
+		// or a file of many sections takes quadratic time.
+		if !keep[i] || !s.HasData || s.Flags&uint64(elf.SHF_COMPRESSED) != 0 || overlapsAnother(f, i) {
+			continue
+		}
+		*sec = tombstone.Section{R: io.NewSectionReader(r, int64(s.Off), int64(s.Size)), Size: int64(s.Size)}
 		idx[s.Name] = i
 	}
 	return secs, idx
@@ -62,10 +66,6 @@ func overlapsSpan(spans []span, off, n int64) bool {
 // dropped all the same. Its only error is ctx's.
 func hideDiscarded(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bool, dead func(uint64) bool) (io.ReaderAt, []span, error) {
 	secs, idx := dwarfSections(r, f, keep)
-	where := map[string]int64{}
-	for name, i := range idx {
-		where[name] = int64(f.Sections[i].Off)
-	}
 	p, err := tombstone.Find(ctx, secs, f.Order, dead)
 	if ctx.Err() != nil {
 		return nil, nil, ctx.Err()
@@ -81,14 +81,10 @@ func hideDiscarded(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []
 		if len(ps) == 0 {
 			continue
 		}
-		off := where[name]
-		for _, s := range f.Sections {
-			if s.Name == name && int64(s.Off) == off {
-				spans = append(spans, span{off, int64(s.Size)})
-			}
-		}
+		s := f.Sections[idx[name]] // Find patches only the sections it was given
+		spans = append(spans, span{int64(s.Off), int64(s.Size)})
 		for _, pt := range ps {
-			all = append(all, filePatch{off + pt.Off, pt.Data})
+			all = append(all, filePatch{int64(s.Off) + pt.Off, pt.Data})
 		}
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].off < all[j].off })

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
@@ -382,23 +383,21 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // tell. Nil for a file without segments (.o, .dwo), whose addresses count
 // from each section.
 func deadAt(f *elfparse.File) func(uint64) bool {
-	load, zeroRuns, zeroSegment := false, false, false
+	load, zeroRuns := false, false
 	for _, p := range f.Progs {
 		if p.Type == uint32(elf.PT_LOAD) {
 			load = true
-			zeroSegment = zeroSegment || p.Flags&uint32(elf.PF_X) != 0 && p.Vaddr == 0 && p.Memsz > 0
+			zeroRuns = zeroRuns || p.Flags&uint32(elf.PF_X) != 0 && p.Vaddr == 0 && p.Memsz > 0
 		}
 	}
 	if !load {
 		return nil
 	}
-	zeroRuns = zeroSegment
 	if len(f.Sections) > 1 {
-		zeroRuns = false
-		for _, s := range f.Sections {
-			exec := s.Flags&uint64(elf.SHF_ALLOC|elf.SHF_EXECINSTR) == uint64(elf.SHF_ALLOC|elf.SHF_EXECINSTR)
-			zeroRuns = zeroRuns || exec && s.Addr == 0 && s.Size > 0
-		}
+		const exec = uint64(elf.SHF_ALLOC | elf.SHF_EXECINSTR)
+		zeroRuns = slices.ContainsFunc(f.Sections, func(s elfparse.Section) bool {
+			return s.Flags&exec == exec && s.Addr == 0 && s.Size > 0
+		})
 	}
 	top := ^uint64(0)
 	if f.Class == elf.ELFCLASS32 {
