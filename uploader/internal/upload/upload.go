@@ -719,6 +719,9 @@ func send(ctx context.Context, st store.Store, key store.Key, r Report, opts Opt
 		// Read as a send would be, so that what would fail it (an input
 		// that changed, corrupt DWARF) fails here too.
 		if err := readObject(obj); err != nil {
+			if ctx.Err() == context.Canceled {
+				return done(Interrupted, "interrupted")
+			}
 			return done(Failed, reasonOf(err))
 		}
 		return done(DryRun, "would upload "+store.TypeName(key.Type)+" xxh64:"+obj.Hash)

@@ -1,6 +1,7 @@
 package upload
 
 import (
+	"context"
 	"errors"
 	"hash"
 	"io"
@@ -77,6 +78,8 @@ func (v *verified) end() error {
 		switch {
 		case errors.As(err, &corrupt):
 			v.ended = err // no run again mends it
+		case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+			v.ended = err // the run was stopped: nothing changed
 		case v.left != 0 || objhash.Sum(v.h) != v.want || err != nil:
 			v.ended = errChanged
 		}

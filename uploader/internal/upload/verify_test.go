@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -156,5 +157,23 @@ func TestUnchangedSeesTheChangeTime(t *testing.T) {
 	}
 	if !unchanged(now, now) {
 		t.Error("unchanged says no to the same stat")
+	}
+}
+
+// TestRecheckStoppedIsNotAChange: a recheck that ends because the run was
+// stopped (Ctrl-C during a dry run's or a send's read) ends the bytes with
+// that, not with "changed while uploading" (a CI run reported a file of an
+// interrupted dry run as changed).
+func TestRecheckStoppedIsNotAChange(t *testing.T) {
+	data := []byte("debuginfo")
+	h := objhash.New()
+	h.Write(data)
+	obj := store.Object{Size: int64(len(data)), Hash: objhash.Sum(h)}
+	for _, stop := range []error{context.Canceled, context.DeadlineExceeded} {
+		r := verify(io.NopCloser(bytes.NewReader(data)), obj, func() error { return fmt.Errorf("checking DWARF: %w", stop) })
+		_, err := io.Copy(io.Discard, r)
+		if !errors.Is(err, stop) || errors.Is(err, errChanged) {
+			t.Errorf("recheck ended by %v: read ends with %v, want it", stop, err)
+		}
 	}
 }
