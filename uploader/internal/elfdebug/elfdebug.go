@@ -38,6 +38,10 @@ type Stats struct {
 	// SplitDWARF: the input's DWARF is split (-gsplit-dwarf; see
 	// SplitDWARF), so it was left out and HasDWARF is false.
 	SplitDWARF bool
+	// SegmentsRestored: the input is a debug file whose PT_LOAD offsets
+	// objcopy rewrote, put back from its layout (see restoredSegments)
+	// because no program was given (Options.Segments).
+	SegmentsRestored bool
 }
 
 // Sections whose data a symbolizer may need; everything else keeps its
@@ -262,6 +266,10 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 		}
 		shdrs[i] = h
 	}
+	segs := opts.Segments
+	if segs == nil {
+		segs, st.SegmentsRestored = restoredSegments(f.Progs)
+	}
 	phdrs := make([][]byte, len(f.RawProgs))
 	for i, p := range f.Progs {
 		h := f.RawProgs[i]
@@ -273,7 +281,7 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 			// offset. Its file bytes are what of it the head holds (none
 			// for a segment starting at or past the head's end).
 			off, filesz := p.Off, p.Filesz
-			if s, ok := programSegment(opts.Segments, p); ok {
+			if s, ok := programSegment(segs, p); ok {
 				off, filesz = s.Off, s.Filesz
 			}
 			f.PutProgOffFilesz(h, off, min(filesz, max(l.headEnd, off)-off))

@@ -1,0 +1,123 @@
+package elfdebug
+
+import (
+	"debug/elf"
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
+)
+
+func loadOffsets(t *testing.T, path string) []uint64 {
+	t.Helper()
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var offs []uint64
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD {
+			offs = append(offs, p.Off)
+		}
+	}
+	return offs
+}
+
+// A debug file made by objcopy --only-keep-debug and extracted alone gets
+// its program's PT_LOAD offsets back, for every linker and layout here;
+// the program itself, eu-strip's debug file and our own output are left
+// as they are.
+func TestDebugFileAloneGetsProgramOffsets(t *testing.T) {
+	testbin.Need(t, "objcopy")
+	src := `#include <stdio.h>
+int work(int n) { int s = 0; for (int i = 0; i < n; i++) s += i * i; return s; }
+int main(void) { printf("%d\n", work(10)); return 0; }
+`
+	builds := map[string]func(t *testing.T) string{
+		"pie":    func(t *testing.T) string { return testbin.GCC(t, t.TempDir(), "a", src, "-g") },
+		"no-pie": func(t *testing.T) string { return testbin.GCC(t, t.TempDir(), "a", src, "-g", "-no-pie") },
+		"gold":   func(t *testing.T) string { return testbin.GCC(t, t.TempDir(), "a", src, "-g", "-fuse-ld=gold") },
+		"noseparate-code": func(t *testing.T) string {
+			return testbin.GCC(t, t.TempDir(), "a", src, "-g", "-Wl,-z,noseparate-code")
+		},
+		"static": func(t *testing.T) string { return testbin.GCC(t, t.TempDir(), "a", src, "-g", "-static") },
+		"max-page-size-2m": func(t *testing.T) string {
+			return testbin.GCC(t, t.TempDir(), "a", src, "-g", "-Wl,-z,max-page-size=0x200000")
+		},
+		"shared-library": func(t *testing.T) string { return testbin.GCC(t, t.TempDir(), "lib.so", src, "-g", "-shared", "-fPIC") },
+		"go":             func(t *testing.T) string { return testbin.Go(t, "hello", "hi") },
+		"go-pie":         func(t *testing.T) string { return testbin.Go(t, "gopie", "hi", "-buildmode=pie") },
+	}
+	for name, build := range builds {
+		t.Run(name, func(t *testing.T) {
+			bin := build(t)
+			want := loadOffsets(t, bin)
+			debug := filepath.Join(t.TempDir(), "a.debug")
+			testbin.Run(t, "", "objcopy", "--only-keep-debug", bin, debug)
+			out, st := extractFile(t, debug)
+			if got := loadOffsets(t, out); !equalOffsets(got, want) {
+				t.Errorf("PT_LOAD offsets of the extracted debug file %#x, the program's %#x (objcopy's %#x)", got, want, loadOffsets(t, debug))
+			}
+			rewritten := !equalOffsets(loadOffsets(t, debug), want)
+			if st.SegmentsRestored != rewritten {
+				t.Errorf("SegmentsRestored %v; objcopy rewrote the offsets: %v", st.SegmentsRestored, rewritten)
+			}
+			// What already has the program's offsets is left alone.
+			for _, in := range []string{bin, out} {
+				if _, st := extractFile(t, in); st.SegmentsRestored {
+					t.Errorf("%s: offsets restored, but they are the program's", filepath.Base(in))
+				}
+			}
+		})
+	}
+	t.Run("eu-strip", func(t *testing.T) {
+		testbin.Need(t, "eu-strip")
+		bin := builds["pie"](t)
+		dir := t.TempDir()
+		testbin.Run(t, dir, "eu-strip", "-f", filepath.Join(dir, "a.debug"), "-o", filepath.Join(dir, "a"), bin)
+		out, st := extractFile(t, filepath.Join(dir, "a.debug"))
+		if got, want := loadOffsets(t, out), loadOffsets(t, bin); st.SegmentsRestored || !equalOffsets(got, want) {
+			t.Errorf("eu-strip's debug file: restored %v, offsets %#x, the program's %#x", st.SegmentsRestored, got, want)
+		}
+	})
+}
+
+func equalOffsets(a, b []uint64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Hostile program headers never restore offsets past the 48-bit range or
+// through an overflow, and odd alignments are not guessed at.
+func TestRestoredSegmentsHostile(t *testing.T) {
+	load := func(off, vaddr, filesz, memsz, align uint64) elfparse.Prog {
+		return elfparse.Prog{Type: uint32(elf.PT_LOAD), Off: off, Vaddr: vaddr, Filesz: filesz, Memsz: memsz, Align: align}
+	}
+	cases := map[string][]elfparse.Prog{
+		"memsz overflow":    {load(0, 0, 0x100, math.MaxUint64, 0x1000), load(0, 0x1000, 0, 0x10, 0x1000)},
+		"huge size":         {load(0, 0, 0x100, 0x100, 0x1000), load(0, 0x1000, 0, 1<<50, 0x1000)},
+		"alignment not 2^n": {load(0, 0, 0x100, 0x100, 0x1000), load(0, 0x1800, 0, 0x10, 0x1800)},
+		"not congruent":     {load(0, 0, 0x100, 0x100, 0x1000), load(0x10, 0x1000, 0, 0x10, 0x1000)},
+	}
+	for name, progs := range cases {
+		if got, ok := restoredSegments(progs); ok {
+			t.Errorf("%s: restored %+v", name, got)
+		}
+	}
+	// objcopy's PIE layout: back to 0x1000 and 0x2e00.
+	got, ok := restoredSegments([]elfparse.Prog{
+		load(0, 0, 0x39c, 0x5e0, 0x1000), load(0, 0x1000, 0, 0x161, 0x1000), load(0, 0x2000, 0, 0x104, 0x1000), load(0xe00, 0x3e00, 0, 0x218, 0x1000)})
+	if !ok || got[1].Off != 0x1000 || got[2].Off != 0x2000 || got[3].Off != 0x2e00 {
+		t.Errorf("restored %+v, %v; want offsets 0x1000, 0x2000 and 0x2e00", got, ok)
+	}
+}
