@@ -1,11 +1,12 @@
-//go:build knownlimits
-
 package symbolize
 
-// Findings of an independent review (issues 13 and 19) against a real Parca:
-// inputs users have that the suite above does not build. Each failed when
-// written; the reference is always the whole unstripped binary, uploaded
-// with --no-extract under another build ID.
+// Separate debug files, the way distributions and CMake or Make recipes
+// make them (objcopy --only-keep-debug, strip, --add-gnu-debuglink), each
+// uploaded alone: the debug file by itself, or the stripped program with
+// its debug file beside it. The reference is always the whole unstripped
+// program, uploaded with --no-extract under another build ID. Both failed
+// when an independent review wrote them (s13): the debug file alone kept
+// the offsets objcopy rewrote, and the stripped program sent symbols only.
 
 import (
 	"crypto/sha1"
@@ -14,9 +15,10 @@ import (
 	"testing"
 )
 
-type reviewFixture struct {
-	name  string
-	flags []string
+type splitFixture struct {
+	name, src string
+	build     func(t *testing.T, e *env, dir, out string)
+	wants     []want
 	// prepare turns the linked binary into what the user uploads.
 	prepare func(t *testing.T, dir, bin string) string
 }
@@ -32,27 +34,30 @@ func splitDebug(t *testing.T, dir, bin string) (stripped, debug string) {
 	return stripped, debug
 }
 
-var reviewFixtures = []reviewFixture{
-	// `debuginfo upload app.debug` (from objcopy --only-keep-debug): its
-	// PT_LOAD offsets were rewritten by objcopy, so runtime addresses get no
-	// names ("liner pctolines: seek to PC: ErrUnknownPC").
-	{name: "c-only-keep-debug", flags: []string{"-g", "-O1"},
-		prepare: func(t *testing.T, dir, bin string) string { _, d := splitDebug(t, dir, bin); return d }},
+func debugAlone(t *testing.T, dir, bin string) string    { _, d := splitDebug(t, dir, bin); return d }
+func strippedAlone(t *testing.T, dir, bin string) string { s, _ := splitDebug(t, dir, bin); return s }
+
+var splitFixtures = []splitFixture{
+	// `debuginfo upload app.debug`: objcopy rewrote its PT_LOAD offsets
+	// (the executable segment's to 0), which runtime addresses are mapped
+	// through ("liner pctolines: seek to PC: ErrUnknownPC" before).
+	{name: "c-only-keep-debug", src: "c", build: gcc("gcc", "-g", "-O1"), wants: cWants, prepare: debugAlone},
+	{name: "go-only-keep-debug", src: "go", build: goBuild(), wants: goWants, prepare: debugAlone},
 	// `debuginfo upload app` (stripped, .gnu_debuglink to app.debug beside
-	// it): symbols only, no file:line, no sources.
-	{name: "c-debuglink-stripped", flags: []string{"-g", "-O1"},
-		prepare: func(t *testing.T, dir, bin string) string { s, _ := splitDebug(t, dir, bin); return s }},
+	// it): symbols only, no file:line, no sources, before.
+	{name: "c-debuglink-stripped", src: "c", build: gcc("gcc", "-g", "-O1"), wants: cWants, prepare: strippedAlone},
+	{name: "go-debuglink-stripped", src: "go", build: goBuild(), wants: goWants, prepare: strippedAlone},
 }
 
-func TestReviewSymbolize(t *testing.T) {
+func TestSplitDebugFiles(t *testing.T) {
 	tmp, e, srv, c := startParca(t)
 
-	for _, fx := range reviewFixtures {
+	for _, fx := range splitFixtures {
 		t.Run(fx.name, func(t *testing.T) {
 			dir := filepath.Join(tmp, fx.name)
-			copyDir(t, filepath.Join("testdata", "c"), dir)
+			copyDir(t, filepath.Join("testdata", fx.src), dir)
 			out := filepath.Join(dir, "app")
-			gcc("gcc", fx.flags...)(t, e, dir, out)
+			fx.build(t, e, dir, out)
 			uploaded := fx.prepare(t, dir, out)
 			buildID, err := GNUBuildID(uploaded)
 			if err != nil {
@@ -64,7 +69,7 @@ func TestReviewSymbolize(t *testing.T) {
 				"--build-id="+refID, out)
 			for _, form := range Forms {
 				t.Run(string(form), func(t *testing.T) {
-					checkFixture(t, c, fixture{name: fx.name, wants: cWants}, dir, out, buildID, refID, form)
+					checkFixture(t, c, fixture{name: fx.name, wants: fx.wants}, dir, out, buildID, refID, form)
 				})
 			}
 		})

@@ -95,15 +95,9 @@ func TestReviewGoDebugFileObjcopyClean(t *testing.T) {
 //	objcopy --only-keep-debug app app.debug
 //	strip -g app && objcopy --add-gnu-debuglink=app.debug app
 //
-// `debuginfo upload app` sends symbols only (warning, DWARF is in app.debug);
-// `debuginfo upload app.debug` sends DWARF, but objcopy --only-keep-debug has
-// rewritten its PT_LOAD p_offset (text 0x1000 -> 0), so a real Parca v0.28.0
-// shows NO names for runtime-address profiles (the pprof form):
-// "liner pctolines: seek to PC: ErrUnknownPC"; symbolize-check:
-// "runtime addresses: work at 0x555555555190: Parca shows []". Neither
-// upload gives what the unstripped binary gives. Following .gnu_debuglink
-// (as gdb does: same directory, .debug/) and combining the stripped binary's
-// program headers with the debug file's sections would.
+// `debuginfo upload app` finds app.debug (upload.addDebugFiles), but
+// `debuginfo extract app` still extracts the symbols the stripped program
+// kept, with no DWARF.
 func TestReviewDebuglinkFollowed(t *testing.T) {
 	testbin.Need(t, "objcopy", "strip")
 	dir, bin := reviewBuild(t, "-O2", "-g")

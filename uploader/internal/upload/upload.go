@@ -57,6 +57,10 @@ type Options struct {
 	// Waiting is told when an object has waited waitNotice for another
 	// upload of its build ID on this machine (see Journal.lock); may be nil.
 	Waiting func(path, buildID string)
+	// DebugDirs are where the separate debug file of a program without
+	// DWARF is looked for, besides its own directory (gdb's
+	// debug-file-directory; see addDebugFiles).
+	DebugDirs []string
 
 	compressors *elfdebug.Compressors // shared by the run's extractions
 }
@@ -137,6 +141,10 @@ type job struct {
 	// is extracted with the program's PT_LOAD offsets, which objcopy
 	// --only-keep-debug rewrote (see elfdebug.Options.Segments).
 	segments string
+	// debugLink is the file name the program's .gnu_debuglink gives its
+	// separate debug file; foundFor, on a debug file the run did not name,
+	// is the program it was found for (see addDebugFiles).
+	debugLink, foundFor string
 	// debugOnly: no code, only what a debug file holds (objcopy
 	// --only-keep-debug, our own extraction); rank orders what a file gives
 	// a profiler (3 DWARF, 2 symbol table or pclntab, 1 dynamic symbols).
@@ -184,6 +192,7 @@ func Run(ctx context.Context, st store.Store, paths []string, prepared []Prepare
 	for _, o := range over {
 		emit(Report{Path: o.path, Type: store.TypeName(opts.Type), Action: PassedOver, Reason: o.reason})
 	}
+	jobs = addDebugFiles(jobs, opts)
 	for i := range prepared {
 		jobs = append(jobs, preparedJob(&prepared[i]))
 	}
@@ -373,6 +382,9 @@ func markCollisions(jobs []*job, allow bool) {
 			for _, j := range group {
 				if j != best && j.err == nil && j.dupOf == "" {
 					j.dupOf, j.dupWhy = best.path, " (a program and its debug file: one upload serves both)"
+					if best.foundFor == j.path {
+						j.dupWhy = " (its separate debug file, found where gdb looks: one upload serves both)"
+					}
 					if best.debugOnly && !j.debugOnly {
 						best.segments = j.path
 					}
@@ -401,6 +413,9 @@ func markCollisions(jobs []*job, allow bool) {
 			case o.layout != "" && o.layout == j.layout:
 				j.err, j.useless, j.dupOf = nil, false, o.path
 				j.dupWhy = " (its debug file; this copy has no symbols of its own)"
+				if o.foundFor == j.path {
+					j.dupWhy = " (its separate debug file, found where gdb looks; this copy has no symbols of its own)"
+				}
 				if o.debugOnly && !j.debugOnly {
 					o.segments = j.path
 				}
@@ -1028,6 +1043,9 @@ func inspect(c candidate, opts Options, j *job) kind {
 		if q, err = quality.OfParsed(p, r); err == nil {
 			j.warning, err = judge(q, opts.NoExtract)
 			j.debugOnly, j.rank, j.layout = !hasCode(p), q.Rank(), allocLayout(p)
+			if !j.debugOnly && j.rank < 3 {
+				j.debugLink = debugLink(p, r)
+			}
 			if j.useless = err != nil; j.useless {
 				j.err = err // the ID stays: another file of this run may serve it
 				return toUpload

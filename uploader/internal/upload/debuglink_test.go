@@ -1,0 +1,186 @@
+package upload_test
+
+import (
+	"bytes"
+	"debug/elf"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
+	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/teststore"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/upload"
+)
+
+// splitProgram builds a program, splits it the usual way (objcopy
+// --only-keep-debug, strip, --add-gnu-debuglink) and returns the stripped
+// program, its debug file (in its own directory: move it where a test
+// needs it), the whole program and its build ID.
+func splitProgram(t *testing.T, stripFlag string) (stripped, debug, whole, id string) {
+	t.Helper()
+	testbin.Need(t, "objcopy", "strip")
+	whole = testbin.C(t, "app", "split", "-g", "-O1")
+	dir := t.TempDir()
+	stripped, debug = filepath.Join(dir, "app"), filepath.Join(t.TempDir(), "app.debug")
+	testbin.Run(t, "", "objcopy", "--only-keep-debug", whole, debug)
+	testbin.Run(t, "", "strip", stripFlag, "-o", stripped, whole)
+	// --add-gnu-debuglink reads the debug file for its CRC: from beside it.
+	testbin.Run(t, filepath.Dir(debug), "objcopy", "--add-gnu-debuglink=app.debug", stripped)
+	b, err := buildid.Read(whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stripped, debug, whole, b.Value
+}
+
+func move(t *testing.T, from, to string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(from, to); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func loadOffsets(t *testing.T, b []byte) []uint64 {
+	t.Helper()
+	f, err := elf.NewFile(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var offs []uint64
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD {
+			offs = append(offs, p.Off)
+		}
+	}
+	if f.Section(".debug_info") == nil {
+		t.Error("no .debug_info in what was stored")
+	}
+	return offs
+}
+
+func fileOffsets(t *testing.T, path string) []uint64 {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loadOffsets(t, b)
+}
+
+// `debuginfo upload app`, app stripped with its debug file where gdb finds
+// it (beside it, in .debug/, under the debug directory by build ID or by
+// path): the debug file is sent, with the program's segment offsets, and
+// the program is reported as served by it. Without it the program alone
+// sends symbols only (strip -g) or fails (strip --strip-all).
+func TestStrippedProgramFindsItsDebugFile(t *testing.T) {
+	for _, stripFlag := range []string{"-g", "--strip-all"} {
+		places := map[string]func(stripped, id, debugDir string) string{
+			"beside it": func(s, _, _ string) string { return filepath.Join(filepath.Dir(s), "app.debug") },
+			".debug":    func(s, _, _ string) string { return filepath.Join(filepath.Dir(s), ".debug", "app.debug") },
+			"by build ID": func(_, id, d string) string {
+				return filepath.Join(d, ".build-id", id[:2], id[2:]+".debug")
+			},
+			"by path": func(s, _, d string) string { return filepath.Join(d, filepath.Dir(s), "app.debug") },
+		}
+		for place, where := range places {
+			t.Run(stripFlag+"/"+place, func(t *testing.T) {
+				stripped, debug, whole, id := splitProgram(t, stripFlag)
+				debugDir := t.TempDir()
+				found := where(stripped, id, debugDir)
+				move(t, debug, found)
+				srv := teststore.Start(t, teststore.Options{})
+				got, failed := run(t, grpcStore(t, srv), []string{stripped}, upload.Options{DebugDirs: []string{debugDir}})
+				p, d := got[stripped+"#debuginfo"], got[found+"#debuginfo"]
+				if failed != 0 || d.Action != upload.Uploaded || d.SymbolsOnly || p.Action != upload.Skipped ||
+					!strings.Contains(p.Reason, "found where gdb looks") {
+					t.Fatalf("failed %d; program %+v; debug file %+v", failed, p, d)
+				}
+				stored, ok := srv.Uploaded(id, pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED)
+				if !ok {
+					t.Fatal("nothing stored")
+				}
+				if got, want := loadOffsets(t, stored), fileOffsets(t, whole); !slicesEqual(got, want) {
+					t.Errorf("stored PT_LOAD offsets %#x, the program's %#x", got, want)
+				}
+			})
+		}
+	}
+}
+
+// A debug file of another build where the debuglink points (a stale one
+// from an older build) is not used, and the report says so; none at all
+// says where it was looked for; the run naming it already pairs them as
+// before; --no-extract sends the program as it is.
+func TestDebugFileLookupLimits(t *testing.T) {
+	stripped, debug, _, _ := splitProgram(t, "-g")
+	beside := filepath.Join(filepath.Dir(stripped), "app.debug")
+
+	got, failed := run(t, nil, []string{stripped}, upload.Options{DryRun: true})
+	if r := got[stripped+"#debuginfo"]; failed != 0 || r.Action != upload.DryRun || !r.SymbolsOnly ||
+		!strings.Contains(r.Warning, `.gnu_debuglink names "app.debug", not found`) {
+		t.Errorf("no debug file anywhere: failed %d, %+v", failed, r)
+	}
+
+	other := testbin.C(t, "app", "another build", "-g", "-O2")
+	testbin.Run(t, "", "objcopy", "--only-keep-debug", other, beside)
+	got, failed = run(t, nil, []string{stripped}, upload.Options{DryRun: true})
+	if r := got[stripped+"#debuginfo"]; failed != 0 || r.Action != upload.DryRun || len(got) != 1 ||
+		!strings.Contains(r.Warning, beside+", found as its separate debug file, is not this build's: not used") {
+		t.Errorf("a stale debug file beside it: failed %d, %v", failed, got)
+	}
+
+	move(t, debug, beside)
+	got, failed = run(t, nil, []string{stripped, beside}, upload.Options{DryRun: true})
+	if failed != 0 || len(got) != 2 || got[beside+"#debuginfo"].Action != upload.DryRun {
+		t.Errorf("both named: failed %d, %v", failed, got)
+	}
+	got, failed = run(t, nil, []string{stripped}, upload.Options{DryRun: true, NoExtract: true})
+	if r := got[stripped+"#debuginfo"]; failed != 0 || len(got) != 1 || r.Action != upload.DryRun {
+		t.Errorf("--no-extract: failed %d, %v", failed, got)
+	}
+}
+
+// A .gnu_debuglink holding a path, not a file name, is not followed: a
+// hostile program must not make the upload read (and send, with its
+// sources) a file of its choosing.
+func TestDebugLinkWithAPathNotFollowed(t *testing.T) {
+	stripped, debug, _, _ := splitProgram(t, "-g")
+	f, err := elf.Open(stripped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := f.Section(".gnu_debuglink")
+	f.Close()
+	b, err := os.ReadFile(stripped)
+	if err != nil || sec == nil {
+		t.Fatal(err, sec)
+	}
+	copy(b[sec.Offset:], "../pp.debug\x00") // as long as "app.debug" and its padding
+	if err := os.WriteFile(stripped, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	planted := filepath.Join(filepath.Dir(filepath.Dir(stripped)), "pp.debug")
+	move(t, debug, planted)
+	got, failed := run(t, nil, []string{stripped}, upload.Options{DryRun: true})
+	if r := got[stripped+"#debuginfo"]; failed != 0 || len(got) != 1 || r.Action != upload.DryRun || !r.SymbolsOnly {
+		t.Errorf("a debuglink holding a path: failed %d, %v", failed, got)
+	}
+}
+
+func slicesEqual(a, b []uint64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
