@@ -166,6 +166,14 @@ func debugPair(t *testing.T, e *env, dir, bin string) (string, []string) {
 	return dbg, []string{stripped}
 }
 
+// dbgsym uploads the debug file alone, made as Debian's dh_strip makes
+// -dbgsym files: objcopy --only-keep-debug --compress-debug-sections.
+func dbgsym(t *testing.T, e *env, dir, bin string) (string, []string) {
+	dbg := bin + ".debug"
+	run(t, dir, nil, "objcopy", "--only-keep-debug", "--compress-debug-sections", bin, dbg)
+	return dbg, nil
+}
+
 // trimmed maps -trimpath's module-relative names back to the sources.
 func trimmed(t *testing.T, e *env, dir, bin string) (string, []string) {
 	return bin, []string{"--prefix-map", "example.com/symgo=" + dir}
@@ -237,6 +245,13 @@ var fixtures = []fixture{
 	// segment at 0 (review s14-r5, finding 2).
 	{name: "c-gc-sections-noseparate-code", src: "gc", build: gcc("gcc", "-g", "-O2", "-gdwarf-5", "-ffunction-sections", "-Wl,--gc-sections", "-Wl,-z,noseparate-code"),
 		upload: plain, wants: gcWants, discarded: true},
+	// DWARF compressed in the input: gcc -gz, and a Debian-style -dbgsym
+	// file (objcopy --only-keep-debug --compress-debug-sections) uploaded
+	// alone, whose program headers objcopy rewrote too.
+	{name: "c-gc-sections-gz", src: "gc", build: gcc("gcc", "-g", "-O2", "-gdwarf-5", "-gz", "-ffunction-sections", "-Wl,--gc-sections"),
+		upload: plain, wants: gcWants, discarded: true},
+	{name: "c-gc-sections-dbgsym", src: "gc", build: gcc("gcc", "-g", "-O2", "-gdwarf-5", "-ffunction-sections", "-Wl,--gc-sections"),
+		upload: dbgsym, wants: gcWants, discarded: true, debugFile: true},
 	{name: "c-gc-sections-one-unit", src: "gc1", build: gcc("gcc", "-g", "-O2", "-gdwarf-4", "-ffunction-sections", "-Wl,--gc-sections"),
 		upload: compressed("zlib"), discarded: true, wants: []want{
 			{at: "one.c:main", functions: []string{"main"}, files: []string{"one.c"}, line: "one.c:main-entry"},

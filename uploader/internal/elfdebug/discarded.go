@@ -6,6 +6,7 @@ import (
 	"io"
 	"sort"
 
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/ctxio"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/tombstone"
 )
@@ -17,34 +18,81 @@ func dwarfSections(r io.ReaderAt, f *elfparse.File, keep []bool) (tombstone.Sect
 	var secs tombstone.Sections
 	idx := map[string]int{}
 	for i, s := range f.Sections {
-		var sec *tombstone.Section
-		switch s.Name {
-		case ".debug_info":
-			sec = &secs.Info
-		case ".debug_abbrev":
-			sec = &secs.Abbrev
-		case ".debug_addr":
-			sec = &secs.Addr
-		case ".debug_rnglists":
-			sec = &secs.Rnglists
-		case ".debug_ranges":
-			sec = &secs.Ranges
-		case ".debug_aranges":
-			sec = &secs.Aranges
-		case ".debug_line":
-			sec = &tombstone.Section{}
-		default:
-			continue
-		}
+		sec := tombstoneSection(&secs, s.Name)
 		// overlapsAnother goes over every section: only for these few,
 		// or a file of many sections takes quadratic time.
-		if !keep[i] || !s.HasData || s.Flags&uint64(elf.SHF_COMPRESSED) != 0 || overlapsAnother(f, i) {
+		if sec == nil || !keep[i] || !s.HasData || s.Flags&uint64(elf.SHF_COMPRESSED) != 0 || overlapsAnother(f, i) {
 			continue
 		}
 		*sec = tombstone.Section{R: io.NewSectionReader(r, int64(s.Off), int64(s.Size)), Size: int64(s.Size)}
 		idx[s.Name] = i
 	}
 	return secs, idx
+}
+
+// tombstoneSection is the field of secs for the section named name, nil
+// for a section package tombstone does not read (.debug_line gets a
+// throwaway one: only its index is wanted).
+func tombstoneSection(secs *tombstone.Sections, name string) *tombstone.Section {
+	switch name {
+	case ".debug_info":
+		return &secs.Info
+	case ".debug_abbrev":
+		return &secs.Abbrev
+	case ".debug_addr":
+		return &secs.Addr
+	case ".debug_rnglists":
+		return &secs.Rnglists
+	case ".debug_ranges":
+		return &secs.Ranges
+	case ".debug_aranges":
+		return &secs.Aranges
+	case ".debug_line":
+		return &tombstone.Section{}
+	}
+	return nil
+}
+
+// inflated adds to secs and idx the kept DWARF sections that are
+// compressed in the input (gcc -gz, objcopy --compress-debug-sections, as
+// in Debian's -dbgsym files), decompressed into spools, by section index.
+// A section that cannot be read, or is larger than maxZLines, is left out
+// (and the walk of the rest fails without it, leaving the DWARF as it is).
+func inflated(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bool, secs *tombstone.Sections, idx map[string]int) map[int]flushSpool {
+	var ef *elf.File
+	spools := map[int]flushSpool{}
+	for i, s := range f.Sections {
+		sec := tombstoneSection(secs, s.Name)
+		if sec == nil || s.Name == ".debug_line" || !keep[i] || !s.HasData || s.Flags&uint64(elf.SHF_COMPRESSED) == 0 || overlapsAnother(f, i) {
+			continue
+		}
+		if ef == nil {
+			var err error
+			if ef, err = elf.NewFile(r); err != nil || len(ef.Sections) != len(f.Sections) {
+				return spools
+			}
+		}
+		es := ef.Sections[i]
+		if es.Offset != s.Off || es.Size > maxZLines {
+			continue
+		}
+		sp, err := lineSpool(es.Size)
+		if err != nil {
+			continue
+		}
+		n, err := io.Copy(sp, io.LimitReader(ctxio.Reader(ctx, es.Open()), int64(es.Size)+1))
+		if err == nil {
+			err = sp.flush()
+		}
+		if err != nil || uint64(n) != es.Size {
+			sp.Close()
+			continue
+		}
+		*sec = tombstone.Section{R: sp, Size: n}
+		idx[s.Name] = i
+		spools[i] = sp
+	}
+	return spools
 }
 
 // span is a byte range of the input file.
@@ -61,34 +109,75 @@ func overlapsSpan(spans []span, off, n int64) bool {
 
 // hideDiscarded returns r with the ranges of discarded code (see deadAt)
 // emptied in the kept, uncompressed DWARF sections, and the spans of the
-// sections it changed. DWARF it cannot follow, or that is compressed in the
-// input (gcc -gz), is left as it is: the line table's dead sequences are
-// dropped all the same. Its only error is ctx's.
-func hideDiscarded(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bool, dead func(uint64) bool) (io.ReaderAt, []span, error) {
+// sections it changed. A section compressed in the input (gcc -gz) is
+// decompressed, and comes back patched among plain, for spool to compress
+// again; closer closes what holds those bytes. DWARF it cannot follow is
+// left as it is: the line table's dead sequences are dropped all the same.
+// Its only error is ctx's.
+func hideDiscarded(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bool, dead func(uint64) bool) (_ io.ReaderAt, _ []span, plain map[int]plainSection, closer io.Closer, _ error) {
 	secs, idx := dwarfSections(r, f, keep)
+	spools := inflated(ctx, r, f, keep, &secs, idx)
+	defer func() {
+		for i, sp := range spools {
+			if _, used := plain[i]; !used {
+				sp.Close()
+			}
+		}
+	}()
 	p, err := tombstone.Find(ctx, secs, f.Order, dead)
 	if ctx.Err() != nil {
-		return nil, nil, ctx.Err()
+		return nil, nil, nil, nil, ctx.Err()
 	}
 	if err != nil || p.Len() == 0 {
-		return r, nil, nil
+		return r, nil, nil, nil, nil
 	}
 	var (
 		all   []filePatch
 		spans []span
+		used  closers
 	)
 	for name, ps := range map[string][]tombstone.Patch{".debug_info": p.Info, ".debug_rnglists": p.Rnglists, ".debug_ranges": p.Ranges, ".debug_aranges": p.Aranges} {
 		if len(ps) == 0 {
 			continue
 		}
-		s := f.Sections[idx[name]] // Find patches only the sections it was given
+		i := idx[name] // Find patches only the sections it was given
+		s := f.Sections[i]
+		if sp, ok := spools[i]; ok {
+			pts := make([]filePatch, 0, len(ps))
+			for _, pt := range ps {
+				pts = append(pts, filePatch{pt.Off, pt.Data})
+			}
+			sort.Slice(pts, func(i, j int) bool { return pts[i].off < pts[j].off })
+			if plain == nil {
+				plain = map[int]plainSection{}
+			}
+			plain[i] = plainSection{patchedReader{sp, pts}, uint64(tombstoneSection(&secs, name).Size)}
+			used = append(used, sp)
+			continue
+		}
 		spans = append(spans, span{int64(s.Off), int64(s.Size)})
 		for _, pt := range ps {
 			all = append(all, filePatch{int64(s.Off) + pt.Off, pt.Data})
 		}
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].off < all[j].off })
-	return patchedReader{r, all}, spans, nil
+	if len(used) > 0 {
+		closer = used
+	}
+	return patchedReader{r, all}, spans, plain, closer, nil
+}
+
+// closers closes each of its closers.
+type closers []io.Closer
+
+func (c closers) Close() error {
+	var first error
+	for _, x := range c {
+		if err := x.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // filePatch replaces data at off in the input.

@@ -203,9 +203,18 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 	// rest of the DWARF walked for its ranges.
 	var patched []span
 	if st.Discarded > 0 {
-		if r, patched, err = hideDiscarded(ctx, r, f, keep, dead); err != nil {
+		var zinfo map[int]plainSection
+		var zclose io.Closer
+		if r, patched, zinfo, zclose, err = hideDiscarded(ctx, r, f, keep, dead); err != nil {
 			return nil, err
 		}
+		if zclose != nil {
+			x.closers = append(x.closers, zclose)
+		}
+		if len(zinfo) > 0 && plain == nil {
+			plain = map[int]plainSection{}
+		}
+		maps.Copy(plain, zinfo)
 	}
 	// Functions no unit covers get one of their own (see symbolsUnit): the
 	// sections it adds to are written as they are without compression.
