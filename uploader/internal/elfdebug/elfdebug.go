@@ -277,7 +277,7 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 	}
 	segs := opts.Segments
 	if segs == nil {
-		segs, st.SegmentsRestored = restoredSegments(f.Progs)
+		segs, st.SegmentsRestored = restoredSegments(f.Progs, f.Sections)
 	}
 	phdrs := make([][]byte, len(f.RawProgs))
 	for i, p := range f.Progs {

@@ -3,6 +3,7 @@ package elfdebug
 import (
 	"debug/elf"
 	"math/bits"
+	"strings"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
 )
@@ -11,45 +12,41 @@ import (
 // file was made from, when objcopy --only-keep-debug (strip
 // --only-keep-debug) rewrote them: it lays segments without file bytes at
 // the offset of the bytes before them, so the executable segment of a PIE
-// built by GNU ld moves from 0x1000 to 0. Parca maps a profile's runtime
-// address (a file offset in the program) through these offsets, and with
-// the rewritten ones names nothing, or the wrong function.
+// built by GNU ld moves from 0x1000 to 0, and gold's data segment from
+// 0x12dc0 to 0xdc0. Parca maps a profile's runtime address (a file offset
+// in the program) through these offsets, and with the rewritten ones names
+// nothing, or the wrong function.
 //
 // Linkers (GNU ld, gold, lld, Go's) place each PT_LOAD at the lowest offset
-// past the previous one's bytes that is congruent to its address modulo its
-// alignment, and objcopy keeps that congruence. So the offsets come back
-// from the addresses and sizes alone, if no segment but the last holds
-// .bss (memory past its file bytes), which is how these linkers lay out
-// programs and libraries. eu-strip -f keeps the offsets: nothing to do.
+// past the previous one's file bytes that is congruent to its address
+// modulo its alignment, and objcopy keeps that congruence. A segment's file
+// bytes end where its last section that is not .bss ends (the debug file
+// keeps every section's name, address and size), so the offsets come back
+// from the section and program headers alone. eu-strip -f keeps the
+// offsets: nothing to do.
 //
-// ok is false when the offsets look like a program's own: no PT_LOAD starts
-// inside the file bytes of an earlier one, which a linker never writes.
-func restoredSegments(progs []elfparse.Prog) (restored []elfparse.Prog, ok bool) {
+// A linker's own offsets are never below the ones this gives (it is the
+// lowest layout the rule allows), and objcopy's are below them where it
+// moved a segment: ok is false, and nothing changes, unless some PT_LOAD
+// sits below where the rule puts it.
+func restoredSegments(progs []elfparse.Prog, secs []elfparse.Section) (restored []elfparse.Prog, ok bool) {
+	for _, s := range secs {
+		if s.HasData && s.Flags&uint64(elf.SHF_EXECINSTR) != 0 {
+			return nil, false // a program (its code is here): its offsets are its own
+		}
+	}
 	var loads []elfparse.Prog
-	rewritten := false
-	var held uint64 // end of the file bytes of the PT_LOADs so far
 	for _, p := range progs {
 		if p.Type != uint32(elf.PT_LOAD) {
 			continue
 		}
-		a := p.Align
-		if a == 0 {
-			a = 1
-		}
+		a := max(p.Align, 1)
 		if a&(a-1) != 0 || p.Off%a != p.Vaddr%a {
 			return nil, false // not a linker's or objcopy's layout
 		}
-		if len(loads) > 0 && p.Memsz > 0 && p.Off < held {
-			rewritten = true
-		}
-		if end, c := bits.Add64(p.Off, p.Filesz, 0); c == 0 && end > held {
-			held = end
-		}
 		loads = append(loads, p)
 	}
-	if !rewritten {
-		return nil, false
-	}
+	moved := false
 	end := uint64(0)
 	for i, p := range loads {
 		a := max(p.Align, 1)
@@ -60,12 +57,76 @@ func restoredSegments(progs []elfparse.Prog) (restored []elfparse.Prog, ok bool)
 		if i == 0 {
 			off = p.Off // the ELF header's segment stays where it is
 		}
-		next, c := bits.Add64(off, p.Memsz, 0)
+		moved = moved || p.Off < off
+		next, c := bits.Add64(off, fileBytes(p, secs), 0)
 		if c != 0 || next > 1<<48 {
 			return nil, false
 		}
 		p.Off, end = off, next
 		restored = append(restored, p)
 	}
+	if !moved {
+		return nil, false
+	}
 	return restored, true
+}
+
+// fileBytes is how many file bytes segment p had in its program: up to the
+// end of its last allocated section that is not .bss-like, or its file
+// bytes here if more (the first segment's headers have no section). A
+// segment without sections is taken as all file bytes.
+func fileBytes(p elfparse.Prog, secs []elfparse.Section) uint64 {
+	n, found := p.Filesz, false
+	for _, s := range secs {
+		if s.Flags&uint64(elf.SHF_ALLOC) == 0 || s.Size == 0 || s.Addr < p.Vaddr || s.Addr-p.Vaddr >= p.Memsz {
+			continue
+		}
+		found = true
+		if !bssLike(s) {
+			n = max(n, min(s.Addr-p.Vaddr+s.Size, p.Memsz))
+		}
+	}
+	if !found {
+		return p.Memsz
+	}
+	return n
+}
+
+// bssLike says whether s had no file bytes in the program: objcopy made
+// every allocated section of a debug file NOBITS, so the name tells.
+func bssLike(s elfparse.Section) bool {
+	if s.Flags&uint64(elf.SHF_TLS) != 0 && s.Type == uint32(elf.SHT_NOBITS) && strings.HasPrefix(s.Name, ".tbss") {
+		return true
+	}
+	for _, b := range []string{".bss", ".tbss", ".sbss", ".lbss", ".noptrbss", ".dynbss"} {
+		if s.Name == b || strings.HasPrefix(s.Name, b+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// SegmentsUnsure says whether the program headers of a debug file (a file
+// without code) cannot be trusted to map runtime addresses: a PT_LOAD with
+// memory holds none of the file's allocated sections. objcopy
+// --only-keep-debug does that to the code segment llvm-bolt adds (its
+// address becomes 0x674, its p_paddr stays 0x200000), and no offset put
+// back helps then: only the program's own headers (upload both) do.
+func SegmentsUnsure(f *elfparse.File) bool {
+	for _, p := range f.Progs {
+		if p.Type != uint32(elf.PT_LOAD) || p.Memsz == 0 {
+			continue
+		}
+		holds := false
+		for _, s := range f.Sections {
+			if s.Flags&uint64(elf.SHF_ALLOC) != 0 && s.Size > 0 && s.Addr >= p.Vaddr && s.Addr-p.Vaddr < p.Memsz {
+				holds = true
+				break
+			}
+		}
+		if !holds {
+			return true
+		}
+	}
+	return false
 }

@@ -2,8 +2,10 @@ package elfdebug
 
 import (
 	"debug/elf"
+	"fmt"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
@@ -48,8 +50,14 @@ int main(void) { printf("%d\n", work(10)); return 0; }
 			return testbin.GCC(t, t.TempDir(), "a", src, "-g", "-Wl,-z,max-page-size=0x200000")
 		},
 		"shared-library": func(t *testing.T) string { return testbin.GCC(t, t.TempDir(), "lib.so", src, "-g", "-shared", "-fPIC") },
-		"go":             func(t *testing.T) string { return testbin.Go(t, "hello", "hi") },
-		"go-pie":         func(t *testing.T) string { return testbin.Go(t, "gopie", "hi", "-buildmode=pie") },
+		// Code past the first page: gold's data segment moves (review s15-r1, finding 1).
+		"gold-large": func(t *testing.T) string { return testbin.GCC(t, t.TempDir(), "a", largeSrc(), "-g", "-fuse-ld=gold") },
+		// A segment with .bss before the code (review s15-r1, finding 3).
+		"code-after-bss": func(t *testing.T) string {
+			return testbin.GCC(t, t.TempDir(), "a", farSrc, "-g", "-O1", "-no-pie", "-Wl,--section-start=farcode=0x800000")
+		},
+		"go":     func(t *testing.T) string { return testbin.Go(t, "hello", "hi") },
+		"go-pie": func(t *testing.T) string { return testbin.Go(t, "gopie", "hi", "-buildmode=pie") },
 	}
 	for name, build := range builds {
 		t.Run(name, func(t *testing.T) {
@@ -60,6 +68,9 @@ int main(void) { printf("%d\n", work(10)); return 0; }
 			out, st := extractFile(t, debug)
 			if got := loadOffsets(t, out); !equalOffsets(got, want) {
 				t.Errorf("PT_LOAD offsets of the extracted debug file %#x, the program's %#x (objcopy's %#x)", got, want, loadOffsets(t, debug))
+			}
+			if unsure(t, debug) {
+				t.Error("SegmentsUnsure on an intact debug file")
 			}
 			rewritten := !equalOffsets(loadOffsets(t, debug), want)
 			if st.SegmentsRestored != rewritten {
@@ -83,6 +94,49 @@ int main(void) { printf("%d\n", work(10)); return 0; }
 			t.Errorf("eu-strip's debug file: restored %v, offsets %#x, the program's %#x", st.SegmentsRestored, got, want)
 		}
 	})
+}
+
+// largeSrc is a program whose code takes several pages.
+func largeSrc() string {
+	var b strings.Builder
+	b.WriteString("#include <stdio.h>\n")
+	for i := range 300 {
+		fmt.Fprintf(&b, "__attribute__((noinline)) int f%d(int x) { int r = x; for (int i = 0; i < x %% 7 + 3; i++) r = r * 31 + i + %d; return r ^ (r >> 3); }\n", i, i)
+	}
+	b.WriteString("int main(int argc, char **argv) { int s = 0;\n")
+	for i := range 300 {
+		fmt.Fprintf(&b, "  s += f%d(argc + s);\n", i)
+	}
+	b.WriteString("  printf(\"%d\\n\", s); return 0; }\n")
+	return b.String()
+}
+
+// farSrc puts code in a section linked after the data segment, whose .bss
+// reaches past the next page.
+const farSrc = `#include <stdio.h>
+static char big_bss[0xf68];
+int data_v[16] = {1,2,3};
+#define G(n) __attribute__((noinline, section("farcode"))) int far_##n(int x) { int r = x; for (int i = 0; i < x % 5 + 2; i++) r = r * 17 + i + n; return r ^ (r >> 2); }
+G(1) G(2) G(3) G(4)
+int main(int argc, char **argv) {
+  big_bss[argc] = argc;
+  printf("%d\n", far_1(argc) + far_2(argc) + far_3(argc) + far_4(argc) + big_bss[1] + data_v[argc]);
+  return 0;
+}
+`
+
+func unsure(t *testing.T, path string) bool {
+	t.Helper()
+	f, st, err := elfparse.OpenRegular(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p, err := elfparse.Parse(f, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return SegmentsUnsure(p)
 }
 
 func equalOffsets(a, b []uint64) bool {
@@ -110,13 +164,13 @@ func TestRestoredSegmentsHostile(t *testing.T) {
 		"not congruent":     {load(0, 0, 0x100, 0x100, 0x1000), load(0x10, 0x1000, 0, 0x10, 0x1000)},
 	}
 	for name, progs := range cases {
-		if got, ok := restoredSegments(progs); ok {
+		if got, ok := restoredSegments(progs, nil); ok {
 			t.Errorf("%s: restored %+v", name, got)
 		}
 	}
 	// objcopy's PIE layout: back to 0x1000 and 0x2e00.
 	got, ok := restoredSegments([]elfparse.Prog{
-		load(0, 0, 0x39c, 0x5e0, 0x1000), load(0, 0x1000, 0, 0x161, 0x1000), load(0, 0x2000, 0, 0x104, 0x1000), load(0xe00, 0x3e00, 0, 0x218, 0x1000)})
+		load(0, 0, 0x39c, 0x5e0, 0x1000), load(0, 0x1000, 0, 0x161, 0x1000), load(0, 0x2000, 0, 0x104, 0x1000), load(0xe00, 0x3e00, 0, 0x218, 0x1000)}, nil)
 	if !ok || got[1].Off != 0x1000 || got[2].Off != 0x2000 || got[3].Off != 0x2e00 {
 		t.Errorf("restored %+v, %v; want offsets 0x1000, 0x2000 and 0x2e00", got, ok)
 	}

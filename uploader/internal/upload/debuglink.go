@@ -22,25 +22,25 @@ var DefaultDebugDirs = []string{"/usr/lib/debug"}
 const debugLinkMax = 512
 
 // debugLink is the file name a program's .gnu_debuglink gives for its
-// separate debug file, "" when it has none or names something other than
-// a plain file name (a path, "..", a name too long): that is not looked up.
-func debugLink(f *elfparse.File, r io.ReaderAt) string {
+// separate debug file, "" when it has none. A name that is not a plain
+// file name (a path, "..", too long) is not looked up: bad is it then.
+func debugLink(f *elfparse.File, r io.ReaderAt) (name, bad string) {
 	for _, s := range f.Sections {
 		if s.Name != ".gnu_debuglink" || !s.HasData || s.Size > debugLinkMax || !f.InFile(s.Off, s.Size) {
 			continue
 		}
 		b := make([]byte, s.Size)
 		if _, err := r.ReadAt(b, int64(s.Off)); err != nil {
-			return ""
+			return "", ""
 		}
-		name, _, found := bytes.Cut(b, []byte{0})
-		n := string(name)
+		raw, _, found := bytes.Cut(b, []byte{0})
+		n := string(raw)
 		if !found || n == "" || len(n) > 255 || n == "." || n == ".." || strings.ContainsRune(n, '/') {
-			return ""
+			return "", n
 		}
-		return n
+		return n, ""
 	}
-	return ""
+	return "", ""
 }
 
 // debugFileCandidates lists where gdb looks for the separate debug file of
@@ -143,6 +143,8 @@ func addDebugFiles(jobs []*job, opts Options) []*job {
 			note = other
 		case j.debugLink != "" && !found:
 			note = fmt.Sprintf("its .gnu_debuglink names %q, not found beside it, in .debug/ or under --debug-file-directory: give that file's path too", j.debugLink)
+		case j.badDebugLink != "" && !found:
+			note = fmt.Sprintf("its .gnu_debuglink names %q, not a file name: not looked for; give the debug file's path too", j.badDebugLink)
 		}
 		if note != "" {
 			if j.useless {
@@ -161,6 +163,8 @@ func notItsDebugFile(j, d *job) string {
 	switch {
 	case d.err != nil && !d.useless && d.id.Value == "":
 		return "could not be read (" + reasonOf(d.err) + "): not used"
+	case d.id.Value != j.id.Value && j.id.Type != buildid.GNU && j.id.Type != buildid.Go:
+		return "cannot be told from another build's: the program has no build ID (link with -Wl,--build-id): not used"
 	case d.id.Value != j.id.Value || d.layout != j.layout:
 		return "is not this build's: not used"
 	case !d.debugOnly:

@@ -3,6 +3,7 @@ package upload_test
 import (
 	"bytes"
 	"debug/elf"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strings"
@@ -168,8 +169,26 @@ func TestDebugLinkWithAPathNotFollowed(t *testing.T) {
 	planted := filepath.Join(filepath.Dir(filepath.Dir(stripped)), "pp.debug")
 	move(t, debug, planted)
 	got, failed := run(t, nil, []string{stripped}, upload.Options{DryRun: true})
-	if r := got[stripped+"#debuginfo"]; failed != 0 || len(got) != 1 || r.Action != upload.DryRun || !r.SymbolsOnly {
+	if r := got[stripped+"#debuginfo"]; failed != 0 || len(got) != 1 || r.Action != upload.DryRun || !r.SymbolsOnly ||
+		!strings.Contains(r.Warning, `names "../pp.debug", not a file name: not looked for`) {
 		t.Errorf("a debuglink holding a path: failed %d, %v", failed, got)
+	}
+}
+
+// A program without a build ID cannot be matched to its debug file: the
+// report says why, not that the file is another build's (review s15-r1,
+// finding 4).
+func TestDebugFileOfProgramWithoutBuildID(t *testing.T) {
+	testbin.Need(t, "objcopy", "strip")
+	whole := testbin.C(t, "app", "no id", "-g", "-Wl,--build-id=none")
+	dir := t.TempDir()
+	stripped := filepath.Join(dir, "app")
+	testbin.Run(t, "", "objcopy", "--only-keep-debug", whole, filepath.Join(dir, "app.debug"))
+	testbin.Run(t, "", "strip", "-g", "-o", stripped, whole)
+	testbin.Run(t, dir, "objcopy", "--add-gnu-debuglink=app.debug", stripped)
+	got, failed := run(t, nil, []string{stripped}, upload.Options{DryRun: true})
+	if r := got[stripped+"#debuginfo"]; failed != 0 || len(got) != 1 || !strings.Contains(r.Warning, "the program has no build ID") {
+		t.Errorf("failed %d, %v", failed, got)
 	}
 }
 
@@ -183,4 +202,42 @@ func slicesEqual(a, b []uint64) bool {
 		}
 	}
 	return true
+}
+
+// A debug file whose program headers objcopy damaged (llvm-bolt's added
+// code segment moved to an address none of its sections is at) is sent
+// with a warning saying to send its program with it; an intact one, or
+// one sent with its program, gets none (review s15-r1, finding 2).
+func TestDamagedProgramHeadersWarned(t *testing.T) {
+	stripped, debug, _, _ := splitProgram(t, "-g")
+	got, _ := run(t, nil, []string{debug}, upload.Options{DryRun: true})
+	if r := got[debug+"#debuginfo"]; r.Action != upload.DryRun || r.Warning != "" {
+		t.Fatalf("an intact debug file: %+v", r)
+	}
+	f, err := elf.Open(debug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(debug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range f.Progs {
+		if p.Type == elf.PT_LOAD && p.Flags&elf.PF_X != 0 {
+			ph := int(binary.LittleEndian.Uint64(b[0x20:])) + i*56
+			binary.LittleEndian.PutUint64(b[ph+16:], 0x674) // p_vaddr, as objcopy leaves BOLT's
+		}
+	}
+	f.Close()
+	if err := os.WriteFile(debug, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = run(t, nil, []string{debug}, upload.Options{DryRun: true})
+	if r := got[debug+"#debuginfo"]; r.Action != upload.DryRun || !strings.Contains(r.Warning, "program headers do not match its sections") {
+		t.Errorf("a damaged debug file alone: %+v", r)
+	}
+	got, _ = run(t, nil, []string{stripped, debug}, upload.Options{DryRun: true})
+	if r := got[debug+"#debuginfo"]; r.Action != upload.DryRun || r.Warning != "" {
+		t.Errorf("a damaged debug file with its program: %+v", r)
+	}
 }

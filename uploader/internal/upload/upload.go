@@ -145,6 +145,11 @@ type job struct {
 	// separate debug file; foundFor, on a debug file the run did not name,
 	// is the program it was found for (see addDebugFiles).
 	debugLink, foundFor string
+	badDebugLink        string // a .gnu_debuglink that is not a file name
+	// unsure: a debug file whose program headers cannot map runtime
+	// addresses (see elfdebug.SegmentsUnsure); fine when sent with its
+	// program's (segments).
+	unsure bool
 	// debugOnly: no code, only what a debug file holds (objcopy
 	// --only-keep-debug, our own extraction); rank orders what a file gives
 	// a profiler (3 DWARF, 2 symbol table or pclntab, 1 dynamic symbols).
@@ -237,6 +242,11 @@ const askAhead = 4
 func (j *job) key(opts Options) store.Key {
 	return store.Key{BuildID: j.id.Value, BuildIDType: j.id.Type.Proto(), Type: opts.Type}
 }
+
+// unsureWarning is the warning on a debug file sent without its program
+// whose program headers objcopy damaged.
+const unsureWarning = "its program headers do not match its sections (objcopy --only-keep-debug damages those of a llvm-bolt program): " +
+	"profiles with runtime addresses may get no names; upload it with its program (debuginfo upload PROGRAM DEBUGFILE)"
 
 // NotStarted is the reason of an Interrupted report for an object the
 // cancelled run never started on.
@@ -604,6 +614,9 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 			send(ctx, st, key, base, opts, source{input: f.Path, asIs: true}, nil, emit)
 		}
 		return
+	}
+	if j.unsure && j.segments == "" && !opts.asGiven() {
+		base.Warning = strings.TrimPrefix(base.Warning+"; "+unsureWarning, "; ")
 	}
 	key := j.key(opts)
 	src := source{input: j.path, seen: j.seen, id: j.id, asIs: opts.asGiven(), extract: extractor(run, opts, j.segments)}
@@ -1044,8 +1057,9 @@ func inspect(c candidate, opts Options, j *job) kind {
 			j.warning, err = judge(q, opts.NoExtract)
 			j.debugOnly, j.rank, j.layout = !hasCode(p), q.Rank(), allocLayout(p)
 			if !j.debugOnly && j.rank < 3 {
-				j.debugLink = debugLink(p, r)
+				j.debugLink, j.badDebugLink = debugLink(p, r)
 			}
+			j.unsure = j.debugOnly && elfdebug.SegmentsUnsure(p)
 			if j.useless = err != nil; j.useless {
 				j.err = err // the ID stays: another file of this run may serve it
 				return toUpload
