@@ -259,6 +259,9 @@ var fixtures = []fixture{
 		}},
 	{name: "c-debug-file-pair", src: "c", build: gcc("gcc", "-g", "-O1"), upload: debugPair, wants: cWants, debugFile: true},
 	{name: "c-static", src: "c", build: gcc("gcc", "-g", "-O1", "-static"), upload: plain, wants: cWants, symbols: []string{"_start", "exit", "__libc_start_main"}},
+	// Compressed in the input: the unit of symbols goes into the
+	// decompressed DWARF (review s15-r1, finding 6).
+	{name: "c-static-gz", src: "c", build: gcc("gcc", "-g", "-O1", "-static", "-gz"), upload: plain, wants: cWants, symbols: []string{"_start", "exit", "__libc_start_main"}},
 	{name: "c-static-none", src: "c", build: gcc("gcc", "-g", "-O1", "-static"), upload: compressed("none"), wants: cWants, stored: "none", symbols: []string{"_start", "exit"}},
 	{name: "go", src: "go", build: goBuild(), upload: plain, wants: goWants},
 	{name: "go-debug-file-pair", src: "go", build: goBuild(), upload: debugPair, wants: goWants, debugFile: true},

@@ -143,7 +143,10 @@ func dwarfSized(t *testing.T, total uint64) string {
 	for i := range keep {
 		keep[i] = true
 	}
-	syms, _ := symbolsUnit(context.Background(), bytes.NewReader(b), ef, keep)
+	syms, _, c := symbolsUnit(context.Background(), bytes.NewReader(b), ef, keep, nil)
+	if c != nil {
+		defer c.Close()
+	}
 	for i, p := range syms {
 		others += p.size - ef.Sections[i].Size
 	}

@@ -53,17 +53,24 @@ func tombstoneSection(secs *tombstone.Sections, name string) *tombstone.Section 
 	return nil
 }
 
+// inflatedSection is a section's decompressed bytes, in a spool.
+type inflatedSection struct {
+	sp   flushSpool
+	size int64
+}
+
 // inflated adds to secs and idx the kept DWARF sections that are
 // compressed in the input (gcc -gz, objcopy --compress-debug-sections, as
-// in Debian's -dbgsym files), decompressed into spools, by section index.
-// A section that cannot be read, or is larger than maxZLines, is left out
-// (and the walk of the rest fails without it, leaving the DWARF as it is).
-func inflated(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bool, secs *tombstone.Sections, idx map[string]int) map[int]flushSpool {
+// in Debian's -dbgsym files), decompressed into spools, by section index;
+// .debug_line too if lines. A section that cannot be read, or is larger
+// than maxZLines, is left out (and the walk of the rest fails without it,
+// leaving the DWARF as it is).
+func inflated(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bool, secs *tombstone.Sections, idx map[string]int, lines bool) map[int]inflatedSection {
 	var ef *elf.File
-	spools := map[int]flushSpool{}
+	spools := map[int]inflatedSection{}
 	for i, s := range f.Sections {
 		sec := tombstoneSection(secs, s.Name)
-		if sec == nil || s.Name == ".debug_line" || !keep[i] || !s.HasData || s.Flags&uint64(elf.SHF_COMPRESSED) == 0 || overlapsAnother(f, i) {
+		if sec == nil || s.Name == ".debug_line" && !lines || !keep[i] || !s.HasData || s.Flags&uint64(elf.SHF_COMPRESSED) == 0 || overlapsAnother(f, i) {
 			continue
 		}
 		if ef == nil {
@@ -90,7 +97,7 @@ func inflated(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bool,
 		}
 		*sec = tombstone.Section{R: sp, Size: n}
 		idx[s.Name] = i
-		spools[i] = sp
+		spools[i] = inflatedSection{sp, n}
 	}
 	return spools
 }
@@ -116,11 +123,11 @@ func overlapsSpan(spans []span, off, n int64) bool {
 // Its only error is ctx's.
 func hideDiscarded(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bool, dead func(uint64) bool) (_ io.ReaderAt, _ []span, plain map[int]plainSection, closer io.Closer, _ error) {
 	secs, idx := dwarfSections(r, f, keep)
-	spools := inflated(ctx, r, f, keep, &secs, idx)
+	spools := inflated(ctx, r, f, keep, &secs, idx, false)
 	defer func() {
-		for i, sp := range spools {
+		for i, in := range spools {
 			if _, used := plain[i]; !used {
-				sp.Close()
+				in.sp.Close()
 			}
 		}
 	}()
@@ -142,7 +149,7 @@ func hideDiscarded(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []
 		}
 		i := idx[name] // Find patches only the sections it was given
 		s := f.Sections[i]
-		if sp, ok := spools[i]; ok {
+		if in, ok := spools[i]; ok {
 			pts := make([]filePatch, 0, len(ps))
 			for _, pt := range ps {
 				pts = append(pts, filePatch{pt.Off, pt.Data})
@@ -151,8 +158,8 @@ func hideDiscarded(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []
 			if plain == nil {
 				plain = map[int]plainSection{}
 			}
-			plain[i] = plainSection{patchedReader{sp, pts}, uint64(tombstoneSection(&secs, name).Size)}
-			used = append(used, sp)
+			plain[i] = plainSection{patchedReader{in.sp, pts}, uint64(in.size)}
+			used = append(used, in.sp)
 			continue
 		}
 		spans = append(spans, span{int64(s.Off), int64(s.Size)})

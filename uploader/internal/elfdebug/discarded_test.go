@@ -60,7 +60,8 @@ func misnamed(t *testing.T, path string, addrs map[string]uint64) []string {
 
 // DWARF compressed in the input (gcc -gz; Debian's -dbgsym files, made by
 // objcopy --compress-debug-sections) gets the ranges of discarded code
-// emptied too: decompressed, patched, compressed again.
+// emptied too, and the unit of symbols: decompressed, patched, the unit
+// appended, compressed again.
 func TestCompressedDWARFDiscardedRangesEmptied(t *testing.T) {
 	testbin.Need(t, "gcc", "objcopy")
 	inputs := map[string]func(t *testing.T) (in, prog string){
@@ -97,6 +98,21 @@ func TestCompressedDWARFDiscardedRangesEmptied(t *testing.T) {
 			}
 			if wrong := misnamed(t, out, addrs); len(wrong) > 0 {
 				t.Errorf("after extraction: %v", wrong)
+			}
+			// crt's _start has no DWARF: the unit of symbols, appended to
+			// the patched, decompressed .debug_info, names it (review
+			// s15-r1, finding 6).
+			of, err := elf.Open(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer of.Close()
+			d, err := of.DWARF()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := testbin.ParcaFunction(d, addrs["_start"]); got != "_start" || st.SymbolsNamed == 0 {
+				t.Errorf("_start at %#x is named %q (%d functions named from the symbol table)", addrs["_start"], got, st.SymbolsNamed)
 			}
 			if ef, err := elf.Open(out); err != nil || ef.Section(".debug_info").Flags&elf.SHF_COMPRESSED == 0 {
 				t.Errorf("the output's .debug_info is not compressed (%v)", err)

@@ -218,13 +218,21 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 	}
 	// Functions no unit covers get one of their own (see symbolsUnit): the
 	// sections it adds to are written as they are without compression.
-	syms, named := symbolsUnit(ctx, r, f, keep)
+	syms, named, sclose := symbolsUnit(ctx, r, f, keep, plain)
+	if sclose != nil {
+		x.closers = append(x.closers, sclose)
+	}
 	st.SymbolsNamed = named
-	if opts.Compress != None {
-		if plain == nil {
-			plain = map[int]plainSection{}
+	for i, p := range syms {
+		// Compressed unless --compress-debug-sections=none asks otherwise
+		// of a section that was not compressed in the input.
+		if opts.Compress != None || f.Sections[i].Flags&uint64(elf.SHF_COMPRESSED) != 0 {
+			if plain == nil {
+				plain = map[int]plainSection{}
+			}
+			plain[i] = p
+			delete(syms, i)
 		}
-		maps.Copy(plain, syms)
 	}
 	comp, spools, err := spool(ctx, r, f, keep, opts.Compress, opts.Reuse, plain)
 	if err != nil {
@@ -234,8 +242,8 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 		x.closers = append(x.closers, spools)
 	}
 	st.Compressed = len(comp)
-	if opts.Compress == None {
-		if comp == nil && len(syms) > 0 {
+	if len(syms) > 0 {
+		if comp == nil {
 			comp = map[int]packed{}
 		}
 		for i, p := range syms {
