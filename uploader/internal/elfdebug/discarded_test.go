@@ -2,10 +2,8 @@ package elfdebug
 
 import (
 	"debug/elf"
-	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
@@ -16,22 +14,10 @@ import (
 func gcProgram(t *testing.T, flags ...string) string {
 	t.Helper()
 	dir := t.TempDir()
-	var big strings.Builder
-	big.WriteString("int unused_big(int *v, int n) {\n  int s = 0;\n")
-	for i := range 200 {
-		big.WriteString("  for (int i = 0; i < n; i++) s += v[i] * " + strconv.Itoa(i+1) + " ^ (s >> " + strconv.Itoa(i%7) + ");\n")
-	}
-	big.WriteString("  return s;\n}\nint used_lib(int x) { return x + 7; }\n")
-	main := "#include <stdio.h>\nint used_lib(int);\n__attribute__((noinline)) int used_small(int x) { return x * 3 + 1; }\n" +
-		"int main(int argc, char **argv) { (void)argv; printf(\"%d\\n\", used_small(argc) + used_lib(argc)); return 0; }\n"
-	for name, src := range map[string]string{"lib.c": big.String(), "main.c": main} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	srcs := testbin.GCSources(t, dir, false)
 	bin := filepath.Join(dir, "gc")
 	args := append([]string{"-O2", "-g", "-gdwarf-5", "-ffunction-sections", "-Wl,--gc-sections", "-o", bin}, flags...)
-	testbin.Run(t, dir, "gcc", append(args, "lib.c", "main.c")...)
+	testbin.Run(t, dir, "gcc", append(args, srcs...)...)
 	return bin
 }
 

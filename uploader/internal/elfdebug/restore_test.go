@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -66,13 +67,13 @@ int main(void) { printf("%d\n", work(10)); return 0; }
 			debug := filepath.Join(t.TempDir(), "a.debug")
 			testbin.Run(t, "", "objcopy", "--only-keep-debug", bin, debug)
 			out, st := extractFile(t, debug)
-			if got := loadOffsets(t, out); !equalOffsets(got, want) {
+			if got := loadOffsets(t, out); !slices.Equal(got, want) {
 				t.Errorf("PT_LOAD offsets of the extracted debug file %#x, the program's %#x (objcopy's %#x)", got, want, loadOffsets(t, debug))
 			}
 			if unsure(t, debug) {
 				t.Error("SegmentsUnsure on an intact debug file")
 			}
-			rewritten := !equalOffsets(loadOffsets(t, debug), want)
+			rewritten := !slices.Equal(loadOffsets(t, debug), want)
 			if st.SegmentsRestored != rewritten {
 				t.Errorf("SegmentsRestored %v; objcopy rewrote the offsets: %v", st.SegmentsRestored, rewritten)
 			}
@@ -90,7 +91,7 @@ int main(void) { printf("%d\n", work(10)); return 0; }
 		dir := t.TempDir()
 		testbin.Run(t, dir, "eu-strip", "-f", filepath.Join(dir, "a.debug"), "-o", filepath.Join(dir, "a"), bin)
 		out, st := extractFile(t, filepath.Join(dir, "a.debug"))
-		if got, want := loadOffsets(t, out), loadOffsets(t, bin); st.SegmentsRestored || !equalOffsets(got, want) {
+		if got, want := loadOffsets(t, out), loadOffsets(t, bin); st.SegmentsRestored || !slices.Equal(got, want) {
 			t.Errorf("eu-strip's debug file: restored %v, offsets %#x, the program's %#x", st.SegmentsRestored, got, want)
 		}
 	})
@@ -137,18 +138,6 @@ func unsure(t *testing.T, path string) bool {
 		t.Fatal(err)
 	}
 	return SegmentsUnsure(p)
-}
-
-func equalOffsets(a, b []uint64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Hostile program headers never restore offsets past the 48-bit range or

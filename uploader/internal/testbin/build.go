@@ -4,6 +4,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -116,3 +119,33 @@ func goBuild(t testing.TB, dir, name, src string, flags ...string) string {
 	}
 	return out
 }
+
+// GCSources writes into dir a program whose unused_big, larger than a
+// page, --gc-sections drops: GNU ld leaves its DWARF at address 0, over
+// main and used_small. Two units (lib.c, main.c), or one (one.c); it
+// returns the file names.
+func GCSources(t testing.TB, dir string, oneUnit bool) []string {
+	t.Helper()
+	var big strings.Builder
+	big.WriteString("int unused_big(int *v, int n) {\n  int s = 0;\n")
+	for i := range 200 {
+		big.WriteString("  for (int i = 0; i < n; i++) s += v[i] * " + strconv.Itoa(i+1) + " ^ (s >> " + strconv.Itoa(i%7) + ");\n")
+	}
+	big.WriteString("  return s;\n}\nint used_lib(int x) { return x + 7; }\n")
+	main := "#include <stdio.h>\nint used_lib(int);\n__attribute__((noinline)) int used_small(int x) { return x * 3 + 1; }\n" +
+		"int main(int argc, char **argv) { (void)argv; printf(\"%d\\n\", used_small(argc) + used_lib(argc)); return 0; }\n"
+	files := map[string]string{"lib.c": big.String(), "main.c": main}
+	if oneUnit {
+		files = map[string]string{"one.c": big.String() + main}
+	}
+	var names []string
+	for name, src := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+

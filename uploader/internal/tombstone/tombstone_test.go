@@ -7,38 +7,10 @@ import (
 	"debug/elf"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 )
-
-// lib.c's unused_big is larger than a page, so at address 0 it covers main
-// and used_small once --gc-sections drops it.
-func gcSources(t *testing.T, dir string, oneUnit bool) []string {
-	var big strings.Builder
-	big.WriteString("int unused_big(int *v, int n) {\n  int s = 0;\n")
-	for i := range 200 {
-		big.WriteString("  for (int i = 0; i < n; i++) s += v[i] * " + strconv.Itoa(i+1) + " ^ (s >> " + strconv.Itoa(i%7) + ");\n")
-	}
-	big.WriteString("  return s;\n}\nint used_lib(int x) { return x + 7; }\n")
-	main := "#include <stdio.h>\nint used_lib(int);\n__attribute__((noinline)) int used_small(int x) { return x * 3 + 1; }\n" +
-		"int main(int argc, char **argv) { (void)argv; printf(\"%d\\n\", used_small(argc) + used_lib(argc)); return 0; }\n"
-	if oneUnit {
-		write(t, filepath.Join(dir, "one.c"), big.String()+main)
-		return []string{"one.c"}
-	}
-	write(t, filepath.Join(dir, "lib.c"), big.String())
-	write(t, filepath.Join(dir, "main.c"), main)
-	return []string{"lib.c", "main.c"}
-}
-
-func write(t *testing.T, p, s string) {
-	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func TestGCSectionsTombstones(t *testing.T) {
 	testbin.Need(t, "gcc")
@@ -57,7 +29,7 @@ func TestGCSectionsTombstones(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			srcs := gcSources(t, dir, c.oneUnit)
+			srcs := testbin.GCSources(t, dir, c.oneUnit)
 			bin := filepath.Join(dir, "gc")
 			args := append(append([]string{"-O2", "-g", "-ffunction-sections", "-Wl,--gc-sections", "-o", bin}, c.flags...), srcs...)
 			testbin.Run(t, dir, "gcc", args...)

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -106,7 +107,7 @@ func TestStrippedProgramFindsItsDebugFile(t *testing.T) {
 				if !ok {
 					t.Fatal("nothing stored")
 				}
-				if got, want := loadOffsets(t, stored), fileOffsets(t, whole); !slicesEqual(got, want) {
+				if got, want := loadOffsets(t, stored), fileOffsets(t, whole); !slices.Equal(got, want) {
 					t.Errorf("stored PT_LOAD offsets %#x, the program's %#x", got, want)
 				}
 			})
@@ -190,18 +191,6 @@ func TestDebugFileOfProgramWithoutBuildID(t *testing.T) {
 	if r := got[stripped+"#debuginfo"]; failed != 0 || len(got) != 1 || !strings.Contains(r.Warning, "the program has no build ID") {
 		t.Errorf("failed %d, %v", failed, got)
 	}
-}
-
-func slicesEqual(a, b []uint64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // A debug file whose program headers objcopy damaged (llvm-bolt's added
