@@ -148,4 +148,3 @@ func GCSources(t testing.TB, dir string, oneUnit bool) []string {
 	slices.Sort(names)
 	return names
 }
-
