@@ -142,7 +142,7 @@ func addDebugFiles(jobs []*job, opts Options) []*job {
 		case other != "":
 			note = other
 		case j.debugLink != "" && !found:
-			note = fmt.Sprintf("its .gnu_debuglink names %q, not found beside it, in .debug/ or under --debug-file-directory: give that file's path too", j.debugLink)
+			note = fmt.Sprintf("its .gnu_debuglink names %q, not found beside it, in .debug/ or under --debug-file-directory (a distribution's program: install its debug package; else give that file's path too)", j.debugLink)
 		case j.badDebugLink != "" && !found:
 			note = fmt.Sprintf("its .gnu_debuglink names %q, not a file name: not looked for; give the debug file's path too", j.badDebugLink)
 		}
