@@ -62,15 +62,15 @@ type inflatedSection struct {
 // inflated adds to secs and idx the kept DWARF sections that are
 // compressed in the input (gcc -gz, objcopy --compress-debug-sections, as
 // in Debian's -dbgsym files), decompressed into spools, by section index;
-// .debug_line too if lines. A section that cannot be read, or is larger
-// than maxZLines, is left out (and the walk of the rest fails without it,
-// leaving the DWARF as it is).
-func inflated(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bool, secs *tombstone.Sections, idx map[string]int, lines bool) map[int]inflatedSection {
+// .debug_line too if lines; not those in done (rewritten already). A
+// section that cannot be read, or is larger than maxZLines, is left out
+// (and the walk of the rest fails without it, leaving the DWARF as it is).
+func inflated(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bool, secs *tombstone.Sections, idx map[string]int, lines bool, done map[int]plainSection) map[int]inflatedSection {
 	var ef *elf.File
 	spools := map[int]inflatedSection{}
 	for i, s := range f.Sections {
 		sec := tombstoneSection(secs, s.Name)
-		if sec == nil || s.Name == ".debug_line" && !lines || !keep[i] || !s.HasData || s.Flags&uint64(elf.SHF_COMPRESSED) == 0 || overlapsAnother(f, i) {
+		if _, ok := done[i]; ok || sec == nil || s.Name == ".debug_line" && !lines || !keep[i] || !s.HasData || s.Flags&uint64(elf.SHF_COMPRESSED) == 0 || overlapsAnother(f, i) {
 			continue
 		}
 		if ef == nil {
@@ -123,7 +123,7 @@ func overlapsSpan(spans []span, off, n int64) bool {
 // Its only error is ctx's.
 func hideDiscarded(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bool, dead func(uint64) bool) (_ io.ReaderAt, _ []span, plain map[int]plainSection, closer io.Closer, _ error) {
 	secs, idx := dwarfSections(r, f, keep)
-	spools := inflated(ctx, r, f, keep, &secs, idx, false)
+	spools := inflated(ctx, r, f, keep, &secs, idx, false, nil)
 	defer func() {
 		for i, in := range spools {
 			if _, used := plain[i]; !used {

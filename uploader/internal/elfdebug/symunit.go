@@ -57,7 +57,7 @@ func symbolsUnit(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bo
 		// Go's linker compresses its DWARF, which covers all but a few
 		// cgo helpers: not worth decompressing and compressing again
 		// (Parca's own binary: +1 s of CPU for 43 functions).
-		spools = inflated(ctx, r, f, keep, &secs, idx, true)
+		spools = inflated(ctx, r, f, keep, &secs, idx, true, plain)
 	}
 	var used closers
 	defer func() {
