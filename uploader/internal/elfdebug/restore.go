@@ -107,15 +107,28 @@ func bssLike(s elfparse.Section) bool {
 }
 
 // SegmentsUnsure says whether the program headers of a debug file (a file
-// without code) cannot be trusted to map runtime addresses: a PT_LOAD with
-// memory holds none of the file's allocated sections. objcopy
+// without code) cannot be trusted to map runtime addresses: PT_LOADs out
+// of address order or overlapping (the ELF spec allows neither), or one
+// with memory that holds none of the file's allocated sections. objcopy
 // --only-keep-debug does that to the code segment llvm-bolt adds (its
-// address becomes 0x674, its p_paddr stays 0x200000), and no offset put
-// back helps then: only the program's own headers (upload both) do.
+// address becomes 0x674, below the others', its p_paddr stays 0x200000),
+// and no offset put back helps then: only the program's own headers
+// (upload both) do.
 func SegmentsUnsure(f *elfparse.File) bool {
+	var end uint64
+	first := true
 	for _, p := range f.Progs {
 		if p.Type != uint32(elf.PT_LOAD) || p.Memsz == 0 {
 			continue
+		}
+		if !first && p.Vaddr < end {
+			return true
+		}
+		first = false
+		if e, c := bits.Add64(p.Vaddr, p.Memsz, 0); c == 0 {
+			end = e
+		} else {
+			return true
 		}
 		holds := false
 		for _, s := range f.Sections {

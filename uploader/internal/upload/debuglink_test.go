@@ -207,23 +207,29 @@ func TestDamagedProgramHeadersWarned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(debug)
+	progs := f.Progs
+	f.Close()
+	orig, err := os.ReadFile(debug)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, p := range f.Progs {
-		if p.Type == elf.PT_LOAD && p.Flags&elf.PF_X != 0 {
-			ph := int(binary.LittleEndian.Uint64(b[0x20:])) + i*56
-			binary.LittleEndian.PutUint64(b[ph+16:], 0x674) // p_vaddr, as objcopy leaves BOLT's
+	// Where objcopy leaves BOLT's segment (0x674: below the others, over
+	// the first one), and an address no section is at.
+	for _, vaddr := range []uint64{0x674, 0x7fff0000} {
+		b := bytes.Clone(orig)
+		for i, p := range progs {
+			if p.Type == elf.PT_LOAD && p.Flags&elf.PF_X != 0 {
+				ph := int(binary.LittleEndian.Uint64(b[0x20:])) + i*56
+				binary.LittleEndian.PutUint64(b[ph+16:], vaddr) // p_vaddr
+			}
 		}
-	}
-	f.Close()
-	if err := os.WriteFile(debug, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	got, _ = run(t, nil, []string{debug}, upload.Options{DryRun: true})
-	if r := got[debug+"#debuginfo"]; r.Action != upload.DryRun || !strings.Contains(r.Warning, "program headers do not match its sections") {
-		t.Errorf("a damaged debug file alone: %+v", r)
+		if err := os.WriteFile(debug, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = run(t, nil, []string{debug}, upload.Options{DryRun: true})
+		if r := got[debug+"#debuginfo"]; r.Action != upload.DryRun || !strings.Contains(r.Warning, "program headers do not match its sections") {
+			t.Errorf("a damaged debug file alone (code segment at %#x): %+v", vaddr, r)
+		}
 	}
 	got, _ = run(t, nil, []string{stripped, debug}, upload.Options{DryRun: true})
 	if r := got[debug+"#debuginfo"]; r.Action != upload.DryRun || r.Warning != "" {
