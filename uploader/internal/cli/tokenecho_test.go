@@ -82,7 +82,24 @@ func TestTokenFileThatBlocksStopsOnSignal(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(300 * time.Millisecond)
+		// Signal once the upload is waiting on the FIFO (a fixed sleep
+		// signalled a child still starting on a loaded machine): a
+		// writer's non-blocking open succeeds only once a reader has it
+		// open. The writer stays open and writes nothing.
+		var w *os.File
+		for deadline := time.Now().Add(10 * time.Second); w == nil && time.Now().Before(deadline); {
+			if f, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+				w = f
+			} else {
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		if w == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("%s: the upload never opened the token file", c.name)
+		}
+		time.Sleep(50 * time.Millisecond)
 		cmd.Process.Signal(c.sig)
 		done := make(chan struct{})
 		go func() { cmd.Wait(); close(done) }()
@@ -93,6 +110,7 @@ func TestTokenFileThatBlocksStopsOnSignal(t *testing.T) {
 			<-done
 			t.Fatalf("%s: still running 5 s after the signal", c.name)
 		}
+		w.Close()
 		if code := cmd.ProcessState.ExitCode(); code != ExitInterrupted || !strings.Contains(stderr.String(), "stopped waiting for") {
 			t.Errorf("%s: exit %d, stderr %q; want %d, saying it stopped waiting", c.name, code, stderr.String(), ExitInterrupted)
 		}
