@@ -77,7 +77,18 @@ func (l *readLog) seal() {
 // buffers already hold the process's peak, and mapped windows of a large
 // input added 4-6 MiB to it (docs/performance.md).
 func (l *readLog) recheck() error {
+	// A run read twice (a window the DWARF walk loaded again) is read
+	// again once; its two hashes must agree.
+	seen := map[[2]int64]uint64{}
 	for _, rn := range l.runs {
+		k, sum := [2]int64{rn.off, rn.n}, rn.h.Sum64()
+		if prev, ok := seen[k]; ok {
+			if prev != sum {
+				return ErrInputChanged
+			}
+			continue
+		}
+		seen[k] = sum
 		h := xxhash.New()
 		if err := objhash.ReadRange(h, l.r, rn.off, rn.n); err != nil {
 			return err

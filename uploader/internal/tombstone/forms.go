@@ -136,8 +136,7 @@ func (w *walker) loadAbbrevs(off int64) error {
 	if w.tables == nil || len(w.tables) >= maxTables {
 		w.tables = map[int64]map[uint64]*abbrev{}
 	}
-	d := newReader(w.s.Abbrev.R, w.s.Abbrev.Size, w.bo)
-	d.seek(off)
+	d := w.shared(w.s.Abbrev, &w.abbrevR, off)
 	m := map[uint64]*abbrev{}
 	for {
 		code := d.uleb()

@@ -9,10 +9,11 @@ import (
 // reader reads a section front to back through a window, remembering the
 // first error; a value read past the end is 0.
 type reader struct {
-	r     io.ReaderAt
-	size  int64
-	bo    binary.ByteOrder
-	buf   []byte
+	r      io.ReaderAt
+	size   int64
+	bo     binary.ByteOrder
+	window int64 // the most read at once
+	buf    []byte
 	bufAt int64 // the section offset of buf[0]
 	pos   int64
 	err   error
@@ -21,7 +22,7 @@ type reader struct {
 var errShort = errors.New("section cut short")
 
 func newReader(r io.ReaderAt, size int64, bo binary.ByteOrder) *reader {
-	return &reader{r: r, size: size, bo: bo}
+	return &reader{r: r, size: size, bo: bo, window: 64 << 10}
 }
 
 func (d *reader) seek(pos int64) { d.pos = pos }
@@ -37,18 +38,24 @@ func (d *reader) bytes(n int) []byte {
 	}
 	if d.pos < d.bufAt || d.pos+int64(n) > d.bufAt+int64(len(d.buf)) {
 		if d.buf == nil {
-			d.buf = make([]byte, 0, max(min(64<<10, d.size), 16)) // a small section, a small buffer
+			d.buf = make([]byte, 0, max(min(d.window, d.size), 16)) // a small section, a small buffer
 		}
-		m := min(int64(cap(d.buf)), d.size-d.pos)
+		// Windows start on 4 KiB bounds: one loaded again is the same
+		// read, which the extraction's recheck of its input reads once.
+		at := d.pos - d.pos%4096
+		if int64(cap(d.buf)) < d.size && at+int64(cap(d.buf)) < d.pos+int64(n) {
+			at = d.pos
+		}
+		m := min(int64(cap(d.buf)), d.size-at)
 		d.buf = d.buf[:m]
-		if k, err := d.r.ReadAt(d.buf, d.pos); int64(k) < m {
+		if k, err := d.r.ReadAt(d.buf, at); int64(k) < m {
 			if err == nil || err == io.EOF {
 				err = errShort
 			}
 			d.err = err
 			return make([]byte, n)
 		}
-		d.bufAt = d.pos
+		d.bufAt = at
 	}
 	b := d.buf[d.pos-d.bufAt : d.pos-d.bufAt+int64(n)]
 	d.pos += int64(n)
