@@ -139,7 +139,7 @@ func hideDiscarded(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []
 		return r, nil, nil, nil, nil
 	}
 	var (
-		all   []filePatch
+		sets  []patchSet
 		spans []span
 		used  closers
 	)
@@ -150,28 +150,20 @@ func hideDiscarded(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []
 		i := idx[name] // Find patches only the sections it was given
 		s := f.Sections[i]
 		if in, ok := spools[i]; ok {
-			pts := make([]filePatch, 0, len(ps))
-			for _, pt := range ps {
-				pts = append(pts, filePatch{pt.Off, pt.Data})
-			}
-			sort.Slice(pts, func(i, j int) bool { return pts[i].off < pts[j].off })
 			if plain == nil {
 				plain = map[int]plainSection{}
 			}
-			plain[i] = plainSection{patchedReader{in.sp, pts}, uint64(in.size)}
+			plain[i] = plainSection{patchedReader{in.sp, []patchSet{{0, ps}}}, uint64(in.size)}
 			used = append(used, in.sp)
 			continue
 		}
 		spans = append(spans, span{int64(s.Off), int64(s.Size)})
-		for _, pt := range ps {
-			all = append(all, filePatch{int64(s.Off) + pt.Off, pt.Data})
-		}
+		sets = append(sets, patchSet{int64(s.Off), ps})
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].off < all[j].off })
 	if len(used) > 0 {
 		closer = used
 	}
-	return patchedReader{r, all}, spans, plain, closer, nil
+	return patchedReader{r, sets}, spans, plain, closer, nil
 }
 
 // closers closes each of its closers.
@@ -187,29 +179,34 @@ func (c closers) Close() error {
 	return first
 }
 
-// filePatch replaces data at off in the input.
-type filePatch struct {
-	off  int64
-	data []byte
+// patchSet is a section's patches (in offset order, none overlapping),
+// its offset in the reader they apply to at base. They are package
+// tombstone's own: a --gc-sections program may have a patch for each of
+// hundreds of thousands of entries, and a copy of each cost 27 MB.
+type patchSet struct {
+	base int64
+	ps   []tombstone.Patch
 }
 
-// patchedReader is r with patches (sorted by offset, none overlapping)
-// over it.
+// patchedReader is r with patch sets (of different sections) over it.
 type patchedReader struct {
 	io.ReaderAt
-	patches []filePatch
+	sets []patchSet
 }
 
 func (p patchedReader) ReadAt(b []byte, off int64) (int, error) {
 	n, err := p.ReaderAt.ReadAt(b, off)
 	end := off + int64(n)
-	// The first patch ending past off (patches do not overlap, so their
-	// ends are in order too).
-	i := sort.Search(len(p.patches), func(i int) bool { return p.patches[i].off+int64(len(p.patches[i].data)) > off })
-	for ; i < len(p.patches) && p.patches[i].off < end; i++ {
-		pt := p.patches[i]
-		lo, hi := max(pt.off, off), min(pt.off+int64(len(pt.data)), end)
-		copy(b[lo-off:hi-off], pt.data[lo-pt.off:hi-pt.off])
+	for _, set := range p.sets {
+		ps := set.ps
+		// The first patch ending past off (patches do not overlap, so
+		// their ends are in order too).
+		i := sort.Search(len(ps), func(i int) bool { return set.base+ps[i].Off+int64(len(ps[i].Data)) > off })
+		for ; i < len(ps) && set.base+ps[i].Off < end; i++ {
+			at := set.base + ps[i].Off
+			lo, hi := max(at, off), min(at+int64(len(ps[i].Data)), end)
+			copy(b[lo-off:hi-off], ps[i].Data[lo-at:hi-at])
+		}
 	}
 	return n, err
 }

@@ -5,8 +5,11 @@ import (
 	"context"
 	"debug/dwarf"
 	"debug/elf"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
@@ -129,4 +132,85 @@ func TestGCSectionsTombstones(t *testing.T) {
 			}
 		})
 	}
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.ReaderAt
+	n *int64
+}
+
+func (c countingReader) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.r.ReadAt(p, off)
+	*c.n += int64(n)
+	return n, err
+}
+
+// TestFindReadsEachSectionOnce: a program with many dropped functions
+// (many range lists, many patches) has each section read about once, and
+// a few hundred bytes allocated per patch, not a window per range list
+// (review s15-r2: a 64 KiB window was filled for each list, 2.5 GB
+// allocated and 10 s on a 28 MB program).
+func TestFindReadsEachSectionOnce(t *testing.T) {
+	testbin.Need(t, "gcc")
+	dir := t.TempDir()
+	// Inlined helpers get range lists of their own: many lists.
+	var src strings.Builder
+	src.WriteString("#include <stdio.h>\n")
+	for i := range 300 {
+		fmt.Fprintf(&src, "static inline int h%[1]d(int *p, int x) { int r = x; for (int k = 0; k < x; k++) { r += p[0] * k; if (r & 1) r ^= p[1]; } return r; }\n", i)
+		fmt.Fprintf(&src, "__attribute__((noinline)) int f%[1]d(int x) { int v[2] = {x, x / 2}; int q = h%[1]d(v, x); for (int j = 0; j < %[2]d; j++) q += h%[1]d(v, q + j); return q; }\n", i, i%7+2)
+	}
+	src.WriteString("int main(int argc, char **argv) { int s = 0;\n")
+	for i := 0; i < 300; i += 2 { // the odd ones are dropped
+		fmt.Fprintf(&src, "  s += f%d(argc + s);\n", i)
+	}
+	src.WriteString("  printf(\"%d\\n\", s); return 0; }\n")
+	if err := os.WriteFile(filepath.Join(dir, "many.c"), []byte(src.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "many")
+	testbin.Run(t, dir, "gcc", "-O1", "-g", "-gdwarf-5", "-ffunction-sections", "-Wl,--gc-sections", "-o", bin, "many.c")
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var read, size int64
+	s := Sections{}
+	for _, p := range []struct {
+		name string
+		sec  *Section
+	}{{".debug_info", &s.Info}, {".debug_abbrev", &s.Abbrev}, {".debug_addr", &s.Addr},
+		{".debug_rnglists", &s.Rnglists}, {".debug_ranges", &s.Ranges}, {".debug_aranges", &s.Aranges}} {
+		if sec := f.Section(p.name); sec != nil {
+			*p.sec = Section{countingReader{bytes.NewReader(data[sec.Offset : sec.Offset+sec.Size]), &read}, int64(sec.Size)}
+			size += int64(sec.Size)
+		}
+	}
+	var patches Patches
+	allocated := testing.Benchmark(func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			read = 0
+			if patches, err = Find(context.Background(), s, f.ByteOrder, func(a uint64) bool { return a == 0 }); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}).AllocedBytesPerOp()
+	if patches.Len() < 200 {
+		t.Fatalf("%d patches: the fixture no longer drops 200 functions", patches.Len())
+	}
+	if read > 2*size {
+		t.Errorf("Find read %d bytes of %d bytes of sections", read, size)
+	}
+	// The windows (each section's size here) and the walk's tables, then a
+	// few hundred bytes per patch.
+	if limit := 2*size + 400*int64(patches.Len()); allocated > limit {
+		t.Errorf("Find allocates %d bytes for %d patches, want under %d", allocated, patches.Len(), limit)
+	}
+	t.Logf("read %d bytes of %d, allocated %d bytes for %d patches", read, size, allocated, patches.Len())
 }
