@@ -14,9 +14,9 @@ type reader struct {
 	bo     binary.ByteOrder
 	window int64 // the most read at once
 	buf    []byte
-	bufAt int64 // the section offset of buf[0]
-	pos   int64
-	err   error
+	bufAt  int64 // the section offset of buf[0]
+	pos    int64
+	err    error
 }
 
 var errShort = errors.New("section cut short")
