@@ -121,6 +121,9 @@ func extract(env *Env, path, out, recordPath string, comp elfdebug.Compression, 
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	if st.LegacyZdebug {
+		say(env.Stderr, "debuginfo: warning: %s: %s\n", path, elfdebug.LegacyZdebugWarning)
+	}
 	say(env.Stdout, "%s -> %s  %d bytes  %s %s  dwarf=%v symtab=%v dynsym=%v gopclntab=%v\n",
 		path, out, st.Bytes, id.Type, id.Value, st.HasDWARF, st.HasSymtab, st.HasDynsym, st.HasGoPclntab)
 	rec := record.Record{

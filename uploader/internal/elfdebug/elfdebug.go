@@ -42,6 +42,24 @@ type Stats struct {
 	// objcopy rewrote, put back from its layout (see restoredSegments)
 	// because no program was given (Options.Segments).
 	SegmentsRestored bool
+	// LegacyZdebug: the input's DWARF is in .zdebug_* sections (gcc
+	// -gz=zlib-gnu), sent as they are (see LegacyZdebugWarning).
+	LegacyZdebug bool
+}
+
+// LegacyZdebugWarning is what a user is told of .zdebug_* DWARF.
+const LegacyZdebugWarning = "its DWARF is in legacy .zdebug_* sections (gcc -gz=zlib-gnu), sent as they are: " +
+	"Parca may show ?:0 for unsorted line tables, a function the linker dropped (--gc-sections) in place of a live one, " +
+	"and no frame for functions without DWARF; build with -gz (or without it: the upload compresses) instead"
+
+// LegacyZdebug says whether f keeps DWARF in .zdebug_* sections.
+func LegacyZdebug(f *elfparse.File) bool {
+	for _, s := range f.Sections {
+		if s.HasData && strings.HasPrefix(s.Name, ".zdebug_") {
+			return true
+		}
+	}
+	return false
 }
 
 // Sections whose data a symbolizer may need; everything else keeps its
@@ -129,6 +147,7 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 	// Split DWARF is left out: Parca then names functions from the
 	// symbol table instead of showing no frame at all.
 	st.SplitDWARF = SplitDWARF(f, r)
+	st.LegacyZdebug = LegacyZdebug(f)
 	keep := make([]bool, len(f.Sections))
 	for i, s := range f.Sections {
 		if !s.HasData {

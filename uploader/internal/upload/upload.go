@@ -150,6 +150,7 @@ type job struct {
 	// addresses (see elfdebug.SegmentsUnsure); fine when sent with its
 	// program's (segments).
 	unsure bool
+	zdebug bool // DWARF in legacy .zdebug_* sections (elfdebug.LegacyZdebugWarning)
 	// debugOnly: no code, only what a debug file holds (objcopy
 	// --only-keep-debug, our own extraction); rank orders what a file gives
 	// a profiler (3 DWARF, 2 symbol table or pclntab, 1 dynamic symbols).
@@ -618,6 +619,9 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 	if j.unsure && j.segments == "" && !opts.asGiven() {
 		base.Warning = strings.TrimPrefix(base.Warning+"; "+unsureWarning, "; ")
 	}
+	if j.zdebug && !opts.asGiven() {
+		base.Warning = strings.TrimPrefix(base.Warning+"; "+elfdebug.LegacyZdebugWarning, "; ")
+	}
 	key := j.key(opts)
 	src := source{input: j.path, seen: j.seen, id: j.id, asIs: opts.asGiven(), extract: extractor(run, opts, j.segments)}
 	sent := send(ctx, st, key, base, opts, src, j.asked, emit)
@@ -1060,6 +1064,7 @@ func inspect(c candidate, opts Options, j *job) kind {
 				j.debugLink, j.badDebugLink = debugLink(p, r)
 			}
 			j.unsure = j.debugOnly && elfdebug.SegmentsUnsure(p)
+			j.zdebug = elfdebug.LegacyZdebug(p)
 			if j.useless = err != nil; j.useless {
 				j.err = err // the ID stays: another file of this run may serve it
 				return toUpload
