@@ -36,14 +36,7 @@ func TestGCSectionsTombstones(t *testing.T) {
 			bin := filepath.Join(dir, "gc")
 			args := append(append([]string{"-O2", "-g", "-ffunction-sections", "-Wl,--gc-sections", "-o", bin}, c.flags...), srcs...)
 			testbin.Run(t, dir, "gcc", args...)
-			data, err := os.ReadFile(bin)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f, err := elf.NewFile(bytes.NewReader(data))
-			if err != nil {
-				t.Fatal(err)
-			}
+			data, f := readELF(t, bin)
 			syms, _ := f.Symbols()
 			addrs := map[string]uint64{}
 			for _, s := range syms {
@@ -134,6 +127,20 @@ func TestGCSectionsTombstones(t *testing.T) {
 	}
 }
 
+// readELF reads the ELF file at path whole.
+func readELF(t *testing.T, path string) ([]byte, *elf.File) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data, f
+}
+
 // countingReader counts the bytes read through it.
 type countingReader struct {
 	r io.ReaderAt
@@ -171,14 +178,7 @@ func TestFindReadsEachSectionOnce(t *testing.T) {
 	}
 	bin := filepath.Join(dir, "many")
 	testbin.Run(t, dir, "gcc", "-O1", "-g", "-gdwarf-5", "-ffunction-sections", "-Wl,--gc-sections", "-o", bin, "many.c")
-	data, err := os.ReadFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := elf.NewFile(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
+	data, f := readELF(t, bin)
 	var read, size int64
 	s := Sections{}
 	for _, p := range []struct {
@@ -196,6 +196,7 @@ func TestFindReadsEachSectionOnce(t *testing.T) {
 		b.ReportAllocs()
 		for range b.N {
 			read = 0
+			var err error
 			if patches, err = Find(context.Background(), s, f.ByteOrder, func(a uint64) bool { return a == 0 }); err != nil {
 				b.Fatal(err)
 			}
