@@ -6,7 +6,6 @@ import (
 	"io"
 	"sort"
 
-	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/ctxio"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/tombstone"
 )
@@ -79,20 +78,11 @@ func inflated(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bool,
 				return spools
 			}
 		}
-		es := ef.Sections[i]
-		if es.Offset != s.Off || es.Size > maxZLines {
+		if ef.Sections[i].Offset != s.Off {
 			continue
 		}
-		sp, err := lineSpool(es.Size)
-		if err != nil {
-			continue
-		}
-		n, err := io.Copy(sp, io.LimitReader(ctxio.Reader(ctx, es.Open()), int64(es.Size)+1))
-		if err == nil {
-			err = sp.flush()
-		}
-		if err != nil || uint64(n) != es.Size {
-			sp.Close()
+		sp, n, ok := inflate(ctx, ef.Sections[i])
+		if !ok {
 			continue
 		}
 		*sec = tombstone.Section{R: sp, Size: n}

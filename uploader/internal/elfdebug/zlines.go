@@ -46,23 +46,10 @@ func sortCompressedLines(ctx context.Context, r io.ReaderAt, f *elfparse.File, k
 		if sec == nil || sec.Offset != s.Off {
 			return nil, nil, 0, ctx.Err()
 		}
-		// Never more than the header claims (a stream that inflates past
-		// it is refused), and never more than maxZLines.
-		if sec.Size > maxZLines {
-			return nil, nil, 0, ctx.Err()
-		}
 		// Decompressed into a spool like the sorted one (lineorder reads
 		// it a unit at a time).
-		sp, err := lineSpool(sec.Size)
-		if err != nil {
-			return nil, nil, 0, ctx.Err()
-		}
-		n, err := io.Copy(sp, io.LimitReader(ctxio.Reader(ctx, sec.Open()), int64(sec.Size)+1))
-		if err == nil {
-			err = sp.flush()
-		}
-		if err != nil || uint64(n) != sec.Size {
-			sp.Close()
+		sp, n, ok := inflate(ctx, sec)
+		if !ok {
 			return nil, nil, 0, ctx.Err()
 		}
 		// Sorted into a second spool; the first is done with after that.
@@ -83,4 +70,28 @@ func sortCompressedLines(ctx context.Context, r io.ReaderAt, f *elfparse.File, k
 		return map[int]plainSection{i: {out, uint64(n)}}, out, dropped, nil
 	}
 	return nil, nil, 0, ctx.Err()
+}
+
+// inflate decompresses the SHF_COMPRESSED section sec into a spool (see
+// lineSpool) and returns it with its size; ok is false, and nothing is
+// left open, when the section is larger than maxZLines (a hostile header
+// may claim any size), does not decompress, or decompresses to another
+// size than its header claims (it is never read past that).
+func inflate(ctx context.Context, sec *elf.Section) (_ flushSpool, n int64, ok bool) {
+	if sec.Size > maxZLines {
+		return nil, 0, false
+	}
+	sp, err := lineSpool(sec.Size)
+	if err != nil {
+		return nil, 0, false
+	}
+	n, err = io.Copy(sp, io.LimitReader(ctxio.Reader(ctx, sec.Open()), int64(sec.Size)+1))
+	if err == nil {
+		err = sp.flush()
+	}
+	if err != nil || uint64(n) != sec.Size {
+		sp.Close()
+		return nil, 0, false
+	}
+	return sp, n, true
 }
