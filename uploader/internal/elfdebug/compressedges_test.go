@@ -143,7 +143,7 @@ func dwarfSized(t *testing.T, total uint64) string {
 	for i := range keep {
 		keep[i] = true
 	}
-	syms, _, c := symbolsUnit(context.Background(), bytes.NewReader(b), ef, keep, nil)
+	syms, _, c := symbolsUnit(context.Background(), bytes.NewReader(b), ef, keep, nil, deadAt(ef))
 	if c != nil {
 		defer c.Close()
 	}

@@ -217,6 +217,9 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 	if zlines != nil {
 		x.closers = append(x.closers, zlines)
 	}
+	if plain == nil {
+		plain = map[int]plainSection{} // sections' new bytes, for spool to compress
+	}
 	st.Discarded = dropped + zdropped
 	// Code the linker discarded has line-table sequences: only then is the
 	// rest of the DWARF walked for its ranges.
@@ -230,14 +233,11 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 		if zclose != nil {
 			x.closers = append(x.closers, zclose)
 		}
-		if len(zinfo) > 0 && plain == nil {
-			plain = map[int]plainSection{}
-		}
 		maps.Copy(plain, zinfo)
 	}
 	// Functions no unit covers get one of their own (see symbolsUnit): the
 	// sections it adds to are written as they are without compression.
-	syms, named, sclose := symbolsUnit(ctx, r, f, keep, plain)
+	syms, named, sclose := symbolsUnit(ctx, r, f, keep, plain, dead)
 	if sclose != nil {
 		x.closers = append(x.closers, sclose)
 	}
@@ -246,9 +246,6 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 		// Compressed unless --compress-debug-sections=none asks otherwise
 		// of a section that was not compressed in the input.
 		if opts.Compress != None || f.Sections[i].Flags&uint64(elf.SHF_COMPRESSED) != 0 {
-			if plain == nil {
-				plain = map[int]plainSection{}
-			}
 			plain[i] = p
 			delete(syms, i)
 		}

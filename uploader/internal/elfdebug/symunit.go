@@ -46,9 +46,9 @@ type symFunc struct {
 // in plain when an earlier step rewrote it (sorted lines, emptied ranges),
 // else decompressed when it is compressed in the input (closer closes
 // those bytes), else read from r. Nothing when the three are not all kept,
-// or the DWARF cannot be followed.
-func symbolsUnit(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bool, plain map[int]plainSection) (_ map[int]plainSection, _ int, closer io.Closer) {
-	if deadAt(f) == nil { // no segments: an object file's addresses are its sections'
+// or the DWARF cannot be followed, or dead (deadAt's) is nil.
+func symbolsUnit(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bool, plain map[int]plainSection, dead func(uint64) bool) (_ map[int]plainSection, _ int, closer io.Closer) {
+	if dead == nil { // deadAt's nil: no segments, an object file's addresses are its sections'
 		return nil, 0, nil
 	}
 	secs, idx := dwarfSections(r, f, keep)
