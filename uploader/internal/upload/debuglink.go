@@ -150,7 +150,7 @@ func addDebugFiles(jobs []*job, opts Options) []*job {
 			if j.useless {
 				j.err = fmt.Errorf("%w; %s", j.err, note)
 			} else {
-				j.warning += "; " + note
+				j.warning = alsoWarn(j.warning, note)
 			}
 		}
 	}

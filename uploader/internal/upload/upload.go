@@ -244,6 +244,14 @@ func (j *job) key(opts Options) store.Key {
 	return store.Key{BuildID: j.id.Value, BuildIDType: j.id.Type.Proto(), Type: opts.Type}
 }
 
+// alsoWarn is warning w with msg after it.
+func alsoWarn(w, msg string) string {
+	if w == "" {
+		return msg
+	}
+	return w + "; " + msg
+}
+
 // unsureWarning is the warning on a debug file sent without its program
 // whose program headers objcopy damaged.
 const unsureWarning = "its program headers do not match its sections (objcopy --only-keep-debug damages those of a llvm-bolt program): " +
@@ -617,10 +625,10 @@ func process(ctx context.Context, st store.Store, j *job, opts Options, emit fun
 		return
 	}
 	if j.unsure && j.segments == "" && !opts.asGiven() {
-		base.Warning = strings.TrimPrefix(base.Warning+"; "+unsureWarning, "; ")
+		base.Warning = alsoWarn(base.Warning, unsureWarning)
 	}
 	if j.zdebug && !opts.asGiven() {
-		base.Warning = strings.TrimPrefix(base.Warning+"; "+elfdebug.LegacyZdebugWarning, "; ")
+		base.Warning = alsoWarn(base.Warning, elfdebug.LegacyZdebugWarning)
 	}
 	key := j.key(opts)
 	src := source{input: j.path, seen: j.seen, id: j.id, asIs: opts.asGiven(), extract: extractor(run, opts, j.segments)}
