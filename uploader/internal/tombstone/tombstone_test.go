@@ -66,16 +66,7 @@ func TestGCSectionsTombstones(t *testing.T) {
 				t.Fatal("Parca's lookup finds every function before patching: the fixture no longer shows the problem")
 			}
 
-			s := Sections{}
-			for _, p := range []struct {
-				name string
-				sec  *Section
-			}{{".debug_info", &s.Info}, {".debug_abbrev", &s.Abbrev}, {".debug_addr", &s.Addr},
-				{".debug_rnglists", &s.Rnglists}, {".debug_ranges", &s.Ranges}, {".debug_aranges", &s.Aranges}} {
-				if sec := f.Section(p.name); sec != nil {
-					*p.sec = Section{bytes.NewReader(data[sec.Offset : sec.Offset+sec.Size]), int64(sec.Size)}
-				}
-			}
+			s, _ := sectionsOf(f, data, func(r io.ReaderAt) io.ReaderAt { return r })
 			patches, err := Find(context.Background(), s, f.ByteOrder, func(a uint64) bool { return a == 0 })
 			if err != nil {
 				t.Fatal(err)
@@ -141,6 +132,22 @@ func readELF(t *testing.T, path string) ([]byte, *elf.File) {
 	return data, f
 }
 
+// sectionsOf is what Find reads of the ELF file f (its bytes data), each
+// section read through wrap, and their total size.
+func sectionsOf(f *elf.File, data []byte, wrap func(io.ReaderAt) io.ReaderAt) (s Sections, size int64) {
+	for _, p := range []struct {
+		name string
+		sec  *Section
+	}{{".debug_info", &s.Info}, {".debug_abbrev", &s.Abbrev}, {".debug_addr", &s.Addr},
+		{".debug_rnglists", &s.Rnglists}, {".debug_ranges", &s.Ranges}, {".debug_aranges", &s.Aranges}} {
+		if sec := f.Section(p.name); sec != nil {
+			*p.sec = Section{wrap(bytes.NewReader(data[sec.Offset : sec.Offset+sec.Size])), int64(sec.Size)}
+			size += int64(sec.Size)
+		}
+	}
+	return s, size
+}
+
 // countingReader counts the bytes read through it.
 type countingReader struct {
 	r io.ReaderAt
@@ -179,18 +186,8 @@ func TestFindReadsEachSectionOnce(t *testing.T) {
 	bin := filepath.Join(dir, "many")
 	testbin.Run(t, dir, "gcc", "-O1", "-g", "-gdwarf-5", "-ffunction-sections", "-Wl,--gc-sections", "-o", bin, "many.c")
 	data, f := readELF(t, bin)
-	var read, size int64
-	s := Sections{}
-	for _, p := range []struct {
-		name string
-		sec  *Section
-	}{{".debug_info", &s.Info}, {".debug_abbrev", &s.Abbrev}, {".debug_addr", &s.Addr},
-		{".debug_rnglists", &s.Rnglists}, {".debug_ranges", &s.Ranges}, {".debug_aranges", &s.Aranges}} {
-		if sec := f.Section(p.name); sec != nil {
-			*p.sec = Section{countingReader{bytes.NewReader(data[sec.Offset : sec.Offset+sec.Size]), &read}, int64(sec.Size)}
-			size += int64(sec.Size)
-		}
-	}
+	var read int64
+	s, size := sectionsOf(f, data, func(r io.ReaderAt) io.ReaderAt { return countingReader{r, &read} })
 	var patches Patches
 	allocated := testing.Benchmark(func(b *testing.B) {
 		b.ReportAllocs()
