@@ -85,10 +85,36 @@ type Options struct {
 }
 
 // Compressors holds idle compressors for reuse; safe for concurrent use.
-// The zero value is ready.
-type Compressors struct{ pools [Zstd + 1]sync.Pool } // one per Compression
+// The zero value is ready. Not a sync.Pool: that empties itself every
+// second GC, and a run of small extractions collects often enough that a
+// new zstd encoder was built every few files (a flaky allocation test).
+type Compressors struct {
+	mu   sync.Mutex
+	idle [Zstd + 1][]compressor // one list per Compression
+}
 
-func (p *Compressors) pool(c Compression) *sync.Pool { return &p.pools[c] }
+// maxIdle bounds the compressors kept per kind: as many as ever run at once
+// (jobs times workers), with a cap against an unusual -j.
+const maxIdle = 64
+
+func (p *Compressors) get(c Compression) compressor {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	l := p.idle[c]
+	if len(l) == 0 {
+		return nil
+	}
+	p.idle[c] = l[:len(l)-1]
+	return l[len(l)-1]
+}
+
+func (p *Compressors) put(c Compression, z compressor) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.idle[c]) < maxIdle {
+		p.idle[c] = append(p.idle[c], z)
+	}
+}
 
 // memSpoolMax is the largest DWARF total compressed in memory rather than
 // through a temp file: creating and unlinking a file per extraction cost
@@ -414,7 +440,7 @@ type worker struct {
 
 func (w *worker) release() {
 	if w.zw != nil {
-		w.reuse.pool(w.c).Put(w.zw)
+		w.reuse.put(w.c, w.zw)
 	}
 }
 
@@ -475,9 +501,7 @@ func (w *worker) do(t task) error {
 // compressor readies w.zw to write a new stream to w.cw.
 func (w *worker) compressor() error {
 	if w.zw == nil {
-		if v, ok := w.reuse.pool(w.c).Get().(compressor); ok {
-			w.zw = v
-		} else {
+		if w.zw = w.reuse.get(w.c); w.zw == nil {
 			var err error
 			w.zw, err = newCompressor(w.cw, w.c)
 			return err
