@@ -245,6 +245,9 @@ def _extract_and_upload(ctx, options, tool, srcs, binary, prefix, what, stamped 
     args.add(binary)
     args.add("-o", debuginfo)
     args.add("--record", record)
+
+    # Only declared inputs: no separate debug file looked up outside the sandbox.
+    args.add("--find-debug-file=false")
     inputs = [binary]
     outputs = [record, debuginfo]
     transitive_inputs = []

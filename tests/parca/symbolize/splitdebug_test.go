@@ -21,6 +21,9 @@ type splitFixture struct {
 	wants     []want
 	// prepare turns the linked binary into what the user uploads.
 	prepare func(t *testing.T, dir, bin string) string
+	// extract: `debuginfo extract --record` (a build step), then `upload
+	// --record` (later, where the credentials are), instead of one upload.
+	extract bool
 }
 
 // splitDebug makes the usual separate debug file and a stripped binary
@@ -47,6 +50,9 @@ var splitFixtures = []splitFixture{
 	// it): symbols only, no file:line, no sources, before.
 	{name: "c-debuglink-stripped", src: "c", build: gcc("gcc", "-g", "-O1"), wants: cWants, prepare: strippedAlone},
 	{name: "go-debuglink-stripped", src: "go", build: goBuild(), wants: goWants, prepare: strippedAlone},
+	// `debuginfo extract app` of the same: symbols only before session 16.
+	{name: "c-debuglink-stripped-extract", src: "c", build: gcc("gcc", "-g", "-O1"), wants: cWants, prepare: strippedAlone, extract: true},
+	{name: "go-debuglink-stripped-extract", src: "go", build: goBuild(), wants: goWants, prepare: strippedAlone, extract: true},
 }
 
 func TestSplitDebugFiles(t *testing.T) {
@@ -63,7 +69,13 @@ func TestSplitDebugFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			run(t, dir, nil, e.debuginfo, "upload", "--store-address="+srv.Addr, "--insecure", "--include-sources", uploaded)
+			if fx.extract {
+				run(t, dir, nil, e.debuginfo, "extract", uploaded, "-o", out+".debuginfo",
+					"--record", out+".record.json", "--sources-out", out+".sources.tar.zst")
+				run(t, dir, nil, e.debuginfo, "upload", "--store-address="+srv.Addr, "--insecure", "--record", out+".record.json")
+			} else {
+				run(t, dir, nil, e.debuginfo, "upload", "--store-address="+srv.Addr, "--insecure", "--include-sources", uploaded)
+			}
 			refID := fmt.Sprintf("%x", sha1.Sum([]byte("reference:"+buildID)))
 			run(t, dir, nil, e.debuginfo, "upload", "--store-address="+srv.Addr, "--insecure", "--no-extract",
 				"--build-id="+refID, out)

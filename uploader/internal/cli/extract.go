@@ -10,6 +10,7 @@ import (
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/atomicfile"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debugfile"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfdebug"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/quality"
@@ -36,6 +37,8 @@ func runExtract(env *Env, args []string) int {
 	recordPath := fs.String("record", "", "also write this JSON record of binary, build ID and outputs")
 	extras := addExtractExtras(fs)
 	compression := compressFlag(fs)
+	debugDirs := debugDirsFlag(fs)
+	findDebug := fs.Bool("find-debug-file", true, "for a program without DWARF, extract its separate debug file instead, found where gdb finds it (see --debug-file-directory)")
 	if code, done := parse(env, fs, args); done {
 		return code
 	}
@@ -71,14 +74,21 @@ func runExtract(env *Env, args []string) int {
 			return usageError(env, "extract", "--record FILE must be in the same directory as OUT (the record names OUT relative to itself)")
 		}
 	}
-	if err := extract(env, fs.Arg(0), *out, *recordPath, comp, extras); err != nil {
+	var dirs []string
+	if *findDebug {
+		dirs = debugDirs()
+	}
+	if err := extract(env, fs.Arg(0), *out, *recordPath, comp, *findDebug, dirs, extras); err != nil {
 		say(env.Stderr, "debuginfo extract: %v\n", err)
 		return ExitFailed
 	}
 	return ExitOK
 }
 
-func extract(env *Env, path, out, recordPath string, comp elfdebug.Compression, extras *extractExtras) error {
+// extract writes out from the program at path, or, when findDebug is set
+// and it has no DWARF, from its separate debug file if one is found (under
+// dirs, or beside it).
+func extract(env *Env, path, out, recordPath string, comp elfdebug.Compression, findDebug bool, dirs []string, extras *extractExtras) error {
 	env = env.quietOnStdout(out, recordPath, extras.out)
 	in, fi, err := elfparse.OpenRegular(path)
 	if err != nil {
@@ -95,34 +105,65 @@ func extract(env *Env, path, out, recordPath string, comp elfdebug.Compression, 
 		say(env.Stderr, "debuginfo extract: warning: %s: %s\n", path, buildid.RedactedAdvice)
 	}
 	q, err := quality.Of(in, fi.Size())
-	switch {
-	case err != nil:
+	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
+	}
+	// What the debug file is made of: the program, or its separate debug
+	// file (then with the program's segment offsets, see Options.Segments).
+	src, srcPath, size := in, path, fi.Size()
+	opts := elfdebug.Options{Compress: comp}
+	if !q.DWARF && findDebug {
+		d, progs, note, err := separateDebugFile(path, in, fi.Size(), id, dirs)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if d != nil {
+			defer d.Close()
+			st, err := d.Stat()
+			if err != nil {
+				return err
+			}
+			dq, err := quality.Of(d, st.Size())
+			if err != nil {
+				return fmt.Errorf("%s: %w", d.Name(), err)
+			}
+			src, srcPath, size, q = d, d.Name(), st.Size(), dq
+			opts.Segments = progs
+		} else if note != "" && !q.Useless() {
+			say(env.Stderr, "debuginfo: warning: %s: %s\n", path, note)
+		} else if note != "" {
+			return fmt.Errorf("%s: %s; %s", path, quality.UselessError, note)
+		}
+	}
+	switch {
 	case q.Useless():
 		return fmt.Errorf("%s: %s", path, quality.UselessError)
 	case q.SymbolsOnly():
-		say(env.Stderr, "debuginfo: warning: %s: %s\n", path, q.SymbolsOnlyWarning())
+		say(env.Stderr, "debuginfo: warning: %s: %s\n", srcPath, q.SymbolsOnlyWarning())
 	}
 	afterBuildID(in)
 	var st elfdebug.Stats
 	err = atomicfile.Write(out, 0o644, func(w io.Writer) error {
 		var err error
-		if st, err = elfdebug.ExtractWith(in, fi.Size(), w, elfdebug.Options{Compress: comp}); err != nil {
+		if st, err = elfdebug.ExtractWith(src, size, w, opts); err != nil {
 			return err
 		}
 		// The ID was read before the extraction, which checks only what it
 		// read itself: a file rewritten in place in between would give a
 		// record whose ID its debug file does not carry.
-		if again, err := buildid.FromReaderAt(in, fi.Size()); err != nil || again.Value != id.Value || again.Type != id.Type {
+		if again, err := buildid.FromReaderAt(src, size); err != nil || again.Value != id.Value || again.Type != id.Type {
 			return elfdebug.ErrInputChanged
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", srcPath, err)
 	}
 	if st.LegacyZdebug {
-		say(env.Stderr, "debuginfo: warning: %s: %s\n", path, elfdebug.LegacyZdebugWarning)
+		say(env.Stderr, "debuginfo: warning: %s: %s\n", srcPath, elfdebug.LegacyZdebugWarning)
+	}
+	if srcPath != path {
+		say(env.Stdout, "%s: its DWARF is in %s\n", path, srcPath)
 	}
 	say(env.Stdout, "%s -> %s  %d bytes  %s %s  dwarf=%v symtab=%v dynsym=%v gopclntab=%v\n",
 		path, out, st.Bytes, id.Type, id.Value, st.HasDWARF, st.HasSymtab, st.HasDynsym, st.HasGoPclntab)
@@ -137,13 +178,46 @@ func extract(env *Env, path, out, recordPath string, comp elfdebug.Compression, 
 	// no profile shows a line to open a source at, though skeleton line
 	// tables and Bazel's manifest still name files. Go's pclntab gives lines.
 	noLines := q.SplitDWARF || q.SymbolsOnly() && !q.GoPclntab
-	if err := extras.complete(env, path, filepath.Dir(out), &rec, noLines); err != nil {
+	if err := extras.complete(env, srcPath, filepath.Dir(out), &rec, noLines); err != nil {
 		return err
 	}
 	if recordPath == "" {
 		return nil
 	}
 	return record.Write(recordPath, rec)
+}
+
+// separateDebugFile opens the separate debug file of the program at path
+// (in, parsed), with the program's headers, when one is found where gdb
+// looks; else note says why none was used (or "").
+func separateDebugFile(path string, in *os.File, size int64, id buildid.ID, dirs []string) (d *os.File, progs []elfparse.Prog, note string, err error) {
+	p, err := elfparse.Parse(in, size)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if !debugfile.HasCode(p) || id.Value == "" {
+		return nil, nil, "", nil // a debug file itself, or nothing to match by
+	}
+	prog := debugfile.Of(p, in, size)
+	link, bad := debugfile.Link(p, in)
+	_, note = debugfile.Search(debugfile.Candidates(path, id, link, dirs), link, bad, "extract that file instead", func(c string, _ os.FileInfo) string {
+		f, st, err := elfparse.OpenRegular(c)
+		if err != nil {
+			return "could not be read (" + err.Error() + "): not used"
+		}
+		df, err := elfparse.Parse(f, st.Size())
+		if err != nil {
+			f.Close()
+			return "could not be read (" + err.Error() + "): not used"
+		}
+		if why := debugfile.NotIts(prog, debugfile.Of(df, f, st.Size()), func(e error) string { return e.Error() }); why != "" {
+			f.Close()
+			return why
+		}
+		d = f
+		return ""
+	})
+	return d, p.Progs, note, nil
 }
 
 // afterBuildID is a test's hook into extract, between reading the build ID

@@ -110,7 +110,7 @@ func runUpload(env *Env, args []string) int {
 		allowShared = fs.Bool("allow-shared-build-id", false, "upload files even when their build ID is shared (rules_go's -buildid=redacted, or two different files)")
 		skipShared  = fs.Bool("skip-shared-build-id", false, "skip files whose build ID is shared, with a warning, instead of failing (the Bazel rules' default; --allow-shared-build-id wins)")
 		compression = compressFlag(fs)
-		debugDirs   = fs.String("debug-file-directory", strings.Join(upload.DefaultDebugDirs, ":"), "where the separate debug file of a stripped program is looked for (by build ID, and by its .gnu_debuglink name) besides the program's own directory; colon-separated, as gdb's; empty: the program's directory only")
+		debugDirs   = debugDirsFlag(fs)
 		grpcComp    = fs.String("grpc-compression", store.NoCompression, "compress gRPC upload messages: none or gzip (pays below ~100 Mbit/s, mostly for Go binaries; a store without gzip gets the file uncompressed; signed-URL uploads are never compressed)")
 	)
 	srcFlags := addSourcesUploadFlags(fs)
@@ -171,11 +171,7 @@ func runUpload(env *Env, args []string) int {
 		Concurrency: *concurrency, Force: *force, NoExtract: *noExtract, NoInitiate: *noInitiate,
 		DryRun: *dryRun, Type: t, BuildID: *buildID, Timeout: *timeout,
 		AllowSharedBuildID: *allowShared, SkipSharedBuildID: *skipShared, Compress: comp,
-	}
-	for _, d := range strings.Split(*debugDirs, ":") {
-		if d != "" {
-			opts.DebugDirs = append(opts.DebugDirs, d)
-		}
+		DebugDirs: debugDirs(),
 	}
 	// The credential files and values the flags and environment name: read
 	// once (token files are read to know their values).

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debugfile"
 	pb "github.com/rules-debuginfo/rules_debuginfo/uploader/internal/debuginfopb"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfdebug"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
@@ -1067,9 +1068,9 @@ func inspect(c candidate, opts Options, j *job) kind {
 		var q quality.Quality
 		if q, err = quality.OfParsed(p, r); err == nil {
 			j.warning, err = judge(q, opts.NoExtract)
-			j.debugOnly, j.rank, j.layout = !hasCode(p), q.Rank(), allocLayout(p)
+			j.debugOnly, j.rank, j.layout = !debugfile.HasCode(p), q.Rank(), debugfile.Layout(p)
 			if !j.debugOnly && j.rank < 3 {
-				j.debugLink, j.badDebugLink = debugLink(p, r)
+				j.debugLink, j.badDebugLink = debugfile.Link(p, r)
 			}
 			j.unsure = j.debugOnly && elfdebug.SegmentsUnsure(p)
 			j.zdebug = elfdebug.LegacyZdebug(p)
@@ -1089,27 +1090,6 @@ func inspect(c candidate, opts Options, j *job) kind {
 func givenID(opts Options) (buildid.ID, error) {
 	t, err := buildid.Classify(opts.BuildID)
 	return buildid.ID{Value: opts.BuildID, Type: t, Source: "--build-id"}, err
-}
-
-// allocLayout lists f's allocated sections by name, address and size.
-func allocLayout(f *elfparse.File) string {
-	var b strings.Builder
-	for _, s := range f.Sections {
-		if s.Flags&uint64(elf.SHF_ALLOC) != 0 {
-			fmt.Fprintf(&b, "%s@%x+%x;", s.Name, s.Addr, s.Size)
-		}
-	}
-	return b.String()
-}
-
-// hasCode says whether f holds code: an executable section with file bytes.
-func hasCode(f *elfparse.File) bool {
-	for _, s := range f.Sections {
-		if s.HasData && s.Flags&uint64(elf.SHF_EXECINSTR) != 0 {
-			return true
-		}
-	}
-	return len(f.Sections) == 0 // without section headers, assume so
 }
 
 // checkQuality refuses a debuginfo file from which nothing can be

@@ -1,0 +1,186 @@
+// Package debugfile finds the separate debug file of a stripped program
+// (objcopy --only-keep-debug, then strip; a distribution's debug package)
+// where gdb finds it, and tells whether a file found there belongs to it.
+package debugfile
+
+import (
+	"bytes"
+	"debug/elf"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/quality"
+)
+
+// DefaultDirs is where distributions install separate debug files
+// (Debian's -dbgsym and Fedora's -debuginfo packages), gdb's default.
+var DefaultDirs = []string{"/usr/lib/debug"}
+
+// linkMax bounds the .gnu_debuglink section read: a file name (at most
+// NAME_MAX bytes), padding and a CRC.
+const linkMax = 512
+
+// Link is the file name a program's .gnu_debuglink gives for its separate
+// debug file, "" when it has none. A name that is not a plain file name (a
+// path, "..", too long) is not looked up, so that a hostile program cannot
+// make us read a file of its choosing: bad is it then.
+func Link(f *elfparse.File, r io.ReaderAt) (name, bad string) {
+	for _, s := range f.Sections {
+		if s.Name != ".gnu_debuglink" || !s.HasData || s.Size > linkMax || !f.InFile(s.Off, s.Size) {
+			continue
+		}
+		b := make([]byte, s.Size)
+		if _, err := r.ReadAt(b, int64(s.Off)); err != nil {
+			return "", ""
+		}
+		raw, _, found := bytes.Cut(b, []byte{0})
+		n := string(raw)
+		if !found || n == "" || len(n) > 255 || n == "." || n == ".." || strings.ContainsRune(n, '/') {
+			return "", n
+		}
+		return n, ""
+	}
+	return "", ""
+}
+
+// Candidates lists where gdb looks for the separate debug file of the
+// program at path, in its order: by build ID under each debug directory,
+// then by the .gnu_debuglink name beside the program, in its .debug
+// directory, and under each debug directory at the program's own directory.
+func Candidates(path string, id buildid.ID, link string, dirs []string) []string {
+	var c []string
+	if id.Type == buildid.GNU && len(id.Value) > 2 && isHex(id.Value) {
+		for _, d := range dirs {
+			c = append(c, filepath.Join(d, ".build-id", id.Value[:2], id.Value[2:]+".debug"))
+		}
+	}
+	if link != "" {
+		dir := filepath.Dir(path)
+		c = append(c, filepath.Join(dir, link), filepath.Join(dir, ".debug", link))
+		if abs, err := filepath.Abs(dir); err == nil {
+			for _, d := range dirs {
+				c = append(c, filepath.Join(d, abs, link))
+			}
+		}
+	}
+	return c
+}
+
+func isHex(s string) bool {
+	for _, r := range s {
+		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Layout lists f's allocated sections by name, address and size, which a
+// debug file keeps from its program: equal layouts say "the same program"
+// where a build ID alone cannot.
+func Layout(f *elfparse.File) string {
+	var b strings.Builder
+	for _, s := range f.Sections {
+		if s.Flags&uint64(elf.SHF_ALLOC) != 0 {
+			fmt.Fprintf(&b, "%s@%x+%x;", s.Name, s.Addr, s.Size)
+		}
+	}
+	return b.String()
+}
+
+// HasCode says whether f holds code: an executable section with file
+// bytes. A debug file has none.
+func HasCode(f *elfparse.File) bool {
+	for _, s := range f.Sections {
+		if s.HasData && s.Flags&uint64(elf.SHF_EXECINSTR) != 0 {
+			return true
+		}
+	}
+	return len(f.Sections) == 0 // without section headers, assume so
+}
+
+// Facts are what decides whether a file is a program's debug file.
+type Facts struct {
+	ID        buildid.ID
+	Layout    string
+	DebugOnly bool
+	ReadErr   error // the file could not be read as ELF (no ID)
+	Useless   bool  // it gives a profiler nothing
+}
+
+// Of gathers the facts of the ELF file f read from r.
+func Of(f *elfparse.File, r io.ReaderAt, size int64) Facts {
+	id, err := buildid.FromParsed(f, r, size)
+	if err != nil {
+		return Facts{ReadErr: err}
+	}
+	q, err := quality.OfParsed(f, r)
+	if err != nil {
+		return Facts{ReadErr: err}
+	}
+	return Facts{ID: id, Layout: Layout(f), DebugOnly: !HasCode(f), Useless: q.Useless()}
+}
+
+// NotIts says why d, found where program p's debug file would be, is not
+// it; "" when it is. reason shortens a read error for the message.
+func NotIts(p, d Facts, reason func(error) string) string {
+	switch {
+	case d.ReadErr != nil:
+		return "could not be read (" + reason(d.ReadErr) + "): not used"
+	case d.ID.Value != p.ID.Value && p.ID.Type != buildid.GNU && p.ID.Type != buildid.Go:
+		return "cannot be told from another build's: the program has no build ID (link with -Wl,--build-id): not used"
+	case d.ID.Value != p.ID.Value || d.Layout != p.Layout:
+		return "is not this build's: not used"
+	case !d.DebugOnly:
+		return "is a program, not a debug file: not used"
+	case d.Useless:
+		return "gives nothing either: not used"
+	}
+	return ""
+}
+
+// Unfound is the note for a program whose .gnu_debuglink names link (or,
+// with bad set, a name not looked up) and whose debug file was not found;
+// instead says what to do with the debug file if the user has it.
+func Unfound(link, bad, instead string) string {
+	if bad != "" {
+		return fmt.Sprintf("its .gnu_debuglink names %q, not a file name: not looked for; %s", bad, instead)
+	}
+	return fmt.Sprintf("its .gnu_debuglink names %q, not found beside it, in .debug/ or under --debug-file-directory (a distribution's program: install its debug package; else %s)", link, instead)
+}
+
+// Search tries each candidate that is a regular file, in order, until try
+// takes one (returns ""); else try returns why the file is not the
+// program's debug file. The note is for the user when none was taken: why
+// the first file found was not used, or that the one the program's
+// .gnu_debuglink names (link, or bad: not looked up) was not found, with
+// instead (see Unfound); "" when the program names none and nothing was
+// found.
+func Search(candidates []string, link, bad, instead string, try func(path string, fi os.FileInfo) (why string)) (found bool, note string) {
+	var other string
+	for _, c := range candidates {
+		fi, err := os.Stat(c)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		why := try(c, fi)
+		if why == "" {
+			return true, ""
+		}
+		if other == "" {
+			other = c + ", found as its separate debug file, " + why
+		}
+	}
+	switch {
+	case other != "":
+		return false, other
+	case link != "" || bad != "":
+		return false, Unfound(link, bad, instead)
+	}
+	return false, ""
+}
