@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"crypto/sha256"
+	"debug/elf"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -10,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -330,5 +333,47 @@ func childGone(t *testing.T, pidFile string) {
 			t.Errorf("the helper's child is still running: %s", st)
 			return
 		}
+	}
+}
+
+// Broken inputs no linker makes: extract must fail clearly or write a file
+// binutils accept (it wrote files readelf rejected before session 16: the
+// PT_PHDR left uncovered, the entry size copied).
+func TestReviewExtractHostileOutputValid(t *testing.T) {
+	testbin.Need(t, "readelf")
+	_, bin := reviewBuild(t, "-g")
+	cases := map[string]func(b []byte, ef *elf.File, shdr func(string) int) []byte{
+		// first PT_LOAD's p_offset far past EOF
+		"load-offset-past-eof": func(b []byte, ef *elf.File, _ func(string) int) []byte {
+			phoff := int(binary.LittleEndian.Uint64(b[0x20:]))
+			for i, p := range ef.Progs {
+				if p.Type == elf.PT_LOAD {
+					binary.LittleEndian.PutUint64(b[phoff+i*56+8:], 1<<50)
+					break
+				}
+			}
+			return b
+		},
+		// .symtab with sh_entsize 0
+		"symtab-entsize-0": func(b []byte, _ *elf.File, shdr func(string) int) []byte {
+			binary.LittleEndian.PutUint64(b[shdr(".symtab")+56:], 0)
+			return b
+		},
+	}
+	for name, patch := range cases {
+		t.Run(name, func(t *testing.T) {
+			p := reviewPatch(t, bin, patch)
+			out := filepath.Join(t.TempDir(), "out")
+			code, stdout, stderr := runCLI(t, "extract", p, "-o", out)
+			if code != 0 {
+				return // failed: fine if clear
+			}
+			re, _ := exec.Command("readelf", "-aW", out).CombinedOutput()
+			for _, l := range strings.Split(string(re), "\n") {
+				if strings.HasPrefix(l, "readelf: Error") {
+					t.Errorf("extract exit 0 (%s%s) but readelf -a on its output: %s", stdout, stderr, l)
+				}
+			}
+		})
 	}
 }

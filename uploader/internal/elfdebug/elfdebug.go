@@ -297,6 +297,11 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 			f.PutSectionOffType(h, uint32(elf.SHT_NOBITS), s.Off)
 			clearCompressed(f, h)
 		}
+		if n := f.Entsize(s.Type); l.kept[i] && n != 0 && s.Entsize != n {
+			// A table's entry size is fixed by the ABI; binutils refuse
+			// another (symbolizers read the table by the ABI's size).
+			f.PutSectionEntsize(h, n)
+		}
 		shdrs[i] = h
 	}
 	segs := opts.Segments
@@ -327,6 +332,7 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 		}
 		phdrs[i] = h
 	}
+	uncoveredPHDR(f, phdrs)
 
 	// The parts, in output order.
 	x.add(bytesPart(f.PutHeaderOffsets(l.phoff, l.shoff)))
@@ -365,6 +371,29 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 }
 
 const copyBufferMax = 1 << 20
+
+// uncoveredPHDR makes PT_NULL of a PT_PHDR that no PT_LOAD's file bytes
+// and addresses cover in the output (a damaged input: a linker always
+// puts the program headers in the first segment), which binutils refuse.
+// Symbolizers do not read PT_PHDR.
+func uncoveredPHDR(f *elfparse.File, phdrs [][]byte) {
+	var out []elfparse.Prog
+	for _, h := range phdrs {
+		out = append(out, f.DecodeProg(h))
+	}
+	for i, p := range out {
+		if p.Type != uint32(elf.PT_PHDR) {
+			continue
+		}
+		covered := slices.ContainsFunc(out, func(l elfparse.Prog) bool {
+			return l.Type == uint32(elf.PT_LOAD) && l.Off <= p.Off && p.Off+p.Filesz <= l.Off+l.Filesz &&
+				l.Vaddr <= p.Vaddr && p.Vaddr+p.Filesz <= l.Vaddr+l.Filesz
+		})
+		if !covered {
+			f.PutProgType(phdrs[i], uint32(elf.PT_NULL))
+		}
+	}
+}
 
 // programSegment is the PT_LOAD of segs at p's address, of p's size and
 // flags: the same segment, in the program a debug file was made from.

@@ -194,7 +194,7 @@ func Parse(r io.ReaderAt, size int64) (*File, error) {
 		}
 		f.RawProgs, f.Progs = raw, make([]Prog, len(raw))
 		for i, b := range raw {
-			f.Progs[i] = f.decodeProg(b)
+			f.Progs[i] = f.DecodeProg(b)
 		}
 	}
 	return f, nil
@@ -280,7 +280,8 @@ func (f *File) decodeSection(b []byte) Section {
 		Link: o.Uint32(b[24:]), Info: o.Uint32(b[28:]), Addralign: uint64(o.Uint32(b[32:])), Entsize: uint64(o.Uint32(b[36:]))}
 }
 
-func (f *File) decodeProg(b []byte) Prog {
+// DecodeProg decodes a raw program header.
+func (f *File) DecodeProg(b []byte) Prog {
 	o := f.Order
 	if f.is64() {
 		return Prog{Type: o.Uint32(b[0:]), Flags: o.Uint32(b[4:]), Off: o.Uint64(b[8:]),
@@ -310,6 +311,36 @@ func (f *File) PutSectionSize(b []byte, size uint64) {
 		f.Order.PutUint32(b[20:], uint32(size))
 	}
 }
+
+// PutSectionEntsize rewrites the entry size of a raw section header.
+func (f *File) PutSectionEntsize(b []byte, n uint64) {
+	if f.is64() {
+		f.Order.PutUint64(b[56:], n)
+	} else {
+		f.Order.PutUint32(b[36:], uint32(n))
+	}
+}
+
+// Entsize is the entry size the ELF ABI fixes for sections of type typ in
+// f's class (symbols, relocations), 0 for other types.
+func (f *File) Entsize(typ uint32) uint64 {
+	var n32, n64 uint64
+	switch elf.SectionType(typ) {
+	case elf.SHT_SYMTAB, elf.SHT_DYNSYM:
+		n32, n64 = 16, 24
+	case elf.SHT_REL:
+		n32, n64 = 8, 16
+	case elf.SHT_RELA:
+		n32, n64 = 12, 24
+	}
+	if f.is64() {
+		return n64
+	}
+	return n32
+}
+
+// PutProgType rewrites the type of a raw program header.
+func (f *File) PutProgType(b []byte, typ uint32) { f.Order.PutUint32(b[0:], typ) }
 
 // PutProgOffFilesz rewrites the offset and file size of a raw program header.
 func (f *File) PutProgOffFilesz(b []byte, off, filesz uint64) {
