@@ -141,6 +141,9 @@ func extract(env *Env, path, out, recordPath string, comp elfdebug.Compression, 
 	case q.SymbolsOnly():
 		say(env.Stderr, "debuginfo: warning: %s: %s\n", srcPath, q.SymbolsOnlyWarning())
 	}
+	if opts.Segments == nil && debugOnlyUnsure(in, fi.Size()) {
+		say(env.Stderr, "debuginfo: warning: %s: %s; extract its program instead, with this file beside it (by the name its .gnu_debuglink gives)\n", path, elfdebug.UnsureWarning)
+	}
 	afterBuildID(in)
 	var st elfdebug.Stats
 	err = atomicfile.Write(out, 0o644, func(w io.Writer) error {
@@ -218,6 +221,13 @@ func separateDebugFile(path string, in *os.File, size int64, id buildid.ID, dirs
 		return ""
 	})
 	return d, p.Progs, note, nil
+}
+
+// debugOnlyUnsure says whether the file is a debug file whose program
+// headers cannot be trusted (see elfdebug.SegmentsUnsure).
+func debugOnlyUnsure(in *os.File, size int64) bool {
+	p, err := elfparse.Parse(in, size)
+	return err == nil && !debugfile.HasCode(p) && elfdebug.SegmentsUnsure(p)
 }
 
 // afterBuildID is a test's hook into extract, between reading the build ID

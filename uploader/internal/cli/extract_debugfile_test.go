@@ -2,6 +2,7 @@ package cli
 
 import (
 	"debug/elf"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strings"
@@ -224,5 +225,36 @@ func TestReviewDebuglinkFollowed(t *testing.T) {
 		if p.Type == elf.PT_LOAD && (i >= len(f.Progs) || f.Progs[i].Off != p.Off || f.Progs[i].Vaddr != p.Vaddr) {
 			t.Errorf("PT_LOAD %d: offset/vaddr not the binary's %#x/%#x", i, p.Off, p.Vaddr)
 		}
+	}
+}
+
+// A debug file whose code segment objcopy moved below the others (what it
+// does to llvm-bolt's) is warned about when extracted alone; extracted
+// through its program, it gets the program's headers and no warning.
+func TestExtractDamagedDebugFileWarned(t *testing.T) {
+	bin, debug, _ := splitProgram(t, "-g")
+	b, err := os.ReadFile(debug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := elf.Open(debug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range f.Progs {
+		if p.Type == elf.PT_LOAD && p.Flags&elf.PF_X != 0 {
+			ph := int(binary.LittleEndian.Uint64(b[0x20:])) + i*56
+			binary.LittleEndian.PutUint64(b[ph+16:], 0x674) // p_vaddr
+		}
+	}
+	f.Close()
+	if err := os.WriteFile(debug, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr := extractOut(t, 0, debug); !strings.Contains(stderr, "program headers do not match its sections") || !strings.Contains(stderr, "extract its program instead") {
+		t.Errorf("a damaged debug file alone, not warned:\n%s", stderr)
+	}
+	if out, stderr := extractOut(t, 0, bin, "--debug-file-directory="); strings.Contains(stderr, "warning") || !hasDWARF(out) {
+		t.Errorf("through its program: dwarf=%v\n%s", hasDWARF(out), stderr)
 	}
 }

@@ -332,7 +332,7 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 		}
 		phdrs[i] = h
 	}
-	uncoveredPHDR(f, phdrs)
+	unreadableSegments(f, phdrs)
 
 	// The parts, in output order.
 	x.add(bytesPart(f.PutHeaderOffsets(l.phoff, l.shoff)))
@@ -372,24 +372,29 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 
 const copyBufferMax = 1 << 20
 
-// uncoveredPHDR makes PT_NULL of a PT_PHDR that no PT_LOAD's file bytes
-// and addresses cover in the output (a damaged input: a linker always
-// puts the program headers in the first segment), which binutils refuse.
-// Symbolizers do not read PT_PHDR.
-func uncoveredPHDR(f *elfparse.File, phdrs [][]byte) {
+// unreadableSegments makes PT_NULL of the segments binutils cannot read in
+// the output, which they report as errors: a PT_PHDR that no PT_LOAD's
+// file bytes and addresses cover (a damaged input: a linker puts the
+// program headers in the first segment), and a PT_INTERP without its bytes
+// (the input was a debug file: objcopy --only-keep-debug keeps none of
+// .interp). Symbolizers read neither.
+func unreadableSegments(f *elfparse.File, phdrs [][]byte) {
 	var out []elfparse.Prog
 	for _, h := range phdrs {
 		out = append(out, f.DecodeProg(h))
 	}
 	for i, p := range out {
-		if p.Type != uint32(elf.PT_PHDR) {
-			continue
+		unreadable := false
+		switch p.Type {
+		case uint32(elf.PT_PHDR):
+			unreadable = !slices.ContainsFunc(out, func(l elfparse.Prog) bool {
+				return l.Type == uint32(elf.PT_LOAD) && l.Off <= p.Off && p.Off+p.Filesz <= l.Off+l.Filesz &&
+					l.Vaddr <= p.Vaddr && p.Vaddr+p.Filesz <= l.Vaddr+l.Filesz
+			})
+		case uint32(elf.PT_INTERP):
+			unreadable = p.Filesz == 0
 		}
-		covered := slices.ContainsFunc(out, func(l elfparse.Prog) bool {
-			return l.Type == uint32(elf.PT_LOAD) && l.Off <= p.Off && p.Off+p.Filesz <= l.Off+l.Filesz &&
-				l.Vaddr <= p.Vaddr && p.Vaddr+p.Filesz <= l.Vaddr+l.Filesz
-		})
-		if !covered {
+		if unreadable {
 			f.PutProgType(phdrs[i], uint32(elf.PT_NULL))
 		}
 	}

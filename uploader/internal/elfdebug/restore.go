@@ -106,6 +106,11 @@ func bssLike(s elfparse.Section) bool {
 	return false
 }
 
+// UnsureWarning is what a user is told of a debug file whose segments are
+// unsure (see SegmentsUnsure), followed by how to send it with its program.
+const UnsureWarning = "its program headers do not match its sections (objcopy --only-keep-debug damages those of a llvm-bolt program): " +
+	"profiles with runtime addresses may get no names"
+
 // SegmentsUnsure says whether the program headers of a debug file (a file
 // without code) cannot be trusted to map runtime addresses: PT_LOADs out
 // of address order or overlapping (the ELF spec allows neither), or one

@@ -255,8 +255,7 @@ func alsoWarn(w, msg string) string {
 
 // unsureWarning is the warning on a debug file sent without its program
 // whose program headers objcopy damaged.
-const unsureWarning = "its program headers do not match its sections (objcopy --only-keep-debug damages those of a llvm-bolt program): " +
-	"profiles with runtime addresses may get no names; upload it with its program (debuginfo upload PROGRAM DEBUGFILE)"
+const unsureWarning = elfdebug.UnsureWarning + "; upload it with its program (debuginfo upload PROGRAM DEBUGFILE)"
 
 // NotStarted is the reason of an Interrupted report for an object the
 // cancelled run never started on.
