@@ -321,6 +321,9 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 			off, filesz := p.Off, p.Filesz
 			if s, ok := programSegment(segs, p); ok {
 				off, filesz = s.Off, s.Filesz
+			} else if s, ok := movedSegment(opts.Segments, f.Progs, i); ok {
+				f.PutProgPlace(h, s)
+				off, filesz = s.Off, s.Filesz
 			}
 			f.PutProgOffFilesz(h, off, min(filesz, max(l.headEnd, off)-off))
 		default:
@@ -409,6 +412,24 @@ func programSegment(segs []elfparse.Prog, p elfparse.Prog) (elfparse.Prog, bool)
 		}
 	}
 	return elfparse.Prog{}, false
+}
+
+// movedSegment is the program's PT_LOAD at index i when the debug file's
+// is one objcopy moved, so that no address matches (it puts llvm-bolt's
+// code segment at 0x674, of another size): the program's header is taken
+// whole then. Only when both have the same program headers, type for type,
+// and this one has the same flags: a debug file is paired with its program
+// by build ID and section layout already.
+func movedSegment(prog, debug []elfparse.Prog, i int) (elfparse.Prog, bool) {
+	if len(prog) != len(debug) {
+		return elfparse.Prog{}, false
+	}
+	for j := range prog {
+		if prog[j].Type != debug[j].Type {
+			return elfparse.Prog{}, false
+		}
+	}
+	return prog[i], prog[i].Flags == debug[i].Flags
 }
 
 // clearCompressed clears SHF_COMPRESSED in the raw section header h.

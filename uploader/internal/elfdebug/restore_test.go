@@ -1,9 +1,12 @@
 package elfdebug
 
 import (
+	"bytes"
 	"debug/elf"
+	"encoding/binary"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -162,5 +165,52 @@ func TestRestoredSegmentsHostile(t *testing.T) {
 		load(0, 0, 0x39c, 0x5e0, 0x1000), load(0, 0x1000, 0, 0x161, 0x1000), load(0, 0x2000, 0, 0x104, 0x1000), load(0xe00, 0x3e00, 0, 0x218, 0x1000)}, nil)
 	if !ok || got[1].Off != 0x1000 || got[2].Off != 0x2000 || got[3].Off != 0x2e00 {
 		t.Errorf("restored %+v, %v; want offsets 0x1000, 0x2000 and 0x2e00", got, ok)
+	}
+}
+
+// A debug file whose code segment objcopy moved where no address matches
+// the program's (what it does to llvm-bolt's: address 0x674, another
+// size), extracted with its program's headers, gets that segment's header
+// from the program whole. Checked on a real llvm-bolt-16 build as well.
+func TestMovedSegmentTakenFromProgram(t *testing.T) {
+	testbin.Need(t, "objcopy")
+	bin := testbin.GCC(t, t.TempDir(), "a", "int main(void) { return 0; }\n", "-g")
+	debug := filepath.Join(t.TempDir(), "a.debug")
+	testbin.Run(t, "", "objcopy", "--only-keep-debug", bin, debug)
+	b, err := os.ReadFile(debug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	df, err := elf.Open(debug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range df.Progs {
+		if p.Type == elf.PT_LOAD && p.Flags&elf.PF_X != 0 {
+			ph := int(binary.LittleEndian.Uint64(b[0x20:])) + i*56
+			binary.LittleEndian.PutUint64(b[ph+16:], 0x674)      // p_vaddr
+			binary.LittleEndian.PutUint64(b[ph+40:], p.Memsz+99) // p_memsz
+		}
+	}
+	df.Close()
+	in := parseFile(t, bin)
+	var out bytes.Buffer
+	if _, err := ExtractWith(bytes.NewReader(b), int64(len(b)), &out, Options{Segments: in.Progs}); err != nil {
+		t.Fatal(err)
+	}
+	of, err := elf.NewFile(bytes.NewReader(out.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf := openELF(t, bin)
+	for i, p := range pf.Progs {
+		if p.Type != elf.PT_LOAD {
+			continue
+		}
+		got := of.Progs[i].ProgHeader
+		got.Filesz = p.Filesz // trimmed to what the output holds
+		if got != p.ProgHeader {
+			t.Errorf("PT_LOAD %d: %+v, the program's %+v", i, of.Progs[i].ProgHeader, p.ProgHeader)
+		}
 	}
 }

@@ -339,6 +339,22 @@ func (f *File) Entsize(typ uint32) uint64 {
 	return n32
 }
 
+// PutProgPlace rewrites the addresses, memory size and alignment of a raw
+// program header to p's.
+func (f *File) PutProgPlace(b []byte, p Prog) {
+	if f.is64() {
+		f.Order.PutUint64(b[16:], p.Vaddr)
+		f.Order.PutUint64(b[24:], p.Paddr)
+		f.Order.PutUint64(b[40:], p.Memsz)
+		f.Order.PutUint64(b[48:], p.Align)
+	} else {
+		f.Order.PutUint32(b[8:], uint32(p.Vaddr))
+		f.Order.PutUint32(b[12:], uint32(p.Paddr))
+		f.Order.PutUint32(b[20:], uint32(p.Memsz))
+		f.Order.PutUint32(b[28:], uint32(p.Align))
+	}
+}
+
 // PutProgType rewrites the type of a raw program header.
 func (f *File) PutProgType(b []byte, typ uint32) { f.Order.PutUint32(b[0:], typ) }
 
