@@ -1,0 +1,70 @@
+package debugfile
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
+)
+
+// gdb's order: by build ID under each debug directory, then the debuglink
+// name beside the program, in .debug/, and under each debug directory at
+// the program's directory. A build ID that is not lower-case hex makes no
+// path (it would name a file of its choosing).
+func TestCandidatesInGDBOrder(t *testing.T) {
+	id := buildid.ID{Type: buildid.GNU, Value: "ab12cd"}
+	got := Candidates("/opt/app/bin/app", id, "app.debug", []string{"/usr/lib/debug", "/d2"})
+	want := []string{
+		"/usr/lib/debug/.build-id/ab/12cd.debug", "/d2/.build-id/ab/12cd.debug",
+		"/opt/app/bin/app.debug", "/opt/app/bin/.debug/app.debug",
+		"/usr/lib/debug/opt/app/bin/app.debug", "/d2/opt/app/bin/app.debug",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Candidates:\n got %q\nwant %q", got, want)
+	}
+	for _, v := range []string{"../../etc", "AB12", "a"} {
+		if c := Candidates("/x/app", buildid.ID{Type: buildid.GNU, Value: v}, "", []string{"/d"}); len(c) != 0 {
+			t.Errorf("build ID %q gave %q", v, c)
+		}
+	}
+}
+
+// Search takes the first file try accepts, reports why the first one
+// found was not used, and says when the debuglink's file is nowhere.
+func TestSearch(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	for _, p := range []string{a, b} {
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, "d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var tried []string
+	found, note := Search([]string{filepath.Join(dir, "missing"), filepath.Join(dir, "d"), a, b}, "x", "", "do this", func(p string, _ os.FileInfo) string {
+		tried = append(tried, p)
+		if p == a {
+			return "is not this build's: not used"
+		}
+		return ""
+	})
+	if !found || note != "" || !slices.Equal(tried, []string{a, b}) {
+		t.Errorf("found %v, note %q, tried %q", found, note, tried)
+	}
+	found, note = Search([]string{a}, "x", "", "do this", func(string, os.FileInfo) string { return "is not this build's: not used" })
+	if found || note != a+", found as its separate debug file, is not this build's: not used" {
+		t.Errorf("found %v, note %q", found, note)
+	}
+	found, note = Search(nil, "app.debug", "", "do this", nil)
+	if found || !strings.Contains(note, `names "app.debug", not found`) || !strings.HasSuffix(note, "else do this)") {
+		t.Errorf("found %v, note %q", found, note)
+	}
+	if _, note = Search(nil, "", "", "do this", nil); note != "" {
+		t.Errorf("no debuglink, nothing found: note %q", note)
+	}
+}
