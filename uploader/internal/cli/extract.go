@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -74,11 +75,18 @@ func runExtract(env *Env, args []string) int {
 			return usageError(env, "extract", "--record FILE must be in the same directory as OUT (the record names OUT relative to itself)")
 		}
 	}
+	if err := extras.check(*out); err != nil {
+		return usageError(env, "extract", "%v", err)
+	}
 	var dirs []string
 	if *findDebug {
 		dirs = debugDirs()
 	}
-	if err := extract(env, fs.Arg(0), *out, *recordPath, comp, *findDebug, dirs, extras); err != nil {
+	if err := extract(env, fs.Arg(0), outs, comp, *findDebug, dirs, extras); err != nil {
+		var u usageErr
+		if errors.As(err, &u) {
+			return usageError(env, "extract", "%v", u.error)
+		}
 		say(env.Stderr, "debuginfo extract: %v\n", err)
 		return ExitFailed
 	}
@@ -88,7 +96,8 @@ func runExtract(env *Env, args []string) int {
 // extract writes out from the program at path, or, when findDebug is set
 // and it has no DWARF, from its separate debug file if one is found (under
 // dirs, or beside it).
-func extract(env *Env, path, out, recordPath string, comp elfdebug.Compression, findDebug bool, dirs []string, extras *extractExtras) error {
+func extract(env *Env, path string, outs []output, comp elfdebug.Compression, findDebug bool, dirs []string, extras *extractExtras) error {
+	out, recordPath := outs[0].path, outs[1].path
 	env = env.quietOnStdout(out, recordPath, extras.out)
 	in, fi, err := elfparse.OpenRegular(path)
 	if err != nil {
@@ -119,6 +128,9 @@ func extract(env *Env, path, out, recordPath string, comp elfdebug.Compression, 
 		}
 		if d != nil {
 			defer d.Close()
+			if err := clash(outs, d.Name()); err != nil {
+				return usageErr{fmt.Errorf("%w (the separate debug file found for %s)", err, path)}
+			}
 			st, err := d.Stat()
 			if err != nil {
 				return err
@@ -190,6 +202,10 @@ func extract(env *Env, path, out, recordPath string, comp elfdebug.Compression, 
 	return record.Write(recordPath, rec)
 }
 
+// usageErr is an error extract finds that is the user's command's: a usage
+// error (exit 2).
+type usageErr struct{ error }
+
 // separateDebugFile opens the separate debug file of the program at path
 // (in, parsed), with the program's headers, when one is found where gdb
 // looks; else note says why none was used (or "").
@@ -255,17 +271,25 @@ func addExtractExtras(fs *pflag.FlagSet) *extractExtras {
 	return x
 }
 
-// complete writes the source archive into dir and names it in rec; with
-// noLines, an empty one (Bazel declared it) that rec does not name.
-func (x *extractExtras) complete(env *Env, binary, dir string, rec *record.Record, noLines bool) error {
+// check refuses flags that do not go together, before anything is written.
+func (x *extractExtras) check(out string) error {
 	if x.out == "" {
 		if x.manifest != "" || len(x.prefixMaps) > 0 || len(x.roots) > 0 || len(x.include) > 0 {
 			return fmt.Errorf("--sources-manifest, --prefix-map, --source-root and --sources-include need --sources-out")
 		}
 		return nil
 	}
-	if od, err := filepath.Abs(filepath.Dir(x.out)); !isStdout(x.out) && (err != nil || od != mustAbs(dir)) {
-		return fmt.Errorf("--sources-out must be in the same directory as OUT (the record names it relative to itself)")
+	if od, err := filepath.Abs(filepath.Dir(x.out)); !isStdout(x.out) && (err != nil || od != mustAbs(filepath.Dir(out))) {
+		return fmt.Errorf("--sources-out must be in the same directory as OUT (a record names both relative to itself)")
+	}
+	return nil
+}
+
+// complete writes the source archive into dir and names it in rec; with
+// noLines, an empty one (Bazel declared it) that rec does not name.
+func (x *extractExtras) complete(env *Env, binary, dir string, rec *record.Record, noLines bool) error {
+	if x.out == "" {
+		return nil
 	}
 	opts, err := sourceOptions(x.roots, x.prefixMaps, x.include, nil, 0, credentialFiles(env, nil), credentialValues(env, nil))
 	if err != nil {

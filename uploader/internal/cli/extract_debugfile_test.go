@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"debug/elf"
 	"encoding/binary"
 	"os"
@@ -256,5 +257,50 @@ func TestExtractDamagedDebugFileWarned(t *testing.T) {
 	}
 	if out, stderr := extractOut(t, 0, bin, "--debug-file-directory="); strings.Contains(stderr, "warning") || !hasDWARF(out) {
 		t.Errorf("through its program: dwarf=%v\n%s", hasDWARF(out), stderr)
+	}
+}
+
+// An output naming the debug file extract found is refused as a named
+// input is (review s16-r1, finding 1: the user's only copy of the DWARF was
+// replaced), and flags that do not go together are refused before
+// anything is written (finding 5).
+func TestExtractNeverOverwritesItsInputs(t *testing.T) {
+	bin, debug, _ := splitProgram(t, "-g")
+	want, err := os.ReadFile(debug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Dir(bin)
+	for _, args := range [][]string{
+		{"-o", debug},
+		{"-o", filepath.Join(dir, "o.debuginfo"), "--sources-out", debug},
+		{"-o", filepath.Join(dir, "o.debuginfo"), "--record", debug},
+	} {
+		code, stdout, stderr := runCLI(t, append([]string{"extract", bin, "--debug-file-directory="}, args...)...)
+		if code != ExitUsage || !strings.Contains(stderr, "is an input: it would be overwritten (the separate debug file found for") {
+			t.Errorf("%q: exit %d\n%s%s", args, code, stdout, stderr)
+		}
+		if got, _ := os.ReadFile(debug); !bytes.Equal(got, want) {
+			t.Fatalf("%q: the debug file was changed", args)
+		}
+	}
+	out := filepath.Join(dir, "sub", "o.debuginfo")
+	os.Mkdir(filepath.Dir(out), 0o755)
+	code, _, stderr := runCLI(t, "extract", bin, "-o", out, "--sources-out", filepath.Join(dir, "s.tar.zst"))
+	if _, err := os.Stat(out); code != ExitUsage || err == nil || !strings.Contains(stderr, "--sources-out must be in the same directory as OUT") {
+		t.Errorf("--sources-out elsewhere: exit %d, output left: %v\n%s", code, err == nil, stderr)
+	}
+}
+
+// A program reached through a symlink finds the debug file beside the file
+// it leads to, as gdb does (review s16-r1, finding 4).
+func TestExtractThroughSymlinkFindsDebugFile(t *testing.T) {
+	bin, _, _ := splitProgram(t, "-g")
+	link := filepath.Join(t.TempDir(), "app")
+	if err := os.Symlink(bin, link); err != nil {
+		t.Fatal(err)
+	}
+	if f, stderr := extractOut(t, 0, link, "--debug-file-directory="); !hasDWARF(f) {
+		t.Errorf("through a symlink: no DWARF\n%s", stderr)
 	}
 }

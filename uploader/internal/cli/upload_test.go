@@ -268,7 +268,7 @@ func TestExtractSourcesIntoRecordThenUpload(t *testing.T) {
 		}
 	}
 	code, _, stderr = cliRun(t, nil, "extract", bin, "-o", filepath.Join(out, "x.debuginfo"), "--sources-out", filepath.Join(t.TempDir(), "elsewhere.tar.zst"))
-	if code != ExitFailed || !strings.Contains(stderr, "same directory") {
+	if code != ExitUsage || !strings.Contains(stderr, "same directory") {
 		t.Errorf("--sources-out elsewhere: exit %d: %s", code, stderr)
 	}
 }

@@ -51,7 +51,8 @@ func Link(f *elfparse.File, r io.ReaderAt) (name, bad string) {
 // Candidates lists where gdb looks for the separate debug file of the
 // program at path, in its order: by build ID under each debug directory,
 // then by the .gnu_debuglink name beside the program, in its .debug
-// directory, and under each debug directory at the program's own directory.
+// directory, and under each debug directory at the program's own
+// directory; for a symlink, then the same for the file it leads to.
 func Candidates(path string, id buildid.ID, link string, dirs []string) []string {
 	var c []string
 	if id.Type == buildid.GNU && len(id.Value) > 2 && isHex(id.Value) {
@@ -59,8 +60,16 @@ func Candidates(path string, id buildid.ID, link string, dirs []string) []string
 			c = append(c, filepath.Join(d, ".build-id", id.Value[:2], id.Value[2:]+".debug"))
 		}
 	}
-	if link != "" {
-		dir := filepath.Dir(path)
+	if link == "" {
+		return c
+	}
+	progDirs := []string{filepath.Dir(path)}
+	if real, err := filepath.EvalSymlinks(path); err == nil && !sameDir(filepath.Dir(real), progDirs[0]) {
+		// A program reached through a symlink: gdb then tries the
+		// directory of the file it leads to as well.
+		progDirs = append(progDirs, filepath.Dir(real))
+	}
+	for _, dir := range progDirs {
 		c = append(c, filepath.Join(dir, link), filepath.Join(dir, ".debug", link))
 		if abs, err := filepath.Abs(dir); err == nil {
 			for _, d := range dirs {
@@ -69,6 +78,12 @@ func Candidates(path string, id buildid.ID, link string, dirs []string) []string
 		}
 	}
 	return c
+}
+
+func sameDir(a, b string) bool {
+	aa, err1 := filepath.Abs(a)
+	bb, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && aa == bb
 }
 
 func isHex(s string) bool {
@@ -165,10 +180,15 @@ func Search(candidates []string, link, bad, instead string, try func(path string
 	var other string
 	for _, c := range candidates {
 		fi, err := os.Stat(c)
-		if err != nil || !fi.Mode().IsRegular() {
+		if err != nil {
 			continue
 		}
-		why := try(c, fi)
+		var why string
+		if fi.Mode().IsRegular() {
+			why = try(c, fi)
+		} else {
+			why = "is not a regular file: not used" // a directory, a FIFO (never opened)
+		}
 		if why == "" {
 			return true, ""
 		}

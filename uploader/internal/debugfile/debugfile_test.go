@@ -68,3 +68,45 @@ func TestSearch(t *testing.T) {
 		t.Errorf("no debuglink, nothing found: note %q", note)
 	}
 }
+
+// A file that is there but not a regular one (a directory, a FIFO) is
+// named in the note, never opened.
+func TestSearchNamesNonRegularFile(t *testing.T) {
+	d := filepath.Join(t.TempDir(), "app.debug")
+	if err := os.Mkdir(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	found, note := Search([]string{d}, "app.debug", "", "do this", func(string, os.FileInfo) string {
+		t.Error("tried a directory")
+		return ""
+	})
+	if found || note != d+", found as its separate debug file, is not a regular file: not used" {
+		t.Errorf("found %v, note %q", found, note)
+	}
+}
+
+// A program reached through a symlink: the link's directory first, then
+// the directory of the file it leads to, as gdb does.
+func TestCandidatesOfSymlinkedProgram(t *testing.T) {
+	root := t.TempDir()
+	opt, bin := filepath.Join(root, "opt"), filepath.Join(root, "bin")
+	for _, d := range []string{opt, bin} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(opt, "app"), nil, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../opt/app", filepath.Join(bin, "app")); err != nil {
+		t.Fatal(err)
+	}
+	got := Candidates(filepath.Join(bin, "app"), buildid.ID{}, "app.debug", nil)
+	want := []string{
+		filepath.Join(bin, "app.debug"), filepath.Join(bin, ".debug", "app.debug"),
+		filepath.Join(opt, "app.debug"), filepath.Join(opt, ".debug", "app.debug"),
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Candidates:\n got %q\nwant %q", got, want)
+	}
+}
