@@ -207,8 +207,8 @@ func extract(env *Env, path string, outs []output, comp elfdebug.Compression, fi
 type usageErr struct{ error }
 
 // separateDebugFile opens the separate debug file of the program at path
-// (in, parsed), with the program's headers, when one is found where gdb
-// looks; else note says why none was used (or "").
+// (in, parsed), with the program's headers to extract it with, when one is
+// found where gdb looks; else note says why none was used (or "").
 func separateDebugFile(path string, in *os.File, size int64, id buildid.ID, dirs []string) (d *os.File, progs []elfparse.Prog, note string, err error) {
 	p, err := elfparse.Parse(in, size)
 	if err != nil {
@@ -218,8 +218,12 @@ func separateDebugFile(path string, in *os.File, size int64, id buildid.ID, dirs
 		return nil, nil, "", nil // a debug file itself, or nothing to match by
 	}
 	prog := debugfile.Of(p, in, size)
+	self, _ := in.Stat()
 	link, bad := debugfile.Link(p, in)
-	_, note = debugfile.Search(debugfile.Candidates(path, id, link, dirs), link, bad, "extract that file instead", func(c string, _ os.FileInfo) string {
+	_, note = debugfile.Search(debugfile.Candidates(path, id, link, dirs), link, bad, "extract that file instead", func(c string, fi os.FileInfo) string {
+		if self != nil && os.SameFile(fi, self) {
+			return "is the program itself: not used"
+		}
 		f, st, err := elfparse.OpenRegular(c)
 		if err != nil {
 			return "could not be read (" + err.Error() + "): not used"
@@ -229,14 +233,18 @@ func separateDebugFile(path string, in *os.File, size int64, id buildid.ID, dirs
 			f.Close()
 			return "could not be read (" + err.Error() + "): not used"
 		}
-		if why := debugfile.NotIts(prog, debugfile.Of(df, f, st.Size()), func(e error) string { return e.Error() }); why != "" {
+		facts := debugfile.Of(df, f, st.Size())
+		if why := debugfile.NotIts(prog, facts, func(e error) string { return e.Error() }); why != "" {
 			f.Close()
 			return why
 		}
 		d = f
+		if facts.DebugOnly {
+			progs = p.Progs // else the unstripped program: its own are these
+		}
 		return ""
 	})
-	return d, p.Progs, note, nil
+	return d, progs, note, nil
 }
 
 // debugOnlyUnsure says whether the file is a debug file whose program

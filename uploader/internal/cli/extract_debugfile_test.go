@@ -304,3 +304,36 @@ func TestExtractThroughSymlinkFindsDebugFile(t *testing.T) {
 		t.Errorf("through a symlink: no DWARF\n%s", stderr)
 	}
 }
+
+// The unstripped program kept as the debug file (cp app app.debug; strip
+// -g app), which gdb reads, is extracted for the stripped one (review
+// s16-r1, finding 2); a debuglink naming the program itself is not.
+func TestExtractUnstrippedCopyAsDebugFile(t *testing.T) {
+	bin, debug, linked := splitProgram(t, "-g")
+	testbin.Run(t, "", "cp", linked, debug)
+	f, stderr := extractOut(t, 0, bin, "--debug-file-directory=")
+	if !hasDWARF(f) || strings.Contains(stderr, "warning") {
+		t.Errorf("the unstripped copy: dwarf=%v\n%s", hasDWARF(f), stderr)
+	}
+	orig := openELFFile(t, linked)
+	for i, p := range orig.Progs {
+		if p.Type == elf.PT_LOAD && (f.Progs[i].Off != p.Off || f.Progs[i].Vaddr != p.Vaddr) {
+			t.Errorf("PT_LOAD %d: offset/vaddr not the program's %#x/%#x", i, p.Off, p.Vaddr)
+		}
+	}
+	testbin.Run(t, "", "objcopy", "--remove-section=.gnu_debuglink", bin)
+	testbin.Run(t, filepath.Dir(bin), "objcopy", "--add-gnu-debuglink="+filepath.Base(bin), bin)
+	if f, stderr := extractOut(t, 0, bin, "--debug-file-directory="); hasDWARF(f) || !strings.Contains(stderr, "is the program itself: not used") {
+		t.Errorf("a debuglink naming the program: dwarf=%v\n%s", hasDWARF(f), stderr)
+	}
+}
+
+func openELFFile(t *testing.T, path string) *elf.File {
+	t.Helper()
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}

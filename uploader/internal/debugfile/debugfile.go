@@ -124,6 +124,7 @@ type Facts struct {
 	ID        buildid.ID
 	Layout    string
 	DebugOnly bool
+	DWARF     bool
 	ReadErr   error // the file could not be read as ELF (no ID)
 	Useless   bool  // it gives a profiler nothing
 }
@@ -138,21 +139,29 @@ func Of(f *elfparse.File, r io.ReaderAt, size int64) Facts {
 	if err != nil {
 		return Facts{ReadErr: err}
 	}
-	return Facts{ID: id, Layout: Layout(f), DebugOnly: !HasCode(f), Useless: q.Useless()}
+	return Facts{ID: id, Layout: Layout(f), DebugOnly: !HasCode(f), DWARF: q.DWARF, Useless: q.Useless()}
 }
 
+// LayoutDiffers says why a debug file with its program's build ID but not
+// its sections is not taken for it.
+const LayoutDiffers = "has the program's build ID but not its sections (was the program changed after the split, by patchelf or strip -R?)"
+
 // NotIts says why d, found where program p's debug file would be, is not
-// it; "" when it is. reason shortens a read error for the message.
+// it; "" when it is. reason shortens a read error for the message. The
+// unstripped program itself (cp app app.debug; strip -g app) is one, as
+// for gdb: the same build ID and sections, with DWARF.
 func NotIts(p, d Facts, reason func(error) string) string {
 	switch {
 	case d.ReadErr != nil:
 		return "could not be read (" + reason(d.ReadErr) + "): not used"
 	case d.ID.Value != p.ID.Value && p.ID.Type != buildid.GNU && p.ID.Type != buildid.Go:
 		return "cannot be told from another build's: the program has no build ID (link with -Wl,--build-id): not used"
-	case d.ID.Value != p.ID.Value || d.Layout != p.Layout:
+	case d.ID.Value != p.ID.Value:
 		return "is not this build's: not used"
-	case !d.DebugOnly:
-		return "is a program, not a debug file: not used"
+	case d.Layout != p.Layout:
+		return LayoutDiffers + ": not used; name that file by itself if the program's code did not move"
+	case !d.DebugOnly && !d.DWARF:
+		return "is a program without DWARF either: not used"
 	case d.Useless:
 		return "gives nothing either: not used"
 	}

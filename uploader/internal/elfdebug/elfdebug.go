@@ -335,6 +335,7 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 		}
 		phdrs[i] = h
 	}
+	followLoads(f, phdrs)
 	unreadableSegments(f, phdrs)
 
 	// The parts, in output order.
@@ -374,6 +375,26 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 }
 
 const copyBufferMax = 1 << 20
+
+// followLoads gives a segment without file bytes in the output (PT_DYNAMIC,
+// PT_GNU_EH_FRAME, PT_GNU_RELRO) the offset of its address in the PT_LOAD
+// holding it. A linker's are that already; objcopy --only-keep-debug moves
+// them, and the PT_LOADs' offsets may have been put back since.
+func followLoads(f *elfparse.File, phdrs [][]byte) {
+	for i, p := range f.Progs {
+		out := f.DecodeProg(phdrs[i])
+		if p.Type == uint32(elf.PT_LOAD) || p.Type == uint32(elf.PT_PHDR) || out.Filesz != 0 || p.Memsz == 0 {
+			continue
+		}
+		for j, l := range f.Progs {
+			ol := f.DecodeProg(phdrs[j])
+			if l.Type == uint32(elf.PT_LOAD) && ol.Vaddr <= p.Vaddr && p.Vaddr+p.Memsz <= ol.Vaddr+ol.Memsz {
+				f.PutProgOffFilesz(phdrs[i], ol.Off+(p.Vaddr-ol.Vaddr), 0)
+				break
+			}
+		}
+	}
+}
 
 // unreadableSegments makes PT_NULL of the segments binutils cannot read in
 // the output, which they report as errors: a PT_PHDR that no PT_LOAD's

@@ -74,7 +74,7 @@ func addDebugFiles(jobs []*job, opts Options) []*job {
 // is not it; "" when it is.
 func notItsDebugFile(j, d *job) string {
 	facts := func(j *job) debugfile.Facts {
-		f := debugfile.Facts{ID: j.id, Layout: j.layout, DebugOnly: j.debugOnly, Useless: j.err != nil}
+		f := debugfile.Facts{ID: j.id, Layout: j.layout, DebugOnly: j.debugOnly, DWARF: j.rank >= 3, Useless: j.err != nil}
 		if j.err != nil && !j.useless && j.id.Value == "" {
 			f.ReadErr = j.err
 		}

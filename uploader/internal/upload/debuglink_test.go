@@ -236,3 +236,27 @@ func TestDamagedProgramHeadersWarned(t *testing.T) {
 		t.Errorf("a damaged debug file with its program: %+v", r)
 	}
 }
+
+// The unstripped program kept as the debug file (cp app app.debug; strip
+// -g app; --add-gnu-debuglink), which gdb reads, is sent for the stripped
+// program (review s16-r1, finding 2: it was refused as "a program", and
+// Parca showed no file:line).
+func TestUnstrippedCopyServesAsDebugFile(t *testing.T) {
+	stripped, _, whole, id := splitProgram(t, "-g")
+	found := filepath.Join(filepath.Dir(stripped), "app.debug")
+	testbin.Run(t, "", "cp", whole, found)
+	srv := teststore.Start(t, teststore.Options{})
+	got, failed := run(t, grpcStore(t, srv), []string{stripped}, upload.Options{})
+	p, d := got[stripped+"#debuginfo"], got[found+"#debuginfo"]
+	if failed != 0 || d.Action != upload.Uploaded || d.SymbolsOnly || p.Action != upload.Skipped ||
+		!strings.Contains(p.Reason, "found where gdb looks") {
+		t.Fatalf("failed %d; program %+v; debug file %+v", failed, p, d)
+	}
+	stored, ok := srv.Uploaded(id, pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED)
+	if !ok {
+		t.Fatal("nothing stored")
+	}
+	if got, want := loadOffsets(t, stored), fileOffsets(t, whole); !slices.Equal(got, want) {
+		t.Errorf("stored PT_LOAD offsets %#x, the program's %#x", got, want)
+	}
+}

@@ -413,6 +413,13 @@ func markCollisions(jobs []*job, allow bool) {
 		}
 		a, b := collidingPair(group, first.path, differ[0])
 		msg := collision(id, a, b)
+		if x, y := byPath(group, a), byPath(group, b); x != nil && y != nil && x.debugOnly != y.debugOnly && x.layout != y.layout {
+			if x.debugOnly {
+				x, y = y, x
+			}
+			msg = fmt.Errorf("build ID %s: %s, a debug file of it, %s: upload %s by itself if the program's code did not move (override: --allow-shared-build-id)",
+				id, y.path, strings.Replace(debugfile.LayoutDiffers, "the program", x.path, 1), y.path)
+		}
 		for _, j := range group {
 			if j.err == nil && j.dupOf == "" {
 				j.err, j.shared = msg, true
@@ -450,6 +457,16 @@ func markCollisions(jobs []*job, allow bool) {
 	}
 }
 
+// byPath is the job of group for path.
+func byPath(group []*job, path string) *job {
+	for _, j := range group {
+		if j.path == path {
+			return j
+		}
+	}
+	return nil
+}
+
 // collision is the error for different files claiming build ID id.
 func collision(id, a, b string) error {
 	return fmt.Errorf("build ID %s is shared by different files (%s and %s): the store would mix them up; %s (override: --allow-shared-build-id)", id, a, b, buildid.UniqueIDAdvice)
@@ -470,8 +487,9 @@ func collidingPair(group []*job, a, b string) (string, string) {
 
 // debugCompanion says which file to send for a build ID that different
 // files carry, when at most one of them is a program and the rest are debug
-// files (no code): the highest rank, the program on a tie. nil otherwise,
-// and always for a record's object, whose program is not in this run.
+// files (no code) or the program's unstripped copy found as its debug file:
+// the highest rank, the program on a tie. nil otherwise, and always for a
+// record's object, whose program is not in this run.
 func debugCompanion(group []*job) *job {
 	var best *job
 	programs := 0
@@ -482,8 +500,8 @@ func debugCompanion(group []*job) *job {
 		if j.err != nil || j.dupOf != "" {
 			continue
 		}
-		if !j.debugOnly {
-			programs++
+		if !j.debugOnly && j.foundFor == "" {
+			programs++ // an unstripped copy found for one is that program
 		}
 		if j.layout == "" || best != nil && j.layout != best.layout {
 			return nil // not provably one program: a real collision
