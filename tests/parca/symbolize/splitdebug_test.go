@@ -37,6 +37,16 @@ func splitDebug(t *testing.T, dir, bin string) (stripped, debug string) {
 	return stripped, debug
 }
 
+// unstrippedCopy keeps the unstripped program as the debug file (cp app
+// app.debug; strip -g app; --add-gnu-debuglink), which gdb reads too.
+func unstrippedCopy(t *testing.T, dir, bin string) string {
+	debug, stripped := bin+".debug", bin+".stripped"
+	run(t, dir, nil, "cp", bin, debug)
+	run(t, dir, nil, "strip", "-g", "-o", stripped, bin)
+	run(t, dir, nil, "objcopy", "--add-gnu-debuglink="+debug, stripped)
+	return stripped
+}
+
 func debugAlone(t *testing.T, dir, bin string) string    { _, d := splitDebug(t, dir, bin); return d }
 func strippedAlone(t *testing.T, dir, bin string) string { s, _ := splitDebug(t, dir, bin); return s }
 
@@ -50,6 +60,10 @@ var splitFixtures = []splitFixture{
 	// it): symbols only, no file:line, no sources, before.
 	{name: "c-debuglink-stripped", src: "c", build: gcc("gcc", "-g", "-O1"), wants: cWants, prepare: strippedAlone},
 	{name: "go-debuglink-stripped", src: "go", build: goBuild(), wants: goWants, prepare: strippedAlone},
+	// The unstripped copy as the debug file: refused as "a program" before
+	// session 16 (review s16-r1, finding 2).
+	{name: "c-unstripped-copy", src: "c", build: gcc("gcc", "-g", "-O1"), wants: cWants, prepare: unstrippedCopy},
+	{name: "c-unstripped-copy-extract", src: "c", build: gcc("gcc", "-g", "-O1"), wants: cWants, prepare: unstrippedCopy, extract: true},
 	// `debuginfo extract app` of the same: symbols only before session 16.
 	{name: "c-debuglink-stripped-extract", src: "c", build: gcc("gcc", "-g", "-O1"), wants: cWants, prepare: strippedAlone, extract: true},
 	{name: "go-debuglink-stripped-extract", src: "go", build: goBuild(), wants: goWants, prepare: strippedAlone, extract: true},
