@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"debug/elf"
-	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,12 +39,7 @@ func extractOut(t *testing.T, want int, bin string, args ...string) (*elf.File, 
 	if code != 0 {
 		return nil, stderr
 	}
-	f, err := elf.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return f, stderr
+	return testbin.OpenELF(t, out), stderr
 }
 
 func hasDWARF(f *elf.File) bool {
@@ -234,24 +228,7 @@ func TestReviewDebuglinkFollowed(t *testing.T) {
 // through its program, it gets the program's headers and no warning.
 func TestExtractDamagedDebugFileWarned(t *testing.T) {
 	bin, debug, _ := splitProgram(t, "-g")
-	b, err := os.ReadFile(debug)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := elf.Open(debug)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, p := range f.Progs {
-		if p.Type == elf.PT_LOAD && p.Flags&elf.PF_X != 0 {
-			ph := int(binary.LittleEndian.Uint64(b[0x20:])) + i*56
-			binary.LittleEndian.PutUint64(b[ph+16:], 0x674) // p_vaddr
-		}
-	}
-	f.Close()
-	if err := os.WriteFile(debug, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testbin.MoveCodeSegment(t, debug, 0x674, 0)
 	if _, stderr := extractOut(t, 0, debug); !strings.Contains(stderr, "program headers do not match its sections") || !strings.Contains(stderr, "extract its program instead") {
 		t.Errorf("a damaged debug file alone, not warned:\n%s", stderr)
 	}
@@ -315,7 +292,7 @@ func TestExtractUnstrippedCopyAsDebugFile(t *testing.T) {
 	if !hasDWARF(f) || strings.Contains(stderr, "warning") {
 		t.Errorf("the unstripped copy: dwarf=%v\n%s", hasDWARF(f), stderr)
 	}
-	orig := openELFFile(t, linked)
+	orig := testbin.OpenELF(t, linked)
 	for i, p := range orig.Progs {
 		if p.Type == elf.PT_LOAD && (f.Progs[i].Off != p.Off || f.Progs[i].Vaddr != p.Vaddr) {
 			t.Errorf("PT_LOAD %d: offset/vaddr not the program's %#x/%#x", i, p.Off, p.Vaddr)
@@ -326,14 +303,4 @@ func TestExtractUnstrippedCopyAsDebugFile(t *testing.T) {
 	if f, stderr := extractOut(t, 0, bin, "--debug-file-directory="); hasDWARF(f) || !strings.Contains(stderr, "is the program itself: not used") {
 		t.Errorf("a debuglink naming the program: dwarf=%v\n%s", hasDWARF(f), stderr)
 	}
-}
-
-func openELFFile(t *testing.T, path string) *elf.File {
-	t.Helper()
-	f, err := elf.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return f
 }

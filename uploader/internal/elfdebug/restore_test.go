@@ -3,7 +3,6 @@ package elfdebug
 import (
 	"bytes"
 	"debug/elf"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"os"
@@ -183,22 +182,11 @@ func TestMovedSegmentTakenFromProgram(t *testing.T) {
 	bin := testbin.GCC(t, t.TempDir(), "a", "int main(void) { return 0; }\n", "-g")
 	debug := filepath.Join(t.TempDir(), "a.debug")
 	testbin.Run(t, "", "objcopy", "--only-keep-debug", bin, debug)
+	testbin.MoveCodeSegment(t, debug, 0x674, 99)
 	b, err := os.ReadFile(debug)
 	if err != nil {
 		t.Fatal(err)
 	}
-	df, err := elf.Open(debug)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, p := range df.Progs {
-		if p.Type == elf.PT_LOAD && p.Flags&elf.PF_X != 0 {
-			ph := int(binary.LittleEndian.Uint64(b[0x20:])) + i*56
-			binary.LittleEndian.PutUint64(b[ph+16:], 0x674)      // p_vaddr
-			binary.LittleEndian.PutUint64(b[ph+40:], p.Memsz+99) // p_memsz
-		}
-	}
-	df.Close()
 	in := parseFile(t, bin)
 	var out bytes.Buffer
 	if _, err := ExtractWith(bytes.NewReader(b), int64(len(b)), &out, Options{Segments: in.Progs}); err != nil {

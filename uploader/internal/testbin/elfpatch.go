@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
+	"os"
 	"testing"
 )
 
@@ -32,4 +33,41 @@ func SectionHeader(t testing.TB, b []byte, name string) []byte {
 	}
 	t.Fatalf("no section %s", name)
 	return nil
+}
+
+// MoveCodeSegment rewrites the executable PT_LOAD of the ELF64
+// little-endian file at path to address vaddr, its memory size grown by
+// grow: what objcopy --only-keep-debug does to the code segment llvm-bolt
+// adds.
+func MoveCodeSegment(t testing.TB, path string, vaddr, grow uint64) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := elf.NewFile(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range f.Progs {
+		if p.Type == elf.PT_LOAD && p.Flags&elf.PF_X != 0 {
+			ph := int(binary.LittleEndian.Uint64(b[0x20:])) + i*56
+			binary.LittleEndian.PutUint64(b[ph+16:], vaddr)        // p_vaddr
+			binary.LittleEndian.PutUint64(b[ph+40:], p.Memsz+grow) // p_memsz
+		}
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// OpenELF opens the ELF file at path for the rest of the test.
+func OpenELF(t testing.TB, path string) *elf.File {
+	t.Helper()
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
 }

@@ -3,7 +3,6 @@ package upload_test
 import (
 	"bytes"
 	"debug/elf"
-	"encoding/binary"
 	"os"
 	"path/filepath"
 	"slices"
@@ -96,20 +95,7 @@ func TestStrippedProgramFindsItsDebugFile(t *testing.T) {
 				debugDir := t.TempDir()
 				found := where(stripped, id, debugDir)
 				move(t, debug, found)
-				srv := teststore.Start(t, teststore.Options{})
-				got, failed := run(t, grpcStore(t, srv), []string{stripped}, upload.Options{DebugDirs: []string{debugDir}})
-				p, d := got[stripped+"#debuginfo"], got[found+"#debuginfo"]
-				if failed != 0 || d.Action != upload.Uploaded || d.SymbolsOnly || p.Action != upload.Skipped ||
-					!strings.Contains(p.Reason, "found where gdb looks") {
-					t.Fatalf("failed %d; program %+v; debug file %+v", failed, p, d)
-				}
-				stored, ok := srv.Uploaded(id, pb.DebuginfoType_DEBUGINFO_TYPE_DEBUGINFO_UNSPECIFIED)
-				if !ok {
-					t.Fatal("nothing stored")
-				}
-				if got, want := loadOffsets(t, stored), fileOffsets(t, whole); !slices.Equal(got, want) {
-					t.Errorf("stored PT_LOAD offsets %#x, the program's %#x", got, want)
-				}
+				servedByFound(t, stripped, found, whole, id, []string{debugDir})
 			})
 		}
 	}
@@ -203,12 +189,6 @@ func TestDamagedProgramHeadersWarned(t *testing.T) {
 	if r := got[debug+"#debuginfo"]; r.Action != upload.DryRun || r.Warning != "" {
 		t.Fatalf("an intact debug file: %+v", r)
 	}
-	f, err := elf.Open(debug)
-	if err != nil {
-		t.Fatal(err)
-	}
-	progs := f.Progs
-	f.Close()
 	orig, err := os.ReadFile(debug)
 	if err != nil {
 		t.Fatal(err)
@@ -216,16 +196,10 @@ func TestDamagedProgramHeadersWarned(t *testing.T) {
 	// Where objcopy leaves BOLT's segment (0x674: below the others, over
 	// the first one), and an address no section is at.
 	for _, vaddr := range []uint64{0x674, 0x7fff0000} {
-		b := bytes.Clone(orig)
-		for i, p := range progs {
-			if p.Type == elf.PT_LOAD && p.Flags&elf.PF_X != 0 {
-				ph := int(binary.LittleEndian.Uint64(b[0x20:])) + i*56
-				binary.LittleEndian.PutUint64(b[ph+16:], vaddr) // p_vaddr
-			}
-		}
-		if err := os.WriteFile(debug, b, 0o644); err != nil {
+		if err := os.WriteFile(debug, orig, 0o644); err != nil {
 			t.Fatal(err)
 		}
+		testbin.MoveCodeSegment(t, debug, vaddr, 0)
 		got, _ = run(t, nil, []string{debug}, upload.Options{DryRun: true})
 		if r := got[debug+"#debuginfo"]; r.Action != upload.DryRun || !strings.Contains(r.Warning, "program headers do not match its sections") {
 			t.Errorf("a damaged debug file alone (code segment at %#x): %+v", vaddr, r)
@@ -245,8 +219,16 @@ func TestUnstrippedCopyServesAsDebugFile(t *testing.T) {
 	stripped, _, whole, id := splitProgram(t, "-g")
 	found := filepath.Join(filepath.Dir(stripped), "app.debug")
 	testbin.Run(t, "", "cp", whole, found)
+	servedByFound(t, stripped, found, whole, id, nil)
+}
+
+// servedByFound uploads the stripped program alone (debug directories
+// dirs) and checks that found was sent for it, with whole's segment
+// offsets, and the program reported as served by it.
+func servedByFound(t *testing.T, stripped, found, whole, id string, dirs []string) {
+	t.Helper()
 	srv := teststore.Start(t, teststore.Options{})
-	got, failed := run(t, grpcStore(t, srv), []string{stripped}, upload.Options{})
+	got, failed := run(t, grpcStore(t, srv), []string{stripped}, upload.Options{DebugDirs: dirs})
 	p, d := got[stripped+"#debuginfo"], got[found+"#debuginfo"]
 	if failed != 0 || d.Action != upload.Uploaded || d.SymbolsOnly || p.Action != upload.Skipped ||
 		!strings.Contains(p.Reason, "found where gdb looks") {
