@@ -178,7 +178,7 @@ func extract(env *Env, path string, outs []output, comp elfdebug.Compression, fi
 		say(env.Stderr, "debuginfo: warning: %s: %s\n", srcPath, elfdebug.LegacyZdebugWarning)
 	}
 	if srcPath != path {
-		say(env.Stdout, "%s: its DWARF is in %s\n", path, srcPath)
+		say(env.Stdout, "%s: its debug file is %s\n", path, srcPath)
 	}
 	say(env.Stdout, "%s -> %s  %d bytes  %s %s  dwarf=%v symtab=%v dynsym=%v gopclntab=%v\n",
 		path, out, st.Bytes, id.Type, id.Value, st.HasDWARF, st.HasSymtab, st.HasDynsym, st.HasGoPclntab)
@@ -237,6 +237,12 @@ func separateDebugFile(path string, in *os.File, size int64, id buildid.ID, dirs
 		if why := debugfile.NotIts(prog, facts, func(e error) string { return e.Error() }); why != "" {
 			f.Close()
 			return why
+		}
+		if !facts.DebugOnly {
+			if same, err := debugfile.SameCode(path, c); err != nil || !same {
+				f.Close()
+				return debugfile.OtherCode
+			}
 		}
 		d = f
 		if facts.DebugOnly {

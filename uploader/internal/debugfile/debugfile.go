@@ -6,11 +6,14 @@ package debugfile
 import (
 	"bytes"
 	"debug/elf"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
@@ -146,6 +149,10 @@ func Of(f *elfparse.File, r io.ReaderAt, size int64) Facts {
 // its sections is not taken for it.
 const LayoutDiffers = "has the program's build ID but not its sections (was the program changed after the split, by patchelf or strip -R?)"
 
+// OtherCode says why a program with this one's build ID and sections is not
+// taken for its unstripped copy.
+const OtherCode = "is a program with the same build ID and sections but other code: not used"
+
 // NotIts says why d, found where program p's debug file would be, is not
 // it; "" when it is. reason shortens a read error for the message. The
 // unstripped program itself (cp app app.debug; strip -g app) is one, as
@@ -189,13 +196,19 @@ func Search(candidates []string, link, bad, instead string, try func(path string
 	var other string
 	for _, c := range candidates {
 		fi, err := os.Stat(c)
-		if err != nil {
-			continue
-		}
 		var why string
-		if fi.Mode().IsRegular() {
+		switch {
+		case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
+			continue
+		case err != nil: // a symlink loop, a directory we may not search
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			why = "could not be read (" + err.Error() + "): not used"
+		case fi.Mode().IsRegular():
 			why = try(c, fi)
-		} else {
+		default:
 			why = "is not a regular file: not used" // a directory, a FIFO (never opened)
 		}
 		if why == "" {
@@ -212,4 +225,65 @@ func Search(candidates []string, link, bad, instead string, try func(path string
 		return false, Unfound(link, bad, instead)
 	}
 	return false, ""
+}
+
+// SameCode says whether the programs at paths a and b have the same bytes
+// in every allocated section: one program, stripped of other sections or
+// not. The same build ID and section layout do not prove that when an ID
+// is forced (-Wl,--build-id=0x...) and a change keeps every size.
+func SameCode(a, b string) (bool, error) {
+	fa, sa, err := elfparse.OpenRegular(a)
+	if err != nil {
+		return false, err
+	}
+	defer fa.Close()
+	fb, sb, err := elfparse.OpenRegular(b)
+	if err != nil {
+		return false, err
+	}
+	defer fb.Close()
+	pa, err := elfparse.Parse(fa, sa.Size())
+	if err != nil {
+		return false, err
+	}
+	pb, err := elfparse.Parse(fb, sb.Size())
+	if err != nil {
+		return false, err
+	}
+	if Layout(pa) != Layout(pb) {
+		return false, nil
+	}
+	alloc := func(f *elfparse.File) []elfparse.Section {
+		var l []elfparse.Section
+		for _, s := range f.Sections {
+			if s.Flags&uint64(elf.SHF_ALLOC) != 0 {
+				l = append(l, s)
+			}
+		}
+		return l
+	}
+	secsB := alloc(pb) // as many as pa's, in the same order: the layouts are equal
+	bufA, bufB := make([]byte, 64<<10), make([]byte, 64<<10)
+	for i, s := range alloc(pa) {
+		t := secsB[i]
+		if !s.HasData && !t.HasData {
+			continue
+		}
+		if s.HasData != t.HasData || !pa.InFile(s.Off, s.Size) || !pb.InFile(t.Off, t.Size) {
+			return false, nil
+		}
+		for off := uint64(0); off < s.Size; off += uint64(len(bufA)) {
+			n := min(uint64(len(bufA)), s.Size-off)
+			if _, err := fa.ReadAt(bufA[:n], int64(s.Off+off)); err != nil {
+				return false, err
+			}
+			if _, err := fb.ReadAt(bufB[:n], int64(t.Off+off)); err != nil {
+				return false, err
+			}
+			if !bytes.Equal(bufA[:n], bufB[:n]) {
+				return false, nil
+			}
+		}
+	}
+	return true, nil
 }

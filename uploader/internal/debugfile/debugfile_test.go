@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/buildid"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 )
 
 // gdb's order: by build ID under each debug directory, then the debuglink
@@ -108,5 +109,25 @@ func TestCandidatesOfSymlinkedProgram(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("Candidates:\n got %q\nwant %q", got, want)
+	}
+}
+
+// A stripped copy has its program's code; a program with the same forced
+// build ID and sizes but another constant does not.
+func TestSameCode(t *testing.T) {
+	testbin.Need(t, "strip")
+	dir := t.TempDir()
+	flag := "-Wl,--build-id=0x" + strings.Repeat("cd", 20)
+	one := testbin.GCC(t, dir, "one", "int main(void) { return 1; }\n", "-g", "-O1", flag)
+	two := testbin.GCC(t, dir, "two", "int main(void) { return 2; }\n", "-g", "-O1", flag)
+	stripped := filepath.Join(dir, "one.stripped")
+	testbin.Run(t, "", "strip", "-g", "-o", stripped, one)
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{{one, stripped, true}, {stripped, one, true}, {one, two, false}} {
+		if got, err := SameCode(tc.a, tc.b); err != nil || got != tc.want {
+			t.Errorf("SameCode(%s, %s) = %v, %v; want %v", filepath.Base(tc.a), filepath.Base(tc.b), got, err, tc.want)
+		}
 	}
 }

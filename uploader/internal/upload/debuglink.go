@@ -30,11 +30,11 @@ func addDebugFiles(jobs []*job, opts Options) []*job {
 	if opts.asGiven() || opts.BuildID != "" {
 		return jobs
 	}
-	named := map[fileKey]bool{}
+	named := map[fileKey]*job{}
 	for _, j := range jobs {
 		if j.seen != nil {
 			if k, ok := keyOf(j.seen); ok {
-				named[k] = true
+				named[k] = j
 			}
 		}
 	}
@@ -46,15 +46,25 @@ func addDebugFiles(jobs []*job, opts Options) []*job {
 		cands := debugfile.Candidates(j.path, j.id, j.debugLink, opts.DebugDirs)
 		_, note := debugfile.Search(cands, j.debugLink, j.badDebugLink, "give that file's path too", func(c string, fi os.FileInfo) string {
 			k, ok := keyOf(fi)
-			if ok && named[k] {
-				return "" // in this run already: paired there
+			if d := named[k]; ok && d != nil {
+				if d == j {
+					return "is the program itself: not used"
+				}
+				return notItsDebugFile(j, d) // "": in this run already, paired there
 			}
 			d := &job{path: c, content: c}
 			inspect(candidate{path: c}, opts, d)
 			if why := notItsDebugFile(j, d); why != "" {
 				return why
 			}
-			named[k] = true
+			if !d.debugOnly {
+				if same, err := debugfile.SameCode(j.content, c); err != nil || !same {
+					return debugfile.OtherCode
+				}
+			}
+			if ok {
+				named[k] = d
+			}
 			d.foundFor = j.path
 			jobs = append(jobs, d)
 			return ""

@@ -242,3 +242,69 @@ func servedByFound(t *testing.T, stripped, found, whole, id string, dirs []strin
 		t.Errorf("stored PT_LOAD offsets %#x, the program's %#x", got, want)
 	}
 }
+
+// One program, whatever copies of it a run holds (review s16-r2): the
+// unstripped copy kept as the debug file beside the program, in a
+// directory walk or named; a strip -g copy with the unstripped program;
+// the same under --allow-shared-build-id (which sent the stripped copy).
+// Each time the file with DWARF is the one sent.
+func TestStrippedAndUnstrippedCopiesAreOneProgram(t *testing.T) {
+	stripped, _, whole, _ := splitProgram(t, "-g")
+	dir := filepath.Dir(stripped)
+	debug := filepath.Join(dir, "app.debug")
+	testbin.Run(t, "", "cp", whole, debug)
+	for name, tc := range map[string]struct {
+		paths []string
+		opts  upload.Options
+	}{
+		"directory":             {[]string{dir}, upload.Options{}},
+		"both named":            {[]string{stripped, debug}, upload.Options{}},
+		"debug file first":      {[]string{debug, stripped}, upload.Options{}},
+		"allow-shared-build-id": {[]string{stripped, debug}, upload.Options{AllowSharedBuildID: true}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tc.opts.DryRun = true
+			got, failed := run(t, nil, tc.paths, tc.opts)
+			p, d := got[stripped+"#debuginfo"], got[debug+"#debuginfo"]
+			if failed != 0 || d.Action != upload.DryRun || d.SymbolsOnly || p.Action != upload.Skipped {
+				t.Errorf("failed %d; program %+v; its unstripped copy %+v", failed, p, d)
+			}
+		})
+	}
+}
+
+// Two programs that share a forced build ID and every section's size but
+// not their code are two programs, stripped or not: refused.
+func TestSameLayoutOtherCodeIsNotOneProgram(t *testing.T) {
+	testbin.Need(t, "strip")
+	dir := t.TempDir()
+	flag := "-Wl,--build-id=0x" + strings.Repeat("ab", 20)
+	one := testbin.GCC(t, dir, "one", "int main(void) { return 1; }\n", "-g", "-O1", flag)
+	two := testbin.GCC(t, dir, "two", "int main(void) { return 2; }\n", "-g", "-O1", flag)
+	testbin.Run(t, "", "strip", "-g", two)
+	got, failed := run(t, nil, []string{one, two}, upload.Options{DryRun: true})
+	if r := got[one+"#debuginfo"]; failed != 2 || !strings.Contains(r.Reason, "shared by different files") {
+		t.Errorf("failed %d; %+v", failed, r)
+	}
+}
+
+// A debug file candidate the run names but that is not this program's
+// does not end the search: the right one further on is found, and a wrong
+// one alone is named in the warning (review s16-r2, finding 4).
+func TestNamedStaleDebugFileDoesNotEndTheSearch(t *testing.T) {
+	stripped, debug, _, _ := splitProgram(t, "-g")
+	dir := filepath.Dir(stripped)
+	stale := filepath.Join(dir, "app.debug")
+	staleSrc := testbin.GCC(t, t.TempDir(), "app", "int main(void) { return 7; }\n", "-g")
+	testbin.Run(t, "", "objcopy", "--only-keep-debug", staleSrc, stale)
+	got, _ := run(t, nil, []string{stripped, stale}, upload.Options{DryRun: true})
+	if r := got[stripped+"#debuginfo"]; !strings.Contains(r.Warning, stale+", found as its separate debug file, is not this build's") {
+		t.Errorf("a stale debug file named in the run: %+v", r)
+	}
+	found := filepath.Join(dir, ".debug", "app.debug")
+	move(t, debug, found)
+	got, _ = run(t, nil, []string{stripped, stale}, upload.Options{DryRun: true})
+	if p, d := got[stripped+"#debuginfo"], got[found+"#debuginfo"]; p.Action != upload.Skipped || d.Action != upload.DryRun || d.SymbolsOnly {
+		t.Errorf("the right one in .debug/: program %+v; found %+v", p, d)
+	}
+}

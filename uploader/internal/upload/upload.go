@@ -386,14 +386,6 @@ func markCollisions(jobs []*job, allow bool) {
 		if len(differ) == 0 {
 			continue // copies only, each skipped as the first one's
 		}
-		if allow {
-			for _, j := range group[1:] {
-				if j.err == nil && j.dupOf == "" {
-					j.dupOf = first.path // allowed: the first one wins
-				}
-			}
-			continue
-		}
 		if best := debugCompanion(group); best != nil {
 			// A program and its own debug file(s), or debug files of one
 			// program: one upload serves them all; the one that gives the
@@ -401,12 +393,23 @@ func markCollisions(jobs []*job, allow bool) {
 			for _, j := range group {
 				if j != best && j.err == nil && j.dupOf == "" {
 					j.dupOf, j.dupWhy = best.path, " (a program and its debug file: one upload serves both)"
+					if !best.debugOnly && !j.debugOnly {
+						j.dupWhy = " (the same program, one copy stripped: one upload serves both)"
+					}
 					if best.foundFor == j.path {
 						j.dupWhy = " (its separate debug file, found where gdb looks: one upload serves both)"
 					}
 					if best.debugOnly && !j.debugOnly {
 						best.segments = j.path
 					}
+				}
+			}
+			continue
+		}
+		if allow {
+			for _, j := range group[1:] {
+				if j.err == nil && j.dupOf == "" {
+					j.dupOf = first.path // allowed: the first one wins
 				}
 			}
 			continue
@@ -486,13 +489,13 @@ func collidingPair(group []*job, a, b string) (string, string) {
 }
 
 // debugCompanion says which file to send for a build ID that different
-// files carry, when at most one of them is a program and the rest are debug
-// files (no code) or the program's unstripped copy found as its debug file:
-// the highest rank, the program on a tie. nil otherwise, and always for a
-// record's object, whose program is not in this run.
+// files carry, when they are one program: its debug files (no code) and
+// copies of it stripped or not (the same code): the highest rank, a program
+// on a tie. nil otherwise, and always for a record's object, whose program
+// is not in this run.
 func debugCompanion(group []*job) *job {
 	var best *job
-	programs := 0
+	var programs []*job
 	for _, j := range group {
 		if j.prepared != nil {
 			return nil
@@ -500,8 +503,8 @@ func debugCompanion(group []*job) *job {
 		if j.err != nil || j.dupOf != "" {
 			continue
 		}
-		if !j.debugOnly && j.foundFor == "" {
-			programs++ // an unstripped copy found for one is that program
+		if !j.debugOnly {
+			programs = append(programs, j)
 		}
 		if j.layout == "" || best != nil && j.layout != best.layout {
 			return nil // not provably one program: a real collision
@@ -510,8 +513,11 @@ func debugCompanion(group []*job) *job {
 			best = j
 		}
 	}
-	if programs > 1 {
-		return nil
+	for _, p := range programs[min(1, len(programs)):] {
+		// Programs are one only with the same code: stripped copies.
+		if same, err := debugfile.SameCode(programs[0].content, p.content); err != nil || !same {
+			return nil
+		}
 	}
 	return best
 }
