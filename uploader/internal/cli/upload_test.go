@@ -338,3 +338,22 @@ func TestUploadRecordsMeetTheSharedBuildIDGuard(t *testing.T) {
 		t.Fatalf("same record twice: exit %d %v\n%s", code, actions, stderr)
 	}
 }
+
+// A record and the program it was extracted from, in one run, are one
+// program: the record is sent, the program skipped (review s16-r2, finding
+// 5: both failed as "shared by different files (app and app)").
+func TestRecordWithItsOwnProgram(t *testing.T) {
+	bin := testbin.C(t, "own", "own", "-g")
+	rec := extractRecord(t, bin)
+	code, stdout, stderr := cliRun(t, nil, "upload", "--dry-run", "--json", "--record", rec, bin)
+	reps := jsonReports(t, stdout)
+	if code != 0 || len(reps) != 2 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, r := range reps {
+		if r.Path == bin && (r.Action != upload.Skipped || !strings.Contains(r.Reason, "the record's debuginfo was extracted from it")) ||
+			r.Path != bin && r.Action != upload.DryRun {
+			t.Errorf("report: %+v", r)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -393,7 +394,10 @@ func markCollisions(jobs []*job, allow bool) {
 			for _, j := range group {
 				if j != best && j.err == nil && j.dupOf == "" {
 					j.dupOf, j.dupWhy = best.path, " (a program and its debug file: one upload serves both)"
-					if !best.debugOnly && !j.debugOnly {
+					switch {
+					case best.prepared != nil:
+						j.dupWhy = " (the record's debuginfo was extracted from it: one upload serves both)"
+					case !best.debugOnly && !j.debugOnly:
 						j.dupWhy = " (the same program, one copy stripped: one upload serves both)"
 					}
 					if best.foundFor == j.path {
@@ -489,27 +493,37 @@ func collidingPair(group []*job, a, b string) (string, string) {
 }
 
 // debugCompanion says which file to send for a build ID that different
-// files carry, when they are one program: its debug files (no code) and
-// copies of it stripped or not (the same code): the highest rank, a program
-// on a tie. nil otherwise, and always for a record's object, whose program
-// is not in this run.
+// files carry, when they are one program: its debug files (no code), copies
+// of it stripped or not (the same code), and a record extracted from it:
+// the record (what the user made for upload, with its sources), else the
+// highest rank, a program on a tie. nil otherwise.
 func debugCompanion(group []*job) *job {
 	var best *job
 	var programs []*job
+	want := ""
 	for _, j := range group {
-		if j.prepared != nil {
-			return nil
-		}
 		if j.err != nil || j.dupOf != "" {
 			continue
 		}
-		if !j.debugOnly {
+		layout := j.layout
+		switch {
+		case j.prepared != nil:
+			layout = fileLayout(j.content) // its debuginfo keeps the program's section headers
+		case !j.debugOnly:
 			programs = append(programs, j)
 		}
-		if j.layout == "" || best != nil && j.layout != best.layout {
+		if layout == "" || want != "" && layout != want {
 			return nil // not provably one program: a real collision
 		}
-		if best == nil || j.rank > best.rank || j.rank == best.rank && best.debugOnly && !j.debugOnly {
+		want = layout
+		switch {
+		case j.prepared != nil:
+			if best != nil && best.prepared != nil {
+				return nil // two records
+			}
+			best = j
+		case best != nil && best.prepared != nil:
+		case best == nil || j.rank > best.rank || j.rank == best.rank && best.debugOnly && !j.debugOnly:
 			best = j
 		}
 	}
@@ -519,7 +533,28 @@ func debugCompanion(group []*job) *job {
 			return nil
 		}
 	}
+	if best != nil && best.prepared != nil && len(programs) > 0 && filepath.Base(programs[0].path) != best.path {
+		// A record's debuginfo has no code to compare: it must at least
+		// name the program (two builds that differ in a string only have
+		// one layout).
+		return nil
+	}
 	return best
+}
+
+// fileLayout is the allocated sections of the ELF file at path ("" when it
+// cannot be read).
+func fileLayout(path string) string {
+	f, st, err := elfparse.OpenRegular(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	p, err := elfparse.Parse(f, st.Size())
+	if err != nil {
+		return ""
+	}
+	return debugfile.Layout(p)
 }
 
 // sameContent compares two files cheaply first (same inode, size) and by
