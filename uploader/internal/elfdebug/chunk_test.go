@@ -82,13 +82,13 @@ func TestChunkedSections(t *testing.T) {
 	defer chunked(16 << 10)()
 	for _, in := range chunkInputs(t) {
 		t.Run(in.name, func(t *testing.T) {
-			fi := openELF(t, in.path)
+			fi := testbin.OpenELF(t, in.path)
 			plain, _ := extractWith(t, in.path, ".none", None)
 			want := lineTables(t, plain)
 			needTools(t)
 			for _, c := range []Compression{Zlib, Zstd} {
 				out, _ := extractWith(t, in.path, ".chunked."+c.String(), c)
-				fo := openELF(t, out)
+				fo := testbin.OpenELF(t, out)
 				cut := false
 				for i, s := range fo.Sections {
 					if !strings.HasPrefix(s.Name, ".debug_") || s.Type == elf.SHT_NOBITS {
@@ -108,7 +108,7 @@ func TestChunkedSections(t *testing.T) {
 							t.Errorf("%s: %s is not a whole zlib stream: %v", c, s.Name, err)
 						}
 					}
-					want, err1 := openELF(t, plain).Sections[i].Data()
+					want, err1 := testbin.OpenELF(t, plain).Sections[i].Data()
 					got, err2 := s.Data()
 					if err1 != nil || err2 != nil || !bytes.Equal(got, want) {
 						t.Errorf("%s: %s reads back different (%v, %v)", c, s.Name, err1, err2)

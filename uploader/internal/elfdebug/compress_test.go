@@ -42,7 +42,7 @@ func extractWith(t *testing.T, in, suffix string, c Compression) (string, Stats)
 // debug/dwarf (Parca's DWARF reader) reads it.
 func lineTables(t *testing.T, path string) string {
 	t.Helper()
-	f := openELF(t, path)
+	f := testbin.OpenELF(t, path)
 	d, err := f.DWARF()
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
@@ -90,7 +90,7 @@ func checkCompression(t *testing.T, in input) {
 			if got := lineTables(t, out); got != want {
 				t.Errorf("line tables differ from the uncompressed output")
 			}
-			fi, fo := openELF(t, in.path), openELF(t, out)
+			fi, fo := testbin.OpenELF(t, in.path), testbin.OpenELF(t, out)
 			for _, p := range append(append(progProblems(fi, fo), alignProblems(fo)...), append(append(chdrProblems(t, in.path, out), gapProblems(t, in.path, out)...), headProblems(t, in.path, out)...)...) {
 				t.Error(p)
 			}
@@ -137,13 +137,13 @@ func checkCompression(t *testing.T, in input) {
 // kept as they are (they are compressed already) whatever the option.
 func TestZdebugPassedThrough(t *testing.T) {
 	bin := testbin.GCC(t, t.TempDir(), "zdebug", testbin.HelloC, "-g", "-gz=zlib-gnu")
-	fi := openELF(t, bin)
+	fi := testbin.OpenELF(t, bin)
 	if fi.Section(".zdebug_info") == nil {
 		t.Skip("gcc/ld made no .zdebug_info")
 	}
 	for _, c := range []Compression{None, Zlib, Zstd} {
 		out, _ := extractWith(t, bin, "."+c.String(), c)
-		fo := openELF(t, out)
+		fo := testbin.OpenELF(t, out)
 		for i, s := range fi.Sections {
 			if strings.HasPrefix(s.Name, ".zdebug_") {
 				o := fo.Sections[i]

@@ -56,7 +56,7 @@ func TestSmallestCompressedSection(t *testing.T) {
 	}{{minCompress, true}, {minCompress - 1, false}} {
 		for _, c := range []Compression{Zstd} {
 			out, _ := extractWith(t, withDebugSection(t, tc.size), "."+c.String(), c)
-			ef := elfFile(t, out)
+			ef := testbin.OpenELF(t, out)
 			s := ef.Section(".debug_rules")
 			if s == nil {
 				t.Fatalf("%v, %d bytes: no .debug_rules in the debug file", c, tc.size)
@@ -268,7 +268,7 @@ func TestCompressedOnlyWhenItSaves3Percent(t *testing.T) {
 			}
 			bin := withAsm(t, "ratio", ".section .debug_rules,\"\",@progbits\n.incbin \""+data+"\"\n")
 			out, _ := extractWith(t, bin, "."+c.String(), c)
-			sec := elfFile(t, out).Section(".debug_rules")
+			sec := testbin.OpenELF(t, out).Section(".debug_rules")
 			if sec == nil {
 				t.Fatalf("%v: no .debug_rules in the debug file", c)
 			}
@@ -286,12 +286,12 @@ func TestCompressedOnlyWhenItSaves3Percent(t *testing.T) {
 // (ch_addralign), which objcopy --decompress-debug-sections restores.
 func TestCompressionHeaderKeepsAlignment(t *testing.T) {
 	bin := withAsm(t, "aligned", ".section .debug_rules,\"\",@progbits\n.p2align 4\n.zero 4096\n")
-	if a := elfFile(t, bin).Section(".debug_rules").Addralign; a != 16 {
+	if a := testbin.OpenELF(t, bin).Section(".debug_rules").Addralign; a != 16 {
 		t.Fatalf("input .debug_rules aligned to %d, want 16", a)
 	}
 	for _, c := range []Compression{Zlib, Zstd} {
 		out, _ := extractWith(t, bin, "."+c.String(), c)
-		sec := elfFile(t, out).Section(".debug_rules")
+		sec := testbin.OpenELF(t, out).Section(".debug_rules")
 		if sec == nil || sec.Flags&elf.SHF_COMPRESSED == 0 {
 			t.Fatalf("%v: .debug_rules not compressed: %+v", c, sec)
 		}

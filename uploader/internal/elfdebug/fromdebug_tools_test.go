@@ -25,7 +25,7 @@ func TestRealBinariesFromDebugFiles(t *testing.T) {
 			debug := in.path + ".okd"
 			testbin.Run(t, "", "objcopy", "--only-keep-debug", in.path, debug)
 			prog := parseFile(t, in.path)
-			nonPIE := openELF(t, in.path).Type == elf.ET_EXEC
+			nonPIE := testbin.OpenELF(t, in.path).Type == elf.ET_EXEC
 			for _, tc := range []struct {
 				name string
 				segs []elfparse.Prog

@@ -92,7 +92,7 @@ func TestNothingKeptInTheFirstLoad(t *testing.T) {
 	bin := filepath.Join(dir, "tiny")
 	testbin.Run(t, dir, "gcc", "-g", "-static", "-nostdlib", "-Wl,--build-id=none", "-o", bin, src)
 	out, _ := extractFile(t, bin)
-	fi, fo := elfFile(t, bin), elfFile(t, out)
+	fi, fo := testbin.OpenELF(t, bin), testbin.OpenELF(t, out)
 	if len(fo.Progs) != len(fi.Progs) {
 		t.Fatalf("%d program headers, want %d", len(fo.Progs), len(fi.Progs))
 	}
@@ -128,7 +128,7 @@ func TestRestPackedInInputOrder(t *testing.T) {
 		}
 		f.Close()
 		o.Close()
-		in, ou := elfFile(t, bin), elfFile(t, out)
+		in, ou := testbin.OpenELF(t, bin), testbin.OpenELF(t, out)
 		var prev *elf.Section
 		for i, s := range in.Sections {
 			o := ou.Sections[i]

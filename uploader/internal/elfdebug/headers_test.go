@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"testing"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
 )
 
 // progProblems lists how out's ELF type and program headers differ from
@@ -110,7 +112,7 @@ func TestRealBinaries(t *testing.T) {
 	for _, in := range inputs(t) {
 		t.Run(in.name, func(t *testing.T) {
 			out, _ := extractFile(t, in.path)
-			fi, fo := openELF(t, in.path), openELF(t, out)
+			fi, fo := testbin.OpenELF(t, in.path), testbin.OpenELF(t, out)
 			funcs := funcAddrs(t, in.path, in.funcs...)
 			t.Run("program headers", func(t *testing.T) {
 				for _, p := range progProblems(fi, fo) {
@@ -179,14 +181,4 @@ func checkBreakageCaught(t *testing.T, fi *elf.File, out string, funcs []uint64)
 	if tried == 0 {
 		t.Error("no broken variant tried")
 	}
-}
-
-func openELF(t *testing.T, path string) *elf.File {
-	t.Helper()
-	f, err := elf.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return f
 }

@@ -74,7 +74,7 @@ func TestProgramHeadersPastTheFirst64KiBMove(t *testing.T) {
 		})
 		name := fmt.Sprintf("program headers at %#x (section headers: %v)", tc.at, !tc.noSections)
 		out, _ := extractFile(t, bin)
-		fi, fo := elfFile(t, bin), elfFile(t, out)
+		fi, fo := testbin.OpenELF(t, bin), testbin.OpenELF(t, out)
 		ob, _ := os.ReadFile(out)
 		ephoff := binary.LittleEndian.Uint64(ob[0x20:])
 		if ephoff != tc.want {
@@ -136,7 +136,7 @@ func TestNoteSegmentsKeepTheirBytes(t *testing.T) {
 		"static":  static,
 	} {
 		out, _ := extractFile(t, bin)
-		fi, fo := elfFile(t, bin), elfFile(t, out)
+		fi, fo := testbin.OpenELF(t, bin), testbin.OpenELF(t, out)
 		load0 := firstLoadOf(t, fi)
 		notes := 0
 		for i, p := range fi.Progs {
@@ -172,7 +172,7 @@ func TestSegmentEndingAt2To64(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fi := elfFile(t, hello)
+	fi := testbin.OpenELF(t, hello)
 	idx := stackIndex(t, fi)
 	bin := patched(t, "wrap", b, func(c []byte) []byte { asNote(c, idx, 1<<64-16, 16); return c })
 	out, _ := extractFile(t, bin)
@@ -193,7 +193,7 @@ func TestZeroSizeNoteKeepsNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fi := elfFile(t, hello)
+	fi := testbin.OpenELF(t, hello)
 	load0 := firstLoadOf(t, fi)
 	idx := stackIndex(t, fi)
 	var notesEnd uint64
@@ -233,9 +233,9 @@ func TestHeadDropBudgetExactly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fi := elfFile(t, bin)
+	fi := testbin.OpenELF(t, bin)
 	plain, _ := extractFile(t, bin)
-	fo := elfFile(t, plain)
+	fo := testbin.OpenELF(t, plain)
 	load0 := firstLoadOf(t, fi)
 	load0Idx := slices.Index(fi.Progs, load0)
 	phEnd := binary.LittleEndian.Uint64(b[0x20:]) + uint64(len(fi.Progs))*56
@@ -269,7 +269,7 @@ func TestHeadDropBudgetExactly(t *testing.T) {
 			return c
 		})
 		out, _ := extractFile(t, moved)
-		got := elfFile(t, out).Sections[relaIdx]
+		got := testbin.OpenELF(t, out).Sections[relaIdx]
 		if tc.inHead && got.Offset != at {
 			t.Errorf("with exactly %d bytes not kept before it, .rela.plt moved from %#x to %#x", headDropBudget, at, got.Offset)
 		}
@@ -323,7 +323,7 @@ func TestSegmentsOverSeveralSections(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fi := elfFile(t, bin)
+		fi := testbin.OpenELF(t, bin)
 		one, two, abi, gnuHash := fi.Section(".note.one"), fi.Section(".note.two"), fi.Section(".note.ABI-tag"), fi.Section(".gnu.hash")
 		if one == nil || two == nil || abi == nil || gnuHash == nil || abi.Offset+abi.Size > gnuHash.Offset {
 			t.Fatalf("input does not fit the test: %v %v %v %v", one, two, abi, gnuHash)
@@ -335,7 +335,7 @@ func TestSegmentsOverSeveralSections(t *testing.T) {
 		if shstrtab.Offset+shstrtab.Size > binary.LittleEndian.Uint64(b[0x28:]) {
 			t.Fatalf("input does not fit the test: .shstrtab is not before the section headers")
 		}
-		o1, o2 := elfFile(t, extracted(t, bin)).Section(".note.one"), elfFile(t, extracted(t, bin)).Section(".note.two")
+		o1, o2 := testbin.OpenELF(t, extracted(t, bin)).Section(".note.one"), testbin.OpenELF(t, extracted(t, bin)).Section(".note.two")
 		adjacent := o1.Offset+o1.Size == o2.Offset
 		if adjacent {
 			adjacents++
@@ -386,8 +386,8 @@ func checkNoteOver(t *testing.T, name string, b []byte, off, to uint64, keeps bo
 	}
 	stack := stackIndex(t, fi)
 	p := patched(t, "seg", b, func(c []byte) []byte { asNote(c, stack, off, to-off); return c })
-	fo := elfFile(t, extracted(t, p))
-	for _, pr := range progProblems(elfFile(t, p), fo) {
+	fo := testbin.OpenELF(t, extracted(t, p))
+	for _, pr := range progProblems(testbin.OpenELF(t, p), fo) {
 		t.Errorf("%s: %s", name, pr)
 	}
 	want := uint64(0)
@@ -409,12 +409,12 @@ func TestSegmentOverADroppedGap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fi := elfFile(t, bin)
+	fi := testbin.OpenELF(t, bin)
 	a, gap, nb := fi.Section(".note.a"), fi.Section(".rules.gap"), fi.Section(".note.b")
 	if a == nil || gap == nil || nb == nil || a.Offset+a.Size != gap.Offset || gap.Offset+gap.Size != nb.Offset {
 		t.Fatalf("input does not fit the test: %v %v %v", a, gap, nb)
 	}
-	fo := elfFile(t, extracted(t, bin))
+	fo := testbin.OpenELF(t, extracted(t, bin))
 	if oa, ob := fo.Section(".note.a"), fo.Section(".note.b"); oa.Offset+oa.Size != ob.Offset {
 		t.Fatalf("the notes are not side by side in the debug file: %#x+%d, %#x", oa.Offset, oa.Size, ob.Offset)
 	}

@@ -27,7 +27,7 @@ func TestExtractSortsLineSequences(t *testing.T) {
 			flags = append(flags, "-gz")
 		}
 		bin := testbin.GCC(t, t.TempDir(), "o2", testbin.O2C, flags...)
-		if s := elfFile(t, bin).Section(".debug_line"); s == nil || (s.Flags&elf.SHF_COMPRESSED != 0) != gz {
+		if s := testbin.OpenELF(t, bin).Section(".debug_line"); s == nil || (s.Flags&elf.SHF_COMPRESSED != 0) != gz {
 			t.Fatalf("gcc %v: .debug_line compressed = %v", flags, !gz)
 		}
 		inRows, inStarts := testbin.LineRows(t, bin)
@@ -44,7 +44,7 @@ func TestExtractSortsLineSequences(t *testing.T) {
 			if !slices.Equal(rows, inRows) {
 				t.Errorf("%v, %s: %d rows, want the input's %d, the same", flags, c, len(rows), len(inRows))
 			}
-			if s := elfFile(t, out).Section(".debug_line"); gz && s.Flags&elf.SHF_COMPRESSED == 0 {
+			if s := testbin.OpenELF(t, out).Section(".debug_line"); gz && s.Flags&elf.SHF_COMPRESSED == 0 {
 				t.Errorf("%v, %s: .debug_line is no longer compressed", flags, c)
 			}
 		}
@@ -106,7 +106,7 @@ func TestLineSortLeavesSharedBytesAlone(t *testing.T) {
 
 func sectionBytes(t *testing.T, path, name string) []byte {
 	t.Helper()
-	s := elfFile(t, path).Section(name)
+	s := testbin.OpenELF(t, path).Section(name)
 	if s == nil {
 		t.Fatalf("%s: no %s", path, name)
 	}
@@ -127,7 +127,7 @@ func TestCompressedLinesPastTheirClaimedSizeAreRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := elfFile(t, bin).Section(".debug_line")
+	s := testbin.OpenELF(t, bin).Section(".debug_line")
 	binary.LittleEndian.PutUint64(b[s.Offset+8:], 16) // ELF64 Chdr.ch_size
 	var out bytes.Buffer
 	_, err = ExtractWith(bytes.NewReader(b), int64(len(b)), &out, Options{Compress: Zlib})
@@ -142,7 +142,7 @@ func TestCompressedLinesPastTheirClaimedSizeAreRefused(t *testing.T) {
 // input has no such unit. Its sequences come last, as its unit does.
 func withoutSymbolsUnit(t *testing.T, path string, rows []testbin.LineRow, starts [][]uint64) ([]testbin.LineRow, [][]uint64) {
 	t.Helper()
-	d, err := elfFile(t, path).DWARF()
+	d, err := testbin.OpenELF(t, path).DWARF()
 	if err != nil {
 		t.Fatal(err)
 	}

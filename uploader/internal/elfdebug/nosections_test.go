@@ -40,7 +40,7 @@ func TestNoSectionHeaders(t *testing.T) {
 	if got, err := buildid.Read(out); err != nil || got.Value != want.Value {
 		t.Errorf("debug file's build ID %q (%v), want %q", got.Value, err, want.Value)
 	}
-	fi, fo := elfFile(t, bin), elfFile(t, out)
+	fi, fo := testbin.OpenELF(t, bin), testbin.OpenELF(t, out)
 	ob, _ := os.ReadFile(out)
 	var load0 *elf.Prog
 	for _, p := range fo.Progs {
@@ -74,16 +74,6 @@ func TestNoSectionHeaders(t *testing.T) {
 	}
 }
 
-func elfFile(t *testing.T, path string) *elf.File {
-	t.Helper()
-	f, err := elf.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return f
-}
-
 // A PT_NOTE outside the first PT_LOAD (here: a section-less file whose
 // second note segment was moved into the code segment) is packed after the
 // head, and its program header moves with its bytes.
@@ -95,7 +85,7 @@ func TestNoteSegmentOutsideTheHeadMovesWithItsBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := elfFile(t, bin)
+	f := testbin.OpenELF(t, bin)
 	var code *elf.Prog
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_LOAD && p.Flags&elf.PF_X != 0 {
@@ -129,7 +119,7 @@ func TestNoteSegmentOutsideTheHeadMovesWithItsBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := elfFile(t, out).Progs[moved]
+	o := testbin.OpenELF(t, out).Progs[moved]
 	if o.Filesz != p.Filesz || o.Off+o.Filesz > uint64(len(ob)) || !bytes.Equal(ob[o.Off:o.Off+o.Filesz], b[to:to+p.Filesz]) {
 		t.Errorf("moved PT_NOTE: %+v in a %d-byte debug file; want its %d bytes where it points", o.ProgHeader, len(ob), p.Filesz)
 	}

@@ -196,7 +196,7 @@ func TestMovedSegmentTakenFromProgram(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pf := openELF(t, bin)
+	pf := testbin.OpenELF(t, bin)
 	for i, p := range pf.Progs {
 		if p.Type != elf.PT_LOAD {
 			continue
@@ -212,7 +212,7 @@ func TestMovedSegmentTakenFromProgram(t *testing.T) {
 // inconsistentSegments lists the segments of the file at path whose offset
 // is not their address's in the PT_LOAD that holds them.
 func inconsistentSegments(t *testing.T, path string) []string {
-	f := openELF(t, path)
+	f := testbin.OpenELF(t, path)
 	var probs []string
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_LOAD || p.Type == elf.PT_NULL || p.Type == elf.PT_GNU_STACK {

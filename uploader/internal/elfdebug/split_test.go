@@ -85,7 +85,7 @@ func TestSplitDWARFLeftOut(t *testing.T) {
 			var bin string
 			if tc.main_ == nil {
 				bin = splitMany(t, tc.work, tc.link...)
-				ef := openELF(t, bin)
+				ef := testbin.OpenELF(t, bin)
 				for _, name := range []string{"info", "abbrev"} {
 					if s := ef.Section(".debug_" + name); (s == nil || s.Flags&elf.SHF_COMPRESSED == 0) && ef.Section(".zdebug_"+name) == nil {
 						t.Fatalf("%s: .debug_%s not compressed", bin, name)
@@ -104,7 +104,7 @@ func TestSplitDWARFLeftOut(t *testing.T) {
 				}
 				return
 			}
-			ef := openELF(t, out)
+			ef := testbin.OpenELF(t, out)
 			for _, s := range ef.Sections {
 				// Parca's test for DWARF: a PROGBITS .debug_{abbrev,info,str,line,ranges}.
 				if isDWARF(s.Name) && s.Type != elf.SHT_NOBITS {

@@ -45,7 +45,7 @@ func TestSymbolsUnitNamesFunctionsWithoutDWARF(t *testing.T) {
 		if st.SymbolsNamed < 100 {
 			t.Errorf("%v: %d functions named, want libc's", c, st.SymbolsNamed)
 		}
-		f := openELF(t, out)
+		f := testbin.OpenELF(t, out)
 		d, err := f.DWARF()
 		if err != nil {
 			t.Fatal(err)
