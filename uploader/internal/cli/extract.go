@@ -142,7 +142,9 @@ func extract(env *Env, path string, outs []output, comp elfdebug.Compression, fi
 			src, srcPath, size, q = d, d.Name(), st.Size(), dq
 			opts.Segments = progs
 		} else if note != "" && !q.Useless() {
-			say(env.Stderr, "debuginfo: warning: %s: %s\n", path, note)
+			// As upload refuses it: a record of symbols only would keep
+			// the DWARF out of the store for good.
+			return fmt.Errorf("%s: %s; not extracted with symbols only, which an upload would keep in the store for good (one upload per build ID; --find-debug-file=false extracts what it holds)", path, note)
 		} else if note != "" {
 			return fmt.Errorf("%s: %s; %s", path, quality.UselessError, note)
 		}

@@ -73,11 +73,27 @@ func addDebugFiles(jobs []*job, opts Options) []*job {
 			if j.useless {
 				j.err = fmt.Errorf("%w; %s", j.err, note)
 			} else {
-				j.warning = alsoWarn(j.warning, note)
+				j.debugNote = note // refused unless the run pairs it (refuseUnresolved)
 			}
 		}
 	}
 	return jobs
+}
+
+// refuseUnresolved fails each program that names a separate debug file the
+// lookup did not find or could not use, and that the run does not serve
+// otherwise: sent with its symbols only, it would keep its DWARF out of the
+// store for good (a store takes one upload per build ID, and Parca keeps
+// what it has read), while the build that forgot a --debug-file-directory
+// passes (review s16-r3, finding 1).
+func refuseUnresolved(jobs []*job) {
+	for _, j := range jobs {
+		if j.debugNote != "" && j.err == nil && j.dupOf == "" {
+			j.err = fmt.Errorf("%s; not sent with symbols only, which would keep its debug file out of the store (one upload per build ID; "+
+				"--no-extract sends the program as it is)", j.debugNote)
+			j.warning = "" // its advice (build with -g) is not this
+		}
+	}
 }
 
 // notItsDebugFile says why d, found where program j's debug file would be,

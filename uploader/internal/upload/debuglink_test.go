@@ -103,23 +103,25 @@ func TestStrippedProgramFindsItsDebugFile(t *testing.T) {
 
 // A debug file of another build where the debuglink points (a stale one
 // from an older build) is not used, and the report says so; none at all
-// says where it was looked for; the run naming it already pairs them as
+// says where it was looked for. Either way the program is not sent with
+// symbols only, which would keep its DWARF out of the store for good
+// (review s16-r3, finding 1). The run naming it already pairs them as
 // before; --no-extract sends the program as it is.
 func TestDebugFileLookupLimits(t *testing.T) {
 	stripped, debug, _, _ := splitProgram(t, "-g")
 	beside := filepath.Join(filepath.Dir(stripped), "app.debug")
 
 	got, failed := run(t, nil, []string{stripped}, upload.Options{DryRun: true})
-	if r := got[stripped+"#debuginfo"]; failed != 0 || r.Action != upload.DryRun || !r.SymbolsOnly ||
-		!strings.Contains(r.Warning, `.gnu_debuglink names "app.debug", not found`) {
+	if r := got[stripped+"#debuginfo"]; failed != 1 || r.Action != upload.Failed || r.Warning != "" ||
+		!strings.Contains(r.Reason, `.gnu_debuglink names "app.debug", not found`) || !strings.Contains(r.Reason, "not sent with symbols only") {
 		t.Errorf("no debug file anywhere: failed %d, %+v", failed, r)
 	}
 
 	other := testbin.C(t, "app", "another build", "-g", "-O2")
 	testbin.Run(t, "", "objcopy", "--only-keep-debug", other, beside)
 	got, failed = run(t, nil, []string{stripped}, upload.Options{DryRun: true})
-	if r := got[stripped+"#debuginfo"]; failed != 0 || r.Action != upload.DryRun || len(got) != 1 ||
-		!strings.Contains(r.Warning, beside+", found as its separate debug file, is not this build's: not used") {
+	if r := got[stripped+"#debuginfo"]; failed != 1 || r.Action != upload.Failed || len(got) != 1 ||
+		!strings.Contains(r.Reason, beside+", found as its separate debug file, is not this build's: not used") {
 		t.Errorf("a stale debug file beside it: failed %d, %v", failed, got)
 	}
 
@@ -156,8 +158,8 @@ func TestDebugLinkWithAPathNotFollowed(t *testing.T) {
 	planted := filepath.Join(filepath.Dir(filepath.Dir(stripped)), "pp.debug")
 	move(t, debug, planted)
 	got, failed := run(t, nil, []string{stripped}, upload.Options{DryRun: true})
-	if r := got[stripped+"#debuginfo"]; failed != 0 || len(got) != 1 || r.Action != upload.DryRun || !r.SymbolsOnly ||
-		!strings.Contains(r.Warning, `names "../pp.debug", not a file name: not looked for`) {
+	if r := got[stripped+"#debuginfo"]; failed != 1 || len(got) != 1 || r.Action != upload.Failed ||
+		!strings.Contains(r.Reason, `names "../pp.debug", not a file name: not looked for`) {
 		t.Errorf("a debuglink holding a path: failed %d, %v", failed, got)
 	}
 }
@@ -174,7 +176,7 @@ func TestDebugFileOfProgramWithoutBuildID(t *testing.T) {
 	testbin.Run(t, "", "strip", "-g", "-o", stripped, whole)
 	testbin.Run(t, dir, "objcopy", "--add-gnu-debuglink=app.debug", stripped)
 	got, failed := run(t, nil, []string{stripped}, upload.Options{DryRun: true})
-	if r := got[stripped+"#debuginfo"]; failed != 0 || len(got) != 1 || !strings.Contains(r.Warning, "the program has no build ID") {
+	if r := got[stripped+"#debuginfo"]; failed != 1 || len(got) != 1 || !strings.Contains(r.Reason, "the program has no build ID") {
 		t.Errorf("failed %d, %v", failed, got)
 	}
 }
@@ -298,7 +300,7 @@ func TestNamedStaleDebugFileDoesNotEndTheSearch(t *testing.T) {
 	staleSrc := testbin.GCC(t, t.TempDir(), "app", "int main(void) { return 7; }\n", "-g")
 	testbin.Run(t, "", "objcopy", "--only-keep-debug", staleSrc, stale)
 	got, _ := run(t, nil, []string{stripped, stale}, upload.Options{DryRun: true})
-	if r := got[stripped+"#debuginfo"]; !strings.Contains(r.Warning, stale+", found as its separate debug file, is not this build's") {
+	if r := got[stripped+"#debuginfo"]; !strings.Contains(r.Reason, stale+", found as its separate debug file, is not this build's") {
 		t.Errorf("a stale debug file named in the run: %+v", r)
 	}
 	found := filepath.Join(dir, ".debug", "app.debug")

@@ -148,6 +148,7 @@ type job struct {
 	// is the program it was found for (see addDebugFiles).
 	debugLink, foundFor string
 	badDebugLink        string // a .gnu_debuglink that is not a file name
+	debugNote           string // why the debug file the program names was not used (see refuseUnresolved)
 	// unsure: a debug file whose program headers cannot map runtime
 	// addresses (see elfdebug.SegmentsUnsure); fine when sent with its
 	// program's (segments).
@@ -209,6 +210,7 @@ func Run(ctx context.Context, st store.Store, paths []string, prepared []Prepare
 		refuseRedacted(jobs)
 	}
 	markCollisions(jobs, opts.AllowSharedBuildID)
+	refuseUnresolved(jobs)
 	if !opts.DryRun {
 		// Ask the store about every file first, more at once than -j: a
 		// question is one small RPC whose time is the round trip, and a
