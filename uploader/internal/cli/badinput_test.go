@@ -484,6 +484,27 @@ func badInputSetups(fx *badFixtures) map[string]func(t *testing.T) *badRun {
 				binary.LittleEndian.PutUint16(b[offShnum:], 65535)
 			}))
 		},
+		"many-program-headers": func(t *testing.T) *badRun {
+			b := bytes.Clone(fx.elfData)
+			const n = 65534
+			phoff := (len(b) + 7) &^ 7
+			b = append(b, make([]byte, phoff-len(b)+n*56)...)
+			for i := range n {
+				ph := b[phoff+i*56:]
+				binary.LittleEndian.PutUint32(ph, uint32(elf.PT_NOTE))
+				if i%2 == 1 {
+					binary.LittleEndian.PutUint32(ph, uint32(elf.PT_PHDR))
+				}
+				binary.LittleEndian.PutUint32(ph[4:], uint32(elf.PF_R))
+				binary.LittleEndian.PutUint64(ph[16:], 0x7000000) // p_vaddr: in no PT_LOAD
+				binary.LittleEndian.PutUint64(ph[40:], 16)        // p_memsz
+			}
+			binary.LittleEndian.PutUint64(b[0x20:], uint64(phoff)) // e_phoff
+			binary.LittleEndian.PutUint16(b[0x38:], n)             // e_phnum
+			r := args("extract", testbin.File(t, "phdrs", b), "-o", out(t))
+			r.maxTime = 20 * time.Second
+			return r
+		},
 		"extended-shnum-lying": func(t *testing.T) *badRun {
 			return args("extract", patchELF(t, fx, "ext", func(b []byte) {
 				binary.LittleEndian.PutUint16(b[offShnum:], 0)

@@ -6,12 +6,16 @@ package elfdebug
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"debug/elf"
 	"fmt"
 	"io"
 	"maps"
+	"math"
+	"math/bits"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
@@ -308,6 +312,7 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 	if segs == nil {
 		segs, st.SegmentsRestored = restoredSegments(f.Progs, f.Sections)
 	}
+	program := newProgramSegments(segs, opts.Segments, f.Progs)
 	phdrs := make([][]byte, len(f.RawProgs))
 	for i, p := range f.Progs {
 		h := f.RawProgs[i]
@@ -319,9 +324,9 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 			// offset. Its file bytes are what of it the head holds (none
 			// for a segment starting at or past the head's end).
 			off, filesz := p.Off, p.Filesz
-			if s, ok := programSegment(segs, p); ok {
+			if s, ok := program.at(p); ok {
 				off, filesz = s.Off, s.Filesz
-			} else if s, ok := movedSegment(opts.Segments, f.Progs, i); ok {
+			} else if s, ok := program.moved(i, p); ok {
 				f.PutProgPlace(h, s)
 				off, filesz = s.Off, s.Filesz
 			}
@@ -335,8 +340,13 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 		}
 		phdrs[i] = h
 	}
-	followLoads(f, phdrs)
-	unreadableSegments(f, phdrs)
+	out := make([]elfparse.Prog, len(phdrs))
+	for i, h := range phdrs {
+		out[i] = f.DecodeProg(h)
+	}
+	loads := newLoadIndex(out)
+	followLoads(f, phdrs, out, loads)
+	unreadableSegments(f, phdrs, out, loads)
 
 	// The parts, in output order.
 	x.add(bytesPart(f.PutHeaderOffsets(l.phoff, l.shoff)))
@@ -376,22 +386,63 @@ func open(r io.ReaderAt, size int64, opts Options, logAll bool) (_ *Extraction, 
 
 const copyBufferMax = 1 << 20
 
+// loadIndex finds a PT_LOAD holding an address range in O(log n): a
+// hostile file may have 65,535 program headers, and a scan of them all for
+// each would take minutes.
+type loadIndex struct {
+	loads []elfparse.Prog // by Vaddr
+	top   []int           // top[i]: the one of loads[:i+1] that ends highest
+}
+
+func newLoadIndex(progs []elfparse.Prog) loadIndex {
+	var x loadIndex
+	for _, p := range progs {
+		if p.Type == uint32(elf.PT_LOAD) {
+			x.loads = append(x.loads, p)
+		}
+	}
+	slices.SortStableFunc(x.loads, func(a, b elfparse.Prog) int { return cmp.Compare(a.Vaddr, b.Vaddr) })
+	for i, l := range x.loads {
+		if i == 0 || satEnd(l.Vaddr, l.Memsz) > satEnd(x.loads[x.top[i-1]].Vaddr, x.loads[x.top[i-1]].Memsz) {
+			x.top = append(x.top, i)
+		} else {
+			x.top = append(x.top, x.top[i-1])
+		}
+	}
+	return x
+}
+
+// holding is a PT_LOAD whose memory holds [vaddr, vaddr+size).
+func (x loadIndex) holding(vaddr, size uint64) (elfparse.Prog, bool) {
+	i := sort.Search(len(x.loads), func(i int) bool { return x.loads[i].Vaddr > vaddr }) - 1
+	if i < 0 {
+		return elfparse.Prog{}, false
+	}
+	l := x.loads[x.top[i]]
+	return l, satEnd(vaddr, size) <= satEnd(l.Vaddr, l.Memsz)
+}
+
+// satEnd is a+n, saturated: hostile headers overflow.
+func satEnd(a, n uint64) uint64 {
+	if s, c := bits.Add64(a, n, 0); c == 0 {
+		return s
+	}
+	return math.MaxUint64
+}
+
 // followLoads gives a segment without file bytes in the output (PT_DYNAMIC,
 // PT_GNU_EH_FRAME, PT_GNU_RELRO) the offset of its address in the PT_LOAD
 // holding it. A linker's are that already; objcopy --only-keep-debug moves
-// them, and the PT_LOADs' offsets may have been put back since.
-func followLoads(f *elfparse.File, phdrs [][]byte) {
+// them, and the PT_LOADs' offsets may have been put back since. out are
+// phdrs decoded; PT_LOADs are not changed.
+func followLoads(f *elfparse.File, phdrs [][]byte, out []elfparse.Prog, loads loadIndex) {
 	for i, p := range f.Progs {
-		out := f.DecodeProg(phdrs[i])
-		if p.Type == uint32(elf.PT_LOAD) || p.Type == uint32(elf.PT_PHDR) || out.Filesz != 0 || p.Memsz == 0 {
+		if p.Type == uint32(elf.PT_LOAD) || p.Type == uint32(elf.PT_PHDR) || out[i].Filesz != 0 || p.Memsz == 0 {
 			continue
 		}
-		for j, l := range f.Progs {
-			ol := f.DecodeProg(phdrs[j])
-			if l.Type == uint32(elf.PT_LOAD) && ol.Vaddr <= p.Vaddr && p.Vaddr+p.Memsz <= ol.Vaddr+ol.Memsz {
-				f.PutProgOffFilesz(phdrs[i], ol.Off+(p.Vaddr-ol.Vaddr), 0)
-				break
-			}
+		if l, ok := loads.holding(p.Vaddr, p.Memsz); ok {
+			out[i].Off = l.Off + (p.Vaddr - l.Vaddr)
+			f.PutProgOffFilesz(phdrs[i], out[i].Off, 0)
 		}
 	}
 }
@@ -402,19 +453,14 @@ func followLoads(f *elfparse.File, phdrs [][]byte) {
 // program headers in the first segment), and a PT_INTERP without its bytes
 // (the input was a debug file: objcopy --only-keep-debug keeps none of
 // .interp). Symbolizers read neither.
-func unreadableSegments(f *elfparse.File, phdrs [][]byte) {
-	var out []elfparse.Prog
-	for _, h := range phdrs {
-		out = append(out, f.DecodeProg(h))
-	}
+func unreadableSegments(f *elfparse.File, phdrs [][]byte, out []elfparse.Prog, loads loadIndex) {
 	for i, p := range out {
 		unreadable := false
 		switch p.Type {
 		case uint32(elf.PT_PHDR):
-			unreadable = !slices.ContainsFunc(out, func(l elfparse.Prog) bool {
-				return l.Type == uint32(elf.PT_LOAD) && l.Off <= p.Off && p.Off+p.Filesz <= l.Off+l.Filesz &&
-					l.Vaddr <= p.Vaddr && p.Vaddr+p.Filesz <= l.Vaddr+l.Filesz
-			})
+			// binutils want it in one PT_LOAD's file bytes and addresses.
+			l, ok := loads.holding(p.Vaddr, p.Filesz)
+			unreadable = !ok || l.Off > p.Off || satEnd(p.Off, p.Filesz) > satEnd(l.Off, l.Filesz) || satEnd(p.Vaddr, p.Filesz) > satEnd(l.Vaddr, l.Filesz)
 		case uint32(elf.PT_INTERP):
 			unreadable = p.Filesz == 0
 		}
@@ -424,33 +470,56 @@ func unreadableSegments(f *elfparse.File, phdrs [][]byte) {
 	}
 }
 
-// programSegment is the PT_LOAD of segs at p's address, of p's size and
-// flags: the same segment, in the program a debug file was made from.
-func programSegment(segs []elfparse.Prog, p elfparse.Prog) (elfparse.Prog, bool) {
-	for _, s := range segs {
-		if s.Type == p.Type && s.Vaddr == p.Vaddr && s.Memsz == p.Memsz && s.Flags == p.Flags {
-			return s, true
-		}
-	}
-	return elfparse.Prog{}, false
+// programSegments finds, for each PT_LOAD of a debug file, the same
+// segment in the program it was made from: by a map, as a hostile file
+// may have 65,535 of them.
+type programSegments struct {
+	byPlace map[segPlace]elfparse.Prog
+	// given are the program's own headers (Options.Segments), when they
+	// are the debug file's type for type (see moved).
+	given []elfparse.Prog
 }
 
-// movedSegment is the program's PT_LOAD at index i when the debug file's
-// is one objcopy moved, so that no address matches (it puts llvm-bolt's
-// code segment at 0x674, of another size): the program's header is taken
-// whole then. Only when both have the same program headers, type for type,
-// and this one has the same flags: a debug file is paired with its program
-// by build ID and section layout already.
-func movedSegment(prog, debug []elfparse.Prog, i int) (elfparse.Prog, bool) {
-	if len(prog) != len(debug) {
-		return elfparse.Prog{}, false
-	}
-	for j := range prog {
-		if prog[j].Type != debug[j].Type {
-			return elfparse.Prog{}, false
+// segPlace is what a debug file keeps of its program's PT_LOAD: address,
+// size and flags.
+type segPlace struct {
+	typ, flags   uint32
+	vaddr, memsz uint64
+}
+
+// newProgramSegments indexes segs (the program's PT_LOADs, given or put
+// back); given and debug are the program's and the debug file's headers.
+func newProgramSegments(segs, given, debug []elfparse.Prog) programSegments {
+	x := programSegments{byPlace: map[segPlace]elfparse.Prog{}}
+	for _, s := range segs {
+		k := segPlace{s.Type, s.Flags, s.Vaddr, s.Memsz}
+		if _, dup := x.byPlace[k]; !dup {
+			x.byPlace[k] = s // the first, as a scan would find
 		}
 	}
-	return prog[i], prog[i].Flags == debug[i].Flags
+	if len(given) == len(debug) && slices.EqualFunc(given, debug, func(a, b elfparse.Prog) bool { return a.Type == b.Type }) {
+		x.given = given
+	}
+	return x
+}
+
+// at is the program's PT_LOAD at p's address, of p's size and flags.
+func (x programSegments) at(p elfparse.Prog) (elfparse.Prog, bool) {
+	s, ok := x.byPlace[segPlace{p.Type, p.Flags, p.Vaddr, p.Memsz}]
+	return s, ok
+}
+
+// moved is the program's PT_LOAD at index i when the debug file's (p) is
+// one objcopy moved, so that no address matches (it puts llvm-bolt's code
+// segment at 0x674, of another size): the program's header is taken whole
+// then. Only when both have the same program headers, type for type, and
+// this one has the same flags: a debug file is paired with its program by
+// build ID and section layout already.
+func (x programSegments) moved(i int, p elfparse.Prog) (elfparse.Prog, bool) {
+	if x.given == nil {
+		return elfparse.Prog{}, false
+	}
+	return x.given[i], x.given[i].Flags == p.Flags
 }
 
 // clearCompressed clears SHF_COMPRESSED in the raw section header h.
