@@ -530,7 +530,11 @@ func debugCompanion(group []*job) *job {
 		}
 	}
 	for _, p := range programs[min(1, len(programs)):] {
-		// Programs are one only with the same code: stripped copies.
+		// Programs are one only with the same code: stripped copies. One
+		// found for the other (addDebugFiles) was compared there already.
+		if p.foundFor == programs[0].path || programs[0].foundFor == p.path {
+			continue
+		}
 		if same, err := debugfile.SameCode(programs[0].content, p.content); err != nil || !same {
 			return nil
 		}
