@@ -104,7 +104,11 @@ func extract(env *Env, path string, outs []output, comp elfdebug.Compression, fi
 		return err
 	}
 	defer in.Close()
-	id, err := buildid.FromReaderAt(in, fi.Size())
+	p, err := elfparse.Parse(in, fi.Size())
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	id, err := buildid.FromParsed(p, in, fi.Size())
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -113,7 +117,7 @@ func extract(env *Env, path string, outs []output, comp elfdebug.Compression, fi
 		// (one warning, where it matters, not two).
 		say(env.Stderr, "debuginfo extract: warning: %s: %s\n", path, buildid.RedactedAdvice)
 	}
-	q, err := quality.Of(in, fi.Size())
+	q, err := quality.OfParsed(p, in)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -122,10 +126,7 @@ func extract(env *Env, path string, outs []output, comp elfdebug.Compression, fi
 	src, srcPath, size := in, path, fi.Size()
 	opts := elfdebug.Options{Compress: comp}
 	if !q.DWARF && findDebug {
-		d, progs, note, err := separateDebugFile(path, in, fi.Size(), id, dirs)
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
+		d, progs, note := separateDebugFile(path, in, fi, p, id, dirs)
 		if d != nil {
 			defer d.Close()
 			if err := clash(outs, d.Name()); err != nil {
@@ -155,7 +156,7 @@ func extract(env *Env, path string, outs []output, comp elfdebug.Compression, fi
 	case q.SymbolsOnly():
 		say(env.Stderr, "debuginfo: warning: %s: %s\n", srcPath, q.SymbolsOnlyWarning())
 	}
-	if opts.Segments == nil && debugOnlyUnsure(in, fi.Size()) {
+	if opts.Segments == nil && !debugfile.HasCode(p) && elfdebug.SegmentsUnsure(p) {
 		say(env.Stderr, "debuginfo: warning: %s: %s; extract its program instead, with this file beside it (by the name its .gnu_debuglink gives)\n", path, elfdebug.UnsureWarning)
 	}
 	afterBuildID(in)
@@ -209,21 +210,16 @@ func extract(env *Env, path string, outs []output, comp elfdebug.Compression, fi
 type usageErr struct{ error }
 
 // separateDebugFile opens the separate debug file of the program at path
-// (in, parsed), with the program's headers to extract it with, when one is
+// (in, self, parsed as p), with the program's headers to extract it with, when one is
 // found where gdb looks; else note says why none was used (or "").
-func separateDebugFile(path string, in *os.File, size int64, id buildid.ID, dirs []string) (d *os.File, progs []elfparse.Prog, note string, err error) {
-	p, err := elfparse.Parse(in, size)
-	if err != nil {
-		return nil, nil, "", err
-	}
+func separateDebugFile(path string, in *os.File, self os.FileInfo, p *elfparse.File, id buildid.ID, dirs []string) (d *os.File, progs []elfparse.Prog, note string) {
 	if !debugfile.HasCode(p) || id.Value == "" {
-		return nil, nil, "", nil // a debug file itself, or nothing to match by
+		return nil, nil, "" // a debug file itself, or nothing to match by
 	}
-	prog := debugfile.Of(p, in, size)
-	self, _ := in.Stat()
+	prog := debugfile.Of(p, in, self.Size())
 	link, bad := debugfile.Link(p, in)
 	_, note = debugfile.Search(debugfile.Candidates(path, id, link, dirs), link, bad, "extract that file instead", func(c string, fi os.FileInfo) string {
-		if self != nil && os.SameFile(fi, self) {
+		if os.SameFile(fi, self) {
 			return "is the program itself: not used"
 		}
 		f, st, err := elfparse.OpenRegular(c)
@@ -252,14 +248,7 @@ func separateDebugFile(path string, in *os.File, size int64, id buildid.ID, dirs
 		}
 		return ""
 	})
-	return d, progs, note, nil
-}
-
-// debugOnlyUnsure says whether the file is a debug file whose program
-// headers cannot be trusted (see elfdebug.SegmentsUnsure).
-func debugOnlyUnsure(in *os.File, size int64) bool {
-	p, err := elfparse.Parse(in, size)
-	return err == nil && !debugfile.HasCode(p) && elfdebug.SegmentsUnsure(p)
+	return d, progs, note
 }
 
 // afterBuildID is a test's hook into extract, between reading the build ID
