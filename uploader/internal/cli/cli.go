@@ -16,6 +16,7 @@ import (
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/atomicfile"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/creds"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfdebug"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
 	"golang.org/x/term"
 )
@@ -106,6 +107,10 @@ type Env struct {
 	// Pool, when set, keeps store connections open across commands (the
 	// persistent worker, worker.go); nil: a connection per command.
 	Pool *store.Pool
+	// Compressors, when set, keeps DWARF compressors across commands (the
+	// persistent worker): a new zlib writer is most of the work of
+	// extracting a small program.
+	Compressors *elfdebug.Compressors
 }
 
 // OSEnv is the process's real environment.

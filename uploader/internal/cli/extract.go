@@ -124,7 +124,7 @@ func extract(env *Env, path string, outs []output, comp elfdebug.Compression, fi
 	// What the debug file is made of: the program, or its separate debug
 	// file (then with the program's segment offsets, see Options.Segments).
 	src, srcPath, size := in, path, fi.Size()
-	opts := elfdebug.Options{Compress: comp}
+	opts := elfdebug.Options{Compress: comp, Reuse: env.Compressors}
 	if !q.DWARF && findDebug {
 		d, progs, note := separateDebugFile(path, in, fi, p, id, dirs)
 		if d != nil {

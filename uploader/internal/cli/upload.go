@@ -171,7 +171,7 @@ func runUpload(env *Env, args []string) int {
 		Concurrency: *concurrency, Force: *force, NoExtract: *noExtract, NoInitiate: *noInitiate,
 		DryRun: *dryRun, Type: t, BuildID: *buildID, Timeout: *timeout,
 		AllowSharedBuildID: *allowShared, SkipSharedBuildID: *skipShared, Compress: comp,
-		DebugDirs: debugDirs(),
+		DebugDirs: debugDirs(), Compressors: env.Compressors,
 	}
 	// The credential files and values the flags and environment name: read
 	// once (token files are read to know their values).

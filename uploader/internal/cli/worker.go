@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/encoding/protodelim"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/capped"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfdebug"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/store"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/workerpb"
 )
@@ -74,6 +75,7 @@ func runWorker(env *Env, args []string) int {
 		return ExitUsage
 	}
 	pool := &store.Pool{Log: env.Stderr}
+	compressors := &elfdebug.Compressors{}
 	defer pool.Close()
 	in := bufio.NewReader(env.Stdin)
 	for {
@@ -86,7 +88,7 @@ func runWorker(env *Env, args []string) int {
 			say(env.Stderr, "debuginfo worker: reading a request: %v\n", err)
 			return ExitFailed
 		}
-		resp := serveRequest(env, pool, prefix, req)
+		resp := serveRequest(env, pool, compressors, prefix, req)
 		if _, err := protodelim.MarshalTo(env.Stdout, resp); err != nil {
 			say(env.Stderr, "debuginfo worker: writing a response: %v\n", err)
 			return ExitFailed
@@ -96,7 +98,7 @@ func runWorker(env *Env, args []string) int {
 
 // serveRequest runs one request; a failure (even a panic) becomes the
 // response's exit code and output, never the worker's end.
-func serveRequest(env *Env, pool *store.Pool, prefix []string, req *workerpb.WorkRequest) (resp *workerpb.WorkResponse) {
+func serveRequest(env *Env, pool *store.Pool, compressors *elfdebug.Compressors, prefix []string, req *workerpb.WorkRequest) (resp *workerpb.WorkResponse) {
 	var out bytes.Buffer
 	resp = &workerpb.WorkResponse{RequestId: req.GetRequestId()}
 	if req.GetCancel() {
@@ -121,6 +123,8 @@ func serveRequest(env *Env, pool *store.Pool, prefix []string, req *workerpb.Wor
 		Stderr: &out,
 		Getenv: env.Getenv,
 		Pool:   pool,
+
+		Compressors: compressors,
 	}
 	resp.ExitCode = int32(Main(reqEnv, append(slices.Clone(prefix), req.GetArguments()...)))
 	return resp

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -147,25 +148,43 @@ func TestWorkerOutputMatchesOneShot(t *testing.T) {
 }
 
 // An extraction served by a worker writes what a one-shot run writes, and a
-// failing request leaves the next one unharmed.
+// failing request leaves the next one unharmed. The worker keeps its
+// compressors and archive encoders from request to request: an extraction
+// after another program's writes the same debug file and source archive.
 func TestWorkerExtractMatchesOneShot(t *testing.T) {
 	bin := testbin.C(t, "wx", "wx", "-g")
+	other := testbin.C(t, "wy", "another program", "-g3", "-O2")
 	dir := t.TempDir()
-	one, viaWorker := filepath.Join(dir, "one.debug"), filepath.Join(dir, "worker.debug")
-	if code, _, stderr := cliRun(t, nil, "extract", bin, "-o", one); code != ExitOK {
+	manifest := writeFile(t, filepath.Join(dir, "sources.tsv"), "wx.c\t"+filepath.Join(filepath.Dir(bin), "wx.c")+"\n")
+	outs := func(name string) []string {
+		return []string{filepath.Join(dir, name+".debug"), filepath.Join(dir, name+".tar.zst")}
+	}
+	args := func(bin, name string) string {
+		o := outs(name)
+		return strings.Join([]string{bin, "-o", o[0], "--sources-manifest", manifest, "--sources-out", o[1]}, "\n") + "\n"
+	}
+	one := outs("one")
+	if code, _, stderr := cliRun(t, nil, "extract", bin, "-o", one[0], "--sources-manifest", manifest, "--sources-out", one[1]); code != ExitOK {
 		t.Fatalf("one-shot extract: exit %d: %s", code, stderr)
 	}
-	flagfile := writeFile(t, filepath.Join(dir, "args"), bin+"\n-o\n"+viaWorker+"\n")
-	_, resps, log := runWorkerWith(t, []string{"extract", "--persistent_worker"},
-		&workerpb.WorkRequest{Arguments: []string{filepath.Join(dir, "missing"), "-o", filepath.Join(dir, "x")}, RequestId: 1},
-		&workerpb.WorkRequest{Arguments: []string{"--flagfile=" + flagfile}, RequestId: 2})
-	if len(resps) != 2 || resps[0].ExitCode == 0 || resps[1].ExitCode != 0 {
-		t.Fatalf("responses %v (log %s), want a failure then a success", resps, log)
+	var reqs []*workerpb.WorkRequest
+	reqs = append(reqs, &workerpb.WorkRequest{Arguments: []string{filepath.Join(dir, "missing"), "-o", filepath.Join(dir, "x")}, RequestId: 1})
+	for i, a := range []string{args(bin, "first"), args(other, "other"), args(bin, "again")} {
+		f := writeFile(t, filepath.Join(dir, fmt.Sprint("args", i)), a)
+		reqs = append(reqs, &workerpb.WorkRequest{Arguments: []string{"--flagfile=" + f}, RequestId: int32(i + 2)})
 	}
-	a, _ := os.ReadFile(one)
-	b, err := os.ReadFile(viaWorker)
-	if err != nil || !bytes.Equal(a, b) || len(a) == 0 {
-		t.Errorf("the worker's debug file (%d bytes, %v) differs from the one-shot one (%d bytes)", len(b), err, len(a))
+	_, resps, log := runWorkerWith(t, []string{"extract", "--persistent_worker"}, reqs...)
+	if len(resps) != 4 || resps[0].ExitCode == 0 || resps[1].ExitCode != 0 || resps[2].ExitCode != 0 || resps[3].ExitCode != 0 {
+		t.Fatalf("responses %v (log %s), want a failure then three successes", resps, log)
+	}
+	for _, name := range []string{"first", "again"} {
+		for i, got := range outs(name) {
+			a, _ := os.ReadFile(one[i])
+			b, err := os.ReadFile(got)
+			if err != nil || !bytes.Equal(a, b) || len(a) == 0 {
+				t.Errorf("the worker's %s (%d bytes, %v) differs from the one-shot one (%d bytes)", got, len(b), err, len(a))
+			}
+		}
 	}
 }
 

@@ -443,6 +443,20 @@ func TestDeterministic(t *testing.T) {
 	if !bytes.Equal(a, b) {
 		t.Fatal("two runs gave different archives")
 	}
+
+	// Archives reuse idle encoders: one that wrote another archive before
+	// writes what a new one writes.
+	encoders.Lock()
+	encoders.idle = nil
+	encoders.Unlock()
+	fresh, _ := fromBinary(t, bin, Options{Roots: []string{dir}})
+	if other, _ := fromBinary(t, bin, Options{Roots: []string{dir}, Include: []string{"**"}}); bytes.Equal(other, fresh) {
+		t.Fatal("the archive with system headers is the same as the one without")
+	}
+	reused, _ := fromBinary(t, bin, Options{Roots: []string{dir}})
+	if !bytes.Equal(fresh, a) || !bytes.Equal(reused, a) {
+		t.Fatal("a reused encoder or a new one gave another archive")
+	}
 }
 
 func TestGlobsAndSize(t *testing.T) {

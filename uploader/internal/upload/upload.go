@@ -64,7 +64,9 @@ type Options struct {
 	// debug-file-directory; see addDebugFiles).
 	DebugDirs []string
 
-	compressors *elfdebug.Compressors // shared by the run's extractions
+	// Compressors are shared by the run's extractions; nil: the run has
+	// its own.
+	Compressors *elfdebug.Compressors
 }
 
 // asGiven says whether files are sent as they are rather than extracted:
@@ -184,7 +186,9 @@ type answer struct {
 // (nil with DryRun) and calls report once per object, from one goroutine
 // at a time. It returns the number of failures.
 func Run(ctx context.Context, st store.Store, paths []string, prepared []Prepared, opts Options, report func(Report)) int {
-	opts.compressors = &elfdebug.Compressors{}
+	if opts.Compressors == nil {
+		opts.Compressors = &elfdebug.Compressors{}
+	}
 	var mu sync.Mutex
 	failed := 0
 	emit := func(r Report) {
@@ -887,7 +891,7 @@ type source struct {
 // extraction takes (the input is its debug file).
 func extractor(ctx context.Context, opts Options, segments string) func(*os.File, int64) (*elfdebug.Extraction, error) {
 	return func(in *os.File, size int64) (*elfdebug.Extraction, error) {
-		o := elfdebug.Options{Compress: opts.Compress, Reuse: opts.compressors, Context: ctx}
+		o := elfdebug.Options{Compress: opts.Compress, Reuse: opts.Compressors, Context: ctx}
 		if segments != "" {
 			progs, err := programHeaders(segments)
 			if err != nil {
