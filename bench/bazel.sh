@@ -23,6 +23,9 @@ mkdir -p "$ws"
 cp "$root/examples/bazel/local_paths.bzl" "$ws/"
 cp -r "$root/examples/bazel/third_party" "$ws/"
 cp "$root/examples/bazel/.bazelrc" "$ws/"
+# Bazel 4.2.3 leaves the temp file of --execution_log_json_file in the JVM's temp directory.
+mkdir -p "$work/jvm-tmp"
+echo "startup --host_jvm_args=-Djava.io.tmpdir=$work/jvm-tmp" >>"$ws/.bazelrc"
 sed -e "s|path = \"../..\"|path = \"$root\"|" -e '/^# rules_go/,$d' "$root/examples/bazel/WORKSPACE" >"$ws/WORKSPACE"
 # The tool the aspect runs is $work/tool: the real one or the no-op one,
 # copied there before each build (a new file, so running workers keep theirs).

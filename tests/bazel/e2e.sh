@@ -49,6 +49,11 @@ mkdir -p "${WS}"
 tar -C "${ROOT}/examples/bazel" --exclude='./bazel-*' --exclude=./local_paths.bzl --exclude=./user.bazelrc -cf - . |
   tar -C "${WS}" -xf -
 sed -i "s|path = \"../..\",|path = \"${ROOT}\",|" "${WS}/WORKSPACE"
+# Bazel 4.2.3 leaves a temp file per --execution_log_json_file in the JVM's temp
+# directory (/tmp by default): keep them in one directory of this test's, emptied here.
+JVM_TMP="${CACHE}/e2e-jvm-tmp"
+rm -rf "${JVM_TMP}" && mkdir -p "${JVM_TMP}"
+printf 'startup --host_jvm_args=-Djava.io.tmpdir=%s\n' "${JVM_TMP}" >>"${WS}/.bazelrc"
 mkdir -p "${WS}/e2e_go"
 printf 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("one") }\n' >"${WS}/e2e_go/one.go"
 printf 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("two", 2) }\n' >"${WS}/e2e_go/two.go"

@@ -44,6 +44,10 @@ if [[ "${1:-}" != --inside ]]; then
   cp -r "${ROOT}/rules" "${repo}/"
   cp -r "${ROOT}/examples/bazel" "${repo}/examples/"
   rm -f "${repo}"/examples/bazel/{local_paths.bzl,user.bazelrc} "${repo}"/examples/bazel/bazel-*
+  # Bazel 4.2.3 leaves a temp file per --execution_log_json_file in the JVM's temp
+  # directory (/tmp by default): keep them in this run's.
+  mkdir -p "${TMP}/jvm-tmp"
+  printf 'startup --host_jvm_args=-Djava.io.tmpdir=%s\n' "${TMP}/jvm-tmp" >>"${repo}/examples/bazel/.bazelrc"
   cp "${ROOT}/tests/bazel/setup_examples.sh" "${repo}/tests/bazel/"
   # Case 7's package, in this copy only: libshapes.so (the cc_library :shapes), loaded at
   # run time by a cc_binary with linkstatic = False and by a cc_test (dynamic by default).
