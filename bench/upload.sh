@@ -29,6 +29,10 @@ truncate -s $((256 << 20)) "$work/junk"
 objcopy --add-section .debug_junk="$work/junk" --set-section-flags .debug_junk=readonly "$work/big" "$work/dwarf.bin"
 rm "$work/junk" "$work/dwarf" "$work/dwarf.elf"
 "$work/debuginfo" extract --compress-debug-sections=none "$work/big.bin" -o "$work/big.debug" >/dev/null
+# Copied again in 64 MiB writes, as objcopy wrote big.bin: the page cache then
+# holds it in large pieces, which the ceiling maps in 4x faster than a file
+# written in small pieces (docs/performance.md, "The hash pass").
+dd if="$work/big.debug" of="$work/big.debug.tmp" bs=64M status=none && mv "$work/big.debug.tmp" "$work/big.debug"
 size=$(stat -c %s "$work/big.bin")
 
 up="$work/debuginfo upload --insecure --store-address=$PARCA_ADDR --force"

@@ -73,9 +73,8 @@ func (l *readLog) seal() {
 }
 
 // recheck reads every logged run again and compares. It reads through a
-// small buffer, not a mapping: it runs beside an upload's send, whose
-// buffers already hold the process's peak, and mapped windows of a large
-// input added 4-6 MiB to it (docs/performance.md).
+// small buffer (objhash.ReadRange): it runs beside an upload's send, whose
+// buffers already hold the process's peak (docs/performance.md).
 func (l *readLog) recheck() error {
 	// A run read twice (a window the DWARF walk loaded again) is read
 	// again once; its two hashes must agree.

@@ -39,8 +39,8 @@ func writeRandom(t *testing.T, n int64) (*os.File, string) {
 	return f, Sum(h)
 }
 
-// File gives Sum of the bytes for sizes around the read/map boundary and
-// around every window edge, whatever the file's offset.
+// File gives Sum of the bytes for sizes around the one-read/read-ahead
+// boundary and around every chunk edge, whatever the file's offset.
 func TestFileEqualsSum(t *testing.T) {
 	const w = 1 << 20
 	for _, n := range []int64{0, 1, 4095, w - 1, w, w + 1, 3*w + 4097, 5 * w} {
@@ -53,7 +53,7 @@ func TestFileEqualsSum(t *testing.T) {
 }
 
 // Range gives the hash of exactly the bytes asked for, from any offset
-// (mappings start at a page boundary) and of any length, mapped or read.
+// and of any length, in one read or read ahead.
 func TestRangeEqualsSum(t *testing.T) {
 	const w = 1 << 20
 	f, _ := writeRandom(t, 6*w)
@@ -80,16 +80,16 @@ func TestRangeEqualsSum(t *testing.T) {
 }
 
 // A file that holds fewer bytes than its stat said (cut short after it)
-// is an error, not the hash of zeros or a crash: cut inside its last page
-// (zeros when mapped), by whole windows (SIGBUS when mapped) and to empty.
+// is an error that says where it ended, not the hash of what was there:
+// cut inside its last chunk, by whole chunks and to empty.
 func TestFileShrank(t *testing.T) {
 	const w = 1 << 20
 	for _, c := range []struct {
 		real, claimed int64
 		says          string
 	}{
-		{3*w + 50, 3*w + 100, "bytes hashed"},        // inside its last page: zeros when mapped
-		{3 * w, 5 * w, "at byte 3145728 of 5242880"}, // where it stopped
+		{3*w + 50, 3*w + 100, "at byte 3145778 of 3145828"},
+		{3 * w, 5 * w, "at byte 3145728 of 5242880"},
 		{0, 2 * w, "at byte 0 of"},
 		{100, 200, "100 of 200"},
 	} {
@@ -102,7 +102,7 @@ func TestFileShrank(t *testing.T) {
 }
 
 // Hashing a file does not keep it in memory: 64 MiB hashed raise the
-// process's peak resident set by a few windows at most.
+// process's peak resident set by a few chunks at most.
 func TestFileMemoryStaysFlat(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("VmHWM is Linux's")
@@ -139,7 +139,7 @@ func peakRSS(t *testing.T) int64 {
 }
 
 // The same for a range that does not start at a page boundary (an
-// extraction's section): its windows must still be dropped once hashed.
+// extraction's section).
 func TestRangeMemoryStaysFlat(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("VmHWM is Linux's")

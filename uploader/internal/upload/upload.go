@@ -1029,7 +1029,7 @@ func readObject(obj store.Object) error {
 }
 
 // hashPart feeds an extraction's part to h: a part copied from the input
-// is hashed where the file is, without a copy (objhash.Range).
+// is read ahead of the hash (objhash.Range).
 func hashPart(h io.Writer, p elfdebug.Part) error {
 	if p.Src != nil {
 		return objhash.Range(h, p.Src, p.Off, p.N)
