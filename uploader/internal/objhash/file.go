@@ -84,10 +84,10 @@ var chunkPairs = sync.Pool{New: func() any { return new([2][chunk]byte) }}
 //
 // Not a memory mapping, as until 2026-12-02: mapping in a file whose page
 // cache is in 4 KiB pages costs a fault per page, and files written in
-// small pieces are cached that way (what cp, linkers writing through a
-// mapping, and our own extract write). Mapped, 256 MiB of such a file took
-// 163 ms to hash, and 42 ms when written by 64 MiB writes; read here, 33-35 ms
-// either way (OBJHASH_BENCH_FILE, BenchmarkFile).
+// small pieces are cached that way (cp's copies, our own extract's output).
+// Mapped, 256 MiB of such a file took 163 ms to hash, a gold or ld.bfd
+// output 58-102 ms, and a file written in 64 MiB writes 42 ms; read here,
+// 29-46 ms whatever wrote it (OBJHASH_BENCH_FILE, BenchmarkFile).
 func fileRange(h io.Writer, f *os.File, off, n int64) error {
 	if n < chunk {
 		return readRange(h, f, off, n) // one read: nothing to overlap
