@@ -81,11 +81,15 @@ func clash(outs []output, inputs ...string) error {
 }
 
 // oneStdout is a usage error unless at most one of outs is standard
-// output: two would be mixed there.
-func oneStdout(outs []output) error {
+// output: two would be mixed there. In a worker's request none may be: it
+// would be written into the responses Bazel reads.
+func (env *Env) oneStdout(outs []output) error {
 	var on []string
 	for _, o := range outs {
 		if isStdout(o.path) {
+			if env.InWorker {
+				return fmt.Errorf("%s %s names standard output, which carries a persistent worker's responses: give a file", o.flag, o.path)
+			}
 			on = append(on, o.flag)
 		}
 	}
@@ -111,6 +115,9 @@ type Env struct {
 	// persistent worker): a new zlib writer is most of the work of
 	// extracting a small program.
 	Compressors *elfdebug.Compressors
+	// InWorker is set for a persistent worker's requests: the process's
+	// standard output carries the worker protocol, so no output may go there.
+	InWorker bool
 }
 
 // OSEnv is the process's real environment.

@@ -56,7 +56,7 @@ func runExtract(env *Env, args []string) int {
 		return usageError(env, "extract", "-o %s is a directory: give the debug file's name (e.g. %s)", *out, filepath.Join(*out, filepath.Base(fs.Arg(0))+".debug"))
 	}
 	outs := []output{{"-o", *out}, {"--record", *recordPath}, {"--sources-out", extras.out}}
-	if err := oneStdout(outs); err != nil {
+	if err := env.oneStdout(outs); err != nil {
 		return usageError(env, "extract", "%v", err)
 	}
 	if err := clash(outs, fs.Arg(0), extras.manifest); err != nil {

@@ -127,6 +127,9 @@ func runUpload(env *Env, args []string) int {
 	if err := receiptClash(*receipt, paths, *records); err != nil {
 		return usageError(env, "upload", "%v", err)
 	}
+	if err := env.oneStdout([]output{{"--receipt", *receipt}}); err != nil {
+		return usageError(env, "upload", "%v", err)
+	}
 	if isStdout(*receipt) {
 		if *asJSON {
 			return usageError(env, "upload", "--json and --receipt %s both write to standard output: give --receipt a file", *receipt)

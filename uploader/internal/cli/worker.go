@@ -125,6 +125,7 @@ func serveRequest(env *Env, pool *store.Pool, compressors *elfdebug.Compressors,
 		Pool:   pool,
 
 		Compressors: compressors,
+		InWorker:    true,
 	}
 	resp.ExitCode = int32(Main(reqEnv, append(slices.Clone(prefix), req.GetArguments()...)))
 	return resp

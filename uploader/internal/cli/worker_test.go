@@ -218,3 +218,64 @@ func TestExpandFlagfiles(t *testing.T) {
 		}
 	}
 }
+
+// A request whose output names standard output is refused: in a worker
+// process that is the stream of responses Bazel reads, and an ELF or a
+// receipt written there broke it for every later request (review s17-r1).
+// Run as a process of its own, so that standard output is the protocol's.
+func TestWorkerRefusesOutputsOnStandardOutput(t *testing.T) {
+	bin := testbin.C(t, "wso", "wso", "-g")
+	dir := t.TempDir()
+	store := "--store-address=file://" + filepath.Join(dir, "store")
+	next := func(cmd string) []string {
+		if cmd == "extract" {
+			return []string{bin, "-o", filepath.Join(dir, "next.debug")}
+		}
+		return []string{store, "--force", bin}
+	}
+	for _, c := range []struct {
+		cmd  string
+		args []string
+		flag string
+	}{
+		{"extract", []string{bin, "-o", "-"}, "-o -"},
+		{"extract", []string{bin, "-o", "/dev/stdout"}, "-o /dev/stdout"},
+		{"extract", []string{bin, "-o", filepath.Join(dir, "a.debug"), "--sources-out", "/proc/self/fd/1"}, "--sources-out /proc/self/fd/1"},
+		{"extract", []string{bin, "-o", filepath.Join(dir, "b.debug"), "--record", "-"}, "--record -"},
+		{"upload", []string{store, "--receipt", "-", bin}, "--receipt -"},
+		{"upload", []string{store, "--receipt=/dev/stdout", bin}, "--receipt /dev/stdout"},
+	} {
+		var in bytes.Buffer
+		for i, args := range [][]string{c.args, next(c.cmd)} {
+			if _, err := protodelim.MarshalTo(&in, &workerpb.WorkRequest{Arguments: args, RequestId: int32(i + 1)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cmd := childCLI(nil, c.cmd, "--persistent_worker")
+		cmd.Stdin = &in
+		out, err := cmd.Output()
+		if err != nil {
+			t.Errorf("%s %q: worker: %v", c.cmd, c.args, err)
+			continue
+		}
+		r := bytes.NewReader(out)
+		var resps []*workerpb.WorkResponse
+		for r.Len() > 0 {
+			resp := &workerpb.WorkResponse{}
+			if err := protodelim.UnmarshalFrom(r, resp); err != nil {
+				break
+			}
+			resps = append(resps, resp)
+		}
+		if len(resps) != 2 || r.Len() != 0 {
+			t.Errorf("%s %q: %d responses and %d bytes of something else on the worker's stdout, want 2 responses", c.cmd, c.args, len(resps), r.Len())
+			continue
+		}
+		if resps[0].ExitCode != ExitUsage || !strings.Contains(resps[0].Output, c.flag+" names standard output") {
+			t.Errorf("%s %q: exit %d, %q; want a usage error naming %s", c.cmd, c.args, resps[0].ExitCode, resps[0].Output, c.flag)
+		}
+		if resps[1].ExitCode != ExitOK {
+			t.Errorf("%s: the request after it: exit %d: %s", c.cmd, resps[1].ExitCode, resps[1].Output)
+		}
+	}
+}
