@@ -91,6 +91,10 @@ mp=$(cut -d' ' -f1 "$work/rounds" | median)
 mw=$(cut -d' ' -f2 "$work/rounds" | median)
 mn=$(cut -d' ' -f3 "$work/rounds" | median)
 echo "| median | $mp | $mw | $(pct "$mw" "$mp") | $mn | $(pct "$mn" "$mp") | |"
+# Each round's builds ran back to back, so the median of the rounds' own
+# ratios drifts less with the machine than the ratio of the medians.
+ratio_median() { awk -v c="$1" '{printf "%.4f\n", ($c - $1) / $1}' "$work/rounds" | median | awk '{printf "%+.0f%%", 100 * $1}'; }
+echo "| median of the rounds' ratios | | | $(ratio_median 2) | | $(ratio_median 3) | |"
 echo
 
 bz clean >/dev/null 2>&1
