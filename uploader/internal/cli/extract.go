@@ -232,15 +232,9 @@ func separateDebugFile(path string, in *os.File, self os.FileInfo, p *elfparse.F
 			return "could not be read (" + err.Error() + "): not used"
 		}
 		facts := debugfile.Of(df, f, st.Size())
-		if why := debugfile.NotIts(prog, facts, func(e error) string { return e.Error() }); why != "" {
+		if why := debugfile.NotItsFile(path, prog, c, facts, func(e error) string { return e.Error() }); why != "" {
 			f.Close()
 			return why
-		}
-		if !facts.DebugOnly {
-			if same, err := debugfile.SameCode(path, c); err != nil || !same {
-				f.Close()
-				return debugfile.OtherCode
-			}
 		}
 		d = f
 		if facts.DebugOnly {

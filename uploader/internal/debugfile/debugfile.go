@@ -175,6 +175,20 @@ func NotIts(p, d Facts, reason func(error) string) string {
 	return ""
 }
 
+// NotItsFile is NotIts for the program at progPath and the file d at path,
+// which, when it is a program too (the unstripped copy), must also have
+// the program's code (SameCode): the same build ID and sections do not
+// prove that when the ID was forced.
+func NotItsFile(progPath string, p Facts, path string, d Facts, reason func(error) string) string {
+	if why := NotIts(p, d, reason); why != "" || d.DebugOnly {
+		return why
+	}
+	if same, err := SameCode(progPath, path); err != nil || !same {
+		return OtherCode
+	}
+	return ""
+}
+
 // Unfound is the note for a program whose .gnu_debuglink names link (or,
 // with bad set, a name not looked up) and whose debug file was not found;
 // instead says what to do with the debug file if the user has it.

@@ -50,17 +50,14 @@ func addDebugFiles(jobs []*job, opts Options) []*job {
 				if d == j {
 					return "is the program itself: not used"
 				}
-				return notItsDebugFile(j, d) // "": in this run already, paired there
+				// "": in this run already, paired there (debugCompanion
+				// compares the code of two programs).
+				return debugfile.NotIts(jobFacts(j), jobFacts(d), reasonOf)
 			}
 			d := &job{path: c, content: c}
 			inspect(candidate{path: c}, opts, d)
-			if why := notItsDebugFile(j, d); why != "" {
+			if why := debugfile.NotItsFile(j.content, jobFacts(j), c, jobFacts(d), reasonOf); why != "" {
 				return why
-			}
-			if !d.debugOnly {
-				if same, err := debugfile.SameCode(j.content, c); err != nil || !same {
-					return debugfile.OtherCode
-				}
 			}
 			if ok {
 				named[k] = d
@@ -96,15 +93,12 @@ func refuseUnresolved(jobs []*job) {
 	}
 }
 
-// notItsDebugFile says why d, found where program j's debug file would be,
-// is not it; "" when it is.
-func notItsDebugFile(j, d *job) string {
-	facts := func(j *job) debugfile.Facts {
-		f := debugfile.Facts{ID: j.id, Layout: j.layout, DebugOnly: j.debugOnly, DWARF: j.rank >= 3, Useless: j.err != nil}
-		if j.err != nil && !j.useless && j.id.Value == "" {
-			f.ReadErr = j.err
-		}
-		return f
+// jobFacts are what the lookup of a debug file judges an inspected job by
+// (see debugfile.NotIts).
+func jobFacts(j *job) debugfile.Facts {
+	f := debugfile.Facts{ID: j.id, Layout: j.layout, DebugOnly: j.debugOnly, DWARF: j.rank >= 3, Useless: j.err != nil}
+	if j.err != nil && !j.useless && j.id.Value == "" {
+		f.ReadErr = j.err
 	}
-	return debugfile.NotIts(facts(j), facts(d), reasonOf)
+	return f
 }
