@@ -117,9 +117,7 @@ func TestCandidatesOfSymlinkedProgram(t *testing.T) {
 func TestSameCode(t *testing.T) {
 	testbin.Need(t, "strip")
 	dir := t.TempDir()
-	flag := "-Wl,--build-id=0x" + strings.Repeat("cd", 20)
-	one := testbin.GCC(t, dir, "one", "int main(void) { return 1; }\n", "-g", "-O1", flag)
-	two := testbin.GCC(t, dir, "two", "int main(void) { return 2; }\n", "-g", "-O1", flag)
+	one, two := testbin.SameIDTwins(t, dir, "cd")
 	stripped := filepath.Join(dir, "one.stripped")
 	testbin.Run(t, "", "strip", "-g", "-o", stripped, one)
 	for _, tc := range []struct {

@@ -148,3 +148,14 @@ func GCSources(t testing.TB, dir string, oneUnit bool) []string {
 	slices.Sort(names)
 	return names
 }
+
+// SameIDTwins builds, in dir, two C programs "one" and "two" that differ only
+// in a constant and are linked with -g and one forced build ID (20 bytes of
+// b, two hex digits): the same build ID and section sizes, not the same code.
+func SameIDTwins(t testing.TB, dir, b string) (one, two string) {
+	t.Helper()
+	flag := "-Wl,--build-id=0x" + strings.Repeat(b, 20)
+	one = GCC(t, dir, "one", "int main(void) { return 1; }\n", "-g", "-O1", flag)
+	two = GCC(t, dir, "two", "int main(void) { return 2; }\n", "-g", "-O1", flag)
+	return one, two
+}

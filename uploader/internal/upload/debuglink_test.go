@@ -280,9 +280,7 @@ func TestStrippedAndUnstrippedCopiesAreOneProgram(t *testing.T) {
 func TestSameLayoutOtherCodeIsNotOneProgram(t *testing.T) {
 	testbin.Need(t, "strip")
 	dir := t.TempDir()
-	flag := "-Wl,--build-id=0x" + strings.Repeat("ab", 20)
-	one := testbin.GCC(t, dir, "one", "int main(void) { return 1; }\n", "-g", "-O1", flag)
-	two := testbin.GCC(t, dir, "two", "int main(void) { return 2; }\n", "-g", "-O1", flag)
+	one, two := testbin.SameIDTwins(t, dir, "ab")
 	testbin.Run(t, "", "strip", "-g", two)
 	got, failed := run(t, nil, []string{one, two}, upload.Options{DryRun: true})
 	if r := got[one+"#debuginfo"]; failed != 2 || !strings.Contains(r.Reason, "shared by different files") {
