@@ -444,8 +444,14 @@ func (w *worker) release() {
 	}
 }
 
+// copyBufs holds the workers' copy buffers: a run of many small files
+// (-j, a Bazel worker) would otherwise allocate one per extraction.
+var copyBufs = sync.Pool{New: func() any { return new([32 << 10]byte) }}
+
 func (w *worker) run(next <-chan task) error {
-	w.buf = make([]byte, 32<<10)
+	b := copyBufs.Get().(*[32 << 10]byte)
+	defer copyBufs.Put(b)
+	w.buf = b[:]
 	for t := range next {
 		err := w.do(t)
 		if t.chunk == 0 {

@@ -216,7 +216,9 @@ func (j *Journal) writeFile(name string, b []byte) error {
 		if err == nil && name != "" {
 			err = j.root.Rename(tmp, name)
 		}
-		_ = j.root.Remove(tmp) // a half-written or unrenamed marker; gone once renamed
+		if err != nil || name == "" {
+			_ = j.root.Remove(tmp) // a half-written or unrenamed marker
+		}
 	}
 	if err != nil {
 		var pe *fs.PathError

@@ -1030,11 +1030,14 @@ func readObject(obj store.Object) error {
 
 // hashPart feeds an extraction's part to h: a part copied from the input
 // is read ahead of the hash (objhash.Range).
+// zeros is hashPart's source of zero bytes: a local array escapes through
+// the io.Writer, 4 KiB for every gap of every file.
+var zeros [4096]byte
+
 func hashPart(h io.Writer, p elfdebug.Part) error {
 	if p.Src != nil {
 		return objhash.Range(h, p.Src, p.Off, p.N)
 	}
-	var zeros [4096]byte
 	for left := p.N; left > 0; left -= int64(len(zeros)) {
 		h.Write(zeros[:min(left, int64(len(zeros)))])
 	}
