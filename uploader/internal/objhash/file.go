@@ -45,20 +45,24 @@ func ReadRange(h io.Writer, r io.ReaderAt, off, n int64) error {
 	return readRange(h, r, off, n)
 }
 
-// readBufs hold readRange's buffers: 128 KiB reads cost little more per
-// byte than 1 MiB ones, and an extraction hashes many parts, each of which
-// allocated its own buffer before.
+// readBufs hold readRange's buffers for large ranges: 128 KiB reads cost
+// little more per byte than 1 MiB ones, and an extraction hashes many
+// parts, each of which allocated its own buffer before.
 const readBuf = 128 << 10
 
 var readBufs = sync.Pool{New: func() any { return new([readBuf]byte) }}
 
 // readRange hashes r's n bytes at off through ReadAt.
 func readRange(h io.Writer, r io.ReaderAt, off, n int64) error {
-	// Small parts too: a run of many small files hashes a dozen parts of
-	// each, and a buffer sized to each part was a tenth of its garbage.
-	b := readBufs.Get().(*[readBuf]byte)
-	defer readBufs.Put(b)
-	m, err := io.CopyBuffer(h, io.NewSectionReader(r, off, n), b[:])
+	var buf []byte
+	if n < readBuf {
+		buf = make([]byte, max(n, 1)) // small files' parts: no 128 KiB each
+	} else {
+		b := readBufs.Get().(*[readBuf]byte)
+		defer readBufs.Put(b)
+		buf = b[:]
+	}
+	m, err := io.CopyBuffer(h, io.NewSectionReader(r, off, n), buf)
 	if err != nil {
 		return err
 	}
