@@ -143,12 +143,12 @@ func hideDiscarded(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []
 			if plain == nil {
 				plain = map[int]plainSection{}
 			}
-			plain[i] = plainSection{patchedReader{in.sp, []patchSet{{0, ps}}}, uint64(in.size)}
+			plain[i] = plainSection{patchedReader{in.sp, []patchSet{{0, ps, p}}}, uint64(in.size)}
 			used = append(used, in.sp)
 			continue
 		}
 		spans = append(spans, span{int64(s.Off), int64(s.Size)})
-		sets = append(sets, patchSet{int64(s.Off), ps})
+		sets = append(sets, patchSet{int64(s.Off), ps, p})
 	}
 	if len(used) > 0 {
 		closer = used
@@ -170,12 +170,14 @@ func (c closers) Close() error {
 }
 
 // patchSet is a section's patches (in offset order, none overlapping),
-// its offset in the reader they apply to at base. They are package
-// tombstone's own: a --gc-sections program may have a patch for each of
-// hundreds of thousands of entries, and a copy of each cost 27 MB.
+// its offset in the reader they apply to at base, and all, which holds
+// their bytes. They are package tombstone's own: a --gc-sections program
+// may have a patch for each of hundreds of thousands of entries, and a
+// copy of each cost 27 MB.
 type patchSet struct {
 	base int64
 	ps   []tombstone.Patch
+	all  tombstone.Patches
 }
 
 // patchedReader is r with patch sets (of different sections) over it.
@@ -191,11 +193,11 @@ func (p patchedReader) ReadAt(b []byte, off int64) (int, error) {
 		ps := set.ps
 		// The first patch ending past off (patches do not overlap, so
 		// their ends are in order too).
-		i := sort.Search(len(ps), func(i int) bool { return set.base+ps[i].Off+int64(len(ps[i].Data)) > off })
+		i := sort.Search(len(ps), func(i int) bool { return set.base+ps[i].Off+int64(len(set.all.Data(ps[i]))) > off })
 		for ; i < len(ps) && set.base+ps[i].Off < end; i++ {
-			at := set.base + ps[i].Off
-			lo, hi := max(at, off), min(at+int64(len(ps[i].Data)), end)
-			copy(b[lo-off:hi-off], ps[i].Data[lo-at:hi-at])
+			at, data := set.base+ps[i].Off, set.all.Data(ps[i])
+			lo, hi := max(at, off), min(at+int64(len(data)), end)
+			copy(b[lo-off:hi-off], data[lo-at:hi-at])
 		}
 	}
 	return n, err

@@ -33,8 +33,8 @@ func FuzzFind(f *testing.F) {
 			size int
 		}{{p.Info, len(info)}, {p.Rnglists, len(lists)}, {p.Ranges, len(lists)}, {p.Aranges, len(lists)}} {
 			for _, pt := range c.ps {
-				if pt.Off < 0 || pt.Off+int64(len(pt.Data)) > int64(c.size) {
-					t.Fatalf("patch at %d (%d bytes) outside a %d-byte section", pt.Off, len(pt.Data), c.size)
+				if pt.Off < 0 || pt.Off+int64(len(p.Data(pt))) > int64(c.size) {
+					t.Fatalf("patch at %d (%d bytes) outside a %d-byte section", pt.Off, len(p.Data(pt)), c.size)
 				}
 			}
 		}

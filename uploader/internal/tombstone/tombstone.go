@@ -37,16 +37,23 @@ type Sections struct {
 	Info, Abbrev, Addr, Rnglists, Ranges, Aranges Section
 }
 
-// Patch replaces Data at Off in its section.
+// Patch replaces the bytes at Off in its section with its Patches' Data.
+// 16 bytes, the bytes themselves kept end to end in Patches: a
+// --gc-sections program may need one for each of hundreds of thousands of
+// entries, and a slice each (32 bytes) took its extraction over 32 MB.
 type Patch struct {
-	Off  int64
-	Data []byte
+	Off   int64
+	at, n uint32
 }
 
 // Patches are the patches of each section, in offset order.
 type Patches struct {
 	Info, Rnglists, Ranges, Aranges []Patch
+	data                            []byte // every patch's bytes
 }
+
+// Data is the bytes x writes.
+func (p Patches) Data(x Patch) []byte { return p.data[x.at : x.at+x.n : x.at+x.n] }
 
 // Len is how many patches there are.
 func (p Patches) Len() int {
@@ -85,7 +92,7 @@ func Coverage(ctx context.Context, s Sections, bo binary.ByteOrder) ([][2]uint64
 		return nil, nil
 	}
 	var cover [][2]uint64
-	w := &walker{s: s, bo: bo, lists: map[int64]bool{}, cover: &cover,
+	w := &walker{s: s, bo: bo, cover: &cover,
 		budget: 4*(s.Abbrev.Size+s.Rnglists.Size+s.Ranges.Size) + 1<<20}
 	if err := w.units(ctx); err != nil {
 		return nil, err
@@ -100,13 +107,16 @@ func Find(ctx context.Context, s Sections, bo binary.ByteOrder, dead func(uint64
 	if s.Info.R == nil || s.Abbrev.R == nil {
 		return Patches{}, nil
 	}
-	w := &walker{s: s, bo: bo, dead: dead, lists: map[int64]bool{},
+	w := &walker{s: s, bo: bo, dead: dead,
 		budget: 4*(s.Abbrev.Size+s.Rnglists.Size+s.Ranges.Size) + 1<<20}
 	if err := w.units(ctx); err != nil {
 		return Patches{}, err
 	}
 	if err := w.aranges(); err != nil {
 		return Patches{}, err
+	}
+	if w.full {
+		return Patches{}, errors.New("over 4 GiB of patches")
 	}
 	for _, p := range []*[]Patch{&w.p.Info, &w.p.Rnglists, &w.p.Ranges, &w.p.Aranges} {
 		sort.Slice(*p, func(i, j int) bool { return (*p)[i].Off < (*p)[j].Off })
@@ -115,11 +125,12 @@ func Find(ctx context.Context, s Sections, bo binary.ByteOrder, dead func(uint64
 }
 
 type walker struct {
-	s     Sections
-	bo    binary.ByteOrder
-	dead  func(uint64) bool
-	p     Patches
-	lists map[int64]bool // range lists already looked at (units share them)
+	s    Sections
+	bo   binary.ByteOrder
+	dead func(uint64) bool
+	p    Patches
+	// The range lists already looked at (units share them), by section.
+	rnglistsSeen, rangesSeen offsets
 
 	abbrevs map[uint64]*abbrev           // the current unit's table
 	tables  map[int64]map[uint64]*abbrev // tables read, by offset
@@ -138,7 +149,30 @@ type walker struct {
 	// 64 KiB window each time (review s15-r2: 2.5 to 4.9 GB allocated,
 	// 10 s, on a 28 MB program).
 	addrR, rnglistsR, rangesR, abbrevR *reader
-	arena                              []byte // patches' bytes (see alloc)
+	scratch                            []byte // a patch's bytes being made (see alloc)
+	full                               bool   // Patch.at would overflow
+}
+
+// offsets is a set of offsets in a section, a bit each: a range list takes
+// a few bytes, and a map of them took 4.5 MB for the 400,000 lists of a
+// 28 MB --gc-sections program; the bits of its 1.6 MB section, 200 KB.
+type offsets struct{ bits []uint64 }
+
+// add adds off, in a section of size bytes, and says whether it is new.
+// One outside the section is always new: its walk fails.
+func (o *offsets) add(off, size int64) bool {
+	if off < 0 || off >= size {
+		return true
+	}
+	if o.bits == nil {
+		o.bits = make([]uint64, (size+63)/64)
+	}
+	i, m := off/64, uint64(1)<<(off%64)
+	if o.bits[i]&m != 0 {
+		return false
+	}
+	o.bits[i] |= m
+	return true
 }
 
 // shared is the walk's reader of sec in *keep, at pos, its error cleared.
@@ -365,7 +399,7 @@ func (w *walker) addrx(u *unit, i uint64) (uint64, bool) {
 
 // emptyHigh sets high to low: the entry then covers no address.
 func (w *walker) emptyHigh(u *unit, low, high value) {
-	var b []byte
+	var b []byte // nil: no patch
 	switch {
 	case high.form == fAddr && low.form == fAddr:
 		b = w.putAddr(u.asize, low.v)
@@ -376,7 +410,21 @@ func (w *walker) emptyHigh(u *unit, low, high value) {
 	default:
 		return // an index or an implicit constant: cannot be changed in place
 	}
-	w.p.Info = append(w.p.Info, Patch{high.at, b})
+	w.add(&w.p.Info, high.at, b)
+}
+
+// add appends to *ps the patch writing b at off, b's bytes to w.p.data.
+func (w *walker) add(ps *[]Patch, off int64, b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	at := len(w.p.data)
+	if uint64(at)+uint64(len(b)) > 1<<32-1 {
+		w.full = true
+		return
+	}
+	*ps = append(*ps, Patch{Off: off, at: uint32(at), n: uint32(len(b))})
+	w.p.data = append(w.p.data, b...)
 }
 
 // pair is a and b, each size bytes, in one patch.
@@ -401,16 +449,16 @@ func (w *walker) putAddr(size int, a uint64) []byte {
 	return b
 }
 
-// alloc is n zero bytes for a patch, cut from a shared block: a patch is
-// a few bytes, and a --gc-sections program may need hundreds of thousands
-// (an allocation each cost 17 MB on a 28 MB program, review s15-r2).
+// alloc is n zero bytes for a patch's bytes, valid until the next call:
+// add copies them. (An allocation per patch cost 17 MB on a 28 MB
+// program, review s15-r2.)
 func (w *walker) alloc(n int) []byte {
-	if len(w.arena)+n > cap(w.arena) {
-		w.arena = make([]byte, 0, max(16<<10, n))
+	if cap(w.scratch) < n {
+		w.scratch = make([]byte, n)
 	}
-	m := len(w.arena)
-	w.arena = w.arena[:m+n]
-	return w.arena[m : m+n : m+n]
+	w.scratch = w.scratch[:n]
+	clear(w.scratch)
+	return w.scratch
 }
 
 // paddedLEB is v as a LEB128 of exactly n bytes (continuation bytes pad
@@ -451,17 +499,15 @@ func (w *walker) rangeList(u *unit, v value) error {
 				return d.err
 			}
 		}
-		if w.lists[off] {
+		if !w.rnglistsSeen.add(off, sec.Size) {
 			return nil
 		}
-		w.lists[off] = true
 		return w.charged(off, func() (int64, error) { return w.rnglist(u, sec, off) })
 	}
 	sec := w.s.Ranges
-	if sec.R == nil || w.lists[off] {
+	if sec.R == nil || !w.rangesSeen.add(off, sec.Size) {
 		return nil
 	}
-	w.lists[off] = true
 	return w.charged(off, func() (int64, error) { return w.ranges(u, sec, off) })
 }
 
@@ -530,7 +576,7 @@ func (w *walker) rnglist(u *unit, sec Section, off int64) (int64, error) {
 			at := d.pos
 			e := d.uint(u.asize)
 			if w.isDead(s) {
-				w.p.Rnglists = append(w.p.Rnglists, Patch{at, w.putAddr(u.asize, s)})
+				w.add(&w.p.Rnglists, at, w.putAddr(u.asize, s))
 			}
 			w.covers(s, e)
 		case 7: // DW_RLE_start_length
@@ -552,9 +598,7 @@ func (w *walker) rnglist(u *unit, sec Section, off int64) (int64, error) {
 
 // patchLEB rewrites the LEB128 at [at, end) as v, padded to its length.
 func (w *walker) patchLEB(p *[]Patch, at, end int64, v uint64) {
-	if b := w.paddedLEB(v, int(end-at)); b != nil {
-		*p = append(*p, Patch{at, b})
-	}
+	w.add(p, at, w.paddedLEB(v, int(end-at)))
 }
 
 // ranges: a DWARF 2-4 .debug_ranges list at off; it returns where the list
@@ -582,7 +626,7 @@ func (w *walker) ranges(u *unit, sec Section, off int64) (int64, error) {
 		case b == maxAddr:
 			base = e
 		case b != e && w.isDead(base+b):
-			w.p.Ranges = append(w.p.Ranges, Patch{at, w.pair(u.asize, 1, 1)})
+			w.add(&w.p.Ranges, at, w.pair(u.asize, 1, 1))
 		default:
 			w.covers(base+b, base+e)
 		}
@@ -622,7 +666,7 @@ func (w *walker) aranges() error {
 				break
 			}
 			if n != 0 && w.dead(a) {
-				w.p.Aranges = append(w.p.Aranges, Patch{at, w.pair(asize, 1, 0)})
+				w.add(&w.p.Aranges, at, w.pair(asize, 1, 0))
 			}
 		}
 		if d.err != nil {

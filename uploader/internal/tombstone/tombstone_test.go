@@ -80,7 +80,7 @@ func TestGCSectionsTombstones(t *testing.T) {
 				ps   []Patch
 			}{{".debug_info", patches.Info}, {".debug_rnglists", patches.Rnglists}, {".debug_ranges", patches.Ranges}, {".debug_aranges", patches.Aranges}} {
 				for _, pt := range p.ps {
-					copy(patched[int64(f.Section(p.name).Offset)+pt.Off:], pt.Data)
+					copy(patched[int64(f.Section(p.name).Offset)+pt.Off:], patches.Data(pt))
 				}
 			}
 			pf, err := elf.NewFile(bytes.NewReader(patched))
@@ -211,4 +211,106 @@ func TestFindReadsEachSectionOnce(t *testing.T) {
 		t.Errorf("Find allocates %d bytes for %d patches, want under %d", allocated, patches.Len(), limit)
 	}
 	t.Logf("read %d bytes of %d, allocated %d bytes for %d patches", read, size, allocated, patches.Len())
+}
+
+// TestMixedVersionsListsAtOneOffset links a DWARF 4 unit before a DWARF 5
+// one, each with many range lists of discarded code. Their lists are in two
+// sections, so one offset can name a list in each: the walk used to keep
+// one set of offsets seen for both, and skipped a DWARF 5 list whose offset
+// a DWARF 4 list had (which GNU ld had emptied already), leaving its
+// discarded code over the program's.
+func TestMixedVersionsListsAtOneOffset(t *testing.T) {
+	testbin.Need(t, "gcc")
+	dir := t.TempDir()
+	var objs []string
+	// At -O2 the DWARF 5 lists differ in length, so their offsets are
+	// not all 12 past a multiple of 16, as the DWARF 4 ones are 0 past.
+	for i, v := range [][]string{{"-gdwarf-4", "-O1"}, {"-gdwarf-5", "-O2"}} {
+		var src strings.Builder
+		for j := range 150 {
+			// A static inline helper called in a loop: its inlined
+			// copies make range lists.
+			fmt.Fprintf(&src, "static inline int h%d_%d(int *p, int x) { int r = x; for (int k = 0; k < x; k++) { r += p[k & 3] * k; if (r & 1) r ^= p[1]; } return r; }\n", i, j)
+			fmt.Fprintf(&src, "__attribute__((noinline)) int f%d_%d(int x) { int v[4] = {x, x, x, x}; int q = h%d_%d(v, x); for (int j = 0; j < %d; j++) q += h%d_%d(v, q + j); return q; }\n", i, j, i, j, j%5+2, i, j)
+		}
+		fmt.Fprintf(&src, "int unit%d(int x) { int s = 0;\n", i)
+		for j := 0; j < 150; j += 2 { // the odd ones are dropped
+			fmt.Fprintf(&src, "  s += f%d_%d(x + s);\n", i, j)
+		}
+		src.WriteString("  return s; }\n")
+		c := filepath.Join(dir, fmt.Sprintf("u%d.c", i))
+		if err := os.WriteFile(c, []byte(src.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, c+".o")
+		testbin.Run(t, dir, "gcc", append(append([]string{"-c", "-g", "-ffunction-sections", "-o", c + ".o"}, v...), c)...)
+	}
+	mainC := filepath.Join(dir, "main.c")
+	if err := os.WriteFile(mainC, []byte("int unit0(int), unit1(int);\nint main(int c, char **v) { return unit0(c) + unit1(c); }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "gc")
+	testbin.Run(t, dir, "gcc", append([]string{"-g", "-Wl,--gc-sections", "-o", bin}, append(objs, mainC)...)...)
+	data, f := readELF(t, bin)
+	text := f.Section(".text")
+	s, _ := sectionsOf(f, data, func(r io.ReaderAt) io.ReaderAt { return r })
+	if s.Ranges.R == nil || s.Rnglists.R == nil {
+		t.Fatal("the fixture needs both .debug_ranges and .debug_rnglists")
+	}
+	dead := func(a uint64) bool { return a < text.Addr }
+	patches, err := Find(context.Background(), s, f.ByteOrder, dead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	patched := bytes.Clone(data)
+	for _, p := range []struct {
+		name string
+		ps   []Patch
+	}{{".debug_info", patches.Info}, {".debug_rnglists", patches.Rnglists}, {".debug_ranges", patches.Ranges}, {".debug_aranges", patches.Aranges}} {
+		for _, pt := range p.ps {
+			copy(patched[int64(f.Section(p.name).Offset)+pt.Off:], patches.Data(pt))
+		}
+	}
+	for _, c := range []struct {
+		what string
+		data []byte
+	}{{"before", data}, {"after", patched}} {
+		pf, err := elf.NewFile(bytes.NewReader(c.data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := pf.DWARF()
+		if err != nil {
+			t.Fatal(err)
+		}
+		left := 0
+		for r := d.Reader(); ; {
+			e, err := r.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e == nil {
+				break
+			}
+			if e.Tag == dwarf.TagCompileUnit || e.AttrField(dwarf.AttrRanges) == nil {
+				continue
+			}
+			rs, err := d.Ranges(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, x := range rs {
+				if x[1] > x[0] && dead(x[0]) {
+					left++
+				}
+			}
+		}
+		switch {
+		case c.what == "before" && left == 0:
+			t.Fatal("no range of discarded code before patching: the fixture no longer shows the problem")
+		case c.what == "after" && left > 0:
+			t.Errorf("%d ranges of discarded code are left after patching", left)
+		}
+		t.Logf("%s patching: %d ranges of discarded code", c.what, left)
+	}
 }
