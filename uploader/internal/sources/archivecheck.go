@@ -70,7 +70,9 @@ func ScanArchive(path string, secrets []string) error {
 	// Source text compresses 5 to 20 times; far more is a bomb, which would
 	// cost time, not memory.
 	limit := max(minScanLimit, maxArchiveInflation*st.Size())
-	n, why, err := newScanner(secrets).scan(io.Discard, io.LimitReader(zr, limit+1))
+	sc := newScanner(secrets)
+	defer sc.release()
+	n, why, err := sc.scan(io.Discard, io.LimitReader(zr, limit+1))
 	switch {
 	case err != nil:
 		return fmt.Errorf("%s is not a source archive: %v", path, err)
@@ -97,6 +99,7 @@ func whichEntry(f *os.File, secrets []string) string {
 	}
 	defer zr.Close()
 	sc := newScanner(secrets)
+	defer sc.release()
 	tr := tar.NewReader(zr)
 	for {
 		h, err := tr.Next()

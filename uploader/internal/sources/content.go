@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/creds"
 )
@@ -242,13 +243,30 @@ func isUpperOrDigit(c byte) bool { return 'A' <= c && c <= 'Z' || '0' <= c && c 
 
 func isAlnum(c byte) bool { return isUpperOrDigit(c) || 'a' <= c && c <= 'z' }
 
+// scanBufs holds released scanners' buffers: over a quarter of a MiB each,
+// about half of what an upload worker's request allocated.
+var scanBufs sync.Pool
+
+// release gives the scanner's buffer back for another scanner's use.
+func (s *scanner) release() {
+	if s.buf != nil {
+		b := s.buf
+		scanBufs.Put(&b)
+		s.buf = nil
+	}
+}
+
 // scan reads r to its end and writes it to w, stopping at the first
 // credential and saying what it is. The last overlap bytes read are held
 // back until the next read shows no secret runs through them, so no byte
 // of a secret found is ever written. n counts the bytes read.
 func (s *scanner) scan(w io.Writer, r io.Reader) (n int64, why string, err error) {
 	if s.buf == nil {
-		s.buf = make([]byte, s.overlap+scanChunk)
+		if b, _ := scanBufs.Get().(*[]byte); b != nil && cap(*b) >= s.overlap+scanChunk {
+			s.buf = (*b)[:s.overlap+scanChunk]
+		} else {
+			s.buf = make([]byte, s.overlap+scanChunk)
+		}
 	}
 	kept := 0 // bytes carried over from the previous read
 	for {

@@ -535,6 +535,7 @@ func write(w io.Writer, entries []entry, res *Result, opts Options) error {
 	defer putEncoder(zw)
 	tw := tar.NewWriter(zw)
 	sc := newScanner(opts.Secrets)
+	defer sc.release()
 	for _, e := range entries {
 		why, err := addFile(tw, e, sc)
 		if err != nil {
