@@ -1,12 +1,15 @@
 package elfdebug
 
 import (
+	"cmp"
 	"context"
 	"debug/elf"
+	"fmt"
 	"io"
-	"sort"
+	"os"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/scratch"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/tombstone"
 )
 
@@ -110,50 +113,187 @@ func overlapsSpan(spans []span, off, n int64) bool {
 // decompressed, and comes back patched among plain, for spool to compress
 // again; closer closes what holds those bytes. DWARF it cannot follow is
 // left as it is: the line table's dead sequences are dropped all the same.
-// Its only error is ctx's.
+// Its errors are ctx's and those of the temp files patches may go to.
 func hideDiscarded(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []bool, dead func(uint64) bool) (_ io.ReaderAt, _ []span, plain map[int]plainSection, closer io.Closer, _ error) {
 	secs, idx := dwarfSections(r, f, keep)
 	spools := inflated(ctx, r, f, keep, &secs, idx, false, nil)
+	var used closers
 	defer func() {
 		for i, in := range spools {
-			if _, used := plain[i]; !used {
+			if _, kept := plain[i]; !kept {
 				in.sp.Close()
 			}
 		}
 	}()
-	p, err := tombstone.Find(ctx, secs, f.Order, dead)
-	if ctx.Err() != nil {
-		return nil, nil, nil, nil, ctx.Err()
+	sinks := map[string]*patchSpill{}
+	for name, sec := range map[string]*tombstone.Section{".debug_info": &secs.Info, ".debug_rnglists": &secs.Rnglists, ".debug_ranges": &secs.Ranges, ".debug_aranges": &secs.Aranges} {
+		if sec.R != nil {
+			sk := &patchSpill{src: sec.R, size: sec.Size}
+			sec.Sink, sinks[name] = sk, sk
+		}
 	}
-	if err != nil || p.Len() == 0 {
+	_, err := tombstone.Find(ctx, secs, f.Order, dead)
+	for _, sk := range sinks {
+		if err == nil {
+			err = sk.done()
+		}
+	}
+	if ctx.Err() != nil || err != nil {
+		var ioErr error
+		for _, sk := range sinks {
+			sk.close()
+			ioErr = cmp.Or(ioErr, sk.err)
+		}
+		switch {
+		case ctx.Err() != nil:
+			return nil, nil, nil, nil, ctx.Err()
+		case ioErr != nil: // not the DWARF's fault: say so, not a worse file
+			return nil, nil, nil, nil, fmt.Errorf("emptying the ranges of discarded code: %w", ioErr)
+		}
 		return r, nil, nil, nil, nil
 	}
 	var (
 		sets  []patchSet
 		spans []span
-		used  closers
 	)
-	for name, ps := range map[string][]tombstone.Patch{".debug_info": p.Info, ".debug_rnglists": p.Rnglists, ".debug_ranges": p.Ranges, ".debug_aranges": p.Aranges} {
-		if len(ps) == 0 {
+	for name, sk := range sinks {
+		if sk.f == nil && sk.mem.Len() == 0 {
 			continue
 		}
 		i := idx[name] // Find patches only the sections it was given
 		s := f.Sections[i]
+		set := patchSet{ps: &sk.mem, size: sk.size}
+		if sk.f != nil {
+			set.whole = sk.f // not a nil *os.File in the interface
+			used = append(used, sk.f)
+		} else {
+			sk.mem.Sort()
+		}
 		if in, ok := spools[i]; ok {
 			if plain == nil {
 				plain = map[int]plainSection{}
 			}
-			plain[i] = plainSection{patchedReader{in.sp, []patchSet{{0, ps, p}}}, uint64(in.size)}
+			if sk.f != nil { // its bytes are all in sk.f
+				plain[i] = plainSection{sk.f, uint64(sk.size)}
+				in.sp.Close()
+				continue
+			}
+			plain[i] = plainSection{patchedReader{in.sp, []patchSet{set}}, uint64(in.size)}
 			used = append(used, in.sp)
 			continue
 		}
+		set.base = int64(s.Off)
 		spans = append(spans, span{int64(s.Off), int64(s.Size)})
-		sets = append(sets, patchSet{int64(s.Off), ps, p})
+		sets = append(sets, set)
 	}
 	if len(used) > 0 {
 		closer = used
 	}
 	return patchedReader{r, sets}, spans, plain, closer, nil
+}
+
+// spillAfter is how many patches a section keeps in memory (16 bytes and
+// their own few each, see tombstone.List) before it is copied to a temp
+// file and patched there: a --gc-sections program may need a patch for
+// each of millions of entries.
+var spillAfter = 1 << 16
+
+// spillWindow is how much of a spilled section flush reads and writes at
+// once.
+var spillWindow = 1 << 20
+
+// onSpill is called when a section's patches go to a temp file (tests
+// count them).
+var onSpill = func() {}
+
+// patchSpill is a section's patches: in memory up to spillAfter of them,
+// then the section itself, patched, in an unlinked temp file, where each
+// further spillAfter are written together (one write each was 0.8 s for a
+// 28 MB program's 400,000).
+type patchSpill struct {
+	src  io.ReaderAt // the section's bytes
+	size int64
+	mem  tombstone.List
+	f    *os.File
+	err  error // the temp file's
+}
+
+func (s *patchSpill) Add(off int64, b []byte) error {
+	if err := s.mem.Add(off, b); err != nil || s.mem.Len() < spillAfter {
+		return err
+	}
+	s.err = s.spill()
+	return s.err
+}
+
+// spill moves the patches in memory, and the section first if it is still
+// read from src, to s.f.
+func (s *patchSpill) spill() error {
+	if s.f == nil {
+		f, err := scratch.File("debuginfo-dwarf-*")
+		if err != nil {
+			return err
+		}
+		s.f = f
+		onSpill()
+		n, err := io.Copy(f, io.NewSectionReader(s.src, 0, s.size))
+		if err == nil && n != s.size {
+			err = io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			return err // the caller closes s.f
+		}
+	}
+	return s.flush()
+}
+
+// flush writes the patches in memory to s.f, a window of it at a time.
+func (s *patchSpill) flush() error {
+	s.mem.Sort()
+	buf := make([]byte, spillWindow)
+	for i := 0; i < s.mem.Len(); {
+		start, _ := s.mem.At(i)
+		w := buf[:min(int64(len(buf)), s.size-start)]
+		if _, err := s.f.ReadAt(w, start); err != nil {
+			return err
+		}
+		end := start + int64(len(w))
+		for ; i < s.mem.Len(); i++ {
+			off, b := s.mem.At(i)
+			if off >= end {
+				break
+			}
+			copy(w[off-start:], b)
+			if tail := min(off+int64(len(b)), s.size); tail > end {
+				// Across the window's end: the rest is written now, and
+				// the next window starts after it.
+				if _, err := s.f.WriteAt(b[end-off:tail-off], end); err != nil {
+					return err
+				}
+			}
+		}
+		if _, err := s.f.WriteAt(w, start); err != nil {
+			return err
+		}
+	}
+	s.mem.Reset()
+	return nil
+}
+
+// done writes what is left in memory once Find is over, for a section that
+// spilled.
+func (s *patchSpill) done() error {
+	if s.f == nil || s.mem.Len() == 0 {
+		return nil
+	}
+	s.err = s.flush()
+	return s.err
+}
+
+func (s *patchSpill) close() {
+	if s.f != nil {
+		s.f.Close()
+	}
 }
 
 // closers closes each of its closers.
@@ -169,15 +309,14 @@ func (c closers) Close() error {
 	return first
 }
 
-// patchSet is a section's patches (in offset order, none overlapping),
-// its offset in the reader they apply to at base, and all, which holds
-// their bytes. They are package tombstone's own: a --gc-sections program
-// may have a patch for each of hundreds of thousands of entries, and a
-// copy of each cost 27 MB.
+// patchSet is a section's changes, its offset in the reader they apply to
+// at base: its patches (sorted, none overlapping), or, once they were
+// too many (see patchSpill), its patched bytes whole, size of them.
 type patchSet struct {
-	base int64
-	ps   []tombstone.Patch
-	all  tombstone.Patches
+	base  int64
+	ps    *tombstone.List
+	whole io.ReaderAt
+	size  int64
 }
 
 // patchedReader is r with patch sets (of different sections) over it.
@@ -190,12 +329,24 @@ func (p patchedReader) ReadAt(b []byte, off int64) (int, error) {
 	n, err := p.ReaderAt.ReadAt(b, off)
 	end := off + int64(n)
 	for _, set := range p.sets {
+		if set.whole != nil {
+			lo, hi := max(set.base, off), min(set.base+set.size, end)
+			if lo < hi {
+				if _, werr := set.whole.ReadAt(b[lo-off:hi-off], lo-set.base); werr != nil {
+					return int(lo - off), werr
+				}
+			}
+			continue
+		}
 		ps := set.ps
 		// The first patch ending past off (patches do not overlap, so
 		// their ends are in order too).
-		i := sort.Search(len(ps), func(i int) bool { return set.base+ps[i].Off+int64(len(set.all.Data(ps[i]))) > off })
-		for ; i < len(ps) && set.base+ps[i].Off < end; i++ {
-			at, data := set.base+ps[i].Off, set.all.Data(ps[i])
+		for i := ps.EndingPast(off - set.base); i < ps.Len(); i++ {
+			at, data := ps.At(i)
+			at += set.base
+			if at >= end {
+				break
+			}
 			lo, hi := max(at, off), min(at+int64(len(data)), end)
 			copy(b[lo-off:hi-off], data[lo-at:hi-at])
 		}

@@ -1,9 +1,13 @@
 package elfdebug
 
 import (
+	"bytes"
 	"debug/elf"
+	"io"
+	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/testbin"
@@ -104,5 +108,59 @@ func TestCompressedDWARFDiscardedRangesEmptied(t *testing.T) {
 				t.Errorf("the output's .debug_info is not compressed (%v)", err)
 			}
 		})
+	}
+}
+
+// A section with more patches than fit in memory is patched in a temp
+// file instead: the output must be the same bytes, for DWARF plain and
+// compressed in the input, whether the output compresses or not.
+func TestSpilledPatchesSameBytes(t *testing.T) {
+	testbin.Need(t, "gcc")
+	inputs := map[string]string{"plain": gcProgram(t), "gcc -gz": gcProgram(t, "-gz"), "dwarf4": gcProgram(t, "-gdwarf-4")}
+	for name, in := range inputs {
+		b, err := os.ReadFile(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []Compression{None, Zlib} {
+			extract := func(after int) ([]byte, int) {
+				saved, savedWindow, savedHook := spillAfter, spillWindow, onSpill
+				defer func() { spillAfter, spillWindow, onSpill = saved, savedWindow, savedHook }()
+				spills := 0
+				// Windows of 5 bytes: patches run across their ends.
+				spillAfter, spillWindow, onSpill = after, 5, func() { spills++ }
+				var out bytes.Buffer
+				if _, err := ExtractWith(bytes.NewReader(b), int64(len(b)), &out, Options{Compress: c}); err != nil {
+					t.Fatal(err)
+				}
+				return out.Bytes(), spills
+			}
+			want, n := extract(1 << 30)
+			got, spills := extract(2)
+			if n != 0 || spills == 0 {
+				t.Fatalf("%s, %v: %d and %d sections spilled: the test no longer compares memory with temp files", name, c, n, spills)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s, %v: with %d sections patched in temp files, the output differs", name, c, spills)
+			}
+		}
+	}
+}
+
+// Patches that cannot go to a temp file fail the extraction, saying why:
+// the DWARF left unpatched would name main after a discarded function.
+func TestSpillWithoutTempDirFails(t *testing.T) {
+	testbin.Need(t, "gcc")
+	b, err := os.ReadFile(gcProgram(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := spillAfter
+	defer func() { spillAfter = saved }()
+	spillAfter = 2
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
+	_, err = ExtractWith(bytes.NewReader(b), int64(len(b)), io.Discard, Options{Compress: None})
+	if err == nil || !strings.Contains(err.Error(), "discarded code") || !strings.Contains(err.Error(), "TMPDIR") {
+		t.Fatalf("err = %v, want the temp file's failure", err)
 	}
 }

@@ -17,7 +17,7 @@ func FuzzFind(f *testing.F) {
 	abbrev := []byte{1, 0x11, 0, 0x11, 0x01, 0x12, 0x0b, 0, 0, 0}
 	f.Add(info, abbrev, []byte{5, 0, 0, 0, 0, 0, 0, 0, 0, 4, 1, 2, 0})
 	f.Fuzz(func(t *testing.T, info, abbrev, lists []byte) {
-		sec := func(b []byte) Section { return Section{bytes.NewReader(b), int64(len(b))} }
+		sec := func(b []byte) Section { return Section{R: bytes.NewReader(b), Size: int64(len(b))} }
 		s := Sections{Info: sec(info), Abbrev: sec(abbrev), Rnglists: sec(lists), Ranges: sec(lists), Aranges: sec(lists), Addr: sec(lists)}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -29,12 +29,12 @@ func FuzzFind(f *testing.F) {
 			return
 		}
 		for _, c := range []struct {
-			ps   []Patch
+			l    *List
 			size int
-		}{{p.Info, len(info)}, {p.Rnglists, len(lists)}, {p.Ranges, len(lists)}, {p.Aranges, len(lists)}} {
-			for _, pt := range c.ps {
-				if pt.Off < 0 || pt.Off+int64(len(p.Data(pt))) > int64(c.size) {
-					t.Fatalf("patch at %d (%d bytes) outside a %d-byte section", pt.Off, len(p.Data(pt)), c.size)
+		}{{&p.Info, len(info)}, {&p.Rnglists, len(lists)}, {&p.Ranges, len(lists)}, {&p.Aranges, len(lists)}} {
+			for i := range c.l.Len() {
+				if off, b := c.l.At(i); off < 0 || off+int64(len(b)) > int64(c.size) {
+					t.Fatalf("patch at %d (%d bytes) outside a %d-byte section", off, len(b), c.size)
 				}
 			}
 		}

@@ -23,13 +23,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 )
 
 // Section is one DWARF section's bytes (uncompressed); a nil R is absent.
 type Section struct {
 	R    io.ReaderAt
 	Size int64
+	// Sink, when set, takes the section's patches instead of Find's
+	// Patches (Info, Rnglists, Ranges and Aranges only).
+	Sink Sink
 }
 
 // Sections are what Find reads and patches.
@@ -37,27 +39,14 @@ type Sections struct {
 	Info, Abbrev, Addr, Rnglists, Ranges, Aranges Section
 }
 
-// Patch replaces the bytes at Off in its section with its Patches' Data.
-// 16 bytes, the bytes themselves kept end to end in Patches: a
-// --gc-sections program may need one for each of hundreds of thousands of
-// entries, and a slice each (32 bytes) took its extraction over 32 MB.
-type Patch struct {
-	Off   int64
-	at, n uint32
-}
-
-// Patches are the patches of each section, in offset order.
+// Patches are the patches of each section without a Sink, in offset order.
 type Patches struct {
-	Info, Rnglists, Ranges, Aranges []Patch
-	data                            []byte // every patch's bytes
+	Info, Rnglists, Ranges, Aranges List
 }
-
-// Data is the bytes x writes.
-func (p Patches) Data(x Patch) []byte { return p.data[x.at : x.at+x.n : x.at+x.n] }
 
 // Len is how many patches there are.
-func (p Patches) Len() int {
-	return len(p.Info) + len(p.Rnglists) + len(p.Ranges) + len(p.Aranges)
+func (p *Patches) Len() int {
+	return p.Info.Len() + p.Rnglists.Len() + p.Ranges.Len() + p.Aranges.Len()
 }
 
 // Corrupt is DWARF that is not DWARF: a unit or table cut short, an entry
@@ -109,20 +98,38 @@ func Find(ctx context.Context, s Sections, bo binary.ByteOrder, dead func(uint64
 	}
 	w := &walker{s: s, bo: bo, dead: dead,
 		budget: 4*(s.Abbrev.Size+s.Rnglists.Size+s.Ranges.Size) + 1<<20}
-	if err := w.units(ctx); err != nil {
+	for k, x := range []struct {
+		sec  Section
+		list *List
+	}{{s.Info, &w.p.Info}, {s.Rnglists, &w.p.Rnglists}, {s.Ranges, &w.p.Ranges}, {s.Aranges, &w.p.Aranges}} {
+		w.out[k] = x.sec.Sink
+		if w.out[k] == nil {
+			w.out[k] = x.list
+		}
+	}
+	err := w.units(ctx)
+	if err == nil {
+		err = w.aranges()
+	}
+	if err == nil {
+		err = w.sinkErr
+	}
+	if err != nil {
 		return Patches{}, err
 	}
-	if err := w.aranges(); err != nil {
-		return Patches{}, err
-	}
-	if w.full {
-		return Patches{}, errors.New("over 4 GiB of patches")
-	}
-	for _, p := range []*[]Patch{&w.p.Info, &w.p.Rnglists, &w.p.Ranges, &w.p.Aranges} {
-		sort.Slice(*p, func(i, j int) bool { return (*p)[i].Off < (*p)[j].Off })
+	for _, l := range []*List{&w.p.Info, &w.p.Rnglists, &w.p.Ranges, &w.p.Aranges} {
+		l.Sort()
 	}
 	return w.p, nil
 }
+
+// The sections patches are made for, as indexes of walker.out.
+const (
+	secInfo = iota
+	secRnglists
+	secRanges
+	secAranges
+)
 
 type walker struct {
 	s    Sections
@@ -150,7 +157,9 @@ type walker struct {
 	// 10 s, on a 28 MB program).
 	addrR, rnglistsR, rangesR, abbrevR *reader
 	scratch                            []byte // a patch's bytes being made (see alloc)
-	full                               bool   // Patch.at would overflow
+
+	out     [4]Sink // by section: info, rnglists, ranges, aranges
+	sinkErr error   // the first error of one
 }
 
 // offsets is a set of offsets in a section, a bit each: a range list takes
@@ -410,21 +419,15 @@ func (w *walker) emptyHigh(u *unit, low, high value) {
 	default:
 		return // an index or an implicit constant: cannot be changed in place
 	}
-	w.add(&w.p.Info, high.at, b)
+	w.add(secInfo, high.at, b)
 }
 
-// add appends to *ps the patch writing b at off, b's bytes to w.p.data.
-func (w *walker) add(ps *[]Patch, off int64, b []byte) {
-	if len(b) == 0 {
+// add gives section sec's sink the patch writing b at off.
+func (w *walker) add(sec int, off int64, b []byte) {
+	if len(b) == 0 || w.sinkErr != nil {
 		return
 	}
-	at := len(w.p.data)
-	if uint64(at)+uint64(len(b)) > 1<<32-1 {
-		w.full = true
-		return
-	}
-	*ps = append(*ps, Patch{Off: off, at: uint32(at), n: uint32(len(b))})
-	w.p.data = append(w.p.data, b...)
+	w.sinkErr = w.out[sec].Add(off, b)
 }
 
 // pair is a and b, each size bytes, in one patch.
@@ -545,7 +548,7 @@ func (w *walker) rnglist(u *unit, sec Section, off int64) (int64, error) {
 			j := d.uleb()
 			a, ok := w.addrx(u, i)
 			if ok && w.isDead(a) {
-				w.patchLEB(&w.p.Rnglists, at, d.pos, i)
+				w.patchLEB(secRnglists, at, d.pos, i)
 			}
 			if e, eok := w.addrx(u, j); ok && eok {
 				w.covers(a, e)
@@ -555,7 +558,7 @@ func (w *walker) rnglist(u *unit, sec Section, off int64) (int64, error) {
 			at := d.pos
 			n := d.uleb()
 			if ok && w.isDead(a) {
-				w.patchLEB(&w.p.Rnglists, at, d.pos, 0)
+				w.patchLEB(secRnglists, at, d.pos, 0)
 			}
 			if ok {
 				w.covers(a, a+n)
@@ -565,7 +568,7 @@ func (w *walker) rnglist(u *unit, sec Section, off int64) (int64, error) {
 			at := d.pos
 			e := d.uleb()
 			if baseDead || w.isDead(base+s) {
-				w.patchLEB(&w.p.Rnglists, at, d.pos, s)
+				w.patchLEB(secRnglists, at, d.pos, s)
 			}
 			w.covers(base+s, base+e)
 		case 5: // DW_RLE_base_address
@@ -576,7 +579,7 @@ func (w *walker) rnglist(u *unit, sec Section, off int64) (int64, error) {
 			at := d.pos
 			e := d.uint(u.asize)
 			if w.isDead(s) {
-				w.add(&w.p.Rnglists, at, w.putAddr(u.asize, s))
+				w.add(secRnglists, at, w.putAddr(u.asize, s))
 			}
 			w.covers(s, e)
 		case 7: // DW_RLE_start_length
@@ -584,7 +587,7 @@ func (w *walker) rnglist(u *unit, sec Section, off int64) (int64, error) {
 			at := d.pos
 			n := d.uleb()
 			if w.isDead(s) {
-				w.patchLEB(&w.p.Rnglists, at, d.pos, 0)
+				w.patchLEB(secRnglists, at, d.pos, 0)
 			}
 			w.covers(s, s+n)
 		default:
@@ -597,8 +600,8 @@ func (w *walker) rnglist(u *unit, sec Section, off int64) (int64, error) {
 }
 
 // patchLEB rewrites the LEB128 at [at, end) as v, padded to its length.
-func (w *walker) patchLEB(p *[]Patch, at, end int64, v uint64) {
-	w.add(p, at, w.paddedLEB(v, int(end-at)))
+func (w *walker) patchLEB(sec int, at, end int64, v uint64) {
+	w.add(sec, at, w.paddedLEB(v, int(end-at)))
 }
 
 // ranges: a DWARF 2-4 .debug_ranges list at off; it returns where the list
@@ -626,7 +629,7 @@ func (w *walker) ranges(u *unit, sec Section, off int64) (int64, error) {
 		case b == maxAddr:
 			base = e
 		case b != e && w.isDead(base+b):
-			w.add(&w.p.Ranges, at, w.pair(u.asize, 1, 1))
+			w.add(secRanges, at, w.pair(u.asize, 1, 1))
 		default:
 			w.covers(base+b, base+e)
 		}
@@ -666,7 +669,7 @@ func (w *walker) aranges() error {
 				break
 			}
 			if n != 0 && w.dead(a) {
-				w.add(&w.p.Aranges, at, w.pair(asize, 1, 0))
+				w.add(secAranges, at, w.pair(asize, 1, 0))
 			}
 		}
 		if d.err != nil {

@@ -74,15 +74,7 @@ func TestGCSectionsTombstones(t *testing.T) {
 			if patches.Len() == 0 {
 				t.Fatal("no patches")
 			}
-			patched := bytes.Clone(data)
-			for _, p := range []struct {
-				name string
-				ps   []Patch
-			}{{".debug_info", patches.Info}, {".debug_rnglists", patches.Rnglists}, {".debug_ranges", patches.Ranges}, {".debug_aranges", patches.Aranges}} {
-				for _, pt := range p.ps {
-					copy(patched[int64(f.Section(p.name).Offset)+pt.Off:], patches.Data(pt))
-				}
-			}
+			patched := applied(data, f, &patches)
 			pf, err := elf.NewFile(bytes.NewReader(patched))
 			if err != nil {
 				t.Fatal(err)
@@ -118,6 +110,21 @@ func TestGCSectionsTombstones(t *testing.T) {
 	}
 }
 
+// applied is data, the ELF file f, with patches applied.
+func applied(data []byte, f *elf.File, patches *Patches) []byte {
+	out := bytes.Clone(data)
+	for _, p := range []struct {
+		name string
+		l    *List
+	}{{".debug_info", &patches.Info}, {".debug_rnglists", &patches.Rnglists}, {".debug_ranges", &patches.Ranges}, {".debug_aranges", &patches.Aranges}} {
+		for i := range p.l.Len() {
+			off, b := p.l.At(i)
+			copy(out[int64(f.Section(p.name).Offset)+off:], b)
+		}
+	}
+	return out
+}
+
 // readELF reads the ELF file at path whole.
 func readELF(t *testing.T, path string) ([]byte, *elf.File) {
 	t.Helper()
@@ -141,7 +148,7 @@ func sectionsOf(f *elf.File, data []byte, wrap func(io.ReaderAt) io.ReaderAt) (s
 	}{{".debug_info", &s.Info}, {".debug_abbrev", &s.Abbrev}, {".debug_addr", &s.Addr},
 		{".debug_rnglists", &s.Rnglists}, {".debug_ranges", &s.Ranges}, {".debug_aranges", &s.Aranges}} {
 		if sec := f.Section(p.name); sec != nil {
-			*p.sec = Section{wrap(bytes.NewReader(data[sec.Offset : sec.Offset+sec.Size])), int64(sec.Size)}
+			*p.sec = Section{R: wrap(bytes.NewReader(data[sec.Offset : sec.Offset+sec.Size])), Size: int64(sec.Size)}
 			size += int64(sec.Size)
 		}
 	}
@@ -262,15 +269,7 @@ func TestMixedVersionsListsAtOneOffset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	patched := bytes.Clone(data)
-	for _, p := range []struct {
-		name string
-		ps   []Patch
-	}{{".debug_info", patches.Info}, {".debug_rnglists", patches.Rnglists}, {".debug_ranges", patches.Ranges}, {".debug_aranges", patches.Aranges}} {
-		for _, pt := range p.ps {
-			copy(patched[int64(f.Section(p.name).Offset)+pt.Off:], patches.Data(pt))
-		}
-	}
+	patched := applied(data, f, &patches)
 	for _, c := range []struct {
 		what string
 		data []byte
