@@ -196,7 +196,7 @@ func hideDiscarded(ctx context.Context, r io.ReaderAt, f *elfparse.File, keep []
 // their own few each, see tombstone.List) before it is copied to a temp
 // file and patched there: a --gc-sections program may need a patch for
 // each of millions of entries.
-var spillAfter = 1 << 16
+var spillAfter = 1 << 14
 
 // spillWindow is how much of a spilled section flush reads and writes at
 // once.
