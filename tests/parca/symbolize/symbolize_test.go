@@ -252,6 +252,13 @@ var fixtures = []fixture{
 		upload: plain, wants: gcWants, discarded: true},
 	{name: "c-gc-sections-dbgsym", src: "gc", build: gcc("gcc", "-g", "-O2", "-gdwarf-5", "-ffunction-sections", "-Wl,--gc-sections"),
 		upload: dbgsym, wants: gcWants, discarded: true, debugFile: true},
+	// gold: a dropped function's inlined call starts at its offset, past
+	// 0, over main (review s18-r1, finding 1).
+	{name: "c-gc-sections-gold", src: "gcgold", build: gcc("gcc", "-g", "-O0", "-fuse-ld=gold", "-pie", "-ffunction-sections", "-Wl,--gc-sections"),
+		upload: plain, discarded: true, wants: []want{
+			{at: "blk.c:main", functions: []string{"main"}, files: []string{"blk.c"}},
+			{at: "blk.c:live_helper", functions: []string{"live_helper"}, files: []string{"blk.c"}},
+		}},
 	{name: "c-gc-sections-one-unit", src: "gc1", build: gcc("gcc", "-g", "-O2", "-gdwarf-4", "-ffunction-sections", "-Wl,--gc-sections"),
 		upload: compressed("zlib"), discarded: true, wants: []want{
 			{at: "one.c:main", functions: []string{"main"}, files: []string{"one.c"}, line: "one.c:main-entry"},

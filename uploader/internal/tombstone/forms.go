@@ -147,8 +147,9 @@ func (w *walker) loadAbbrevs(off int64) error {
 			break
 		}
 		d.uleb() // the tag
-		d.u8()   // children: the walk reads entries in order, nulls included
-		ab := &abbrev{}
+		// Children: the walk reads entries in order, nulls included, and
+		// counts the depth to know which are inside discarded code.
+		ab := &abbrev{children: d.u8() != 0}
 		for {
 			a, f := d.uleb(), d.uleb()
 			if d.err != nil {

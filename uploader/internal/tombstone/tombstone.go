@@ -136,8 +136,9 @@ type walker struct {
 	bo   binary.ByteOrder
 	dead func(uint64) bool
 	p    Patches
-	// The range lists already looked at (units share them), by section.
-	rnglistsSeen, rangesSeen offsets
+	// The range lists already looked at (units share them), by section,
+	// and those of them whose every range was of discarded code.
+	rnglistsSeen, rangesSeen, rnglistsDead, rangesDead offsets
 
 	abbrevs map[uint64]*abbrev           // the current unit's table
 	tables  map[int64]map[uint64]*abbrev // tables read, by offset
@@ -184,6 +185,11 @@ func (o *offsets) add(off, size int64) bool {
 	return true
 }
 
+// has says whether off is in o.
+func (o *offsets) has(off int64) bool {
+	return off >= 0 && off/64 < int64(len(o.bits)) && o.bits[off/64]&(uint64(1)<<(off%64)) != 0
+}
+
 // shared is the walk's reader of sec in *keep, at pos, its error cleared.
 func (w *walker) shared(sec Section, keep **reader, pos int64) *reader {
 	if *keep == nil {
@@ -217,7 +223,8 @@ func (w *walker) spend(n int64) error {
 // abbrev is an abbreviation's attributes (its tag and children flag are
 // not needed: entries are read in order, the ends of child lists included).
 type abbrev struct {
-	specs []spec
+	specs    []spec
+	children bool
 }
 
 type spec struct {
@@ -300,16 +307,29 @@ func (w *walker) units(ctx context.Context) error {
 }
 
 // dies walks one unit's entries, up to end.
+//
+// An entry inside a discarded one (a function's lexical blocks and inlined
+// calls) is discarded too, whatever its addresses say: gold relocates an
+// address in discarded code to 0 plus its offset in the function, not 0,
+// so a block's range starts past 0, and over live code when the function
+// was larger than what precedes .text; Parca v0.28.0 (delve's tree) adds
+// a function's children's ranges to its own, and named main after the
+// dropped function (review s18-r1, finding 1).
 func (w *walker) dies(d *reader, u *unit, end int64) error {
 	first := true
+	depth, deadAt := 0, -1 // deadAt: the depth of the discarded entry whose children these are
 	for n := 0; d.pos < end; n++ {
 		at := d.pos
 		code := d.uleb()
 		if d.err != nil {
 			return corrupt("entry at %#x: %v", at, d.err)
 		}
-		if code == 0 {
-			continue // the end of a list of children
+		if code == 0 { // the end of a list of children
+			depth = max(0, depth-1)
+			if depth <= deadAt {
+				deadAt = -1
+			}
+			continue
 		}
 		ab := w.abbrevs[code]
 		if ab == nil {
@@ -344,6 +364,10 @@ func (w *walker) dies(d *reader, u *unit, end int64) error {
 		if d.err != nil || d.pos > end {
 			return corrupt("entry at %#x runs past its unit's end", at)
 		}
+		inDead := deadAt >= 0
+		if ab.children {
+			depth++
+		}
 		if w.dead == nil && w.cover == nil {
 			continue // Check: only whether it reads
 		}
@@ -355,7 +379,8 @@ func (w *walker) dies(d *reader, u *unit, end int64) error {
 			u.base = lowAddr
 			if w.cover != nil {
 				if ranges.set {
-					return w.rangeList(u, ranges)
+					_, err := w.rangeList(u, ranges, false)
+					return err
 				}
 				if lowOK && high.set {
 					hi := high.v
@@ -367,13 +392,20 @@ func (w *walker) dies(d *reader, u *unit, end int64) error {
 				return nil // Coverage: the unit's ranges are its first entry's
 			}
 		}
+		dead := inDead
 		switch {
 		case ranges.set:
-			if err := w.rangeList(u, ranges); err != nil {
+			allDead, err := w.rangeList(u, ranges, inDead)
+			if err != nil {
 				return err
 			}
-		case lowOK && high.set && w.dead(lowAddr):
+			dead = dead || allDead
+		case lowOK && high.set && (inDead || w.dead(lowAddr)):
 			w.emptyHigh(u, low, high)
+			dead = true
+		}
+		if dead && ab.children && deadAt < 0 {
+			deadAt = depth - 1
 		}
 	}
 	return nil
@@ -480,17 +512,24 @@ func (w *walker) paddedLEB(v uint64, n int) []byte {
 }
 
 // rangeList empties the entries of the range list v names that start in
-// discarded code.
-func (w *walker) rangeList(u *unit, v value) error {
+// discarded code, or all of them when force (the list of an entry inside
+// discarded code). allDead says whether every range it has is of
+// discarded code (at least one), now or when it was first looked at.
+func (w *walker) rangeList(u *unit, v value, force bool) (allDead bool, err error) {
 	off := int64(v.v)
+	var (
+		sec        Section
+		seen, dead *offsets
+		walk       func() (int64, bool, error)
+	)
 	if u.version >= 5 {
-		sec := w.s.Rnglists
+		sec, seen, dead = w.s.Rnglists, &w.rnglistsSeen, &w.rnglistsDead
 		if sec.R == nil {
-			return nil
+			return false, nil
 		}
 		if v.form == fRnglistx {
 			if !u.hasRngB {
-				return nil
+				return false, nil
 			}
 			size := int64(4)
 			if u.dwarf64 {
@@ -499,46 +538,56 @@ func (w *walker) rangeList(u *unit, v value) error {
 			d := w.shared(sec, &w.rnglistsR, u.rngBase+int64(v.v)*size)
 			off = u.rngBase + int64(d.offset(u.dwarf64))
 			if d.err != nil {
-				return d.err
+				return false, d.err
 			}
 		}
-		if !w.rnglistsSeen.add(off, sec.Size) {
-			return nil
+		walk = func() (int64, bool, error) { return w.rnglist(u, sec, off, force) }
+	} else {
+		sec, seen, dead = w.s.Ranges, &w.rangesSeen, &w.rangesDead
+		if sec.R == nil {
+			return false, nil
 		}
-		return w.charged(off, func() (int64, error) { return w.rnglist(u, sec, off) })
+		walk = func() (int64, bool, error) { return w.ranges(u, sec, off, force) }
 	}
-	sec := w.s.Ranges
-	if sec.R == nil || !w.rangesSeen.add(off, sec.Size) {
-		return nil
+	if !seen.add(off, sec.Size) {
+		return dead.has(off), nil
 	}
-	return w.charged(off, func() (int64, error) { return w.ranges(u, sec, off) })
-}
-
-// charged runs read (which returns where it stopped) and charges what it
-// read from off.
-func (w *walker) charged(off int64, read func() (int64, error)) error {
-	end, err := read()
+	end, allDead, err := walk()
 	if err != nil {
-		return err
+		return false, err
 	}
-	return w.spend(end - off)
+	if allDead {
+		dead.add(off, sec.Size)
+	}
+	return allDead, w.spend(end - off)
 }
 
-// rnglist: a DWARF 5 range list at off; it returns where the list ends.
-func (w *walker) rnglist(u *unit, sec Section, off int64) (int64, error) {
+// rnglist: a DWARF 5 range list at off (see rangeList); it returns where
+// the list ends.
+func (w *walker) rnglist(u *unit, sec Section, off int64, force bool) (_ int64, allDead bool, _ error) {
 	d := w.shared(sec, &w.rnglistsR, off)
 	base, baseDead := u.base, false
+	var dead, live int
+	// empty counts a range [lo, hi) as emptied or kept.
+	empty := func(lo, hi uint64, emptied bool) {
+		switch {
+		case emptied:
+			dead++
+		case hi > lo:
+			live++
+		}
+	}
 	for n := 0; ; n++ {
 		if n > 1<<20 {
-			return 0, errors.New(".debug_rnglists: a list without end")
+			return 0, false, errors.New(".debug_rnglists: a list without end")
 		}
 		kind := d.u8()
 		if d.err != nil {
-			return 0, d.err
+			return 0, false, d.err
 		}
 		switch kind {
 		case 0: // DW_RLE_end_of_list
-			return d.pos, nil
+			return d.pos, dead > 0 && live == 0, nil
 		case 1: // DW_RLE_base_addressx
 			a, ok := w.addrx(u, d.uleb())
 			base, baseDead = a, ok && w.isDead(a)
@@ -547,30 +596,37 @@ func (w *walker) rnglist(u *unit, sec Section, off int64) (int64, error) {
 			at := d.pos
 			j := d.uleb()
 			a, ok := w.addrx(u, i)
-			if ok && w.isDead(a) {
-				w.patchLEB(secRnglists, at, d.pos, i)
+			e, eok := w.addrx(u, j)
+			kill := force || ok && w.isDead(a)
+			if kill {
+				kill = w.patchLEB(secRnglists, at, d.pos, i)
 			}
-			if e, eok := w.addrx(u, j); ok && eok {
+			if ok && eok {
 				w.covers(a, e)
+				empty(a, e, kill)
 			}
 		case 3: // DW_RLE_startx_length
 			a, ok := w.addrx(u, d.uleb())
 			at := d.pos
 			n := d.uleb()
-			if ok && w.isDead(a) {
-				w.patchLEB(secRnglists, at, d.pos, 0)
+			kill := force || ok && w.isDead(a)
+			if kill {
+				kill = w.patchLEB(secRnglists, at, d.pos, 0)
 			}
 			if ok {
 				w.covers(a, a+n)
+				empty(a, a+n, kill)
 			}
 		case 4: // DW_RLE_offset_pair
 			s := d.uleb()
 			at := d.pos
 			e := d.uleb()
-			if baseDead || w.isDead(base+s) {
-				w.patchLEB(secRnglists, at, d.pos, s)
+			kill := force || baseDead || w.isDead(base+s)
+			if kill {
+				kill = w.patchLEB(secRnglists, at, d.pos, s)
 			}
 			w.covers(base+s, base+e)
+			empty(base+s, base+e, kill)
 		case 5: // DW_RLE_base_address
 			base = d.uint(u.asize)
 			baseDead = w.isDead(base)
@@ -578,60 +634,72 @@ func (w *walker) rnglist(u *unit, sec Section, off int64) (int64, error) {
 			s := d.uint(u.asize)
 			at := d.pos
 			e := d.uint(u.asize)
-			if w.isDead(s) {
+			kill := force || w.isDead(s)
+			if kill {
 				w.add(secRnglists, at, w.putAddr(u.asize, s))
 			}
 			w.covers(s, e)
+			empty(s, e, kill)
 		case 7: // DW_RLE_start_length
 			s := d.uint(u.asize)
 			at := d.pos
 			n := d.uleb()
-			if w.isDead(s) {
-				w.patchLEB(secRnglists, at, d.pos, 0)
+			kill := force || w.isDead(s)
+			if kill {
+				kill = w.patchLEB(secRnglists, at, d.pos, 0)
 			}
 			w.covers(s, s+n)
+			empty(s, s+n, kill)
 		default:
-			return 0, fmt.Errorf(".debug_rnglists at %#x: entry kind %d", d.pos-1, kind)
+			return 0, false, fmt.Errorf(".debug_rnglists at %#x: entry kind %d", d.pos-1, kind)
 		}
 		if d.err != nil {
-			return 0, d.err
+			return 0, false, d.err
 		}
 	}
 }
 
 // patchLEB rewrites the LEB128 at [at, end) as v, padded to its length.
-func (w *walker) patchLEB(sec int, at, end int64, v uint64) {
-	w.add(sec, at, w.paddedLEB(v, int(end-at)))
+// It says whether it could (v fits).
+func (w *walker) patchLEB(sec int, at, end int64, v uint64) bool {
+	b := w.paddedLEB(v, int(end-at))
+	w.add(sec, at, b)
+	return b != nil
 }
 
 // ranges: a DWARF 2-4 .debug_ranges list at off; it returns where the list
 // ends. A dead pair becomes
 // (1, 1), empty, as GNU ld writes it ((0, 0) would end the list).
-func (w *walker) ranges(u *unit, sec Section, off int64) (int64, error) {
+func (w *walker) ranges(u *unit, sec Section, off int64, force bool) (_ int64, allDead bool, _ error) {
 	d := w.shared(sec, &w.rangesR, off)
 	maxAddr := uint64(1)<<(8*u.asize) - 1
 	if u.asize == 8 {
 		maxAddr = ^uint64(0)
 	}
 	base := u.base
+	var dead, live int
 	for n := 0; ; n++ {
 		if n > 1<<20 {
-			return 0, errors.New(".debug_ranges: a list without end")
+			return 0, false, errors.New(".debug_ranges: a list without end")
 		}
 		at := d.pos
 		b, e := d.uint(u.asize), d.uint(u.asize)
 		if d.err != nil {
-			return 0, d.err
+			return 0, false, d.err
 		}
 		switch {
 		case b == 0 && e == 0:
-			return d.pos, nil
+			return d.pos, dead > 0 && live == 0, nil
 		case b == maxAddr:
 			base = e
-		case b != e && w.isDead(base+b):
+		case b != e && (force || w.isDead(base+b)):
 			w.add(secRanges, at, w.pair(u.asize, 1, 1))
+			dead++
 		default:
 			w.covers(base+b, base+e)
+			if e > b {
+				live++
+			}
 		}
 	}
 }

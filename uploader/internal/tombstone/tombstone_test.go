@@ -313,3 +313,97 @@ func TestMixedVersionsListsAtOneOffset(t *testing.T) {
 		t.Logf("%s patching: %d ranges of discarded code", c.what, left)
 	}
 }
+
+// gold relocates an address in discarded code to 0 plus its offset in the
+// function: a dropped function's lexical blocks and inlined calls start
+// past 0, over live code, and Parca adds them to the function's ranges.
+// Every range inside a discarded entry must be emptied, whatever its
+// address (review s18-r1, finding 1).
+func TestGoldDiscardedChildren(t *testing.T) {
+	testbin.Need(t, "gcc")
+	dir := t.TempDir()
+	var body strings.Builder
+	for j := range 300 {
+		fmt.Fprintf(&body, "    if (sink == %d) acc += v * %d;\n", j, j+1)
+	}
+	src := "volatile int sink;\n" +
+		"__attribute__((noinline)) int live(int x) { return x * 3 + sink; }\n" +
+		"int main(int argc, char **argv) { return live(argc); }\n" +
+		"__attribute__((noinline)) int dead_block(int x) {\n  int acc = x;\n  { int v = x + sink;\n" + body.String() + "  }\n  return acc;\n}\n" +
+		"static inline __attribute__((always_inline)) int big(int v) {\n  int acc = v;\n" + body.String() + "  return acc;\n}\n" +
+		"__attribute__((noinline)) int dead_inline(int x) { return big(x) + 1; }\n"
+	c := filepath.Join(dir, "blk.c")
+	if err := os.WriteFile(c, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"-gdwarf-4", "-gdwarf-5"} {
+		bin := filepath.Join(dir, "blk"+v)
+		testbin.Run(t, dir, "gcc", "-O0", "-g", v, "-fuse-ld=gold", "-pie", "-ffunction-sections", "-Wl,--gc-sections", "-o", bin, c)
+		data, f := readELF(t, bin)
+		s, _ := sectionsOf(f, data, func(r io.ReaderAt) io.ReaderAt { return r })
+		// Discarded code starts at 0, as the extraction tells it (a child
+		// at 0xd is not, by its address).
+		patches, err := Find(context.Background(), s, f.ByteOrder, func(a uint64) bool { return a == 0 })
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			what string
+			data []byte
+		}{{"before", data}, {"after", applied(data, f, &patches)}} {
+			left := childRangesOfDead(t, c.data)
+			switch {
+			case c.what == "before" && left == 0:
+				t.Fatalf("%s: no range inside a dropped function before patching: the fixture no longer shows the problem", v)
+			case c.what == "after" && left > 0:
+				t.Errorf("%s: %d ranges inside dropped functions are left after patching", v, left)
+			}
+		}
+	}
+}
+
+// childRangesOfDead counts the non-empty ranges of entries inside the
+// functions named dead_* in the ELF file data.
+func childRangesOfDead(t *testing.T, data []byte) int {
+	t.Helper()
+	f, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := f.DWARF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, depth, deadAt := 0, 0, -1
+	for r := d.Reader(); ; {
+		e, err := r.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e == nil {
+			return n
+		}
+		if e.Tag == 0 {
+			if depth--; depth <= deadAt {
+				deadAt = -1
+			}
+			continue
+		}
+		if deadAt >= 0 {
+			rs, err := d.Ranges(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, x := range rs {
+				if x[1] > x[0] {
+					n++
+				}
+			}
+		} else if name, _ := e.Val(dwarf.AttrName).(string); e.Tag == dwarf.TagSubprogram && strings.HasPrefix(name, "dead_") && e.Children {
+			deadAt = depth
+		}
+		if e.Children {
+			depth++
+		}
+	}
+}
