@@ -215,10 +215,14 @@ type patchSpill struct {
 	size int64
 	mem  tombstone.List
 	f    *os.File
-	err  error // the temp file's
+	buf  []byte // flush's window
+	err  error  // the temp file's
 }
 
 func (s *patchSpill) Add(off int64, b []byte) error {
+	if off < 0 || off+int64(len(b)) > s.size { // package tombstone's bug
+		return fmt.Errorf("a patch of %d bytes at %d, past a %d-byte section", len(b), off, s.size)
+	}
 	if err := s.mem.Add(off, b); err != nil || s.mem.Len() < spillAfter {
 		return err
 	}
@@ -250,10 +254,12 @@ func (s *patchSpill) spill() error {
 // flush writes the patches in memory to s.f, a window of it at a time.
 func (s *patchSpill) flush() error {
 	s.mem.Sort()
-	buf := make([]byte, spillWindow)
+	if s.buf == nil {
+		s.buf = make([]byte, spillWindow)
+	}
 	for i := 0; i < s.mem.Len(); {
 		start, _ := s.mem.At(i)
-		w := buf[:min(int64(len(buf)), s.size-start)]
+		w := s.buf[:min(int64(len(s.buf)), s.size-start)]
 		if _, err := s.f.ReadAt(w, start); err != nil {
 			return err
 		}
