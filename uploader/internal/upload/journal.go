@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -129,8 +130,9 @@ const (
 )
 
 // prune removes markers (and a crashed writer's temp files) older than
-// markerLife. Lock files are left to their next taker, which removes them.
-// It runs at most once per pruneEvery: a Bazel worker or a make -j opens the
+// markerLife, and lock files as old that nobody holds (a killed run leaves
+// its lock file; the next taker of that key removes it, but a key never
+// uploaded again kept it for good). It runs at most once per pruneEvery: a Bazel worker or a make -j opens the
 // journal for every file, and the directory's listing is not free.
 func (j *Journal) prune() {
 	if fi, err := j.root.Stat(prunedStamp); err == nil && time.Since(fi.ModTime()) < pruneEvery {
@@ -144,12 +146,35 @@ func (j *Journal) prune() {
 		return
 	}
 	for _, e := range ents {
-		if strings.HasSuffix(e.Name(), ".lock") || e.Name() == prunedStamp || !e.Type().IsRegular() {
+		if e.Name() == prunedStamp || !e.Type().IsRegular() {
 			continue
 		}
-		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > markerLife {
+		if fi, err := e.Info(); err != nil || time.Since(fi.ModTime()) <= markerLife {
+			continue
+		}
+		if strings.HasSuffix(e.Name(), ".lock") {
+			j.pruneLock(e.Name())
+		} else {
 			_ = j.root.Remove(e.Name())
 		}
+	}
+}
+
+// pruneLock removes the lock file name if nobody holds it, as an unlock
+// does: taken first, so that a run waiting on it tries again (see lock).
+func (j *Journal) pruneLock(name string) {
+	f, err := j.root.OpenFile(name, os.O_RDWR, 0)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		return
+	}
+	held, err1 := f.Stat()
+	now, err2 := j.root.Lstat(name)
+	if err1 == nil && err2 == nil && os.SameFile(held, now) {
+		_ = j.root.Remove(name)
 	}
 }
 
@@ -206,7 +231,10 @@ func (j *Journal) write(k store.Key, m marker) {
 // writeFile writes b to name through a fresh temp file and a rename,
 // reporting a failure (ENOSPC on a full cache dir used to pass unseen).
 func (j *Journal) writeFile(name string, b []byte) error {
-	tmp := ".tmp-" + name + "-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatUint(tmpSeq.Add(1), 10)
+	// A random part too: a killed run's temp file keeps its name, and the
+	// next run may have the same PID and count (a container's PID 1), so
+	// O_EXCL failed on it for good (review s18-r2, finding 2).
+	tmp := ".tmp-" + name + "-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatUint(tmpSeq.Add(1), 10) + "-" + strconv.FormatUint(rand.Uint64(), 36)
 	f, err := j.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err == nil {
 		_, err = writeMarker(f, b)
@@ -292,7 +320,17 @@ func (j *Journal) orphaned(k store.Key) bool {
 	if json.Unmarshal(b, &m) != nil || m.PID <= 0 {
 		return true // a torn marker: its writer died mid-write
 	}
-	return m.Ended || m.PID != os.Getpid() && !alive(m.PID, m.Boot)
+	if m.Ended {
+		return true
+	}
+	if m.PID == os.Getpid() {
+		// This process's own upload, unless an earlier process had the
+		// same PID: in a container the uploader is PID 1 run after run,
+		// and a killed run's upload was never taken over (review s18-r2,
+		// finding 1).
+		return m.Boot != 0 && selfStart != 0 && m.Boot != selfStart
+	}
+	return !alive(m.PID, m.Boot)
 }
 
 // alive says whether the uploader pid (started at boot ticks, 0 when not
