@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/dwarfform"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/elfparse"
 )
 
@@ -24,7 +25,6 @@ const (
 	dwTagSkeleton    = 0x4a
 	dwAtDwoName      = 0x76
 	dwAtGNUDwoName   = 0x2130 // DWARF 4's GNU extension (gcc -gdwarf-4 -gsplit-dwarf)
-	dwFormImplConst  = 0x21   // the one form whose abbreviation carries a value
 	maxSkeletonCodes = 1 << 16
 )
 
@@ -126,7 +126,8 @@ func skeletonAbbrevs(r *bufio.Reader) map[abbrevKey]bool {
 			if attr == 0 && form == 0 {
 				break
 			}
-			if form == dwFormImplConst {
+			// The one form whose abbreviation carries a value.
+			if form == dwarfform.ImplicitConst {
 				if _, ok := u(); !ok { // an SLEB128: skipped alike
 					return skel
 				}

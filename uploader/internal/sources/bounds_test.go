@@ -7,11 +7,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/dwarfform"
 )
 
 // stmtCompDir is the abbreviation most tests use: stmt_list, then comp_dir
 // as an inline string.
-var stmtCompDir = abbrevTable([2]uint64{atStmtList, fSecOffset}, [2]uint64{atCompDir, fString})
+var stmtCompDir = abbrevTable([2]uint64{atStmtList, dwarfform.SecOffset}, [2]uint64{atCompDir, dwarfform.String})
 
 // TestCraftedBaseline: the hand-made file reads as intended, by both
 // readers, so the variations below test what they mean to.
@@ -49,7 +51,7 @@ func TestValuesAcrossTheReadWindow(t *testing.T) {
 			t.Errorf("unit at %d: %q, %v; want %q", start, got, err, want)
 		}
 	}
-	dirStmt := abbrevTable([2]uint64{atCompDir, fString}, [2]uint64{atStmtList, fSecOffset})
+	dirStmt := abbrevTable([2]uint64{atCompDir, dwarfform.String}, [2]uint64{atStmtList, dwarfform.SecOffset})
 	for n := maxString - 30; n <= maxString; n++ {
 		dir := "/" + strings.Repeat("d", n-1)
 		file := dwarfELF(
@@ -81,11 +83,11 @@ func TestEntryStopsAtItsUnitsEnd(t *testing.T) {
 		slices.Concat(nullUnit(4104), cuV4((&enc{}).u32(0).u8('/', 's', 'r').b), next),
 	}, {
 		"read afresh",
-		abbrevTable([2]uint64{atStmtList, fSecOffset}, [2]uint64{0x02, fBlock2}, [2]uint64{atCompDir, fString}),
+		abbrevTable([2]uint64{atStmtList, dwarfform.SecOffset}, [2]uint64{0x02, dwarfform.Block2}, [2]uint64{atCompDir, dwarfform.String}),
 		slices.Concat(cuV4((&enc{}).u32(0).u16(5000).pad(5000).u8('/', 's', 'r').b), next),
 	}, {
 		// a block that claims 5 bytes more than the unit has left
-		"block", abbrevTable([2]uint64{atStmtList, fSecOffset}, [2]uint64{atCompDir, fString}, [2]uint64{0x02, fBlock1}),
+		"block", abbrevTable([2]uint64{atStmtList, dwarfform.SecOffset}, [2]uint64{atCompDir, dwarfform.String}, [2]uint64{0x02, dwarfform.Block1}),
 		slices.Concat(cuV4((&enc{}).u32(0).str("/src").u8(15).pad(10).b), nullUnit(64)),
 	}} {
 		file := dwarfELF(".debug_abbrev", tc.abbrev, ".debug_info", tc.units, ".debug_line", lineV4(nil, []string{"a.c"}))

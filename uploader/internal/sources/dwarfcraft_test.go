@@ -7,6 +7,8 @@ import (
 	"encoding/binary"
 	"slices"
 	"testing"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/dwarfform"
 )
 
 // Hand-made DWARF in a minimal ELF file, for inputs no compiler writes:
@@ -109,11 +111,11 @@ func lineV5(tables []byte, hlen int) []byte {
 // v5Tables encodes DWARF 5 directory and file tables: paths as inline
 // strings, each file's directory index as udata.
 func v5Tables(dirs []string, files []string, fileDirs []uint64) []byte {
-	e := (&enc{}).u8(1).uleb(lnctPath).uleb(fString).uleb(uint64(len(dirs)))
+	e := (&enc{}).u8(1).uleb(lnctPath).uleb(dwarfform.String).uleb(uint64(len(dirs)))
 	for _, d := range dirs {
 		e.str(d)
 	}
-	e.u8(2).uleb(lnctPath).uleb(fString).uleb(lnctDirIndex).uleb(fUdata).uleb(uint64(len(files)))
+	e.u8(2).uleb(lnctPath).uleb(dwarfform.String).uleb(lnctDirIndex).uleb(dwarfform.Udata).uleb(uint64(len(files)))
 	for i, f := range files {
 		e.str(f).uleb(fileDirs[i])
 	}

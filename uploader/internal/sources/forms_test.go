@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/dwarfform"
 )
 
 // TestSignedValues: signed LEB128 values, in abbreviations
@@ -15,11 +17,11 @@ func TestSignedValues(t *testing.T) {
 	abbrev := (&enc{}).
 		// code 2, before the unit's: a variable with implicit constants
 		uleb(2).uleb(0x34).u8(0).
-		uleb(0x3b).uleb(fImplicitConst).sleb(300).
-		uleb(0x1c).uleb(fImplicitConst).sleb(-300).
+		uleb(0x3b).uleb(dwarfform.ImplicitConst).sleb(300).
+		uleb(0x1c).uleb(dwarfform.ImplicitConst).sleb(-300).
 		u8(0, 0).
 		uleb(1).uleb(tagCompileUnit).u8(0).
-		uleb(atStmtList).uleb(fSdata).uleb(atCompDir).uleb(fString).u8(0, 0).
+		uleb(atStmtList).uleb(dwarfform.Sdata).uleb(atCompDir).uleb(dwarfform.String).u8(0, 0).
 		u8(0).b
 	table := lineV4(nil, []string{"a.c"})
 	cu := func(stmt int64) []byte { return cuV4((&enc{}).sleb(stmt).str("/src").b) }
@@ -42,7 +44,7 @@ func TestSignedValues(t *testing.T) {
 // empty, or 10,000 bytes across several read windows (no limit applies to
 // a string that is not kept).
 func TestInlineStringsSkipped(t *testing.T) {
-	abbrev := abbrevTable([2]uint64{0x03, fString}, [2]uint64{0x25, fString}, [2]uint64{atStmtList, fSecOffset}, [2]uint64{atCompDir, fString})
+	abbrev := abbrevTable([2]uint64{0x03, dwarfform.String}, [2]uint64{0x25, dwarfform.String}, [2]uint64{atStmtList, dwarfform.SecOffset}, [2]uint64{atCompDir, dwarfform.String})
 	want := []dwarfFile{{"/src/a.c", "/src"}}
 	for _, tc := range []struct{ name, producer string }{
 		{"", ""}, {"a.c", strings.Repeat("p", 10000)}, {strings.Repeat("n", 4091), ""},

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/dwarfform"
 )
 
 // TestCheckLineHeaderBounds: the check before debug/dwarf reads a DWARF 5
@@ -43,12 +45,12 @@ func TestCheckLineHeaderBounds(t *testing.T) {
 // (every entry takes at least a byte, so only more entries than bytes is
 // refused), for executables and object files alike.
 func TestLineHeaderEntryCounts(t *testing.T) {
-	noFiles := (&enc{}).u8(1).uleb(lnctPath).uleb(fString).uleb(1).str("/src").u8(0).uleb(0).b
-	oneByte := (&enc{}).u8(1).uleb(lnctPath).uleb(fString).uleb(1).str("/src").
-		u8(1).uleb(lnctDirIndex).uleb(fData1).uleb(3).u8(0, 0, 0).b
+	noFiles := (&enc{}).u8(1).uleb(lnctPath).uleb(dwarfform.String).uleb(1).str("/src").u8(0).uleb(0).b
+	oneByte := (&enc{}).u8(1).uleb(lnctPath).uleb(dwarfform.String).uleb(1).str("/src").
+		u8(1).uleb(lnctDirIndex).uleb(dwarfform.Data1).uleb(3).u8(0, 0, 0).b
 	// A format no header may use is no error when no entry uses it.
-	oddUnused := (&enc{}).u8(1).uleb(lnctPath).uleb(fString).uleb(1).str("/src").
-		u8(1).uleb(lnctPath).uleb(fAddr).uleb(0).b
+	oddUnused := (&enc{}).u8(1).uleb(lnctPath).uleb(dwarfform.String).uleb(1).str("/src").
+		u8(1).uleb(lnctPath).uleb(dwarfform.Addr).uleb(0).b
 	for name, tables := range map[string][]byte{"no files": noFiles, "one-byte entries": oneByte, "unused odd format": oddUnused} {
 		line := lineV5(tables, -1)
 		if err := checkLineHeader(line, 0, binary.LittleEndian); err != nil {
@@ -63,8 +65,8 @@ func TestLineHeaderEntryCounts(t *testing.T) {
 		}
 	}
 	// One entry more than the bytes left is refused.
-	tooMany := (&enc{}).u8(1).uleb(lnctPath).uleb(fString).uleb(1).str("/src").
-		u8(1).uleb(lnctDirIndex).uleb(fData1).uleb(4).u8(0, 0, 0).b
+	tooMany := (&enc{}).u8(1).uleb(lnctPath).uleb(dwarfform.String).uleb(1).str("/src").
+		u8(1).uleb(lnctDirIndex).uleb(dwarfform.Data1).uleb(4).u8(0, 0, 0).b
 	if err := checkLineHeader(lineV5(tooMany, -1), 0, binary.LittleEndian); err == nil || !strings.Contains(err.Error(), "claims 4 entries in 3 bytes") {
 		t.Errorf("4 entries in 3 bytes: %v", err)
 	}
@@ -78,9 +80,9 @@ func TestLineHeaderEntryCounts(t *testing.T) {
 // empty block) are valid, for both readers and the check.
 func TestLineHeaderEmptyFields(t *testing.T) {
 	h := (&enc{}).u8(1, 1, 1).sleb(-5).u8(14, 1) // opcode_base 1: no opcode lengths
-	h.u8(1).uleb(lnctPath).uleb(fString).uleb(1).str("/src")
-	h.u8(2).uleb(lnctPath).uleb(fString).uleb(0x2001).uleb(fBlock) // a vendor content type
-	h.uleb(1).str("a.c").uleb(0)                                   // its block empty
+	h.u8(1).uleb(lnctPath).uleb(dwarfform.String).uleb(1).str("/src")
+	h.u8(2).uleb(lnctPath).uleb(dwarfform.String).uleb(0x2001).uleb(dwarfform.Block) // a vendor content type
+	h.uleb(1).str("a.c").uleb(0)                                                     // its block empty
 	line := unit32((&enc{}).u16(5).u8(8, 0).u32(uint32(len(h.b))).u8(h.b...).b)
 	if err := checkLineHeader(line, 0, binary.LittleEndian); err != nil {
 		t.Errorf("check: %v", err)
@@ -98,8 +100,8 @@ func TestLineHeaderEmptyFields(t *testing.T) {
 // TestLineHeaderUnknownForm: a form no line-table header may use (here
 // DW_FORM_addr) is refused by name, in both readers.
 func TestLineHeaderUnknownForm(t *testing.T) {
-	tables := (&enc{}).u8(1).uleb(lnctPath).uleb(fString).uleb(1).str("/src").
-		u8(2).uleb(lnctPath).uleb(fString).uleb(0x2001).uleb(fAddr).uleb(1).str("a.c").u64(0).b
+	tables := (&enc{}).u8(1).uleb(lnctPath).uleb(dwarfform.String).uleb(1).str("/src").
+		u8(2).uleb(lnctPath).uleb(dwarfform.String).uleb(0x2001).uleb(dwarfform.Addr).uleb(1).str("a.c").u64(0).b
 	line := lineV5(tables, -1)
 	const want = "line table header uses form 0x1"
 	if err := checkLineHeader(line, 0, binary.LittleEndian); err == nil || err.Error() != want {

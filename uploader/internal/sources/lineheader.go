@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/dwarfform"
 )
 
 // Line-table headers (DWARF 2 to 5), read as debug/dwarf's LineReader
@@ -144,9 +146,9 @@ func (d *dwarfStream) tableV5(c *cursor, off int64, emit func(string) error) err
 		if count > 0 {
 			for _, f := range formats {
 				switch f.form {
-				case fString, fStrp, fLineStrp, fStrx, fStrx1, fStrx2, fStrx3, fStrx4,
-					fData1, fData2, fData4, fData8, fData16, fBlock, fUdata,
-					fSecOffset, fSdata, fFlag, fBlock1: // the last four: read as debug/dwarf does, as nothing
+				case dwarfform.String, dwarfform.Strp, dwarfform.LineStrp, dwarfform.Strx, dwarfform.Strx1, dwarfform.Strx2, dwarfform.Strx3, dwarfform.Strx4,
+					dwarfform.Data1, dwarfform.Data2, dwarfform.Data4, dwarfform.Data8, dwarfform.Data16, dwarfform.Block, dwarfform.Udata,
+					dwarfform.SecOffset, dwarfform.Sdata, dwarfform.Flag, dwarfform.Block1: // the last four: read as debug/dwarf does, as nothing
 				default:
 					return fmt.Errorf(".debug_line at %#x: line table header uses form %#x", off, f.form)
 				}
@@ -183,44 +185,44 @@ func (d *dwarfStream) lnct(c *cursor, off int64, formats []lnctForm, dirs []stri
 		var str string
 		var val uint64
 		switch f.form {
-		case fString:
+		case dwarfform.String:
 			str = c.cstring()
-		case fStrp, fLineStrp:
+		case dwarfform.Strp, dwarfform.LineStrp:
 			o := c.offset()
 			if c.err != nil {
 				return "", c.err
 			}
 			s := d.str
-			if f.form == fLineStrp {
+			if f.form == dwarfform.LineStrp {
 				s = d.lineStr
 			}
 			var err error
 			if str, err = d.stringAt(s, o); err != nil {
 				return "", err
 			}
-		case fStrx:
+		case dwarfform.Strx:
 			c.uleb() // .debug_line.dwo only; debug/dwarf leaves it empty too
-		case fStrx1:
+		case dwarfform.Strx1:
 			c.skip(1)
-		case fStrx2:
+		case dwarfform.Strx2:
 			c.skip(2)
-		case fStrx3:
+		case dwarfform.Strx3:
 			c.skip(3)
-		case fStrx4:
+		case dwarfform.Strx4:
 			c.skip(4)
-		case fData1:
+		case dwarfform.Data1:
 			val = uint64(c.u8())
-		case fData2:
+		case dwarfform.Data2:
 			val = uint64(c.u16())
-		case fData4:
+		case dwarfform.Data4:
 			val = uint64(c.u32())
-		case fData8:
+		case dwarfform.Data8:
 			val = c.u64()
-		case fData16:
+		case dwarfform.Data16:
 			c.skip(16)
-		case fBlock:
+		case dwarfform.Block:
 			c.skip(c.uleb())
-		case fUdata:
+		case dwarfform.Udata:
 			val = c.uleb()
 		}
 		if c.err != nil {

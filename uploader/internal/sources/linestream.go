@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/dwarfform"
 	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/scratch"
 )
 
@@ -41,55 +42,6 @@ const (
 
 	lnctPath     = 1
 	lnctDirIndex = 2
-)
-
-// forms
-const (
-	fAddr          = 0x01
-	fBlock2        = 0x03
-	fBlock4        = 0x04
-	fData2         = 0x05
-	fData4         = 0x06
-	fData8         = 0x07
-	fString        = 0x08
-	fBlock         = 0x09
-	fBlock1        = 0x0a
-	fData1         = 0x0b
-	fFlag          = 0x0c
-	fSdata         = 0x0d
-	fStrp          = 0x0e
-	fUdata         = 0x0f
-	fRefAddr       = 0x10
-	fRef1          = 0x11
-	fRef2          = 0x12
-	fRef4          = 0x13
-	fRef8          = 0x14
-	fRefUdata      = 0x15
-	fIndirect      = 0x16
-	fSecOffset     = 0x17
-	fExprloc       = 0x18
-	fFlagPresent   = 0x19
-	fStrx          = 0x1a
-	fAddrx         = 0x1b
-	fRefSup4       = 0x1c
-	fStrpSup       = 0x1d
-	fData16        = 0x1e
-	fLineStrp      = 0x1f
-	fRefSig8       = 0x20
-	fImplicitConst = 0x21
-	fLoclistx      = 0x22
-	fRnglistx      = 0x23
-	fRefSup8       = 0x24
-	fStrx1         = 0x25
-	fStrx2         = 0x26
-	fStrx3         = 0x27
-	fStrx4         = 0x28
-	fAddrx1        = 0x29
-	fAddrx2        = 0x2a
-	fAddrx3        = 0x2b
-	fAddrx4        = 0x2c
-	fGNURefAlt     = 0x1f20
-	fGNUStrpAlt    = 0x1f21
 )
 
 // dwarfStream holds the open sections and the state of one listing.
@@ -367,7 +319,7 @@ func (d *dwarfStream) firstEntry(c *cursor) (cu, error) {
 	seen := map[uint64]bool{}
 	for _, sp := range specs {
 		form := sp.form
-		if form == fIndirect {
+		if form == dwarfform.Indirect {
 			form = c.uleb()
 		}
 		first := !seen[sp.attr]
@@ -376,87 +328,87 @@ func (d *dwarfStream) firstEntry(c *cursor) (cu, error) {
 		isInt := false
 		var sval string
 		switch form {
-		case fAddr:
+		case dwarfform.Addr:
 			if asize != 1 && asize != 2 && asize != 4 && asize != 8 {
 				return u, fmt.Errorf(".debug_info at %#x: unknown address size %d", unitOff, asize)
 			}
 			c.skip(uint64(asize))
-		case fAddrx, fLoclistx, fRnglistx, fRefUdata:
+		case dwarfform.Addrx, dwarfform.Loclistx, dwarfform.Rnglistx, dwarfform.RefUdata:
 			c.uleb()
-		case fAddrx1, fRef1, fFlag:
+		case dwarfform.Addrx1, dwarfform.Ref1, dwarfform.Flag:
 			c.skip(1)
-		case fAddrx2, fRef2:
+		case dwarfform.Addrx2, dwarfform.Ref2:
 			c.skip(2)
-		case fAddrx3:
+		case dwarfform.Addrx3:
 			c.skip(3)
-		case fAddrx4, fRef4, fRefSup4:
+		case dwarfform.Addrx4, dwarfform.Ref4, dwarfform.RefSup4:
 			c.skip(4)
-		case fRef8, fRefSig8, fRefSup8:
+		case dwarfform.Ref8, dwarfform.RefSig8, dwarfform.RefSup8:
 			c.skip(8)
-		case fBlock1:
+		case dwarfform.Block1:
 			c.skip(uint64(c.u8()))
-		case fBlock2:
+		case dwarfform.Block2:
 			c.skip(uint64(c.u16()))
-		case fBlock4:
+		case dwarfform.Block4:
 			c.skip(uint64(c.u32()))
-		case fBlock, fExprloc:
+		case dwarfform.Block, dwarfform.Exprloc:
 			c.skip(c.uleb())
-		case fData1:
+		case dwarfform.Data1:
 			ival, isInt = int64(c.u8()), true
-		case fData2:
+		case dwarfform.Data2:
 			ival, isInt = int64(c.u16()), true
-		case fData4:
+		case dwarfform.Data4:
 			ival, isInt = int64(c.u32()), true
-		case fData8:
+		case dwarfform.Data8:
 			ival, isInt = int64(c.u64()), true
-		case fData16:
+		case dwarfform.Data16:
 			c.skip(16)
-		case fSdata:
+		case dwarfform.Sdata:
 			ival, isInt = c.sleb(), true
-		case fUdata:
+		case dwarfform.Udata:
 			ival, isInt = int64(c.uleb()), true
-		case fImplicitConst:
+		case dwarfform.ImplicitConst:
 			ival, isInt = sp.implicit, true
-		case fFlagPresent:
-		case fRefAddr:
+		case dwarfform.FlagPresent:
+		case dwarfform.RefAddr:
 			if u.version == 2 {
 				c.skip(uint64(asize))
 			} else {
 				c.offset()
 			}
-		case fSecOffset, fGNURefAlt, fGNUStrpAlt:
+		case dwarfform.SecOffset, dwarfform.GNURefAlt, dwarfform.GNUStrpAlt:
 			ival, isInt = int64(c.offset()), true
-		case fStrpSup:
+		case dwarfform.StrpSup:
 			c.offset()
-		case fString:
+		case dwarfform.String:
 			if first && sp.attr == atCompDir {
 				sval = c.cstring()
 			} else {
 				c.skipCString()
 			}
-		case fStrp, fLineStrp:
+		case dwarfform.Strp, dwarfform.LineStrp:
 			o := c.offset()
 			if first && sp.attr == atCompDir && c.err == nil {
 				s := d.str
-				if form == fLineStrp {
+				if form == dwarfform.LineStrp {
 					s = d.lineStr
 				}
 				if sval, err = d.stringAt(s, o); err != nil {
 					return u, err
 				}
 			}
-		case fStrx, fStrx1, fStrx2, fStrx3, fStrx4:
+		case dwarfform.Strx, dwarfform.Strx1, dwarfform.Strx2, dwarfform.Strx3, dwarfform.Strx4:
 			var x uint64
 			switch form {
-			case fStrx:
+			case dwarfform.Strx:
 				x = c.uleb()
-			case fStrx1:
+			case dwarfform.Strx1:
 				x = uint64(c.u8())
-			case fStrx2:
+			case dwarfform.Strx2:
 				x = uint64(c.u16())
-			case fStrx3:
+			case dwarfform.Strx3:
 				x = uint64(c.u24())
-			case fStrx4:
+			case dwarfform.Strx4:
 				x = uint64(c.u32())
 			}
 			if d.strOffsets.size == 0 {
@@ -519,7 +471,7 @@ func (d *dwarfStream) abbreviation(off, code uint64) (uint64, []attrSpec, error)
 				break
 			}
 			var v int64
-			if f == fImplicitConst {
+			if f == dwarfform.ImplicitConst {
 				v = c.sleb()
 			}
 			if id == code {

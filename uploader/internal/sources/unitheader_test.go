@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/dwarfform"
 )
 
 // Unit headers no compiler writes are refused with an error that names
@@ -27,7 +29,7 @@ func TestHostileUnitHeaders(t *testing.T) {
 			fmt.Sprintf("table offset %#x past the section's end", len(stmtCompDir))},
 		{"abbreviations past the section's end", stmtCompDir, unit32((&enc{}).u16(4).u32(uint32(len(stmtCompDir) + 1)).u8(8).uleb(1).u8(entry...).b),
 			fmt.Sprintf("table offset %#x past the section's end", len(stmtCompDir)+1)},
-		{"address size 3", abbrevTable([2]uint64{0x11, fAddr}, [2]uint64{atStmtList, fSecOffset}, [2]uint64{atCompDir, fString}),
+		{"address size 3", abbrevTable([2]uint64{0x11, dwarfform.Addr}, [2]uint64{atStmtList, dwarfform.SecOffset}, [2]uint64{atCompDir, dwarfform.String}),
 			unit32((&enc{}).u16(4).u32(0).u8(3).uleb(1).u8(1, 2, 3).u32(0).str("/src").b), "unknown address size 3"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -39,7 +41,7 @@ func TestHostileUnitHeaders(t *testing.T) {
 	}
 	// The same unit with a valid address size is read.
 	ok := unit32((&enc{}).u16(4).u32(0).u8(4).uleb(1).u8(1, 2, 3, 4).u32(0).str("/src").b)
-	abbrev := abbrevTable([2]uint64{0x11, fAddr}, [2]uint64{atStmtList, fSecOffset}, [2]uint64{atCompDir, fString})
+	abbrev := abbrevTable([2]uint64{0x11, dwarfform.Addr}, [2]uint64{atStmtList, dwarfform.SecOffset}, [2]uint64{atCompDir, dwarfform.String})
 	if got, err := listCrafted(dwarfELF(".debug_abbrev", abbrev, ".debug_info", ok, ".debug_line", line)); err != nil || len(got) != 1 || got[0].compDir != "/src" {
 		t.Errorf("address size 4: files %v, err %v; want a.c in /src", got, err)
 	}
@@ -80,7 +82,7 @@ func TestManyShortDistinctFilesRefused(t *testing.T) {
 // refused as past the end, like one beyond it.
 func TestCompDirStringAtSectionEnd(t *testing.T) {
 	str := (&enc{}).str("/src").b
-	abbrev := abbrevTable([2]uint64{atStmtList, fSecOffset}, [2]uint64{atCompDir, fStrp})
+	abbrev := abbrevTable([2]uint64{atStmtList, dwarfform.SecOffset}, [2]uint64{atCompDir, dwarfform.Strp})
 	for _, off := range []int{len(str), len(str) + 1} {
 		info := cuV4((&enc{}).u32(0).u32(uint32(off)).b)
 		got, err := listCrafted(dwarfELF(".debug_abbrev", abbrev, ".debug_info", info, ".debug_line", lineV4(nil, []string{"a.c"}), ".debug_str", str))
@@ -101,9 +103,9 @@ func TestCompDirStringAtSectionEnd(t *testing.T) {
 func TestManyUnitsShareALongAbbreviationTable(t *testing.T) {
 	e := &enc{}
 	for code := uint64(2); code < 1002; code++ {
-		e.uleb(code).uleb(0x34).u8(0).uleb(0x03).uleb(fString).u8(0, 0) // a DW_TAG_variable with a name
+		e.uleb(code).uleb(0x34).u8(0).uleb(0x03).uleb(dwarfform.String).u8(0, 0) // a DW_TAG_variable with a name
 	}
-	e.uleb(1).uleb(tagCompileUnit).u8(0).uleb(atStmtList).uleb(fSecOffset).uleb(atCompDir).uleb(fString).u8(0, 0, 0)
+	e.uleb(1).uleb(tagCompileUnit).u8(0).uleb(atStmtList).uleb(dwarfform.SecOffset).uleb(atCompDir).uleb(dwarfform.String).u8(0, 0, 0)
 	var dirs []string
 	for i := range 1000 {
 		dirs = append(dirs, fmt.Sprintf("/u%d", i))

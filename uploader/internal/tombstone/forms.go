@@ -1,6 +1,10 @@
 package tombstone
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/dwarfform"
+)
 
 // Attributes this package reads.
 const (
@@ -11,60 +15,9 @@ const (
 	atRnglistsBase = 0x74
 )
 
-// Forms (DWARF 5, section 7.5.6, and the GNU ones debug/dwarf knows).
-const (
-	fAddr          = 0x01
-	fBlock2        = 0x03
-	fBlock4        = 0x04
-	fData2         = 0x05
-	fData4         = 0x06
-	fData8         = 0x07
-	fString        = 0x08
-	fBlock         = 0x09
-	fBlock1        = 0x0a
-	fData1         = 0x0b
-	fFlag          = 0x0c
-	fSdata         = 0x0d
-	fStrp          = 0x0e
-	fUdata         = 0x0f
-	fRefAddr       = 0x10
-	fRef1          = 0x11
-	fRef2          = 0x12
-	fRef4          = 0x13
-	fRef8          = 0x14
-	fRefUdata      = 0x15
-	fIndirect      = 0x16
-	fSecOffset     = 0x17
-	fExprloc       = 0x18
-	fFlagPresent   = 0x19
-	fStrx          = 0x1a
-	fAddrx         = 0x1b
-	fRefSup4       = 0x1c
-	fStrpSup       = 0x1d
-	fData16        = 0x1e
-	fLineStrp      = 0x1f
-	fRefSig8       = 0x20
-	fImplicitConst = 0x21
-	fLoclistx      = 0x22
-	fRnglistx      = 0x23
-	fRefSup8       = 0x24
-	fStrx1         = 0x25
-	fStrx2         = 0x26
-	fStrx3         = 0x27
-	fStrx4         = 0x28
-	fAddrx1        = 0x29
-	fAddrx2        = 0x2a
-	fAddrx3        = 0x2b
-	fAddrx4        = 0x2c
-	fGNUAddrIndex  = 0x1f01
-	fGNUStrIndex   = 0x1f02
-	fGNURefAlt     = 0x1f20
-	fGNUStrpAlt    = 0x1f21
-)
-
 func isAddrx(form uint64) bool {
 	switch form {
-	case fAddrx, fAddrx1, fAddrx2, fAddrx3, fAddrx4:
+	case dwarfform.Addrx, dwarfform.Addrx1, dwarfform.Addrx2, dwarfform.Addrx3, dwarfform.Addrx4:
 		return true
 	}
 	return false
@@ -74,49 +27,49 @@ func isAddrx(form uint64) bool {
 // a constant, an index or a section offset, and where it is.
 func (w *walker) attr(d *reader, u *unit, sp spec) (value, error) {
 	form := sp.form
-	if form == fIndirect {
+	if form == dwarfform.Indirect {
 		form = d.uleb()
 	}
 	v := value{form: form, at: d.pos, set: true}
 	switch form {
-	case fAddr:
+	case dwarfform.Addr:
 		v.v = d.uint(u.asize)
-	case fAddrx, fUdata, fRnglistx, fLoclistx, fRefUdata, fStrx, fGNUAddrIndex, fGNUStrIndex:
+	case dwarfform.Addrx, dwarfform.Udata, dwarfform.Rnglistx, dwarfform.Loclistx, dwarfform.RefUdata, dwarfform.Strx, dwarfform.GNUAddrIndex, dwarfform.GNUStrIndex:
 		v.v = d.uleb()
-	case fSdata:
+	case dwarfform.Sdata:
 		d.uleb() // the value is not needed, only its length
-	case fAddrx1, fData1, fRef1, fFlag, fStrx1:
+	case dwarfform.Addrx1, dwarfform.Data1, dwarfform.Ref1, dwarfform.Flag, dwarfform.Strx1:
 		v.v = d.uint(1)
-	case fAddrx2, fData2, fRef2, fStrx2:
+	case dwarfform.Addrx2, dwarfform.Data2, dwarfform.Ref2, dwarfform.Strx2:
 		v.v = d.uint(2)
-	case fAddrx3, fStrx3:
+	case dwarfform.Addrx3, dwarfform.Strx3:
 		v.v = d.uint(3)
-	case fAddrx4, fData4, fRef4, fRefSup4, fStrx4:
+	case dwarfform.Addrx4, dwarfform.Data4, dwarfform.Ref4, dwarfform.RefSup4, dwarfform.Strx4:
 		v.v = d.uint(4)
-	case fData8, fRef8, fRefSig8, fRefSup8:
+	case dwarfform.Data8, dwarfform.Ref8, dwarfform.RefSig8, dwarfform.RefSup8:
 		v.v = d.u64()
-	case fData16:
+	case dwarfform.Data16:
 		d.skip(16)
-	case fBlock1:
+	case dwarfform.Block1:
 		d.skip(uint64(d.u8()))
-	case fBlock2:
+	case dwarfform.Block2:
 		d.skip(uint64(d.u16()))
-	case fBlock4:
+	case dwarfform.Block4:
 		d.skip(uint64(d.u32()))
-	case fBlock, fExprloc:
+	case dwarfform.Block, dwarfform.Exprloc:
 		d.skip(d.uleb())
-	case fString:
+	case dwarfform.String:
 		d.skipCString()
-	case fImplicitConst:
+	case dwarfform.ImplicitConst:
 		v.v = uint64(sp.implicit)
-	case fFlagPresent:
-	case fRefAddr:
+	case dwarfform.FlagPresent:
+	case dwarfform.RefAddr:
 		if u.version == 2 {
 			v.v = d.uint(u.asize)
 		} else {
 			v.v = d.offset(u.dwarf64)
 		}
-	case fSecOffset, fStrp, fLineStrp, fStrpSup, fGNURefAlt, fGNUStrpAlt:
+	case dwarfform.SecOffset, dwarfform.Strp, dwarfform.LineStrp, dwarfform.StrpSup, dwarfform.GNURefAlt, dwarfform.GNUStrpAlt:
 		v.v = d.offset(u.dwarf64)
 	default:
 		return v, fmt.Errorf("unknown attribute form %#x", form)
@@ -159,7 +112,7 @@ func (w *walker) loadAbbrevs(off int64) error {
 				break
 			}
 			sp := spec{attr: a, form: f}
-			if f == fImplicitConst {
+			if f == dwarfform.ImplicitConst {
 				sp.implicit = d.sleb()
 			}
 			ab.specs = append(ab.specs, sp)

@@ -23,6 +23,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/rules-debuginfo/rules_debuginfo/uploader/internal/dwarfform"
 )
 
 // Section is one DWARF section's bytes (uncompressed); a nil R is absent.
@@ -384,7 +386,7 @@ func (w *walker) dies(d *reader, u *unit, end int64) error {
 				}
 				if lowOK && high.set {
 					hi := high.v
-					if high.form != fAddr {
+					if high.form != dwarfform.Addr {
 						hi = lowAddr + high.v
 					}
 					w.covers(lowAddr, hi)
@@ -417,7 +419,7 @@ func (w *walker) address(u *unit, v value) (uint64, bool) {
 	switch {
 	case !v.set:
 		return 0, false
-	case v.form == fAddr:
+	case v.form == dwarfform.Addr:
 		return v.v, true
 	case isAddrx(v.form):
 		return w.addrx(u, v.v)
@@ -442,11 +444,11 @@ func (w *walker) addrx(u *unit, i uint64) (uint64, bool) {
 func (w *walker) emptyHigh(u *unit, low, high value) {
 	var b []byte // nil: no patch
 	switch {
-	case high.form == fAddr && low.form == fAddr:
+	case high.form == dwarfform.Addr && low.form == dwarfform.Addr:
 		b = w.putAddr(u.asize, low.v)
-	case high.form == fData1 || high.form == fData2 || high.form == fData4 || high.form == fData8:
+	case high.form == dwarfform.Data1 || high.form == dwarfform.Data2 || high.form == dwarfform.Data4 || high.form == dwarfform.Data8:
 		b = w.alloc(high.n) // the length: 0
-	case high.form == fUdata || high.form == fSdata:
+	case high.form == dwarfform.Udata || high.form == dwarfform.Sdata:
 		b = w.paddedLEB(0, high.n)
 	default:
 		return // an index or an implicit constant: cannot be changed in place
@@ -527,7 +529,7 @@ func (w *walker) rangeList(u *unit, v value, force bool) (allDead bool, err erro
 		if sec.R == nil {
 			return false, nil
 		}
-		if v.form == fRnglistx {
+		if v.form == dwarfform.Rnglistx {
 			if !u.hasRngB {
 				return false, nil
 			}
